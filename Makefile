@@ -1,0 +1,79 @@
+# The book's two set-up commands are `make book` and `make test`; both create
+# .venv on first use and install the pinned versions from constraints.txt.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+STATE  := $(CURDIR)/_build/.state
+
+# Hermetic, deterministic runs: no state under $HOME, no font-cache noise, fixed hashing.
+# MPLBACKEND stays unset: kernels then use the inline backend and store PNG figures.
+unexport MPLBACKEND
+export MPLCONFIGDIR        := $(STATE)/matplotlib
+export IPYTHONDIR          := $(STATE)/ipython
+export JUPYTER_CONFIG_DIR  := $(STATE)/jupyter/config
+export JUPYTER_DATA_DIR    := $(STATE)/jupyter/data
+export JUPYTER_RUNTIME_DIR := $(STATE)/jupyter/runtime
+export PYTHONHASHSEED      := 0
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+SPHINXOPTS ?= -W --keep-going -n -q
+NBVAL      := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+CHAPTERS   ?= $(wildcard chapters/*.md)
+
+.PHONY: help venv book execute test test-unit test-notebooks lab bench constraints clean
+
+help:
+	@echo "make book        build the HTML book into _build/html"
+	@echo "make test        everything CI runs: unit tests, doctests, notebooks (nbval), book build"
+	@echo "make execute     re-execute chapters/*.md into their .ipynb (CHAPTERS=... for some)"
+	@echo "make lab         open the chapters in JupyterLab"
+	@echo "make bench       run the speed and memory comparisons in benchmarks/"
+	@echo "make constraints re-pin constraints.txt from pyproject.toml's ranges"
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,lab]"
+	@mkdir -p $(MPLCONFIGDIR) && $(BIN)/python -c "import matplotlib.pyplot"
+	@touch $@
+
+venv: $(STAMP)
+
+warm: $(STAMP)
+	@mkdir -p $(MPLCONFIGDIR) $(IPYTHONDIR) $(JUPYTER_RUNTIME_DIR)
+	@$(BIN)/python -c "import matplotlib.pyplot" >/dev/null
+
+book: warm
+	$(BIN)/sphinx-build $(SPHINXOPTS) -b html . _build/html
+	@echo "The book is at _build/html/index.html"
+
+execute: warm
+	$(BIN)/python -m tests.pipeline execute $(CHAPTERS)
+
+test-unit: warm
+	$(BIN)/python -m pytest --doctest-modules emcore tests
+
+test-notebooks: warm
+	$(BIN)/python -m pytest $(NBVAL) chapters
+
+test: test-unit test-notebooks book
+
+lab: warm
+	$(BIN)/jupyter lab --notebook-dir=chapters
+
+bench: warm
+	$(BIN)/python -m benchmarks
+
+constraints:
+	rm -rf _build/.pin && $(PYTHON) -m venv _build/.pin
+	_build/.pin/bin/python -m pip install --quiet --upgrade pip
+	_build/.pin/bin/python -m pip install --quiet -e ".[test,lab]"
+	( echo "# Exact versions that 'make' installs (pip -c), so executed notebook outputs are reproducible."; \
+	  echo "# Regenerate with 'make constraints' after changing pyproject.toml's ranges."; \
+	  _build/.pin/bin/python -m pip freeze --exclude-editable ) > constraints.txt
+	rm -rf _build/.pin
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis

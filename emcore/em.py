@@ -1,0 +1,301 @@
+"""The generic EM driver: one loop that every model in emcore runs on.
+
+A model supplies three things (see :class:`EMModel`): an E-step, an M-step and
+its observed-data log-likelihood. :func:`run_em` does everything else:
+iterating, stopping, recording the history, calling back, and checking that
+the log-likelihood never decreases.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+import warnings
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .exceptions import MonotonicityWarning
+
+__all__ = ["EMModel", "EMResult", "run_em"]
+
+#: Relative size of a log-likelihood decrease that is still taken as round-off.
+MONOTONICITY_RTOL = 1e-10
+
+_STOP_RULES = ("both", "loglik", "params")
+
+
+class EMModel(ABC):
+    """Base class of a model that EM can fit.
+
+    A model holds its own data and implements three methods. Parameters
+    ``theta`` may be a float, a tuple, a numpy array or a small dataclass;
+    the model decides, and :func:`run_em` passes them through untouched.
+
+    Subclasses implement
+
+    * :meth:`e_step` -- from the current parameters, whatever the M-step
+      needs: usually the expected complete-data sufficient statistics;
+    * :meth:`m_step` -- from those statistics, the new parameters;
+    * :meth:`log_likelihood` -- the observed-data log-likelihood (a float).
+
+    A model whose E-step computes the log-likelihood as a by-product (a
+    mixture does) may override :meth:`e_step_with_log_likelihood`, so that
+    each EM iteration costs one pass over the data instead of two.
+
+    Examples
+    --------
+    The mean of a normal sample with known unit variance needs no latent
+    variable, so EM converges in one step:
+
+    >>> import numpy as np
+    >>> from emcore import EMModel, run_em
+    >>> class NormalMean(EMModel):
+    ...     def __init__(self, x):
+    ...         self.x = np.asarray(x, dtype=float)
+    ...     def e_step(self, theta):
+    ...         return self.x.sum()
+    ...     def m_step(self, total):
+    ...         return total / self.x.size
+    ...     def log_likelihood(self, theta):
+    ...         return float(-0.5 * np.sum((self.x - theta) ** 2)
+    ...                      - 0.5 * self.x.size * np.log(2 * np.pi))
+    >>> result = run_em(NormalMean([1.0, 2.0, 6.0]), theta0=0.0)
+    >>> print(result.theta, result.n_iter, result.converged)
+    3.0 2 True
+    """
+
+    @abstractmethod
+    def e_step(self, theta: Any) -> Any:
+        """Return what the M-step needs, computed under parameters ``theta``."""
+
+    @abstractmethod
+    def m_step(self, stats: Any) -> Any:
+        """Return the parameters that maximise Q given the E-step's ``stats``."""
+
+    @abstractmethod
+    def log_likelihood(self, theta: Any) -> float:
+        """Return the observed-data log-likelihood at ``theta``."""
+
+    def e_step_with_log_likelihood(self, theta: Any) -> tuple[Any, float]:
+        """Return ``(e_step(theta), log_likelihood(theta))``.
+
+        Override when both come out of one pass over the data.
+        """
+        return self.e_step(theta), self.log_likelihood(theta)
+
+
+@dataclasses.dataclass
+class EMResult:
+    """What :func:`run_em` returns.
+
+    Attributes
+    ----------
+    theta : object
+        The last parameters, of the same kind the model uses.
+    log_likelihood : float
+        The observed-data log-likelihood at ``theta``.
+    n_iter : int
+        Number of EM iterations (M-steps) performed.
+    converged : bool
+        Whether the stopping rule was met before ``max_iter``.
+    theta_history : list
+        ``theta0`` followed by the parameters after each iteration
+        (``n_iter + 1`` entries).
+    log_likelihood_history : numpy.ndarray
+        The log-likelihood at each entry of ``theta_history``.
+    message : str
+        Why the run stopped: ``"converged"``, ``"max_iter reached"`` or
+        ``"stopped by callback"``.
+    n_e_steps, n_m_steps : int
+        How many times the model's E-step and M-step were evaluated.
+    """
+
+    theta: Any
+    log_likelihood: float
+    n_iter: int
+    converged: bool
+    theta_history: list
+    log_likelihood_history: np.ndarray
+    message: str
+    n_e_steps: int
+    n_m_steps: int
+
+
+def _as_vector(theta: Any) -> np.ndarray:
+    """Flatten parameters of any supported kind into one float vector."""
+    if dataclasses.is_dataclass(theta) and not isinstance(theta, type):
+        parts = [getattr(theta, f.name) for f in dataclasses.fields(theta)]
+        return _as_vector(tuple(parts))
+    if isinstance(theta, (tuple, list)):
+        if not theta:
+            return np.zeros(0)
+        return np.concatenate([_as_vector(p) for p in theta])
+    if isinstance(theta, dict):
+        return _as_vector(tuple(theta[k] for k in sorted(theta)))
+    return np.asarray(theta, dtype=float).ravel()
+
+
+def _check_args(model, tol, max_iter, callback, stop):
+    for name in ("e_step", "m_step", "log_likelihood"):
+        if not callable(getattr(model, name, None)):
+            raise TypeError(
+                f"model must provide e_step, m_step and log_likelihood "
+                f"(subclass emcore.EMModel); {type(model).__name__} has no {name}()"
+            )
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real):
+        raise TypeError(f"tol must be a real number, got {type(tol).__name__}")
+    if not (math.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be positive and finite, got {tol!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral):
+        raise TypeError(f"max_iter must be an integer, got {type(max_iter).__name__}")
+    if max_iter < 0:
+        raise ValueError(f"max_iter must be >= 0, got {max_iter}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+    if not callable(stop) and stop not in _STOP_RULES:
+        raise ValueError(f"stop must be one of {_STOP_RULES} or a callable, got {stop!r}")
+
+
+def _loglik(value, where: str) -> float:
+    try:
+        ll = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"log_likelihood must return a float; {where} it returned {type(value).__name__}"
+        ) from None
+    if math.isnan(ll) or ll == math.inf:
+        raise FloatingPointError(
+            f"the log-likelihood is {ll} {where}: the parameters have left the "
+            "parameter space or the model's E-/M-step produced invalid values"
+        )
+    return ll
+
+
+def _converged(stop, tol, t, theta_old, theta_new, ll_old, ll_new) -> bool:
+    if callable(stop):
+        return bool(stop(t, theta_old, theta_new, ll_old, ll_new))
+    ll_ok = abs(ll_new - ll_old) <= tol * max(1.0, abs(ll_new))
+    if stop == "loglik":
+        return ll_ok
+    old, new = _as_vector(theta_old), _as_vector(theta_new)
+    scale = max(1.0, float(np.max(np.abs(new)))) if new.size else 1.0
+    params_ok = new.size == 0 or float(np.max(np.abs(new - old))) <= tol * scale
+    if stop == "params":
+        return params_ok
+    return ll_ok and params_ok
+
+
+def run_em(
+    model: EMModel,
+    theta0: Any,
+    *,
+    tol: float = 1e-8,
+    max_iter: int = 1000,
+    callback: Callable[[int, Any, float], bool | None] | None = None,
+    stop: str | Callable = "both",
+) -> EMResult:
+    """Run the EM algorithm on ``model`` from ``theta0``.
+
+    Each iteration ``t = 1, 2, ...`` performs one M-step on the statistics of
+    the previous E-step and one E-step (with the log-likelihood) at the new
+    parameters, so every iterate's log-likelihood is known and recorded.
+
+    Parameters
+    ----------
+    model : EMModel
+        The model, holding its data.
+    theta0 : object
+        Starting parameters, of the kind the model uses.
+    tol : float, default 1e-8
+        Tolerance of the stopping rule.
+    max_iter : int, default 1000
+        Largest number of iterations. ``max_iter=0`` returns the start.
+    callback : callable, optional
+        ``callback(iteration, theta, log_likelihood)`` is called after every
+        iteration; returning ``True`` stops the run.
+    stop : {"both", "loglik", "params"} or callable, default "both"
+        The stopping rule, tested after each iteration with
+        ``s = max(1, |value|)`` as scale:
+
+        * ``"loglik"``: ``|l_t - l_{t-1}| <= tol * max(1, |l_t|)``;
+        * ``"params"``: ``max_i |theta_t,i - theta_{t-1},i| <= tol * max(1, max_i |theta_t,i|)``
+          over all parameters flattened into one vector;
+        * ``"both"``: both of the above.
+
+        A callable ``stop(t, theta_old, theta_new, ll_old, ll_new)``
+        returning ``True`` when converged replaces the rule.
+
+    Returns
+    -------
+    EMResult
+
+    Raises
+    ------
+    TypeError, ValueError
+        For invalid arguments.
+    FloatingPointError
+        When the log-likelihood becomes NaN or ``+inf``.
+
+    Warns
+    -----
+    MonotonicityWarning
+        When the log-likelihood decreases by more than round-off
+        (``1e-10`` relative): EM never does that, so the model is wrong.
+        The warning names the iteration.
+
+    Examples
+    --------
+    >>> from emcore import run_em
+    >>> from emcore.models import ExponentialMissing
+    >>> result = run_em(ExponentialMissing([5.0], n_missing=1), theta0=1.0, tol=1e-12)
+    >>> print(f"{result.theta:.10f} after {result.n_iter} iterations")
+    0.2000000000 after 38 iterations
+    """
+    _check_args(model, tol, max_iter, callback, stop)
+    stats, ll = model.e_step_with_log_likelihood(theta0)
+    ll = _loglik(ll, "at theta0")
+    theta = theta0
+    thetas, lls = [theta0], [ll]
+    n_e, n_m = 1, 0
+    message = "max_iter reached"
+    converged = False
+    for t in range(1, max_iter + 1):
+        theta_new = model.m_step(stats)
+        n_m += 1
+        stats, ll_new = model.e_step_with_log_likelihood(theta_new)
+        n_e += 1
+        ll_new = _loglik(ll_new, f"at iteration {t}")
+        if ll_new < ll - MONOTONICITY_RTOL * max(1.0, abs(ll)):
+            warnings.warn(
+                f"EM decreased the log-likelihood at iteration {t} "
+                f"(from {ll:.12g} to {ll_new:.12g}); the model's E-step, "
+                "M-step or log_likelihood is inconsistent",
+                MonotonicityWarning,
+                stacklevel=2,
+            )
+        thetas.append(theta_new)
+        lls.append(ll_new)
+        done = _converged(stop, tol, t, theta, theta_new, ll, ll_new)
+        theta, ll = theta_new, ll_new
+        halt = callback is not None and callback(t, theta, ll) is True
+        if done:
+            converged, message = True, "converged"
+            break
+        if halt:
+            message = "stopped by callback"
+            break
+    return EMResult(
+        theta=theta,
+        log_likelihood=ll,
+        n_iter=len(thetas) - 1,
+        converged=converged,
+        theta_history=thetas,
+        log_likelihood_history=np.asarray(lls),
+        message=message,
+        n_e_steps=n_e,
+        n_m_steps=n_m,
+    )

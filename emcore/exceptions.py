@@ -1,0 +1,16 @@
+"""Warnings that emcore emits."""
+
+__all__ = ["ConvergenceWarning", "MonotonicityWarning"]
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative fit stopped at ``max_iter`` before meeting its tolerance."""
+
+
+class MonotonicityWarning(UserWarning):
+    """The log-likelihood decreased during EM by more than round-off.
+
+    EM can never decrease the observed-data log-likelihood (chapter 3 of the
+    book proves it), so this warning means a model's E-step, M-step or
+    ``log_likelihood`` is inconsistent with the others.
+    """

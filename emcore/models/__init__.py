@@ -1,0 +1,5 @@
+"""Models that EM fits with :func:`emcore.run_em`, each an :class:`emcore.EMModel`."""
+
+from .exponential import ExponentialMissing
+
+__all__ = ["ExponentialMissing"]

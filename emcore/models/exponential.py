@@ -1,0 +1,79 @@
+"""Exponential data with values missing at random: the book's first EM model."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import as_count, as_float_array, as_positive_scalar
+from ..em import EMModel
+
+__all__ = ["ExponentialMissing"]
+
+
+class ExponentialMissing(EMModel):
+    r"""I.i.d. exponential data with rate :math:`\theta`, some values missing.
+
+    The complete data are :math:`y_1, \dots, y_n \sim \text{Exp}(\theta)`
+    with density :math:`\theta e^{-\theta y}`; the values ``observed`` are
+    seen and ``n_missing`` more are missing completely at random.
+    With :math:`T = \sum_i y_i` the complete-data log-likelihood is
+    :math:`n \log\theta - \theta T`, so
+
+    * E-step: :math:`E[T \mid y_{obs}, \theta_t] = \sum y_{obs} + m / \theta_t`;
+    * M-step: :math:`\theta_{t+1} = n / E[T \mid y_{obs}, \theta_t]`;
+    * observed-data log-likelihood: :math:`n_{obs}\log\theta - \theta \sum y_{obs}`,
+      maximised in closed form by :math:`\hat\theta = n_{obs} / \sum y_{obs}`
+      (:meth:`mle`).
+
+    Parameters are a positive float, the rate :math:`\theta`.
+
+    Parameters
+    ----------
+    observed : array_like of shape (n_obs,)
+        The observed values, positive and finite; at least one.
+    n_missing : int
+        How many values are missing (>= 0).
+
+    Examples
+    --------
+    Givens & Hoeting's toy example: :math:`y_1 = 5` seen, :math:`y_2` missing.
+
+    >>> from emcore.models import ExponentialMissing
+    >>> model = ExponentialMissing([5.0], n_missing=1)
+    >>> model.m_step(model.e_step(1.0))   # 2*1/(5*1 + 1)
+    0.3333333333333333
+    >>> model.mle()
+    0.2
+    """
+
+    def __init__(self, observed, n_missing: int):
+        self.observed = as_float_array(observed, "observed", ndim=1, positive=True)
+        self.n_missing = as_count(n_missing, "n_missing")
+        self.n_observed = self.observed.size
+        self.n_total = self.n_observed + self.n_missing
+        self.observed_sum = float(self.observed.sum())
+
+    def _theta(self, theta) -> float:
+        return as_positive_scalar(theta, "theta (the exponential rate)")
+
+    def e_step(self, theta) -> float:
+        """Expected complete-data total :math:`E[T \\mid y_{obs}, \\theta]`."""
+        return self.observed_sum + self.n_missing / self._theta(theta)
+
+    def m_step(self, stats: float) -> float:
+        """The rate maximising :math:`n\\log\\theta - \\theta\\,E[T]`: ``n / stats``."""
+        return self.n_total / stats
+
+    def log_likelihood(self, theta) -> float:
+        """Observed-data log-likelihood :math:`n_{obs}\\log\\theta - \\theta\\sum y_{obs}`."""
+        theta = self._theta(theta)
+        return self.n_observed * float(np.log(theta)) - theta * self.observed_sum
+
+    def q_function(self, theta, theta_t) -> float:
+        """:math:`Q(\\theta \\mid \\theta_t) = n\\log\\theta - \\theta\\,E[T \\mid y_{obs}, \\theta_t]`."""
+        theta = self._theta(theta)
+        return self.n_total * float(np.log(theta)) - theta * self.e_step(theta_t)
+
+    def mle(self) -> float:
+        """The observed-data maximum-likelihood estimate, in closed form."""
+        return self.n_observed / self.observed_sum

@@ -1,0 +1,112 @@
+"""The notebook pipeline: MyST-Markdown chapters -> executed, committed notebooks.
+
+``python -m tests.pipeline execute [chapters/NN_x.md ...]`` turns each chapter's
+``.md`` (the only file anyone edits) into its ``.ipynb`` and executes it in
+place: stable cell ids (a hash of each cell's type and source), no timing
+metadata, no interpreter patch version, outputs stored. Running it twice gives
+byte-identical files.
+
+The integrity tests (``tests/test_notebooks.py``) import the same helpers, so
+what ``make execute`` writes and what ``make test`` checks cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = ROOT / "chapters"
+FMT = "md:myst"
+
+
+def chapter_sources() -> list[Path]:
+    """Every chapter source, ``chapters/*.md``, sorted."""
+    return sorted(CHAPTERS.glob("*.md"))
+
+
+def toc_files() -> list[str]:
+    """The document names listed in ``_toc.yml`` (without suffix), in order."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    names = [toc["root"]]
+
+    def walk(node):
+        for sub in node.get("subtrees", []):
+            for entry in sub.get("entries", []):
+                if "file" in entry:
+                    names.append(str(Path(entry["file"]).with_suffix("")))
+                walk(entry)
+
+    walk(toc)
+    return names
+
+
+def cells_of(path: Path) -> list[tuple[str, str]]:
+    """``(cell_type, source)`` of every cell, read through jupytext."""
+    import jupytext
+
+    return [(c.cell_type, c.source) for c in jupytext.read(path).cells]
+
+
+def stable_ids(nb) -> None:
+    """Give each cell an id derived from its type and source (deduplicated)."""
+    seen: dict[str, int] = {}
+    for cell in nb.cells:
+        digest = hashlib.sha256(f"{cell.cell_type}\n{cell.source}".encode()).hexdigest()[:12]
+        n = seen.get(digest, 0)
+        seen[digest] = n + 1
+        cell["id"] = digest if n == 0 else f"{digest}-{n}"
+
+
+def strip_volatile(nb) -> None:
+    """Remove metadata that changes between machines or runs."""
+    nb.metadata.get("language_info", {}).pop("version", None)
+    nb.metadata.pop("widgets", None)
+    jt = nb.metadata.get("jupytext", {})
+    jt.pop("text_representation", None)
+    if not jt:
+        nb.metadata.pop("jupytext", None)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+
+
+def execute(md: Path) -> Path:
+    """Execute chapter ``md`` and write its paired ``.ipynb``; return that path."""
+    import jupytext
+    from nbconvert.preprocessors import ExecutePreprocessor
+
+    md = Path(md).resolve()
+    nb = jupytext.read(md, fmt=FMT)
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    stable_ids(nb)
+    ep = ExecutePreprocessor(timeout=600, kernel_name="python3", record_timing=False)
+    ep.preprocess(nb, {"metadata": {"path": str(md.parent)}})
+    strip_volatile(nb)
+    out = md.with_suffix(".ipynb")
+    jupytext.write(nb, out, fmt="ipynb")
+    return out
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] != "execute":
+        print("usage: python -m tests.pipeline execute [chapters/NN_name.md ...]", file=sys.stderr)
+        return 2
+    targets = [Path(a) for a in argv[1:]] or chapter_sources()
+    for md in targets:
+        if md.suffix != ".md" or not md.exists():
+            print(f"not a chapter source: {md}", file=sys.stderr)
+            return 2
+        print(f"executing {md.name} ...", flush=True)
+        print(f"  wrote {execute(md).relative_to(ROOT)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
