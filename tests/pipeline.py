@@ -44,11 +44,66 @@ def toc_files() -> list[str]:
     return names
 
 
-def cells_of(path: Path) -> list[tuple[str, str]]:
-    """``(cell_type, source)`` of every cell, read through jupytext."""
+def cells_of(path: Path) -> list[tuple[str, str, list]]:
+    """``(cell_type, source, tags)`` of every cell, read through jupytext."""
     import jupytext
 
-    return [(c.cell_type, c.source) for c in jupytext.read(path).cells]
+    return [
+        (c.cell_type, c.source, list(c.metadata.get("tags", [])))
+        for c in jupytext.read(path).cells
+    ]
+
+
+#: Text that must never be stored in an output: kernel noise, reprs that are not
+#: for readers (and break nbval across numpy versions), and machine-specific paths.
+FORBIDDEN_OUTPUT = {
+    "Kernel is running over TCP": "kernel noise",
+    "building the font cache": "matplotlib font-cache noise",
+    "np.float64(": "a numpy scalar repr (print a rounded number)",
+    "np.int64(": "a numpy scalar repr (print the number)",
+    "site-packages": "a machine-specific path",
+}
+
+
+def _output_text(out) -> str:
+    if out.get("output_type") == "stream":
+        return out.get("text", "")
+    return str(out.get("data", {}).get("text/plain", ""))
+
+
+def pair_problems(md: Path) -> list[str]:
+    """Everything wrong with chapter ``md`` and its executed ``.ipynb``; empty if none."""
+    import nbformat
+
+    nb_path = Path(md).with_suffix(".ipynb")
+    if not nb_path.exists():
+        return [f"{nb_path.name} does not exist (run `make execute`)"]
+    problems = []
+    if cells_of(md) != cells_of(nb_path):
+        problems.append(f"{nb_path.name}: cells differ from {Path(md).name} (run `make execute`)")
+    nb = nbformat.read(nb_path, as_version=4)
+    if "version" in nb.metadata.get("language_info", {}):
+        problems.append(f"{nb_path.name}: language_info.version is stored (machine-specific)")
+    ids = [c.get("id") for c in nb.cells]
+    stable_ids(nb)
+    if ids != [c["id"] for c in nb.cells]:
+        problems.append(f"{nb_path.name}: cell ids are not the stable content hashes")
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if "execution" in cell.metadata:
+            problems.append(f"{nb_path.name}: cell {i} stores execution timing")
+        removed = "remove-cell" in cell.metadata.get("tags", [])
+        if cell.source.strip() and not cell.outputs and not removed:
+            problems.append(f"{nb_path.name}: code cell {i} has no stored output")
+        for out in cell.outputs:
+            if out.output_type == "error":
+                problems.append(f"{nb_path.name}: cell {i} stored an error ({out.get('ename')})")
+            text = _output_text(out)
+            for needle, what in {**FORBIDDEN_OUTPUT, str(ROOT): "this checkout's path"}.items():
+                if needle in text:
+                    problems.append(f"{nb_path.name}: cell {i} output holds {what}: {needle!r}")
+    return problems
 
 
 def stable_ids(nb) -> None:
