@@ -18,7 +18,7 @@ export JUPYTER_RUNTIME_DIR := $(STATE)/jupyter/runtime
 export PYTHONHASHSEED      := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-SPHINXOPTS ?= -W --keep-going -n -q
+SPHINXOPTS ?= -E -W --keep-going -n -q
 NBVAL      := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 CHAPTERS   ?= $(wildcard chapters/*.md)
 
@@ -52,13 +52,14 @@ book: warm
 execute: warm
 	$(BIN)/python -m tests.pipeline execute $(CHAPTERS)
 
+# The book tests inspect the HTML that `make book` just built.
 test-unit: warm
-	$(BIN)/python -m pytest --doctest-modules emcore tests
+	EMCORE_BOOK_HTML=$(CURDIR)/_build/html $(BIN)/python -m pytest --doctest-modules emcore tests
 
 test-notebooks: warm
 	$(BIN)/python -m pytest $(NBVAL) chapters
 
-test: test-unit test-notebooks book
+test: book test-unit test-notebooks
 
 lab: warm
 	$(BIN)/jupyter lab --notebook-dir=chapters

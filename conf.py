@@ -6,6 +6,7 @@ chapter's ``.md`` source is excluded when its ``.ipynb`` exists, so Sphinx
 sees every chapter once.
 """
 
+import shutil
 from pathlib import Path
 
 project = "The EM Algorithm, Executed"
@@ -13,6 +14,9 @@ author = "The emcore authors"
 copyright = "2026, the emcore authors"
 
 extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx-mathjax-offline",  # MathJax copied into _build/html: the book reads offline
     "myst_nb",
     "sphinx_external_toc",
     "sphinx_proof",
@@ -52,7 +56,19 @@ bibtex_bibfiles = ["references.bib"]
 bibtex_default_style = "plain"
 bibtex_reference_style = "author_year"
 
+# API reference from emcore's numpydoc docstrings.
+autodoc_typehints = "none"
+autodoc_member_order = "bysource"
+autodoc_default_options = {"members": True, "show-inheritance": True}
+napoleon_google_docstring = False
+napoleon_numpy_docstring = True
+napoleon_use_rtype = False
+# Docstring types ("array_like of shape (n,)", "numpy.ndarray", ...) are prose for
+# readers, not links; only references into emcore itself must resolve.
+nitpick_ignore_regex = [("py:class", r"(?!emcore\.).*"), ("py:obj", r"(?!emcore\.).*")]
+
 html_theme = "sphinx_book_theme"
+html_sourcelink_suffix = ""  # "download" links give the real .ipynb, not .ipynb.txt
 html_title = project
 html_theme_options = {
     "show_toc_level": 2,
@@ -61,3 +77,30 @@ html_theme_options = {
 }
 suppress_warnings = []
 nitpicky = True
+
+
+def _add_md_download(app, pagename, templatename, context, doctree):
+    """Offer each chapter's MyST-Markdown source beside its executed .ipynb."""
+    if f"{pagename}.md" not in _paired_md:
+        return
+    url = f"{context['pathto']('_sources', 1)}/{pagename}.md"
+    for group in context.get("header_buttons", []):
+        if group.get("label") == "download-buttons":
+            group["buttons"].insert(1, {
+                "type": "link", "url": url, "text": ".md", "icon": "fas fa-file-lines",
+                "tooltip": "Download the MyST-Markdown source (opens as a notebook with jupytext)",
+                "label": "download-md-button",
+            })
+
+
+def _copy_md_sources(app, exc):
+    if exc is None and app.builder.format == "html":
+        for md in _paired_md:
+            target = Path(app.outdir) / "_sources" / md
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(_here / md, target)
+
+
+def setup(app):
+    app.connect("html-page-context", _add_md_download, priority=600)
+    app.connect("build-finished", _copy_md_sources)
