@@ -1,5 +1,6 @@
 """Models that EM fits with :func:`emcore.run_em`, each an :class:`emcore.EMModel`."""
 
 from .exponential import ExponentialMissing
+from .multinomial import GeneticLinkage
 
-__all__ = ["ExponentialMissing"]
+__all__ = ["ExponentialMissing", "GeneticLinkage"]
