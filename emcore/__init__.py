@@ -5,8 +5,10 @@ by the functions that need them.
 """
 
 from . import models
+from .acceleration import aitken
 from .em import EMModel, EMResult, run_em
-from .exceptions import ConvergenceWarning, MonotonicityWarning
+from .exceptions import ConvergenceWarning, MonotonicityWarning, NotAMaximumWarning
+from .inference import RateResult, StandardErrors, em_rate, standard_errors
 
 __version__ = "0.1.0"
 
@@ -15,6 +17,12 @@ __all__ = [
     "EMModel",
     "EMResult",
     "MonotonicityWarning",
+    "NotAMaximumWarning",
+    "RateResult",
+    "StandardErrors",
+    "aitken",
+    "em_rate",
     "models",
     "run_em",
+    "standard_errors",
 ]

@@ -1,6 +1,6 @@
 """Warnings that emcore emits."""
 
-__all__ = ["ConvergenceWarning", "MonotonicityWarning"]
+__all__ = ["ConvergenceWarning", "MonotonicityWarning", "NotAMaximumWarning"]
 
 
 class ConvergenceWarning(UserWarning):
@@ -13,4 +13,13 @@ class MonotonicityWarning(UserWarning):
     EM can never decrease the observed-data log-likelihood (chapter 3 of the
     book proves it), so this warning means a model's E-step, M-step or
     ``log_likelihood`` is inconsistent with the others.
+    """
+
+
+class NotAMaximumWarning(UserWarning):
+    """The observed information is not positive definite at the given point.
+
+    The Hessian of the log-likelihood is not negative definite there, so the
+    point is not a strict local maximum (EM may have stopped at a saddle point
+    or on a flat ridge) and standard errors computed there are meaningless.
     """

@@ -1,6 +1,7 @@
 """Models that EM fits with :func:`emcore.run_em`, each an :class:`emcore.EMModel`."""
 
 from .exponential import ExponentialMissing
+from .mixing import MixingProportion
 from .multinomial import GeneticLinkage
 
-__all__ = ["ExponentialMissing", "GeneticLinkage"]
+__all__ = ["ExponentialMissing", "GeneticLinkage", "MixingProportion"]

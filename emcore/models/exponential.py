@@ -74,6 +74,25 @@ class ExponentialMissing(EMModel):
         theta = self._theta(theta)
         return self.n_total * float(np.log(theta)) - theta * self.e_step(theta_t)
 
+    def complete_information(self, theta) -> float:
+        """Expected complete-data information :math:`I_{com}(\\theta) = n / \\theta^2`.
+
+        The optional hook that :func:`emcore.standard_errors` uses for the
+        ``"sem"`` and ``"louis"`` methods.
+        """
+        return self.n_total / self._theta(theta) ** 2
+
+    def complete_score_outer(self, theta) -> float:
+        """:math:`\\mathbb{E}[S_c^2 \\mid y_{obs}, \\theta] = m/\\theta^2 + (n_{obs}/\\theta - \\sum y_{obs})^2`.
+
+        The complete-data score is :math:`S_c = n/\\theta - T`, whose conditional
+        variance is :math:`\\operatorname{Var}(T \\mid y_{obs}) = m/\\theta^2` and
+        whose conditional mean is the observed score. The optional hook that
+        :func:`emcore.standard_errors` uses for ``method="louis"``.
+        """
+        theta = self._theta(theta)
+        return self.n_missing / theta**2 + (self.n_observed / theta - self.observed_sum) ** 2
+
     def mle(self) -> float:
         """The observed-data maximum-likelihood estimate, in closed form."""
         return self.n_observed / self.observed_sum
