@@ -47,6 +47,19 @@ class EMModel(ABC):
     mixture does) may override :meth:`e_step_with_log_likelihood`, so that
     each EM iteration costs one pass over the data instead of two.
 
+    Optional analytic hooks, used by :func:`emcore.standard_errors` when a
+    model defines them (parameters a float or a 1-D array of length ``p``):
+
+    * ``complete_information(theta)`` -- the expected complete-data
+      information :math:`\\mathbb{E}[-\\partial^2 \\log p(x, z \\mid \\theta) \\mid x, \\theta]`,
+      a ``(p, p)`` array; needed by ``method="sem"`` and ``method="louis"``;
+    * ``complete_score_outer(theta)`` -- the conditional second moment of the
+      complete-data score, :math:`\\mathbb{E}[S_c S_c^\\top \\mid x, \\theta]`, a
+      ``(p, p)`` array; needed by ``method="louis"``.
+
+    :class:`emcore.models.ExponentialMissing` and
+    :class:`emcore.models.MixingProportion` show both.
+
     Examples
     --------
     The mean of a normal sample with known unit variance needs no latent
