@@ -295,6 +295,14 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
     ValueError
         For an unknown ``method`` or a malformed ``theta_hat``.
 
+    Notes
+    -----
+    The numerical derivatives evaluate the model a few steps (about
+    :math:`10^{-4}` relative) on both sides of ``theta_hat``; those points must
+    lie inside the parameter space. For an estimate closer than that to a
+    boundary, pass a smaller ``step`` (or report that the estimate is on the
+    boundary, where these standard errors do not apply).
+
     Warns
     -----
     NotAMaximumWarning

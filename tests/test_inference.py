@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from emcore import EMModel, NotAMaximumWarning, em_rate, run_em, standard_errors
@@ -206,3 +206,15 @@ def test_bad_step_is_rejected_naming_it(step, error):
 def test_object_without_em_methods_is_a_type_error():
     with pytest.raises(TypeError, match="e_step"):
         em_rate(object(), 0.2)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**16), separation=st.floats(1.0, 4.0))
+def test_mixture_rate_is_one_minus_observed_over_complete_information(seed, separation):
+    rng = np.random.default_rng(seed)
+    x = np.where(rng.random(200) < 0.4, rng.normal(0, 1, 200), rng.normal(separation, 1, 200))
+    model = MixingProportion(x, means=[0.0, separation])
+    pi_hat = run_em(model, np.array([0.5]), tol=1e-14, max_iter=2000, accelerate="squarem").theta
+    assume(0.01 < pi_hat[0] < 0.99)
+    fraction = 1 - (model.observed_information(pi_hat) / model.complete_information(pi_hat)).item()
+    assert em_rate(model, pi_hat).rate == pytest.approx(fraction, abs=1e-7)
