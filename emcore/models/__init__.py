@@ -3,5 +3,6 @@
 from .exponential import ExponentialMissing
 from .mixing import MixingProportion
 from .multinomial import GeneticLinkage
+from .ppca import PPCA, PPCAParams
 
-__all__ = ["ExponentialMissing", "GeneticLinkage", "MixingProportion"]
+__all__ = ["ExponentialMissing", "GeneticLinkage", "MixingProportion", "PPCA", "PPCAParams"]
