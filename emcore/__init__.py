@@ -4,11 +4,12 @@ Only numpy is imported here; sympy, matplotlib and scipy are imported lazily
 by the functions that need them.
 """
 
-from . import models
+from . import datasets, models
 from .acceleration import aitken
 from .em import EMModel, EMResult, run_em
 from .exceptions import ConvergenceWarning, MonotonicityWarning, NotAMaximumWarning
 from .inference import RateResult, StandardErrors, em_rate, standard_errors
+from .mixture import GaussianMixture
 
 __version__ = "0.1.0"
 
@@ -16,11 +17,13 @@ __all__ = [
     "ConvergenceWarning",
     "EMModel",
     "EMResult",
+    "GaussianMixture",
     "MonotonicityWarning",
     "NotAMaximumWarning",
     "RateResult",
     "StandardErrors",
     "aitken",
+    "datasets",
     "em_rate",
     "models",
     "run_em",

@@ -1,0 +1,352 @@
+"""The four covariance structures of a Gaussian mixture, one small class each.
+
+Conventions shared by all four (``K`` components, ``d`` features):
+
+* ``covariances`` and ``precisions_cholesky`` have the shapes of
+  scikit-learn's attributes: ``full`` (K, d, d), ``tied`` (d, d), ``diag``
+  (K, d), ``spherical`` (K,).
+* ``precisions_cholesky`` is a factor ``U`` with precision ``P = U U^T``;
+  computed from a covariance ``S = L L^T`` it is the upper-triangular
+  ``U = L^{-T}``, so the Mahalanobis distance is ``|U^T (x - mu)|^2`` and
+  ``log det P^{1/2} = sum(log diag U)``.
+* Second moments ``M2`` are sums of ``r (x - s)(x - s)^T`` about a shift
+  ``s``: (K, d, d) for ``full``, their sum over components (d, d) for
+  ``tied``, diagonals (K, d) for ``diag`` and traces (K,) for ``spherical``.
+
+Each class also describes its *expanded* log-density for the fast E-step:
+``-(x - mu)^T P (x - mu) / 2 = A^T f(x) + b`` with features ``f(x)`` that
+do not depend on the parameters (products ``x_i x_j``, squares, ``x``), so
+all components come out of one matrix product; see :mod:`._stats`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["COVARIANCE_TYPES", "covariance_model"]
+
+
+def _cholesky(matrix: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factors of a stack of symmetric matrices, or LinAlgError."""
+    return np.linalg.cholesky(matrix)
+
+
+def _upper_inverse_factor(cov: np.ndarray) -> np.ndarray:
+    """``L^{-T}`` for ``cov = L L^T`` (batched); LinAlgError if not positive definite."""
+    lower = _cholesky(cov)
+    eye = np.broadcast_to(np.eye(cov.shape[-1]), cov.shape)
+    return np.swapaxes(np.linalg.solve(lower, eye), -1, -2)
+
+
+class _Full:
+    name = "full"
+
+    @staticmethod
+    def cov_shape(k, d):
+        return (k, d, d)
+
+    @staticmethod
+    def n_cov_parameters(k, d):
+        return k * d * (d + 1) // 2
+
+    @staticmethod
+    def precision_cholesky(cov):
+        return _upper_inverse_factor(cov)
+
+    @staticmethod
+    def from_precisions(prec):
+        """(covariances, precisions_cholesky) from precision matrices."""
+        chol = _cholesky(prec)
+        inv = np.linalg.solve(chol, np.broadcast_to(np.eye(prec.shape[-1]), prec.shape))
+        return np.swapaxes(inv, -1, -2) @ inv, chol
+
+    @staticmethod
+    def precisions(chol):
+        return chol @ np.swapaxes(chol, -1, -2)
+
+    @staticmethod
+    def half_log_det(chol, k, d):
+        return np.sum(np.log(np.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
+
+    @staticmethod
+    def precision_scale(chol):
+        """Per component, an upper bound of the largest eigenvalue of P (its trace)."""
+        return np.einsum("kij,kij->k", chol, chol)
+
+    # -- fast path: expanded quadratic form --------------------------------
+    @staticmethod
+    def n_features(d):
+        return d * (d + 1) // 2 + d
+
+    @staticmethod
+    def features(xt, out):
+        d = xt.shape[0]
+        row = 0
+        for i in range(d):
+            np.multiply(xt[i], xt[i:], out=out[row:row + d - i])
+            row += d - i
+        out[row:] = xt
+        return out
+
+    @staticmethod
+    def coefficients(means, chol):
+        k, d = means.shape
+        prec = _Full.precisions(chol)
+        iu, ju = np.triu_indices(d)
+        quad = prec[:, iu, ju] * np.where(iu == ju, -0.5, -1.0)
+        a = np.concatenate([quad.T, np.einsum("kij,kj->ik", prec, means)])
+        nu = np.einsum("kij,ki->kj", chol, means)
+        return a, -0.5 * np.einsum("kj,kj->k", nu, nu)
+
+    @staticmethod
+    def second_moments_from_features(g, d):
+        k = g.shape[1]
+        iu, ju = np.triu_indices(d)
+        m2 = np.empty((k, d, d))
+        m2[:, iu, ju] = g[: iu.size].T
+        m2[:, ju, iu] = g[: iu.size].T
+        return m2
+
+    # -- stable path: per component, centred at the component ----------------
+    @staticmethod
+    def mahalanobis(diff, chol, k):
+        y = chol[k].T @ diff
+        np.square(y, out=y)
+        return y.sum(axis=0)
+
+    @staticmethod
+    def empty_second_moments(k, d):
+        return np.zeros((k, d, d))
+
+    @staticmethod
+    def add_scatter(m2, diff, resp, k):
+        m2[k] += (diff * resp) @ diff.T
+
+    # -- M-step ---------------------------------------------------------------
+    @staticmethod
+    def covariances(m2, n, n_guarded, delta, reg):
+        scatter = m2 - (2 * n_guarded - n)[:, None, None] * delta[:, :, None] * delta[:, None, :]
+        cov = scatter / n_guarded[:, None, None]
+        spread = np.trace(cov, axis1=1, axis2=2) / cov.shape[1]
+        cov[:, np.arange(cov.shape[1]), np.arange(cov.shape[1])] += reg
+        return cov, spread
+
+
+class _Tied:
+    name = "tied"
+
+    @staticmethod
+    def cov_shape(k, d):
+        return (d, d)
+
+    @staticmethod
+    def n_cov_parameters(k, d):
+        return d * (d + 1) // 2
+
+    @staticmethod
+    def precision_cholesky(cov):
+        return _upper_inverse_factor(cov)
+
+    @staticmethod
+    def from_precisions(prec):
+        return _Full.from_precisions(prec)
+
+    @staticmethod
+    def precisions(chol):
+        return chol @ chol.T
+
+    @staticmethod
+    def half_log_det(chol, k, d):
+        return np.full(k, np.sum(np.log(np.diag(chol))))
+
+    @staticmethod
+    def precision_scale(chol):
+        return np.array([np.sum(chol * chol)])
+
+    @staticmethod
+    def n_features(d):
+        return d
+
+    @staticmethod
+    def features(xt, out):
+        return xt
+
+    @staticmethod
+    def common_term(xt, chol):
+        """``-x^T P x / 2``, the part of every component's exponent that is shared."""
+        y = chol.T @ xt
+        np.square(y, out=y)
+        return -0.5 * y.sum(axis=0)
+
+    @staticmethod
+    def coefficients(means, chol):
+        nu = means @ chol
+        return (chol @ nu.T), -0.5 * np.einsum("kj,kj->k", nu, nu)
+
+    @staticmethod
+    def mahalanobis(diff, chol, k):
+        y = chol.T @ diff
+        np.square(y, out=y)
+        return y.sum(axis=0)
+
+    @staticmethod
+    def empty_second_moments(k, d):
+        return np.zeros((d, d))
+
+    @staticmethod
+    def add_scatter(m2, diff, resp, k):
+        m2 += (diff * resp) @ diff.T
+
+    @staticmethod
+    def covariances(m2, n, n_guarded, delta, reg):
+        scatter = m2 - np.einsum("k,ki,kj->ij", 2 * n_guarded - n, delta, delta)
+        cov = scatter / n_guarded.sum()
+        spread = np.full(n.shape, np.trace(cov) / cov.shape[0])
+        cov[np.diag_indices_from(cov)] += reg
+        return cov, spread
+
+
+class _Diag:
+    name = "diag"
+
+    @staticmethod
+    def cov_shape(k, d):
+        return (k, d)
+
+    @staticmethod
+    def n_cov_parameters(k, d):
+        return k * d
+
+    @staticmethod
+    def precision_cholesky(cov):
+        if np.any(~(cov > 0)):
+            raise np.linalg.LinAlgError("a variance is not positive")
+        return 1.0 / np.sqrt(cov)
+
+    @staticmethod
+    def from_precisions(prec):
+        if np.any(~(prec > 0)):
+            raise np.linalg.LinAlgError("a precision is not positive")
+        return 1.0 / prec, np.sqrt(prec)
+
+    @staticmethod
+    def precisions(chol):
+        return chol**2
+
+    @staticmethod
+    def half_log_det(chol, k, d):
+        return np.sum(np.log(chol), axis=1)
+
+    @staticmethod
+    def precision_scale(chol):
+        return np.max(chol**2, axis=1)
+
+    @staticmethod
+    def n_features(d):
+        return 2 * d
+
+    @staticmethod
+    def features(xt, out):
+        d = xt.shape[0]
+        np.square(xt, out=out[:d])
+        out[d:] = xt
+        return out
+
+    @staticmethod
+    def coefficients(means, chol):
+        prec = chol**2
+        return np.concatenate([-0.5 * prec.T, (prec * means).T]), -0.5 * np.sum(prec * means**2, 1)
+
+    @staticmethod
+    def second_moments_from_features(g, d):
+        return g[:d].T.copy()
+
+    @staticmethod
+    def mahalanobis(diff, chol, k):
+        return (chol[k] ** 2) @ (diff * diff)
+
+    @staticmethod
+    def empty_second_moments(k, d):
+        return np.zeros((k, d))
+
+    @staticmethod
+    def add_scatter(m2, diff, resp, k):
+        m2[k] += (diff * diff) @ resp
+
+    @staticmethod
+    def covariances(m2, n, n_guarded, delta, reg):
+        cov = (m2 - (2 * n_guarded - n)[:, None] * delta**2) / n_guarded[:, None]
+        spread = cov.mean(axis=1)
+        return cov + reg, spread
+
+
+class _Spherical:
+    name = "spherical"
+
+    @staticmethod
+    def cov_shape(k, d):
+        return (k,)
+
+    @staticmethod
+    def n_cov_parameters(k, d):
+        return k
+
+    precision_cholesky = _Diag.precision_cholesky
+    from_precisions = _Diag.from_precisions
+    precisions = _Diag.precisions
+
+    @staticmethod
+    def half_log_det(chol, k, d):
+        return d * np.log(chol)
+
+    @staticmethod
+    def precision_scale(chol):
+        return chol**2
+
+    @staticmethod
+    def n_features(d):
+        return 1 + d
+
+    @staticmethod
+    def features(xt, out):
+        np.einsum("ij,ij->j", xt, xt, out=out[0])
+        out[1:] = xt
+        return out
+
+    @staticmethod
+    def coefficients(means, chol):
+        prec = chol**2
+        a = np.concatenate([-0.5 * prec[None, :], (prec[:, None] * means).T])
+        return a, -0.5 * prec * np.einsum("kj,kj->k", means, means)
+
+    @staticmethod
+    def second_moments_from_features(g, d):
+        return g[0].copy()
+
+    @staticmethod
+    def mahalanobis(diff, chol, k):
+        return chol[k] ** 2 * np.einsum("ij,ij->j", diff, diff)
+
+    @staticmethod
+    def empty_second_moments(k, d):
+        return np.zeros(k)
+
+    @staticmethod
+    def add_scatter(m2, diff, resp, k):
+        m2[k] += np.einsum("ij,ij->j", diff, diff) @ resp
+
+    @staticmethod
+    def covariances(m2, n, n_guarded, delta, reg):
+        d = delta.shape[1]
+        cov = (m2 - (2 * n_guarded - n) * np.einsum("kj,kj->k", delta, delta)) / (n_guarded * d)
+        return cov + reg, cov.copy()
+
+
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+_MODELS = {m.name: m for m in (_Full, _Tied, _Diag, _Spherical)}
+
+
+def covariance_model(name: str):
+    """The class that implements covariance type ``name``."""
+    return _MODELS[name]
+

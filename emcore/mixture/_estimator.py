@@ -1,0 +1,338 @@
+"""``GaussianMixture``: the scikit-learn-style estimator on emcore's EM driver."""
+
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+
+import numpy as np
+
+from ..em import run_em
+from ..exceptions import ConvergenceWarning
+from ._checks import check_estimator_params, check_inits, check_random_state, check_sample_weight, check_X
+from ._covariance import covariance_model
+from ._model import MixtureEM, initial_params
+from ._stats import DegenerateComponentError, MixtureData, MixtureParams, log_prob_chunks, normalize
+
+__all__ = ["GaussianMixture", "NotFittedError"]
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A method that needs a fitted mixture was called before ``fit``."""
+
+
+class GaussianMixture:
+    """Gaussian mixture fitted by EM, with scikit-learn's interface.
+
+    Parameters
+    ----------
+    n_components : int, default 1
+        Number of components ``K``.
+    covariance_type : {"full", "tied", "diag", "spherical"}, default "full"
+        A full covariance per component, one shared full covariance, a
+        diagonal one per component, or one variance per component.
+    tol : float, default 1e-3
+        EM stops when the mean log-likelihood per sample (weighted) changes
+        by less than ``tol`` in one iteration; ``tol=0`` runs exactly
+        ``max_iter`` iterations (and does not warn).
+    reg_covar : float, default 1e-6
+        Added to the diagonal of every covariance after each M-step.
+    max_iter : int, default 100
+        Largest number of EM iterations per initialisation. ``max_iter=0``
+        keeps the starting parameters (useful with explicit ones).
+    n_init : int, default 1
+        Number of initialisations; the fit with the highest log-likelihood
+        is kept.
+    init_params : {"kmeans", "k-means++", "random", "random_from_data"}, default "kmeans"
+        How the starting responsibilities are chosen: hard labels of weighted
+        k-means (seeded by greedy k-means++), of the nearest k-means++ seed,
+        of the nearest of ``K`` random samples, or uniformly random
+        responsibilities. One M-step turns them into parameters.
+    weights_init, means_init, precisions_init : array-like, optional
+        Explicit starting values (shapes as ``weights_``, ``means_``,
+        ``precisions_``). Given values replace the estimated ones; with only
+        ``means_init``, the other parameters come from assigning each sample
+        to its nearest initial mean.
+    resp_init : array-like of shape (n_samples, n_components), optional
+        Explicit starting responsibilities (rows are normalised); they
+        replace ``init_params``.
+    random_state : None, int or numpy.random.Generator
+        Seed of the initialisation (and the default of :meth:`sample`).
+    warm_start : bool, default False
+        Start ``fit`` from the current fitted parameters (one initialisation).
+    callback : callable, optional
+        ``callback(iteration, params, log_likelihood)`` after every EM
+        iteration, with ``params`` a :class:`MixtureParams` and the total
+        log-likelihood; returning ``True`` stops that run.
+
+    Attributes
+    ----------
+    weights_, means_, covariances_, precisions_, precisions_cholesky_
+        Fitted parameters; ``precisions_cholesky_`` is a triangular ``U``
+        with ``precisions_ = U U^T``.
+    converged_ : bool
+        Whether the best run met ``tol``.
+    n_iter_ : int
+        EM iterations of the best run.
+    lower_bound_ : float
+        Mean (weighted) log-likelihood per sample at the fitted parameters.
+    log_likelihood_history_ : numpy.ndarray
+        Total (weighted) log-likelihood at the start (entry 0) and after each
+        iteration of the best run; it never decreases.
+    n_features_in_ : int
+
+    Notes
+    -----
+    *Numerics.* Computation is in float64 whatever the dtype of ``X`` (float32
+    input is converted chunk by chunk, never copied whole). The E-step works
+    in log space (log-sum-exp with the maximum shifted out) on Cholesky
+    factors of the precisions, in chunks of samples, and returns the
+    sufficient statistics directly (see :mod:`emcore.mixture._stats`).
+
+    *Degenerate components.* A component whose total responsibility becomes
+    zero to working precision, or whose variance (mean over the features,
+    before ``reg_covar``) falls to ``reg_covar`` or below -- it has
+    collapsed onto a point, where the likelihood is unbounded -- is not
+    re-seeded: the fit raises :class:`DegenerateComponentError` (a
+    ValueError) saying which component and what to change. With
+    ``n_init > 1`` a degenerate restart is skipped; the error is raised
+    only when all restarts degenerate.
+
+    *Relation to scikit-learn.* From the same starting parameters the
+    parameters after each iteration agree with scikit-learn's to round-off.
+    ``lower_bound_`` is taken at the fitted parameters (scikit-learn's lags
+    one iteration), so ``n_iter_`` may differ by one at the same ``tol``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore import GaussianMixture
+    >>> from emcore.datasets import load_faithful
+    >>> waiting = load_faithful()[:, [1]]
+    >>> gm = GaussianMixture(2, tol=1e-10, max_iter=1000, random_state=0).fit(waiting)
+    >>> print(np.sort(gm.means_.ravel()).round(2), round(gm.log_likelihood_history_[-1], 4))
+    [54.61 80.09] -1034.0017
+    """
+
+    def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6,
+                 max_iter=100, n_init=1, init_params="kmeans", weights_init=None, means_init=None,
+                 precisions_init=None, resp_init=None, random_state=None, warm_start=False,
+                 callback=None):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.resp_init = resp_init
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.callback = callback
+
+    # -- scikit-learn's parameter protocol --------------------------------
+    @classmethod
+    def _get_param_names(cls):
+        sig = inspect.signature(cls.__init__)
+        return sorted(p for p in sig.parameters if p != "self")
+
+    def get_params(self, deep=True):
+        """The constructor arguments as a dict (``deep`` is accepted for compatibility)."""
+        return {name: getattr(self, name) for name in self._get_param_names()}
+
+    def set_params(self, **params):
+        """Set constructor arguments by name; returns ``self``."""
+        valid = self._get_param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"invalid parameter {name!r} for GaussianMixture; valid: {valid}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self):
+        defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items()
+                   if not (isinstance(v, type(defaults[k])) and _same(v, defaults[k]))]
+        return f"GaussianMixture({', '.join(changed)})"
+
+    # -- fitting ------------------------------------------------------------
+    def fit(self, X, y=None, *, sample_weight=None):
+        """Fit the mixture to ``X`` (n_samples, n_features) by EM; returns ``self``.
+
+        ``sample_weight`` (n_samples,), non-negative: a row of integer weight
+        ``m`` counts as ``m`` repeated rows, a row of weight 0 as absent.
+        ``y`` is ignored.
+        """
+        check_estimator_params(self)
+        X = check_X(X)
+        n, d = X.shape
+        w = check_sample_weight(sample_weight, n)
+        k = self.n_components
+        n_rows = n if w is None else int(np.count_nonzero(w))
+        if n_rows < k:
+            raise ValueError(
+                f"n_components={k} must not exceed the number of samples ({n_rows}"
+                f"{'' if w is None else ' with positive weight'})"
+            )
+        inits = check_inits(self, n, d)
+        data = MixtureData(X, w, self.covariance_type, k)
+        model = MixtureEM(data, float(self.reg_covar))
+        warm = bool(self.warm_start) and hasattr(self, "converged_")
+        if warm and self.n_features_in_ != d:
+            raise ValueError(f"X has {d} features, but the warm start has {self.n_features_in_}")
+        rng = check_random_state(self.random_state)
+        tol_total = float(self.tol) * data.total_weight
+
+        def stop(t, old, new, ll_old, ll_new):
+            return abs(ll_new - ll_old) < tol_total
+
+        callback = None
+        if self.callback is not None:
+            def callback(t, theta, ll):
+                return self.callback(t, _shifted(theta, data.center), ll)
+
+        best, failures = None, []
+        for _ in range(1 if warm else int(self.n_init)):
+            try:
+                if warm:
+                    theta0 = _shifted(self._params(), -data.center)
+                else:
+                    theta0 = initial_params(data, k, self.init_params, inits, rng, float(self.reg_covar))
+                result = run_em(model, theta0, tol=float(self.tol) or 1.0, max_iter=int(self.max_iter),
+                                callback=callback, stop=stop)
+            except DegenerateComponentError as err:
+                failures.append(err)
+                continue
+            if best is None or result.log_likelihood > best.log_likelihood:
+                best = result
+        if best is None:
+            raise failures[-1]
+        self._set_fitted(best, data)
+        if not best.converged and self.max_iter > 0 and self.tol > 0:
+            warnings.warn(
+                f"GaussianMixture did not converge: the mean log-likelihood still changed by more "
+                f"than tol={self.tol:g} after max_iter={self.max_iter} iterations; increase max_iter "
+                "or tol, or try another initialisation",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def fit_predict(self, X, y=None, *, sample_weight=None):
+        """Fit, then return the label of each sample of ``X``."""
+        return self.fit(X, sample_weight=sample_weight).predict(X)
+
+    def _set_fitted(self, result, data):
+        theta = _shifted(result.theta, data.center)
+        cov = covariance_model(self.covariance_type)
+        self.weights_ = theta.weights
+        self.means_ = theta.means
+        self.covariances_ = theta.covariances
+        self.precisions_cholesky_ = theta.precisions_cholesky
+        self.precisions_ = cov.precisions(theta.precisions_cholesky)
+        self.converged_ = bool(result.converged)
+        self.n_iter_ = int(result.n_iter)
+        self.log_likelihood_history_ = np.asarray(result.log_likelihood_history, dtype=np.float64).copy()
+        self.lower_bound_ = float(result.log_likelihood) / data.total_weight
+        self.n_features_in_ = data.d
+
+    # -- using the fit ------------------------------------------------------
+    def _params(self) -> MixtureParams:
+        if not hasattr(self, "means_"):
+            raise NotFittedError("this GaussianMixture is not fitted yet: call fit first")
+        return MixtureParams(np.asarray(self.weights_), np.asarray(self.means_),
+                             np.asarray(self.covariances_), np.asarray(self.precisions_cholesky_))
+
+    def _log_joint(self, X):
+        params = self._params()
+        X = check_X(X, n_features=self.n_features_in_)
+        center = params.weights @ params.means
+        return X, log_prob_chunks(X, self.covariance_type, _shifted(params, -center), center)
+
+    def score_samples(self, X):
+        """Log-density ``log p(x)`` of each sample, shape (n_samples,)."""
+        X, chunks = self._log_joint(X)
+        out = np.empty(X.shape[0])
+        for s, e, log_joint, shared in chunks:
+            out[s:e] = normalize(log_joint, shared)[1]
+        return out
+
+    def predict_proba(self, X):
+        """Responsibilities, shape (n_samples, n_components); rows sum to 1."""
+        X, chunks = self._log_joint(X)
+        out = np.empty((X.shape[0], self.n_components))
+        for s, e, log_joint, shared in chunks:
+            out[s:e] = normalize(log_joint, shared)[0].T
+        return out
+
+    def predict(self, X):
+        """Index of the most responsible component for each sample."""
+        X, chunks = self._log_joint(X)
+        out = np.empty(X.shape[0], dtype=np.intp)
+        for s, e, log_joint, _ in chunks:
+            out[s:e] = np.argmax(log_joint, axis=0)
+        return out
+
+    def score(self, X, y=None, *, sample_weight=None):
+        """Mean (weighted) log-likelihood per sample of ``X``."""
+        logp = self.score_samples(X)
+        w = check_sample_weight(sample_weight, logp.size)
+        return float(logp.mean() if w is None else logp @ w / w.sum())
+
+    def _n_parameters(self):
+        k, d = self.n_components, self.n_features_in_
+        return covariance_model(self.covariance_type).n_cov_parameters(k, d) + k * d + k - 1
+
+    def bic(self, X, *, sample_weight=None):
+        """Bayesian information criterion ``-2 log L + p log n`` on ``X`` (lower is better)."""
+        logp = self.score_samples(X)
+        w = check_sample_weight(sample_weight, logp.size)
+        total = float(logp.sum() if w is None else logp @ w)
+        n = logp.size if w is None else float(w.sum())
+        return -2.0 * total + self._n_parameters() * math.log(n)
+
+    def aic(self, X, *, sample_weight=None):
+        """Akaike information criterion ``-2 log L + 2 p`` on ``X`` (lower is better)."""
+        logp = self.score_samples(X)
+        w = check_sample_weight(sample_weight, logp.size)
+        total = float(logp.sum() if w is None else logp @ w)
+        return -2.0 * total + 2.0 * self._n_parameters()
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw ``n_samples`` points; returns ``(X, labels)`` in random order.
+
+        ``random_state`` defaults to the estimator's ``random_state``.
+        """
+        params = self._params()
+        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
+        rng = check_random_state(self.random_state if random_state is None else random_state)
+        k, d = params.means.shape
+        labels = rng.choice(k, size=n_samples, p=params.weights / params.weights.sum())
+        z = rng.standard_normal((n_samples, d))
+        cov = np.asarray(self.covariances_)
+        out = np.empty((n_samples, d))
+        for j in range(k):
+            rows = labels == j
+            if self.covariance_type in ("full", "tied"):
+                root = np.linalg.cholesky(cov[j] if self.covariance_type == "full" else cov)
+                out[rows] = params.means[j] + z[rows] @ root.T
+            else:
+                out[rows] = params.means[j] + z[rows] * np.sqrt(cov[j])
+        return out, labels
+
+
+def _shifted(theta: MixtureParams, center) -> MixtureParams:
+    """The same parameters with ``center`` added to the means."""
+    return MixtureParams(theta.weights, theta.means + center, theta.covariances, theta.precisions_cholesky)
+
+
+def _same(a, b):
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return a is b

@@ -1,0 +1,112 @@
+"""Every bad input is a ValueError that names the argument at fault."""
+
+import re
+
+import numpy as np
+import pytest
+
+from emcore import GaussianMixture
+from emcore.mixture import NotFittedError
+
+from .conftest import blobs, explicit_init
+
+X = blobs(n_per=20)
+GOOD = explicit_init(X, 3, "full")
+
+
+def bad_precisions(cov_type):
+    d, k = 3, 3
+    if cov_type == "full":
+        p = np.stack([np.eye(d)] * k)
+        p[1] = np.diag([1.0, -1.0, 1.0])
+        return p
+    if cov_type == "tied":
+        return np.diag([1.0, 0.0, 1.0])
+    if cov_type == "diag":
+        return np.array([[1.0, 1.0, 1.0], [1.0, -2.0, 1.0], [1.0, 1.0, 1.0]])
+    return np.array([1.0, 0.0, 1.0])
+
+
+CASES = [
+    # (constructor kwargs, fit kwargs, data, argument named in the message)
+    ({}, {}, np.where(np.arange(60)[:, None] == 5, np.nan, X), "X"),
+    ({}, {}, np.where(np.arange(60)[:, None] == 7, np.inf, X), "X"),
+    ({}, {}, np.empty((0, 3)), "X"),
+    ({}, {}, np.empty((10, 0)), "X"),
+    ({}, {}, X[None], "X"),
+    ({}, {}, np.array([["a", "b"], ["c", "d"]]), "X"),
+    ({"n_components": 61}, {}, X, "n_components"),
+    ({"n_components": 3}, {"sample_weight": np.r_[np.ones(2), np.zeros(58)]}, X, "n_components"),
+    ({"n_components": 0}, {}, X, "n_components"),
+    ({"n_components": -1}, {}, X, "n_components"),
+    ({"n_components": 2.5}, {}, X, "n_components"),
+    ({"n_components": True}, {}, X, "n_components"),
+    ({"covariance_type": "banana"}, {}, X, "covariance_type"),
+    ({"init_params": "kmedoids"}, {}, X, "init_params"),
+    ({"tol": -1.0}, {}, X, "tol"),
+    ({"reg_covar": -1e-6}, {}, X, "reg_covar"),
+    ({"reg_covar": float("nan")}, {}, X, "reg_covar"),
+    ({"max_iter": -1}, {}, X, "max_iter"),
+    ({"n_init": 0}, {}, X, "n_init"),
+    ({"random_state": "seed"}, {}, X, "random_state"),
+    ({"warm_start": "yes"}, {}, X, "warm_start"),
+    ({"callback": 3}, {}, X, "callback"),
+    ({"n_components": 3, "means_init": GOOD["means_init"][:2]}, {}, X, "means_init"),
+    ({"n_components": 3, "means_init": GOOD["means_init"][:, :2]}, {}, X, "means_init"),
+    ({"n_components": 3, "means_init": np.full((3, 3), np.nan)}, {}, X, "means_init"),
+    ({"n_components": 3, "weights_init": [0.5, 0.5]}, {}, X, "weights_init"),
+    ({"n_components": 3, "weights_init": [0.5, 0.6, -0.1]}, {}, X, "weights_init"),
+    ({"n_components": 3, "weights_init": [0.5, 0.5, 0.5]}, {}, X, "weights_init"),
+    ({"n_components": 3, "precisions_init": np.stack([np.eye(2)] * 3)}, {}, X, "precisions_init"),
+    ({"n_components": 3, "precisions_init": np.ones((3, 3, 3)) + np.eye(3) * [0, 0, 1]}, {}, X,
+     "precisions_init"),
+    ({"n_components": 3, "covariance_type": "diag", "precisions_init": np.ones((3, 2))}, {}, X,
+     "precisions_init"),
+    ({"n_components": 3, "resp_init": np.ones((59, 3))}, {}, X, "resp_init"),
+    ({"n_components": 3, "resp_init": -np.ones((60, 3))}, {}, X, "resp_init"),
+    ({"n_components": 3, "resp_init": np.zeros((60, 3))}, {}, X, "resp_init"),
+    ({}, {"sample_weight": -np.ones(60)}, X, "sample_weight"),
+    ({}, {"sample_weight": np.zeros(60)}, X, "sample_weight"),
+    ({}, {"sample_weight": np.ones(59)}, X, "sample_weight"),
+    ({}, {"sample_weight": np.full(60, np.nan)}, X, "sample_weight"),
+]
+
+
+@pytest.mark.parametrize("kwargs, fit_kwargs, data, name", CASES)
+def test_bad_input_raises_value_error_naming_the_argument(kwargs, fit_kwargs, data, name):
+    with pytest.raises(ValueError, match=re.escape(name)):
+        GaussianMixture(**kwargs).fit(data, **fit_kwargs)
+
+
+@pytest.mark.parametrize("cov_type", ["full", "tied", "diag", "spherical"])
+def test_non_positive_definite_precisions_init_is_rejected(cov_type):
+    with pytest.raises(ValueError, match="precisions_init.*positive definite"):
+        GaussianMixture(3, covariance_type=cov_type, precisions_init=bad_precisions(cov_type)).fit(X)
+
+
+def test_one_dimensional_array_error_explains_the_n_by_1_shape():
+    with pytest.raises(ValueError, match=r"1-D array.*reshape\(-1, 1\)"):
+        GaussianMixture(2).fit(X[:, 0])
+
+
+def test_scoring_data_with_other_feature_count_names_x():
+    gm = GaussianMixture(2, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="X has 2 features"):
+        gm.predict(X[:, :2])
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "score_samples", "score", "bic", "aic"])
+def test_methods_before_fit_raise_not_fitted(method):
+    with pytest.raises(NotFittedError, match="not fitted"):
+        getattr(GaussianMixture(2), method)(X)
+
+
+def test_sample_needs_a_positive_count():
+    gm = GaussianMixture(2, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="n_samples"):
+        gm.sample(0)
+
+
+def test_set_params_rejects_unknown_names():
+    with pytest.raises(ValueError, match="n_clusters"):
+        GaussianMixture().set_params(n_clusters=3)

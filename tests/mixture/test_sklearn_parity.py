@@ -1,0 +1,78 @@
+"""From the same explicit start, emcore and scikit-learn take identical EM steps.
+
+scikit-learn is a test-only dependency: it is imported here, never by emcore.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from emcore import GaussianMixture
+from emcore.mixture import _stats
+
+from .conftest import blobs, explicit_init
+
+sklearn_mixture = pytest.importorskip("sklearn.mixture")
+
+ATTRIBUTES = ["weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_"]
+COV_TYPES = ["full", "tied", "diag", "spherical"]
+
+
+def fit_both(X, k, cov_type, n_iter, **extra):
+    kw = dict(covariance_type=cov_type, max_iter=n_iter, tol=0.0, **explicit_init(X, k, cov_type), **extra)
+    ours = GaussianMixture(k, **kw).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn warns that tol=0 never converges
+        theirs = sklearn_mixture.GaussianMixture(k, **kw).fit(X)
+    return ours, theirs
+
+
+def assert_same_parameters(ours, theirs, rtol=1e-8):
+    for name in ATTRIBUTES:
+        a, b = getattr(ours, name), getattr(theirs, name)
+        assert a.shape == b.shape, name
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.max(np.abs(b)), err_msg=name)
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+@pytest.mark.parametrize("n_iter", [1, 4, 25])
+def test_parameters_equal_scikit_learn_after_k_iterations(cov_type, n_iter):
+    X = blobs()
+    ours, theirs = fit_both(X, 3, cov_type, n_iter)
+    assert ours.n_iter_ == theirs.n_iter_ == n_iter
+    assert_same_parameters(ours, theirs)
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_history_matches_scikit_learn_lower_bound(cov_type):
+    # scikit-learn's lower_bound_ is the mean log-likelihood one iteration before the end
+    X = blobs(seed=3)
+    ours, theirs = fit_both(X, 3, cov_type, 6)
+    assert ours.log_likelihood_history_[-2] / len(X) == pytest.approx(theirs.lower_bound_, rel=1e-10)
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_stable_path_also_equals_scikit_learn(cov_type, monkeypatch):
+    monkeypatch.setattr(_stats, "FAST_PATH_MAX_ERROR", 0.0)  # force per-component centring
+    ours, theirs = fit_both(blobs(seed=4), 3, cov_type, 8)
+    assert_same_parameters(ours, theirs)
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_one_dimensional_and_many_components_equal_scikit_learn(cov_type):
+    X = blobs(n_per=40, d=1, k=5, seed=5)
+    ours, theirs = fit_both(X, 5, cov_type, 10)
+    assert_same_parameters(ours, theirs)
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_predictions_equal_scikit_learn(cov_type):
+    X = blobs(seed=6)
+    ours, theirs = fit_both(X, 3, cov_type, 5)
+    Y = blobs(n_per=10, seed=7)
+    np.testing.assert_allclose(ours.score_samples(Y), theirs.score_samples(Y), rtol=1e-10)
+    np.testing.assert_allclose(ours.predict_proba(Y), theirs.predict_proba(Y), rtol=1e-8, atol=1e-12)
+    np.testing.assert_array_equal(ours.predict(Y), theirs.predict(Y))
+    assert ours.bic(Y) == pytest.approx(theirs.bic(Y), rel=1e-10)
+    assert ours.aic(Y) == pytest.approx(theirs.aic(Y), rel=1e-10)
