@@ -9,7 +9,7 @@ from .acceleration import aitken
 from .em import EMModel, EMResult, run_em
 from .exceptions import ConvergenceWarning, MonotonicityWarning, NotAMaximumWarning
 from .inference import RateResult, StandardErrors, em_rate, standard_errors
-from .mixture import GaussianMixture
+from .mixture import GaussianMixture, select_n_components
 
 __version__ = "0.1.0"
 
@@ -27,5 +27,6 @@ __all__ = [
     "em_rate",
     "models",
     "run_em",
+    "select_n_components",
     "standard_errors",
 ]

@@ -7,6 +7,14 @@ and the other starting points, ``_select`` :func:`select_n_components`.
 """
 
 from ._estimator import GaussianMixture, NotFittedError
+from ._select import ModelSelection, select_n_components
 from ._stats import DegenerateComponentError, MixtureParams
 
-__all__ = ["DegenerateComponentError", "GaussianMixture", "MixtureParams", "NotFittedError"]
+__all__ = [
+    "DegenerateComponentError",
+    "GaussianMixture",
+    "MixtureParams",
+    "ModelSelection",
+    "NotFittedError",
+    "select_n_components",
+]

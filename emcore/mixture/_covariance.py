@@ -131,6 +131,14 @@ class _Full:
         cov[:, np.arange(cov.shape[1]), np.arange(cov.shape[1])] += reg
         return cov, spread
 
+    @staticmethod
+    def scatter_trace(chol, n, first, m2, delta):
+        """``sum_k tr(P_k S_k)``, ``S_k`` the scatter about ``shift + delta`` from the statistics."""
+        prec = _Full.precisions(chol)
+        pd = np.einsum("kij,kj->ki", prec, delta)
+        return float(np.einsum("kij,kij->", prec, m2) - 2 * np.einsum("ki,ki->", pd, first)
+                     + np.einsum("k,ki,ki->", n, pd, delta))
+
 
 class _Tied:
     name = "tied"
@@ -204,6 +212,12 @@ class _Tied:
         spread = np.full(n.shape, np.trace(cov) / cov.shape[0])
         cov[np.diag_indices_from(cov)] += reg
         return cov, spread
+
+    @staticmethod
+    def scatter_trace(chol, n, first, m2, delta):
+        prec = chol @ chol.T
+        pd = delta @ prec
+        return float(np.sum(prec * m2) - 2 * np.sum(pd * first) + np.einsum("k,ki,ki->", n, pd, delta))
 
 
 class _Diag:
@@ -279,6 +293,10 @@ class _Diag:
         spread = cov.mean(axis=1)
         return cov + reg, spread
 
+    @staticmethod
+    def scatter_trace(chol, n, first, m2, delta):
+        return float(np.sum(chol**2 * (m2 - 2 * delta * first + n[:, None] * delta**2)))
+
 
 class _Spherical:
     name = "spherical"
@@ -340,6 +358,11 @@ class _Spherical:
         d = delta.shape[1]
         cov = (m2 - (2 * n_guarded - n) * np.einsum("kj,kj->k", delta, delta)) / (n_guarded * d)
         return cov + reg, cov.copy()
+
+    @staticmethod
+    def scatter_trace(chol, n, first, m2, delta):
+        dd = np.einsum("kj,kj->k", delta, delta)
+        return float(np.sum(chol**2 * (m2 - 2 * np.einsum("kj,kj->k", delta, first) + n * dd)))
 
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")

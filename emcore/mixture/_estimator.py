@@ -92,12 +92,22 @@ class GaussianMixture:
 
     *Degenerate components.* A component whose total responsibility becomes
     zero to working precision, or whose variance (mean over the features,
-    before ``reg_covar``) falls to ``reg_covar`` or below -- it has
-    collapsed onto a point, where the likelihood is unbounded -- is not
-    re-seeded: the fit raises :class:`DegenerateComponentError` (a
-    ValueError) saying which component and what to change. With
-    ``n_init > 1`` a degenerate restart is skipped; the error is raised
-    only when all restarts degenerate.
+    before ``reg_covar``) falls below ``1e-12`` times the data's -- it has
+    collapsed onto a point or onto repeated points, where the likelihood is
+    unbounded -- is not re-seeded: the fit raises
+    :class:`DegenerateComponentError` (a ValueError) saying which component
+    and what to change. So does a covariance that is not positive definite
+    (possible only with ``reg_covar=0``). With ``n_init > 1`` a degenerate
+    restart is skipped; the error is raised only when all restarts
+    degenerate.
+
+    *Monotonicity.* Adding ``reg_covar`` makes the M-step inexact, and
+    scikit-learn's iterations can then lower the log-likelihood slightly. Here
+    a step is accepted only when ``Q`` does not decrease (checked from the
+    sufficient statistics), which by EM's inequality guarantees a
+    non-decreasing ``log_likelihood_history_``; a rejected step leaves the
+    parameters unchanged, so the run stops as converged. Away from the fixed
+    point the check always passes and the steps are scikit-learn's.
 
     *Relation to scikit-learn.* From the same starting parameters the
     parameters after each iteration agree with scikit-learn's to round-off.
@@ -284,8 +294,7 @@ class GaussianMixture:
         return float(logp.mean() if w is None else logp @ w / w.sum())
 
     def _n_parameters(self):
-        k, d = self.n_components, self.n_features_in_
-        return covariance_model(self.covariance_type).n_cov_parameters(k, d) + k * d + k - 1
+        return n_parameters(self.covariance_type, self.n_components, self.n_features_in_)
 
     def bic(self, X, *, sample_weight=None):
         """Bayesian information criterion ``-2 log L + p log n`` on ``X`` (lower is better)."""
@@ -324,6 +333,11 @@ class GaussianMixture:
             else:
                 out[rows] = params.means[j] + z[rows] * np.sqrt(cov[j])
         return out, labels
+
+
+def n_parameters(cov_type: str, k: int, d: int) -> int:
+    """Free parameters of a ``k``-component mixture in ``d`` dimensions."""
+    return covariance_model(cov_type).n_cov_parameters(k, d) + k * d + k - 1
 
 
 def _shifted(theta: MixtureParams, center) -> MixtureParams:

@@ -78,13 +78,15 @@ class SufficientStats:
 
     ``n`` (K,) sums of weights times responsibilities, ``first`` (K, d) sums of
     ``r (x - shift_k)``, ``second`` the second moments about ``shift`` (shape
-    per covariance type, see :mod:`._covariance`).
+    per covariance type, see :mod:`._covariance`); ``params`` the parameters
+    whose responsibilities these are (None for given responsibilities).
     """
 
     n: np.ndarray
     first: np.ndarray
     second: np.ndarray
     shift: np.ndarray
+    params: MixtureParams | None = None
 
 
 class MixtureData:
@@ -237,8 +239,8 @@ def e_step(data: MixtureData, params: MixtureParams, *, stats: bool = True):
     if scorer.fast:
         first = g[-d:].T.copy()
         second = data.second_moment.copy() if cov.name == "tied" else cov.second_moments_from_features(g, d)
-        return SufficientStats(n_k, first, second, np.zeros((k, d))), loglik
-    return SufficientStats(n_k, first, second, params.means.copy()), loglik
+        return SufficientStats(n_k, first, second, np.zeros((k, d)), params), loglik
+    return SufficientStats(n_k, first, second, params.means.copy(), params), loglik
 
 
 def _add_stable(cov, xt, resp, shift, first, second):
@@ -297,6 +299,8 @@ def log_prob_chunks(X, cov_type: str, params: MixtureParams, center: np.ndarray)
 
 #: A component is empty when its weight is below this fraction of the total weight.
 EMPTY_FRACTION = 100 * _EPS
+#: A component has collapsed when its variance is below this fraction of the data's.
+COLLAPSE_FRACTION = 1e-12
 
 
 def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_variance: float) -> MixtureParams:
@@ -305,8 +309,19 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_varianc
     Raises :class:`DegenerateComponentError` for a component whose weight is
     zero to working precision (below ``EMPTY_FRACTION`` of the total), whose
     variance (mean over the features, before ``reg_covar``) is not above
-    ``max(reg_covar, 100 eps * data variance)`` -- it sits on a point -- or
-    whose covariance is not positive definite.
+    ``COLLAPSE_FRACTION`` times the data's -- it sits on a point or on
+    repeated points -- or whose covariance is not positive definite.
+
+    With ``reg_covar > 0`` the result is not the exact maximiser of ``Q``, so
+    the observed-data log-likelihood could fall. When ``stats.params`` (the
+    current parameters) is known, the step is therefore accepted only if
+    ``Q(new | current) >= Q(current | current)`` -- evaluated from the
+    statistics, no pass over the data -- which by EM's inequality
+    guarantees that the log-likelihood does not decrease. Otherwise the
+    current parameters are returned unchanged: near the fixed point the
+    regularised step no longer improves the likelihood, and the fit has
+    converged as far as ``reg_covar`` allows. (Away from that point the
+    check always passes, and the steps are exactly the regularised ones.)
     """
     cov = covariance_model(cov_type)
     n = stats.n
@@ -323,15 +338,15 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_varianc
     n_guarded = n + 10 * _EPS
     delta = stats.first / n_guarded[:, None]
     covariances, spread = cov.covariances(stats.second, n, n_guarded, delta, reg_covar)
-    floor = max(reg_covar, 100 * _EPS * data_variance)
-    collapsed = np.flatnonzero(~(spread > floor))
+    collapsed = np.flatnonzero(~(spread > COLLAPSE_FRACTION * data_variance))
     if collapsed.size:
         j = int(collapsed[0])
         what = "the shared covariance" if cov_type == "tied" else f"component {j}"
         raise DegenerateComponentError(
             f"{what} collapsed onto a point: its variance (mean over the features, "
-            f"{spread[j]:.3g}) is not above reg_covar={reg_covar:g}; the likelihood is unbounded "
-            "there. Use fewer components, a larger reg_covar, or remove repeated points"
+            f"{spread[j]:.3g}) is zero next to the data's ({data_variance:.3g}); the likelihood "
+            "is unbounded there. Use fewer components, another initialisation, or remove "
+            "repeated points"
         )
     try:
         chol = cov.precision_cholesky(covariances)
@@ -340,4 +355,28 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_varianc
             f"a covariance matrix is not positive definite (reg_covar={reg_covar:g}): some "
             "component has fewer distinct samples than dimensions; increase reg_covar"
         ) from None
-    return MixtureParams(n_guarded / n_guarded.sum(), stats.shift + delta, covariances, chol)
+    new = MixtureParams(n_guarded / n_guarded.sum(), stats.shift + delta, covariances, chol)
+    current = stats.params
+    if current is not None:
+        q_new, scale = _q_value(cov, stats, new)
+        q_old, _ = _q_value(cov, stats, current)
+        if q_new < q_old - Q_RTOL * scale:
+            return current
+    return new
+
+
+#: Round-off allowance of the ``Q`` comparison in :func:`m_step`, relative to
+#: the magnitude of ``Q``'s terms: smaller differences are round-off, not a decrease.
+Q_RTOL = 1000 * _EPS
+
+
+def _q_value(cov, stats: SufficientStats, params: MixtureParams) -> tuple[float, float]:
+    """``Q(params | stats.params)`` up to a constant, and the size of its terms."""
+    k, d = params.means.shape
+    chol = params.precisions_cholesky
+    with np.errstate(divide="ignore"):
+        log_w = np.log(params.weights)
+    delta = params.means - stats.shift
+    trace = cov.scatter_trace(chol, stats.n, stats.first, stats.second, delta)
+    linear = stats.n * (log_w + cov.half_log_det(chol, k, d))
+    return float(linear.sum()) - 0.5 * trace, float(np.abs(linear).sum()) + 0.5 * abs(trace)

@@ -76,3 +76,20 @@ def test_predictions_equal_scikit_learn(cov_type):
     np.testing.assert_array_equal(ours.predict(Y), theirs.predict(Y))
     assert ours.bic(Y) == pytest.approx(theirs.bic(Y), rel=1e-10)
     assert ours.aic(Y) == pytest.approx(theirs.aic(Y), rel=1e-10)
+
+
+def test_regularised_steps_never_lower_the_likelihood_where_scikit_learn_does():
+    # with a large reg_covar the M-step is far from exact: scikit-learn's log-likelihood falls
+    X = blobs(n_per=30, d=2, k=3, seed=0)
+    init = explicit_init(X, 3, "spherical", seed=0)
+    kw = dict(covariance_type="spherical", tol=0.0, reg_covar=0.3, **init)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = [sklearn_mixture.GaussianMixture(3, max_iter=k, **kw).fit(X) for k in range(1, 25)]
+    their_ll = np.array([g.score(X) * len(X) for g in theirs])
+    first_drop = int(np.argmax(np.diff(their_ll) < -1e-6)) + 1  # theirs[first_drop] is lower
+    assert their_ll[first_drop] < their_ll[first_drop - 1] - 1e-6
+    ours = GaussianMixture(3, max_iter=24, **kw).fit(X)
+    assert np.all(np.diff(ours.log_likelihood_history_) >= 0)
+    same = GaussianMixture(3, max_iter=first_drop, **kw).fit(X)  # identical steps before the drop
+    assert_same_parameters(same, theirs[first_drop - 1])
