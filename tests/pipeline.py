@@ -96,6 +96,9 @@ def pair_problems(md: Path) -> list[str]:
         removed = "remove-cell" in cell.metadata.get("tags", [])
         if cell.source.strip() and not cell.outputs and not removed:
             problems.append(f"{nb_path.name}: code cell {i} has no stored output")
+        kinds = [(o.output_type, o.get("name")) for o in cell.outputs]
+        if any(a == b and a[0] == "stream" for a, b in zip(kinds, kinds[1:])):
+            problems.append(f"{nb_path.name}: cell {i} has split stream outputs (run `make execute`)")
         for out in cell.outputs:
             if out.output_type == "error":
                 problems.append(f"{nb_path.name}: cell {i} stored an error ({out.get('ename')})")
@@ -128,6 +131,25 @@ def strip_volatile(nb) -> None:
         cell.metadata.pop("execution", None)
 
 
+def merge_streams(nb) -> None:
+    """Join consecutive stdout (or stderr) outputs of a cell into one.
+
+    How the kernel splits a cell's printing into messages depends on timing;
+    merged, the stored notebook is the same on every run.
+    """
+    for cell in nb.cells:
+        merged = []
+        for out in cell.get("outputs", []):
+            prev = merged[-1] if merged else None
+            if (out.output_type == "stream" and prev is not None
+                    and prev.output_type == "stream" and prev.name == out.name):
+                prev.text = prev.text + out.text
+            else:
+                merged.append(out)
+        if "outputs" in cell:
+            cell.outputs = merged
+
+
 def execute(md: Path) -> Path:
     """Execute chapter ``md`` and write its paired ``.ipynb``; return that path."""
     import jupytext
@@ -143,6 +165,7 @@ def execute(md: Path) -> Path:
     stable_ids(nb)
     ep = ExecutePreprocessor(timeout=600, kernel_name="python3", record_timing=False)
     ep.preprocess(nb, {"metadata": {"path": str(md.parent)}})
+    merge_streams(nb)
     strip_volatile(nb)
     out = md.with_suffix(".ipynb")
     jupytext.write(nb, out, fmt="ipynb")

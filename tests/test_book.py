@@ -8,12 +8,14 @@ import os
 import re
 import subprocess
 import sys
+import types
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 import emcore
+import emcore.mixture
 import emcore.models
 from tests.pipeline import ROOT, chapter_sources
 
@@ -83,8 +85,18 @@ def test_every_chapter_page_offers_its_ipynb_and_md_for_download(html, md):
 
 
 def _public_names():
-    names = [f"emcore.{n}" for n in emcore.__all__ if n != "models"]
-    names += [f"emcore.models.{n}" for n in emcore.models.__all__]
+    """Anchor of each public object, under the shortest name that exports it."""
+    names, seen = [], set()
+    for module in (emcore, emcore.models, emcore.mixture):
+        for n in module.__all__:
+            obj = getattr(module, n)
+            if id(obj) in seen or obj in (emcore.models, emcore.mixture):
+                continue
+            seen.add(id(obj))
+            if isinstance(obj, types.ModuleType):
+                names.append(f"module-{obj.__name__}")
+            else:
+                names.append(f"{module.__name__}.{n}")
     return names
 
 

@@ -113,3 +113,23 @@ def test_nbval_passes_on_the_stored_outputs_and_fails_on_a_tampered_one(toy_copy
     tampered = _nbval(nb_path)
     assert tampered.returncode != 0
     assert "0.300000000000" in tampered.stdout
+
+
+def test_check_reports_stream_output_split_across_messages(toy_copy):
+    def change(nb):
+        cell = _first_code_cell_with_stream(nb)
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="a\n"),
+                        nbformat.v4.new_output("stream", name="stdout", text="b\n")]
+    _edit_notebook(toy_copy, change)
+    assert any("split stream outputs" in p for p in pair_problems(toy_copy))
+
+
+def test_merge_streams_joins_consecutive_outputs_of_one_stream():
+    from tests.pipeline import merge_streams
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")])
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="a\n"),
+                           nbformat.v4.new_output("stream", name="stdout", text="b\n"),
+                           nbformat.v4.new_output("stream", name="stderr", text="w\n")]
+    merge_streams(nb)
+    assert [(o.name, o.text) for o in nb.cells[0].outputs] == [("stdout", "a\nb\n"), ("stderr", "w\n")]
