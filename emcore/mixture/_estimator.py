@@ -88,7 +88,7 @@ class GaussianMixture:
     input is converted chunk by chunk, never copied whole). The E-step works
     in log space (log-sum-exp with the maximum shifted out) on Cholesky
     factors of the precisions, in chunks of samples, and returns the
-    sufficient statistics directly (see :mod:`emcore.mixture._stats`).
+    sufficient statistics directly (see the module ``emcore.mixture._stats``).
 
     *Degenerate components.* A component whose total responsibility becomes
     zero to working precision, or whose variance (mean over the features,

@@ -18,7 +18,7 @@ _COLUMNS = ("n_components", "covariance_type", "n_parameters", "log_likelihood",
 
 @dataclasses.dataclass
 class ModelSelection:
-    """What :func:`select_n_components` returns.
+    """What :func:`emcore.select_n_components` returns.
 
     Attributes
     ----------
