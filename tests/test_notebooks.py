@@ -6,6 +6,7 @@ a tampered output really makes it fail.
 """
 
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -133,3 +134,21 @@ def test_merge_streams_joins_consecutive_outputs_of_one_stream():
                            nbformat.v4.new_output("stream", name="stderr", text="w\n")]
     merge_streams(nb)
     assert [(o.name, o.text) for o in nb.cells[0].outputs] == [("stdout", "a\nb\n"), ("stderr", "w\n")]
+
+
+IMPORT = re.compile(r"^\s*from emcore(?:\.\w+)? import ([\w, ]+)$", re.M)
+PY_ROLE = re.compile(r"\{py:(?:func|class|mod|meth|obj)\}`~?([\w.]+)`")
+
+
+def test_chapters_link_each_emcore_name_to_the_reference_at_first_use():
+    """A name imported from emcore is linked ({py:...}) in its chapter or an earlier one."""
+    linked, missing = set(), []
+    for name in toc_files():
+        if not name.startswith("chapters/"):
+            continue
+        text = (ROOT / f"{name}.md").read_text()
+        linked |= {target.rsplit(".", 1)[-1] for target in PY_ROLE.findall(text)}
+        for group in IMPORT.findall(text):
+            missing += [f"{name}: {n.strip()}" for n in group.split(",")
+                        if n.strip() and n.strip() not in linked]
+    assert missing == []
