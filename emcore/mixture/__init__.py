@@ -2,13 +2,17 @@
 
 ``_estimator`` holds the scikit-learn-style class, ``_model`` the mixture as
 an :class:`emcore.EMModel`, ``_stats`` the chunked fused E-step and the
-M-step, ``_covariance`` the four covariance structures, ``_init`` k-means
-and the other starting points, ``_select`` :func:`select_n_components`.
+sufficient statistics, ``_kernels`` what one chunk contributes per covariance
+type, ``_mstep`` the M-step and its safeguards, ``_covariance`` the
+parameter algebra of the four covariance types, ``_init`` k-means and the
+other starting points, ``_select`` :func:`select_n_components`, ``_checks``
+the input checks.
 """
 
 from ._estimator import GaussianMixture, NotFittedError
 from ._select import ModelSelection, select_n_components
-from ._stats import DegenerateComponentError, MixtureParams
+from ._mstep import DegenerateComponentError
+from ._stats import MixtureParams
 
 __all__ = [
     "DegenerateComponentError",

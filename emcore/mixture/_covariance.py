@@ -13,10 +13,9 @@ Conventions shared by all four (``K`` components, ``d`` features):
   ``s``: (K, d, d) for ``full``, their sum over components (d, d) for
   ``tied``, diagonals (K, d) for ``diag`` and traces (K,) for ``spherical``.
 
-Each class also describes its *expanded* log-density for the fast E-step:
-``-(x - mu)^T P (x - mu) / 2 = A^T f(x) + b`` with features ``f(x)`` that
-do not depend on the parameters (products ``x_i x_j``, squares, ``x``), so
-all components come out of one matrix product; see :mod:`._stats`.
+Here is what concerns the parameters: factors, log-determinants, the M-step
+covariances and the ``Q`` function's trace term. What a chunk of samples
+contributes is in :mod:`._kernels`.
 """
 
 from __future__ import annotations
@@ -73,56 +72,6 @@ class _Full:
         """Per component, an upper bound of the largest eigenvalue of P (its trace)."""
         return np.einsum("kij,kij->k", chol, chol)
 
-    # -- fast path: expanded quadratic form --------------------------------
-    @staticmethod
-    def n_features(d):
-        return d * (d + 1) // 2 + d
-
-    @staticmethod
-    def features(xt, out):
-        d = xt.shape[0]
-        row = 0
-        for i in range(d):
-            np.multiply(xt[i], xt[i:], out=out[row:row + d - i])
-            row += d - i
-        out[row:] = xt
-        return out
-
-    @staticmethod
-    def coefficients(means, chol):
-        k, d = means.shape
-        prec = _Full.precisions(chol)
-        iu, ju = np.triu_indices(d)
-        quad = prec[:, iu, ju] * np.where(iu == ju, -0.5, -1.0)
-        a = np.concatenate([quad.T, np.einsum("kij,kj->ik", prec, means)])
-        nu = np.einsum("kij,ki->kj", chol, means)
-        return a, -0.5 * np.einsum("kj,kj->k", nu, nu)
-
-    @staticmethod
-    def second_moments_from_features(g, d):
-        k = g.shape[1]
-        iu, ju = np.triu_indices(d)
-        m2 = np.empty((k, d, d))
-        m2[:, iu, ju] = g[: iu.size].T
-        m2[:, ju, iu] = g[: iu.size].T
-        return m2
-
-    # -- stable path: per component, centred at the component ----------------
-    @staticmethod
-    def mahalanobis(diff, chol, k):
-        y = chol[k].T @ diff
-        np.square(y, out=y)
-        return y.sum(axis=0)
-
-    @staticmethod
-    def empty_second_moments(k, d):
-        return np.zeros((k, d, d))
-
-    @staticmethod
-    def add_scatter(m2, diff, resp, k):
-        m2[k] += (diff * resp) @ diff.T
-
-    # -- M-step ---------------------------------------------------------------
     @staticmethod
     def covariances(m2, n, n_guarded, delta, reg):
         scatter = m2 - (2 * n_guarded - n)[:, None, None] * delta[:, :, None] * delta[:, None, :]
@@ -170,40 +119,6 @@ class _Tied:
     @staticmethod
     def precision_scale(chol):
         return np.array([np.sum(chol * chol)])
-
-    @staticmethod
-    def n_features(d):
-        return d
-
-    @staticmethod
-    def features(xt, out):
-        return xt
-
-    @staticmethod
-    def common_term(xt, chol):
-        """``-x^T P x / 2``, the part of every component's exponent that is shared."""
-        y = chol.T @ xt
-        np.square(y, out=y)
-        return -0.5 * y.sum(axis=0)
-
-    @staticmethod
-    def coefficients(means, chol):
-        nu = means @ chol
-        return (chol @ nu.T), -0.5 * np.einsum("kj,kj->k", nu, nu)
-
-    @staticmethod
-    def mahalanobis(diff, chol, k):
-        y = chol.T @ diff
-        np.square(y, out=y)
-        return y.sum(axis=0)
-
-    @staticmethod
-    def empty_second_moments(k, d):
-        return np.zeros((d, d))
-
-    @staticmethod
-    def add_scatter(m2, diff, resp, k):
-        m2 += (diff * resp) @ diff.T
 
     @staticmethod
     def covariances(m2, n, n_guarded, delta, reg):
@@ -256,38 +171,6 @@ class _Diag:
         return np.max(chol**2, axis=1)
 
     @staticmethod
-    def n_features(d):
-        return 2 * d
-
-    @staticmethod
-    def features(xt, out):
-        d = xt.shape[0]
-        np.square(xt, out=out[:d])
-        out[d:] = xt
-        return out
-
-    @staticmethod
-    def coefficients(means, chol):
-        prec = chol**2
-        return np.concatenate([-0.5 * prec.T, (prec * means).T]), -0.5 * np.sum(prec * means**2, 1)
-
-    @staticmethod
-    def second_moments_from_features(g, d):
-        return g[:d].T.copy()
-
-    @staticmethod
-    def mahalanobis(diff, chol, k):
-        return (chol[k] ** 2) @ (diff * diff)
-
-    @staticmethod
-    def empty_second_moments(k, d):
-        return np.zeros((k, d))
-
-    @staticmethod
-    def add_scatter(m2, diff, resp, k):
-        m2[k] += (diff * diff) @ resp
-
-    @staticmethod
     def covariances(m2, n, n_guarded, delta, reg):
         cov = (m2 - (2 * n_guarded - n)[:, None] * delta**2) / n_guarded[:, None]
         spread = cov.mean(axis=1)
@@ -320,38 +203,6 @@ class _Spherical:
     @staticmethod
     def precision_scale(chol):
         return chol**2
-
-    @staticmethod
-    def n_features(d):
-        return 1 + d
-
-    @staticmethod
-    def features(xt, out):
-        np.einsum("ij,ij->j", xt, xt, out=out[0])
-        out[1:] = xt
-        return out
-
-    @staticmethod
-    def coefficients(means, chol):
-        prec = chol**2
-        a = np.concatenate([-0.5 * prec[None, :], (prec[:, None] * means).T])
-        return a, -0.5 * prec * np.einsum("kj,kj->k", means, means)
-
-    @staticmethod
-    def second_moments_from_features(g, d):
-        return g[0].copy()
-
-    @staticmethod
-    def mahalanobis(diff, chol, k):
-        return chol[k] ** 2 * np.einsum("ij,ij->j", diff, diff)
-
-    @staticmethod
-    def empty_second_moments(k, d):
-        return np.zeros(k)
-
-    @staticmethod
-    def add_scatter(m2, diff, resp, k):
-        m2[k] += np.einsum("ij,ij->j", diff, diff) @ resp
 
     @staticmethod
     def covariances(m2, n, n_guarded, delta, reg):

@@ -13,7 +13,8 @@ from ..exceptions import ConvergenceWarning
 from ._checks import check_estimator_params, check_inits, check_random_state, check_sample_weight, check_X
 from ._covariance import covariance_model
 from ._model import MixtureEM, initial_params
-from ._stats import DegenerateComponentError, MixtureData, MixtureParams, log_prob_chunks, normalize
+from ._mstep import DegenerateComponentError
+from ._stats import MixtureData, MixtureParams, log_prob_chunks, normalize
 
 __all__ = ["GaussianMixture", "NotFittedError"]
 
@@ -84,11 +85,14 @@ class GaussianMixture:
 
     Notes
     -----
-    *Numerics.* Computation is in float64 whatever the dtype of ``X`` (float32
-    input is converted chunk by chunk, never copied whole). The E-step works
-    in log space (log-sum-exp with the maximum shifted out) on Cholesky
+    *Numerics.* Computation is in float64 whatever the dtype of ``X``: a fit
+    keeps one transposed copy of ``X`` in its own dtype and converts it chunk
+    by chunk, so its memory stays below twice the size of ``X``. The E-step
+    works in log space (log-sum-exp with the maximum shifted out) on Cholesky
     factors of the precisions, in chunks of samples, and returns the
-    sufficient statistics directly (see the module ``emcore.mixture._stats``).
+    sufficient statistics directly, never an (n, K) responsibility matrix;
+    responsibilities below ``2^-53`` of their sample's largest are dropped
+    (see the module ``emcore.mixture._stats``).
 
     *Degenerate components.* A component whose total responsibility becomes
     zero to working precision, or whose variance (mean over the features,

@@ -6,7 +6,8 @@ import numpy as np
 
 from ..em import EMModel
 from ._init import initial_responsibilities
-from ._stats import MixtureData, MixtureParams, e_step, m_step, stats_from_resp
+from ._mstep import m_step
+from ._stats import MixtureData, MixtureParams, e_step, stats_from_resp
 
 __all__ = ["MixtureEM", "initial_params"]
 

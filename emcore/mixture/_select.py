@@ -8,7 +8,7 @@ import numbers
 
 from ._checks import check_sample_weight, check_X
 from ._estimator import GaussianMixture, n_parameters
-from ._stats import DegenerateComponentError
+from ._mstep import DegenerateComponentError
 
 __all__ = ["ModelSelection", "select_n_components"]
 

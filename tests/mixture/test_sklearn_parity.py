@@ -54,7 +54,7 @@ def test_history_matches_scikit_learn_lower_bound(cov_type):
 
 @pytest.mark.parametrize("cov_type", COV_TYPES)
 def test_stable_path_also_equals_scikit_learn(cov_type, monkeypatch):
-    monkeypatch.setattr(_stats, "FAST_PATH_MAX_ERROR", 0.0)  # force per-component centring
+    monkeypatch.setattr(_stats, "EXPANDED_MAX_ERROR", 0.0)  # force the direct path
     ours, theirs = fit_both(blobs(seed=4), 3, cov_type, 8)
     assert_same_parameters(ours, theirs)
 
@@ -93,3 +93,25 @@ def test_regularised_steps_never_lower_the_likelihood_where_scikit_learn_does():
     assert np.all(np.diff(ours.log_likelihood_history_) >= 0)
     same = GaussianMixture(3, max_iter=first_drop, **kw).fit(X)  # identical steps before the drop
     assert_same_parameters(same, theirs[first_drop - 1])
+
+
+def separated(n_per=100, d=20, k=3, seed=0):
+    """Far-apart blobs: almost every sample has one responsibility above 2^-53."""
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(scale=4.0, size=(k, d))
+    X = np.concatenate([c + rng.normal(size=(n_per, d)) @ (np.eye(d) + 0.2 * rng.normal(size=(d, d)) / np.sqrt(d))
+                        for c in centers])
+    return X[rng.permutation(len(X))]
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+@pytest.mark.parametrize("force_direct", [False, True])
+def test_separated_high_dimensional_data_equals_scikit_learn(cov_type, force_direct, monkeypatch):
+    # full with d > EXPANDED_MAX_D always takes the direct path; truncated responsibilities
+    # let it accumulate each component's moments over its own samples only
+    if force_direct:
+        monkeypatch.setattr(_stats, "EXPANDED_MAX_ERROR", 0.0)
+    X = separated()
+    assert X.shape[1] > _stats.EXPANDED_MAX_D
+    ours, theirs = fit_both(X, 3, cov_type, 6)
+    assert_same_parameters(ours, theirs)

@@ -1,0 +1,114 @@
+"""The M-step: new parameters from the sufficient statistics, and its safeguards.
+
+Everything here works on the statistics of :mod:`._stats` alone, without a
+pass over the data: the regularised maximiser of ``Q``, the checks for
+degenerate components, and the check that the step does not lower ``Q``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._covariance import covariance_model
+from ._stats import MixtureParams, SufficientStats
+
+__all__ = ["DegenerateComponentError", "m_step"]
+
+_EPS = np.finfo(np.float64).eps
+
+
+class DegenerateComponentError(ValueError):
+    """A mixture component lost all its weight or collapsed onto a point.
+
+    The likelihood of a Gaussian mixture is unbounded: a component that
+    shrinks onto a single point (or a set of repeated points) can make it as
+    large as ``reg_covar`` allows, and a component without weight is not a
+    component. :class:`emcore.GaussianMixture` raises this error instead of
+    returning such a fit; with ``n_init > 1`` it skips the restart and
+    raises only when every restart degenerates.
+    """
+
+
+#: A component is empty when its weight is below this fraction of the total weight.
+EMPTY_FRACTION = 100 * _EPS
+#: A component has collapsed when its variance is below this fraction of the data's.
+COLLAPSE_FRACTION = 1e-12
+
+
+def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_variance: float) -> MixtureParams:
+    """The parameters that maximise Q given the statistics, plus ``reg_covar`` on the diagonal.
+
+    Raises :class:`DegenerateComponentError` for a component whose weight is
+    zero to working precision (below ``EMPTY_FRACTION`` of the total), whose
+    variance (mean over the features, before ``reg_covar``) is not above
+    ``COLLAPSE_FRACTION`` times the data's -- it sits on a point or on
+    repeated points -- or whose covariance is not positive definite.
+
+    With ``reg_covar > 0`` the result is not the exact maximiser of ``Q``, so
+    the observed-data log-likelihood could fall. When ``stats.params`` (the
+    current parameters) is known, the step is therefore accepted only if
+    ``Q(new | current) >= Q(current | current)`` -- evaluated from the
+    statistics, no pass over the data -- which by EM's inequality
+    guarantees that the log-likelihood does not decrease. Otherwise the
+    current parameters are returned unchanged: near the fixed point the
+    regularised step no longer improves the likelihood, and the fit has
+    converged as far as ``reg_covar`` allows. (Away from that point the
+    check always passes, and the steps are exactly the regularised ones.)
+    """
+    cov = covariance_model(cov_type)
+    n = stats.n
+    total = float(n.sum())
+    empty = np.flatnonzero(~(n > EMPTY_FRACTION * total))
+    if empty.size:
+        j = int(empty[0])
+        raise DegenerateComponentError(
+            f"component {j} lost all its weight (its total responsibility is {n[j]:.3g} "
+            f"of {total:.6g}): no sample is near it; use fewer components or another initialisation"
+        )
+    # n_guarded keeps every division finite: an underflowed n_k is reported above,
+    # and the 10 eps shift is far below the round-off of any n_k that passes.
+    n_guarded = n + 10 * _EPS
+    delta = stats.first / n_guarded[:, None]
+    covariances, spread = cov.covariances(stats.second, n, n_guarded, delta, reg_covar)
+    collapsed = np.flatnonzero(~(spread > COLLAPSE_FRACTION * data_variance))
+    if collapsed.size:
+        j = int(collapsed[0])
+        what = "the shared covariance" if cov_type == "tied" else f"component {j}"
+        raise DegenerateComponentError(
+            f"{what} collapsed onto a point: its variance (mean over the features, "
+            f"{spread[j]:.3g}) is zero next to the data's ({data_variance:.3g}); the likelihood "
+            "is unbounded there. Use fewer components, another initialisation, or remove "
+            "repeated points"
+        )
+    try:
+        chol = cov.precision_cholesky(covariances)
+    except np.linalg.LinAlgError:
+        raise DegenerateComponentError(
+            f"a covariance matrix is not positive definite (reg_covar={reg_covar:g}): some "
+            "component has fewer distinct samples than dimensions; increase reg_covar"
+        ) from None
+    new = MixtureParams(n_guarded / n_guarded.sum(), stats.shift + delta, covariances, chol)
+    current = stats.params
+    if current is not None:
+        q_new, scale = _q_value(cov, stats, new)
+        q_old, _ = _q_value(cov, stats, current)
+        if q_new < q_old - Q_RTOL * scale:
+            return current
+    return new
+
+
+#: Round-off allowance of the ``Q`` comparison in :func:`m_step`, relative to
+#: the magnitude of ``Q``'s terms: smaller differences are round-off, not a decrease.
+Q_RTOL = 1000 * _EPS
+
+
+def _q_value(cov, stats: SufficientStats, params: MixtureParams) -> tuple[float, float]:
+    """``Q(params | stats.params)`` up to a constant, and the size of its terms."""
+    k, d = params.means.shape
+    chol = params.precisions_cholesky
+    with np.errstate(divide="ignore"):
+        log_w = np.log(params.weights)
+    delta = params.means - stats.shift
+    trace = cov.scatter_trace(chol, stats.n, stats.first, stats.second, delta)
+    linear = stats.n * (log_w + cov.half_log_det(chol, k, d))
+    return float(linear.sum()) - 0.5 * trace, float(np.abs(linear).sum()) + 0.5 * abs(trace)

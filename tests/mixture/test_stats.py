@@ -1,0 +1,55 @@
+"""The chunked pass: log-sum-exp with truncated responsibilities, and the data summary."""
+
+import numpy as np
+import pytest
+
+from emcore.mixture._stats import NEGLIGIBLE_LOG, MixtureData, normalize
+
+
+def exact(log_joint):
+    top = log_joint.max(axis=0)
+    p = np.exp(log_joint - top)
+    return p / p.sum(axis=0), top + np.log(p.sum(axis=0))
+
+
+def test_truncated_normalisation_equals_the_exact_one_to_round_off():
+    rng = np.random.default_rng(0)
+    log_joint = rng.normal(scale=300.0, size=(5, 400))  # mostly one dominant component per column
+    log_joint[:, :10] = rng.normal(size=(5, 10))  # a few columns with several
+    resp_exact, logp_exact = exact(log_joint)
+    resp, logp, kept = normalize(log_joint.copy(), None, truncate=True)
+    assert kept is not None and kept.sum() < 2 * 400
+    np.testing.assert_allclose(resp, resp_exact, rtol=0, atol=2.0**-52)
+    np.testing.assert_allclose(logp, logp_exact, rtol=1e-15)
+    assert np.all(resp[~kept] == 0) and np.all(resp_exact[~kept] < 2.0**-53)
+    np.testing.assert_allclose(resp.sum(axis=0), 1.0, rtol=0, atol=4 * 2.0**-53)
+
+
+def test_mostly_overlapping_columns_use_the_dense_normalisation():
+    log_joint = np.random.default_rng(1).normal(size=(4, 100))
+    resp, logp, kept = normalize(log_joint.copy(), None, truncate=True)
+    assert kept is None
+    resp_exact, logp_exact = exact(log_joint)
+    np.testing.assert_allclose(resp, resp_exact, rtol=1e-15)
+    np.testing.assert_allclose(logp, logp_exact, rtol=1e-15)
+
+
+def test_negligible_threshold_is_half_an_ulp_of_one():
+    assert np.exp(NEGLIGIBLE_LOG) == pytest.approx(2.0**-53, rel=1e-12)
+
+
+def test_data_summary_uses_weights_and_ignores_zero_weight_rows():
+    X = np.array([[0.0, 0.0], [2.0, 0.0], [100.0, 100.0]])
+    data = MixtureData(X, np.array([1.0, 3.0, 0.0]), "full", 1, chunk_size=2)
+    np.testing.assert_allclose(data.center, [1.5, 0.0])
+    assert data.radius2 == pytest.approx(1.5**2)  # the zero-weight row is not the farthest
+    assert data.variance == pytest.approx((1 * 1.5**2 + 3 * 0.5**2) / 4 / 2)
+    assert data.total_weight == 4.0
+
+
+def test_float32_chunks_are_converted_to_float64():
+    X = np.arange(12, dtype=np.float32).reshape(6, 2) / 7
+    data = MixtureData(X, None, "diag", 2, chunk_size=4)
+    chunk = data.chunk_T(4, 6, data.center)
+    assert chunk.dtype == np.float64 and chunk.shape == (2, 2)
+    np.testing.assert_array_equal(chunk, X[4:6].T.astype(np.float64) - data.center[:, None])
