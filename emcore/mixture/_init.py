@@ -128,12 +128,22 @@ def _one_hot(labels, k):
     return lambda s, e: (labels[s:e] == classes).astype(np.float64)
 
 
+#: Rows per independently seeded block of random responsibilities (independent of chunking).
+RANDOM_BLOCK = 1 << 12
+
+
 def _random_resp(data, k, rng):
-    n_chunks = -(-data.n // data.chunk_size)
-    seeds = rng.integers(0, 2**63 - 1, size=n_chunks)
+    """Uniform random responsibilities, the same for any chunking: one seed per block of rows."""
+    seeds = rng.integers(0, 2**63 - 1, size=-(-data.n // RANDOM_BLOCK))
+
+    def block(b):
+        rows = min(RANDOM_BLOCK, data.n - b * RANDOM_BLOCK)
+        return np.random.default_rng(seeds[b]).uniform(size=(k, rows))
 
     def resp(s, e):
-        r = np.random.default_rng(seeds[s // data.chunk_size]).uniform(size=(k, e - s))
+        first, last = s // RANDOM_BLOCK, (e - 1) // RANDOM_BLOCK
+        r = np.concatenate([block(b) for b in range(first, last + 1)], axis=1)
+        r = r[:, s - first * RANDOM_BLOCK: e - first * RANDOM_BLOCK]
         return r / r.sum(axis=0)
 
     return resp

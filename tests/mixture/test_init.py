@@ -100,3 +100,24 @@ def test_zero_weight_rows_are_absent_even_from_the_kmeans_start(separated):
     b = GaussianMixture(4, random_state=5, tol=1e-8).fit(separated)
     np.testing.assert_allclose(a.means_, b.means_, rtol=1e-10)
     np.testing.assert_allclose(a.log_likelihood_history_, b.log_likelihood_history_, rtol=1e-12)
+
+
+def test_random_start_does_not_depend_on_the_chunking(separated):
+    from emcore.mixture import _stats
+
+    X = np.tile(separated, (30, 1))  # 6000 rows: more than one block of random responsibilities
+    a = GaussianMixture(4, init_params="random", max_iter=0, random_state=3).fit(X)
+    data = _stats.MixtureData(X, None, "full", 4)
+    assert data.chunk_size < len(X)
+    real = _stats.MixtureData.__init__
+
+    def one_chunk(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        self.chunk_size = self.max_chunk = len(X)
+
+    try:
+        _stats.MixtureData.__init__ = one_chunk
+        b = GaussianMixture(4, init_params="random", max_iter=0, random_state=3).fit(X)
+    finally:
+        _stats.MixtureData.__init__ = real
+    np.testing.assert_allclose(a.means_, b.means_, rtol=1e-12)
