@@ -14,6 +14,8 @@ from ._checks import check_estimator_params, check_inits, check_random_state, ch
 from ._covariance import covariance_model
 from ._model import MixtureEM, initial_params
 from ._mstep import DegenerateComponentError
+from ._online import ONLINE_ONLY, partial_fit
+from ._prior import resolve_prior
 from ._stats import MixtureData, MixtureParams, log_prob_chunks, normalize
 
 __all__ = ["GaussianMixture", "NotFittedError"]
@@ -65,7 +67,23 @@ class GaussianMixture:
     callback : callable, optional
         ``callback(iteration, params, log_likelihood)`` after every EM
         iteration, with ``params`` a :class:`MixtureParams` and the total
-        log-likelihood; returning ``True`` stops that run.
+        log-likelihood (the log-posterior with a ``prior``); returning
+        ``True`` stops that run.
+    prior : None, "default" or MixturePrior, default None
+        None fits by maximum likelihood. A :class:`~emcore.mixture.MixturePrior`
+        (conjugate: Dirichlet on the weights, normal-inverse-Wishart or
+        normal-inverse-gamma on the means and covariances) makes the fit
+        MAP-EM: each M-step returns the posterior mode. ``"default"`` takes
+        data-dependent values as mclust's ``defaultPrior`` (see
+        :class:`~emcore.mixture.MixturePrior`).
+    learning_decay : float, default 0.6
+        ``alpha`` of :meth:`partial_fit`'s steps ``gamma_t = (t + t0)^(-alpha)``;
+        ``0.5 < alpha <= 1`` makes ``sum gamma_t`` diverge and ``sum gamma_t^2``
+        converge (Robbins-Monro). 0.6, near the lower end, forgets poor early
+        estimates fastest (Cappé & Moulines 2009 use 0.6 to 1).
+    learning_offset : float, default 2.0
+        ``t0 >= 0``: with 2 the second batch gets weight ``4^(-0.6) = 0.44``,
+        a little less than the first, not ``2^(-0.6) = 0.66`` as with 0.
 
     Attributes
     ----------
@@ -80,8 +98,16 @@ class GaussianMixture:
         Mean (weighted) log-likelihood per sample at the fitted parameters.
     log_likelihood_history_ : numpy.ndarray
         Total (weighted) log-likelihood at the start (entry 0) and after each
-        iteration of the best run; it never decreases.
+        iteration of the best run; without a prior it never decreases.
+    log_posterior_history_ : numpy.ndarray
+        The objective EM monitored, at the same points: the log-likelihood
+        plus ``log p(theta)`` with a prior (normalising constants of the prior
+        dropped), equal to ``log_likelihood_history_`` without one. It never
+        decreases; ``n_init`` keeps the run where it is highest.
     n_features_in_ : int
+    n_batches_, n_samples_seen_
+        Set by :meth:`partial_fit` only: the number of batches ``t`` and their
+        total weight.
 
     Notes
     -----
@@ -113,6 +139,14 @@ class GaussianMixture:
     parameters unchanged, so the run stops as converged. Away from the fixed
     point the check always passes and the steps are scikit-learn's.
 
+    *MAP estimation.* With a ``prior`` the M-step maximises ``Q + log p(theta)``
+    in closed form from the same sufficient statistics (the prior acts as
+    pseudo-statistics), so EM climbs the log-posterior, which
+    ``log_posterior_history_`` records; the ``Q`` check above uses the
+    penalised ``Q``. A covariance prior bounds every variance away from zero,
+    so no component can collapse. ``lower_bound_``, :meth:`score`, :meth:`bic`
+    and :meth:`aic` still use the log-likelihood.
+
     *Relation to scikit-learn.* From the same starting parameters the
     parameters after each iteration agree with scikit-learn's to round-off.
     ``lower_bound_`` is taken at the fitted parameters (scikit-learn's lags
@@ -132,7 +166,7 @@ class GaussianMixture:
     def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6,
                  max_iter=100, n_init=1, init_params="kmeans", weights_init=None, means_init=None,
                  precisions_init=None, resp_init=None, random_state=None, warm_start=False,
-                 callback=None):
+                 callback=None, prior=None, learning_decay=0.6, learning_offset=2.0):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
@@ -147,6 +181,9 @@ class GaussianMixture:
         self.random_state = random_state
         self.warm_start = warm_start
         self.callback = callback
+        self.prior = prior
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset
 
     # -- scikit-learn's parameter protocol --------------------------------
     @classmethod
@@ -194,7 +231,8 @@ class GaussianMixture:
             )
         inits = check_inits(self, n, d)
         data = MixtureData(X, w, self.covariance_type, k)
-        model = MixtureEM(data, float(self.reg_covar))
+        prior = resolve_prior(self.prior, data, k)
+        model = MixtureEM(data, float(self.reg_covar), prior)
         warm = bool(self.warm_start) and hasattr(self, "converged_")
         if warm and self.n_features_in_ != d:
             raise ValueError(f"X has {d} features, but the warm start has {self.n_features_in_}")
@@ -215,7 +253,7 @@ class GaussianMixture:
                 if warm:
                     theta0 = _shifted(self._params(), -data.center)
                 else:
-                    theta0 = initial_params(data, k, self.init_params, inits, rng, float(self.reg_covar))
+                    theta0 = initial_params(data, k, self.init_params, inits, rng, float(self.reg_covar), prior)
                 result = run_em(model, theta0, tol=float(self.tol) or 1.0, max_iter=int(self.max_iter),
                                 callback=callback, stop=stop)
             except DegenerateComponentError as err:
@@ -225,7 +263,7 @@ class GaussianMixture:
                 best = result
         if best is None:
             raise failures[-1]
-        self._set_fitted(best, data)
+        self._set_fitted(best, data, prior)
         if not best.converged and self.max_iter > 0 and self.tol > 0:
             warnings.warn(
                 f"GaussianMixture did not converge: the mean log-likelihood still changed by more "
@@ -240,7 +278,35 @@ class GaussianMixture:
         """Fit, then return the label of each sample of ``X``."""
         return self.fit(X, sample_weight=sample_weight).predict(X)
 
-    def _set_fitted(self, result, data):
+    def partial_fit(self, X, y=None, *, sample_weight=None):
+        """One step of online (stepwise) EM on the batch ``X``; returns ``self``.
+
+        Call ``t`` (1, 2, ...): E-step on ``X`` at the current parameters;
+        running statistics (per unit weight, about the first batch's mean)
+        ``s <- (1 - gamma_t) s + gamma_t s_X``, ``gamma_t = (t + learning_offset)
+        ^ (-learning_decay)``; M-step on ``s`` (Cappé & Moulines 2009), with
+        the ``prior`` if set (``s`` then counts as all the weight seen). The
+        first call starts like :meth:`fit` with one initialisation (or, with
+        ``warm_start``, from the fitted parameters) and ``s`` = its batch's
+        statistics: it is one ordinary EM step. A later :meth:`fit` starts
+        afresh. Sets the fitted parameters, ``n_features_in_``,
+        ``n_batches_`` and ``n_samples_seen_``, not ``converged_`` or histories.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import GaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> gm = GaussianMixture(2, random_state=0)
+        >>> for _ in range(50):
+        ...     labels = rng.integers(2, size=200)
+        ...     _ = gm.partial_fit(rng.normal(size=(200, 1)) + 6.0 * labels[:, None])
+        >>> print(np.sort(gm.means_.ravel()).round(1), gm.n_batches_)
+        [0. 6.] 50
+        """
+        return partial_fit(self, X, sample_weight)
+
+    def _set_fitted(self, result, data, prior=None):
         theta = _shifted(result.theta, data.center)
         cov = covariance_model(self.covariance_type)
         self.weights_ = theta.weights
@@ -250,9 +316,15 @@ class GaussianMixture:
         self.precisions_ = cov.precisions(theta.precisions_cholesky)
         self.converged_ = bool(result.converged)
         self.n_iter_ = int(result.n_iter)
-        self.log_likelihood_history_ = np.asarray(result.log_likelihood_history, dtype=np.float64).copy()
-        self.lower_bound_ = float(result.log_likelihood) / data.total_weight
+        history = np.asarray(result.log_likelihood_history, dtype=np.float64).copy()
+        self.log_posterior_history_ = history.copy()
+        if prior is not None:
+            history -= np.array([prior.log_density(th) for th in result.theta_history])
+        self.log_likelihood_history_ = history
+        self.lower_bound_ = float(result.log_likelihood if prior is None else history[-1]) / data.total_weight
         self.n_features_in_ = data.d
+        for name in ONLINE_ONLY:
+            self.__dict__.pop(name, None)
 
     # -- using the fit ------------------------------------------------------
     def _params(self) -> MixtureParams:
