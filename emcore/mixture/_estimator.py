@@ -10,7 +10,8 @@ import numpy as np
 
 from ..em import run_em
 from ..exceptions import ConvergenceWarning
-from ._checks import check_estimator_params, check_inits, check_random_state, check_sample_weight, check_X
+from ._checks import (check_estimator_params, check_inits, check_n_rows, check_random_state,
+                      check_sample_weight, check_X)
 from ._covariance import covariance_model
 from ._model import MixtureEM, initial_params
 from ._mstep import DegenerateComponentError
@@ -182,19 +183,13 @@ class GaussianMixture:
         ``y`` is ignored.
         """
         check_estimator_params(self)
-        X = check_X(X)
-        n, d = X.shape
-        w = check_sample_weight(sample_weight, n)
-        k = self.n_components
-        n_rows = n if w is None else int(np.count_nonzero(w))
-        if n_rows < k:
-            raise ValueError(
-                f"n_components={k} must not exceed the number of samples ({n_rows}"
-                f"{'' if w is None else ' with positive weight'})"
-            )
-        inits = check_inits(self, n, d)
-        data = MixtureData(X, w, self.covariance_type, k)
-        model = MixtureEM(data, float(self.reg_covar))
+        if type(X).__module__.split(".")[0] == "dask":  # detected without importing dask
+            from ._dask import dask_problem  # dask is imported only here, never by `import emcore`
+
+            data, model, start = dask_problem(self, X, sample_weight)
+        else:
+            data, model, start = _problem(self, X, sample_weight)
+        d = data.d
         warm = bool(self.warm_start) and hasattr(self, "converged_")
         if warm and self.n_features_in_ != d:
             raise ValueError(f"X has {d} features, but the warm start has {self.n_features_in_}")
@@ -215,7 +210,7 @@ class GaussianMixture:
                 if warm:
                     theta0 = _shifted(self._params(), -data.center)
                 else:
-                    theta0 = initial_params(data, k, self.init_params, inits, rng, float(self.reg_covar))
+                    theta0 = start(rng)
                 result = run_em(model, theta0, tol=float(self.tol) or 1.0, max_iter=int(self.max_iter),
                                 callback=callback, stop=stop)
             except DegenerateComponentError as err:
@@ -337,6 +332,22 @@ class GaussianMixture:
             else:
                 out[rows] = params.means[j] + z[rows] * np.sqrt(cov[j])
         return out, labels
+
+
+def _problem(est, X, sample_weight):
+    """In-memory ``X``: its :class:`MixtureData`, the EM model, and ``start(rng)`` -> theta0."""
+    X = check_X(X)
+    n, d = X.shape
+    w = check_sample_weight(sample_weight, n)
+    k = est.n_components
+    check_n_rows(n if w is None else int(np.count_nonzero(w)), k, weighted=w is not None)
+    inits = check_inits(est, n, d)
+    data = MixtureData(X, w, est.covariance_type, k)
+
+    def start(rng):
+        return initial_params(data, k, est.init_params, inits, rng, float(est.reg_covar))
+
+    return data, MixtureEM(data, float(est.reg_covar)), start
 
 
 def n_parameters(cov_type: str, k: int, d: int) -> int:
