@@ -181,6 +181,21 @@ class GaussianMixture:
         ``sample_weight`` (n_samples,), non-negative: a row of integer weight
         ``m`` counts as ``m`` repeated rows, a row of weight 0 as absent.
         ``y`` is ignored.
+
+        ``X`` may be a ``dask.array.Array`` (install ``emcore[dask]``), chunked
+        in any way along the rows (columns split over chunks are rechunked into
+        one). Each iteration then maps the same E-step as in memory over the
+        blocks of rows, where they live, and sums their sufficient statistics
+        (``O(K d^2)`` numbers per block, in a fixed order); the M-step runs here.
+        The array is persisted once and never brought back. It runs on dask's
+        default scheduler, or on a ``dask.distributed`` cluster when a
+        ``Client`` has been created before ``fit``. From the same start the
+        result equals the in-memory fit to round-off. ``sample_weight`` may be
+        a dask array (rechunked like ``X``'s rows) or an array in memory;
+        ``resp_init`` is not supported. Unless weights, means and precisions
+        are all given, the initialisation runs here on a seeded uniform sample
+        of at most 20 000 rows (all of them when there are fewer: the start is
+        then the in-memory one), with their sample weights.
         """
         check_estimator_params(self)
         if type(X).__module__.split(".")[0] == "dask":  # detected without importing dask
