@@ -56,6 +56,11 @@ def _summary(block):
     return block.radius2, block.var_sum
 
 
+def _rows(block, idx):
+    """Rows ``idx`` of a block and their weights (None without weights)."""
+    return block.X[idx], None if block.weights is None else block.weights[idx]
+
+
 def _block_e_step(block, params, radius2, stats):
     """The in-memory E-step on one block, with the whole data's radius (so the same path)."""
     block = copy.copy(block)  # a shallow copy: the persisted block stays as it is
@@ -135,12 +140,15 @@ class DaskMixtureData:
     def sample(self, rng) -> MixtureData:
         """A uniform sample of at most :data:`INIT_SAMPLE` rows (all rows if fewer), on the client."""
         if self._sample is None:
-            if self.n <= INIT_SAMPLE:
-                x, w = self.X, self.w
-            else:
-                idx = np.sort(rng.choice(self.n, size=INIT_SAMPLE, replace=False))
-                x, w = self.X[idx], None if self.w is None else self.w[idx]
-            x, w = dask.compute(x, w)
+            idx = np.arange(self.n) if self.n <= INIT_SAMPLE else np.sort(
+                rng.choice(self.n, size=INIT_SAMPLE, replace=False))
+            bounds = np.cumsum((0,) + self.X.chunks[0])
+            cuts = np.searchsorted(idx, bounds)
+            parts = dask.compute(*[dask.delayed(_rows)(b, idx[lo:hi] - start)
+                                   for b, lo, hi, start in zip(self.blocks, cuts[:-1], cuts[1:], bounds)
+                                   if hi > lo])
+            x = np.concatenate([p[0] for p in parts])
+            w = None if self.w is None else np.concatenate([p[1] for p in parts])
             if w is not None and not np.count_nonzero(w):
                 raise ValueError(
                     "the initialisation sample has no row of positive sample_weight: pass "
