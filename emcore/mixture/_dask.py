@@ -37,6 +37,7 @@ import numpy as np
 
 from ._checks import check_inits, check_n_rows, check_sample_weight
 from ._model import MixtureEM, initial_params
+from ._prior import resolve_prior
 from ._stats import MixtureData, SufficientStats, e_step
 
 __all__ = ["DaskMixtureData", "DaskMixtureEM", "dask_problem"]
@@ -159,16 +160,10 @@ class DaskMixtureData:
 
 
 class DaskMixtureEM(MixtureEM):
-    """:class:`._model.MixtureEM` whose E-step maps over the blocks of a :class:`DaskMixtureData`."""
+    """:class:`._model.MixtureEM` whose pass over the data maps over the blocks of a :class:`DaskMixtureData`."""
 
-    def e_step(self, theta):
-        return self.data.e_step(theta)[0]
-
-    def log_likelihood(self, theta):
-        return self.data.e_step(theta, stats=False)[1]
-
-    def e_step_with_log_likelihood(self, theta):
-        return self.data.e_step(theta)
+    def data_pass(self, theta, stats=True):
+        return self.data.e_step(theta, stats=stats)
 
 
 def _check_dask_X(X):
@@ -213,6 +208,11 @@ def dask_problem(est, X, sample_weight):
             "resp_init is not supported with a dask array X (it would be an (n_samples, "
             "n_components) array on the client): use weights_init, means_init, precisions_init"
         )
+    if isinstance(est.prior, str):
+        raise ValueError(
+            f"prior={est.prior!r} is not supported with a dask array X (the default prior needs "
+            "the data's covariance): pass an emcore.mixture.MixturePrior"
+        )
     inits = check_inits(est, n, d)
     data = DaskMixtureData(X, w, est.covariance_type, k)
     check_n_rows(data.n_positive, k, weighted=w is not None)
@@ -224,9 +224,10 @@ def dask_problem(est, X, sample_weight):
         if not explicit:
             check_n_rows(int(np.count_nonzero(sample.weights)) if sample.weights is not None else sample.n,
                          k, weighted=sample.weights is not None)
-        params = initial_params(sample, k, est.init_params, inits, rng, reg_covar)
+        prior = resolve_prior(est.prior, sample, k)  # its mean relative to the sample's centre
+        params = initial_params(sample, k, est.init_params, inits, rng, reg_covar, prior)
         params.means = params.means + (sample.center - data.center)
         return params
 
-    return data, DaskMixtureEM(data, reg_covar), start
+    return data, DaskMixtureEM(data, reg_covar, resolve_prior(est.prior, data, k)), start
 

@@ -15,6 +15,8 @@ from ._checks import (check_estimator_params, check_inits, check_n_rows, check_r
 from ._covariance import covariance_model
 from ._model import MixtureEM, initial_params
 from ._mstep import DegenerateComponentError
+from ._online import ONLINE_ONLY, partial_fit
+from ._prior import resolve_prior
 from ._stats import MixtureData, MixtureParams, log_prob_chunks, normalize
 
 __all__ = ["GaussianMixture", "NotFittedError"]
@@ -66,7 +68,23 @@ class GaussianMixture:
     callback : callable, optional
         ``callback(iteration, params, log_likelihood)`` after every EM
         iteration, with ``params`` a :class:`MixtureParams` and the total
-        log-likelihood; returning ``True`` stops that run.
+        log-likelihood (the log-posterior with a ``prior``); returning
+        ``True`` stops that run.
+    prior : None, "default" or MixturePrior, default None
+        None fits by maximum likelihood. A :class:`~emcore.mixture.MixturePrior`
+        (conjugate: Dirichlet on the weights, normal-inverse-Wishart or
+        normal-inverse-gamma on the means and covariances) makes the fit
+        MAP-EM: each M-step returns the posterior mode. ``"default"`` takes
+        data-dependent values as mclust's ``defaultPrior`` (see
+        :class:`~emcore.mixture.MixturePrior`).
+    learning_decay : float, default 0.6
+        ``alpha`` of :meth:`partial_fit`'s step sizes ``gamma_t = (t + t0)^(-alpha)``,
+        ``0.5 < alpha <= 1``: then ``sum gamma_t`` diverges and ``sum gamma_t^2``
+        converges (Robbins-Monro). 0.6, near the lower end, forgets the poor
+        early estimates fastest; Cappé & Moulines (2009) use values in ``[0.6, 1]``.
+    learning_offset : float, default 2.0
+        ``t0 >= 0`` of those step sizes; with 2 the second batch gets weight
+        ``3^(-0.6) = 0.52``, about as much as the first, instead of nearly all of it.
 
     Attributes
     ----------
@@ -81,8 +99,16 @@ class GaussianMixture:
         Mean (weighted) log-likelihood per sample at the fitted parameters.
     log_likelihood_history_ : numpy.ndarray
         Total (weighted) log-likelihood at the start (entry 0) and after each
-        iteration of the best run; it never decreases.
+        iteration of the best run; without a prior it never decreases.
+    log_posterior_history_ : numpy.ndarray
+        The objective EM monitored, at the same points: the log-likelihood
+        plus ``log p(theta)`` with a prior (normalising constants of the prior
+        dropped), equal to ``log_likelihood_history_`` without one. It never
+        decreases; ``n_init`` keeps the run where it is highest.
     n_features_in_ : int
+    n_batches_, n_samples_seen_
+        Set by :meth:`partial_fit` only: the number of batches ``t`` and their
+        total weight.
 
     Notes
     -----
@@ -114,6 +140,14 @@ class GaussianMixture:
     parameters unchanged, so the run stops as converged. Away from the fixed
     point the check always passes and the steps are scikit-learn's.
 
+    *MAP estimation.* With a ``prior`` the M-step maximises ``Q + log p(theta)``
+    in closed form from the same sufficient statistics (the prior acts as
+    pseudo-statistics), so EM climbs the log-posterior, which
+    ``log_posterior_history_`` records; the ``Q`` check above uses the
+    penalised ``Q``. A covariance prior bounds every variance away from zero,
+    so no component can collapse. ``lower_bound_``, :meth:`score`, :meth:`bic`
+    and :meth:`aic` still use the log-likelihood.
+
     *Relation to scikit-learn.* From the same starting parameters the
     parameters after each iteration agree with scikit-learn's to round-off.
     ``lower_bound_`` is taken at the fitted parameters (scikit-learn's lags
@@ -133,7 +167,7 @@ class GaussianMixture:
     def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6,
                  max_iter=100, n_init=1, init_params="kmeans", weights_init=None, means_init=None,
                  precisions_init=None, resp_init=None, random_state=None, warm_start=False,
-                 callback=None):
+                 callback=None, prior=None, learning_decay=0.6, learning_offset=2.0):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
@@ -148,6 +182,9 @@ class GaussianMixture:
         self.random_state = random_state
         self.warm_start = warm_start
         self.callback = callback
+        self.prior = prior
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset
 
     # -- scikit-learn's parameter protocol --------------------------------
     @classmethod
@@ -192,7 +229,8 @@ class GaussianMixture:
         ``Client`` has been created before ``fit``. From the same start the
         result equals the in-memory fit to round-off. ``sample_weight`` may be
         a dask array (rechunked like ``X``'s rows) or an array in memory;
-        ``resp_init`` is not supported. Unless weights, means and precisions
+        ``resp_init`` and ``prior="default"`` are not supported (pass a
+        :class:`~emcore.mixture.MixturePrior`). Unless weights, means and precisions
         are all given, the initialisation runs here on a seeded uniform sample
         of at most 20 000 rows (all of them when there are fewer: the start is
         then the in-memory one), with their sample weights.
@@ -204,7 +242,7 @@ class GaussianMixture:
             data, model, start = dask_problem(self, X, sample_weight)
         else:
             data, model, start = _problem(self, X, sample_weight)
-        d = data.d
+        d, prior = data.d, model.prior
         warm = bool(self.warm_start) and hasattr(self, "converged_")
         if warm and self.n_features_in_ != d:
             raise ValueError(f"X has {d} features, but the warm start has {self.n_features_in_}")
@@ -235,7 +273,7 @@ class GaussianMixture:
                 best = result
         if best is None:
             raise failures[-1]
-        self._set_fitted(best, data)
+        self._set_fitted(best, data, prior)
         if not best.converged and self.max_iter > 0 and self.tol > 0:
             warnings.warn(
                 f"GaussianMixture did not converge: the mean log-likelihood still changed by more "
@@ -250,7 +288,38 @@ class GaussianMixture:
         """Fit, then return the label of each sample of ``X``."""
         return self.fit(X, sample_weight=sample_weight).predict(X)
 
-    def _set_fitted(self, result, data):
+    def partial_fit(self, X, y=None, *, sample_weight=None):
+        """One step of online (stepwise) EM on the batch ``X``; returns ``self``.
+
+        The ``t``-th call (``t = 1, 2, ...``) does an E-step on ``X`` at the
+        current parameters, moves the running sufficient statistics (per
+        unit weight, about the first batch's mean) towards the batch's,
+        ``s <- (1 - gamma_t) s + gamma_t s_X`` with ``gamma_t =
+        (t + learning_offset)^(-learning_decay)``, and does the M-step on
+        them (Cappé & Moulines 2009), with the ``prior`` if one is set (the
+        statistics then count as the total weight seen). The first call
+        starts like :meth:`fit` with one initialisation on its batch (or,
+        with ``warm_start``, from the fitted parameters), and its batch's
+        statistics start the running ones: it is one ordinary EM step.
+        :meth:`fit` afterwards starts afresh. Sets the fitted parameters,
+        ``n_features_in_``, ``n_batches_`` and ``n_samples_seen_``, not the
+        attributes of a batch run (``converged_``, histories).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import GaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> gm = GaussianMixture(2, random_state=0)
+        >>> for _ in range(50):
+        ...     labels = rng.integers(2, size=200)
+        ...     _ = gm.partial_fit(rng.normal(size=(200, 1)) + 6.0 * labels[:, None])
+        >>> print(np.sort(gm.means_.ravel()).round(1), gm.n_batches_)
+        [0. 6.] 50
+        """
+        return partial_fit(self, X, sample_weight)
+
+    def _set_fitted(self, result, data, prior=None):
         theta = _shifted(result.theta, data.center)
         cov = covariance_model(self.covariance_type)
         self.weights_ = theta.weights
@@ -260,9 +329,15 @@ class GaussianMixture:
         self.precisions_ = cov.precisions(theta.precisions_cholesky)
         self.converged_ = bool(result.converged)
         self.n_iter_ = int(result.n_iter)
-        self.log_likelihood_history_ = np.asarray(result.log_likelihood_history, dtype=np.float64).copy()
-        self.lower_bound_ = float(result.log_likelihood) / data.total_weight
+        history = np.asarray(result.log_likelihood_history, dtype=np.float64).copy()
+        self.log_posterior_history_ = history.copy()
+        if prior is not None:
+            history -= np.array([prior.log_density(th) for th in result.theta_history])
+        self.log_likelihood_history_ = history
+        self.lower_bound_ = float(result.log_likelihood if prior is None else history[-1]) / data.total_weight
         self.n_features_in_ = data.d
+        for name in ONLINE_ONLY:
+            self.__dict__.pop(name, None)
 
     # -- using the fit ------------------------------------------------------
     def _params(self) -> MixtureParams:
@@ -358,11 +433,12 @@ def _problem(est, X, sample_weight):
     check_n_rows(n if w is None else int(np.count_nonzero(w)), k, weighted=w is not None)
     inits = check_inits(est, n, d)
     data = MixtureData(X, w, est.covariance_type, k)
+    prior = resolve_prior(est.prior, data, k)
 
     def start(rng):
-        return initial_params(data, k, est.init_params, inits, rng, float(est.reg_covar))
+        return initial_params(data, k, est.init_params, inits, rng, float(est.reg_covar), prior)
 
-    return data, MixtureEM(data, float(est.reg_covar)), start
+    return data, MixtureEM(data, float(est.reg_covar), prior), start
 
 
 def n_parameters(cov_type: str, k: int, d: int) -> int:

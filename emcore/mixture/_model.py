@@ -20,24 +20,35 @@ class MixtureEM(EMModel):
     returns the log-likelihood and the sufficient statistics together.
     """
 
-    def __init__(self, data: MixtureData, reg_covar: float):
+    def __init__(self, data: MixtureData, reg_covar: float, prior=None):
         self.data = data
         self.reg_covar = reg_covar
+        self.prior = prior
+
+    def data_pass(self, theta, stats=True):
+        """``(SufficientStats or None, log-likelihood)``: one pass of :func:`._stats.e_step`."""
+        return e_step(self.data, theta, stats=stats)
 
     def e_step(self, theta):
-        return e_step(self.data, theta)[0]
+        return self.data_pass(theta)[0]
 
     def log_likelihood(self, theta):
-        return e_step(self.data, theta, stats=False)[1]
+        """The log-likelihood, plus ``log p(theta)`` (the log-posterior) with a prior."""
+        ll = self.data_pass(theta, stats=False)[1]
+        return ll if self.prior is None else ll + self.prior.log_density(theta)
 
     def e_step_with_log_likelihood(self, theta):
-        return e_step(self.data, theta)
+        if self.prior is None:
+            return self.data_pass(theta)
+        stats, ll = self.data_pass(theta)
+        return stats, ll + self.prior.log_density(theta)
 
     def m_step(self, stats):
-        return m_step(stats, self.data.cov_type, self.reg_covar, self.data.variance)
+        return m_step(stats, self.data.cov_type, self.reg_covar, self.data.variance, self.prior)
 
 
-def initial_params(data: MixtureData, k: int, method: str, inits: dict, rng, reg_covar: float) -> MixtureParams:
+def initial_params(data: MixtureData, k: int, method: str, inits: dict, rng, reg_covar: float,
+                   prior=None) -> MixtureParams:
     """Starting parameters: explicit values where given, the rest from one M-step.
 
     With ``resp`` given, the M-step uses it; else, with ``means`` given, the
@@ -53,7 +64,7 @@ def initial_params(data: MixtureData, k: int, method: str, inits: dict, rng, reg
         stats = stats_from_resp(data, lambda s, e: resp[s:e].T, k)
     else:
         stats = stats_from_resp(data, initial_responsibilities(method, data, k, rng, means), k)
-    params = m_step(stats, data.cov_type, reg_covar, data.variance)
+    params = m_step(stats, data.cov_type, reg_covar, data.variance, prior)
     if inits["weights"] is not None:
         params.weights = inits["weights"].copy()
     if means is not None:

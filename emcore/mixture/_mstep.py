@@ -35,8 +35,13 @@ EMPTY_FRACTION = 100 * _EPS
 COLLAPSE_FRACTION = 1e-12
 
 
-def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_variance: float) -> MixtureParams:
+def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_variance: float,
+           prior=None) -> MixtureParams:
     """The parameters that maximise Q given the statistics, plus ``reg_covar`` on the diagonal.
+
+    With a ``prior`` (a :class:`._prior.ResolvedPrior`) they maximise
+    ``Q + log p(theta)`` instead -- the posterior mode -- and the acceptance
+    check below compares that penalised ``Q``.
 
     Raises :class:`DegenerateComponentError` for a component whose weight is
     zero to working precision (below ``EMPTY_FRACTION`` of the total), whose
@@ -58,7 +63,8 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_varianc
     cov = covariance_model(cov_type)
     n = stats.n
     total = float(n.sum())
-    empty = np.flatnonzero(~(n > EMPTY_FRACTION * total))
+    counts = n if prior is None else prior.counts(n)
+    empty = np.flatnonzero(~(counts > EMPTY_FRACTION * total))
     if empty.size:
         j = int(empty[0])
         raise DegenerateComponentError(
@@ -67,9 +73,13 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_varianc
         )
     # n_guarded keeps every division finite: an underflowed n_k is reported above,
     # and the 10 eps shift is far below the round-off of any n_k that passes.
-    n_guarded = n + 10 * _EPS
-    delta = stats.first / n_guarded[:, None]
-    covariances, spread = cov.covariances(stats.second, n, n_guarded, delta, reg_covar)
+    if prior is None:
+        n_guarded = n + 10 * _EPS
+        delta = stats.first / n_guarded[:, None]
+        covariances, spread = cov.covariances(stats.second, n, n_guarded, delta, reg_covar)
+        weights = n_guarded / n_guarded.sum()
+    else:
+        weights, delta, covariances, spread = prior.m_step(cov, stats, reg_covar)
     collapsed = np.flatnonzero(~(spread > COLLAPSE_FRACTION * data_variance))
     if collapsed.size:
         j = int(collapsed[0])
@@ -87,11 +97,11 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_varianc
             f"a covariance matrix is not positive definite (reg_covar={reg_covar:g}): some "
             "component has fewer distinct samples than dimensions; increase reg_covar"
         ) from None
-    new = MixtureParams(n_guarded / n_guarded.sum(), stats.shift + delta, covariances, chol)
+    new = MixtureParams(weights, stats.shift + delta, covariances, chol)
     current = stats.params
     if current is not None:
-        q_new, scale = _q_value(cov, stats, new)
-        q_old, _ = _q_value(cov, stats, current)
+        q_new, scale = _q_value(cov, stats, new, prior)
+        q_old, _ = _q_value(cov, stats, current, prior)
         if q_new < q_old - Q_RTOL * scale:
             return current
     return new
@@ -102,8 +112,8 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_varianc
 Q_RTOL = 1000 * _EPS
 
 
-def _q_value(cov, stats: SufficientStats, params: MixtureParams) -> tuple[float, float]:
-    """``Q(params | stats.params)`` up to a constant, and the size of its terms."""
+def _q_value(cov, stats: SufficientStats, params: MixtureParams, prior=None) -> tuple[float, float]:
+    """``Q(params | stats.params)`` (plus ``log p(params)``) up to a constant, and the size of its terms."""
     k, d = params.means.shape
     chol = params.precisions_cholesky
     with np.errstate(divide="ignore"):
@@ -111,4 +121,8 @@ def _q_value(cov, stats: SufficientStats, params: MixtureParams) -> tuple[float,
     delta = params.means - stats.shift
     trace = cov.scatter_trace(chol, stats.n, stats.first, stats.second, delta)
     linear = stats.n * (log_w + cov.half_log_det(chol, k, d))
-    return float(linear.sum()) - 0.5 * trace, float(np.abs(linear).sum()) + 0.5 * abs(trace)
+    q, scale = float(linear.sum()) - 0.5 * trace, float(np.abs(linear).sum()) + 0.5 * abs(trace)
+    if prior is not None:
+        log_prior = prior.log_density(params)
+        q, scale = q + log_prior, scale + abs(log_prior)
+    return q, scale

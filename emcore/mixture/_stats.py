@@ -80,6 +80,25 @@ class SufficientStats:
     shift: np.ndarray
     params: MixtureParams | None = None
 
+    def about(self, shift, cov_type: str) -> SufficientStats:
+        """The same sums about another ``shift`` ((K, d), or (d,) for all components).
+
+        With ``b = old shift - new shift``, ``x - new = (x - old) + b``: the
+        first moments gain ``N_k b_k``, the second ``f_k b_k^T + b_k f_k^T + N_k b_k b_k^T``.
+        """
+        shift = np.array(np.broadcast_to(shift, self.first.shape), dtype=np.float64)
+        n, f, b = self.n, self.first, self.shift - shift
+        nb = n[:, None] * b
+        if cov_type == "full":
+            extra = f[:, :, None] * b[:, None, :] + b[:, :, None] * (f + nb)[:, None, :]
+        elif cov_type == "tied":
+            extra = f.T @ b + b.T @ (f + nb)
+        elif cov_type == "diag":
+            extra = b * (2 * f + nb)
+        else:
+            extra = np.einsum("kj,kj->k", b, 2 * f + nb)
+        return SufficientStats(n.copy(), f + nb, self.second + extra, shift, self.params)
+
 
 class MixtureData:
     """``X`` with its sample weights, centre and chunking.

@@ -154,3 +154,21 @@ def test_dask_fit_leaves_no_warning(data):
         warnings.simplefilter("error")
         with dask.config.set(scheduler="sync"):
             GaussianMixture(3, tol=1e-3, random_state=0).fit(da.from_array(data, chunks=(700, 3)))
+
+
+def test_dask_fit_with_explicit_prior_equals_numpy_map_fit(data):
+    from emcore.mixture import MixturePrior
+
+    prior = MixturePrior(mean=np.ones(3), mean_precision=0.5, degrees_of_freedom=5.0, scale=np.eye(3))
+    args = dict(tol=1e-6, max_iter=200, prior=prior, **explicit_init(data, 3, "full"))
+    expected = GaussianMixture(3, **args).fit(data)
+    with dask.config.set(scheduler="sync"):
+        got = GaussianMixture(3, **args).fit(da.from_array(data, chunks=(700, 3)))
+    _assert_same_fit(expected, got)
+    assert np.max(np.abs(expected.log_posterior_history_ - got.log_posterior_history_)) <= (
+        1e-10 * np.max(np.abs(expected.log_posterior_history_)))
+
+
+def test_dask_fit_rejects_the_default_prior(data):
+    with pytest.raises(ValueError, match="prior='default'"):
+        GaussianMixture(2, prior="default").fit(da.from_array(data, chunks=(700, 3)))
