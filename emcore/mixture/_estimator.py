@@ -78,13 +78,13 @@ class GaussianMixture:
         data-dependent values as mclust's ``defaultPrior`` (see
         :class:`~emcore.mixture.MixturePrior`).
     learning_decay : float, default 0.6
-        ``alpha`` of :meth:`partial_fit`'s step sizes ``gamma_t = (t + t0)^(-alpha)``,
-        ``0.5 < alpha <= 1``: then ``sum gamma_t`` diverges and ``sum gamma_t^2``
-        converges (Robbins-Monro). 0.6, near the lower end, forgets the poor
-        early estimates fastest; Cappé & Moulines (2009) use values in ``[0.6, 1]``.
+        ``alpha`` of :meth:`partial_fit`'s steps ``gamma_t = (t + t0)^(-alpha)``;
+        ``0.5 < alpha <= 1`` makes ``sum gamma_t`` diverge and ``sum gamma_t^2``
+        converge (Robbins-Monro). 0.6, near the lower end, forgets poor early
+        estimates fastest (Cappé & Moulines 2009 use 0.6 to 1).
     learning_offset : float, default 2.0
-        ``t0 >= 0`` of those step sizes; with 2 the second batch gets weight
-        ``3^(-0.6) = 0.52``, about as much as the first, instead of nearly all of it.
+        ``t0 >= 0``: with 2 the second batch gets weight ``4^(-0.6) = 0.44``,
+        a little less than the first, not ``2^(-0.6) = 0.66`` as with 0.
 
     Attributes
     ----------
@@ -291,19 +291,16 @@ class GaussianMixture:
     def partial_fit(self, X, y=None, *, sample_weight=None):
         """One step of online (stepwise) EM on the batch ``X``; returns ``self``.
 
-        The ``t``-th call (``t = 1, 2, ...``) does an E-step on ``X`` at the
-        current parameters, moves the running sufficient statistics (per
-        unit weight, about the first batch's mean) towards the batch's,
-        ``s <- (1 - gamma_t) s + gamma_t s_X`` with ``gamma_t =
-        (t + learning_offset)^(-learning_decay)``, and does the M-step on
-        them (Cappé & Moulines 2009), with the ``prior`` if one is set (the
-        statistics then count as the total weight seen). The first call
-        starts like :meth:`fit` with one initialisation on its batch (or,
-        with ``warm_start``, from the fitted parameters), and its batch's
-        statistics start the running ones: it is one ordinary EM step.
-        :meth:`fit` afterwards starts afresh. Sets the fitted parameters,
-        ``n_features_in_``, ``n_batches_`` and ``n_samples_seen_``, not the
-        attributes of a batch run (``converged_``, histories).
+        Call ``t`` (1, 2, ...): E-step on ``X`` at the current parameters;
+        running statistics (per unit weight, about the first batch's mean)
+        ``s <- (1 - gamma_t) s + gamma_t s_X``, ``gamma_t = (t + learning_offset)
+        ^ (-learning_decay)``; M-step on ``s`` (Cappé & Moulines 2009), with
+        the ``prior`` if set (``s`` then counts as all the weight seen). The
+        first call starts like :meth:`fit` with one initialisation (or, with
+        ``warm_start``, from the fitted parameters) and ``s`` = its batch's
+        statistics: it is one ordinary EM step. A later :meth:`fit` starts
+        afresh. Sets the fitted parameters, ``n_features_in_``,
+        ``n_batches_`` and ``n_samples_seen_``, not ``converged_`` or histories.
 
         Examples
         --------

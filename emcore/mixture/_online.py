@@ -10,7 +10,9 @@ One call of ``partial_fit`` on a batch ``X_t`` does
 The running statistics ``s`` are kept about one fixed point, the first
 batch's weighted mean, so that batches with different centres add up:
 each batch's statistics are re-expressed about it with
-:meth:`._stats.SufficientStats.about`.
+:meth:`._stats.SufficientStats.about`. Everything that depends on the data
+beyond the statistics -- the reference point, the scale of the collapse
+check, the values of ``prior="default"`` -- comes from the first batch.
 """
 
 from __future__ import annotations
