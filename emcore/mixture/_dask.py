@@ -40,7 +40,7 @@ from ._model import MixtureEM, initial_params
 from ._prior import resolve_prior
 from ._stats import MixtureData, SufficientStats, e_step
 
-__all__ = ["DaskMixtureData", "DaskMixtureEM", "dask_problem"]
+__all__ = ["DaskMixtureData", "DaskMixtureEM", "dask_problem", "map_rows"]
 
 #: Largest number of rows the initialisation brings to the client.
 INIT_SAMPLE = 20_000
@@ -231,3 +231,21 @@ def dask_problem(est, X, sample_weight):
 
     return data, DaskMixtureEM(data, reg_covar, resolve_prior(est.prior, data, k)), start
 
+
+
+def map_rows(est, method: str, X):
+    """``est.method`` (``predict``, ``predict_proba`` or ``score_samples``) as a lazy dask array.
+
+    Maps over the blocks of rows of ``X`` with a copy of the fitted estimator,
+    so that a later ``fit`` does not change the result.
+    """
+    est._params()  # not fitted: raise now, not when computed
+    X = _check_dask_X(X)
+    if X.shape[1] != est.n_features_in_:
+        raise ValueError(f"X has {X.shape[1]} features, but the mixture was fitted to {est.n_features_in_}")
+    func = getattr(copy.copy(est), method)
+    if method == "predict_proba":
+        return X.map_blocks(func, dtype=np.float64, chunks=(X.chunks[0], (est.n_components,)),
+                            meta=np.empty((0, 0)))
+    dtype = np.intp if method == "predict" else np.float64
+    return X.map_blocks(func, dtype=dtype, drop_axis=1, meta=np.empty((0,), dtype=dtype))

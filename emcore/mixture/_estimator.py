@@ -10,14 +10,12 @@ import numpy as np
 
 from ..em import run_em
 from ..exceptions import ConvergenceWarning
-from ._checks import (check_estimator_params, check_inits, check_n_rows, check_random_state,
-                      check_sample_weight, check_X)
+from ._backend import fit_problem, rowwise
+from ._checks import check_estimator_params, check_random_state, check_sample_weight, check_X
 from ._covariance import covariance_model
-from ._model import MixtureEM, initial_params
 from ._mstep import DegenerateComponentError
 from ._online import ONLINE_ONLY, partial_fit
-from ._prior import resolve_prior
-from ._stats import MixtureData, MixtureParams, log_prob_chunks, normalize
+from ._stats import MixtureParams, log_prob_chunks, normalize
 
 __all__ = ["GaussianMixture", "NotFittedError"]
 
@@ -233,15 +231,12 @@ class GaussianMixture:
         :class:`~emcore.mixture.MixturePrior`). Unless weights, means and precisions
         are all given, the initialisation runs here on a seeded uniform sample
         of at most 20 000 rows (all of them when there are fewer: the start is
-        then the in-memory one), with their sample weights.
+        then the in-memory one), with their sample weights. On a dask array,
+        :meth:`predict`, :meth:`predict_proba` and :meth:`score_samples`
+        return dask arrays, computed block by block when asked.
         """
         check_estimator_params(self)
-        if type(X).__module__.split(".")[0] == "dask":  # detected without importing dask
-            from ._dask import dask_problem  # dask is imported only here, never by `import emcore`
-
-            data, model, start = dask_problem(self, X, sample_weight)
-        else:
-            data, model, start = _problem(self, X, sample_weight)
+        data, model, start = fit_problem(self, X, sample_weight)
         d, prior = data.d, model.prior
         warm = bool(self.warm_start) and hasattr(self, "converged_")
         if warm and self.n_features_in_ != d:
@@ -349,6 +344,7 @@ class GaussianMixture:
         center = params.weights @ params.means
         return X, log_prob_chunks(X, self.covariance_type, _shifted(params, -center), center)
 
+    @rowwise
     def score_samples(self, X):
         """Log-density ``log p(x)`` of each sample, shape (n_samples,)."""
         X, chunks = self._log_joint(X)
@@ -357,6 +353,7 @@ class GaussianMixture:
             out[s:e] = normalize(log_joint, shared)[1]
         return out
 
+    @rowwise
     def predict_proba(self, X):
         """Responsibilities, shape (n_samples, n_components); rows sum to 1."""
         X, chunks = self._log_joint(X)
@@ -365,6 +362,7 @@ class GaussianMixture:
             out[s:e] = normalize(log_joint, shared)[0].T
         return out
 
+    @rowwise
     def predict(self, X):
         """Index of the most responsible component for each sample."""
         X, chunks = self._log_joint(X)
@@ -419,23 +417,6 @@ class GaussianMixture:
             else:
                 out[rows] = params.means[j] + z[rows] * np.sqrt(cov[j])
         return out, labels
-
-
-def _problem(est, X, sample_weight):
-    """In-memory ``X``: its :class:`MixtureData`, the EM model, and ``start(rng)`` -> theta0."""
-    X = check_X(X)
-    n, d = X.shape
-    w = check_sample_weight(sample_weight, n)
-    k = est.n_components
-    check_n_rows(n if w is None else int(np.count_nonzero(w)), k, weighted=w is not None)
-    inits = check_inits(est, n, d)
-    data = MixtureData(X, w, est.covariance_type, k)
-    prior = resolve_prior(est.prior, data, k)
-
-    def start(rng):
-        return initial_params(data, k, est.init_params, inits, rng, float(est.reg_covar), prior)
-
-    return data, MixtureEM(data, float(est.reg_covar), prior), start
 
 
 def n_parameters(cov_type: str, k: int, d: int) -> int:

@@ -172,3 +172,25 @@ def test_dask_fit_with_explicit_prior_equals_numpy_map_fit(data):
 def test_dask_fit_rejects_the_default_prior(data):
     with pytest.raises(ValueError, match="prior='default'"):
         GaussianMixture(2, prior="default").fit(da.from_array(data, chunks=(700, 3)))
+
+
+def test_predict_score_samples_and_predict_proba_of_a_dask_array_are_lazy_and_equal_numpy(data):
+    gm = GaussianMixture(3, random_state=0).fit(data)
+    x = da.from_array(data, chunks=(700, 2))
+    with dask.config.set(scheduler="sync"):
+        for name in ("predict", "predict_proba", "score_samples"):
+            lazy = getattr(gm, name)(x)
+            assert isinstance(lazy, da.Array), name
+            expected = getattr(gm, name)(data)
+            assert lazy.shape == expected.shape and lazy.dtype == expected.dtype, name
+            np.testing.assert_array_equal(lazy.compute(), expected, err_msg=name)
+        assert gm.score(x) == pytest.approx(gm.score(data), rel=1e-12)
+
+
+def test_fit_predict_on_dask_returns_lazy_labels_of_the_fit(data):
+    x = da.from_array(data, chunks=(700, 3))
+    with dask.config.set(scheduler="sync"):
+        gm = GaussianMixture(3, random_state=0)
+        labels = gm.fit_predict(x)
+        assert isinstance(labels, da.Array)
+        np.testing.assert_array_equal(labels.compute(), gm.predict(data))
