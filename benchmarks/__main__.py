@@ -1,15 +1,21 @@
-"""``python -m benchmarks [--quick]``: run every benchmark and print its table."""
+"""``python -m benchmarks [--quick] [--only NAME]``: run the benchmarks and print their tables."""
 
 import argparse
 
-from . import mixture
+from . import dask_mixture, mixture
+
+BENCHMARKS = {"mixture": mixture.main, "dask": dask_mixture.main}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
+    parser.add_argument("--only", choices=sorted(BENCHMARKS), help="run only this benchmark")
     args = parser.parse_args(argv)
-    mixture.main(quick=args.quick)
+    for name, run in BENCHMARKS.items():
+        if args.only in (None, name):
+            run(quick=args.quick)
+            print()
 
 
 if __name__ == "__main__":

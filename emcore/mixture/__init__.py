@@ -1,6 +1,7 @@
 """Gaussian mixtures fitted by EM: :class:`GaussianMixture` and model selection.
 
-``_estimator`` holds the scikit-learn-style class, ``_model`` the mixture as
+``_estimator`` holds the scikit-learn-style class, ``_backend`` whether a fit runs
+in memory or on a dask array (``_dask``: map-reduce EM), ``_model`` the mixture as
 an :class:`emcore.EMModel`, ``_stats`` the chunked fused E-step and the
 sufficient statistics, ``_kernels`` what one chunk contributes per covariance
 type, ``_mstep`` the M-step and its safeguards, ``_prior`` the conjugate priors of

@@ -9,7 +9,8 @@ import numpy as np
 from ._covariance import COVARIANCE_TYPES, covariance_model
 from ._init import INIT_METHODS
 
-__all__ = ["check_X", "check_estimator_params", "check_inits", "check_sample_weight", "check_random_state"]
+__all__ = ["check_X", "check_estimator_params", "check_inits", "check_n_rows", "check_sample_weight",
+           "check_random_state"]
 
 _CHECK_ROWS = 1 << 16
 
@@ -62,6 +63,15 @@ def check_sample_weight(sample_weight, n: int):
     if not w.sum() > 0:
         raise ValueError("sample_weight is zero everywhere: at least one row needs a positive weight")
     return w
+
+
+def check_n_rows(n_rows: int, k: int, weighted: bool) -> None:
+    """``n_components`` must not exceed the number of samples (with positive weight)."""
+    if n_rows < k:
+        raise ValueError(
+            f"n_components={k} must not exceed the number of samples ({n_rows}"
+            f"{' with positive weight' if weighted else ''})"
+        )
 
 
 def _integer(value, name, minimum):

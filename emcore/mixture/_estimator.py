@@ -10,13 +10,12 @@ import numpy as np
 
 from ..em import run_em
 from ..exceptions import ConvergenceWarning
-from ._checks import check_estimator_params, check_inits, check_random_state, check_sample_weight, check_X
+from ._backend import fit_problem, rowwise
+from ._checks import check_estimator_params, check_random_state, check_sample_weight, check_X
 from ._covariance import covariance_model
-from ._model import MixtureEM, initial_params
 from ._mstep import DegenerateComponentError
 from ._online import ONLINE_ONLY, partial_fit
-from ._prior import resolve_prior
-from ._stats import MixtureData, MixtureParams, log_prob_chunks, normalize
+from ._stats import MixtureParams, log_prob_chunks, normalize
 
 __all__ = ["GaussianMixture", "NotFittedError"]
 
@@ -217,22 +216,28 @@ class GaussianMixture:
         ``sample_weight`` (n_samples,), non-negative: a row of integer weight
         ``m`` counts as ``m`` repeated rows, a row of weight 0 as absent.
         ``y`` is ignored.
+
+        ``X`` may be a ``dask.array.Array`` (install ``emcore[dask]``), chunked
+        in any way along the rows (columns split over chunks are rechunked into
+        one). Each iteration then maps the same E-step as in memory over the
+        blocks of rows, where they live, and sums their sufficient statistics
+        (``O(K d^2)`` numbers per block, in a fixed order); the M-step runs here.
+        The array is persisted once and never brought back. It runs on dask's
+        default scheduler, or on a ``dask.distributed`` cluster when a
+        ``Client`` has been created before ``fit``. From the same start the
+        result equals the in-memory fit to round-off. ``sample_weight`` may be
+        a dask array (rechunked like ``X``'s rows) or an array in memory;
+        ``resp_init`` and ``prior="default"`` are not supported (pass a
+        :class:`~emcore.mixture.MixturePrior`). Unless weights, means and precisions
+        are all given, the initialisation runs here on a seeded uniform sample
+        of at most 20 000 rows (all of them when there are fewer: the start is
+        then the in-memory one), with their sample weights. On a dask array,
+        :meth:`predict`, :meth:`predict_proba` and :meth:`score_samples`
+        return dask arrays, computed block by block when asked.
         """
         check_estimator_params(self)
-        X = check_X(X)
-        n, d = X.shape
-        w = check_sample_weight(sample_weight, n)
-        k = self.n_components
-        n_rows = n if w is None else int(np.count_nonzero(w))
-        if n_rows < k:
-            raise ValueError(
-                f"n_components={k} must not exceed the number of samples ({n_rows}"
-                f"{'' if w is None else ' with positive weight'})"
-            )
-        inits = check_inits(self, n, d)
-        data = MixtureData(X, w, self.covariance_type, k)
-        prior = resolve_prior(self.prior, data, k)
-        model = MixtureEM(data, float(self.reg_covar), prior)
+        data, model, start = fit_problem(self, X, sample_weight)
+        d, prior = data.d, model.prior
         warm = bool(self.warm_start) and hasattr(self, "converged_")
         if warm and self.n_features_in_ != d:
             raise ValueError(f"X has {d} features, but the warm start has {self.n_features_in_}")
@@ -253,7 +258,7 @@ class GaussianMixture:
                 if warm:
                     theta0 = _shifted(self._params(), -data.center)
                 else:
-                    theta0 = initial_params(data, k, self.init_params, inits, rng, float(self.reg_covar), prior)
+                    theta0 = start(rng)
                 result = run_em(model, theta0, tol=float(self.tol) or 1.0, max_iter=int(self.max_iter),
                                 callback=callback, stop=stop)
             except DegenerateComponentError as err:
@@ -339,6 +344,7 @@ class GaussianMixture:
         center = params.weights @ params.means
         return X, log_prob_chunks(X, self.covariance_type, _shifted(params, -center), center)
 
+    @rowwise
     def score_samples(self, X):
         """Log-density ``log p(x)`` of each sample, shape (n_samples,)."""
         X, chunks = self._log_joint(X)
@@ -347,6 +353,7 @@ class GaussianMixture:
             out[s:e] = normalize(log_joint, shared)[1]
         return out
 
+    @rowwise
     def predict_proba(self, X):
         """Responsibilities, shape (n_samples, n_components); rows sum to 1."""
         X, chunks = self._log_joint(X)
@@ -355,6 +362,7 @@ class GaussianMixture:
             out[s:e] = normalize(log_joint, shared)[0].T
         return out
 
+    @rowwise
     def predict(self, X):
         """Index of the most responsible component for each sample."""
         X, chunks = self._log_joint(X)

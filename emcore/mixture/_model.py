@@ -25,18 +25,22 @@ class MixtureEM(EMModel):
         self.reg_covar = reg_covar
         self.prior = prior
 
+    def data_pass(self, theta, stats=True):
+        """``(SufficientStats or None, log-likelihood)``: one pass of :func:`._stats.e_step`."""
+        return e_step(self.data, theta, stats=stats)
+
     def e_step(self, theta):
-        return e_step(self.data, theta)[0]
+        return self.data_pass(theta)[0]
 
     def log_likelihood(self, theta):
         """The log-likelihood, plus ``log p(theta)`` (the log-posterior) with a prior."""
-        ll = e_step(self.data, theta, stats=False)[1]
+        ll = self.data_pass(theta, stats=False)[1]
         return ll if self.prior is None else ll + self.prior.log_density(theta)
 
     def e_step_with_log_likelihood(self, theta):
         if self.prior is None:
-            return e_step(self.data, theta)
-        stats, ll = e_step(self.data, theta)
+            return self.data_pass(theta)
+        stats, ll = self.data_pass(theta)
         return stats, ll + self.prior.log_density(theta)
 
     def m_step(self, stats):

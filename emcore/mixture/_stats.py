@@ -110,9 +110,14 @@ class MixtureData:
     largest squared distance ``radius2`` of a weighted sample from it; the
     mean variance ``variance`` over the features; for ``tied`` the second
     moment ``second_moment`` about the centre.
+
+    With ``center`` given (the centre of a larger data set of which ``X`` is
+    a block of rows, see :mod:`._dask`), the first pass is skipped and the
+    other summaries are this block's, about that centre; ``var_sum`` (the
+    weighted sum of squared distances) lets blocks be combined.
     """
 
-    def __init__(self, X, sample_weight, cov_type: str, n_components: int, chunk_size=None):
+    def __init__(self, X, sample_weight, cov_type: str, n_components: int, chunk_size=None, center=None):
         self.X = X
         self.XT = np.ascontiguousarray(X.T)
         self.weights = sample_weight  # None, or float64 (n,) with a positive sum
@@ -122,11 +127,14 @@ class MixtureData:
         self.max_chunk = max(256, self.n // 16)
         self.chunk_size = int(chunk_size or min(_chunk_size(cov_type, self.d, n_components), self.max_chunk))
         self.total_weight = float(self.n if sample_weight is None else sample_weight.sum())
-        zero = np.zeros(self.d)
-        first = zero.copy()
-        for s, e in self.chunks():
-            first += self.chunk_T(s, e, zero) @ self.chunk_weights(s, e, ones=True)
-        self.center = first / self.total_weight
+        if center is None:
+            zero = np.zeros(self.d)
+            first = zero.copy()
+            for s, e in self.chunks():
+                first += self.chunk_T(s, e, zero) @ self.chunk_weights(s, e, ones=True)
+            self.center = first / self.total_weight
+        else:
+            self.center = np.asarray(center, dtype=np.float64)
         radius2, var_sum = 0.0, 0.0
         self.second_moment = np.zeros((self.d, self.d)) if cov_type == "tied" else None
         for s, e in self.chunks():
@@ -138,7 +146,9 @@ class MixtureData:
             if self.second_moment is not None:
                 self.second_moment += (xt * w) @ xt.T
         self.radius2 = radius2
-        self.variance = var_sum / (self.total_weight * self.d)
+        self.var_sum = var_sum
+        # a block of rows may have no weight at all (the whole data cannot: checked by the caller)
+        self.variance = var_sum / (self.total_weight * self.d) if self.total_weight > 0 else 0.0
 
     def chunks(self, step=None):
         step = step or self.chunk_size
