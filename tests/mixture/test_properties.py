@@ -31,11 +31,18 @@ def fit(X, problem, init, n_iter=8, sample_weight=None):
         reject()
 
 
-def well_conditioned(gm):
-    """No component sits (nearly) on a subspace: round-off there grows like 1/reg_covar."""
+def well_conditioned(gm, X):
+    """No component sits (nearly) on a point or a subspace.
+
+    Round-off there grows like 1/reg_covar, and a component on its way to
+    collapse makes the EM map expanding: two fits that differ by round-off
+    at the start (weights vs repeated rows, permuted rows) drift apart by
+    orders of magnitude per iteration. So a variance under 1% of the data's
+    smallest is not a fair test of round-off-level agreement.
+    """
     cov = np.asarray(gm.covariances_)
     smallest = np.linalg.eigvalsh(cov).min() if gm.covariance_type in ("full", "tied") else cov.min()
-    return smallest > 1e3 * gm.reg_covar
+    return smallest > max(1e3 * gm.reg_covar, 1e-2 * float(np.min(np.var(X, axis=0))))
 
 
 def data(problem):
@@ -62,7 +69,7 @@ def test_log_likelihood_history_never_decreases(problem, init):
             gm.fit(X)
         except DegenerateComponentError:
             reject()
-    if not well_conditioned(gm):
+    if not well_conditioned(gm, X):
         reject()
     history = gm.log_likelihood_history_
     round_off = 1e-12 * np.abs(gm.score_samples(X)).sum()  # of a sum of these terms
@@ -79,7 +86,7 @@ def test_integer_weights_equal_repeated_rows(problem, weights):
     init = explicit_init(X[w > 0], problem["k"], problem["cov_type"], seed=problem["seed"])
     a = fit(X, problem, init, sample_weight=w.astype(float))
     b = fit(np.repeat(X, w, axis=0), problem, init)
-    if not well_conditioned(b):
+    if not well_conditioned(b, X):
         reject()
     assert_same_fit(a, b)
     assert a.lower_bound_ == pytest.approx(b.lower_bound_, rel=1e-9)
@@ -92,7 +99,7 @@ def test_permuting_rows_does_not_change_the_fit(problem, perm_seed):
     perm = np.random.default_rng(perm_seed).permutation(len(X))
     init = explicit_init(X, problem["k"], problem["cov_type"], seed=problem["seed"])
     a, b = fit(X, problem, init), fit(X[perm], problem, init)
-    if not well_conditioned(b):
+    if not well_conditioned(b, X):
         reject()
     assert_same_fit(a, b)
 
