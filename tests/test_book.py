@@ -118,3 +118,14 @@ def test_toy_chapter_shows_its_equations_table_and_figure(html):
         assert f'id="equation-{eq}"' in page
     assert "theta^(t)" in page and "0.2500000000" in page  # the table of iterates
     assert re.search(r'<img[^>]+src="[^"]+\.png"', page)
+
+
+def test_every_reference_in_the_bib_file_is_cited_somewhere():
+    """The bibliography page lists cited works only: an uncited entry would be silently lost."""
+    keys = re.findall(r"^@\w+\{([^,]+),", (ROOT / "references.bib").read_text(), flags=re.M)
+    sources = [*chapter_sources(), *ROOT.glob("*.md")]
+    cited = set()
+    for path in sources:
+        for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", path.read_text()):
+            cited.update(k.strip() for k in group.split(","))
+    assert keys and sorted(set(keys) - cited) == []
