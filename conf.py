@@ -102,6 +102,20 @@ def _copy_md_sources(app, exc):
             shutil.copy2(_here / md, target)
 
 
+def _public_bases(app, name, obj, options, bases):
+    """Show a class's public bases: a private helper base (a mixin) is replaced by its own."""
+    def private(cls):
+        return cls.__module__.startswith("emcore") and any(
+            part.startswith("_") for part in cls.__module__.split("."))
+
+    while any(private(b) for b in bases):
+        i = next(i for i, b in enumerate(bases) if private(b))
+        bases[i:i + 1] = [b for b in bases[i].__bases__ if b not in bases]
+    if not bases:
+        bases.append(object)
+
+
 def setup(app):
+    app.connect("autodoc-process-bases", _public_bases)
     app.connect("html-page-context", _add_md_download, priority=600)
     app.connect("build-finished", _copy_md_sources)

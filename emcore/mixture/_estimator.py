@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import math
 import warnings
 
@@ -15,6 +14,7 @@ from ._checks import check_estimator_params, check_random_state, check_sample_we
 from ._covariance import covariance_model
 from ._mstep import DegenerateComponentError
 from ._online import ONLINE_ONLY, partial_fit
+from ._params import ParamsMixin
 from ._stats import MixtureParams, log_prob_chunks, normalize
 
 __all__ = ["GaussianMixture", "NotFittedError"]
@@ -24,7 +24,7 @@ class NotFittedError(ValueError, AttributeError):
     """A method that needs a fitted mixture was called before ``fit``."""
 
 
-class GaussianMixture:
+class GaussianMixture(ParamsMixin):
     """Gaussian mixture fitted by EM, with scikit-learn's interface.
 
     Parameters
@@ -183,31 +183,6 @@ class GaussianMixture:
         self.prior = prior
         self.learning_decay = learning_decay
         self.learning_offset = learning_offset
-
-    # -- scikit-learn's parameter protocol --------------------------------
-    @classmethod
-    def _get_param_names(cls):
-        sig = inspect.signature(cls.__init__)
-        return sorted(p for p in sig.parameters if p != "self")
-
-    def get_params(self, deep=True):
-        """The constructor arguments as a dict (``deep`` is accepted for compatibility)."""
-        return {name: getattr(self, name) for name in self._get_param_names()}
-
-    def set_params(self, **params):
-        """Set constructor arguments by name; returns ``self``."""
-        valid = self._get_param_names()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"invalid parameter {name!r} for GaussianMixture; valid: {valid}")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self):
-        defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items()
-                   if not (isinstance(v, type(defaults[k])) and _same(v, defaults[k]))]
-        return f"GaussianMixture({', '.join(changed)})"
 
     # -- fitting ------------------------------------------------------------
     def fit(self, X, y=None, *, sample_weight=None):
@@ -427,10 +402,3 @@ def n_parameters(cov_type: str, k: int, d: int) -> int:
 def _shifted(theta: MixtureParams, center) -> MixtureParams:
     """The same parameters with ``center`` added to the means."""
     return MixtureParams(theta.weights, theta.means + center, theta.covariances, theta.precisions_cholesky)
-
-
-def _same(a, b):
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return a is b
