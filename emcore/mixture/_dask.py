@@ -22,7 +22,8 @@ Initialisation (unless weights, means and precisions are all given) runs
 on the client on a uniform random sample of at most :data:`INIT_SAMPLE`
 rows (all rows when there are fewer: the start is then the in-memory
 one), carrying their sample weights; its parameters are moved to the whole
-data's centre.
+data's centre. ``prior="default"`` takes the whole data's moments (one more
+map-reduce before the first iteration), as in memory.
 
 This module imports dask: it is imported only when ``fit`` is given a dask array.
 """
@@ -37,7 +38,7 @@ import numpy as np
 
 from ._checks import check_inits, check_n_rows, check_sample_weight
 from ._model import MixtureEM, initial_params
-from ._prior import resolve_prior
+from ._prior import MixturePrior, default_prior_from_moments, one_component_stats, resolve_prior
 from ._stats import MixtureData, SufficientStats, e_step
 
 __all__ = ["DaskMixtureData", "DaskMixtureEM", "dask_problem", "map_rows"]
@@ -67,6 +68,11 @@ def _block_e_step(block, params, radius2, stats):
     block = copy.copy(block)  # a shallow copy: the persisted block stays as it is
     block.radius2 = radius2
     return e_step(block, params, stats=stats)
+
+
+def _moments_about(block, origin):
+    """One block's weight and moments as one component's statistics about ``origin``, and 0."""
+    return one_component_stats(block).about(origin, block.cov_type), 0.0
 
 
 def _add(*parts):
@@ -138,6 +144,15 @@ class DaskMixtureData:
         parts = [dask.delayed(_block_e_step)(b, theta, self.radius2, stats) for b in self.blocks]
         return dask.compute(_tree_sum(parts))[0]
 
+    def default_prior(self) -> MixturePrior:
+        """``prior="default"`` for the whole data: the blocks' moments about the centre, summed."""
+        origin = np.zeros((1, self.d))
+        parts = [dask.delayed(_moments_about)(b, origin) for b in self.blocks]
+        stats, _ = dask.compute(_tree_sum(parts))[0]
+        mean_offset = stats.first / stats.n[:, None]
+        return default_prior_from_moments(stats.about(mean_offset, self.cov_type), self.center,
+                                          self.cov_type, self.k)
+
     def sample(self, rng) -> MixtureData:
         """A uniform sample of at most :data:`INIT_SAMPLE` rows (all rows if fewer), on the client."""
         if self._sample is None:
@@ -208,15 +223,15 @@ def dask_problem(est, X, sample_weight):
             "resp_init is not supported with a dask array X (it would be an (n_samples, "
             "n_components) array on the client): use weights_init, means_init, precisions_init"
         )
-    if isinstance(est.prior, str):
-        raise ValueError(
-            f"prior={est.prior!r} is not supported with a dask array X (the default prior needs "
-            "the data's covariance): pass an emcore.mixture.MixturePrior"
-        )
+    if est.prior is not None and not isinstance(est.prior, MixturePrior) and not (
+            isinstance(est.prior, str) and est.prior == "default"):
+        raise ValueError(f"prior must be None, 'default' or an emcore.mixture.MixturePrior, got {est.prior!r}")
     inits = check_inits(est, n, d)
     data = DaskMixtureData(X, w, est.covariance_type, k)
     check_n_rows(data.n_positive, k, weighted=w is not None)
     reg_covar = float(est.reg_covar)
+    # "default" depends on the whole data's moments: one more map-reduce, then fixed
+    prior = data.default_prior() if isinstance(est.prior, str) else est.prior
 
     def start(rng):
         explicit = all(inits[key] is not None for key in ("weights", "means", "precisions"))
@@ -224,12 +239,12 @@ def dask_problem(est, X, sample_weight):
         if not explicit:
             check_n_rows(int(np.count_nonzero(sample.weights)) if sample.weights is not None else sample.n,
                          k, weighted=sample.weights is not None)
-        prior = resolve_prior(est.prior, sample, k)  # its mean relative to the sample's centre
-        params = initial_params(sample, k, est.init_params, inits, rng, reg_covar, prior)
+        sample_prior = resolve_prior(prior, sample, k)  # its mean relative to the sample's centre
+        params = initial_params(sample, k, est.init_params, inits, rng, reg_covar, sample_prior)
         params.means = params.means + (sample.center - data.center)
         return params
 
-    return data, DaskMixtureEM(data, reg_covar, resolve_prior(est.prior, data, k)), start
+    return data, DaskMixtureEM(data, reg_covar, resolve_prior(prior, data, k)), start
 
 
 

@@ -202,8 +202,8 @@ class GaussianMixture(ParamsMixin):
         ``Client`` has been created before ``fit``. From the same start the
         result equals the in-memory fit to round-off. ``sample_weight`` may be
         a dask array (rechunked like ``X``'s rows) or an array in memory;
-        ``resp_init`` and ``prior="default"`` are not supported (pass a
-        :class:`~emcore.mixture.MixturePrior`). Unless weights, means and precisions
+        ``resp_init`` is not supported; ``prior="default"`` is computed from
+        the whole data's moments (one more map-reduce). Unless weights, means and precisions
         are all given, the initialisation runs here on a seeded uniform sample
         of at most 20 000 rows (all of them when there are fewer: the start is
         then the in-memory one), with their sample weights. On a dask array,

@@ -38,7 +38,7 @@ import numpy as np
 from ._covariance import covariance_model
 from ._stats import MixtureParams, SufficientStats
 
-__all__ = ["MixturePrior", "ResolvedPrior", "resolve_prior"]
+__all__ = ["MixturePrior", "ResolvedPrior", "default_prior", "resolve_prior"]
 
 _EPS = np.finfo(np.float64).eps
 
@@ -287,12 +287,26 @@ def _check_scale(scale, cov_type, d):
 
 def default_prior(data, k: int) -> MixturePrior:
     """mclust's default prior (Fraley & Raftery 2007) for ``data`` and ``k`` components."""
+    return default_prior_from_moments(one_component_stats(data), data.center, data.cov_type, k)
+
+
+def one_component_stats(data) -> SufficientStats:
+    """The data's weight, first and second moments, as one component's statistics about their mean."""
     from ._stats import stats_from_resp
 
-    stats = stats_from_resp(data, lambda s, e: np.ones((1, e - s)), 1)
-    second = stats.second if data.cov_type == "tied" else stats.second[0]
-    scale = second / stats.n[0] / k ** (2.0 / data.d)
-    if data.cov_type == "spherical":
-        scale = float(scale) / data.d
-    return MixturePrior(mean=data.center + stats.shift[0], mean_precision=0.01,
-                        degrees_of_freedom=data.d + 2.0, scale=scale)
+    return stats_from_resp(data, lambda s, e: np.ones((1, e - s)), 1)
+
+
+def default_prior_from_moments(stats: SufficientStats, center, cov_type: str, k: int) -> MixturePrior:
+    """The default prior from one component's statistics about the data's mean (``stats.shift``).
+
+    ``center`` is the origin of ``stats``' coordinates; data split into blocks
+    give the same statistics as a sum of the blocks' (see :meth:`SufficientStats.about`).
+    """
+    d = stats.first.shape[1]
+    second = stats.second if cov_type == "tied" else stats.second[0]
+    scale = second / stats.n[0] / k ** (2.0 / d)
+    if cov_type == "spherical":
+        scale = float(scale) / d
+    return MixturePrior(mean=center + stats.shift[0], mean_precision=0.01,
+                        degrees_of_freedom=d + 2.0, scale=scale)

@@ -169,9 +169,25 @@ def test_dask_fit_with_explicit_prior_equals_numpy_map_fit(data):
         1e-10 * np.max(np.abs(expected.log_posterior_history_)))
 
 
-def test_dask_fit_rejects_the_default_prior(data):
-    with pytest.raises(ValueError, match="prior='default'"):
-        GaussianMixture(2, prior="default").fit(da.from_array(data, chunks=(700, 3)))
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_dask_fit_with_the_default_prior_equals_numpy_map_fit(data, cov_type):
+    """The default prior needs the whole data's moments: summed over uneven, weighted blocks."""
+    w = np.random.default_rng(7).uniform(0.0, 2.0, size=len(data))
+    w[:700] = 0.0  # a whole block without weight
+    args = dict(covariance_type=cov_type, tol=1e-6, max_iter=200, prior="default", reg_covar=0.0,
+                **explicit_init(data, 3, cov_type, seed=2))
+    expected = GaussianMixture(3, **args).fit(data, sample_weight=w)
+    with dask.config.set(scheduler="sync"):
+        got = GaussianMixture(3, **args).fit(da.from_array(data, chunks=(700, 3)), sample_weight=w)
+    assert expected.n_iter_ > 2
+    _assert_same_fit(expected, got)
+    assert np.max(np.abs(expected.log_posterior_history_ - got.log_posterior_history_)) <= (
+        1e-10 * np.max(np.abs(expected.log_posterior_history_)))
+
+
+def test_dask_fit_rejects_an_unknown_prior(data):
+    with pytest.raises(ValueError, match="prior must be None, 'default'"):
+        GaussianMixture(2, prior="flat").fit(da.from_array(data, chunks=(700, 3)))
 
 
 def test_predict_score_samples_and_predict_proba_of_a_dask_array_are_lazy_and_equal_numpy(data):
