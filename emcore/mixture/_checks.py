@@ -65,12 +65,12 @@ def check_sample_weight(sample_weight, n: int):
     return w
 
 
-def check_n_rows(n_rows: int, k: int, weighted: bool) -> None:
-    """``n_components`` must not exceed the number of samples (with positive weight)."""
+def check_n_rows(n_rows: int, k: int, weighted: bool, of: str = "") -> None:
+    """``n_components`` must not exceed the number of samples (with positive weight) ``of`` something."""
     if n_rows < k:
         raise ValueError(
-            f"n_components={k} must not exceed the number of samples ({n_rows}"
-            f"{' with positive weight' if weighted else ''})"
+            f"n_components={k} must not exceed the number of samples{' of ' + of if of else ''} "
+            f"({n_rows}{' with positive weight' if weighted else ''})"
         )
 
 

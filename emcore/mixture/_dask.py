@@ -241,8 +241,7 @@ def dask_problem(est, X, sample_weight):
                          k, weighted=sample.weights is not None)
         sample_prior = resolve_prior(prior, sample, k)  # its mean relative to the sample's centre
         params = initial_params(sample, k, est.init_params, inits, rng, reg_covar, sample_prior)
-        params.means = params.means + (sample.center - data.center)
-        return params
+        return params.moved(sample.center - data.center)
 
     return data, DaskMixtureEM(data, reg_covar, resolve_prior(prior, data, k)), start
 

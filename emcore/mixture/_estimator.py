@@ -225,13 +225,13 @@ class GaussianMixture(ParamsMixin):
         callback = None
         if self.callback is not None:
             def callback(t, theta, ll):
-                return self.callback(t, _shifted(theta, data.center), ll)
+                return self.callback(t, theta.moved(data.center), ll)
 
         best, failures = None, []
         for _ in range(1 if warm else int(self.n_init)):
             try:
                 if warm:
-                    theta0 = _shifted(self._params(), -data.center)
+                    theta0 = self._params().moved(-data.center)
                 else:
                     theta0 = start(rng)
                 result = run_em(model, theta0, tol=float(self.tol) or 1.0, max_iter=int(self.max_iter),
@@ -287,7 +287,7 @@ class GaussianMixture(ParamsMixin):
         return partial_fit(self, X, sample_weight)
 
     def _set_fitted(self, result, data, prior=None):
-        theta = _shifted(result.theta, data.center)
+        theta = result.theta.moved(data.center)
         cov = covariance_model(self.covariance_type)
         self.weights_ = theta.weights
         self.means_ = theta.means
@@ -317,7 +317,7 @@ class GaussianMixture(ParamsMixin):
         params = self._params()
         X = check_X(X, n_features=self.n_features_in_)
         center = params.weights @ params.means
-        return X, log_prob_chunks(X, self.covariance_type, _shifted(params, -center), center)
+        return X, log_prob_chunks(X, self.covariance_type, params.moved(-center), center)
 
     @rowwise
     def score_samples(self, X):
@@ -397,8 +397,3 @@ class GaussianMixture(ParamsMixin):
 def n_parameters(cov_type: str, k: int, d: int) -> int:
     """Free parameters of a ``k``-component mixture in ``d`` dimensions."""
     return covariance_model(cov_type).n_cov_parameters(k, d) + k * d + k - 1
-
-
-def _shifted(theta: MixtureParams, center) -> MixtureParams:
-    """The same parameters with ``center`` added to the means."""
-    return MixtureParams(theta.weights, theta.means + center, theta.covariances, theta.precisions_cholesky)

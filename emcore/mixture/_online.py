@@ -22,7 +22,8 @@ import numbers
 
 import numpy as np
 
-from ._checks import check_estimator_params, check_inits, check_random_state, check_sample_weight, check_X
+from ._checks import (check_estimator_params, check_inits, check_n_rows, check_random_state,
+                      check_sample_weight, check_X)
 from ._covariance import covariance_model
 from ._model import initial_params
 from ._mstep import m_step
@@ -71,7 +72,7 @@ def partial_fit(est, X, sample_weight=None):
     data = MixtureData(X, w, cov_type, k)
     if state is None:
         state = _start(est, data, n, w)
-    theta = _moved(state.theta, state.center - data.center)
+    theta = state.theta.moved(state.center - data.center)
     stats, _ = e_step(data, theta)
     # the batch's statistics about the reference point, per unit weight
     stats.shift = stats.shift + (data.center - state.center)
@@ -94,15 +95,12 @@ def partial_fit(est, X, sample_weight=None):
 def _start(est, data, n, w):
     """The reference point, the prior and the starting parameters, from the first batch."""
     k = est.n_components
-    n_rows = n if w is None else int(np.count_nonzero(w))
-    if n_rows < k:
-        raise ValueError(f"n_components={k} must not exceed the number of samples of the first "
-                         f"batch ({n_rows})")
+    check_n_rows(n if w is None else int(np.count_nonzero(w)), k, weighted=w is not None, of="the first batch")
     prior = resolve_prior(est.prior, data, k)
     if est.warm_start and hasattr(est, "means_"):
         if est.n_features_in_ != data.d:
             raise ValueError(f"X has {data.d} features, but the warm start has {est.n_features_in_}")
-        theta = _moved(est._params(), -data.center)
+        theta = est._params().moved(-data.center)
     else:
         inits = check_inits(est, n, data.d)
         rng = check_random_state(est.random_state)
@@ -110,10 +108,6 @@ def _start(est, data, n, w):
     for name in FIT_ONLY:
         est.__dict__.pop(name, None)
     return _OnlineState(data.center.copy(), data.variance, prior, None, theta)
-
-
-def _moved(theta: MixtureParams, offset) -> MixtureParams:
-    return MixtureParams(theta.weights, theta.means + offset, theta.covariances, theta.precisions_cholesky)
 
 
 def _scaled(stats: SufficientStats, c: float) -> SufficientStats:
@@ -128,7 +122,7 @@ def _blend(old: SufficientStats, new: SufficientStats, gamma: float) -> Sufficie
 
 
 def _set_params(est, state):
-    theta = _moved(state.theta, state.center)
+    theta = state.theta.moved(state.center)
     est.weights_, est.means_ = theta.weights, theta.means
     est.covariances_, est.precisions_cholesky_ = theta.covariances, theta.precisions_cholesky
     est.precisions_ = covariance_model(est.covariance_type).precisions(theta.precisions_cholesky)

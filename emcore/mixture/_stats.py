@@ -62,6 +62,10 @@ class MixtureParams:
     covariances: np.ndarray
     precisions_cholesky: np.ndarray
 
+    def moved(self, offset) -> MixtureParams:
+        """The same mixture with ``offset`` added to every mean (a change of origin)."""
+        return MixtureParams(self.weights, self.means + offset, self.covariances, self.precisions_cholesky)
+
 
 @dataclasses.dataclass
 class SufficientStats:

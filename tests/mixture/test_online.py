@@ -150,6 +150,14 @@ def test_a_batch_with_other_features_is_rejected():
         gm.partial_fit(blobs(d=2))
 
 
+def test_a_first_batch_with_fewer_weighted_rows_than_components_is_rejected():
+    X = blobs(n_per=5, d=2, k=2, seed=0)
+    w = np.zeros(len(X))
+    w[:2] = 1.0
+    with pytest.raises(ValueError, match=r"n_components=3 .* of the first batch \(2 with positive weight\)"):
+        GaussianMixture(3).partial_fit(X, sample_weight=w)
+
+
 def test_fit_after_partial_fit_starts_afresh_and_drops_the_stream_state():
     X = blobs()
     gm = GaussianMixture(3, random_state=0).partial_fit(X)
