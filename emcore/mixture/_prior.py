@@ -36,7 +36,7 @@ import numbers
 import numpy as np
 
 from ._covariance import covariance_model
-from ._stats import MixtureParams, SufficientStats
+from ._stats import MixtureParams, SufficientStats, outer
 
 __all__ = ["MixturePrior", "ResolvedPrior", "default_prior", "resolve_prior"]
 
@@ -152,17 +152,6 @@ def _finite_array(value, name):
     return arr
 
 
-def _outer(cov_type, a, b):
-    """``sum_n``-free analogue of a second moment: ``a_k b_k^T`` in the shape of the statistics."""
-    if cov_type == "full":
-        return a[:, :, None] * b[:, None, :]
-    if cov_type == "tied":
-        return a.T @ b
-    if cov_type == "diag":
-        return a * b
-    return np.einsum("kj,kj->k", a, b)
-
-
 @dataclasses.dataclass
 class ResolvedPrior:
     """A prior checked against the data, with ``mean`` in the parameters' coordinates.
@@ -196,8 +185,8 @@ class ResolvedPrior:
         # before, or (alpha > 1) sits on the prior mean and scale
         delta = (stats.first + self.kappa * a) / (n + self.kappa + 10 * _EPS)[:, None]
         denom = n + self.p + 10 * _EPS
-        m2 = (stats.second + self._psi_term(n.size) + _outer(self.cov_type, self.kappa * a, a)
-              + _outer(self.cov_type, (denom - n - self.kappa)[:, None] * delta, delta))
+        m2 = (stats.second + self._psi_term(n.size) + outer(self.cov_type, self.kappa * a, a)
+              + outer(self.cov_type, (denom - n - self.kappa)[:, None] * delta, delta))
         covariances, spread = cov.covariances(m2, denom, denom, delta, reg_covar)
         return weights, delta, covariances, spread
 
@@ -218,7 +207,7 @@ class ResolvedPrior:
         out += self.p * float(np.sum(cov.half_log_det(chol, k, d)))
         m0 = np.broadcast_to(self.mean, (k, d))
         kappa = np.full(k, self.kappa)
-        m2 = self._psi_term(k) + _outer(self.cov_type, self.kappa * m0, m0)
+        m2 = self._psi_term(k) + outer(self.cov_type, self.kappa * m0, m0)
         return out - 0.5 * cov.scatter_trace(chol, kappa, self.kappa * m0, m2, params.means)
 
 

@@ -39,7 +39,7 @@ import numpy as np
 from ._covariance import covariance_model
 from ._kernels import kernels
 
-__all__ = ["MixtureData", "MixtureParams", "SufficientStats", "e_step", "log_prob_chunks", "stats_from_resp"]
+__all__ = ["MixtureData", "MixtureParams", "SufficientStats", "e_step", "log_prob_chunks", "outer", "stats_from_resp"]
 
 #: Largest estimated absolute round-off of a log-density accepted from the expanded path.
 EXPANDED_MAX_ERROR = 1e-9
@@ -93,15 +93,23 @@ class SufficientStats:
         shift = np.array(np.broadcast_to(shift, self.first.shape), dtype=np.float64)
         n, f, b = self.n, self.first, self.shift - shift
         nb = n[:, None] * b
-        if cov_type == "full":
-            extra = f[:, :, None] * b[:, None, :] + b[:, :, None] * (f + nb)[:, None, :]
-        elif cov_type == "tied":
-            extra = f.T @ b + b.T @ (f + nb)
-        elif cov_type == "diag":
-            extra = b * (2 * f + nb)
-        else:
-            extra = np.einsum("kj,kj->k", b, 2 * f + nb)
+        extra = outer(cov_type, f, b) + outer(cov_type, b, f + nb)
         return SufficientStats(n.copy(), f + nb, self.second + extra, shift, self.params)
+
+
+def outer(cov_type: str, a, b):
+    """``a_k b_k^T`` for every component, in the shape of the second moments of ``cov_type``.
+
+    (K, d, d) for ``full``, summed over components (d, d) for ``tied``, the
+    diagonals (K, d) for ``diag``, the traces (K,) for ``spherical``.
+    """
+    if cov_type == "full":
+        return a[:, :, None] * b[:, None, :]
+    if cov_type == "tied":
+        return a.T @ b
+    if cov_type == "diag":
+        return a * b
+    return np.einsum("kj,kj->k", a, b)
 
 
 class MixtureData:
