@@ -22,11 +22,12 @@ SPHINXOPTS ?= -E -W --keep-going -n -q
 NBVAL      := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 CHAPTERS   ?= $(wildcard chapters/*.md)
 
-.PHONY: help venv book execute test test-unit test-notebooks lab bench constraints clean
+.PHONY: help venv book execute test test-unit test-notebooks test-portable lab bench constraints clean
 
 help:
 	@echo "make book        build the HTML book into _build/html"
 	@echo "make test        everything CI runs: unit tests, doctests, notebooks (nbval), book build"
+	@echo "make test-portable  nbval again under other BLAS kernels and one thread (run after make test)"
 	@echo "make execute     re-execute chapters/*.md into their .ipynb (CHAPTERS=... for some)"
 	@echo "make lab         open the chapters in JupyterLab"
 	@echo "make bench       run the speed and memory comparisons in benchmarks/"
@@ -60,6 +61,11 @@ test-notebooks: warm
 	$(BIN)/python -m pytest $(NBVAL) chapters
 
 test: book test-unit test-notebooks
+
+# The stored outputs again, under other arithmetic (OpenBLAS kernel families, one
+# BLAS thread, numpy SIMD below AVX-512): see tests/portable.py and CONTRIBUTING.md.
+test-portable: warm
+	$(BIN)/python -m tests.portable
 
 lab: warm
 	$(BIN)/jupyter lab --notebook-dir=chapters
