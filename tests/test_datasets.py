@@ -14,7 +14,7 @@ def test_faithful_has_272_rows_of_eruptions_and_waiting():
 
 
 def test_faithful_correlation_matches_the_data_readme():
-    # ../shared/data/README.md: correlation of the two columns 0.9008112
+    # emcore/data/README.md ("Known values"): correlation of the two columns 0.9008112
     X = load_faithful()
     assert abs(np.corrcoef(X.T)[0, 1] - 0.9008112) < 5e-8
 

@@ -1,6 +1,6 @@
 """Known maximum-likelihood fits of the Old Faithful data.
 
-Anchors from ../shared/data/README.md (copied into emcore/data/README.md):
+Anchors from the "Known values" table of emcore/data/README.md:
 maximum likelihood found from several starts with a tight tolerance.
 """
 
