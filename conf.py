@@ -41,6 +41,7 @@ exclude_patterns = [
     ".pytest_cache",
     ".hypothesis",
     "README.md",
+    "CONTRIBUTING.md",
     "benchmarks",
     "emcore",
     "tests",
