@@ -22,7 +22,7 @@ SPHINXOPTS ?= -E -W --keep-going -n -q
 NBVAL      := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 CHAPTERS   ?= $(wildcard chapters/*.md)
 
-.PHONY: help venv book execute test test-unit test-notebooks lab bench constraints clean
+.PHONY: help venv warm book execute test test-unit test-notebooks lab bench constraints clean
 
 help:
 	@echo "make book        build the HTML book into _build/html"
@@ -50,10 +50,10 @@ book: warm
 	@echo "The book is at _build/html/index.html"
 
 execute: warm
-	$(BIN)/python -m tests.pipeline execute $(CHAPTERS)
+	$(BIN)/python -m tools.notebooks execute $(CHAPTERS)
 
-# The book tests inspect the HTML that `make book` just built.
-test-unit: warm
+# The book tests inspect the HTML that `make book` builds: a prerequisite, so `make -j test` waits for it.
+test-unit: book
 	EMCORE_BOOK_HTML=$(CURDIR)/_build/html $(BIN)/python -m pytest --doctest-modules emcore tests
 
 test-notebooks: warm
