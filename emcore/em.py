@@ -240,7 +240,7 @@ def run_em(
         Starting parameters, of the kind the model uses.
     tol : float, default 1e-8
         Tolerance of the named stopping rules; a callable rule (such as
-        :class:`LoglikChange`) carries its own.
+        ``emcore.em.LoglikChange``) carries its own.
     max_iter : int, default 1000
         Largest number of iterations. ``max_iter=0`` returns the start.
     callback : callable, optional
@@ -257,7 +257,7 @@ def run_em(
 
         A callable ``stop(t, theta_old, theta_new, ll_old, ll_new)``
         returning ``True`` when converged (a function, or a rule object such as
-        :class:`LoglikChange`) replaces the rule.
+        ``emcore.em.LoglikChange``) replaces the rule.
     accelerate : {None, "squarem"}, default None
         ``"squarem"`` makes each iteration one SQUAREM cycle (Varadhan &
         Roland 2008, step length SqS3; see :mod:`emcore.acceleration`): two EM

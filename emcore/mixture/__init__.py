@@ -5,9 +5,10 @@ Module map (one job each; a test checks that it lists every module):
 * ``_estimator`` -- the scikit-learn-style :class:`GaussianMixture`; the only
   writer of fitted attributes (``_set_fitted``);
 * ``_sklearn`` -- scikit-learn's parameter protocol (``get_params``,
-  ``set_params``, repr) and the declared constraints' check;
-* ``_config`` -- :class:`~._config.FitConfig`, the frozen, checked constructor
-  arguments that the helpers below receive instead of the estimator;
+  ``set_params``, repr);
+* ``_config`` -- ``FitConfig``, the frozen constructor arguments, checked
+  against the estimator's declared constraints, that the helpers receive
+  instead of the estimator;
 * ``_checks`` -- checks of data and explicit initial values;
 * ``_covariance`` -- everything about one covariance type, one object per type
   (parameter algebra, chunk kernels, moments' shapes, prior shapes, sampling);

@@ -406,9 +406,9 @@ class _Spherical(_Diag):
         return float(second[0] / n / k ** (2.0 / d)) / d
 
 
-#: The names of the covariance types, in the order the documentation lists them.
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 _MODELS = {m.name: m for m in (_Full(), _Tied(), _Diag(), _Spherical())}
+#: The names of the covariance types, in the order the documentation lists them.
+COVARIANCE_TYPES = tuple(_MODELS)
 
 
 def covariance_model(name: str) -> CovarianceType:
