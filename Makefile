@@ -22,7 +22,7 @@ SPHINXOPTS ?= -E -W --keep-going -n -q
 NBVAL      := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 CHAPTERS   ?= $(wildcard chapters/*.md)
 
-.PHONY: help venv book execute test test-unit test-notebooks test-portable lab bench constraints clean
+.PHONY: help venv warm book execute test test-unit test-notebooks test-portable lab bench constraints clean
 
 help:
 	@echo "make book        build the HTML book into _build/html"
@@ -51,10 +51,10 @@ book: warm
 	@echo "The book is at _build/html/index.html"
 
 execute: warm
-	$(BIN)/python -m tests.pipeline execute $(CHAPTERS)
+	$(BIN)/python -m tools.notebooks execute $(CHAPTERS)
 
-# The book tests inspect the HTML that `make book` just built.
-test-unit: warm
+# The book tests inspect the HTML that `make book` builds: a prerequisite, so `make -j test` waits for it.
+test-unit: book
 	EMCORE_BOOK_HTML=$(CURDIR)/_build/html $(BIN)/python -m pytest --doctest-modules emcore tests
 
 test-notebooks: warm
@@ -63,9 +63,9 @@ test-notebooks: warm
 test: book test-unit test-notebooks
 
 # The stored outputs again, under other arithmetic (OpenBLAS kernel families, one
-# BLAS thread, numpy SIMD below AVX-512): see tests/portable.py and CONTRIBUTING.md.
+# BLAS thread, numpy SIMD below AVX-512): see tools/portable.py and CONTRIBUTING.md.
 test-portable: warm
-	$(BIN)/python -m tests.portable
+	$(BIN)/python -m tools.portable
 
 lab: warm
 	$(BIN)/jupyter lab --notebook-dir=chapters

@@ -33,7 +33,6 @@ class _Cycle:
     log_likelihood: float
     n_e: int
     n_m: int
-    fell_back: bool
 
 
 def parameter_kind(theta) -> bool:
@@ -84,12 +83,12 @@ def squarem_cycle(model, theta0, stats0, ll0: float, scalar: bool) -> _Cycle:
             stats_new, ll_new = model.e_step_with_log_likelihood(theta_new)
             ll_new = float(ll_new)
             if math.isfinite(ll_new) and ll_new >= ll0:
-                return _Cycle(theta_new, stats_new, ll_new, n_e, n_m, fell_back=False)
+                return _Cycle(theta_new, stats_new, ll_new, n_e, n_m)
         except (ValueError, FloatingPointError, ZeroDivisionError):
             pass  # the extrapolated point left the parameter space
     # alpha == -1 means theta' == theta2: plain EM (two steps), never lower.
     stats2, ll2 = model.e_step_with_log_likelihood(theta2)
-    return _Cycle(theta2, stats2, ll2, n_e + 1, n_m, fell_back=alpha < -1.0)
+    return _Cycle(theta2, stats2, ll2, n_e + 1, n_m)
 
 
 def aitken(sequence) -> np.ndarray:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -18,10 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from ._validation import Integer, Options, Real, validated
 from .acceleration import parameter_kind, squarem_cycle
 from .exceptions import MonotonicityWarning
 
-__all__ = ["EMModel", "EMResult", "run_em"]
+__all__ = ["EMModel", "EMResult", "LoglikChange", "run_em"]
 
 #: Relative size of a log-likelihood decrease that is still taken as round-off.
 MONOTONICITY_RTOL = 1e-10
@@ -153,25 +153,31 @@ def _as_vector(theta: Any) -> np.ndarray:
     return np.asarray(theta, dtype=float).ravel()
 
 
-def _check_args(model, tol, max_iter, callback, stop):
+def _check_model(model):
     for name in ("e_step", "m_step", "log_likelihood"):
         if not callable(getattr(model, name, None)):
             raise TypeError(
                 f"model must provide e_step, m_step and log_likelihood "
                 f"(subclass emcore.EMModel); {type(model).__name__} has no {name}()"
             )
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real):
-        raise TypeError(f"tol must be a real number, got {type(tol).__name__}")
-    if not (math.isfinite(tol) and tol > 0):
-        raise ValueError(f"tol must be positive and finite, got {tol!r}")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral):
-        raise TypeError(f"max_iter must be an integer, got {type(max_iter).__name__}")
-    if max_iter < 0:
-        raise ValueError(f"max_iter must be >= 0, got {max_iter}")
-    if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
-    if not callable(stop) and stop not in _STOP_RULES:
-        raise ValueError(f"stop must be one of {_STOP_RULES} or a callable, got {stop!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class LoglikChange:
+    """A stopping rule for :func:`run_em`: stop once the log-likelihood changes by less than ``tol``.
+
+    An absolute change (``tol >= 0``; 0 never stops). Any callable
+    ``stop(t, theta_old, theta_new, ll_old, ll_new)`` is a rule; this one is a
+    value, so an estimator can pass its own rule without a dummy ``tol``.
+
+    >>> LoglikChange(0.5)(1, None, None, -10.0, -9.7)
+    True
+    """
+
+    tol: float
+
+    def __call__(self, t, theta_old, theta_new, ll_old, ll_new) -> bool:
+        return abs(ll_new - ll_old) < self.tol
 
 
 def _loglik(value, where: str) -> float:
@@ -203,6 +209,13 @@ def _converged(stop, tol, t, theta_old, theta_new, ll_old, ll_new) -> bool:
     return ll_ok and params_ok
 
 
+@validated({
+    "tol": [Real(0, low_open=True)],
+    "max_iter": [Integer(0)],
+    "callback": [None, callable],
+    "stop": [Options(_STOP_RULES), callable],
+    "accelerate": [None, Options(("squarem",))],
+})
 def run_em(
     model: EMModel,
     theta0: Any,
@@ -226,7 +239,8 @@ def run_em(
     theta0 : object
         Starting parameters, of the kind the model uses.
     tol : float, default 1e-8
-        Tolerance of the stopping rule.
+        Tolerance of the named stopping rules; a callable rule (such as
+        ``emcore.em.LoglikChange``) carries its own.
     max_iter : int, default 1000
         Largest number of iterations. ``max_iter=0`` returns the start.
     callback : callable, optional
@@ -242,7 +256,8 @@ def run_em(
         * ``"both"``: both of the above.
 
         A callable ``stop(t, theta_old, theta_new, ll_old, ll_new)``
-        returning ``True`` when converged replaces the rule.
+        returning ``True`` when converged (a function, or a rule object such as
+        ``emcore.em.LoglikChange``) replaces the rule.
     accelerate : {None, "squarem"}, default None
         ``"squarem"`` makes each iteration one SQUAREM cycle (Varadhan &
         Roland 2008, step length SqS3; see :mod:`emcore.acceleration`): two EM
@@ -287,9 +302,7 @@ def run_em(
     >>> print(f"{fast.theta:.10f} after {fast.n_m_steps} M-steps")
     0.2000000000 after 15 M-steps
     """
-    _check_args(model, tol, max_iter, callback, stop)
-    if accelerate not in (None, "squarem"):
-        raise ValueError(f'accelerate must be None or "squarem", got {accelerate!r}')
+    _check_model(model)
     scalar = parameter_kind(theta0) if accelerate else None
     stats, ll = model.e_step_with_log_likelihood(theta0)
     ll = _loglik(ll, "at theta0")

@@ -30,6 +30,7 @@ import warnings
 
 import numpy as np
 
+from ._validation import Options, Real, check_params, validated
 from .exceptions import NotAMaximumWarning
 
 __all__ = ["RateResult", "StandardErrors", "em_rate", "standard_errors"]
@@ -123,14 +124,13 @@ def _check_model(model) -> None:
             )
 
 
+#: The accepted values of the ``step`` arguments (None: the method's default).
+_STEP = {"step": [None, Real(0, 1, low_open=True, high_open=True)]}
+
+
 def _steps(vec: np.ndarray, step, default: float) -> np.ndarray:
-    if step is None:
-        step = default
-    if isinstance(step, bool) or not isinstance(step, (numbers.Real, np.floating)):
-        raise TypeError(f"step must be a positive float or None, got {type(step).__name__}")
-    if not (np.isfinite(step) and 0 < step < 1):
-        raise ValueError(f"step must be in (0, 1), got {step!r}")
-    return float(step) * np.maximum(1.0, np.abs(vec))
+    step = check_params(_STEP, {"step": step})["step"]
+    return (default if step is None else step) * np.maximum(1.0, np.abs(vec))
 
 
 def _em_map(model, vec: np.ndarray, scalar: bool) -> np.ndarray:
@@ -141,6 +141,7 @@ def _em_map(model, vec: np.ndarray, scalar: bool) -> np.ndarray:
     return out
 
 
+@validated(_STEP)
 def em_rate(model, theta_hat, *, step: float | None = None) -> RateResult:
     r"""The Jacobian of the EM map at a fixed point, and EM's linear rate.
 
@@ -252,6 +253,7 @@ def _hook(model, name: str, method: str, vec, scalar) -> np.ndarray:
     return value
 
 
+@validated({"method": [Options(_METHODS)], **_STEP})
 def standard_errors(model, theta_hat, method: str = "hessian", *,
                     step: float | None = None) -> StandardErrors:
     r"""Standard errors of a maximum-likelihood estimate found by EM.
@@ -325,8 +327,6 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
     louis 0.200000
     """
     _check_model(model)
-    if method not in _METHODS:
-        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
     vec, scalar = _as_parameter_vector(theta_hat)
     p = vec.size
     if method == "hessian":

@@ -17,7 +17,7 @@ import pytest
 import emcore
 import emcore.mixture
 import emcore.models
-from tests.pipeline import ROOT, chapter_sources
+from tools.notebooks import ROOT, chapter_sources
 
 
 @pytest.fixture(scope="session")

@@ -147,15 +147,17 @@ def test_a_correct_model_does_not_warn():
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"tol": 0.0}, ValueError, "tol must be positive"),
-        ({"tol": -1e-3}, ValueError, "tol must be positive"),
-        ({"tol": float("nan")}, ValueError, "tol must be positive"),
-        ({"tol": "small"}, TypeError, "tol must be a real number"),
-        ({"max_iter": -1}, ValueError, "max_iter must be >= 0"),
+        ({"tol": 0.0}, ValueError, "tol must be a finite number > 0"),
+        ({"tol": -1e-3}, ValueError, "tol must be a finite number > 0"),
+        ({"tol": float("nan")}, ValueError, "tol must be a finite number > 0"),
+        ({"tol": "small"}, TypeError, "tol must be a finite number > 0, got str"),
+        ({"max_iter": -1}, ValueError, "max_iter must be an integer >= 0, got -1"),
         ({"max_iter": 2.5}, TypeError, "max_iter must be an integer"),
         ({"max_iter": True}, TypeError, "max_iter must be an integer"),
-        ({"callback": 3}, TypeError, "callback must be callable"),
+        ({"callback": 3}, TypeError, "callback must be None or callable, got int"),
         ({"stop": "sometimes"}, ValueError, "stop must be one of"),
+        ({"stop": 3}, TypeError, "stop must be one of"),
+        ({"accelerate": "anderson"}, ValueError, "accelerate must be None or 'squarem'"),
     ],
 )
 def test_invalid_arguments_raise_clear_errors(kwargs, error, match):

@@ -2,7 +2,7 @@
 
 import re
 
-from tests.pipeline import ROOT, chapter_sources
+from tools.notebooks import ROOT, chapter_sources
 
 TERM_ROLE = re.compile(r"\{term\}`([^`<]*?)(?:\s*<([^>]+)>)?`")
 

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.pipeline import ROOT, chapter_sources
+from tools.notebooks import ROOT, chapter_sources
 
 CODE_CELL = re.compile(r"^```\{code-cell\}.*?^```$", re.S | re.M)
 MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)

@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.pipeline import CHAPTERS, ROOT, chapter_sources, pair_problems, toc_files
+from tools.notebooks import CHAPTERS, ROOT, chapter_sources, pair_problems, toc_files
 
 SOURCES = chapter_sources()
 TOY = CHAPTERS / "03_exponential_toy.md"
@@ -123,17 +123,6 @@ def test_check_reports_stream_output_split_across_messages(toy_copy):
                         nbformat.v4.new_output("stream", name="stdout", text="b\n")]
     _edit_notebook(toy_copy, change)
     assert any("split stream outputs" in p for p in pair_problems(toy_copy))
-
-
-def test_merge_streams_joins_consecutive_outputs_of_one_stream():
-    from tests.pipeline import merge_streams
-
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")])
-    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="a\n"),
-                           nbformat.v4.new_output("stream", name="stdout", text="b\n"),
-                           nbformat.v4.new_output("stream", name="stderr", text="w\n")]
-    merge_streams(nb)
-    assert [(o.name, o.text) for o in nb.cells[0].outputs] == [("stdout", "a\nb\n"), ("stderr", "w\n")]
 
 
 IMPORT = re.compile(r"^\s*from emcore(?:\.\w+)? import ([\w, ]+)$", re.M)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.pipeline import ROOT
+from tools.notebooks import ROOT
 
 BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
 

@@ -1,21 +1,37 @@
 """Gaussian mixtures fitted by EM: :class:`GaussianMixture` and model selection.
 
-``_estimator`` holds the scikit-learn-style class, ``_backend`` whether a fit runs
-in memory or on a dask array (``_dask``: map-reduce EM), ``_model`` the mixture as
-an :class:`emcore.EMModel`, ``_stats`` the chunked fused E-step and the
-sufficient statistics, ``_kernels`` what one chunk contributes per covariance
-type, ``_mstep`` the M-step and its safeguards, ``_prior`` the conjugate priors of
-MAP-EM, ``_online`` stepwise (online) EM, ``_covariance`` the
-parameter algebra of the four covariance types, ``_init`` k-means and the
-other starting points, ``_select`` :func:`select_n_components`, ``_checks``
-the input checks.
+Module map (one job each; a test checks that it lists every module):
+
+* ``_estimator`` -- the scikit-learn-style :class:`GaussianMixture`; the only
+  writer of fitted attributes (``_set_fitted``);
+* ``_sklearn`` -- scikit-learn's parameter protocol (``get_params``,
+  ``set_params``, repr);
+* ``_config`` -- ``FitConfig``, the frozen constructor arguments, checked
+  against the estimator's declared constraints, that the helpers receive
+  instead of the estimator;
+* ``_checks`` -- checks of data and explicit initial values;
+* ``_covariance`` -- everything about one covariance type, one object per type
+  (parameter algebra, chunk kernels, moments' shapes, prior shapes, sampling);
+* ``_params`` -- :class:`MixtureParams` and ``moved``, the one change of origin;
+* ``_suffstats`` -- the sufficient statistics and their algebra;
+* ``_data`` -- the data container and chunking, and the ``FitData`` protocol
+  every data source meets;
+* ``_estep`` -- the chunked, fused E-step, log-sum-exp and new-data scoring;
+* ``_mstep`` -- the M-step and its safeguards;
+* ``_prior`` -- the conjugate priors of MAP-EM;
+* ``_model`` -- the mixture as an :class:`emcore.EMModel`, starting parameters, best of restarts;
+* ``_init`` -- k-means and the other starting responsibilities;
+* ``_backend`` -- the fit problem in memory, or hand-over to ``_dask``;
+* ``_dask`` -- map-reduce EM on a dask array (imports dask);
+* ``_online`` -- stepwise (online) EM, ``partial_fit``;
+* ``_select`` -- :func:`select_n_components`.
 """
 
 from ._estimator import GaussianMixture, NotFittedError
 from ._select import ModelSelection, select_n_components
 from ._mstep import DegenerateComponentError
 from ._prior import MixturePrior
-from ._stats import MixtureParams
+from ._params import MixtureParams
 
 __all__ = [
     "DegenerateComponentError",

@@ -16,7 +16,7 @@ import numpy as np
 from ._checks import check_inits, check_n_rows, check_sample_weight, check_X
 from ._model import MixtureEM, initial_params
 from ._prior import resolve_prior
-from ._stats import MixtureData
+from ._data import MixtureData
 
 __all__ = ["fit_problem", "is_dask", "rowwise"]
 
@@ -26,25 +26,25 @@ def is_dask(X) -> bool:
     return type(X).__module__.split(".")[0] == "dask"
 
 
-def fit_problem(est, X, sample_weight):
-    """``(data, model, start)`` for ``est.fit``: ``start(rng)`` gives the starting parameters."""
+def fit_problem(config, X, sample_weight):
+    """``(data, model, start)`` for ``fit`` with a :class:`._config.FitConfig`: ``start(rng)`` gives theta0."""
     if is_dask(X):
         from ._dask import dask_problem
 
-        return dask_problem(est, X, sample_weight)
+        return dask_problem(config, X, sample_weight)
     X = check_X(X)
     n, d = X.shape
     w = check_sample_weight(sample_weight, n)
-    k = est.n_components
+    k = config.n_components
     check_n_rows(n if w is None else int(np.count_nonzero(w)), k, weighted=w is not None)
-    inits = check_inits(est, n, d)
-    data = MixtureData(X, w, est.covariance_type, k)
-    prior = resolve_prior(est.prior, data, k)
+    inits = check_inits(config, n, d)
+    data = MixtureData(X, w, config.covariance_type, k)
+    prior = resolve_prior(config.prior, data, k)
 
     def start(rng):
-        return initial_params(data, k, est.init_params, inits, rng, float(est.reg_covar), prior)
+        return initial_params(data, k, config.init_params, inits, rng, config.reg_covar, prior)
 
-    return data, MixtureEM(data, float(est.reg_covar), prior), start
+    return data, MixtureEM(data, config.reg_covar, prior), start
 
 
 def rowwise(method):
@@ -55,6 +55,7 @@ def rowwise(method):
         if is_dask(X):
             from ._dask import map_rows
 
+            self._params()  # not fitted: raise now, not when computed
             return map_rows(self, method.__name__, X)
         return method(self, X)
 

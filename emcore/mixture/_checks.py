@@ -1,16 +1,20 @@
-"""Input checks of the mixture estimator: every error is a ValueError naming its argument."""
+"""Checks of the mixture's data and explicit initial values; errors name their argument.
+
+The constructor's scalar arguments are declared next to its signature
+(``GaussianMixture._parameter_constraints``) and checked by
+:func:`emcore._validation.check_params`: a wrong type is a TypeError, a wrong
+value a ValueError. Arrays (``X``, ``sample_weight``, the ``*_init`` values)
+are checked here, every error a ValueError naming the argument.
+"""
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from ._covariance import COVARIANCE_TYPES, covariance_model
-from ._init import INIT_METHODS
+from .._validation import InstanceOf, Integer, check_params
+from ._covariance import covariance_model
 
-__all__ = ["check_X", "check_estimator_params", "check_inits", "check_n_rows", "check_sample_weight",
-           "check_random_state"]
+__all__ = ["RANDOM_STATE", "check_X", "check_inits", "check_n_rows", "check_random_state", "check_sample_weight"]
 
 _CHECK_ROWS = 1 << 16
 
@@ -74,52 +78,17 @@ def check_n_rows(n_rows: int, k: int, weighted: bool, of: str = "") -> None:
         )
 
 
-def _integer(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
-    return int(value)
+#: The accepted values of a ``random_state`` argument.
+RANDOM_STATE = [None, Integer(0), InstanceOf((np.random.Generator, np.random.RandomState),
+                                             "a numpy Generator or RandomState")]
 
 
-def _real(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
-def check_random_state(random_state) -> np.random.Generator:
-    """A Generator from None, an int, a Generator or a legacy RandomState."""
-    if random_state is None or isinstance(random_state, (numbers.Integral, np.random.Generator)):
-        if isinstance(random_state, bool):
-            raise ValueError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}")
-        if isinstance(random_state, numbers.Integral) and random_state < 0:
-            raise ValueError(f"random_state must be a non-negative int, got {random_state}")
-        return np.random.default_rng(random_state)
+def check_random_state(random_state, name: str = "random_state") -> np.random.Generator:
+    """A Generator from None, a non-negative int, a Generator or a legacy RandomState."""
+    check_params({name: RANDOM_STATE}, {name: random_state})
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(random_state.randint(0, 2**31 - 1, size=4))
-    raise ValueError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}")
-
-
-def check_estimator_params(est) -> None:
-    """Check the constructor arguments of a GaussianMixture ``est``."""
-    _integer(est.n_components, "n_components", 1)
-    if est.covariance_type not in COVARIANCE_TYPES:
-        raise ValueError(f"covariance_type must be one of {COVARIANCE_TYPES}, got {est.covariance_type!r}")
-    _real(est.tol, "tol")
-    _real(est.reg_covar, "reg_covar")
-    _integer(est.max_iter, "max_iter", 0)
-    _integer(est.n_init, "n_init", 1)
-    if est.init_params not in INIT_METHODS:
-        raise ValueError(f"init_params must be one of {INIT_METHODS}, got {est.init_params!r}")
-    if not isinstance(est.warm_start, (bool, np.bool_)):
-        raise ValueError(f"warm_start must be True or False, got {est.warm_start!r}")
-    if est.callback is not None and not callable(est.callback):
-        raise ValueError(f"callback must be callable or None, got {type(est.callback).__name__}")
-    rs = est.random_state
-    is_seed = isinstance(rs, numbers.Integral) and not isinstance(rs, bool) and rs >= 0
-    if not (rs is None or is_seed or isinstance(rs, (np.random.Generator, np.random.RandomState))):
-        raise ValueError(f"random_state must be None, a non-negative int or a numpy Generator, got {rs!r}")
+    return np.random.default_rng(random_state)
 
 
 def _array(value, name, shape):
@@ -134,29 +103,30 @@ def _array(value, name, shape):
     return arr
 
 
-def check_inits(est, n: int, d: int) -> dict:
-    """The explicit initial values, checked against (n_samples, n_features) = (n, d)."""
-    k, cov_type = est.n_components, est.covariance_type
+def check_inits(config, n: int, d: int) -> dict:
+    """The explicit initial values of a :class:`._config.FitConfig`, checked against (n_samples, n_features) = (n, d)."""
+    k, cov_type = config.n_components, config.covariance_type
     out = {"weights": None, "means": None, "precisions": None, "resp": None}
-    if est.weights_init is not None:
-        w = _array(est.weights_init, "weights_init", (k,))
+    if config.weights_init is not None:
+        w = _array(config.weights_init, "weights_init", (k,))
         if np.any(w <= 0) or abs(w.sum() - 1.0) > 1e-6:
             raise ValueError(f"weights_init must be positive and sum to 1, got {w.tolist()}")
         out["weights"] = w / w.sum()
-    if est.means_init is not None:
-        out["means"] = _array(est.means_init, "means_init", (k, d))
-    if est.precisions_init is not None:
-        prec = _array(est.precisions_init, "precisions_init", covariance_model(cov_type).cov_shape(k, d))
-        if cov_type in ("full", "tied"):
+    if config.means_init is not None:
+        out["means"] = _array(config.means_init, "means_init", (k, d))
+    if config.precisions_init is not None:
+        cov = covariance_model(cov_type)
+        prec = _array(config.precisions_init, "precisions_init", cov.cov_shape(k, d))
+        if cov.is_matrix:
             scale = np.max(np.abs(prec), axis=(-2, -1), keepdims=True)
             if np.any(np.abs(prec - np.swapaxes(prec, -1, -2)) > 1e-10 * scale):
                 raise ValueError("precisions_init must hold symmetric matrices")
         try:
-            out["precisions"] = covariance_model(cov_type).from_precisions(prec)
+            out["precisions"] = cov.from_precisions(prec)
         except np.linalg.LinAlgError:
             raise ValueError(f"precisions_init must be positive definite ({cov_type} covariances)") from None
-    if est.resp_init is not None:
-        resp = _array(est.resp_init, "resp_init", (n, k))
+    if config.resp_init is not None:
+        resp = _array(config.resp_init, "resp_init", (n, k))
         rows = resp.sum(axis=1)
         if np.any(resp < 0) or np.any(~(rows > 0)):
             raise ValueError("resp_init must be non-negative with a positive sum in every row")

@@ -1,226 +1,416 @@
-"""The four covariance structures of a Gaussian mixture, one small class each.
+"""The four covariance types of a Gaussian mixture: everything about one type in one object.
 
-Conventions shared by all four (``K`` components, ``d`` features):
+``covariance_model(name)`` returns the object of type ``name``; no other module
+branches on the name (a test greps). A fifth type is a subclass of
+:class:`CovarianceType` registered in ``_MODELS``. The interface (``K``
+components, ``d`` features; pure functions of their arguments, so HMM
+emissions can share them):
 
-* ``covariances`` and ``precisions_cholesky`` have the shapes of
-  scikit-learn's attributes: ``full`` (K, d, d), ``tied`` (d, d), ``diag``
-  (K, d), ``spherical`` (K,).
-* ``precisions_cholesky`` is a factor ``U`` with precision ``P = U U^T``;
-  computed from a covariance ``S = L L^T`` it is the upper-triangular
-  ``U = L^{-T}``, so the Mahalanobis distance is ``|U^T (x - mu)|^2`` and
-  ``log det P^{1/2} = sum(log diag U)``.
-* Second moments ``M2`` are sums of ``r (x - s)(x - s)^T`` about a shift
-  ``s``: (K, d, d) for ``full``, their sum over components (d, d) for
-  ``tied``, diagonals (K, d) for ``diag`` and traces (K,) for ``spherical``.
+*Shapes.* ``cov_shape(k, d)`` of ``covariances`` and ``precisions_cholesky``
+(scikit-learn's: ``full`` (K, d, d), ``tied`` (d, d), ``diag`` (K, d),
+``spherical`` (K,)); ``n_cov_parameters(k, d)``, ``n_parameters(k, d)`` (the
+mixture's); ``is_shared`` (one covariance for all), ``is_matrix``.
 
-Here is what concerns the parameters: factors, log-determinants, the M-step
-covariances and the ``Q`` function's trace term. What a chunk of samples
-contributes is in :mod:`._kernels`.
+*Parameter algebra.* ``U = precisions_cholesky`` with precision ``P = U U^T``;
+from ``S = L L^T`` it is ``U = L^{-T}``, so the Mahalanobis distance is
+``|U^T (x - mu)|^2`` and ``log det P^{1/2} = sum(log diag U)``.
+``precision_cholesky(S)`` (LinAlgError unless positive definite),
+``from_precisions(P)`` -> (S, U), ``precisions(U)``, ``half_log_det(U, k, d)``,
+``precision_scale(U)`` (a bound of each largest eigenvalue of ``P``),
+``log_gaussian(X, means, U)`` -> (n, K) ``log N(x | mu_k, Sigma_k)``.
+
+*Second moments* ``M2``, sums of ``r (x - s)(x - s)^T`` about shifts ``s``,
+have the covariances' shape (``tied``: summed over components, ``diag``:
+diagonals, ``spherical``: traces). ``outer(a, b)`` (``a_k b_k^T`` so shaped),
+``empty_second(k, d)``, ``add_centred(M2, j, diff, r)`` (component ``j``'s
+moments of ``diff = x - s_j``, (d, m)); ``covariances(M2, n, n_guarded, delta,
+reg)`` -> the M-step's (covariances, mean variances before ``reg``), ``delta``
+the new means minus ``s``; ``scatter_trace(U, n, first, M2, delta)`` ->
+``sum_k tr(P_k S_k)``, the trace term of ``Q``.
+
+*Chunk kernels* (``xt`` (d, m): a chunk's samples centred, transposed).
+Expanded path, ``-(x - mu)^T P (x - mu) / 2 = a_q^T q(x) + a_x^T x + c``:
+``n_quadratic(d)`` rows of features ``q(x)`` written by ``quadratic(xt, out)``,
+``coefficients(means, U)`` -> (a_q, a_x, c), ``shared_exponent(xt, U)`` (a term
+all components share, or None), ``second_from_quadratic(g, d, data_second)``,
+``expanded_max_d``, ``needs_data_second``. Direct path: ``prepare(means, U)``,
+then ``mahalanobis(xt, prep, k)`` -> (K, m).
+
+*Prior shapes* (:mod:`._prior`): ``scale_shape(d)`` and ``scale_from_number(scale, d)``
+of the scale ``Psi``, ``zero_scale(d)``, ``prior_exponent(nu, c, k, d)`` (the
+``p`` of the M-step's denominator), ``per_component(Psi, k)`` (shaped as
+``M2``), ``default_scale(second, n, k, d)``.
+
+*Sampling.* ``sample(means, covariances, labels, z)``: ``means[labels]`` plus
+the standard normal ``z`` (n, d) scaled by each label's covariance root.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-__all__ = ["COVARIANCE_TYPES", "covariance_model"]
+__all__ = ["COVARIANCE_TYPES", "CovarianceType", "covariance_model"]
+
+#: Largest number of features for which ``full`` may use the expanded path.
+EXPANDED_MAX_D = 16
+_LOG_2PI = math.log(2 * math.pi)
 
 
-def _cholesky(matrix: np.ndarray) -> np.ndarray:
-    """Lower Cholesky factors of a stack of symmetric matrices, or LinAlgError."""
-    return np.linalg.cholesky(matrix)
+def _sum_of_squares_by_component(y, k):
+    """(K*d, m) -> (K, m): per component, the sum of squares of its d rows (in place)."""
+    np.square(y, out=y)
+    return y.reshape(k, -1, y.shape[1]).sum(axis=1)
 
 
-def _upper_inverse_factor(cov: np.ndarray) -> np.ndarray:
-    """``L^{-T}`` for ``cov = L L^T`` (batched); LinAlgError if not positive definite."""
-    lower = _cholesky(cov)
-    eye = np.broadcast_to(np.eye(cov.shape[-1]), cov.shape)
-    return np.swapaxes(np.linalg.solve(lower, eye), -1, -2)
+def _positive_root(cov, what):
+    if np.any(~(cov > 0)):
+        raise np.linalg.LinAlgError(f"a {what} is not positive")
+    return np.sqrt(cov)
 
 
-class _Full:
+class CovarianceType:
+    """Base of the four covariance types; the interface is in the module docstring."""
+
+    name = ""
+    is_shared = False
+    is_matrix = False
+    needs_data_second = False
+    expanded_max_d = math.inf
+
+    def n_parameters(self, k, d):
+        """Free parameters of a ``k``-component mixture in ``d`` dimensions."""
+        return self.n_cov_parameters(k, d) + k * d + k - 1
+
+    def log_gaussian(self, X, means, chol):
+        """(n, K) log-densities of the rows of ``X`` under every component."""
+        k, d = means.shape
+        maha = self.mahalanobis(np.array(X.T, dtype=np.float64), self.prepare(means, chol), k)
+        return (-0.5 * (d * _LOG_2PI + maha) + self.half_log_det(chol, k, d)[:, None]).T
+
+    def empty_second(self, k, d):
+        """Zero second moments: they have the shape of the covariances."""
+        return np.zeros(self.cov_shape(k, d))
+
+    def shared_exponent(self, xt, chol):
+        return None
+
+    def zero_scale(self, d):
+        shape = self.scale_shape(d)
+        return np.zeros(shape) if shape else 0.0
+
+    def per_component(self, psi, k):
+        return np.broadcast_to(psi, (k,) + np.shape(psi))
+
+    def default_scale(self, second, n, k, d):
+        return second[0] / n / k ** (2.0 / d)
+
+    def prior_exponent(self, nu, c, k, d):
+        return (0.0 if nu is None else self._nu_part(nu, d)) + c
+
+    def sample(self, means, covariances, labels, z):
+        out = np.empty(z.shape)
+        for j in range(means.shape[0]):
+            rows = labels == j
+            out[rows] = means[j] + self._scaled_noise(z[rows], covariances, j)
+        return out
+
+
+class _Full(CovarianceType):
     name = "full"
+    is_matrix = True
+    expanded_max_d = EXPANDED_MAX_D
 
-    @staticmethod
-    def cov_shape(k, d):
-        return (k, d, d)
+    cov_shape = staticmethod(lambda k, d: (k, d, d))
+    scale_shape = staticmethod(lambda d: (d, d))
+    scale_from_number = staticmethod(lambda scale, d: np.eye(d) * scale)
+    n_cov_parameters = staticmethod(lambda k, d: k * d * (d + 1) // 2)
+    n_quadratic = staticmethod(lambda d: d * (d + 1) // 2)
 
-    @staticmethod
-    def n_cov_parameters(k, d):
-        return k * d * (d + 1) // 2
+    def precision_cholesky(self, cov):
+        """``L^{-T}`` for ``cov = L L^T`` (batched); LinAlgError if not positive definite."""
+        eye = np.broadcast_to(np.eye(cov.shape[-1]), cov.shape)
+        return np.swapaxes(np.linalg.solve(np.linalg.cholesky(cov), eye), -1, -2)
 
-    @staticmethod
-    def precision_cholesky(cov):
-        return _upper_inverse_factor(cov)
-
-    @staticmethod
-    def from_precisions(prec):
-        """(covariances, precisions_cholesky) from precision matrices."""
-        chol = _cholesky(prec)
+    def from_precisions(self, prec):
+        chol = np.linalg.cholesky(prec)
         inv = np.linalg.solve(chol, np.broadcast_to(np.eye(prec.shape[-1]), prec.shape))
         return np.swapaxes(inv, -1, -2) @ inv, chol
 
-    @staticmethod
-    def precisions(chol):
+    def precisions(self, chol):
         return chol @ np.swapaxes(chol, -1, -2)
 
-    @staticmethod
-    def half_log_det(chol, k, d):
+    def half_log_det(self, chol, k, d):
         return np.sum(np.log(np.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
 
-    @staticmethod
-    def precision_scale(chol):
-        """Per component, an upper bound of the largest eigenvalue of P (its trace)."""
+    def precision_scale(self, chol):
         return np.einsum("kij,kij->k", chol, chol)
 
-    @staticmethod
-    def covariances(m2, n, n_guarded, delta, reg):
+    def covariances(self, m2, n, n_guarded, delta, reg):
         scatter = m2 - (2 * n_guarded - n)[:, None, None] * delta[:, :, None] * delta[:, None, :]
         cov = scatter / n_guarded[:, None, None]
         spread = np.trace(cov, axis1=1, axis2=2) / cov.shape[1]
         cov[:, np.arange(cov.shape[1]), np.arange(cov.shape[1])] += reg
         return cov, spread
 
-    @staticmethod
-    def scatter_trace(chol, n, first, m2, delta):
-        """``sum_k tr(P_k S_k)``, ``S_k`` the scatter about ``shift + delta`` from the statistics."""
-        prec = _Full.precisions(chol)
+    def scatter_trace(self, chol, n, first, m2, delta):
+        prec = self.precisions(chol)
         pd = np.einsum("kij,kj->ki", prec, delta)
         return float(np.einsum("kij,kij->", prec, m2) - 2 * np.einsum("ki,ki->", pd, first)
                      + np.einsum("k,ki,ki->", n, pd, delta))
 
+    def outer(self, a, b):
+        return a[:, :, None] * b[:, None, :]
 
-class _Tied:
+    def add_centred(self, second, j, diff, r):
+        b = diff * np.sqrt(r)
+        second[j] += b @ b.T  # numpy computes B B^T with a symmetric rank-k update
+
+    def quadratic(self, xt, out):
+        """Products ``x_i x_j``, ``i <= j``, row by row (the order of ``triu_indices``)."""
+        d = xt.shape[0]
+        row = 0
+        for i in range(d):
+            np.multiply(xt[i], xt[i:], out=out[row:row + d - i])
+            row += d - i
+
+    def coefficients(self, means, chol):
+        d = means.shape[1]
+        prec = chol @ np.swapaxes(chol, 1, 2)
+        iu, ju = np.triu_indices(d)
+        quad = prec[:, iu, ju] * np.where(iu == ju, -0.5, -1.0)
+        nu = np.einsum("kij,ki->kj", chol, means)
+        return quad.T, np.einsum("kij,kj->ik", prec, means), -0.5 * np.einsum("kj,kj->k", nu, nu)
+
+    def second_from_quadratic(self, g, d, data_second):
+        k = g.shape[1]
+        iu, ju = np.triu_indices(d)
+        m2 = np.empty((k, d, d))
+        m2[:, iu, ju] = g.T
+        m2[:, ju, iu] = g.T
+        return m2
+
+    def prepare(self, means, chol):
+        k, d = means.shape
+        stacked = np.swapaxes(chol, 1, 2).reshape(k * d, d)  # rows of U_k^T, component by component
+        return stacked, np.einsum("kij,ki->kj", chol, means).ravel()
+
+    def mahalanobis(self, xt, prep, k):
+        stacked, offsets = prep
+        y = stacked @ xt
+        y -= offsets[:, None]
+        return _sum_of_squares_by_component(y, k)
+
+    def _nu_part(self, nu, d):
+        """Inverse-Wishart: ``nu + d + 1``, defined for ``nu > d - 1``."""
+        if nu <= d - 1:
+            raise ValueError(f"prior.degrees_of_freedom must be > n_features - 1 = {d - 1} for "
+                             f"an inverse-Wishart prior, got {nu}")
+        return nu + d + 1
+
+    def _scaled_noise(self, z, covariances, j):
+        return z @ np.linalg.cholesky(covariances[j]).T
+
+
+class _Tied(_Full):
     name = "tied"
+    is_shared = True
+    needs_data_second = True
+    expanded_max_d = math.inf
 
-    @staticmethod
-    def cov_shape(k, d):
-        return (d, d)
+    cov_shape = staticmethod(lambda k, d: (d, d))
+    n_cov_parameters = staticmethod(lambda k, d: d * (d + 1) // 2)
+    n_quadratic = staticmethod(lambda d: 0)
+    quadratic = staticmethod(lambda xt, out: None)  # no quadratic features
 
-    @staticmethod
-    def n_cov_parameters(k, d):
-        return d * (d + 1) // 2
-
-    @staticmethod
-    def precision_cholesky(cov):
-        return _upper_inverse_factor(cov)
-
-    @staticmethod
-    def from_precisions(prec):
-        return _Full.from_precisions(prec)
-
-    @staticmethod
-    def precisions(chol):
-        return chol @ chol.T
-
-    @staticmethod
-    def half_log_det(chol, k, d):
+    def half_log_det(self, chol, k, d):
         return np.full(k, np.sum(np.log(np.diag(chol))))
 
-    @staticmethod
-    def precision_scale(chol):
+    def precision_scale(self, chol):
         return np.array([np.sum(chol * chol)])
 
-    @staticmethod
-    def covariances(m2, n, n_guarded, delta, reg):
+    def covariances(self, m2, n, n_guarded, delta, reg):
         scatter = m2 - np.einsum("k,ki,kj->ij", 2 * n_guarded - n, delta, delta)
         cov = scatter / n_guarded.sum()
         spread = np.full(n.shape, np.trace(cov) / cov.shape[0])
         cov[np.diag_indices_from(cov)] += reg
         return cov, spread
 
-    @staticmethod
-    def scatter_trace(chol, n, first, m2, delta):
+    def scatter_trace(self, chol, n, first, m2, delta):
         prec = chol @ chol.T
         pd = delta @ prec
         return float(np.sum(prec * m2) - 2 * np.sum(pd * first) + np.einsum("k,ki,ki->", n, pd, delta))
 
+    def outer(self, a, b):
+        return a.T @ b
 
-class _Diag:
+    def add_centred(self, second, j, diff, r):
+        b = diff * np.sqrt(r)
+        second += b @ b.T
+
+    def coefficients(self, means, chol):
+        nu = means @ chol
+        return np.zeros((0, means.shape[0])), chol @ nu.T, -0.5 * np.einsum("kj,kj->k", nu, nu)
+
+    def shared_exponent(self, xt, chol):
+        """``-x^T P x / 2``, the part of the exponent all components share."""
+        y = chol.T @ xt
+        np.square(y, out=y)
+        return -0.5 * y.sum(axis=0)
+
+    def second_from_quadratic(self, g, d, data_second):
+        return data_second.copy()
+
+    def prepare(self, means, chol):
+        return chol.T.copy(), means @ chol
+
+    def mahalanobis(self, xt, prep, k):
+        ut, nu = prep
+        y = (ut @ xt)[None, :, :] - nu[:, :, None]
+        return _sum_of_squares_by_component(y.reshape(-1, xt.shape[1]), k)
+
+    def per_component(self, psi, k):
+        return psi
+
+    def prior_exponent(self, nu, c, k, d):
+        return ((0.0 if nu is None else self._nu_part(nu, d)) + c * k) / k
+
+    def default_scale(self, second, n, k, d):
+        return second / n / k ** (2.0 / d)
+
+    def _scaled_noise(self, z, covariances, j):
+        return z @ np.linalg.cholesky(covariances).T
+
+
+class _Diag(CovarianceType):
     name = "diag"
 
-    @staticmethod
-    def cov_shape(k, d):
-        return (k, d)
+    cov_shape = staticmethod(lambda k, d: (k, d))
+    scale_shape = staticmethod(lambda d: (d,))
+    scale_from_number = staticmethod(lambda scale, d: np.broadcast_to(scale, (d,)))
+    n_cov_parameters = staticmethod(lambda k, d: k * d)
+    n_quadratic = staticmethod(lambda d: d)
 
-    @staticmethod
-    def n_cov_parameters(k, d):
-        return k * d
+    def precision_cholesky(self, cov):
+        return 1.0 / _positive_root(cov, "variance")
 
-    @staticmethod
-    def precision_cholesky(cov):
-        if np.any(~(cov > 0)):
-            raise np.linalg.LinAlgError("a variance is not positive")
-        return 1.0 / np.sqrt(cov)
+    def from_precisions(self, prec):
+        root = _positive_root(prec, "precision")
+        return 1.0 / prec, root
 
-    @staticmethod
-    def from_precisions(prec):
-        if np.any(~(prec > 0)):
-            raise np.linalg.LinAlgError("a precision is not positive")
-        return 1.0 / prec, np.sqrt(prec)
-
-    @staticmethod
-    def precisions(chol):
+    def precisions(self, chol):
         return chol**2
 
-    @staticmethod
-    def half_log_det(chol, k, d):
+    def half_log_det(self, chol, k, d):
         return np.sum(np.log(chol), axis=1)
 
-    @staticmethod
-    def precision_scale(chol):
+    def precision_scale(self, chol):
         return np.max(chol**2, axis=1)
 
-    @staticmethod
-    def covariances(m2, n, n_guarded, delta, reg):
+    def covariances(self, m2, n, n_guarded, delta, reg):
         cov = (m2 - (2 * n_guarded - n)[:, None] * delta**2) / n_guarded[:, None]
         spread = cov.mean(axis=1)
         return cov + reg, spread
 
-    @staticmethod
-    def scatter_trace(chol, n, first, m2, delta):
+    def scatter_trace(self, chol, n, first, m2, delta):
         return float(np.sum(chol**2 * (m2 - 2 * delta * first + n[:, None] * delta**2)))
 
+    def outer(self, a, b):
+        return a * b
 
-class _Spherical:
+    def add_centred(self, second, j, diff, r):
+        second[j] += (diff * diff) @ r
+
+    def quadratic(self, xt, out):
+        np.square(xt, out=out)
+
+    def coefficients(self, means, chol):
+        prec = chol**2
+        return -0.5 * prec.T, (prec * means).T, -0.5 * np.sum(prec * means**2, 1)
+
+    def second_from_quadratic(self, g, d, data_second):
+        return g.T.copy()
+
+    def prepare(self, means, chol):
+        return chol, chol * means
+
+    def mahalanobis(self, xt, prep, k):
+        scale, offsets = prep
+        y = scale[:, :, None] * xt[None, :, :]
+        y -= offsets[:, :, None]
+        return _sum_of_squares_by_component(y.reshape(-1, xt.shape[1]), k)
+
+    def _nu_part(self, nu, d):
+        """Inverse-gamma: ``nu + 2``."""
+        return nu + 2
+
+    def _scaled_noise(self, z, covariances, j):
+        return z * np.sqrt(covariances[j])
+
+
+class _Spherical(_Diag):
     name = "spherical"
 
-    @staticmethod
-    def cov_shape(k, d):
-        return (k,)
+    cov_shape = staticmethod(lambda k, d: (k,))
+    scale_shape = staticmethod(lambda d: ())
+    scale_from_number = staticmethod(lambda scale, d: scale)
+    n_cov_parameters = staticmethod(lambda k, d: k)
+    n_quadratic = staticmethod(lambda d: 1)
 
-    @staticmethod
-    def n_cov_parameters(k, d):
-        return k
-
-    precision_cholesky = _Diag.precision_cholesky
-    from_precisions = _Diag.from_precisions
-    precisions = _Diag.precisions
-
-    @staticmethod
-    def half_log_det(chol, k, d):
+    def half_log_det(self, chol, k, d):
         return d * np.log(chol)
 
-    @staticmethod
-    def precision_scale(chol):
+    def precision_scale(self, chol):
         return chol**2
 
-    @staticmethod
-    def covariances(m2, n, n_guarded, delta, reg):
+    def covariances(self, m2, n, n_guarded, delta, reg):
         d = delta.shape[1]
         cov = (m2 - (2 * n_guarded - n) * np.einsum("kj,kj->k", delta, delta)) / (n_guarded * d)
         return cov + reg, cov.copy()
 
-    @staticmethod
-    def scatter_trace(chol, n, first, m2, delta):
+    def scatter_trace(self, chol, n, first, m2, delta):
         dd = np.einsum("kj,kj->k", delta, delta)
         return float(np.sum(chol**2 * (m2 - 2 * np.einsum("kj,kj->k", delta, first) + n * dd)))
 
+    def outer(self, a, b):
+        return np.einsum("kj,kj->k", a, b)
 
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-_MODELS = {m.name: m for m in (_Full, _Tied, _Diag, _Spherical)}
+    def add_centred(self, second, j, diff, r):
+        second[j] += np.einsum("ij,ij->j", diff, diff) @ r
+
+    def quadratic(self, xt, out):
+        np.einsum("ij,ij->j", xt, xt, out=out[0])
+
+    def coefficients(self, means, chol):
+        prec = chol**2
+        return -0.5 * prec[None, :], (prec[:, None] * means).T, -0.5 * prec * np.einsum("kj,kj->k", means, means)
+
+    def second_from_quadratic(self, g, d, data_second):
+        return g[0].copy()
+
+    def prepare(self, means, chol):
+        return chol**2, means
+
+    def mahalanobis(self, xt, prep, k):
+        prec, means = prep
+        y = xt[None, :, :] - means[:, :, None]
+        out = _sum_of_squares_by_component(y.reshape(-1, xt.shape[1]), k)
+        out *= prec[:, None]
+        return out
+
+    def prior_exponent(self, nu, c, k, d):
+        return (0.0 if nu is None else self._nu_part(nu, d)) / d + c
+
+    def default_scale(self, second, n, k, d):
+        return float(second[0] / n / k ** (2.0 / d)) / d
 
 
-def covariance_model(name: str):
-    """The class that implements covariance type ``name``."""
+_MODELS = {m.name: m for m in (_Full(), _Tied(), _Diag(), _Spherical())}
+#: The names of the covariance types, in the order the documentation lists them.
+COVARIANCE_TYPES = tuple(_MODELS)
+
+
+def covariance_model(name: str) -> CovarianceType:
+    """The object that implements covariance type ``name`` (one of :data:`COVARIANCE_TYPES`)."""
     return _MODELS[name]
-

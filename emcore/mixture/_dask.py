@@ -1,14 +1,14 @@
 """``GaussianMixture.fit`` on a dask array: map-reduce EM over blocks of rows.
 
 The E-step of a mixture is a sum over samples of sufficient statistics
-(:class:`._stats.SufficientStats` and the log-likelihood), so it splits
-over blocks of rows: every block runs the same chunked :func:`._stats.e_step`
+(:class:`._suffstats.SufficientStats` and the log-likelihood), so it splits
+over blocks of rows: every block runs the same chunked :func:`._estep.e_step`
 as an in-memory fit, where the block lives, and only the block's sums --
 ``O(K d^2)`` numbers -- travel. They are added in a fixed tree (the same
 order whatever the scheduler), and the M-step (:func:`._mstep.m_step`) runs
 on the client. The loop is :func:`emcore.run_em`, as for in-memory data.
 
-Each block is a :class:`._stats.MixtureData` built once, where its rows
+Each block is a :class:`._data.MixtureData` built once, where its rows
 live, with the centre of the *whole* data; the summaries that pick the
 E-step's numerical path (the largest distance from the centre) and scale
 the M-step's checks (the variance) are combined over the blocks, so every
@@ -39,9 +39,10 @@ import numpy as np
 from ._checks import check_inits, check_n_rows, check_sample_weight
 from ._model import MixtureEM, initial_params
 from ._prior import MixturePrior, default_prior_from_moments, one_component_stats, resolve_prior
-from ._stats import MixtureData, SufficientStats, e_step
+from ._data import MixtureData
+from ._suffstats import SufficientStats
 
-__all__ = ["DaskMixtureData", "DaskMixtureEM", "dask_problem", "map_rows"]
+__all__ = ["DaskMixtureData", "dask_problem", "map_rows"]
 
 #: Largest number of rows the initialisation brings to the client.
 INIT_SAMPLE = 20_000
@@ -65,9 +66,7 @@ def _rows(block, idx):
 
 def _block_e_step(block, params, radius2, stats):
     """The in-memory E-step on one block, with the whole data's radius (so the same path)."""
-    block = copy.copy(block)  # a shallow copy: the persisted block stays as it is
-    block.radius2 = radius2
-    return e_step(block, params, stats=stats)
+    return block.e_step(params, stats=stats, radius2=radius2)
 
 
 def _moments_about(block, origin):
@@ -100,9 +99,9 @@ def _tree_sum(parts):
 class DaskMixtureData:
     """A dask array ``X`` (and weights) as persisted blocks, with the whole data's summaries.
 
-    Attributes as :class:`MixtureData` where the fit needs them: ``n``,
-    ``d``, ``cov_type``, ``center``, ``total_weight``, ``radius2``,
-    ``variance``; ``blocks`` the persisted per-block ``MixtureData``.
+    Meets :class:`._data.FitData` (checked by a test): ``n``, ``d``,
+    ``cov_type``, ``center``, ``total_weight``, ``radius2``, ``variance`` and
+    ``e_step``; ``blocks`` the persisted per-block ``MixtureData``.
     """
 
     def __init__(self, X, w, cov_type: str, k: int):
@@ -138,7 +137,7 @@ class DaskMixtureData:
         self.variance = sum(v for _, v in summaries) / (self.total_weight * self.d)
         self._sample = None
 
-    def e_step(self, params, stats=True):
+    def e_step(self, params, *, stats=True):
         """``(SufficientStats or None, loglik)`` of the whole data: map over blocks, tree-reduce."""
         theta = dask.delayed(params)
         parts = [dask.delayed(_block_e_step)(b, theta, self.radius2, stats) for b in self.blocks]
@@ -174,13 +173,6 @@ class DaskMixtureData:
         return self._sample
 
 
-class DaskMixtureEM(MixtureEM):
-    """:class:`._model.MixtureEM` whose pass over the data maps over the blocks of a :class:`DaskMixtureData`."""
-
-    def data_pass(self, theta, stats=True):
-        return self.data.e_step(theta, stats=stats)
-
-
 def _check_dask_X(X):
     if not isinstance(X, da.Array):
         raise TypeError(f"X must be a dask.array.Array among dask collections, got {type(X).__name__}")
@@ -212,48 +204,44 @@ def _check_dask_weight(sample_weight, X):
     return da.from_array(check_sample_weight(sample_weight, n), chunks=(X.chunks[0],))
 
 
-def dask_problem(est, X, sample_weight):
+def dask_problem(config, X, sample_weight):
     """Dask ``X``: its :class:`DaskMixtureData`, the EM model, and ``start(rng)`` -> theta0."""
     X = _check_dask_X(X)
     w = _check_dask_weight(sample_weight, X)
     n, d = X.shape
-    k = est.n_components
-    if est.resp_init is not None:
+    k = config.n_components
+    if config.resp_init is not None:
         raise ValueError(
             "resp_init is not supported with a dask array X (it would be an (n_samples, "
             "n_components) array on the client): use weights_init, means_init, precisions_init"
         )
-    if est.prior is not None and not isinstance(est.prior, MixturePrior) and not (
-            isinstance(est.prior, str) and est.prior == "default"):
-        raise ValueError(f"prior must be None, 'default' or an emcore.mixture.MixturePrior, got {est.prior!r}")
-    inits = check_inits(est, n, d)
-    data = DaskMixtureData(X, w, est.covariance_type, k)
+    inits = check_inits(config, n, d)
+    data = DaskMixtureData(X, w, config.covariance_type, k)
     check_n_rows(data.n_positive, k, weighted=w is not None)
-    reg_covar = float(est.reg_covar)
+    reg_covar = config.reg_covar
     # "default" depends on the whole data's moments: one more map-reduce, then fixed
-    prior = data.default_prior() if isinstance(est.prior, str) else est.prior
+    prior = data.default_prior() if isinstance(config.prior, str) else config.prior
 
     def start(rng):
-        explicit = all(inits[key] is not None for key in ("weights", "means", "precisions"))
-        sample = data if explicit else data.sample(rng)
-        if not explicit:
+        sample = data if config.explicit_start else data.sample(rng)
+        if not config.explicit_start:
             check_n_rows(int(np.count_nonzero(sample.weights)) if sample.weights is not None else sample.n,
                          k, weighted=sample.weights is not None)
         sample_prior = resolve_prior(prior, sample, k)  # its mean relative to the sample's centre
-        params = initial_params(sample, k, est.init_params, inits, rng, reg_covar, sample_prior)
+        params = initial_params(sample, k, config.init_params, inits, rng, reg_covar, sample_prior)
         return params.moved(sample.center - data.center)
 
-    return data, DaskMixtureEM(data, reg_covar, resolve_prior(prior, data, k)), start
+    return data, MixtureEM(data, reg_covar, resolve_prior(prior, data, k)), start
 
 
 
 def map_rows(est, method: str, X):
     """``est.method`` (``predict``, ``predict_proba`` or ``score_samples``) as a lazy dask array.
 
-    Maps over the blocks of rows of ``X`` with a copy of the fitted estimator,
-    so that a later ``fit`` does not change the result.
+    Maps over the blocks of rows of ``X`` with a copy of the fitted estimator
+    (the caller checked that it is fitted), so that a later ``fit`` does not
+    change the result.
     """
-    est._params()  # not fitted: raise now, not when computed
     X = _check_dask_X(X)
     if X.shape[1] != est.n_features_in_:
         raise ValueError(f"X has {X.shape[1]} features, but the mixture was fitted to {est.n_features_in_}")

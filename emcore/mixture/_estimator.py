@@ -7,17 +7,26 @@ import warnings
 
 import numpy as np
 
-from ..em import run_em
+from .._validation import Boolean, InstanceOf, Integer, Options, Real, check_params
+from ..em import LoglikChange
 from ..exceptions import ConvergenceWarning
 from ._backend import fit_problem, rowwise
-from ._checks import check_estimator_params, check_random_state, check_sample_weight, check_X
-from ._covariance import covariance_model
-from ._mstep import DegenerateComponentError
-from ._online import ONLINE_ONLY, partial_fit
-from ._params import ParamsMixin
-from ._stats import MixtureParams, log_prob_chunks, normalize
+from ._checks import RANDOM_STATE, check_random_state, check_sample_weight, check_X
+from ._config import FitConfig
+from ._covariance import COVARIANCE_TYPES, covariance_model
+from ._init import INIT_METHODS
+from ._model import best_run
+from ._online import online_step
+from ._sklearn import ParamsMixin
+from ._estep import log_prob_chunks, normalize
+from ._params import MixtureParams
+from ._prior import MixturePrior
 
 __all__ = ["GaussianMixture", "NotFittedError"]
+
+#: Attributes that only ``fit`` sets, and only ``partial_fit``: each removes the other's.
+_FIT_ONLY = ("converged_", "n_iter_", "lower_bound_", "log_likelihood_history_", "log_posterior_history_")
+_ONLINE_ONLY = ("n_batches_", "n_samples_seen_", "_online")
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -117,7 +126,7 @@ class GaussianMixture(ParamsMixin):
     factors of the precisions, in chunks of samples, and returns the
     sufficient statistics directly, never an (n, K) responsibility matrix;
     responsibilities below ``2^-53`` of their sample's largest are dropped
-    (see the module ``emcore.mixture._stats``).
+    (see the module ``emcore.mixture._estep``).
 
     *Degenerate components.* A component whose total responsibility becomes
     zero to working precision, or whose variance (mean over the features,
@@ -162,6 +171,23 @@ class GaussianMixture(ParamsMixin):
     [54.61 80.09] -1034.0017
     """
 
+    _parameter_constraints = {
+        "n_components": [Integer(1)],
+        "covariance_type": [Options(COVARIANCE_TYPES)],
+        "tol": [Real(0)],
+        "reg_covar": [Real(0)],
+        "max_iter": [Integer(0)],
+        "n_init": [Integer(1)],
+        "init_params": [Options(INIT_METHODS)],
+        "random_state": RANDOM_STATE,
+        "warm_start": [Boolean()],
+        "callback": [None, callable],
+        "prior": [None, Options(("default",)), InstanceOf(MixturePrior, "an emcore.mixture.MixturePrior")],
+        # 0.5 < alpha <= 1: the Robbins-Monro conditions
+        "learning_decay": [Real(0.5, 1, low_open=True)],
+        "learning_offset": [Real(0)],
+    }  # the *_init arrays are checked against the data by _checks.check_inits
+
     def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6,
                  max_iter=100, n_init=1, init_params="kmeans", weights_init=None, means_init=None,
                  precisions_init=None, resp_init=None, random_state=None, warm_start=False,
@@ -193,58 +219,43 @@ class GaussianMixture(ParamsMixin):
         ``y`` is ignored.
 
         ``X`` may be a ``dask.array.Array`` (install ``emcore[dask]``), chunked
-        in any way along the rows (columns split over chunks are rechunked into
-        one). Each iteration then maps the same E-step as in memory over the
-        blocks of rows, where they live, and sums their sufficient statistics
-        (``O(K d^2)`` numbers per block, in a fixed order); the M-step runs here.
-        The array is persisted once and never brought back. It runs on dask's
-        default scheduler, or on a ``dask.distributed`` cluster when a
-        ``Client`` has been created before ``fit``. From the same start the
-        result equals the in-memory fit to round-off. ``sample_weight`` may be
-        a dask array (rechunked like ``X``'s rows) or an array in memory;
-        ``resp_init`` is not supported; ``prior="default"`` is computed from
-        the whole data's moments (one more map-reduce). Unless weights, means and precisions
-        are all given, the initialisation runs here on a seeded uniform sample
-        of at most 20 000 rows (all of them when there are fewer: the start is
-        then the in-memory one), with their sample weights. On a dask array,
-        :meth:`predict`, :meth:`predict_proba` and :meth:`score_samples`
-        return dask arrays, computed block by block when asked.
+        in any way along the rows. Each iteration then maps the in-memory E-step
+        over the blocks of rows, where they live, and sums their sufficient
+        statistics in a fixed order; the M-step runs here. The array is
+        persisted once and never brought back; a ``dask.distributed`` ``Client``
+        created before ``fit`` runs it on its cluster. From the same start the
+        result equals the in-memory fit to round-off. ``sample_weight`` may be a
+        dask array; ``resp_init`` is not supported; ``prior="default"`` uses the
+        whole data's moments. Unless weights, means and precisions are all
+        given, the initialisation runs here on a seeded uniform sample of at
+        most 20 000 rows (all when fewer), with their sample weights. On a dask
+        array, :meth:`predict`, :meth:`predict_proba` and :meth:`score_samples`
+        return dask arrays, computed block by block when asked (see
+        ``emcore.mixture._dask``).
         """
-        check_estimator_params(self)
-        data, model, start = fit_problem(self, X, sample_weight)
+        config = FitConfig.of(self)
+        data, model, start = fit_problem(config, X, sample_weight)
         d, prior = data.d, model.prior
-        warm = bool(self.warm_start) and hasattr(self, "converged_")
+        warm = config.warm_start and hasattr(self, "converged_")
         if warm and self.n_features_in_ != d:
             raise ValueError(f"X has {d} features, but the warm start has {self.n_features_in_}")
-        rng = check_random_state(self.random_state)
-        tol_total = float(self.tol) * data.total_weight
-
-        def stop(t, old, new, ll_old, ll_new):
-            return abs(ll_new - ll_old) < tol_total
+        rng = check_random_state(config.random_state)
+        # the mean log-likelihood changes by less than tol: the total by less than tol * weight
+        stop = LoglikChange(config.tol * data.total_weight)
 
         callback = None
-        if self.callback is not None:
+        if config.callback is not None:
             def callback(t, theta, ll):
-                return self.callback(t, theta.moved(data.center), ll)
+                return config.callback(t, theta.moved(data.center), ll)
 
-        best, failures = None, []
-        for _ in range(1 if warm else int(self.n_init)):
-            try:
-                if warm:
-                    theta0 = self._params().moved(-data.center)
-                else:
-                    theta0 = start(rng)
-                result = run_em(model, theta0, tol=float(self.tol) or 1.0, max_iter=int(self.max_iter),
-                                callback=callback, stop=stop)
-            except DegenerateComponentError as err:
-                failures.append(err)
-                continue
-            if best is None or result.log_likelihood > best.log_likelihood:
-                best = result
-        if best is None:
-            raise failures[-1]
-        self._set_fitted(best, data, prior)
-        if not best.converged and self.max_iter > 0 and self.tol > 0:
+        if warm:
+            fitted = self._params().moved(-data.center)
+            starts = [lambda: fitted]
+        else:
+            starts = [lambda: start(rng)] * config.n_init
+        best = best_run(model, starts, max_iter=config.max_iter, callback=callback, stop=stop)
+        self._set_fitted(best.theta.moved(data.center), data.d, run=(best, data.total_weight, prior))
+        if not best.converged and config.max_iter > 0 and config.tol > 0:
             warnings.warn(
                 f"GaussianMixture did not converge: the mean log-likelihood still changed by more "
                 f"than tol={self.tol:g} after max_iter={self.max_iter} iterations; increase max_iter "
@@ -284,16 +295,32 @@ class GaussianMixture(ParamsMixin):
         >>> print(np.sort(gm.means_.ravel()).round(1), gm.n_batches_)
         [0. 6.] 50
         """
-        return partial_fit(self, X, sample_weight)
+        config = FitConfig.of(self)
+        state = getattr(self, "_online", None)
+        warm = self._params() if state is None and config.warm_start and hasattr(self, "means_") else None
+        state = online_step(config, state, X, sample_weight, warm)
+        self._set_fitted(state.theta.moved(state.center), state.center.size, online=state)
+        return self
 
-    def _set_fitted(self, result, data, prior=None):
-        theta = result.theta.moved(data.center)
-        cov = covariance_model(self.covariance_type)
+    def _set_fitted(self, theta, n_features, *, run=None, online=None):
+        """The one writer of fitted attributes: parameters ``theta`` (absolute coordinates), and
+
+        either ``run = (EMResult, total weight, resolved prior or None)`` of ``fit``
+        or ``online``, the :class:`._online.OnlineState` of ``partial_fit``; each
+        removes the attributes only the other sets.
+        """
         self.weights_ = theta.weights
         self.means_ = theta.means
         self.covariances_ = theta.covariances
         self.precisions_cholesky_ = theta.precisions_cholesky
-        self.precisions_ = cov.precisions(theta.precisions_cholesky)
+        self.precisions_ = covariance_model(self.covariance_type).precisions(theta.precisions_cholesky)
+        self.n_features_in_ = n_features
+        for name in _ONLINE_ONLY if online is None else _FIT_ONLY:
+            self.__dict__.pop(name, None)
+        if online is not None:
+            self._online, self.n_batches_, self.n_samples_seen_ = online, online.n_batches, online.n_samples_seen
+            return
+        result, total_weight, prior = run
         self.converged_ = bool(result.converged)
         self.n_iter_ = int(result.n_iter)
         history = np.asarray(result.log_likelihood_history, dtype=np.float64).copy()
@@ -301,10 +328,7 @@ class GaussianMixture(ParamsMixin):
         if prior is not None:
             history -= np.array([prior.log_density(th) for th in result.theta_history])
         self.log_likelihood_history_ = history
-        self.lower_bound_ = float(result.log_likelihood if prior is None else history[-1]) / data.total_weight
-        self.n_features_in_ = data.d
-        for name in ONLINE_ONLY:
-            self.__dict__.pop(name, None)
+        self.lower_bound_ = float(result.log_likelihood if prior is None else history[-1]) / total_weight
 
     # -- using the fit ------------------------------------------------------
     def _params(self) -> MixtureParams:
@@ -353,22 +377,21 @@ class GaussianMixture(ParamsMixin):
         return float(logp.mean() if w is None else logp @ w / w.sum())
 
     def _n_parameters(self):
-        return n_parameters(self.covariance_type, self.n_components, self.n_features_in_)
+        return covariance_model(self.covariance_type).n_parameters(self.n_components, self.n_features_in_)
 
     def bic(self, X, *, sample_weight=None):
         """Bayesian information criterion ``-2 log L + p log n`` on ``X`` (lower is better)."""
-        logp = self.score_samples(X)
-        w = check_sample_weight(sample_weight, logp.size)
-        total = float(logp.sum() if w is None else logp @ w)
-        n = logp.size if w is None else float(w.sum())
+        total, n = self._total_log_likelihood(X, sample_weight)
         return -2.0 * total + self._n_parameters() * math.log(n)
 
     def aic(self, X, *, sample_weight=None):
         """Akaike information criterion ``-2 log L + 2 p`` on ``X`` (lower is better)."""
+        return -2.0 * self._total_log_likelihood(X, sample_weight)[0] + 2.0 * self._n_parameters()
+
+    def _total_log_likelihood(self, X, sample_weight):
         logp = self.score_samples(X)
         w = check_sample_weight(sample_weight, logp.size)
-        total = float(logp.sum() if w is None else logp @ w)
-        return -2.0 * total + 2.0 * self._n_parameters()
+        return float(logp.sum() if w is None else logp @ w), (logp.size if w is None else float(w.sum()))
 
     def sample(self, n_samples=1, random_state=None):
         """Draw ``n_samples`` points; returns ``(X, labels)`` in random order.
@@ -376,24 +399,11 @@ class GaussianMixture(ParamsMixin):
         ``random_state`` defaults to the estimator's ``random_state``.
         """
         params = self._params()
-        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-            raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
+        check_params({"n_samples": [Integer(1)]}, {"n_samples": n_samples})
         rng = check_random_state(self.random_state if random_state is None else random_state)
         k, d = params.means.shape
         labels = rng.choice(k, size=n_samples, p=params.weights / params.weights.sum())
         z = rng.standard_normal((n_samples, d))
-        cov = np.asarray(self.covariances_)
-        out = np.empty((n_samples, d))
-        for j in range(k):
-            rows = labels == j
-            if self.covariance_type in ("full", "tied"):
-                root = np.linalg.cholesky(cov[j] if self.covariance_type == "full" else cov)
-                out[rows] = params.means[j] + z[rows] @ root.T
-            else:
-                out[rows] = params.means[j] + z[rows] * np.sqrt(cov[j])
-        return out, labels
+        cov = covariance_model(self.covariance_type)
+        return cov.sample(params.means, params.covariances, labels, z), labels
 
-
-def n_parameters(cov_type: str, k: int, d: int) -> int:
-    """Free parameters of a ``k``-component mixture in ``d`` dimensions."""
-    return covariance_model(cov_type).n_cov_parameters(k, d) + k * d + k - 1

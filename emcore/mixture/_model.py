@@ -1,21 +1,23 @@
-"""The mixture as an :class:`emcore.EMModel`, and its starting parameters."""
+"""The mixture as an :class:`emcore.EMModel`, its starting parameters, and the best of several runs."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..em import EMModel
+from ..em import EMModel, EMResult, run_em
 from ._init import initial_responsibilities
-from ._mstep import m_step
-from ._stats import MixtureData, MixtureParams, e_step, stats_from_resp
+from ._mstep import DegenerateComponentError, m_step
+from ._data import MixtureData
+from ._params import MixtureParams
+from ._suffstats import stats_from_resp
 
-__all__ = ["MixtureEM", "initial_params"]
+__all__ = ["MixtureEM", "best_run", "initial_params"]
 
 
 class MixtureEM(EMModel):
     """A Gaussian mixture on fixed data, for :func:`emcore.run_em`.
 
-    Parameters are :class:`._stats.MixtureParams` with means relative to
+    Parameters are :class:`._params.MixtureParams` with means relative to
     ``data.center``. One E-step is one chunked pass over the data that
     returns the log-likelihood and the sufficient statistics together.
     """
@@ -26,8 +28,8 @@ class MixtureEM(EMModel):
         self.prior = prior
 
     def data_pass(self, theta, stats=True):
-        """``(SufficientStats or None, log-likelihood)``: one pass of :func:`._stats.e_step`."""
-        return e_step(self.data, theta, stats=stats)
+        """``(SufficientStats or None, log-likelihood)``: one pass over the data (:class:`._data.FitData`)."""
+        return self.data.e_step(theta, stats=stats)
 
     def e_step(self, theta):
         return self.data_pass(theta)[0]
@@ -72,3 +74,24 @@ def initial_params(data: MixtureData, k: int, method: str, inits: dict, rng, reg
     if inits["precisions"] is not None:
         params.covariances, params.precisions_cholesky = inits["precisions"]
     return params
+
+
+def best_run(model: MixtureEM, starts, **run_em_args) -> EMResult:
+    """The :func:`emcore.run_em` run of highest log-likelihood, one per starting point.
+
+    ``starts`` are callables, each called when its run begins, so that the
+    random initialisations happen in order. A start or a run that raises
+    :class:`._mstep.DegenerateComponentError` is skipped; if all do, the last error is raised.
+    """
+    best, failure = None, None
+    for start in starts:
+        try:
+            result = run_em(model, start(), **run_em_args)
+        except DegenerateComponentError as err:
+            failure = err
+            continue
+        if best is None or result.log_likelihood > best.log_likelihood:
+            best = result
+    if best is None:
+        raise failure
+    return best

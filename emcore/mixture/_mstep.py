@@ -1,6 +1,6 @@
 """The M-step: new parameters from the sufficient statistics, and its safeguards.
 
-Everything here works on the statistics of :mod:`._stats` alone, without a
+Everything here works on the statistics of :mod:`._suffstats` alone, without a
 pass over the data: the regularised maximiser of ``Q``, the checks for
 degenerate components, and the check that the step does not lower ``Q``.
 """
@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._covariance import covariance_model
-from ._stats import MixtureParams, SufficientStats
+from ._params import MixtureParams
+from ._suffstats import SufficientStats
 
 __all__ = ["DegenerateComponentError", "m_step"]
 
@@ -83,7 +84,7 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_varianc
     collapsed = np.flatnonzero(~(spread > COLLAPSE_FRACTION * data_variance))
     if collapsed.size:
         j = int(collapsed[0])
-        what = "the shared covariance" if cov_type == "tied" else f"component {j}"
+        what = "the shared covariance" if cov.is_shared else f"component {j}"
         raise DegenerateComponentError(
             f"{what} collapsed onto a point: its variance (mean over the features, "
             f"{spread[j]:.3g}) is zero next to the data's ({data_variance:.3g}); the likelihood "

@@ -30,17 +30,25 @@ The mode is then ``w_k = (N_k + alpha - 1) / (N + K (alpha - 1))``,
 from __future__ import annotations
 
 import dataclasses
-import math
-import numbers
 
 import numpy as np
 
+from .._validation import Real, check_params
 from ._covariance import covariance_model
-from ._stats import MixtureParams, SufficientStats, outer
+from ._params import MixtureParams
+from ._suffstats import SufficientStats, stats_from_resp
 
 __all__ = ["MixturePrior", "ResolvedPrior", "default_prior", "resolve_prior"]
 
 _EPS = np.finfo(np.float64).eps
+
+
+#: The scalar arguments of :class:`MixturePrior` (alpha < 1 has no mode).
+_CONSTRAINTS = {
+    "weight_concentration": [Real(1)],
+    "mean_precision": [Real(0)],
+    "degrees_of_freedom": [None, Real(0, low_open=True)],
+}
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -97,14 +105,10 @@ class MixturePrior:
 
     def __post_init__(self):
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
-        alpha = _number(self.weight_concentration, "weight_concentration")
-        if alpha < 1:
-            raise ValueError(f"prior.weight_concentration must be >= 1 (alpha < 1 has no mode), got {alpha}")
-        set_("weight_concentration", alpha)
-        kappa = _number(self.mean_precision, "mean_precision")
-        if kappa < 0:
-            raise ValueError(f"prior.mean_precision must be >= 0, got {kappa}")
-        set_("mean_precision", kappa)
+        values = check_params(_CONSTRAINTS, {name: getattr(self, name) for name in _CONSTRAINTS}, prefix="prior.")
+        for name, value in values.items():
+            set_(name, value)
+        kappa = self.mean_precision
         if self.mean is not None:
             mean = _finite_array(self.mean, "mean")
             if mean.ndim != 1 or mean.size == 0:
@@ -115,10 +119,6 @@ class MixturePrior:
         if (self.scale is None) != (self.degrees_of_freedom is None):
             raise ValueError("prior.scale and prior.degrees_of_freedom go together: give both or neither")
         if self.scale is not None:
-            nu = _number(self.degrees_of_freedom, "degrees_of_freedom")
-            if nu <= 0:
-                raise ValueError(f"prior.degrees_of_freedom must be > 0, got {nu}")
-            set_("degrees_of_freedom", nu)
             scale = _finite_array(self.scale, "scale")
             if scale.ndim > 2 or np.any(np.diagonal(scale) <= 0 if scale.ndim == 2 else scale <= 0):
                 raise ValueError("prior.scale must be a positive number, positive variances or a "
@@ -133,12 +133,6 @@ class MixturePrior:
                    for f in dataclasses.fields(self))
 
     __hash__ = None
-
-
-def _number(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"prior.{name} must be a finite number, got {value!r}")
-    return float(value)
 
 
 def _finite_array(value, name):
@@ -167,10 +161,6 @@ class ResolvedPrior:
     psi: np.ndarray | float
     p: float
 
-    def shifted(self, offset) -> ResolvedPrior:
-        """The same prior in coordinates whose origin moved by ``offset``."""
-        return dataclasses.replace(self, mean=self.mean - offset)
-
     def counts(self, n):
         """The weights' pseudo-counts ``N_k + alpha - 1``."""
         return n + (self.alpha - 1.0)
@@ -185,15 +175,10 @@ class ResolvedPrior:
         # before, or (alpha > 1) sits on the prior mean and scale
         delta = (stats.first + self.kappa * a) / (n + self.kappa + 10 * _EPS)[:, None]
         denom = n + self.p + 10 * _EPS
-        m2 = (stats.second + self._psi_term(n.size) + outer(self.cov_type, self.kappa * a, a)
-              + outer(self.cov_type, (denom - n - self.kappa)[:, None] * delta, delta))
+        m2 = (stats.second + cov.per_component(self.psi, n.size) + cov.outer(self.kappa * a, a)
+              + cov.outer((denom - n - self.kappa)[:, None] * delta, delta))
         covariances, spread = cov.covariances(m2, denom, denom, delta, reg_covar)
         return weights, delta, covariances, spread
-
-    def _psi_term(self, k):
-        if self.cov_type == "tied":
-            return self.psi
-        return np.broadcast_to(self.psi, (k,) + np.shape(self.psi))
 
     def log_density(self, params: MixtureParams) -> float:
         """``log p(theta)`` without its normalising constants (they depend on the prior alone)."""
@@ -207,19 +192,19 @@ class ResolvedPrior:
         out += self.p * float(np.sum(cov.half_log_det(chol, k, d)))
         m0 = np.broadcast_to(self.mean, (k, d))
         kappa = np.full(k, self.kappa)
-        m2 = self._psi_term(k) + outer(self.cov_type, self.kappa * m0, m0)
+        m2 = cov.per_component(self.psi, k) + cov.outer(self.kappa * m0, m0)
         return out - 0.5 * cov.scatter_trace(chol, kappa, self.kappa * m0, m2, params.means)
 
 
-def resolve_prior(prior, data, k: int, origin=None) -> ResolvedPrior | None:
+def resolve_prior(prior, data, k: int) -> ResolvedPrior | None:
     """Check ``prior`` (None, ``"default"`` or a :class:`MixturePrior`) against ``data``.
 
-    The mean is expressed relative to ``origin`` (default ``data.center``).
+    The mean is expressed relative to ``data.center``.
     """
     if prior is None:
         return None
     cov_type, d = data.cov_type, data.d
-    origin = data.center if origin is None else origin
+    cov = covariance_model(cov_type)
     if isinstance(prior, str) and prior == "default":
         prior = default_prior(data, k)
     if not isinstance(prior, MixturePrior):
@@ -227,42 +212,22 @@ def resolve_prior(prior, data, k: int, origin=None) -> ResolvedPrior | None:
     if prior.mean is not None and prior.mean.shape != (d,):
         raise ValueError(f"prior.mean must have shape ({d},) like X's features, got {prior.mean.shape}")
     c = 0.0 if prior.mean is None else 1.0
-    mean = np.zeros(d) if prior.mean is None else prior.mean - origin
-    if prior.scale is None:
-        psi = 0.0 if cov_type in ("spherical", "diag") else np.zeros((d, d))
-        nu_part = 0.0
-    else:
-        psi = _check_scale(prior.scale, cov_type, d)
-        nu = prior.degrees_of_freedom
-        if cov_type in ("full", "tied"):
-            if nu <= d - 1:
-                raise ValueError(f"prior.degrees_of_freedom must be > n_features - 1 = {d - 1} for "
-                                 f"an inverse-Wishart prior, got {nu}")
-            nu_part = nu + d + 1
-        else:
-            nu_part = nu + 2
-    if cov_type == "full":
-        p = nu_part + c
-    elif cov_type == "tied":
-        p = (nu_part + c * k) / k
-    elif cov_type == "diag":
-        p = nu_part + c
-    else:
-        p = nu_part / d + c
-    if cov_type == "diag":
-        psi = np.broadcast_to(psi, (d,))
+    mean = np.zeros(d) if prior.mean is None else prior.mean - data.center
+    psi = cov.zero_scale(d) if prior.scale is None else _check_scale(prior.scale, cov, d)
+    p = cov.prior_exponent(prior.degrees_of_freedom, c, k, d)
     return ResolvedPrior(cov_type, prior.weight_concentration, prior.mean_precision, mean, psi, p)
 
 
-def _check_scale(scale, cov_type, d):
+def _check_scale(scale, cov, d):
+    """``prior.scale`` in the shape of covariance type ``cov``'s scale (a number is broadcast)."""
     if np.ndim(scale) == 0:
-        return np.eye(d) * scale if cov_type in ("full", "tied") else scale
-    if cov_type == "spherical":
-        raise ValueError(f"prior.scale must be a positive number for covariance_type='spherical', "
+        return cov.scale_from_number(scale, d)
+    shape = cov.scale_shape(d)
+    if not shape:
+        raise ValueError(f"prior.scale must be a positive number for covariance_type={cov.name!r}, "
                          f"got shape {np.shape(scale)}")
-    shape = (d, d) if cov_type in ("full", "tied") else (d,)
     if scale.shape != shape:
-        raise ValueError(f"prior.scale must have shape {shape} for covariance_type={cov_type!r}, "
+        raise ValueError(f"prior.scale must have shape {shape} for covariance_type={cov.name!r}, "
                          f"got {scale.shape}")
     if scale.ndim == 2:
         if not np.allclose(scale, scale.T, rtol=1e-10, atol=0):
@@ -281,8 +246,6 @@ def default_prior(data, k: int) -> MixturePrior:
 
 def one_component_stats(data) -> SufficientStats:
     """The data's weight, first and second moments, as one component's statistics about their mean."""
-    from ._stats import stats_from_resp
-
     return stats_from_resp(data, lambda s, e: np.ones((1, e - s)), 1)
 
 
@@ -293,9 +256,6 @@ def default_prior_from_moments(stats: SufficientStats, center, cov_type: str, k:
     give the same statistics as a sum of the blocks' (see :meth:`SufficientStats.about`).
     """
     d = stats.first.shape[1]
-    second = stats.second if cov_type == "tied" else stats.second[0]
-    scale = second / stats.n[0] / k ** (2.0 / d)
-    if cov_type == "spherical":
-        scale = float(scale) / d
+    scale = covariance_model(cov_type).default_scale(stats.second, stats.n[0], k, d)
     return MixturePrior(mean=center + stats.shift[0], mean_precision=0.01,
                         degrees_of_freedom=d + 2.0, scale=scale)

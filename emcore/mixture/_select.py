@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 
+from .._validation import Options, check_params, validated
 from ._checks import check_sample_weight, check_X
-from ._estimator import GaussianMixture, n_parameters
+from ._covariance import covariance_model
+from ._estimator import GaussianMixture
 from ._mstep import DegenerateComponentError
 
 __all__ = ["ModelSelection", "select_n_components"]
@@ -58,6 +59,7 @@ class ModelSelection:
         return "\n".join(lines)
 
 
+@validated({"criterion": [Options(_CRITERIA)]})  # ks, covariance_types: checked below, one by one
 def select_n_components(X, ks, covariance_types=("full",), criterion="bic", *, sample_weight=None,
                         **kwargs) -> ModelSelection:
     """Fit a :class:`GaussianMixture` for every number of components and covariance type.
@@ -94,16 +96,19 @@ def select_n_components(X, ks, covariance_types=("full",), criterion="bic", *, s
     >>> [round(rec["bic"], 1) for rec in sel.table]
     [2607.6, 2322.2, 2335.1]
     """
-    if criterion not in _CRITERIA:
-        raise ValueError(f"criterion must be one of {_CRITERIA}, got {criterion!r}")
     if isinstance(covariance_types, str):
         covariance_types = (covariance_types,)
     ks = list(ks)
-    if not ks or not all(isinstance(k, numbers.Integral) and not isinstance(k, bool) for k in ks):
-        raise ValueError(f"ks must be a non-empty sequence of integers, got {ks!r}")
+    if not ks:
+        raise ValueError("ks must be a non-empty sequence of integers")
     covariance_types = list(covariance_types)
     if not covariance_types:
         raise ValueError("covariance_types must name at least one covariance type")
+    for k in ks:  # each is checked as a GaussianMixture argument, named as an element of ks
+        check_params({"ks": GaussianMixture._parameter_constraints["n_components"]}, {"ks": k})
+    for cov_type in covariance_types:
+        check_params({"covariance_types": GaussianMixture._parameter_constraints["covariance_type"]},
+                     {"covariance_types": cov_type})
     X = check_X(X)
     w = check_sample_weight(sample_weight, X.shape[0])
     n = float(X.shape[0] if w is None else w.sum())
@@ -116,13 +121,14 @@ def select_n_components(X, ks, covariance_types=("full",), criterion="bic", *, s
                 gm.fit(X, sample_weight=w)
             except DegenerateComponentError as err:
                 nan = math.nan
-                record.update(n_parameters=n_parameters(cov_type, int(k), X.shape[1]), log_likelihood=nan,
+                record.update(n_parameters=covariance_model(cov_type).n_parameters(int(k), X.shape[1]),
+                              log_likelihood=nan,
                               bic=nan, aic=nan, converged=False, n_iter=0, error=str(err))
                 table.append(record)
                 models.append(None)
                 continue
             ll = float(gm.log_likelihood_history_[-1])
-            p = n_parameters(cov_type, int(k), X.shape[1])
+            p = covariance_model(cov_type).n_parameters(int(k), X.shape[1])
             record.update(n_parameters=p, log_likelihood=ll, bic=-2 * ll + p * math.log(n),
                           aic=-2 * ll + 2 * p, converged=gm.converged_, n_iter=gm.n_iter_, error=None)
             table.append(record)

@@ -3,6 +3,10 @@
 import numpy as np
 import pytest
 
+from emcore.mixture._covariance import COVARIANCE_TYPES
+
+#: Every covariance type, for parametrised tests.
+COV_TYPES = list(COVARIANCE_TYPES)
 CENTERS = np.array([[0.0, 0.0, 0.0], [4.0, 0.0, 1.0], [0.0, 5.0, -2.0]])
 
 

@@ -12,13 +12,12 @@ import pytest
 from emcore import ConvergenceWarning, GaussianMixture
 from emcore.mixture import _dask
 
-from .conftest import blobs, explicit_init
+from .conftest import COV_TYPES, blobs, explicit_init
 
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("dask.distributed")
 
-COV_TYPES = ["full", "tied", "diag", "spherical"]
 FITTED = ["weights_", "means_", "covariances_", "precisions_cholesky_", "log_likelihood_history_"]
 
 

@@ -1,4 +1,5 @@
-"""Every bad input is a ValueError that names the argument at fault."""
+"""Every bad input raises an error that names the argument at fault: a TypeError for a
+value of the wrong type, a ValueError for a wrong value."""
 
 import re
 
@@ -8,7 +9,7 @@ import pytest
 from emcore import GaussianMixture
 from emcore.mixture import NotFittedError
 
-from .conftest import blobs, explicit_init
+from .conftest import COV_TYPES, blobs, explicit_init
 
 X = blobs(n_per=20)
 GOOD = explicit_init(X, 3, "full")
@@ -39,8 +40,6 @@ CASES = [
     ({"n_components": 3}, {"sample_weight": np.r_[np.ones(2), np.zeros(58)]}, X, "n_components"),
     ({"n_components": 0}, {}, X, "n_components"),
     ({"n_components": -1}, {}, X, "n_components"),
-    ({"n_components": 2.5}, {}, X, "n_components"),
-    ({"n_components": True}, {}, X, "n_components"),
     ({"covariance_type": "banana"}, {}, X, "covariance_type"),
     ({"init_params": "kmedoids"}, {}, X, "init_params"),
     ({"tol": -1.0}, {}, X, "tol"),
@@ -48,9 +47,6 @@ CASES = [
     ({"reg_covar": float("nan")}, {}, X, "reg_covar"),
     ({"max_iter": -1}, {}, X, "max_iter"),
     ({"n_init": 0}, {}, X, "n_init"),
-    ({"random_state": "seed"}, {}, X, "random_state"),
-    ({"warm_start": "yes"}, {}, X, "warm_start"),
-    ({"callback": 3}, {}, X, "callback"),
     ({"n_components": 3, "means_init": GOOD["means_init"][:2]}, {}, X, "means_init"),
     ({"n_components": 3, "means_init": GOOD["means_init"][:, :2]}, {}, X, "means_init"),
     ({"n_components": 3, "means_init": np.full((3, 3), np.nan)}, {}, X, "means_init"),
@@ -78,7 +74,39 @@ def test_bad_input_raises_value_error_naming_the_argument(kwargs, fit_kwargs, da
         GaussianMixture(**kwargs).fit(data, **fit_kwargs)
 
 
-@pytest.mark.parametrize("cov_type", ["full", "tied", "diag", "spherical"])
+TYPE_CASES = [
+    # (constructor kwargs, argument named in the message)
+    ({"n_components": 2.5}, "n_components"),
+    ({"n_components": True}, "n_components"),
+    ({"covariance_type": 3}, "covariance_type"),
+    ({"tol": "small"}, "tol"),
+    ({"max_iter": 10.0}, "max_iter"),
+    ({"random_state": "seed"}, "random_state"),
+    ({"warm_start": "yes"}, "warm_start"),
+    ({"callback": 3}, "callback"),
+    ({"prior": 1.0}, "prior"),
+    ({"learning_decay": "fast"}, "learning_decay"),
+]
+
+
+@pytest.mark.parametrize("kwargs, name", TYPE_CASES)
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_argument_of_the_wrong_type_raises_type_error_naming_it(kwargs, name, method):
+    with pytest.raises(TypeError, match=re.escape(name)) as info:
+        getattr(GaussianMixture(**kwargs), method)(X)
+    assert not isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("kwargs, name", [({"learning_decay": 0.5}, "learning_decay"),
+                                          ({"learning_offset": -1.0}, "learning_offset"),
+                                          ({"max_iter": -1}, "max_iter")])
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_fit_and_partial_fit_check_every_constructor_argument(kwargs, name, method):
+    with pytest.raises(ValueError, match=re.escape(name)):
+        getattr(GaussianMixture(**kwargs), method)(X)
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
 def test_non_positive_definite_precisions_init_is_rejected(cov_type):
     with pytest.raises(ValueError, match="precisions_init.*positive definite"):
         GaussianMixture(3, covariance_type=cov_type, precisions_init=bad_precisions(cov_type)).fit(X)
@@ -101,10 +129,14 @@ def test_methods_before_fit_raise_not_fitted(method):
         getattr(GaussianMixture(2), method)(X)
 
 
-def test_sample_needs_a_positive_count():
+def test_sample_needs_a_positive_integer_count():
     gm = GaussianMixture(2, random_state=0).fit(X)
     with pytest.raises(ValueError, match="n_samples"):
         gm.sample(0)
+    with pytest.raises(TypeError, match="n_samples"):
+        gm.sample(2.0)
+    with pytest.raises(TypeError, match="random_state"):
+        gm.sample(2, random_state="seed")
 
 
 def test_set_params_rejects_unknown_names():

@@ -9,9 +9,8 @@ from emcore import GaussianMixture
 from emcore.datasets import load_faithful
 from emcore.mixture import DegenerateComponentError, MixturePrior
 
-from .conftest import blobs
+from .conftest import COV_TYPES, blobs
 
-COV_TYPES = ["full", "tied", "diag", "spherical"]
 stats = pytest.importorskip("scipy.stats")
 optimize = pytest.importorskip("scipy.optimize")
 special = pytest.importorskip("scipy.special")

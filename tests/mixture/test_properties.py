@@ -10,9 +10,8 @@ from hypothesis import strategies as st
 from emcore import GaussianMixture, MonotonicityWarning
 from emcore.mixture import DegenerateComponentError
 
-from .conftest import blobs, explicit_init
+from .conftest import COV_TYPES, blobs, explicit_init
 
-COV_TYPES = ["full", "tied", "diag", "spherical"]
 
 problems = st.fixed_dictionaries({
     "seed": st.integers(0, 2**32 - 1),

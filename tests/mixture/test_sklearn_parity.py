@@ -9,14 +9,13 @@ import numpy as np
 import pytest
 
 from emcore import GaussianMixture
-from emcore.mixture import _stats
+from emcore.mixture import _covariance, _estep
 
-from .conftest import blobs, explicit_init
+from .conftest import COV_TYPES, blobs, explicit_init
 
 sklearn_mixture = pytest.importorskip("sklearn.mixture")
 
 ATTRIBUTES = ["weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_"]
-COV_TYPES = ["full", "tied", "diag", "spherical"]
 
 
 def fit_both(X, k, cov_type, n_iter, **extra):
@@ -54,7 +53,7 @@ def test_history_matches_scikit_learn_lower_bound(cov_type):
 
 @pytest.mark.parametrize("cov_type", COV_TYPES)
 def test_stable_path_also_equals_scikit_learn(cov_type, monkeypatch):
-    monkeypatch.setattr(_stats, "EXPANDED_MAX_ERROR", 0.0)  # force the direct path
+    monkeypatch.setattr(_estep, "EXPANDED_MAX_ERROR", 0.0)  # force the direct path
     ours, theirs = fit_both(blobs(seed=4), 3, cov_type, 8)
     assert_same_parameters(ours, theirs)
 
@@ -110,8 +109,8 @@ def test_separated_high_dimensional_data_equals_scikit_learn(cov_type, force_dir
     # full with d > EXPANDED_MAX_D always takes the direct path; truncated responsibilities
     # let it accumulate each component's moments over its own samples only
     if force_direct:
-        monkeypatch.setattr(_stats, "EXPANDED_MAX_ERROR", 0.0)
+        monkeypatch.setattr(_estep, "EXPANDED_MAX_ERROR", 0.0)
     X = separated()
-    assert X.shape[1] > _stats.EXPANDED_MAX_D
+    assert X.shape[1] > _covariance.EXPANDED_MAX_D
     ours, theirs = fit_both(X, 3, cov_type, 6)
     assert_same_parameters(ours, theirs)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from emcore.mixture._stats import NEGLIGIBLE_LOG, MixtureData, normalize
+from emcore.mixture._data import MixtureData
+from emcore.mixture._estep import NEGLIGIBLE_LOG, normalize
 
 
 def exact(log_joint):
@@ -34,8 +35,15 @@ def test_mostly_overlapping_columns_use_the_dense_normalisation():
     np.testing.assert_allclose(logp, logp_exact, rtol=1e-15)
 
 
-def test_negligible_threshold_is_half_an_ulp_of_one():
-    assert np.exp(NEGLIGIBLE_LOG) == pytest.approx(2.0**-53, rel=1e-12)
+def test_dropped_responsibilities_are_those_that_cannot_change_their_row_sum():
+    # columns: a ratio of 2^-54 (dropped), one of exp(-1000) (dropped), one of 2^-52 (kept)
+    log_joint = np.array([[0.0, 0.0, 0.0], [-54 * np.log(2), -1000.0, -52 * np.log(2)]])
+    resp, logp, kept = normalize(log_joint.copy(), None, truncate=True)
+    assert kept is not None
+    assert resp[1, 0] == 0 and resp[1, 1] == 0 and resp[1, 2] > 0
+    assert 1.0 + 2.0**-54 == 1.0 and 1.0 + 2.0**-52 > 1.0  # what dropping may and may not lose
+    assert NEGLIGIBLE_LOG < -52 * np.log(2)
+    np.testing.assert_allclose(logp, [0.0, 0.0, np.log1p(2.0**-52)], rtol=1e-15, atol=0)
 
 
 def test_data_summary_uses_weights_and_ignores_zero_weight_rows():

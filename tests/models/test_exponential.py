@@ -59,7 +59,7 @@ def test_em_converges_to_the_closed_form_mle(observed, n_missing):
         ([1.0, np.nan], 1, ValueError, "observed contains NaN"),
         ([[1.0, 2.0]], 1, ValueError, "observed must be 1-dimensional"),
         (["a"], 1, TypeError, "observed must be numeric"),
-        ([1.0], -1, ValueError, "n_missing must be >= 0"),
+        ([1.0], -1, ValueError, "n_missing must be an integer >= 0"),
         ([1.0], 1.5, TypeError, "n_missing must be an integer"),
     ],
 )

@@ -31,7 +31,9 @@ def test_mle_matches_dempster_laird_rubin_table_1():
 
 
 def test_default_counts_are_raos_data():
-    assert GeneticLinkage().counts.tolist() == list(RAO)
+    # Rao's counts as published (Dempster, Laird & Rubin 1977), and their published MLE
+    assert GeneticLinkage().counts.tolist() == [125, 18, 20, 34]
+    assert GeneticLinkage().mle() == pytest.approx(0.6268214980, abs=1e-9)
 
 
 def test_mle_is_a_root_of_the_score():

@@ -1,6 +1,6 @@
 """Strict nbval again, under other floating-point arithmetic.
 
-``python -m tests.portable [notebook.ipynb ...]`` (``make test-portable``)
+``python -m tools.portable [notebook.ipynb ...]`` (``make test-portable``)
 re-executes the executed chapters (default: ``chapters/*.ipynb``) and compares
 their stored outputs, as ``make test-notebooks`` does, but with the arithmetic
 of other machines:

@@ -1,4 +1,4 @@
-"""The portable passes (``tests/portable.py``) compare something.
+"""The portable passes (``tools/portable.py``) compare something.
 
 A scratch notebook stores, from this machine's arithmetic, a dot product of
 10^5 floats printed to 17 significant digits (round-off-sensitive) and the
@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from tests import portable
+from tools import portable
 
 CELL = ("import numpy as np\n"
         "x, y = np.random.default_rng(0).standard_normal((2, 100_000))\n"
@@ -53,7 +53,7 @@ def test_a_round_off_sensitive_output_fails_the_portable_passes(tmp_path):
     path = tmp_path / "scratch.ipynb"
     nbformat.write(nb, path)
 
-    run = subprocess.run([sys.executable, "-m", "tests.portable", str(path)], cwd=portable.ROOT,
+    run = subprocess.run([sys.executable, "-m", "tools.portable", str(path)], cwd=portable.ROOT,
                          capture_output=True, text=True)
     assert run.returncode == 1, run.stdout + run.stderr
     failed = re.findall(r"^FAILED \S*::Cell (\d+)", run.stdout, flags=re.M)

@@ -1,6 +1,6 @@
 """The notebook pipeline: MyST-Markdown chapters -> executed, committed notebooks.
 
-``python -m tests.pipeline execute [chapters/NN_x.md ...]`` turns each chapter's
+``python -m tools.notebooks execute [chapters/NN_x.md ...]`` turns each chapter's
 ``.md`` (the only file anyone edits) into its ``.ipynb`` and executes it in
 place: stable cell ids (a hash of each cell's type and source), no timing
 metadata, no interpreter patch version, outputs stored. Running it twice gives
@@ -174,7 +174,7 @@ def execute(md: Path) -> Path:
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] != "execute":
-        print("usage: python -m tests.pipeline execute [chapters/NN_name.md ...]", file=sys.stderr)
+        print("usage: python -m tools.notebooks execute [chapters/NN_name.md ...]", file=sys.stderr)
         return 2
     targets = [Path(a) for a in argv[1:]] or chapter_sources()
     for md in targets:

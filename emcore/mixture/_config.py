@@ -1,0 +1,57 @@
+"""What the fitting helpers know of the estimator: :class:`FitConfig`, its checked arguments.
+
+``GaussianMixture`` declares the constraints of its constructor arguments
+next to its signature (``_parameter_constraints``, checked by
+:func:`emcore._validation.check_params`); :meth:`FitConfig.of` checks them
+and freezes the result. The helpers (:mod:`._backend`, :mod:`._dask`,
+:mod:`._online`, :func:`._checks.check_inits`) receive this value, never the
+estimator, and return values; only the estimator writes fitted state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .._validation import check_params
+from ._covariance import CovarianceType, covariance_model
+
+__all__ = ["FitConfig"]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class FitConfig:
+    """The constructor arguments of a :class:`GaussianMixture`, checked (ints, floats, bools converted)."""
+
+    n_components: int
+    covariance_type: str
+    tol: float
+    reg_covar: float
+    max_iter: int
+    n_init: int
+    init_params: str
+    weights_init: object
+    means_init: object
+    precisions_init: object
+    resp_init: object
+    random_state: object
+    warm_start: bool
+    callback: object
+    prior: object
+    learning_decay: float
+    learning_offset: float
+
+    @classmethod
+    def of(cls, est) -> FitConfig:
+        """``est``'s parameters checked against its declared ``_parameter_constraints``."""
+        values = check_params(type(est)._parameter_constraints, est.get_params())
+        return cls(**{f.name: values[f.name] for f in dataclasses.fields(cls)})
+
+    @property
+    def cov(self) -> CovarianceType:
+        """The object of ``covariance_type`` (:mod:`._covariance`)."""
+        return covariance_model(self.covariance_type)
+
+    @property
+    def explicit_start(self) -> bool:
+        """Whether weights, means and precisions are all given (no initialisation runs)."""
+        return all(v is not None for v in (self.weights_init, self.means_init, self.precisions_init))

@@ -1,0 +1,105 @@
+"""Sufficient statistics of a Gaussian mixture: :class:`SufficientStats` and their algebra.
+
+The M-step needs, per component, the responsibility-weighted sums ``N_k``,
+``sum r (x - s_k)`` and the second moments about a shift ``s_k``, whose shape
+the covariance type decides (:mod:`._covariance`). Sums about one point are
+re-expressed about another by :meth:`SufficientStats.about`; a change of
+origin of the coordinates is :meth:`SufficientStats.moved`, as for
+:meth:`._params.MixtureParams.moved`. :func:`stats_from_resp` computes them
+from given responsibilities; the E-step (:mod:`._estep`) from parameters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ._covariance import covariance_model
+from ._params import MixtureParams
+
+__all__ = ["SufficientStats", "add_centred", "stats_from_resp"]
+
+_EPS = np.finfo(np.float64).eps
+
+
+@dataclasses.dataclass
+class SufficientStats:
+    """Responsibility-weighted sums over the samples, about ``shift`` (K, d).
+
+    ``n`` (K,) sums of weights times responsibilities, ``first`` (K, d) sums of
+    ``r (x - shift_k)``, ``second`` the second moments about ``shift`` in the
+    shape of the covariance type (:mod:`._covariance`). ``params``: the
+    parameters whose responsibilities these are (None for given ones).
+    """
+
+    n: np.ndarray
+    first: np.ndarray
+    second: np.ndarray
+    shift: np.ndarray
+    params: MixtureParams | None = None
+
+    def about(self, shift, cov_type: str) -> SufficientStats:
+        """The same sums about another ``shift`` ((K, d), or (d,) for all components).
+
+        With ``b = old shift - new shift``, ``x - new = (x - old) + b``: the
+        first moments gain ``N_k b_k``, the second ``f_k b_k^T + b_k f_k^T + N_k b_k b_k^T``.
+        """
+        cov = covariance_model(cov_type)
+        shift = np.array(np.broadcast_to(shift, self.first.shape), dtype=np.float64)
+        n, f, b = self.n, self.first, self.shift - shift
+        nb = n[:, None] * b
+        extra = cov.outer(f, b) + cov.outer(b, f + nb)
+        return SufficientStats(n.copy(), f + nb, self.second + extra, shift, self.params)
+
+    def moved(self, offset) -> SufficientStats:
+        """The same sums in coordinates whose origin moved by ``-offset`` (``shift + offset``)."""
+        return SufficientStats(self.n, self.first, self.second, self.shift + offset, self.params)
+
+    def scaled(self, c: float) -> SufficientStats:
+        """The sums times ``c`` (without ``params``)."""
+        return SufficientStats(self.n * c, self.first * c, self.second * c, self.shift)
+
+
+def add_centred(cov, xt, resp, shift, first, second, kept=None):
+    """Add the moments about ``shift`` of every component; only over its kept samples when they are few."""
+    m = xt.shape[1]
+    for j in range(shift.shape[0]):
+        r = resp[j]
+        x = xt
+        if kept is not None:
+            idx = np.flatnonzero(kept[j])
+            if idx.size == 0:
+                continue
+            if idx.size < m // 2:
+                x, r = xt[:, idx], r[idx]
+        diff = x - shift[j][:, None]
+        first[j] += diff @ r
+        cov.add_centred(second, j, diff, r)
+
+
+def stats_from_resp(data, resp_chunk, k: int) -> SufficientStats:
+    """Statistics of given responsibilities, ``resp_chunk(s, e)`` -> (K, e - s), on a :class:`._data.MixtureData`.
+
+    Two passes: the means first, then the second moments about them, so the
+    starting covariances carry no cancellation error whatever the data.
+    """
+    cov, d = covariance_model(data.cov_type), data.d
+    n_k, first = np.zeros(k), np.zeros((k, d))
+    for s, e in data.chunks():
+        resp = _weighted(data, resp_chunk(s, e), s, e)
+        n_k += resp.sum(axis=1)
+        first += resp @ data.chunk_T(s, e, data.center).T
+    shift = first / np.maximum(n_k, 10 * _EPS)[:, None]
+    first = np.zeros((k, d))
+    second = cov.empty_second(k, d)
+    for s, e in data.chunks():
+        resp = _weighted(data, resp_chunk(s, e), s, e)
+        add_centred(cov, data.chunk_T(s, e, data.center), resp, shift, first, second)
+    return SufficientStats(n_k, first, second, shift)
+
+
+def _weighted(data, resp, s, e):
+    resp = np.asarray(resp, dtype=np.float64)
+    w = data.chunk_weights(s, e)
+    return resp if w is None else resp * w

@@ -1,0 +1,97 @@
+"""The mixture package's layout: one home per covariance type, a true module map, typed data."""
+
+import inspect
+import pathlib
+import re
+
+import numpy as np
+import pytest
+
+import emcore.mixture
+from emcore.mixture import _covariance, _data
+
+from .conftest import COV_TYPES
+
+PACKAGE = pathlib.Path(emcore.mixture.__file__).parent
+ROOT = PACKAGE.parent
+NAMES = "|".join(COV_TYPES)
+#: A comparison with a covariance type's name, in either order, or a dict keyed by names.
+BRANCH = re.compile(rf"""(==|!=|\bin\b)\s*\(?\s*["']({NAMES})["']|["']({NAMES})["']\s*(==|!=|\bin\b)|"""
+                    rf"""\{{\s*["']({NAMES})["']\s*:""")
+
+
+def _sources():
+    return [p for p in ROOT.rglob("*.py") if p != PACKAGE / "_covariance.py"]
+
+
+def test_branch_pattern_finds_the_kinds_of_branch_it_forbids():
+    for line in ['if cov_type == "full":', "if 'tied' == self.covariance_type:",
+                 'if covariance_type in ("full", "tied"):', 'x = {"diag": 1}', 'if cov != "spherical":']:
+        assert BRANCH.search(line), line
+    assert not BRANCH.search('covariance_type="full"')
+
+
+def test_no_module_outside_covariance_branches_on_a_covariance_type():
+    hits = [f"{p.relative_to(ROOT)}:{i}: {line.strip()}"
+            for p in _sources() for i, line in enumerate(p.read_text().splitlines(), 1) if BRANCH.search(line)]
+    assert hits == []
+
+
+def test_every_registered_type_implements_the_whole_interface():
+    base = _covariance.CovarianceType
+    required = {"cov_shape", "n_cov_parameters", "precision_cholesky", "from_precisions", "precisions",
+                "half_log_det", "precision_scale", "covariances", "scatter_trace", "outer", "empty_second",
+                "add_centred", "n_quadratic", "quadratic", "coefficients", "second_from_quadratic", "prepare",
+                "mahalanobis", "scale_shape", "scale_from_number", "prior_exponent", "default_scale", "_scaled_noise"}
+    assert set(_covariance.COVARIANCE_TYPES) == set(COV_TYPES)
+    for name in COV_TYPES:
+        cov = _covariance.covariance_model(name)
+        assert isinstance(cov, base) and cov.name == name
+        missing = {m for m in required if not callable(getattr(cov, m, None))}
+        assert not missing, (name, missing)
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_log_gaussian_equals_scipy(cov_type):
+    from scipy.stats import multivariate_normal
+
+    from .conftest import blobs, explicit_init
+
+    X = blobs(n_per=10)
+    init = explicit_init(X, 3, cov_type)
+    cov = _covariance.covariance_model(cov_type)
+    covariances, chol = cov.from_precisions(np.asarray(init["precisions_init"], dtype=float))
+    got = cov.log_gaussian(X, init["means_init"], chol)
+    for j in range(3):
+        sigma = {"full": lambda: covariances[j], "tied": lambda: covariances,
+                 "diag": lambda: np.diag(covariances[j]), "spherical": lambda: np.eye(3) * covariances[j]}
+        want = multivariate_normal(init["means_init"][j], sigma[cov_type]()).logpdf(X)
+        np.testing.assert_allclose(got[:, j], want, rtol=1e-12)
+
+
+def test_module_map_lists_every_module_and_only_those():
+    listed = set(re.findall(r"^\* ``(_\w+)``", emcore.mixture.__doc__, flags=re.M))
+    present = {p.stem for p in PACKAGE.glob("_*.py") if p.stem != "__init__"}
+    assert listed == present
+
+
+def test_no_mixture_module_is_much_over_400_lines():
+    # the developers' guide: no module over ~400 lines
+    long = {p.name: n for p in PACKAGE.glob("*.py") if (n := len(p.read_text().splitlines())) > 420}
+    assert long == {}
+
+
+def test_in_memory_and_dask_data_meet_the_fit_data_protocol():
+    pytest.importorskip("dask")
+    import dask.array as da
+
+    from emcore.mixture._dask import DaskMixtureData
+
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    assert isinstance(_data.MixtureData(X, None, "full", 2), _data.FitData)
+    assert isinstance(DaskMixtureData(da.from_array(X, chunks=25), None, "full", 2), _data.FitData)
+    # the signatures of e_step agree, not only the names
+    for cls in (_data.MixtureData, DaskMixtureData):
+        params = inspect.signature(cls.e_step).parameters
+        assert params["stats"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert not isinstance(object(), _data.FitData)

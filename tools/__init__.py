@@ -1,0 +1,1 @@
+"""Developer tools of the book (not part of emcore): ``python -m tools.notebooks execute``."""
