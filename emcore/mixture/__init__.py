@@ -5,7 +5,8 @@ Module map (one job each; a test checks that it lists every module):
 * ``_estimator`` -- the scikit-learn-style :class:`GaussianMixture`; the only
   writer of fitted attributes (``_set_fitted``);
 * ``_sklearn`` -- scikit-learn's parameter protocol (``get_params``,
-  ``set_params``, repr);
+  ``set_params``, repr) and its tags (``__sklearn_tags__``);
+* ``_progress`` -- the progress lines of ``verbose=1`` and ``2``;
 * ``_config`` -- ``FitConfig``, the frozen constructor arguments, checked
   against the estimator's declared constraints, that the helpers receive
   instead of the estimator;
@@ -19,7 +20,8 @@ Module map (one job each; a test checks that it lists every module):
 * ``_estep`` -- the chunked, fused E-step, log-sum-exp and new-data scoring;
 * ``_mstep`` -- the M-step and its safeguards;
 * ``_prior`` -- the conjugate priors of MAP-EM;
-* ``_model`` -- the mixture as an :class:`emcore.EMModel`, starting parameters, best of restarts;
+* ``_model`` -- the mixture as an :class:`emcore.EMModel`, starting parameters, best of
+  restarts and the collapse rule;
 * ``_init`` -- k-means and the other starting responsibilities;
 * ``_backend`` -- the fit problem in memory, or hand-over to ``_dask``;
 * ``_dask`` -- map-reduce EM on a dask array (imports dask);

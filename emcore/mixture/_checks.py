@@ -20,31 +20,53 @@ _CHECK_ROWS = 1 << 16
 
 
 def check_X(X, name: str = "X", n_features: int | None = None) -> np.ndarray:
-    """A 2-D float array (float32 kept as is, not copied), finite and non-empty."""
+    """A 2-D float array (float32 kept as is, not copied), finite and non-empty.
+
+    The messages name ``name`` and say what is wrong in emcore's words, and
+    also contain scikit-learn's phrases for the same problem ("Expected 2D
+    array", "0 sample(s)", "Sparse data", "Complex data not supported",
+    "features, but ... is expecting"), which its users and tools search for.
+    """
     if X is None:
         raise ValueError(f"{name} must be an array of shape (n_samples, n_features), got None")
+    if type(X).__module__.split(".")[:2] == ["scipy", "sparse"]:
+        raise TypeError(
+            f"Sparse data was passed for {name}, but dense data is required: GaussianMixture works "
+            f"on dense arrays; use {name}.toarray()"
+        )
     arr = np.asarray(X)
+    if arr.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} must hold real numbers, got dtype {arr.dtype}")
     if arr.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"{name} must hold real numbers, got dtype {arr.dtype}: {err}") from None
     if arr.ndim == 1:
         raise ValueError(
-            f"{name} must be 2-D of shape (n_samples, n_features), got a 1-D array of shape "
-            f"{arr.shape}; one-dimensional data is fitted as X of shape (n_samples, 1): "
-            "use X.reshape(-1, 1)"
+            f"Expected 2D array, got 1D array instead: {name} must be 2-D of shape (n_samples, "
+            f"n_features), got shape {arr.shape}. Reshape your data: one-dimensional data is "
+            f"fitted as {name} of shape (n_samples, 1), use {name}.reshape(-1, 1)"
         )
     if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D of shape (n_samples, n_features), got shape {arr.shape}")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape}): it needs at least one sample and one feature")
+        raise ValueError(
+            f"Expected 2D array, got {arr.ndim}D array instead: {name} must be 2-D of shape "
+            f"(n_samples, n_features), got shape {arr.shape}"
+        )
+    for size, what in ((arr.shape[0], "sample"), (arr.shape[1], "feature")):
+        if size == 0:
+            raise ValueError(
+                f"Found array with 0 {what}(s) (shape={arr.shape}) while a minimum of 1 is required: "
+                f"{name} is empty; it needs at least one sample and one feature"
+            )
     if arr.dtype not in (np.float32, np.float64):
         arr = arr.astype(np.float64)
     for s in range(0, arr.shape[0], _CHECK_ROWS):
         if not np.isfinite(arr[s:s + _CHECK_ROWS]).all():
-            raise ValueError(f"{name} contains NaN or infinite values")
+            raise ValueError(f"Input {name} contains NaN or infinity: {name} must hold finite numbers")
     if n_features is not None and arr.shape[1] != n_features:
-        raise ValueError(
-            f"{name} has {arr.shape[1]} features, but the mixture was fitted to {n_features}"
-        )
+        raise ValueError(f"{name} has {arr.shape[1]} features, but GaussianMixture is expecting "
+                         f"{n_features} features as input: it was fitted to n_features={n_features}")
     return arr
 
 
@@ -70,11 +92,17 @@ def check_sample_weight(sample_weight, n: int):
 
 
 def check_n_rows(n_rows: int, k: int, weighted: bool, of: str = "") -> None:
-    """``n_components`` must not exceed the number of samples (with positive weight) ``of`` something."""
+    """At least 2 samples, and at least ``n_components`` (with positive weight) ``of`` something."""
+    of = " of " + of if of else ""
+    positive = " with positive weight" if weighted else ""
+    if n_rows < 2:
+        raise ValueError(
+            f"n_samples={n_rows}{positive}{of}: a Gaussian mixture needs at least 2 samples (a single "
+            "sample has no variance)"
+        )
     if n_rows < k:
         raise ValueError(
-            f"n_components={k} must not exceed the number of samples{' of ' + of if of else ''} "
-            f"({n_rows}{' with positive weight' if weighted else ''})"
+            f"n_components={k} must not exceed the number of samples{of} ({n_rows}{positive})"
         )
 
 

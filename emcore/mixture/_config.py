@@ -39,6 +39,8 @@ class FitConfig:
     prior: object
     learning_decay: float
     learning_offset: float
+    verbose: int
+    verbose_interval: int
 
     @classmethod
     def of(cls, est) -> FitConfig:

@@ -118,7 +118,7 @@ class DaskMixtureData:
             w_ok = (da.isfinite(self.w).all(), (self.w >= 0).all())
         finite, first, total, positive, w_ok = dask.compute(da.isfinite(self.X).all(), first, total, positive, w_ok)
         if not finite:
-            raise ValueError("X contains NaN or infinite values")
+            raise ValueError("Input X contains NaN or infinity: X must hold finite numbers")
         if self.w is not None:
             if not w_ok[0]:
                 raise ValueError("sample_weight contains NaN or infinite values")
@@ -177,11 +177,16 @@ def _check_dask_X(X):
     if not isinstance(X, da.Array):
         raise TypeError(f"X must be a dask.array.Array among dask collections, got {type(X).__name__}")
     if X.ndim != 2:
-        raise ValueError(f"X must be 2-D of shape (n_samples, n_features), got shape {X.shape}")
+        raise ValueError(f"Expected 2D array, got {X.ndim}D array instead: X must be 2-D of shape "
+                         f"(n_samples, n_features), got shape {X.shape}")
     if any(np.isnan(c) for c in X.shape):
         raise ValueError("X has unknown chunk sizes: call X.compute_chunk_sizes() first")
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"X is empty (shape {X.shape}): it needs at least one sample and one feature")
+    for size, what in ((X.shape[0], "sample"), (X.shape[1], "feature")):
+        if size == 0:
+            raise ValueError(f"Found array with 0 {what}(s) (shape={X.shape}) while a minimum of 1 is "
+                             "required: X is empty; it needs at least one sample and one feature")
+    if X.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: X must hold real numbers, got dtype {X.dtype}")
     if X.dtype.kind not in "biuf":
         raise ValueError(f"X must hold real numbers, got dtype {X.dtype}")
     if X.dtype not in (np.float32, np.float64):
@@ -244,7 +249,8 @@ def map_rows(est, method: str, X):
     """
     X = _check_dask_X(X)
     if X.shape[1] != est.n_features_in_:
-        raise ValueError(f"X has {X.shape[1]} features, but the mixture was fitted to {est.n_features_in_}")
+        raise ValueError(f"X has {X.shape[1]} features, but GaussianMixture is expecting "
+                         f"{est.n_features_in_} features as input: it was fitted to n_features={est.n_features_in_}")
     func = getattr(copy.copy(est), method)
     if method == "predict_proba":
         return X.map_blocks(func, dtype=np.float64, chunks=(X.chunks[0], (est.n_components,)),

@@ -17,7 +17,8 @@ from ._covariance import COVARIANCE_TYPES, covariance_model
 from ._init import INIT_METHODS
 from ._model import best_run
 from ._online import online_step
-from ._sklearn import ParamsMixin
+from ._progress import Progress
+from ._sklearn import ParamsMixin, density_estimator_tags
 from ._estep import log_prob_chunks, normalize
 from ._params import MixtureParams
 from ._prior import MixturePrior
@@ -25,7 +26,8 @@ from ._prior import MixturePrior
 __all__ = ["GaussianMixture", "NotFittedError"]
 
 #: Attributes that only ``fit`` sets, and only ``partial_fit``: each removes the other's.
-_FIT_ONLY = ("converged_", "n_iter_", "lower_bound_", "log_likelihood_history_", "log_posterior_history_")
+_FIT_ONLY = ("converged_", "n_iter_", "lower_bound_", "log_likelihood_history_", "log_posterior_history_",
+             "_collapse")
 _ONLINE_ONLY = ("n_batches_", "n_samples_seen_", "_online")
 
 
@@ -92,6 +94,11 @@ class GaussianMixture(ParamsMixin):
     learning_offset : float, default 2.0
         ``t0 >= 0``: with 2 the second batch gets weight ``4^(-0.6) = 0.44``,
         a little less than the first, not ``2^(-0.6) = 0.66`` as with 0.
+    verbose, verbose_interval : int, default 0 and 10
+        Progress on standard output as scikit-learn prints it: 0 none, 1 each
+        initialisation's start and end, 2 also every ``verbose_interval``
+        iterations (and each :meth:`partial_fit` batch) the time and the
+        change of the objective; on dask too (``emcore.mixture._progress``).
 
     Attributes
     ----------
@@ -128,16 +135,11 @@ class GaussianMixture(ParamsMixin):
     responsibilities below ``2^-53`` of their sample's largest are dropped
     (see the module ``emcore.mixture._estep``).
 
-    *Degenerate components.* A component whose total responsibility becomes
-    zero to working precision, or whose variance (mean over the features,
-    before ``reg_covar``) falls below ``1e-12`` times the data's -- it has
-    collapsed onto a point or onto repeated points, where the likelihood is
-    unbounded -- is not re-seeded: the fit raises
-    :class:`DegenerateComponentError` (a ValueError) saying which component
-    and what to change. So does a covariance that is not positive definite
-    (possible only with ``reg_covar=0``). With ``n_init > 1`` a degenerate
-    restart is skipped; the error is raised only when all restarts
-    degenerate.
+    *Degenerate components.* A component that collapses onto a point or
+    loses its weight is not re-seeded; the rule -- a
+    :class:`~emcore.ConvergenceWarning` and the best parameters reached with
+    ``reg_covar > 0``, an error with ``reg_covar=0`` -- is documented with
+    :class:`DegenerateComponentError`.
 
     *Monotonicity.* Adding ``reg_covar`` makes the M-step inexact, and
     scikit-learn's iterations can then lower the log-likelihood slightly. Here
@@ -186,12 +188,15 @@ class GaussianMixture(ParamsMixin):
         # 0.5 < alpha <= 1: the Robbins-Monro conditions
         "learning_decay": [Real(0.5, 1, low_open=True)],
         "learning_offset": [Real(0)],
+        "verbose": [Integer(0, 2)],
+        "verbose_interval": [Integer(1)],
     }  # the *_init arrays are checked against the data by _checks.check_inits
 
     def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6,
                  max_iter=100, n_init=1, init_params="kmeans", weights_init=None, means_init=None,
                  precisions_init=None, resp_init=None, random_state=None, warm_start=False,
-                 callback=None, prior=None, learning_decay=0.6, learning_offset=2.0):
+                 callback=None, prior=None, learning_decay=0.6, learning_offset=2.0,
+                 verbose=0, verbose_interval=10):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
@@ -209,8 +214,13 @@ class GaussianMixture(ParamsMixin):
         self.prior = prior
         self.learning_decay = learning_decay
         self.learning_offset = learning_offset
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
 
-    # -- fitting ------------------------------------------------------------
+    def __sklearn_tags__(self):
+        """scikit-learn's tags (a density estimator on dense real 2-D arrays); imports sklearn."""
+        return density_estimator_tags()
+
     def fit(self, X, y=None, *, sample_weight=None):
         """Fit the mixture to ``X`` (n_samples, n_features) by EM; returns ``self``.
 
@@ -238,31 +248,27 @@ class GaussianMixture(ParamsMixin):
         d, prior = data.d, model.prior
         warm = config.warm_start and hasattr(self, "converged_")
         if warm and self.n_features_in_ != d:
-            raise ValueError(f"X has {d} features, but the warm start has {self.n_features_in_}")
+            raise ValueError(f"X has {d} features, but GaussianMixture is expecting {self.n_features_in_} "
+                             "features as input: the warm start was fitted to that many")
         rng = check_random_state(config.random_state)
         # the mean log-likelihood changes by less than tol: the total by less than tol * weight
         stop = LoglikChange(config.tol * data.total_weight)
 
-        callback = None
-        if config.callback is not None:
-            def callback(t, theta, ll):
-                return config.callback(t, theta.moved(data.center), ll)
-
-        if warm:
-            fitted = self._params().moved(-data.center)
-            starts = [lambda: fitted]
-        else:
-            starts = [lambda: start(rng)] * config.n_init
-        best = best_run(model, starts, max_iter=config.max_iter, callback=callback, stop=stop)
-        self._set_fitted(best.theta.moved(data.center), data.d, run=(best, data.total_weight, prior))
-        if not best.converged and config.max_iter > 0 and config.tol > 0:
-            warnings.warn(
-                f"GaussianMixture did not converge: the mean log-likelihood still changed by more "
-                f"than tol={self.tol:g} after max_iter={self.max_iter} iterations; increase max_iter "
-                "or tol, or try another initialisation",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        user = config.callback
+        callback = None if user is None else (lambda t, theta, ll: user(t, theta.moved(data.center), ll))
+        fitted = self._params().moved(-data.center) if warm else None
+        starts = [lambda: fitted] if warm else [lambda: start(rng)] * config.n_init
+        progress = Progress(config.verbose, config.verbose_interval, data.total_weight)
+        best, collapse = best_run(model, starts, max_iter=config.max_iter, callback=callback, stop=stop,
+                                  progress=progress if config.verbose else None)
+        self._set_fitted(best.theta.moved(data.center), data.d, run=(best, data.total_weight, prior, collapse))
+        if collapse is not None:
+            warnings.warn(f"GaussianMixture stopped its best run at iteration {best.n_iter + 1}, keeping the "
+                          f"parameters of iteration {best.n_iter}: {collapse}", ConvergenceWarning, stacklevel=2)
+        elif not best.converged and config.max_iter > 0 and config.tol > 0:
+            warnings.warn(f"GaussianMixture did not converge: the mean log-likelihood still changed by more "
+                          f"than tol={self.tol:g} after max_iter={self.max_iter} iterations; increase max_iter "
+                          "or tol, or try another initialisation", ConvergenceWarning, stacklevel=2)
         return self
 
     def fit_predict(self, X, y=None, *, sample_weight=None):
@@ -298,16 +304,19 @@ class GaussianMixture(ParamsMixin):
         config = FitConfig.of(self)
         state = getattr(self, "_online", None)
         warm = self._params() if state is None and config.warm_start and hasattr(self, "means_") else None
+        progress = Progress(config.verbose, config.verbose_interval)
+        if state is None:
+            progress.initialisation(0)
         state = online_step(config, state, X, sample_weight, warm)
+        progress.batch(state.n_batches, state.n_samples_seen, state.batch_log_likelihood)
         self._set_fitted(state.theta.moved(state.center), state.center.size, online=state)
         return self
 
     def _set_fitted(self, theta, n_features, *, run=None, online=None):
-        """The one writer of fitted attributes: parameters ``theta`` (absolute coordinates), and
+        """The one writer of fitted attributes: ``theta`` (absolute coordinates), and either ``run``
 
-        either ``run = (EMResult, total weight, resolved prior or None)`` of ``fit``
-        or ``online``, the :class:`._online.OnlineState` of ``partial_fit``; each
-        removes the attributes only the other sets.
+        ``= (EMResult, total weight, resolved prior or None, collapse or None)`` of ``fit`` or ``online``,
+        the :class:`._online.OnlineState` of ``partial_fit``; each removes what only the other sets.
         """
         self.weights_ = theta.weights
         self.means_ = theta.means
@@ -320,7 +329,8 @@ class GaussianMixture(ParamsMixin):
         if online is not None:
             self._online, self.n_batches_, self.n_samples_seen_ = online, online.n_batches, online.n_samples_seen
             return
-        result, total_weight, prior = run
+        result, total_weight, prior, collapse = run
+        self._collapse = None if collapse is None else str(collapse)  # read by select_n_components
         self.converged_ = bool(result.converged)
         self.n_iter_ = int(result.n_iter)
         history = np.asarray(result.log_likelihood_history, dtype=np.float64).copy()
@@ -330,7 +340,6 @@ class GaussianMixture(ParamsMixin):
         self.log_likelihood_history_ = history
         self.lower_bound_ = float(result.log_likelihood if prior is None else history[-1]) / total_weight
 
-    # -- using the fit ------------------------------------------------------
     def _params(self) -> MixtureParams:
         if not hasattr(self, "means_"):
             raise NotFittedError("this GaussianMixture is not fitted yet: call fit first")

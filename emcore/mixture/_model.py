@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from ..em import EMModel, EMResult, run_em
@@ -45,8 +47,18 @@ class MixtureEM(EMModel):
         stats, ll = self.data_pass(theta)
         return stats, ll + self.prior.log_density(theta)
 
+    #: The :class:`._mstep.DegenerateComponentError` that stopped the current run (see :func:`best_run`).
+    collapse = None
+
     def m_step(self, stats):
-        return m_step(stats, self.data.cov_type, self.reg_covar, self.data.variance, self.prior)
+        try:
+            return m_step(stats, self.data.cov_type, self.reg_covar, self.data.variance, self.prior)
+        except DegenerateComponentError as err:
+            # mid-run with reg_covar > 0: keep the current parameters and let best_run stop the run
+            if self.reg_covar > 0 and stats.params is not None:
+                self.collapse = err
+                return stats.params
+            raise
 
 
 def initial_params(data: MixtureData, k: int, method: str, inits: dict, rng, reg_covar: float,
@@ -66,7 +78,8 @@ def initial_params(data: MixtureData, k: int, method: str, inits: dict, rng, reg
         stats = stats_from_resp(data, lambda s, e: resp[s:e].T, k)
     else:
         stats = stats_from_resp(data, initial_responsibilities(method, data, k, rng, means), k)
-    params = m_step(stats, data.cov_type, reg_covar, data.variance, prior)
+    # with reg_covar > 0 a degenerate start is kept: the run's first M-step stops it (see best_run)
+    params = m_step(stats, data.cov_type, reg_covar, data.variance, prior, strict=reg_covar == 0)
     if inits["weights"] is not None:
         params.weights = inits["weights"].copy()
     if means is not None:
@@ -76,22 +89,56 @@ def initial_params(data: MixtureData, k: int, method: str, inits: dict, rng, reg
     return params
 
 
-def best_run(model: MixtureEM, starts, **run_em_args) -> EMResult:
-    """The :func:`emcore.run_em` run of highest log-likelihood, one per starting point.
+def best_run(model: MixtureEM, starts, *, progress=None, stop, callback=None, **run_em_args):
+    """``(EMResult, collapse)``: the :func:`emcore.run_em` run of highest objective, one per start.
 
     ``starts`` are callables, each called when its run begins, so that the
-    random initialisations happen in order. A start or a run that raises
-    :class:`._mstep.DegenerateComponentError` is skipped; if all do, the last error is raised.
+    random initialisations happen in order. A start that raises
+    :class:`._mstep.DegenerateComponentError` (possible only with
+    ``reg_covar = 0``: :func:`initial_params`) is skipped.
+
+    The collapse rule (the same for data in memory and on dask, which share
+    this function): with ``reg_covar > 0``, a run in which a component
+    collapses or empties at an M-step stops there, keeping the parameters of
+    the iteration before (the best it reached: EM's objective never
+    decreases; the start itself when the first M-step collapses), not converged; ``collapse`` is then the error that stopped it,
+    for the estimator's ``ConvergenceWarning``. A run without a collapse is
+    preferred to any run with one. With ``reg_covar = 0`` a collapse is
+    raised (nothing bounds the likelihood: the user asked for no floor).
+    When every start or run fails, the last error is raised.
     """
-    best, failure = None, None
-    for start in starts:
+    best, best_collapse, failure = None, None, None
+    for i, start in enumerate(starts):
+        if progress is not None:
+            progress.initialisation(i)
         try:
-            result = run_em(model, start(), **run_em_args)
+            theta0 = start()
         except DegenerateComponentError as err:
             failure = err
             continue
-        if best is None or result.log_likelihood > best.log_likelihood:
-            best = result
+        model.collapse = None
+        run_callback = callback
+        if progress is not None:
+            def run_callback(t, theta, value, _user=callback):
+                progress.iteration(t, value)
+                return None if _user is None else _user(t, theta, value)
+        try:
+            result = run_em(model, theta0, callback=run_callback,
+                            stop=lambda *a: model.collapse is not None or stop(*a), **run_em_args)
+        except DegenerateComponentError as err:
+            failure = err
+            continue
+        collapse = model.collapse
+        if collapse is not None:  # the last iteration only repeated the parameters before the collapse
+            result = dataclasses.replace(
+                result, converged=False, message=f"collapse: {collapse}", n_iter=result.n_iter - 1,
+                theta_history=result.theta_history[:-1], log_likelihood_history=result.log_likelihood_history[:-1])
+        if progress is not None:
+            progress.end(result.converged, result.log_likelihood,
+                         "" if collapse is None else " A component collapsed; the run stopped.")
+        if best is None or (best_collapse is not None, result.log_likelihood) > (
+                collapse is not None, best.log_likelihood):
+            best, best_collapse = result, collapse
     if best is None:
         raise failure
-    return best
+    return best, best_collapse

@@ -24,9 +24,26 @@ class DegenerateComponentError(ValueError):
     The likelihood of a Gaussian mixture is unbounded: a component that
     shrinks onto a single point (or a set of repeated points) can make it as
     large as ``reg_covar`` allows, and a component without weight is not a
-    component. :class:`emcore.GaussianMixture` raises this error instead of
-    returning such a fit; with ``n_init > 1`` it skips the restart and
-    raises only when every restart degenerates.
+    component. :meth:`emcore.GaussianMixture.fit` does not re-seed a component
+    whose total responsibility becomes zero to working precision, or whose variance (mean over the features,
+    before ``reg_covar``) falls below ``1e-12`` times the data's -- it has
+    collapsed onto a point or onto repeated points, where the likelihood is
+    unbounded. One rule, the same for data in memory and
+    on dask. With ``reg_covar > 0`` (the default) a collapse at an M-step
+    stops that run and keeps the parameters of the iteration before it (the
+    start, if the first M-step collapses), the best the run reached; a run
+    without a collapse is preferred to any run with one; if the kept run
+    collapsed, ``converged_`` is False and ``fit`` warns with a
+    :class:`~emcore.ConvergenceWarning` saying which component and what to
+    change. A fit that stopped with an error at one grid point would lose a
+    whole grid search; the warning keeps it going, and a grid search scores
+    such a fit like any other. With ``reg_covar=0`` nothing bounds the
+    likelihood and the user asked for no floor: a collapse, or a covariance
+    that is not positive definite, raises :class:`DegenerateComponentError`
+    (a ValueError) saying which component and what to change; a restart that
+    raises is skipped, and the error is raised only when every restart does.
+    ``partial_fit`` raises it at any collapse; :func:`emcore.select_n_components`
+    records a collapsed fit, warned or raised, with its ``error``.
     """
 
 
@@ -37,7 +54,7 @@ COLLAPSE_FRACTION = 1e-12
 
 
 def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_variance: float,
-           prior=None) -> MixtureParams:
+           prior=None, *, strict: bool = True) -> MixtureParams:
     """The parameters that maximise Q given the statistics, plus ``reg_covar`` on the diagonal.
 
     With a ``prior`` (a :class:`._prior.ResolvedPrior`) they maximise
@@ -49,6 +66,9 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_varianc
     variance (mean over the features, before ``reg_covar``) is not above
     ``COLLAPSE_FRACTION`` times the data's -- it sits on a point or on
     repeated points -- or whose covariance is not positive definite.
+    ``strict=False`` (a starting point with ``reg_covar > 0``, see
+    :func:`._model.initial_params`) skips the first two checks: ``reg_covar``
+    keeps such parameters finite, and EM's first M-step judges them.
 
     With ``reg_covar > 0`` the result is not the exact maximiser of ``Q``, so
     the observed-data log-likelihood could fall. When ``stats.params`` (the
@@ -66,7 +86,7 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_varianc
     total = float(n.sum())
     counts = n if prior is None else prior.counts(n)
     empty = np.flatnonzero(~(counts > EMPTY_FRACTION * total))
-    if empty.size:
+    if empty.size and strict:
         j = int(empty[0])
         raise DegenerateComponentError(
             f"component {j} lost all its weight (its total responsibility is {n[j]:.3g} "
@@ -82,7 +102,7 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_varianc
     else:
         weights, delta, covariances, spread = prior.m_step(cov, stats, reg_covar)
     collapsed = np.flatnonzero(~(spread > COLLAPSE_FRACTION * data_variance))
-    if collapsed.size:
+    if collapsed.size and strict:
         j = int(collapsed[0])
         what = "the shared covariance" if cov.is_shared else f"component {j}"
         raise DegenerateComponentError(

@@ -48,6 +48,7 @@ class OnlineState:
     theta: MixtureParams  # current parameters, means relative to ``center``
     n_batches: int  # batches seen, ``t``
     n_samples_seen: float  # their total weight
+    batch_log_likelihood: float = float("nan")  # the last batch's mean log-likelihood before its step
 
 
 def online_step(config, state: OnlineState | None, X, sample_weight=None, warm: MixtureParams | None = None):
@@ -61,12 +62,13 @@ def online_step(config, state: OnlineState | None, X, sample_weight=None, warm: 
     w = check_sample_weight(sample_weight, n)
     k, cov_type = config.n_components, config.covariance_type
     if state is not None and state.center.size != d:
-        raise ValueError(f"X has {d} features, but partial_fit started with {state.center.size}")
+        raise ValueError(f"X has {d} features, but GaussianMixture is expecting {state.center.size} "
+                         "features as input: partial_fit started with that many")
     data = MixtureData(X, w, cov_type, k)
     if state is None:
         state = _start(config, data, n, w, warm)
     theta = state.theta.moved(state.center - data.center)
-    stats, _ = data.e_step(theta)
+    stats, loglik = data.e_step(theta)
     # the batch's statistics about the reference point, per unit weight
     stats = stats.moved(data.center - state.center)
     batch = stats.about(np.zeros(d), cov_type).scaled(1.0 / data.total_weight)
@@ -80,7 +82,8 @@ def online_step(config, state: OnlineState | None, X, sample_weight=None, warm: 
     # with a prior, the statistics count as all the weight seen so far (as in a batch fit)
     totals = running if state.prior is None else running.scaled(seen)
     theta = m_step(totals, cov_type, config.reg_covar, state.variance, state.prior)
-    return dataclasses.replace(state, stats=running, theta=theta, n_batches=t, n_samples_seen=seen)
+    return dataclasses.replace(state, stats=running, theta=theta, n_batches=t, n_samples_seen=seen,
+                               batch_log_likelihood=loglik / data.total_weight)
 
 
 def _start(config, data, n, w, warm):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 
 from .._validation import Options, check_params, validated
 from ._checks import check_sample_weight, check_X
@@ -118,12 +119,20 @@ def select_n_components(X, ks, covariance_types=("full",), criterion="bic", *, s
             gm = GaussianMixture(int(k), covariance_type=cov_type, **kwargs)
             record = {"n_components": int(k), "covariance_type": cov_type}
             try:
-                gm.fit(X, sample_weight=w)
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    gm.fit(X, sample_weight=w)
+                error = gm._collapse  # a collapsed fit: GaussianMixture's rule keeps it with a warning
             except DegenerateComponentError as err:
+                caught, error = [], str(err)
+            if error is None:
+                for w_ in caught:
+                    warnings.warn_explicit(w_.message, w_.category, w_.filename, w_.lineno)
+            else:
                 nan = math.nan
                 record.update(n_parameters=covariance_model(cov_type).n_parameters(int(k), X.shape[1]),
                               log_likelihood=nan,
-                              bic=nan, aic=nan, converged=False, n_iter=0, error=str(err))
+                              bic=nan, aic=nan, converged=False, n_iter=0, error=error)
                 table.append(record)
                 models.append(None)
                 continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 
-__all__ = ["ParamsMixin"]
+__all__ = ["ParamsMixin", "density_estimator_tags"]
 
 
 class ParamsMixin:
@@ -45,3 +45,25 @@ def _same(a, b):
         return bool(a == b)
     except (TypeError, ValueError):
         return a is b
+
+
+def density_estimator_tags(*, allow_nan: bool = False):
+    """scikit-learn's ``Tags`` of an unsupervised density estimator on dense 2-D real arrays.
+
+    Called only by scikit-learn (``estimator.__sklearn_tags__()``), so it may
+    import ``sklearn.utils``; ``import emcore`` never does. scikit-learn's
+    developer guide lets a third-party estimator either inherit from
+    ``BaseEstimator`` or implement the protocol itself (``get_params``,
+    ``set_params``, ``__sklearn_tags__``); emcore does the latter because it
+    must import with numpy alone. Sample weights are declared by ``fit``'s
+    signature, which is where scikit-learn looks for them.
+    """
+    from sklearn.utils import InputTags, Tags, TargetTags
+
+    return Tags(
+        estimator_type="density_estimator",
+        target_tags=TargetTags(required=False),
+        input_tags=InputTags(two_d_array=True, sparse=False, allow_nan=allow_nan),
+        requires_fit=True,
+        non_deterministic=False,
+    )

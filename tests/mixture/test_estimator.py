@@ -35,7 +35,8 @@ def test_get_params_lists_every_constructor_argument_and_set_params_sets_them():
     names = set(gm.get_params())
     assert {"n_components", "covariance_type", "tol", "reg_covar", "max_iter", "n_init", "init_params",
             "weights_init", "means_init", "precisions_init", "resp_init", "random_state",
-            "warm_start", "callback", "prior", "learning_decay", "learning_offset"} == names
+            "warm_start", "callback", "prior", "learning_decay", "learning_offset", "verbose",
+            "verbose_interval"} == names
     assert gm.set_params(n_components=4, covariance_type="tied") is gm
     assert gm.n_components == 4 and gm.covariance_type == "tied"
     assert repr(gm) == "GaussianMixture(covariance_type='tied', n_components=4)"
@@ -169,19 +170,64 @@ def test_history_never_decreases_and_no_monotonicity_warning(X):
             assert np.all(np.diff(gm.log_likelihood_history_) >= 0)
 
 
-def test_component_collapsed_onto_repeated_points_raises(X):
+def collapsing_start(X):
+    """Data with 5 repeated points and an explicit start that puts component 2 on them."""
     data = np.concatenate([X, np.tile([[20.0, 20.0, 20.0]], (5, 1))])
     init = explicit_init(data, 3, "full")
     init["means_init"][2] = [20.0, 20.0, 20.0]
+    return data, init
+
+
+def test_collapse_with_reg_covar_warns_and_keeps_the_parameters_before_it(X):
+    data, init = collapsing_start(X)
+    with pytest.warns(ConvergenceWarning, match="component 2 collapsed onto a point"):
+        gm = GaussianMixture(3, max_iter=50, **init).fit(data)
+    assert not gm.converged_ and gm.n_iter_ + 1 == len(gm.log_likelihood_history_)
+    assert gm._collapse is not None and "component 2" in gm._collapse
+    # the kept parameters are those a fit stopped just before the collapsing M-step returns
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        before = GaussianMixture(3, max_iter=gm.n_iter_, **init).fit(data)
+    np.testing.assert_array_equal(gm.means_, before.means_)
+    np.testing.assert_array_equal(gm.covariances_, before.covariances_)
+    assert np.isfinite(gm.score(data))
+
+
+def test_collapse_without_reg_covar_raises(X):
+    data, init = collapsing_start(X)
     with pytest.raises(DegenerateComponentError, match="component 2 collapsed onto a point"):
-        GaussianMixture(3, max_iter=50, **init).fit(data)
+        GaussianMixture(3, max_iter=50, reg_covar=0.0, **init).fit(data)
 
 
-def test_component_that_loses_all_weight_raises(X):
+def test_component_that_loses_all_weight_warns_with_reg_covar_and_raises_without(X):
     init = explicit_init(X, 3, "diag")
     init["means_init"][1] = [1e4, 1e4, 1e4]
+    with pytest.warns(ConvergenceWarning, match="component 1 lost all its weight"):
+        gm = GaussianMixture(3, covariance_type="diag", **init).fit(X)
+    assert not gm.converged_ and np.all(np.isfinite(gm.covariances_))
     with pytest.raises(DegenerateComponentError, match="component 1 lost all its weight"):
-        GaussianMixture(3, covariance_type="diag", **init).fit(X)
+        GaussianMixture(3, covariance_type="diag", reg_covar=0.0, **init).fit(X)
+
+
+def test_a_run_without_collapse_is_preferred_to_a_collapsed_one(monkeypatch):
+    from emcore.em import EMResult
+    from emcore.mixture import _model
+
+    def fake_run_em(model, theta0, **kwargs):  # theta0 is (log-likelihood, collapses?)
+        ll, collapses = theta0
+        model.collapse = DegenerateComponentError("collapsed") if collapses else None
+        return EMResult(theta=theta0, log_likelihood=ll, n_iter=2, converged=not collapses,
+                        theta_history=[theta0] * 3, log_likelihood_history=np.full(3, ll), message="",
+                        n_e_steps=3, n_m_steps=2)
+
+    monkeypatch.setattr(_model, "run_em", fake_run_em)
+    model = type("Model", (), {"collapse": None})()
+    stop = lambda *a: False  # noqa: E731
+    best, collapse = _model.best_run(model, [lambda: (5.0, True), lambda: (1.0, False)], stop=stop)
+    assert best.log_likelihood == 1.0 and collapse is None
+    best, collapse = _model.best_run(model, [lambda: (1.0, True), lambda: (5.0, True)], stop=stop)
+    assert best.log_likelihood == 5.0 and str(collapse) == "collapsed" and not best.converged
+    assert best.n_iter == 1 and len(best.log_likelihood_history) == 2  # the repeated last step dropped
 
 
 def test_singular_covariance_without_regularisation_raises_naming_reg_covar():

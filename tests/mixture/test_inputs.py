@@ -113,7 +113,7 @@ def test_non_positive_definite_precisions_init_is_rejected(cov_type):
 
 
 def test_one_dimensional_array_error_explains_the_n_by_1_shape():
-    with pytest.raises(ValueError, match=r"1-D array.*reshape\(-1, 1\)"):
+    with pytest.raises(ValueError, match=r"1D array.*shape \(\d+,\).*reshape\(-1, 1\)"):
         GaussianMixture(2).fit(X[:, 0])
 
 
