@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from emcore import ConvergenceWarning, GaussianMixture
+from emcore.mixture import DegenerateComponentError
 from emcore.mixture import _dask
 
 from .conftest import COV_TYPES, blobs, explicit_init
@@ -209,3 +210,38 @@ def test_fit_predict_on_dask_returns_lazy_labels_of_the_fit(data):
         labels = gm.fit_predict(x)
         assert isinstance(labels, da.Array)
         np.testing.assert_array_equal(labels.compute(), gm.predict(data))
+
+
+def test_dask_follows_the_collapse_rule_of_the_numpy_fit(data):
+    X = np.concatenate([data[:300], np.tile([[20.0, 20.0, 20.0]], (5, 1))])
+    init = explicit_init(X, 3, "full")
+    init["means_init"][2] = [20.0, 20.0, 20.0]
+    with pytest.warns(ConvergenceWarning, match="component 2 collapsed onto a point"):
+        expected = GaussianMixture(3, max_iter=50, **init).fit(X)
+    with dask.config.set(scheduler="sync"), pytest.warns(ConvergenceWarning, match="component 2 collapsed"):
+        got = GaussianMixture(3, max_iter=50, **init).fit(da.from_array(X, chunks=(100, 3)))
+    assert not got.converged_
+    _assert_same_fit(expected, got)
+    with dask.config.set(scheduler="sync"), pytest.raises(DegenerateComponentError, match="component 2"):
+        GaussianMixture(3, max_iter=50, reg_covar=0.0, **init).fit(da.from_array(X, chunks=(100, 3)))
+
+
+def test_dask_fit_prints_the_progress_of_the_numpy_fit(data, capsys):
+    args = dict(tol=0, max_iter=4, verbose=2, verbose_interval=2, **explicit_init(data, 3, "diag"),
+                covariance_type="diag")
+    GaussianMixture(3, **args).fit(data)
+    expected = capsys.readouterr().out.splitlines()
+    with dask.config.set(scheduler="sync"):
+        GaussianMixture(3, **args).fit(da.from_array(data, chunks=(700, 3)))
+    got = capsys.readouterr().out.splitlines()
+    assert len(got) == len(expected) == 4
+    # the same lines but for the times
+    for a, b in zip(got, expected):
+        assert a.split("time lapse")[0] == b.split("time lapse")[0]
+
+
+def test_dask_input_errors_contain_scikit_learns_phrases():
+    with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\)"):
+        GaussianMixture(1).fit(da.zeros((0, 2), chunks=1))
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        GaussianMixture(1).fit(da.ones((4, 2), chunks=2) * 1j)
