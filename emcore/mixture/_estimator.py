@@ -18,7 +18,7 @@ from ._init import INIT_METHODS
 from ._model import best_run
 from ._online import online_step
 from ._progress import Progress
-from ._sklearn import ParamsMixin, density_estimator_tags
+from ._sklearn import DensityEstimatorMixin
 from ._estep import log_prob_chunks, normalize
 from ._params import MixtureParams
 from ._prior import MixturePrior
@@ -35,7 +35,7 @@ class NotFittedError(ValueError, AttributeError):
     """A method that needs a fitted mixture was called before ``fit``."""
 
 
-class GaussianMixture(ParamsMixin):
+class GaussianMixture(DensityEstimatorMixin):
     """Gaussian mixture fitted by EM, with scikit-learn's interface.
 
     Parameters
@@ -135,11 +135,9 @@ class GaussianMixture(ParamsMixin):
     responsibilities below ``2^-53`` of their sample's largest are dropped
     (see the module ``emcore.mixture._estep``).
 
-    *Degenerate components.* A component that collapses onto a point or
-    loses its weight is not re-seeded; the rule -- a
-    :class:`~emcore.ConvergenceWarning` and the best parameters reached with
-    ``reg_covar > 0``, an error with ``reg_covar=0`` -- is documented with
-    :class:`DegenerateComponentError`.
+    *Degenerate components.* A collapse gives a :class:`~emcore.ConvergenceWarning` and the best
+    parameters reached with ``reg_covar > 0``, an error with ``reg_covar=0``
+    (the rule is documented with :class:`DegenerateComponentError`).
 
     *Monotonicity.* Adding ``reg_covar`` makes the M-step inexact, and
     scikit-learn's iterations can then lower the log-likelihood slightly. Here
@@ -171,6 +169,16 @@ class GaussianMixture(ParamsMixin):
     >>> gm = GaussianMixture(2, tol=1e-10, max_iter=1000, random_state=0).fit(waiting)
     >>> print(np.sort(gm.means_.ravel()).round(2), round(gm.log_likelihood_history_[-1], 4))
     [54.61 80.09] -1034.0017
+
+    In scikit-learn's tools (``score``, the mean log-likelihood, is the default scoring):
+
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> pipe = make_pipeline(StandardScaler(), GaussianMixture(random_state=0))
+    >>> search = GridSearchCV(pipe, {"gaussianmixture__n_components": [1, 2, 3]}).fit(load_faithful())
+    >>> search.best_params_
+    {'gaussianmixture__n_components': 2}
     """
 
     _parameter_constraints = {
@@ -217,10 +225,6 @@ class GaussianMixture(ParamsMixin):
         self.verbose = verbose
         self.verbose_interval = verbose_interval
 
-    def __sklearn_tags__(self):
-        """scikit-learn's tags (a density estimator on dense real 2-D arrays); imports sklearn."""
-        return density_estimator_tags()
-
     def fit(self, X, y=None, *, sample_weight=None):
         """Fit the mixture to ``X`` (n_samples, n_features) by EM; returns ``self``.
 
@@ -232,16 +236,12 @@ class GaussianMixture(ParamsMixin):
         in any way along the rows. Each iteration then maps the in-memory E-step
         over the blocks of rows, where they live, and sums their sufficient
         statistics in a fixed order; the M-step runs here. The array is
-        persisted once and never brought back; a ``dask.distributed`` ``Client``
-        created before ``fit`` runs it on its cluster. From the same start the
-        result equals the in-memory fit to round-off. ``sample_weight`` may be a
-        dask array; ``resp_init`` is not supported; ``prior="default"`` uses the
-        whole data's moments. Unless weights, means and precisions are all
-        given, the initialisation runs here on a seeded uniform sample of at
-        most 20 000 rows (all when fewer), with their sample weights. On a dask
-        array, :meth:`predict`, :meth:`predict_proba` and :meth:`score_samples`
-        return dask arrays, computed block by block when asked (see
-        ``emcore.mixture._dask``).
+        persisted once; a ``dask.distributed`` ``Client`` created before ``fit``
+        runs it on its cluster. From the same start the result equals the
+        in-memory fit to round-off. ``sample_weight`` may be a dask array;
+        ``resp_init`` is not supported. :meth:`predict`, :meth:`predict_proba`
+        and :meth:`score_samples` of a dask array are lazy dask arrays. The
+        initialisation and the rest: see ``emcore.mixture._dask``.
         """
         config = FitConfig.of(self)
         data, model, start = fit_problem(config, X, sample_weight)

@@ -1,4 +1,4 @@
-"""scikit-learn's parameter protocol: ``get_params``, ``set_params`` and a short ``repr``.
+"""scikit-learn's estimator protocol: ``get_params``, ``set_params``, a short ``repr`` and the tags.
 
 An estimator's parameters are its constructor's keyword arguments, stored
 unchanged as attributes of the same names; this is what lets
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 
-__all__ = ["ParamsMixin", "density_estimator_tags"]
+__all__ = ["DensityEstimatorMixin", "ParamsMixin", "density_estimator_tags"]
 
 
 class ParamsMixin:
@@ -38,6 +38,14 @@ class ParamsMixin:
         changed = [f"{k}={v!r}" for k, v in self.get_params().items()
                    if not (isinstance(v, type(defaults[k])) and _same(v, defaults[k]))]
         return f"{type(self).__name__}({', '.join(changed)})"
+
+
+class DensityEstimatorMixin(ParamsMixin):
+    """The parameter protocol and the tags of a density estimator (scikit-learn's ``__sklearn_tags__``)."""
+
+    def __sklearn_tags__(self):
+        """scikit-learn's tags: a density estimator on dense real 2-D arrays (imports sklearn)."""
+        return density_estimator_tags()
 
 
 def _same(a, b):
