@@ -37,7 +37,7 @@ class MultivariateT(EMModel):
       :math:`\Sigma = \frac1N \sum w_n (x_n - \mu)(x_n - \mu)^\top`; when
       :math:`\nu` is estimated, it is then set to maximise the observed-data
       log-likelihood at the new :math:`(\mu, \Sigma)`, a one-dimensional search
-      over :data:`NU_BOUNDS` (the ECME algorithm of Liu & Rubin 1995); the
+      over ``NU_BOUNDS = (0.05, 1e4)`` (the ECME algorithm of Liu & Rubin 1995); the
       search result is kept only if it is no worse than the current :math:`\nu`,
       so the log-likelihood never decreases;
     * observed-data log-likelihood: the sum of the t log-densities.
