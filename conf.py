@@ -144,7 +144,7 @@ latex_elements = {
     "preamble": r"""
 \setcounter{tocdepth}{1}
 % Sphinx names the table of contents after the first toctree's caption ("Chapters").
-\AtBeginDocument{\renewcommand{\contentsname}{Contents}}
+\addto\captionsenglish{\renewcommand{\contentsname}{Contents}}
 % Figures: Sphinx already shrinks them to the text width; also to half the page height.
 \makeatletter\AtBeginDocument{\spx@image@maxheight=0.5\textheight}\makeatother
 """,
@@ -181,14 +181,14 @@ def _latex_book_structure(app, doctree, docname):
         return nodes.raw("", rf"\setcounter{{secnumdepth}}{{{depth}}}", format="latex")
 
     root += [secnum(-1), preface]
+    # Sphinx moves every citation into one bibliography at the end of the LaTeX
+    # document, which makes its own chapter: the HTML page that held them goes.
+    bib_pages = {key.docname for key in app.env.get_domain("cite").bibliographies}
     numbered = None
     for sof in docs:
         sof.parent.remove(sof)
         is_numbered = bool(app.env.toc_secnumbers.get(sof["docname"]))
-        if not is_numbered and any(sof.findall(nodes.citation)):
-            # The bibliography page: LaTeX collects every citation into one
-            # bibliography at the end of the book, under its own heading; links
-            # to the page land there.
+        if not is_numbered and sof["docname"] in bib_pages:  # links to it land there
             doc = sof["docname"]
             ids = [f"{doc}::doc"] + [f"{doc}:{i}" for sec in sof.findall(nodes.section)
                                      for i in sec["ids"]]

@@ -1,9 +1,9 @@
 """The built HTML book in headless Chromium, opened from ``file://`` as a reader would.
 
-Every page listed in ``_toc.yml`` (front page, chapters, back matter) is loaded at a
-desktop width (1280 px) and a phone width (390 px). Chromium and chromedriver are
-Debian's (``apt-get install chromium chromium-driver``); Selenium drives them and
-downloads nothing. Screenshots of two pages at both widths go to
+Every page listed in ``_toc.yml`` (front page, chapters, back matter), the index and
+the search page are loaded at a desktop width (1280 px) and a phone width (390 px).
+Chromium and chromedriver are Debian's (``apt-get install chromium chromium-driver``);
+Selenium drives them and downloads nothing. Screenshots of two pages at both widths go to
 ``_build/screenshots/`` so a person can look.
 """
 
@@ -125,7 +125,7 @@ def load(driver, name: str, width: str, query: str = ""):
     return facts
 
 
-PAGES = book_pages()
+PAGES = [*book_pages(), "genindex", "search"]  # every page, and Sphinx's two generated ones
 CASES = [(p, w) for p in PAGES for w in WIDTHS]
 IDS = [f"{p}-{w}" for p, w in CASES]
 
