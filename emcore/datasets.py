@@ -7,6 +7,10 @@ Implementation in S* (Springer, 1991), originally from A. Azzalini and
 A. W. Bowman, "A look at some data on the Old Faithful geyser", *Applied
 Statistics* 39 (1990) 357-365. Measurements of a natural phenomenon: facts,
 free to redistribute; cite the sources above where the data is shown.
+
+Gettysburg Address (``gettysburg.txt``): Abraham Lincoln's address of
+19 November 1863, the text of the "Bliss copy", his last known handwritten
+copy. Public domain (a work of 1863); see ``emcore/data/README.md``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from importlib import resources
 
 import numpy as np
 
-__all__ = ["FAITHFUL_COLUMNS", "load_faithful"]
+__all__ = ["FAITHFUL_COLUMNS", "load_faithful", "load_gettysburg"]
 
 #: Column names of :func:`load_faithful`, in order.
 FAITHFUL_COLUMNS = ("eruptions", "waiting")
@@ -49,3 +53,23 @@ def load_faithful() -> np.ndarray:
     if header != FAITHFUL_COLUMNS:  # the file and this module must agree on the columns
         raise RuntimeError(f"faithful.csv has columns {header}, expected {FAITHFUL_COLUMNS}")
     return np.array([[float(v) for v in line.split(",")] for line in lines[1:]], dtype=np.float64)
+
+
+def load_gettysburg() -> str:
+    """Return the text of the Gettysburg Address (Bliss copy) as one string.
+
+    Three paragraphs separated by blank lines, with the original punctuation
+    (dashes written ``--``). A small public-domain text for the categorical
+    hidden Markov model of chapter 10, whose letters alternate between vowels
+    and consonants.
+
+    Examples
+    --------
+    >>> from emcore.datasets import load_gettysburg
+    >>> text = load_gettysburg()
+    >>> text[:30]
+    'Four score and seven years ago'
+    >>> sum(c.isalpha() for c in text)
+    1149
+    """
+    return resources.files("emcore").joinpath("data", "gettysburg.txt").read_text(encoding="utf-8")

@@ -23,3 +23,12 @@ def test_faithful_returns_a_new_array_each_call():
     a = load_faithful()
     a[0, 0] = -1.0
     assert load_faithful()[0, 0] == 3.6
+
+
+def test_gettysburg_is_the_bliss_copy_with_its_letter_count():
+    from emcore.datasets import load_gettysburg
+
+    text = load_gettysburg()
+    assert text.startswith("Four score and seven years ago")
+    assert text.rstrip().endswith("shall not perish from the earth.")
+    assert sum(c.isalpha() for c in text) == 1149 and text.count("\n\n") == 2

@@ -80,9 +80,10 @@ class GaussianHMM(BaseHMM):
     ...                     means_init=[[0.0], [5.0]], covariances_init=[[1.0], [1.0]])
     >>> X, states = truth.fit(np.zeros((2, 1))).sample(2000, random_state=0)
     >>> hmm = GaussianHMM(2, tol=1e-8, max_iter=500, random_state=0).fit(X)
-    >>> print(np.sort(hmm.means_.ravel()).round(1))
-    [0. 5.]
-    >>> bool(np.mean(hmm.predict(X) == states) in (0.0, 1.0) or hmm.converged_)
+    >>> print(np.sort(hmm.means_.ravel()).round(0), hmm.converged_)
+    [0. 5.] True
+    >>> order = np.argsort(hmm.means_.ravel())  # states are found in any order
+    >>> bool(np.mean(order[hmm.predict(X)] == states) > 0.95)
     True
     """
 
@@ -179,7 +180,7 @@ class CategoricalHMM(BaseHMM):
     >>> print(hmm.predict(X))
     [0 0 0 0 0 0 1 1 1 1]
     >>> print(round(hmm.score(X), 6))
-    -9.705374
+    -10.18341
     """
 
     def __init__(self, n_components=1, *, tol=1e-3, max_iter=100, n_init=1, init_params="random",
