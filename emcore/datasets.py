@@ -14,6 +14,10 @@ E. J. Freireich et al., *Blood* 21 (1963) 699-716, as tabulated by
 E. A. Gehan, *Biometrika* 52 (1965) 203-223. Copied from ``gehan.dat`` in
 the lifelines package 0.30.3 (MIT licence). Published trial results: facts;
 cite the sources above where the data is shown.
+
+Gettysburg Address (``gettysburg.txt``): Abraham Lincoln's address of
+19 November 1863, the text of the "Bliss copy", his last known handwritten
+copy. Public domain (a work of 1863); see ``emcore/data/README.md``.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from importlib import resources
 
 import numpy as np
 
-__all__ = ["FAITHFUL_COLUMNS", "GEHAN_COLUMNS", "load_faithful", "load_gehan"]
+__all__ = ["FAITHFUL_COLUMNS", "GEHAN_COLUMNS", "load_faithful", "load_gehan", "load_gettysburg"]
 
 #: Column names of :func:`load_faithful`, in order.
 FAITHFUL_COLUMNS = ("eruptions", "waiting")
@@ -90,3 +94,23 @@ def load_gehan() -> np.ndarray:
     9 relapses and 12 censored times on 6-MP
     """
     return _read_csv("gehan.csv", GEHAN_COLUMNS)
+
+
+def load_gettysburg() -> str:
+    """Return the text of the Gettysburg Address (Bliss copy) as one string.
+
+    Three paragraphs separated by blank lines, with the original punctuation
+    (dashes written ``--``). A small public-domain text for the categorical
+    hidden Markov model of chapter 10, whose letters alternate between vowels
+    and consonants.
+
+    Examples
+    --------
+    >>> from emcore.datasets import load_gettysburg
+    >>> text = load_gettysburg()
+    >>> text[:30]
+    'Four score and seven years ago'
+    >>> sum(c.isalpha() for c in text)
+    1149
+    """
+    return resources.files("emcore").joinpath("data", "gettysburg.txt").read_text(encoding="utf-8")

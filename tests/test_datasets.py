@@ -37,3 +37,12 @@ def test_gehan_has_the_published_counts():
     assert six_mp[:, 2].sum() == 9 and six_mp[:, 1].sum() == 359
     assert placebo[:, 2].sum() == 21 and placebo[:, 1].sum() == 182
     assert sorted(six_mp[six_mp[:, 2] == 1, 1]) == [6, 6, 6, 7, 10, 13, 16, 22, 23]
+
+
+def test_gettysburg_is_the_bliss_copy_with_its_letter_count():
+    from emcore.datasets import load_gettysburg
+
+    text = load_gettysburg()
+    assert text.startswith("Four score and seven years ago")
+    assert text.rstrip().endswith("shall not perish from the earth.")
+    assert sum(c.isalpha() for c in text) == 1149 and text.count("\n\n") == 2
