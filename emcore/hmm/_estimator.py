@@ -153,7 +153,7 @@ class CategoricalHMM(BaseHMM):
 
     ``X`` is an (n, 1) column of integer symbols. ``S`` is the number of
     columns of ``emissionprob_init`` when given, else the largest symbol of
-    the data passed to :meth:`fit` plus one.
+    the data passed to ``fit`` plus one.
 
     Parameters
     ----------

@@ -31,7 +31,7 @@ class HMMModel(EMModel):
 
     The parameters are one flat vector: the initial distribution ``pi``
     (K), the transition matrix ``A`` (K * K, row-major), then the emission
-    parameters in the emission object's layout (see :meth:`split`).
+    parameters in the emission object's layout (see ``split``).
 
     Parameters
     ----------
