@@ -62,24 +62,17 @@ class GaussianEmissions:
     def log_prob(self, X: np.ndarray, vec: np.ndarray) -> np.ndarray:
         """``log N(x_t | mu_k, Sigma_k)``, shape (n, K)."""
         means, covariances = self.unpack(vec)
-        chol = self._chol(covariances)
-        out = np.empty((X.shape[0], self.k))
-        for j in range(self.k):
-            diff = X - means[j]
-            z = diff * chol[j] if self.cov_type == "diag" else diff @ chol[j]
-            out[:, j] = -0.5 * np.einsum("ni,ni->n", z, z)
-        half = self.cov.half_log_det(chol, self.k, self.d)
-        return out + half - 0.5 * self.d * np.log(2 * np.pi)
+        # About the data's centre, as the mixture does, so the distances keep their digits.
+        return self.cov.log_gaussian(X - self.center, means - self.center, self._chol(covariances))
 
     def m_step(self, X: np.ndarray, post: np.ndarray) -> np.ndarray:
         """Weighted means and covariances (about the data's centre, for accuracy)."""
         n_k = _occupancy(post)
         xc = X - self.center
         delta = (post.T @ xc) / n_k[:, None]
-        if self.cov_type == "diag":
-            m2 = post.T @ (xc * xc)
-        else:
-            m2 = np.stack([(xc * post[:, [j]]).T @ xc for j in range(self.k)])
+        m2 = self.cov.empty_second(self.k, self.d)
+        for j in range(self.k):
+            self.cov.add_centred(m2, j, xc.T, post[:, j])
         covariances = self.cov.covariances(m2, n_k, n_k, delta, self.reg)[0]
         return self.pack(delta + self.center, covariances)
 
@@ -93,7 +86,7 @@ class GaussianEmissions:
             return self.pack(gm.means_, gm.covariances_)
         means = X[rng.choice(X.shape[0], size=self.k, replace=False)]
         var = X.var(axis=0) + max(self.reg, 1e-6)
-        if self.cov_type == "diag":
+        if not self.cov.is_matrix:
             return self.pack(means, np.tile(var, (self.k, 1)))
         cov = np.atleast_2d(np.cov(X.T)) if X.shape[0] > 1 else np.diag(var)
         cov = cov + max(self.reg, 1e-6) * np.eye(self.d)
@@ -106,7 +99,7 @@ class GaussianEmissions:
             out_m = _array(given_means, "means_init", (self.k, self.d))
         if given_cov is not None:
             out_c = _array(given_cov, "covariances_init", self.cov_shape)
-            if self.cov_type == "full" and np.any(np.abs(out_c - np.swapaxes(out_c, 1, 2))
+            if self.cov.is_matrix and np.any(np.abs(out_c - np.swapaxes(out_c, 1, 2))
                                                   > 1e-10 * np.abs(out_c).max()):
                 raise ValueError("covariances_init must hold symmetric matrices")
             try:
@@ -117,11 +110,7 @@ class GaussianEmissions:
 
     def sample(self, vec: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
         means, covariances = self.unpack(vec)
-        z = rng.standard_normal((states.size, self.d))
-        if self.cov_type == "diag":
-            return means[states] + z * np.sqrt(covariances[states])
-        roots = np.linalg.cholesky(covariances)
-        return means[states] + np.einsum("nij,nj->ni", roots[states], z)
+        return self.cov.sample(means, covariances, states, rng.standard_normal((states.size, self.d)))
 
 
 class CategoricalEmissions:
