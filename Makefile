@@ -31,6 +31,9 @@ help:
 	@echo "make execute     re-execute chapters/*.md into their .ipynb (CHAPTERS=... for some)"
 	@echo "make lab         open the chapters in JupyterLab"
 	@echo "make bench       run the speed and memory comparisons in benchmarks/"
+	@echo "make pdf         the book as one PDF, _build/pdf/ (needs TeX Live: see README)"
+	@echo "make test-pdf    check that PDF (page count, chapter titles, references, overfull boxes)"
+	@echo "make test-browser open every page of the HTML book in headless Chromium and check it"
 	@echo "make constraints re-pin constraints.txt from pyproject.toml's ranges"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -76,7 +79,7 @@ bench: warm
 constraints:
 	rm -rf _build/.pin && $(PYTHON) -m venv _build/.pin
 	_build/.pin/bin/python -m pip install --quiet --upgrade pip
-	_build/.pin/bin/python -m pip install --quiet -e ".[test,lab]"
+	_build/.pin/bin/python -m pip install --quiet -e ".[test,lab,browser]"
 	( echo "# Exact versions that 'make' installs (pip -c), so executed notebook outputs are reproducible."; \
 	  echo "# Regenerate with 'make constraints' after changing pyproject.toml's ranges."; \
 	  _build/.pin/bin/python -m pip freeze --exclude-editable ) > constraints.txt
@@ -84,3 +87,48 @@ constraints:
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis
+
+# ---- The PDF edition and the browser test (optional: need Debian packages) ----------
+# `make pdf` builds the book through Sphinx's LaTeX builder and xelatex (latexmk), puts
+# it in _build/pdf/ and rebuilds the HTML, whose pages then offer it for download.
+# `make test-pdf` and `make test-browser` check the built PDF and HTML (booktests/).
+# .ci/run installs the packages and runs all three after `make test`.
+PDF_PACKAGES     := latexmk texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+                    texlive-xetex fonts-freefont-otf tex-gyre xindy poppler-utils
+BROWSER_PACKAGES := chromium chromium-driver
+PDF_NAME         := em-algorithm-executed
+BROWSER_STAMP    := $(VENV)/.installed-browser
+
+.PHONY: pdf pdf-tools test-pdf test-browser browser-tools edition-packages
+
+edition-packages:
+	@echo $(PDF_PACKAGES) $(BROWSER_PACKAGES)
+
+pdf-tools:
+	@command -v latexmk >/dev/null && command -v xelatex >/dev/null && command -v xindy >/dev/null || \
+	  { echo "make pdf needs TeX Live; as root: apt-get install $(PDF_PACKAGES)" >&2; exit 1; }
+
+pdf: pdf-tools warm
+	rm -rf _build/latex
+	$(BIN)/sphinx-build $(SPHINXOPTS) -b latex . _build/latex
+	$(MAKE) -C _build/latex all-pdf LATEXMKOPTS="-interaction=nonstopmode -halt-on-error -silent" >_build/latex/make.log 2>&1 || \
+	  { tail -40 _build/latex/make.log; echo "LaTeX failed: see _build/latex/$(PDF_NAME).log" >&2; exit 1; }
+	@mkdir -p _build/pdf && cp _build/latex/$(PDF_NAME).pdf _build/pdf/
+	$(MAKE) book
+	@echo "The PDF is at _build/pdf/$(PDF_NAME).pdf"
+
+test-pdf: warm
+	@command -v pdftotext >/dev/null || { echo "test-pdf needs pdftotext; as root: apt-get install poppler-utils" >&2; exit 1; }
+	$(BIN)/python -m pytest -p no:cacheprovider booktests/test_pdf.py
+
+browser-tools:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { echo "make test-browser needs Chromium; as root: apt-get install $(BROWSER_PACKAGES)" >&2; exit 1; }
+
+$(BROWSER_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[browser]"
+	@touch $@
+
+test-browser: browser-tools warm $(BROWSER_STAMP)
+	@test -f _build/html/index.html || $(MAKE) book
+	$(BIN)/python -m pytest -p no:cacheprovider booktests/test_browser.py

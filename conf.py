@@ -8,6 +8,9 @@ chapters' ``.md`` sources are excluded, so Sphinx sees every chapter once.
 import shutil
 from pathlib import Path
 
+from docutils import nodes
+from sphinx import addnodes
+
 project = "The EM Algorithm, Executed"
 author = "The emcore authors"
 copyright = "2026, the emcore authors"
@@ -77,8 +80,16 @@ html_theme_options = {
     "use_download_button": True,
     "use_source_button": False,
 }
+# The theme reads the reader's light/dark choice from localStorage; on a first visit
+# (nothing stored) an empty default logs "Got invalid theme mode" to the console.
+html_context = {"default_mode": "light"}
+html_static_path = ["_static"]
+html_css_files = ["book.css"]
 suppress_warnings = []
 nitpicky = True
+# Equations, figures and tables numbered per chapter, "(5.3)", as LaTeX numbers them
+# in the PDF edition.
+numfig = True
 
 
 def _add_md_download(app, pagename, templatename, context, doctree):
@@ -116,7 +127,121 @@ def _public_bases(app, name, obj, options, bases):
         bases.append(object)
 
 
+# ---- The PDF edition (`make pdf`: Sphinx's LaTeX builder, xelatex through latexmk) ----
+PDF_NAME = "em-algorithm-executed"
+_pdf = _here / "_build" / "pdf" / f"{PDF_NAME}.pdf"  # where `make pdf` leaves the book
+if _pdf.is_file():  # the HTML pages then offer it for download
+    html_extra_path = [str(_pdf.parent.relative_to(_here))]
+
+latex_engine = "xelatex"  # the chapters are full of Unicode (Δ, ≥, –) that pdflatex rejects
+latex_documents = [("index", f"{PDF_NAME}.tex", project, author, "manual", False)]
+latex_domain_indices = False  # no index of proof labels; the general index stays
+latex_elements = {
+    "papersize": "a4paper",
+    "pointsize": "10pt",
+    # Code and its output wrap at the margin, even inside a long token, never run off it.
+    "sphinxsetup": "verbatimforcewraps=true, verbatimmaxunderfull=1, verbatimhintsturnover=false",
+    "fvset": r"\fvset{fontsize=\footnotesize}",
+    "preamble": r"""
+\setcounter{tocdepth}{1}
+% Sphinx names the table of contents after the first toctree's caption ("Chapters").
+\addto\captionsenglish{\renewcommand{\contentsname}{Contents}}
+% Figures: Sphinx already shrinks them to the text width; also to half the page height.
+\makeatletter\AtBeginDocument{\spx@image@maxheight=0.5\textheight}\makeatother
+""",
+}
+
+
+def _latex_book_structure(app, doctree, docname):
+    """Give the PDF the shape of a book.
+
+    In the HTML book the chapters hang from a "Contents" section of the front
+    page; LaTeX would make them sections of one chapter. Here the front page's
+    text becomes an unnumbered Preface, each chapter of the numbered toctree a
+    numbered chapter (so equations, figures and exercises number as in the
+    HTML: 5.3), and the back matter unnumbered chapters, ending with the
+    bibliography that LaTeX collects from every citation.
+    """
+    if app.builder.name != "latex" or docname != app.config.root_doc:
+        return
+    _latex_cross_references(app, doctree)
+    root = next(iter(doctree.findall(nodes.section)))
+    docs = list(root.findall(addnodes.start_of_file))
+    if not docs:
+        return
+    holders = [s for s in root.children if isinstance(s, nodes.section)
+               and any(s.findall(addnodes.start_of_file))]
+    preface = nodes.section(ids=["preface"], names=["preface"])
+    preface += nodes.title(text="Preface")
+    for child in list(root.children[1:]):
+        root.remove(child)
+        if child not in holders:
+            preface += child
+
+    def secnum(depth):
+        return nodes.raw("", rf"\setcounter{{secnumdepth}}{{{depth}}}", format="latex")
+
+    root += [secnum(-1), preface]
+    # Sphinx moves every citation into one bibliography at the end of the LaTeX
+    # document, which makes its own chapter: the HTML page that held them goes.
+    bib_pages = {key.docname for key in app.env.get_domain("cite").bibliographies}
+    numbered = None
+    for sof in docs:
+        sof.parent.remove(sof)
+        is_numbered = bool(app.env.toc_secnumbers.get(sof["docname"]))
+        if not is_numbered and sof["docname"] in bib_pages:  # links to it land there
+            doc = sof["docname"]
+            ids = [f"{doc}::doc"] + [f"{doc}:{i}" for sec in sof.findall(nodes.section)
+                                     for i in sec["ids"]]
+            root += nodes.raw("", r"\clearpage\phantomsection" + "".join(
+                rf"\label{{\detokenize{{{i}}}}}" for i in ids), format="latex")
+            continue
+        if is_numbered != numbered:
+            root += secnum(2 if is_numbered else -1)
+            numbered = is_numbered
+        root += sof
+
+
+def _add_pdf_download(app, pagename, templatename, context, doctree):
+    """Offer the whole book as a PDF from every page, once `make pdf` has built it."""
+    if not _pdf.is_file():
+        return
+    for group in context.get("header_buttons", []):
+        if group.get("label") == "download-buttons":
+            group["buttons"].insert(0, {
+                "type": "link", "url": context["pathto"](_pdf.name, 1), "text": "book.pdf",
+                "icon": "fas fa-book", "label": "download-book-pdf-button",
+                "tooltip": "Download the whole book as a PDF (typeset with LaTeX)",
+            })
+
+
+def _latex_cross_references(app, tree):
+    """Cross-references to exercises and proof blocks resolve in LaTeX (no "??").
+
+    sphinx-exercise labels an exercise ``exercise:<label>`` and rewrites only
+    references within one document; Sphinx writes the others as ``\\ref`` to a
+    label that does not exist.
+    """
+    registry = getattr(app.env, "sphinx_exercise_registry", {})
+    for ref in list(tree.findall(addnodes.number_reference)):
+        label = ref.get("refid") or ref.get("refuri", "").rpartition("#")[2]
+        if label in registry and type(ref) is addnodes.number_reference:
+            ref.replace_self(nodes.raw(
+                "", rf"\hyperref[exercise:{label}]{{{ref.astext()}}}", format="latex"))
+    # sphinx-proof labels its blocks "None:<label>" when inlined into one LaTeX document,
+    # and "Solution to Exercise n" links to "<docname>:<label>": give each block the
+    # label that Sphinx's references use.
+    labelled = ("sphinx_proof.nodes", "sphinx_exercise.nodes")
+    for sof in list(tree.findall(addnodes.start_of_file)):
+        for node in list(sof.findall(nodes.Element)):
+            if type(node).__module__ in labelled and node.get("label"):
+                alias = rf"\phantomsection\label{{\detokenize{{{sof['docname']}:{node['label']}}}}}"
+                node.parent.insert(node.parent.index(node), nodes.raw("", alias, format="latex"))
+
+
 def setup(app):
+    app.connect("doctree-resolved", _latex_book_structure)
+    app.connect("html-page-context", _add_pdf_download, priority=600)
     app.connect("autodoc-process-bases", _public_bases)
     app.connect("html-page-context", _add_md_download, priority=600)
     app.connect("build-finished", _copy_md_sources)

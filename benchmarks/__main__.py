@@ -2,9 +2,9 @@
 
 import argparse
 
-from . import dask_mixture, mixture
+from . import dask_mixture, hmm, mixture
 
-BENCHMARKS = {"mixture": mixture.main, "dask": dask_mixture.main}
+BENCHMARKS = {"mixture": mixture.main, "dask": dask_mixture.main, "hmm": hmm.main}
 
 
 def main(argv=None):

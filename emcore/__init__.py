@@ -7,6 +7,7 @@ by the functions that need them.
 from . import datasets, models
 from .acceleration import aitken
 from .em import EMModel, EMResult, run_em
+from .hmm import CategoricalHMM, GaussianHMM
 from .exceptions import ConvergenceWarning, MonotonicityWarning, NotAMaximumWarning
 from .inference import RateResult, StandardErrors, em_rate, standard_errors
 from .mixture import GaussianMixture, select_n_components
@@ -14,9 +15,11 @@ from .mixture import GaussianMixture, select_n_components
 __version__ = "0.1.0"
 
 __all__ = [
+    "CategoricalHMM",
     "ConvergenceWarning",
     "EMModel",
     "EMResult",
+    "GaussianHMM",
     "GaussianMixture",
     "MonotonicityWarning",
     "NotAMaximumWarning",

@@ -7,6 +7,17 @@ Implementation in S* (Springer, 1991), originally from A. Azzalini and
 A. W. Bowman, "A look at some data on the Old Faithful geyser", *Applied
 Statistics* 39 (1990) 357-365. Measurements of a natural phenomenon: facts,
 free to redistribute; cite the sources above where the data is shown.
+
+Gehan's leukemia remission times (``gehan.csv``): 42 children with acute
+leukemia in the trial of 6-mercaptopurine (6-MP) against placebo of
+E. J. Freireich et al., *Blood* 21 (1963) 699-716, as tabulated by
+E. A. Gehan, *Biometrika* 52 (1965) 203-223. Copied from ``gehan.dat`` in
+the lifelines package 0.30.3 (MIT licence). Published trial results: facts;
+cite the sources above where the data is shown.
+
+Gettysburg Address (``gettysburg.txt``): Abraham Lincoln's address of
+19 November 1863, the text of the "Bliss copy", his last known handwritten
+copy. Public domain (a work of 1863); see ``emcore/data/README.md``.
 """
 
 from __future__ import annotations
@@ -15,10 +26,21 @@ from importlib import resources
 
 import numpy as np
 
-__all__ = ["FAITHFUL_COLUMNS", "load_faithful"]
+__all__ = ["FAITHFUL_COLUMNS", "GEHAN_COLUMNS", "load_faithful", "load_gehan", "load_gettysburg"]
 
 #: Column names of :func:`load_faithful`, in order.
 FAITHFUL_COLUMNS = ("eruptions", "waiting")
+#: Column names of :func:`load_gehan`, in order.
+GEHAN_COLUMNS = ("treatment", "weeks", "relapse")
+
+
+def _read_csv(filename: str, columns: tuple[str, ...]) -> np.ndarray:
+    text = resources.files("emcore").joinpath("data", filename).read_text(encoding="utf-8")
+    lines = text.strip().splitlines()
+    header = tuple(lines[0].split(","))
+    if header != columns:  # the file and this module must agree on the columns
+        raise RuntimeError(f"{filename} has columns {header}, expected {columns}")
+    return np.array([[float(v) for v in line.split(",")] for line in lines[1:]], dtype=np.float64)
 
 
 def load_faithful() -> np.ndarray:
@@ -43,9 +65,52 @@ def load_faithful() -> np.ndarray:
     >>> print(X[0])
     [ 3.6 79. ]
     """
-    text = resources.files("emcore").joinpath("data", "faithful.csv").read_text(encoding="utf-8")
-    lines = text.strip().splitlines()
-    header = tuple(lines[0].split(","))
-    if header != FAITHFUL_COLUMNS:  # the file and this module must agree on the columns
-        raise RuntimeError(f"faithful.csv has columns {header}, expected {FAITHFUL_COLUMNS}")
-    return np.array([[float(v) for v in line.split(",")] for line in lines[1:]], dtype=np.float64)
+    return _read_csv("faithful.csv", FAITHFUL_COLUMNS)
+
+
+def load_gehan() -> np.ndarray:
+    """Return Gehan's leukemia remission data as a float64 array of shape (42, 3).
+
+    One row per patient. Column 0 is ``treatment`` (1 for 6-MP, 0 for
+    placebo); column 1 is ``weeks``, the time in remission; column 2 is
+    ``relapse``, 1 if the patient relapsed at that time and 0 if the
+    remission was still going on when follow-up ended (a right-censored
+    time). The names are in :data:`GEHAN_COLUMNS`; sources and licence are
+    in the module docstring and in ``emcore/data/README.md``.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new array each call, shape (42, 3): the 21 patients on 6-MP first.
+
+    Examples
+    --------
+    >>> from emcore.datasets import GEHAN_COLUMNS, load_gehan
+    >>> data = load_gehan()
+    >>> data.shape, GEHAN_COLUMNS
+    ((42, 3), ('treatment', 'weeks', 'relapse'))
+    >>> six_mp = data[data[:, 0] == 1]
+    >>> print(int(six_mp[:, 2].sum()), "relapses and", int((1 - six_mp[:, 2]).sum()), "censored times on 6-MP")
+    9 relapses and 12 censored times on 6-MP
+    """
+    return _read_csv("gehan.csv", GEHAN_COLUMNS)
+
+
+def load_gettysburg() -> str:
+    """Return the text of the Gettysburg Address (Bliss copy) as one string.
+
+    Three paragraphs separated by blank lines, with the original punctuation
+    (dashes written ``--``). A small public-domain text for the categorical
+    hidden Markov model of chapter 10, whose letters alternate between vowels
+    and consonants.
+
+    Examples
+    --------
+    >>> from emcore.datasets import load_gettysburg
+    >>> text = load_gettysburg()
+    >>> text[:30]
+    'Four score and seven years ago'
+    >>> sum(c.isalpha() for c in text)
+    1149
+    """
+    return resources.files("emcore").joinpath("data", "gettysburg.txt").read_text(encoding="utf-8")

@@ -23,3 +23,26 @@ def test_faithful_returns_a_new_array_each_call():
     a = load_faithful()
     a[0, 0] = -1.0
     assert load_faithful()[0, 0] == 3.6
+
+
+def test_gehan_has_the_published_counts():
+    # Gehan (1965), Table 1: 6-MP 21 patients, 9 relapses, 12 censored, 359 weeks in all;
+    # placebo 21 patients, all relapsed, 182 weeks in all.
+    from emcore.datasets import GEHAN_COLUMNS, load_gehan
+
+    data = load_gehan()
+    assert data.shape == (42, 3) and GEHAN_COLUMNS == ("treatment", "weeks", "relapse")
+    six_mp, placebo = data[data[:, 0] == 1], data[data[:, 0] == 0]
+    assert len(six_mp) == len(placebo) == 21
+    assert six_mp[:, 2].sum() == 9 and six_mp[:, 1].sum() == 359
+    assert placebo[:, 2].sum() == 21 and placebo[:, 1].sum() == 182
+    assert sorted(six_mp[six_mp[:, 2] == 1, 1]) == [6, 6, 6, 7, 10, 13, 16, 22, 23]
+
+
+def test_gettysburg_is_the_bliss_copy_with_its_letter_count():
+    from emcore.datasets import load_gettysburg
+
+    text = load_gettysburg()
+    assert text.startswith("Four score and seven years ago")
+    assert text.rstrip().endswith("shall not perish from the earth.")
+    assert sum(c.isalpha() for c in text) == 1149 and text.count("\n\n") == 2

@@ -1,8 +1,20 @@
 """Models that EM fits with :func:`emcore.run_em`, each an :class:`emcore.EMModel`."""
 
+from .censored import CensoredNormal
 from .exponential import ExponentialMissing
 from .mixing import MixingProportion
 from .multinomial import GeneticLinkage
+from .mvn_missing import MVNMissing
 from .ppca import PPCA, PPCAParams
+from .student_t import MultivariateT
 
-__all__ = ["ExponentialMissing", "GeneticLinkage", "MixingProportion", "PPCA", "PPCAParams"]
+__all__ = [
+    "CensoredNormal",
+    "ExponentialMissing",
+    "GeneticLinkage",
+    "MVNMissing",
+    "MixingProportion",
+    "MultivariateT",
+    "PPCA",
+    "PPCAParams",
+]

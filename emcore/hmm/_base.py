@@ -1,0 +1,210 @@
+"""What :class:`GaussianHMM` and :class:`CategoricalHMM` share: fitting, scoring, decoding, sampling."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+from ..em import run_em
+from ..exceptions import ConvergenceWarning
+from ..mixture._checks import check_random_state
+from ..mixture._estimator import NotFittedError
+from ..mixture._sklearn import ParamsMixin
+from . import _scan
+from ._emissions import check_stochastic
+from ._model import HMMModel
+
+__all__ = ["BaseHMM", "check_lengths"]
+
+
+def check_lengths(lengths, n: int) -> np.ndarray:
+    """``lengths`` as positive integers summing to ``n`` (None: one sequence)."""
+    if lengths is None:
+        return np.array([n], dtype=np.intp)
+    arr = np.asarray(lengths)
+    if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iu":
+        raise ValueError(f"lengths must be a non-empty 1-D array of integers, got {lengths!r}")
+    if np.any(arr <= 0):
+        raise ValueError(f"lengths must be positive, got {arr.tolist()}")
+    if int(arr.sum()) != n:
+        raise ValueError(f"lengths must sum to the number of rows of X ({n}), they sum to {int(arr.sum())}")
+    return arr.astype(np.intp)
+
+
+def _integer(value, name, minimum):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _real(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+class BaseHMM(ParamsMixin):
+    """Shared machinery; subclasses supply the emissions (see ``_estimator``)."""
+
+    _init_methods = ("random",)
+
+    # -- what subclasses provide ------------------------------------------
+    def _check_X(self, X, fitted: bool) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _emissions(self, X):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _emission_inits(self, em):  # pragma: no cover - abstract
+        """The emission vector from the ``*_init`` arguments, or None if any is missing."""
+        raise NotImplementedError
+
+    def _set_emissions(self, em, vec):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _emission_vector(self, em):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- checks --------------------------------------------------------------
+    def _check_params(self):
+        _integer(self.n_components, "n_components", 1)
+        _real(self.tol, "tol")
+        _integer(self.max_iter, "max_iter", 0)
+        _integer(self.n_init, "n_init", 1)
+        _integer(self.verbose, "verbose", 0)
+        if self.init_params not in self._init_methods:
+            raise ValueError(f"init_params must be one of {self._init_methods}, got {self.init_params!r}")
+        k = self.n_components
+        pi = None if self.startprob_init is None else check_stochastic(self.startprob_init, "startprob_init", (k,))
+        a = None if self.transmat_init is None else check_stochastic(self.transmat_init, "transmat_init", (k, k))
+        return pi, a
+
+    # -- fitting ---------------------------------------------------------------
+    def _start(self, model, X, rng, pi, a, em_init):
+        k = self.n_components
+        pi = np.full(k, 1.0 / k) if pi is None else pi
+        a = np.full((k, k), 1.0 / k) if a is None else a
+        em = model.emissions.initial(X, self.init_params, rng) if em_init is None else em_init
+        return model.pack(pi, a, em)
+
+    def fit(self, X, lengths=None):
+        """Estimate the parameters by EM (Baum-Welch) from the sequences in ``X``; returns ``self``.
+
+        ``lengths`` gives the sizes of the sequences concatenated in ``X``
+        (default: one sequence). The run with the highest log-likelihood of
+        ``n_init`` is kept.
+        """
+        pi, a = self._check_params()
+        X = self._check_X(X, fitted=False)
+        lengths = check_lengths(lengths, X.shape[0])
+        model = HMMModel(X, lengths, self._emissions(X))
+        em_init = self._emission_inits(model.emissions)
+        rng = check_random_state(self.random_state)
+        tol_total = float(self.tol)
+
+        def stop(t, old, new, ll_old, ll_new):
+            return abs(ll_new - ll_old) < tol_total
+
+        callback = None
+        if self.verbose:
+            def callback(t, theta, ll):
+                print(f"iteration {t:4d}  log-likelihood {ll:.6f}")
+
+        best = None
+        for _ in range(int(self.n_init)):
+            theta0 = self._start(model, X, rng, pi, a, em_init)
+            result = run_em(model, theta0, tol=float(self.tol) or 1.0, max_iter=int(self.max_iter),
+                            stop=stop, callback=callback)
+            if best is None or result.log_likelihood > best.log_likelihood:
+                best = result
+        self._set_fitted(model, best)
+        if not best.converged and self.max_iter > 0 and self.tol > 0:
+            warnings.warn(
+                f"{type(self).__name__} did not converge: the log-likelihood still changed by more "
+                f"than tol={self.tol:g} after max_iter={self.max_iter} iterations; increase max_iter",
+                ConvergenceWarning, stacklevel=2)
+        return self
+
+    def _set_fitted(self, model, result):
+        pi, a, em = model.split(result.theta)
+        self.startprob_, self.transmat_ = pi.copy(), a.copy()
+        self._set_emissions(model.emissions, em.copy())
+        self.converged_ = bool(result.converged)
+        self.n_iter_ = int(result.n_iter)
+        self.log_likelihood_history_ = np.asarray(result.log_likelihood_history, dtype=float).copy()
+
+    # -- using the fit -----------------------------------------------------------
+    def _fitted(self, X, lengths):
+        if not hasattr(self, "transmat_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit first")
+        X = self._check_X(X, fitted=True)
+        lengths = check_lengths(lengths, X.shape[0])
+        model = HMMModel(X, lengths, self._emissions(X))
+        theta = model.pack(self.startprob_, self.transmat_, self._emission_vector(model.emissions))
+        return model, theta
+
+    def em_problem(self, X, lengths=None):
+        """``(model, theta)``: the fitted HMM as an :class:`emcore.EMModel` on ``X`` and its parameters.
+
+        ``theta`` is the flat vector of ``startprob_``, ``transmat_`` and the
+        emission parameters, for :func:`emcore.run_em` (e.g. with
+        ``accelerate="squarem"``) and :func:`emcore.em_rate`.
+        """
+        return self._fitted(X, lengths)
+
+    def score(self, X, lengths=None) -> float:
+        """Total log-likelihood ``log p(X)`` of the sequences (summed, as in hmmlearn)."""
+        model, theta = self._fitted(X, lengths)
+        return model.log_likelihood(theta)
+
+    def predict_proba(self, X, lengths=None) -> np.ndarray:
+        """Posterior state probabilities ``p(z_t = k | X)``, shape (n, K), by forward-backward."""
+        model, theta = self._fitted(X, lengths)
+        return model.e_step(theta).posteriors
+
+    def decode(self, X, lengths=None):
+        """``(log_prob, states)``: the Viterbi path and its joint log-probability (summed over sequences)."""
+        model, theta = self._fitted(X, lengths)
+        pi, a, _ = model.split(theta)
+        return _scan.viterbi(model.log_emissions(theta), model.lengths, pi, a)
+
+    def predict(self, X, lengths=None) -> np.ndarray:
+        """The most probable state path (Viterbi), shape (n,)."""
+        return self.decode(X, lengths)[1]
+
+    def _n_parameters(self, em) -> int:
+        k = self.n_components
+        return (k - 1) + k * (k - 1) + em.n_free()
+
+    def bic(self, X, lengths=None) -> float:
+        """Bayesian information criterion ``-2 log L + p log n`` (lower is better)."""
+        model, theta = self._fitted(X, lengths)
+        return -2.0 * model.log_likelihood(theta) + self._n_parameters(model.emissions) * math.log(model.X.shape[0])
+
+    def aic(self, X, lengths=None) -> float:
+        """Akaike information criterion ``-2 log L + 2 p`` (lower is better)."""
+        model, theta = self._fitted(X, lengths)
+        return -2.0 * model.log_likelihood(theta) + 2.0 * self._n_parameters(model.emissions)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw one sequence of ``n_samples`` steps; returns ``(X, states)``.
+
+        ``random_state`` defaults to the estimator's ``random_state``.
+        """
+        if not hasattr(self, "transmat_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit first")
+        _integer(n_samples, "n_samples", 1)
+        rng = check_random_state(self.random_state if random_state is None else random_state)
+        cum_a = np.cumsum(self.transmat_, axis=1)
+        u = rng.random(n_samples)
+        states = np.empty(n_samples, dtype=np.intp)
+        states[0] = min(int(np.searchsorted(np.cumsum(self.startprob_), u[0] * self.startprob_.sum(),
+                                            side="right")), self.n_components - 1)
+        for t in range(1, n_samples):
+            row = cum_a[states[t - 1]]
+            states[t] = min(int(np.searchsorted(row, u[t] * row[-1], side="right")), self.n_components - 1)
+        em = self._emissions(None)
+        return em.sample(self._emission_vector(em), states, rng), states

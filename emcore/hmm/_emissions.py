@@ -1,0 +1,174 @@
+"""Emission distributions of an HMM: Gaussian (on the mixture's covariance types) and categorical.
+
+An emission object knows its parameters' flat layout (so that the HMM's
+parameters are one vector, for :func:`emcore.em_rate` and SQUAREM), their
+log-densities, the M-step from the posteriors, the starting values and
+sampling. This is the only module of :mod:`emcore.hmm` that uses the
+mixture's covariance-type objects.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..mixture._covariance import covariance_model
+
+__all__ = ["CategoricalEmissions", "DegenerateStateError", "GaussianEmissions"]
+
+HMM_COVARIANCE_TYPES = ("diag", "full")
+
+
+class DegenerateStateError(ValueError):
+    """A hidden state has zero expected occupancy, so its emission parameters are undefined."""
+
+
+def _occupancy(post: np.ndarray) -> np.ndarray:
+    n_k = post.sum(axis=0)
+    empty = np.flatnonzero(~(n_k > 0))
+    if empty.size:
+        raise DegenerateStateError(
+            f"state {int(empty[0])} has zero expected occupancy (no observation is assigned to it "
+            "under the current parameters); use fewer states or another start"
+        )
+    return n_k
+
+
+class GaussianEmissions:
+    """Normal emissions, ``covariance_type`` "diag" ((K, d) variances) or "full" ((K, d, d))."""
+
+    def __init__(self, cov_type: str, k: int, d: int, reg_covar: float = 0.0, center=None):
+        self.cov = covariance_model(cov_type)
+        self.cov_type, self.k, self.d, self.reg = cov_type, k, d, reg_covar
+        self.center = np.zeros(d) if center is None else np.asarray(center, dtype=float)
+        self.cov_shape = self.cov.cov_shape(k, d)
+        self.size = k * d + int(np.prod(self.cov_shape))
+
+    def n_free(self) -> int:
+        return self.k * self.d + self.cov.n_cov_parameters(self.k, self.d)
+
+    def pack(self, means, covariances) -> np.ndarray:
+        return np.concatenate([np.ravel(means), np.ravel(covariances)])
+
+    def unpack(self, vec: np.ndarray):
+        kd = self.k * self.d
+        return vec[:kd].reshape(self.k, self.d), vec[kd:].reshape(self.cov_shape)
+
+    def _chol(self, covariances):
+        try:
+            return self.cov.precision_cholesky(covariances)
+        except np.linalg.LinAlgError:
+            raise ValueError("covariances must be positive definite") from None
+
+    def log_prob(self, X: np.ndarray, vec: np.ndarray) -> np.ndarray:
+        """``log N(x_t | mu_k, Sigma_k)``, shape (n, K)."""
+        means, covariances = self.unpack(vec)
+        # About the data's centre, as the mixture does, so the distances keep their digits.
+        return self.cov.log_gaussian(X - self.center, means - self.center, self._chol(covariances))
+
+    def m_step(self, X: np.ndarray, post: np.ndarray) -> np.ndarray:
+        """Weighted means and covariances (about the data's centre, for accuracy)."""
+        n_k = _occupancy(post)
+        xc = X - self.center
+        delta = (post.T @ xc) / n_k[:, None]
+        m2 = self.cov.empty_second(self.k, self.d)
+        for j in range(self.k):
+            self.cov.add_centred(m2, j, xc.T, post[:, j])
+        covariances = self.cov.covariances(m2, n_k, n_k, delta, self.reg)[0]
+        return self.pack(delta + self.center, covariances)
+
+    def initial(self, X: np.ndarray, method: str, rng) -> np.ndarray:
+        """Means and covariances: of a k-means-started Gaussian mixture, or random samples."""
+        if method == "kmeans":
+            from ..mixture import GaussianMixture
+
+            gm = GaussianMixture(self.k, covariance_type=self.cov_type, max_iter=0,
+                                 reg_covar=max(self.reg, 1e-6), random_state=rng).fit(X)
+            return self.pack(gm.means_, gm.covariances_)
+        means = X[rng.choice(X.shape[0], size=self.k, replace=False)]
+        var = X.var(axis=0) + max(self.reg, 1e-6)
+        if not self.cov.is_matrix:
+            return self.pack(means, np.tile(var, (self.k, 1)))
+        cov = np.atleast_2d(np.cov(X.T)) if X.shape[0] > 1 else np.diag(var)
+        cov = cov + max(self.reg, 1e-6) * np.eye(self.d)
+        return self.pack(means, np.tile(cov, (self.k, 1, 1)))
+
+    def check_init(self, means, covariances, given_means, given_cov):
+        """Checked explicit starting values (None where not given)."""
+        out_m = out_c = None
+        if given_means is not None:
+            out_m = _array(given_means, "means_init", (self.k, self.d))
+        if given_cov is not None:
+            out_c = _array(given_cov, "covariances_init", self.cov_shape)
+            if self.cov.is_matrix and np.any(np.abs(out_c - np.swapaxes(out_c, 1, 2))
+                                                  > 1e-10 * np.abs(out_c).max()):
+                raise ValueError("covariances_init must hold symmetric matrices")
+            try:
+                self.cov.precision_cholesky(out_c)
+            except np.linalg.LinAlgError:
+                raise ValueError(f"covariances_init must be positive definite ({self.cov_type})") from None
+        return out_m, out_c
+
+    def sample(self, vec: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
+        means, covariances = self.unpack(vec)
+        return self.cov.sample(means, covariances, states, rng.standard_normal((states.size, self.d)))
+
+
+class CategoricalEmissions:
+    """Emissions over symbols ``0..S-1``; parameters ``emissionprob`` (K, S), rows summing to 1."""
+
+    def __init__(self, k: int, n_symbols: int):
+        self.k, self.s = k, n_symbols
+        self.size = k * n_symbols
+
+    def n_free(self) -> int:
+        return self.k * (self.s - 1)
+
+    def unpack(self, vec: np.ndarray) -> np.ndarray:
+        return vec.reshape(self.k, self.s)
+
+    def log_prob(self, X: np.ndarray, vec: np.ndarray) -> np.ndarray:
+        probs = self.unpack(vec)
+        if not np.all(probs >= 0):
+            raise ValueError("emission probabilities must be non-negative")
+        with np.errstate(divide="ignore"):
+            return np.log(probs)[:, X[:, 0]].T
+
+    def m_step(self, X: np.ndarray, post: np.ndarray) -> np.ndarray:
+        n_k = _occupancy(post)
+        counts = np.stack([np.bincount(X[:, 0], weights=post[:, j], minlength=self.s)
+                           for j in range(self.k)])
+        return (counts / n_k[:, None]).ravel()
+
+    def initial(self, X: np.ndarray, method: str, rng) -> np.ndarray:
+        return rng.dirichlet(np.ones(self.s), size=self.k).ravel()
+
+    def check_init(self, given):
+        if given is None:
+            return None
+        return check_stochastic(given, "emissionprob_init", (self.k, self.s))
+
+    def sample(self, vec: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
+        probs = self.unpack(vec)
+        cum = np.cumsum(probs, axis=1)
+        u = rng.random(states.size) * cum[states, -1]
+        return (u[:, None] >= cum[states]).sum(axis=1)[:, None]
+
+
+def _array(value, name, shape):
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a numeric array of shape {shape}") from None
+    if arr.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return arr
+
+
+def check_stochastic(value, name, shape):
+    """A float array of ``shape``, non-negative, each row (or the vector) summing to 1."""
+    arr = _array(value, name, shape)
+    if np.any(arr < 0) or np.any(np.abs(arr.sum(axis=-1) - 1.0) > 1e-8):
+        raise ValueError(f"{name} must be non-negative with rows summing to 1")
+    return arr / arr.sum(axis=-1, keepdims=True)

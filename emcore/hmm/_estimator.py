@@ -1,0 +1,242 @@
+"""``GaussianHMM`` and ``CategoricalHMM``: scikit-learn-style HMM estimators on emcore's EM driver."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..mixture._checks import check_X
+from ._base import BaseHMM
+from ._emissions import HMM_COVARIANCE_TYPES, CategoricalEmissions, GaussianEmissions
+
+__all__ = ["CategoricalHMM", "GaussianHMM"]
+
+_COMMON_DOC = """
+    Attributes
+    ----------
+    startprob_ : numpy.ndarray of shape (n_components,)
+        Initial state distribution ``pi``.
+    transmat_ : numpy.ndarray of shape (n_components, n_components)
+        Transition matrix ``A``, ``A[i, j] = p(z_t = j | z_{t-1} = i)``.
+    log_likelihood_history_ : numpy.ndarray
+        Total log-likelihood at the start (entry 0) and after each iteration
+        of the best run; it never decreases.
+    n_iter_ : int
+        EM iterations of the best run.
+    converged_ : bool
+        Whether the best run met ``tol``.
+    n_features_in_ : int
+
+    Notes
+    -----
+    The E-step is the forward-backward algorithm with normalised (scaled)
+    recursions, computed as a blocked associative scan over time
+    (``emcore.hmm._scan``); the M-step is Baum-Welch's closed form. A zero
+    entry of ``transmat_`` or ``startprob_`` stays zero. ``fit`` stops when
+    the total log-likelihood changes by less than ``tol`` in one iteration
+    (as hmmlearn). ``max_iter=0`` keeps the start, so a model given by its
+    ``*_init`` arguments can be scored and decoded. A state that receives
+    no posterior mass raises ``DegenerateStateError`` (a ValueError) naming
+    it, instead of producing NaN.
+"""
+
+
+class GaussianHMM(BaseHMM):
+    """Hidden Markov model with Gaussian emissions, fitted by EM (Baum-Welch).
+
+    Parameters
+    ----------
+    n_components : int, default 1
+        Number of hidden states ``K``.
+    covariance_type : {"diag", "full"}, default "diag"
+        A diagonal ((K, d) variances) or full ((K, d, d)) covariance per state.
+    tol : float, default 1e-3
+        EM stops when the total log-likelihood changes by less than ``tol``
+        in one iteration; ``tol=0`` runs exactly ``max_iter`` iterations.
+    max_iter : int, default 100
+        Largest number of EM iterations per initialisation.
+    n_init : int, default 1
+        Number of initialisations; the best log-likelihood is kept.
+    init_params : {"kmeans", "random"}, default "kmeans"
+        Starting emissions: those of a Gaussian mixture started by k-means
+        (one M-step from hard k-means labels), or ``K`` random observations as
+        means with the data's covariance. ``startprob`` and ``transmat``
+        start uniform unless given.
+    startprob_init, transmat_init : array-like, optional
+        Explicit start, shapes (K,) and (K, K), rows summing to 1.
+    means_init : array-like of shape (K, d), optional
+    covariances_init : array-like of shape (K, d) or (K, d, d), optional
+    reg_covar : float, default 1e-6
+        Added to the diagonal of every covariance after each M-step.
+    random_state : None, int or numpy.random.Generator
+    verbose : int, default 0
+        Print the log-likelihood after each iteration when positive.
+    {common}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore import GaussianHMM
+    >>> truth = GaussianHMM(2, max_iter=0, startprob_init=[1.0, 0.0],
+    ...                     transmat_init=[[0.95, 0.05], [0.1, 0.9]],
+    ...                     means_init=[[0.0], [5.0]], covariances_init=[[1.0], [1.0]])
+    >>> X, states = truth.fit(np.zeros((2, 1))).sample(2000, random_state=0)
+    >>> hmm = GaussianHMM(2, tol=1e-8, max_iter=500, random_state=0).fit(X)
+    >>> print(np.sort(hmm.means_.ravel()).round(0), hmm.converged_)
+    [0. 5.] True
+    >>> order = np.argsort(hmm.means_.ravel())  # states are found in any order
+    >>> bool(np.mean(order[hmm.predict(X)] == states) > 0.95)
+    True
+    """
+
+    _init_methods = ("kmeans", "random")
+
+    def __init__(self, n_components=1, *, covariance_type="diag", tol=1e-3, max_iter=100, n_init=1,
+                 init_params="kmeans", startprob_init=None, transmat_init=None, means_init=None,
+                 covariances_init=None, reg_covar=1e-6, random_state=None, verbose=0):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.startprob_init = startprob_init
+        self.transmat_init = transmat_init
+        self.means_init = means_init
+        self.covariances_init = covariances_init
+        self.reg_covar = reg_covar
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_params(self):
+        if self.covariance_type not in HMM_COVARIANCE_TYPES:
+            raise ValueError(f"covariance_type must be one of {HMM_COVARIANCE_TYPES}, "
+                             f"got {self.covariance_type!r}")
+        if isinstance(self.reg_covar, bool) or not isinstance(self.reg_covar, (int, float)) \
+                or not np.isfinite(self.reg_covar) or self.reg_covar < 0:
+            raise ValueError(f"reg_covar must be a finite number >= 0, got {self.reg_covar!r}")
+        return super()._check_params()
+
+    def _check_X(self, X, fitted):
+        X = np.asarray(check_X(X), dtype=np.float64)
+        if fitted and X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, but the HMM was fitted to {self.n_features_in_}")
+        return X
+
+    def _emissions(self, X):
+        d = self.n_features_in_ if X is None else X.shape[1]
+        center = None if X is None else X.mean(axis=0)
+        return GaussianEmissions(self.covariance_type, self.n_components, d, float(self.reg_covar), center)
+
+    def _emission_inits(self, em):
+        means, cov = em.check_init(None, None, self.means_init, self.covariances_init)
+        if means is None or cov is None:
+            if means is not None or cov is not None:
+                raise ValueError("means_init and covariances_init must be given together")
+            return None
+        return em.pack(means, cov)
+
+    def _set_emissions(self, em, vec):
+        self.means_, self.covariances_ = em.unpack(vec)
+        self.n_features_in_ = em.d
+
+    def _emission_vector(self, em):
+        return em.pack(self.means_, self.covariances_)
+
+
+GaussianHMM.__doc__ = GaussianHMM.__doc__.replace("{common}", _COMMON_DOC.strip("\n").replace(
+    "    n_features_in_ : int", "    means_ : numpy.ndarray of shape (n_components, n_features)\n"
+    "    covariances_ : numpy.ndarray of shape (K, d) (diag) or (K, d, d) (full)\n"
+    "    n_features_in_ : int"))
+
+
+class CategoricalHMM(BaseHMM):
+    """Hidden Markov model with categorical emissions over symbols ``0..S-1``, fitted by EM.
+
+    ``X`` is an (n, 1) column of integer symbols. ``S`` is the number of
+    columns of ``emissionprob_init`` when given, else the largest symbol of
+    the data passed to ``fit`` plus one.
+
+    Parameters
+    ----------
+    n_components : int, default 1
+    tol : float, default 1e-3
+    max_iter : int, default 100
+    n_init : int, default 1
+    init_params : {"random"}, default "random"
+        Emission rows drawn from a flat Dirichlet; ``startprob`` and
+        ``transmat`` start uniform unless given.
+    startprob_init, transmat_init : array-like, optional
+    emissionprob_init : array-like of shape (K, S), optional
+    random_state : None, int or numpy.random.Generator
+    verbose : int, default 0
+    {common}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore import CategoricalHMM
+    >>> X = np.array([[0, 0, 1, 1, 0, 1, 2, 2, 2, 1]]).T
+    >>> hmm = CategoricalHMM(2, max_iter=0, startprob_init=[0.5, 0.5],
+    ...                      transmat_init=[[0.9, 0.1], [0.2, 0.8]],
+    ...                      emissionprob_init=[[0.6, 0.4, 0.0], [0.1, 0.3, 0.6]]).fit(X)
+    >>> print(hmm.predict(X))
+    [0 0 0 0 0 0 1 1 1 1]
+    >>> print(round(hmm.score(X), 6))
+    -10.18341
+    """
+
+    def __init__(self, n_components=1, *, tol=1e-3, max_iter=100, n_init=1, init_params="random",
+                 startprob_init=None, transmat_init=None, emissionprob_init=None, random_state=None,
+                 verbose=0):
+        self.n_components = n_components
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.startprob_init = startprob_init
+        self.transmat_init = transmat_init
+        self.emissionprob_init = emissionprob_init
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_X(self, X, fitted):
+        if X is None:
+            raise ValueError("X must be an (n_samples, 1) array of integer symbols, got None")
+        arr = np.asarray(X)
+        if arr.ndim != 2 or arr.shape[1] != 1 or arr.shape[0] == 0:
+            raise ValueError(f"X must be a non-empty column of shape (n_samples, 1), got shape {arr.shape}")
+        if arr.dtype.kind == "f":
+            if not np.all(np.isfinite(arr)):
+                raise ValueError("X contains NaN or infinite values")
+            if np.any(arr != np.round(arr)):
+                raise ValueError("X must hold integer symbols")
+        elif arr.dtype.kind not in "iub":
+            raise ValueError(f"X must hold integer symbols, got dtype {arr.dtype}")
+        arr = arr.astype(np.intp)
+        if fitted:
+            s = self.n_features_in_
+        elif self.emissionprob_init is not None:
+            s = np.shape(self.emissionprob_init)[-1]
+        else:
+            s = int(arr.max()) + 1
+        if arr.min() < 0 or arr.max() >= s:
+            raise ValueError(f"X must hold symbols 0..{s - 1}, got values from {arr.min()} to {arr.max()}")
+        self._s = s
+        return arr
+
+    def _emissions(self, X):
+        return CategoricalEmissions(self.n_components, self._s if X is not None else self.n_features_in_)
+
+    def _emission_inits(self, em):
+        given = em.check_init(self.emissionprob_init)
+        return None if given is None else given.ravel()
+
+    def _set_emissions(self, em, vec):
+        self.emissionprob_ = em.unpack(vec)
+        self.n_features_in_ = em.s
+
+    def _emission_vector(self, em):
+        return np.ravel(self.emissionprob_)
+
+
+CategoricalHMM.__doc__ = CategoricalHMM.__doc__.replace("{common}", _COMMON_DOC.strip("\n").replace(
+    "    n_features_in_ : int", "    emissionprob_ : numpy.ndarray of shape (n_components, n_symbols)\n"
+    "    n_features_in_ : int\n        The number of symbols ``S``."))

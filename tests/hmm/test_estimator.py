@@ -1,0 +1,167 @@
+"""GaussianHMM and CategoricalHMM: fitting, scoring, numerical safety and input checks."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from emcore import CategoricalHMM, ConvergenceWarning, GaussianHMM, em_rate, run_em
+from emcore.hmm import DegenerateStateError
+from emcore.mixture import NotFittedError
+
+PI = np.array([0.6, 0.4])
+A = np.array([[0.95, 0.05], [0.1, 0.9]])
+MEANS = np.array([[0.0], [4.0]])
+VARS = np.array([[1.0], [0.5]])
+
+
+def _truth():
+    return GaussianHMM(2, max_iter=0, startprob_init=PI, transmat_init=A, means_init=MEANS,
+                       covariances_init=VARS).fit(np.zeros((2, 1)))
+
+
+def test_max_iter_zero_keeps_the_start_so_it_can_be_scored_and_decoded():
+    X, _ = _truth().sample(300, random_state=1)
+    hmm = _truth().fit(X)
+    np.testing.assert_array_equal(hmm.transmat_, A)
+    np.testing.assert_array_equal(hmm.means_, MEANS)
+    assert hmm.n_iter_ == 0 and hmm.log_likelihood_history_.shape == (1,)
+    assert hmm.log_likelihood_history_[0] == pytest.approx(hmm.score(X), rel=1e-12)
+    lp, states = hmm.decode(X)
+    assert states.shape == (300,) and lp < hmm.score(X)  # one path is less probable than all of them
+
+
+def test_fit_recovers_a_sampled_model_and_history_never_decreases():
+    X, states = _truth().sample(3000, random_state=2)
+    hmm = GaussianHMM(2, tol=1e-8, max_iter=300, random_state=0).fit(X)
+    order = np.argsort(hmm.means_[:, 0])
+    np.testing.assert_allclose(hmm.means_[order], MEANS, atol=0.15)
+    np.testing.assert_allclose(hmm.transmat_[np.ix_(order, order)], A, atol=0.04)
+    assert np.all(np.diff(hmm.log_likelihood_history_) >= -1e-9 * abs(hmm.log_likelihood_history_[-1]))
+    assert np.mean(order[hmm.predict(X)] == states) > 0.97
+    proba = hmm.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**16), k=st.integers(1, 3), cov=st.sampled_from(["diag", "full"]))
+def test_log_likelihood_never_decreases_along_em(seed, k, cov):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(120, 2)) + 3.0 * rng.integers(2, size=(120, 1))
+    hmm = GaussianHMM(k, covariance_type=cov, tol=0, max_iter=15, init_params="random",
+                      random_state=seed).fit(X, [50, 70])
+    h = hmm.log_likelihood_history_
+    assert np.all(np.diff(h) >= -1e-10 * np.abs(h[1:]))
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**16), k=st.integers(1, 3))
+def test_categorical_log_likelihood_never_decreases_along_em(seed, k):
+    rng = np.random.default_rng(seed)
+    X = rng.integers(4, size=(90, 1))
+    h = CategoricalHMM(k, tol=0, max_iter=15, random_state=seed).fit(X, [30, 60]).log_likelihood_history_
+    assert np.all(np.diff(h) >= -1e-10 * np.abs(h[1:]))
+
+
+def test_a_million_steps_do_not_underflow():
+    rng = np.random.default_rng(5)
+    n = 1_000_000
+    regimes = np.repeat(rng.integers(2, size=n // 1000), 1000)
+    X = (rng.normal(size=n) + 4.0 * regimes)[:, None]
+    hmm = _truth().fit(X[:10])
+    ll = hmm.score(X)
+    assert np.isfinite(ll) and -3e6 < ll < -1e6  # about -1.4 nats per step
+    proba = hmm.predict_proba(X)
+    assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1.0)
+    assert np.mean(hmm.predict(X) == regimes) > 0.95
+
+
+def test_zero_transitions_and_start_probabilities_stay_zero():
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(400, 1)) + np.repeat([0.0, 3.0, 6.0, 3.0], 100)[:, None]
+    left_right = np.array([[0.9, 0.1, 0.0], [0.0, 0.9, 0.1], [0.0, 0.0, 1.0]])
+    hmm = GaussianHMM(3, tol=0, max_iter=20, startprob_init=[1.0, 0.0, 0.0], transmat_init=left_right,
+                      means_init=[[0.0], [2.0], [5.0]], covariances_init=[[1.0], [1.0], [1.0]]).fit(X)
+    assert np.all(hmm.transmat_[left_right == 0] == 0.0)
+    assert np.all(hmm.startprob_[1:] == 0.0)
+
+
+def test_an_unvisited_state_raises_a_clear_error_not_nan():
+    X = np.array([[0], [0], [1], [0]])
+    hmm = CategoricalHMM(2, max_iter=5, startprob_init=[1.0, 0.0], transmat_init=[[1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(DegenerateStateError, match="state 1"), pytest.warns(RuntimeWarning, match="state 1"):
+        hmm.fit(X)
+
+
+def test_squarem_and_em_rate_run_on_the_hmm_model():
+    X, _ = _truth().sample(1500, random_state=3)
+    hmm = GaussianHMM(2, tol=1e-10, max_iter=2000, random_state=0).fit(X)
+    model, theta = hmm.em_problem(X)
+    assert model.log_likelihood(theta) == pytest.approx(hmm.score(X), rel=1e-12)
+    start = GaussianHMM(2, max_iter=0, random_state=0).fit(X).em_problem(X)[1]
+    plain = run_em(model, start, tol=1e-10, max_iter=2000)
+    fast = run_em(model, start, tol=1e-10, max_iter=2000, accelerate="squarem")
+    assert plain.converged and fast.converged
+    assert fast.log_likelihood == pytest.approx(plain.log_likelihood, rel=1e-9)
+    assert plain.log_likelihood == pytest.approx(hmm.score(X), rel=1e-9)
+    rate = em_rate(model, theta).rate
+    assert 0 < rate < 1
+
+
+def test_sample_gives_a_sequence_of_the_fitted_model():
+    X, states = _truth().sample(5000, random_state=4)
+    switches = np.mean(states[1:] != states[:-1])
+    assert 0.04 < switches < 0.1  # stationary switching rate 2 * 0.05 * 0.1 / 0.15 = 0.067
+    assert X[states == 1].mean() == pytest.approx(4.0, abs=0.1)
+    Y, z = CategoricalHMM(1, max_iter=0, emissionprob_init=[[0.2, 0.8]]).fit([[0], [1]]).sample(2000, random_state=0)
+    assert Y.shape == (2000, 1) and np.mean(Y) == pytest.approx(0.8, abs=0.03) and np.all(z == 0)
+
+
+def test_not_converging_warns():
+    X, _ = _truth().sample(500, random_state=5)
+    with pytest.warns(ConvergenceWarning):
+        GaussianHMM(2, tol=1e-12, max_iter=2, random_state=0).fit(X)
+
+
+def test_use_before_fit_raises_not_fitted():
+    with pytest.raises(NotFittedError):
+        GaussianHMM(2).score(np.zeros((3, 1)))
+
+
+@pytest.mark.parametrize("kwargs,X,lengths,match", [
+    ({}, np.zeros((5, 1)), [2, 2], "lengths must sum"),
+    ({}, np.zeros((5, 1)), [5, 0], "lengths must be positive"),
+    ({}, np.zeros((5, 1)), [2.5, 2.5], "lengths must be"),
+    ({}, np.array([[0.0], [np.nan]]), None, "NaN"),
+    ({}, np.array([[0.0], [np.inf]]), None, "NaN or infinite"),
+    ({"transmat_init": [[0.5, 0.6], [0.5, 0.5]]}, np.zeros((5, 1)), None, "transmat_init"),
+    ({"transmat_init": np.eye(3)}, np.zeros((5, 1)), None, "transmat_init must have shape"),
+    ({"startprob_init": [1.2, -0.2]}, np.zeros((5, 1)), None, "startprob_init"),
+    ({"means_init": np.zeros((3, 1)), "covariances_init": np.ones((2, 1))}, np.zeros((5, 1)), None, "means_init"),
+    ({"means_init": np.zeros((2, 1)), "covariances_init": -np.ones((2, 1))}, np.zeros((5, 1)), None,
+     "covariances_init"),
+    ({"covariance_type": "tied"}, np.zeros((5, 1)), None, "covariance_type"),
+    ({"n_components": 0}, np.zeros((5, 1)), None, "n_components"),
+    ({"init_params": "nope"}, np.zeros((5, 1)), None, "init_params"),
+])
+def test_bad_input_raises_value_error_naming_it(kwargs, X, lengths, match):
+    with pytest.raises(ValueError, match=match):
+        GaussianHMM(**{"n_components": 2, **kwargs}).fit(X, lengths)
+
+
+@pytest.mark.parametrize("X,kwargs,match", [
+    (np.array([[0], [3]]), {"emissionprob_init": np.full((2, 3), 1 / 3)}, "symbols 0..2"),
+    (np.array([[0], [-1]]), {}, "symbols"),
+    (np.array([[0.5], [1.0]]), {}, "integer symbols"),
+    (np.array([0, 1]), {}, "shape"),
+    (np.array([[0], [1]]), {"emissionprob_init": [[0.5, 0.6], [0.5, 0.5]]}, "emissionprob_init"),
+])
+def test_categorical_bad_input_raises_value_error_naming_it(X, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        CategoricalHMM(2, **kwargs).fit(X)
+
+
+def test_symbols_outside_the_fitted_alphabet_are_rejected_when_scoring():
+    hmm = CategoricalHMM(2, max_iter=3, random_state=0).fit(np.array([[0], [1], [2], [1]]))
+    with pytest.raises(ValueError, match="symbols 0..2"):
+        hmm.score(np.array([[3]]))
