@@ -31,8 +31,8 @@ def check_X(X, name: str = "X", n_features: int | None = None) -> np.ndarray:
         raise ValueError(f"{name} must be an array of shape (n_samples, n_features), got None")
     if type(X).__module__.split(".")[:2] == ["scipy", "sparse"]:
         raise TypeError(
-            f"Sparse data was passed for {name}, but dense data is required: GaussianMixture works "
-            f"on dense arrays; use {name}.toarray()"
+            f"Sparse data was passed for {name}, but dense data is required: {name} must be a dense "
+            f"array; use {name}.toarray()"
         )
     arr = np.asarray(X)
     if arr.dtype.kind == "c":
@@ -63,7 +63,7 @@ def check_X(X, name: str = "X", n_features: int | None = None) -> np.ndarray:
         arr = arr.astype(np.float64)
     for s in range(0, arr.shape[0], _CHECK_ROWS):
         if not np.isfinite(arr[s:s + _CHECK_ROWS]).all():
-            raise ValueError(f"Input {name} contains NaN or infinity: {name} must hold finite numbers")
+            raise ValueError(f"Input {name} contains NaN or infinity: {name} must not hold NaN or infinite values")
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{name} has {arr.shape[1]} features, but GaussianMixture is expecting "
                          f"{n_features} features as input: it was fitted to n_features={n_features}")

@@ -118,7 +118,7 @@ class DaskMixtureData:
             w_ok = (da.isfinite(self.w).all(), (self.w >= 0).all())
         finite, first, total, positive, w_ok = dask.compute(da.isfinite(self.X).all(), first, total, positive, w_ok)
         if not finite:
-            raise ValueError("Input X contains NaN or infinity: X must hold finite numbers")
+            raise ValueError("Input X contains NaN or infinity: X must not hold NaN or infinite values")
         if self.w is not None:
             if not w_ok[0]:
                 raise ValueError("sample_weight contains NaN or infinite values")
