@@ -29,6 +29,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,19 +122,28 @@ def nbval_command(notebooks: list[str]) -> list[str]:
 
 def main(argv: list[str]) -> int:
     notebooks = argv or sorted(str(p.relative_to(ROOT)) for p in (ROOT / "chapters").glob("*.ipynb"))
-    failed, report = [], []
+    failed, report, running = [], [], []
+    # The passes are independent processes (each runs the notebooks one at a time), so they
+    # run side by side rather than one after the other. Each pass's output is
+    # collected in a file and printed whole when it ends, so the two never interleave.
     for p in passes():
-        print(f"\n=== {p.name}", flush=True)
+        header = f"\n=== {p.name}"
         if p.skipped:
-            print(f"    skipped: {p.skipped}", flush=True)
+            print(f"{header}\n    skipped: {p.skipped}", flush=True)
             report.append(f"{p.name}: skipped ({p.skipped})")
             continue
-        print("    settings: " + " ".join(f"{k}={v}" for k, v in p.env.items()), flush=True)
-        print(f"    reported: {probe(p.env)}", flush=True)
-        start = time.perf_counter()
-        rc = subprocess.run(nbval_command(notebooks), env={**os.environ, **p.env},
-                            cwd=ROOT).returncode
+        header += ("\n    settings: " + " ".join(f"{k}={v}" for k, v in p.env.items())
+                   + f"\n    reported: {probe(p.env)}")
+        log = tempfile.TemporaryFile(mode="w+")
+        proc = subprocess.Popen(nbval_command(notebooks), env={**os.environ, **p.env}, cwd=ROOT,
+                                stdout=log, stderr=subprocess.STDOUT, text=True)
+        running.append((p, header, log, proc, time.perf_counter()))
+    for p, header, log, proc, start in running:
+        rc = proc.wait()
         seconds = time.perf_counter() - start
+        log.seek(0)
+        print(header + "\n" + log.read(), flush=True)
+        log.close()
         report.append(f"{p.name}: {'passed' if rc == 0 else 'FAILED'} in {seconds:.0f} s")
         if rc != 0:
             failed.append(p.name)
