@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..mixture._checks import check_array_of_shape
 from ..mixture._covariance import covariance_model
 
 __all__ = ["CategoricalEmissions", "DegenerateStateError", "GaussianEmissions"]
@@ -96,9 +97,9 @@ class GaussianEmissions:
         """Checked explicit starting values (None where not given)."""
         out_m = out_c = None
         if given_means is not None:
-            out_m = _array(given_means, "means_init", (self.k, self.d))
+            out_m = check_array_of_shape(given_means, "means_init", (self.k, self.d))
         if given_cov is not None:
-            out_c = _array(given_cov, "covariances_init", self.cov_shape)
+            out_c = check_array_of_shape(given_cov, "covariances_init", self.cov_shape)
             if self.cov.is_matrix and np.any(np.abs(out_c - np.swapaxes(out_c, 1, 2))
                                                   > 1e-10 * np.abs(out_c).max()):
                 raise ValueError("covariances_init must hold symmetric matrices")
@@ -154,21 +155,9 @@ class CategoricalEmissions:
         return (u[:, None] >= cum[states]).sum(axis=1)[:, None]
 
 
-def _array(value, name, shape):
-    try:
-        arr = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a numeric array of shape {shape}") from None
-    if arr.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return arr
-
-
 def check_stochastic(value, name, shape):
     """A float array of ``shape``, non-negative, each row (or the vector) summing to 1."""
-    arr = _array(value, name, shape)
+    arr = check_array_of_shape(value, name, shape)
     if np.any(arr < 0) or np.any(np.abs(arr.sum(axis=-1) - 1.0) > 1e-8):
         raise ValueError(f"{name} must be non-negative with rows summing to 1")
     return arr / arr.sum(axis=-1, keepdims=True)

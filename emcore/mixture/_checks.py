@@ -14,7 +14,7 @@ import numpy as np
 from .._validation import InstanceOf, Integer, check_params
 from ._covariance import covariance_model
 
-__all__ = ["RANDOM_STATE", "check_X", "check_inits", "check_n_rows", "check_random_state", "check_sample_weight"]
+__all__ = ["RANDOM_STATE", "check_X", "check_array_of_shape", "check_inits", "check_n_rows", "check_random_state", "check_sample_weight"]
 
 _CHECK_ROWS = 1 << 16
 
@@ -119,7 +119,8 @@ def check_random_state(random_state, name: str = "random_state") -> np.random.Ge
     return np.random.default_rng(random_state)
 
 
-def _array(value, name, shape):
+def check_array_of_shape(value, name: str, shape: tuple) -> np.ndarray:
+    """A finite float64 array of exactly ``shape``; a ValueError naming ``name`` otherwise."""
     try:
         arr = np.array(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -136,15 +137,15 @@ def check_inits(config, n: int, d: int) -> dict:
     k, cov_type = config.n_components, config.covariance_type
     out = {"weights": None, "means": None, "precisions": None, "resp": None}
     if config.weights_init is not None:
-        w = _array(config.weights_init, "weights_init", (k,))
+        w = check_array_of_shape(config.weights_init, "weights_init", (k,))
         if np.any(w <= 0) or abs(w.sum() - 1.0) > 1e-6:
             raise ValueError(f"weights_init must be positive and sum to 1, got {w.tolist()}")
         out["weights"] = w / w.sum()
     if config.means_init is not None:
-        out["means"] = _array(config.means_init, "means_init", (k, d))
+        out["means"] = check_array_of_shape(config.means_init, "means_init", (k, d))
     if config.precisions_init is not None:
         cov = covariance_model(cov_type)
-        prec = _array(config.precisions_init, "precisions_init", cov.cov_shape(k, d))
+        prec = check_array_of_shape(config.precisions_init, "precisions_init", cov.cov_shape(k, d))
         if cov.is_matrix:
             scale = np.max(np.abs(prec), axis=(-2, -1), keepdims=True)
             if np.any(np.abs(prec - np.swapaxes(prec, -1, -2)) > 1e-10 * scale):
@@ -154,7 +155,7 @@ def check_inits(config, n: int, d: int) -> dict:
         except np.linalg.LinAlgError:
             raise ValueError(f"precisions_init must be positive definite ({cov_type} covariances)") from None
     if config.resp_init is not None:
-        resp = _array(config.resp_init, "resp_init", (n, k))
+        resp = check_array_of_shape(config.resp_init, "resp_init", (n, k))
         rows = resp.sum(axis=1)
         if np.any(resp < 0) or np.any(~(rows > 0)):
             raise ValueError("resp_init must be non-negative with a positive sum in every row")
