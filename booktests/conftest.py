@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline import ROOT, toc_files
+from tools.notebooks import ROOT, toc_files
 
 BUILD = ROOT / "_build"
 HTML = Path(os.environ.get("EMCORE_BOOK_HTML", BUILD / "html"))
