@@ -207,9 +207,39 @@ def as_float_array(value, name: str, *, ndim: int | None = None, positive: bool 
     return arr
 
 
+def as_count_array(value, name: str, *, shape: tuple | None = None) -> np.ndarray:
+    """``value`` as an int64 array of non-negative whole numbers, or a ValueError/TypeError naming ``name``.
+
+    Integer arrays and floats holding whole numbers are accepted; booleans and
+    non-numeric values are a ``TypeError``.
+    """
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):  # pragma: no cover - ragged input on old numpy
+        raise TypeError(f"{name} must be array-like, got {type(value).__name__}") from None
+    if arr.dtype == bool or arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be integers, got dtype {arr.dtype}")
+    if shape is not None and arr.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if np.any(arr != np.round(arr)):
+        raise ValueError(f"{name} must be whole numbers")
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be non-negative")
+    return arr.astype(np.int64)
+
+
 def as_count(value, name: str, *, minimum: int = 0) -> int:
     """``value`` as an int >= ``minimum``, or a ValueError/TypeError naming ``name``."""
     return _check_one(name, value, [Integer(minimum)])
+
+
+def as_open_unit(value, name: str) -> float:
+    """``value`` as a float in the open interval (0, 1), or a ValueError/TypeError naming ``name``."""
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.item()
+    return _check_one(name, value, [Real(0, 1, low_open=True, high_open=True)])
 
 
 def as_positive_scalar(value, name: str) -> float:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
+from .._validation import as_count_array, as_open_unit
 from ..em import EMModel
 
 __all__ = ["GeneticLinkage"]
@@ -16,23 +16,8 @@ RAO_COUNTS = (125, 18, 20, 34)
 
 
 def _as_counts(counts) -> np.ndarray:
-    """``counts`` as an int64 array of 4 non-negative whole numbers, or an error naming it."""
-    try:
-        arr = np.asarray(counts)
-    except (TypeError, ValueError):  # pragma: no cover - ragged input on old numpy
-        raise TypeError(f"counts must be array-like, got {type(counts).__name__}") from None
-    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer)
-                                 or np.issubdtype(arr.dtype, np.floating)):
-        raise TypeError(f"counts must be integers, got dtype {arr.dtype}")
-    if arr.shape != (4,):
-        raise ValueError(f"counts must hold exactly 4 cells, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("counts contains NaN or infinite values")
-    if np.any(arr != np.round(arr)):
-        raise ValueError("counts must be whole numbers")
-    if np.any(arr < 0):
-        raise ValueError("counts must be non-negative")
-    arr = arr.astype(np.int64)
+    """``counts`` as 4 non-negative whole numbers whose MLE is interior, or an error naming it."""
+    arr = as_count_array(counts, "counts", shape=(4,))
     if arr[1] + arr[2] == 0:
         raise ValueError("counts: cells 2 and 3 (probability (1 - theta)/4 each) "
                          "must not both be zero, or the MLE is theta = 1 on the boundary")
@@ -40,18 +25,6 @@ def _as_counts(counts) -> np.ndarray:
         raise ValueError("counts: cell 4 (probability theta/4) must be positive, "
                          "or the MLE can sit on the boundary theta = 0")
     return arr
-
-
-def _as_theta(theta) -> float:
-    """``theta`` as a float in the open interval (0, 1), or an error naming it."""
-    if isinstance(theta, np.ndarray) and theta.size == 1:
-        theta = theta.item()
-    if isinstance(theta, bool) or not isinstance(theta, numbers.Real):
-        raise TypeError(f"theta must be a real number, got {type(theta).__name__}")
-    theta = float(theta)
-    if not 0.0 < theta < 1.0:
-        raise ValueError(f"theta (the linkage parameter) must lie in (0, 1), got {theta!r}")
-    return theta
 
 
 class GeneticLinkage(EMModel):
@@ -105,12 +78,12 @@ class GeneticLinkage(EMModel):
 
     def cell_probabilities(self, theta) -> np.ndarray:
         """The four cell probabilities at ``theta``."""
-        theta = _as_theta(theta)
+        theta = as_open_unit(theta, "theta")
         return np.array([0.5 + theta / 4, (1 - theta) / 4, (1 - theta) / 4, theta / 4])
 
     def e_step(self, theta) -> float:
         r"""Expected latent count :math:`E[z \mid y, \theta] = y_1\theta / (2 + \theta)`."""
-        theta = _as_theta(theta)
+        theta = as_open_unit(theta, "theta")
         return float(self.counts[0]) * theta / (2.0 + theta)
 
     def m_step(self, stats: float) -> float:
@@ -133,7 +106,7 @@ class GeneticLinkage(EMModel):
 
         Constants that do not depend on :math:`\theta` are left out.
         """
-        theta = _as_theta(theta)
+        theta = as_open_unit(theta, "theta")
         z_hat = self.e_step(theta_t)
         y1, y2, y3, y4 = (float(c) for c in self.counts)
         return (z_hat + y4) * math.log(theta) + (y2 + y3) * math.log1p(-theta)

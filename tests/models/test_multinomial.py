@@ -88,7 +88,7 @@ def test_mle_lies_in_the_open_unit_interval_and_maximises(counts):
 @pytest.mark.parametrize(
     "counts, error, match",
     [
-        ((125, 18, 20), ValueError, "counts must hold exactly 4 cells"),
+        ((125, 18, 20), ValueError, "counts must have shape \\(4,\\)"),
         ((125, -18, 20, 34), ValueError, "counts must be non-negative"),
         ((125, 18.5, 20, 34), ValueError, "counts must be whole numbers"),
         ((125, np.nan, 20, 34), ValueError, "counts contains NaN"),
