@@ -122,9 +122,13 @@ def best_run(model: MixtureEM, starts, *, progress=None, stop, callback=None, **
             def run_callback(t, theta, value, _user=callback):
                 progress.iteration(t, value)
                 return None if _user is None else _user(t, theta, value)
+        def run_stop(t, old, new, ll_old, ll_new):
+            if progress is not None:  # run_em asks before its callback: the change is known there
+                progress.previous(ll_old)
+            return model.collapse is not None or stop(t, old, new, ll_old, ll_new)
+
         try:
-            result = run_em(model, theta0, callback=run_callback,
-                            stop=lambda *a: model.collapse is not None or stop(*a), **run_em_args)
+            result = run_em(model, theta0, callback=run_callback, stop=run_stop, **run_em_args)
         except DegenerateComponentError as err:
             failure = err
             continue

@@ -26,12 +26,16 @@ class Progress:
         self._start = self._last = time.perf_counter()
         self._value = None
 
-    def initialisation(self, i: int, theta0_objective: float | None = None) -> None:
+    def initialisation(self, i: int) -> None:
         """Initialisation ``i`` (0, 1, ...) begins."""
         if self.verbose >= 1:
             print(f"Initialization {i}")
         self._start = self._last = time.perf_counter()
-        self._value = None if theta0_objective is None else theta0_objective / self.total_weight
+        self._value = None
+
+    def previous(self, objective: float) -> None:
+        """The total objective before the iteration that is ending (for its change)."""
+        self._value = objective / self.total_weight
 
     def iteration(self, t: int, objective: float) -> None:
         """Iteration ``t`` ended at total objective ``objective``."""

@@ -206,3 +206,11 @@ def test_verbose_2_in_partial_fit_prints_one_line_per_batch(X, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "Initialization 0" and len(lines) == 5
     assert [line.split("\t")[0] for line in lines[1:]] == [f"  Batch {t}" for t in range(1, 5)]
+
+
+def test_verbose_2_first_iteration_shows_the_change_from_the_start(X, capsys):
+    gm = GaussianMixture(2, tol=0, max_iter=2, random_state=0, verbose=2, verbose_interval=1).fit(X)
+    first = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  Iteration 1\t")]
+    h = gm.log_likelihood_history_ / len(X)
+    change = float(first[0].split("ll change")[1])
+    assert change == pytest.approx(h[1] - h[0], abs=1e-5) and change >= 0
