@@ -69,7 +69,9 @@ class GaussianHMM(BaseHMM):
         Added to the diagonal of every covariance after each M-step.
     random_state : None, int or numpy.random.Generator
     verbose : int, default 0
-        Print the log-likelihood after each iteration when positive.
+        Progress on standard output as ``GaussianMixture`` prints it: 0 none,
+        1 each initialisation's start and end, 2 also every 10 iterations the
+        time and the change of the log-likelihood per observation.
     {common}
     Examples
     --------
@@ -168,6 +170,9 @@ class CategoricalHMM(BaseHMM):
     emissionprob_init : array-like of shape (K, S), optional
     random_state : None, int or numpy.random.Generator
     verbose : int, default 0
+        Progress on standard output as ``GaussianMixture`` prints it: 0 none,
+        1 each initialisation's start and end, 2 also every 10 iterations the
+        time and the change of the log-likelihood per observation.
     {common}
     Examples
     --------

@@ -208,6 +208,10 @@ def forward_backward(log_emis: np.ndarray, lengths: np.ndarray, startprob: np.nd
     f[:, starts] = startprob[:, None]
     f *= y
     z = f.sum(axis=0)
+    if not np.all(z > 0):
+        raise FloatingPointError("the posterior probabilities underflowed: the normalised backward vectors "
+                                 "lost the states the forward vectors hold (the data are extremely unlikely "
+                                 "under these parameters)")
     post = f / z
     # sum_t xi_t = A ⊙ sum_t alpha_{t-1}^T y_t / Z_t over steps that are not sequence starts
     scaled = alpha[:, :-1] / z[1:]

@@ -92,3 +92,22 @@ def test_zero_transitions_are_respected_by_the_posteriors():
     with np.errstate(divide="ignore"):
         states = _scan.viterbi(np.log(B[:, x].T), np.array([7]), pi, A, block=2)[1]
     np.testing.assert_array_equal(states, best)
+
+
+@pytest.mark.parametrize("n", [3001, 3000])
+def test_left_right_chain_whose_block_rows_differ_beyond_floating_range(n):
+    # The chain starts in the absorbing state 2 (mean 10), the data come from state 0's
+    # N(0, 1): from state 2 a block of 16 steps is ~e^-800 less likely than from state 0,
+    # so the rows of the block products differ far beyond the floating-point range.
+    rng = np.random.default_rng(11)
+    A = np.array([[0.99, 0.01, 0.0], [0.0, 0.99, 0.01], [0.0, 0.0, 1.0]])
+    pi = np.array([0.0, 0.0, 1.0])
+    x = rng.normal(size=n)
+    log_emis = -0.5 * (x[:, None] - np.array([0.0, 5.0, 10.0])) ** 2 - 0.5 * np.log(2 * np.pi)
+    ll = log_emis[:, 2].sum()  # the only path: state 2 throughout
+    for m in _scan.METHODS:
+        assert _scan.log_likelihood(log_emis, np.array([n]), pi, A, method=m).sum() == pytest.approx(ll, rel=1e-12)
+        # the normalised backward vectors underflow here (beta_t(2) / beta_t(0) ~ e^(-50 (n - t))):
+        # a clear error, never NaN posteriors
+        with pytest.raises(FloatingPointError, match="posterior"):
+            _scan.forward_backward(log_emis, np.array([n]), pi, A, method=m)
