@@ -29,8 +29,9 @@ _COMMON_DOC = """
     Notes
     -----
     The E-step is the forward-backward algorithm with normalised (scaled)
-    recursions, computed as a blocked associative scan over time
-    (``emcore.hmm._scan``); the M-step is Baum-Welch's closed form. A zero
+    recursions: for few long sequences a parallel prefix scan over time
+    (``emcore.hmm._tree``), for many a loop over time vectorised across the
+    sequences (``emcore.hmm._scan``); the M-step is Baum-Welch's closed form. A zero
     entry of ``transmat_`` or ``startprob_`` stays zero. ``fit`` stops when
     the total log-likelihood changes by less than ``tol`` in one iteration
     (as hmmlearn). ``max_iter=0`` keeps the start, so a model given by its
