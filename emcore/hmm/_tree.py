@@ -44,8 +44,9 @@ def _product(P1, r1, P2, r2):
     k = P1.shape[0]
     Q = P1 * np.exp(r2 - R)  # column k of P1 times the row scale of P2's row k
     C = Q[:, 0, None] * P2[0]
+    term = np.empty_like(C)
     for j in range(1, k):
-        C += Q[:, j, None] * P2[j]
+        C += np.multiply(Q[:, j, None], P2[j], out=term)
     t = C.sum(axis=1)
     small = t < _SMALL
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -59,7 +60,8 @@ def _product(P1, r1, P2, r2):
             C[(i, slice(None), *rest)] = rows
             t[(i, *rest)] = tot = rows.sum(axis=-1)
             r[(i, *rest)] = r1[(i, *rest)] + m + np.log(tot)
-    return C / np.where(t > 0, t, 1.0)[:, None], r
+    C /= np.where(t > 0, t, 1.0)[:, None]
+    return C, r
 
 
 def _shift_exp(w):
@@ -82,16 +84,19 @@ def _vec_mat(v, P, r):
         with np.errstate(divide="ignore"):
             u = _shift_exp(np.log(v) + r)
     x = u[0] * P[0]
+    term = np.empty_like(x)
     for i in range(1, v.shape[0]):
-        x += u[i] * P[i]
-    return x / x.sum(axis=0)
+        x += np.multiply(u[i], P[i], out=term)
+    x /= x.sum(axis=0)
+    return x
 
 
 def _mat_vec(P, r, v):
     """Normalised ``diag(e^r) P v`` for normalised ``v`` (K, ...), matrices (K, K, ...)."""
     x = P[:, 0] * v[0]
+    term = np.empty_like(x)
     for j in range(1, v.shape[0]):
-        x += P[:, j] * v[j]
+        x += np.multiply(P[:, j], v[j], out=term)
     u = x * _scales(r)
     total = u.sum(axis=0)
     if not np.all(total > _SMALL):
