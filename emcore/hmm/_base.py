@@ -12,12 +12,16 @@ from ..em import run_em
 from ..exceptions import ConvergenceWarning
 from ..mixture._checks import check_random_state
 from ..mixture._estimator import NotFittedError
-from ..mixture._sklearn import ParamsMixin
+from ..mixture._progress import Progress
+from ..mixture._sklearn import DensityEstimatorMixin
 from . import _scan
 from ._emissions import check_stochastic
 from ._model import HMMModel
 
 __all__ = ["BaseHMM", "check_lengths"]
+
+#: Iterations between progress lines at ``verbose=2`` (GaussianMixture's default ``verbose_interval``).
+_VERBOSE_INTERVAL = 10
 
 
 def check_lengths(lengths, n: int) -> np.ndarray:
@@ -46,8 +50,13 @@ def _real(value, name):
     return float(value)
 
 
-class BaseHMM(ParamsMixin):
-    """Shared machinery; subclasses supply the emissions (see ``_estimator``)."""
+class BaseHMM(DensityEstimatorMixin):
+    """Shared machinery; subclasses supply the emissions (see ``_estimator``).
+
+    scikit-learn's protocol (``get_params``, ``set_params``, ``__sklearn_tags__``:
+    a density estimator) comes from the mixture's mixin, so ``sklearn.base.clone``
+    copies an HMM.
+    """
 
     _init_methods = ("random",)
 
@@ -108,16 +117,20 @@ class BaseHMM(ParamsMixin):
         def stop(t, old, new, ll_old, ll_new):
             return abs(ll_new - ll_old) < tol_total
 
+        # progress as GaussianMixture prints it, per observation, every _VERBOSE_INTERVAL iterations at 2
+        progress = Progress(int(self.verbose), _VERBOSE_INTERVAL, float(X.shape[0]))
         callback = None
         if self.verbose:
             def callback(t, theta, ll):
-                print(f"iteration {t:4d}  log-likelihood {ll:.6f}")
+                progress.iteration(t, ll)
 
         best = None
-        for _ in range(int(self.n_init)):
+        for i in range(int(self.n_init)):
+            progress.initialisation(i)
             theta0 = self._start(model, X, rng, pi, a, em_init)
             result = run_em(model, theta0, tol=float(self.tol) or 1.0, max_iter=int(self.max_iter),
                             stop=stop, callback=callback)
+            progress.end(result.converged, result.log_likelihood)
             if best is None or result.log_likelihood > best.log_likelihood:
                 best = result
         self._set_fitted(model, best)

@@ -29,8 +29,9 @@ _COMMON_DOC = """
     Notes
     -----
     The E-step is the forward-backward algorithm with normalised (scaled)
-    recursions, computed as a blocked associative scan over time
-    (``emcore.hmm._scan``); the M-step is Baum-Welch's closed form. A zero
+    recursions: for few long sequences a parallel prefix scan over time
+    (``emcore.hmm._tree``), for many a loop over time vectorised across the
+    sequences (``emcore.hmm._scan``); the M-step is Baum-Welch's closed form. A zero
     entry of ``transmat_`` or ``startprob_`` stays zero. ``fit`` stops when
     the total log-likelihood changes by less than ``tol`` in one iteration
     (as hmmlearn). ``max_iter=0`` keeps the start, so a model given by its
@@ -69,7 +70,9 @@ class GaussianHMM(BaseHMM):
         Added to the diagonal of every covariance after each M-step.
     random_state : None, int or numpy.random.Generator
     verbose : int, default 0
-        Print the log-likelihood after each iteration when positive.
+        Progress on standard output as ``GaussianMixture`` prints it: 0 none,
+        1 each initialisation's start and end, 2 also every 10 iterations the
+        time and the change of the log-likelihood per observation.
     {common}
     Examples
     --------
@@ -168,6 +171,9 @@ class CategoricalHMM(BaseHMM):
     emissionprob_init : array-like of shape (K, S), optional
     random_state : None, int or numpy.random.Generator
     verbose : int, default 0
+        Progress on standard output as ``GaussianMixture`` prints it: 0 none,
+        1 each initialisation's start and end, 2 also every 10 iterations the
+        time and the change of the log-likelihood per observation.
     {common}
     Examples
     --------

@@ -1,25 +1,21 @@
-r"""Forward-backward and Viterbi for HMMs, as blocked scans over time.
+r"""Forward-backward and Viterbi for HMMs on concatenated sequences of lengths ``lengths``.
 
-The forward recursion :math:`\alpha_t = (\alpha_{t-1} A) \odot b_t` is a
-product of ``K x K`` matrices :math:`M_t = A\,\mathrm{diag}(b_t)`, and matrix
-products are associative: the prefix products can be formed in any grouping.
-A loop over ``T`` steps in Python costs microseconds per step, so instead the
-sequences are cut into blocks of ``L ~ sqrt(T)`` steps and the scan runs in
-three passes, each a Python loop of about ``sqrt(T)`` vectorised steps:
+Forward-backward (the E-step) runs one of two ways, chosen by a cost model
+(:func:`choose_method`):
 
-1. every block's product of its ``L`` matrices, all blocks at once (a batched
-   matrix product per step), each row normalised to sum 1 with its log-scale
-   kept apart, so nothing under- or overflows (row ``i`` is the scaled
-   forward recursion started from state ``i``);
-2. the forward vector at each block's start, block after block (all sequences
-   at once), in log-scale arithmetic; this pass also gives each sequence's
-   log-likelihood;
-3. the normalised forward vectors inside all blocks at once.
+* ``"sequential"`` -- the scaled recursion :math:`\alpha_t \propto (\alpha_{t-1} A) \odot b_t`
+  as a Python loop over time, vectorised over the sequences: the cheapest when
+  there are many sequences (each step is one product of an (S, K) array);
+* ``"tree"`` -- for few long sequences, the parallel prefix scan of
+  :mod:`emcore.hmm._tree`: :math:`\alpha` and :math:`\beta` are prefix and suffix
+  products of the matrices :math:`M_t = A\,\mathrm{diag}(b_t)`, grouped as a
+  binary tree, so about ``log2 T`` vectorised levels replace ``T`` steps.
 
-Viterbi is the same three passes in the (max, +) semiring, plus a backtrack
-that composes each block's back-pointers into one map per block.
-
-Sequences are several, of lengths ``lengths``, concatenated along the rows.
+Viterbi is a blocked scan in the (max, +) semiring: sequences cut into blocks
+of ``L ~ sqrt(T)`` steps; every block's max-plus product of its ``L``
+matrices, all blocks at once; the best score entering each block, block after
+block; the scores inside all blocks at once; and a backtrack that composes
+each block's back-pointers into one map per block.
 """
 
 from __future__ import annotations
@@ -27,6 +23,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from . import _tree
 
 __all__ = ["Blocks", "forward_backward", "log_likelihood", "viterbi"]
 
@@ -70,9 +68,8 @@ class Blocks:
         return out
 
 
-#: Rough costs of one numpy call and of one element it touches (seconds), for block_length.
+#: Rough costs of one numpy call and of one element it touches (seconds), for the cost models.
 _CALL, _ELEMENT = 3e-6, 1.5e-9
-_TINY = np.finfo(float).tiny
 
 
 def block_length(lengths: np.ndarray, k: int, power: int = 2) -> int:
@@ -97,112 +94,82 @@ def block_length(lengths: np.ndarray, k: int, power: int = 2) -> int:
     return min(sorted(candidates), key=cost)
 
 
-def _normalise(v, axis=-1):
-    total = v.sum(axis=axis, keepdims=True)
-    return v / np.where(total > 0, total, 1.0), total
+def _sequential(emis: np.ndarray, lengths: np.ndarray, start: np.ndarray, G: np.ndarray):
+    """Normalised ``v_t = (v_{t-1} G) * e_t``, ``v_1 = start * e_1``, a loop over time, all sequences at once.
 
-
-def _scan(emis: np.ndarray, blocks: Blocks, start: np.ndarray, G: np.ndarray, vectors: bool = True):
-    """Normalised ``v_t = (v_{t-1} G) * e_t`` with ``v_1 = start * e_1`` per sequence.
-
-    ``emis`` (n, K) non-negative, row maxima 1. Returns the normalised
-    vectors (n, K) and each sequence's ``log sum v_T`` (S,).
+    Returns the normalised vectors (n, K) and each sequence's ``log sum v_T`` (S,).
     """
-    n, k = emis.shape
-    E = blocks.gather(emis, 1.0)
-    L, B = E.shape[:2]
-    S, NB = blocks.S, blocks.NB
-    first, valid = blocks.first, blocks.valid
-    log_norm = np.full(S, math.log(start.sum()))
-    v = np.broadcast_to(start / start.sum(), (S, k)).copy()
+    grid = _tree._Padded(lengths)
+    E = grid.pad_time_major(emis, 1.0)  # (T, S, K), padding 1
+    T, S, k = E.shape
+    out = np.empty_like(E)
+    totals = np.empty((T, S))
     with np.errstate(divide="ignore", invalid="ignore"):
-        if NB > 1:
-            v = _entering(E, blocks, v, log_norm, G)
-    if NB > 1 and not vectors:
-        return None, log_norm
-    # pass 3: all blocks at once from their entering vectors
-    v = v.reshape(B, k)
-    out = np.empty((L, B, k)) if vectors else None
-    log_total = np.zeros(B)
-    min_len = int(blocks.lengths.min())
-    for l in range(L):
-        x = v @ G
-        if l == 0:
-            x[first] = v[first]
-        x *= E[l]
-        total = x.sum(axis=1)
-        v = x / total[:, None]  # a zero total (impossible sequence) gives NaN, caught below
-        if NB == 1:
-            log_total += np.log(total) if l < min_len else np.where(valid[:, l], np.log(total), 0.0)
-        if vectors:
-            out[l] = v
-    if NB == 1:
-        log_norm += log_total
-    if not np.all(np.isfinite(log_norm)) or (vectors and not np.all(np.isfinite(v))):
+        np.multiply(start, E[0], out=out[0])
+        for t in range(T):
+            x = out[t]
+            if t:
+                np.matmul(out[t - 1], G, out=x)
+                x *= E[t]
+            x.sum(axis=1, out=totals[t])
+            x /= totals[t][:, None]  # a zero total (impossible sequence) gives NaN, caught below
+        logs = np.log(totals)
+    log_norm = logs.sum(axis=0) if grid.equal else np.where(grid.valid.T, logs, 0.0).sum(axis=0)
+    vectors = grid.unpad_time_major(out)
+    if not (np.all(np.isfinite(log_norm)) and np.all(np.isfinite(vectors))):
         raise FloatingPointError("a sequence has probability zero under these parameters")
-    return (blocks.scatter(out, n) if vectors else None), log_norm
+    return vectors, log_norm
 
 
-def _entering(E, blocks, v, log_norm, G):
-    """Passes 1 and 2: the normalised vector entering each block; adds to ``log_norm`` in place."""
-    L, B, k = E.shape
-    S, NB = blocks.S, blocks.NB
-    first, valid = blocks.first, blocks.valid
-    padded_from = int(np.min(blocks.valid.sum(axis=1)))
-    # pass 1: row-normalised block products, log row scales apart
-    P = np.broadcast_to(np.eye(k), (B, k, k)).copy()
-    log_scale = np.zeros((B, k))
-    for l in range(L):
-        Q = (P.reshape(B * k, k) @ G).reshape(B, k, k)
-        if l == 0:
-            Q[first] = P[first]
-        Q *= E[l, :, None, :]
-        total = Q.sum(axis=2)
-        np.maximum(total, _TINY, out=total)  # a row that is all zero (start state impossible) stays zero
-        Q /= total[..., None]
-        if l >= padded_from:
-            keep = ~valid[:, l]
-            Q[keep] = P[keep]
-            total[keep] = 1.0
-        log_scale += np.log(total)
-        P = Q
-    # pass 2: the vector entering each block, and the log-likelihood
-    P = P.reshape(S, NB, k, k)
-    log_scale = log_scale.reshape(S, NB, k)
-    entering = np.empty((S, NB, k))
-    for j in range(NB):
-        entering[:, j] = v
-        w = np.log(v) + log_scale[:, j]
-        m = w.max(axis=1)
-        act = blocks.active[:, j]
-        u = np.einsum("si,sij->sj", np.exp(w - m[:, None]), P[:, j])
-        total = u.sum(axis=1)
-        if not np.all(total[act] > 0):
-            raise FloatingPointError("a sequence has probability zero under these parameters")
-        log_norm[:] = np.where(act, log_norm + m + np.log(total), log_norm)
-        v = np.where(act[:, None], u / total[:, None], v)
-    return entering
+METHODS = ("sequential", "tree")
+
+
+def choose_method(lengths: np.ndarray, k: int) -> str:
+    """``"tree"`` for few long sequences, ``"sequential"`` (a loop over time) for many.
+
+    The loop costs about ``T_max`` rounds of a few numpy calls on (S, K)
+    arrays, twice (forward and backward); the tree about ``2 log2 T_max``
+    rounds of calls on whole levels, with ``K`` times the arithmetic (its
+    products are of ``K x K`` matrices).
+    """
+    t_max, s = int(lengths.max()), lengths.size
+    sequential = 2 * t_max * (5 * _CALL + 6 * _ELEMENT * s * k * k)
+    tree = 60 * _CALL * max(1, t_max.bit_length()) + _ELEMENT * s * t_max * (2 * k**3 + 12 * k * k)
+    return "tree" if tree < sequential else "sequential"
 
 
 def _shifted(log_emis):
-    shift = log_emis.max(axis=1, keepdims=True)
+    """Emission densities scaled to maximum 1 at each step, state-major (K, n), and the log-scales (n,)."""
+    log_t = np.ascontiguousarray(log_emis.T)
+    shift = log_t.max(axis=0)
     if not np.all(np.isfinite(shift)):
         raise FloatingPointError("an observation has zero density under every state")
-    return np.exp(log_emis - shift), shift[:, 0]
+    return np.exp(log_t - shift), shift
+
+
+def _method(method, lengths, k):
+    if method is None:
+        return choose_method(lengths, k)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    return method
 
 
 def log_likelihood(log_emis: np.ndarray, lengths: np.ndarray, startprob: np.ndarray,
-                   transmat: np.ndarray, block: int | None = None) -> np.ndarray:
+                   transmat: np.ndarray, method: str | None = None) -> np.ndarray:
     """The log-likelihood of each sequence, by the forward pass alone."""
     lengths = np.asarray(lengths, dtype=np.intp)
     emis, shift = _shifted(log_emis)
-    log_norm = _scan(emis, Blocks(lengths, log_emis.shape[1], block=block), startprob, transmat, vectors=False)[1]
+    if _method(method, lengths, log_emis.shape[1]) == "tree":
+        log_norm = _tree.tree_log_likelihood(emis, lengths, startprob, transmat)
+    else:
+        log_norm = _sequential(emis.T, lengths, startprob, transmat)[1]
     starts = np.cumsum(lengths) - lengths
     return log_norm + np.add.reduceat(shift, starts)
 
 
 def forward_backward(log_emis: np.ndarray, lengths: np.ndarray, startprob: np.ndarray,
-                     transmat: np.ndarray, block: int | None = None):
+                     transmat: np.ndarray, method: str | None = None):
     """The E-step of an HMM on concatenated sequences.
 
     Parameters
@@ -210,8 +177,9 @@ def forward_backward(log_emis: np.ndarray, lengths: np.ndarray, startprob: np.nd
     log_emis : (n, K) log-densities ``log p(x_t | z_t = k)``.
     lengths : (S,) positive sequence lengths summing to ``n``.
     startprob, transmat : (K,) and (K, K) parameters.
-    block : int, optional
-        Block length of the scan (default: chosen by :func:`block_length`).
+    method : {"sequential", "tree"}, optional
+        A loop over time vectorised over the sequences, or the parallel
+        prefix scan of ``emcore.hmm._tree`` (default: :func:`choose_method`).
 
     Returns
     -------
@@ -223,26 +191,33 @@ def forward_backward(log_emis: np.ndarray, lengths: np.ndarray, startprob: np.nd
     lengths = np.asarray(lengths, dtype=np.intp)
     n, k = log_emis.shape
     emis, shift = _shifted(log_emis)
-    blocks = Blocks(lengths, k, block=block)
-    alpha, log_norm = _scan(emis, blocks, startprob, transmat)
-    # y_t = b_t * beta_t, scanned backwards: y_{t-1} = (y_t A^T) * b_{t-1}
-    rev = Blocks(lengths[::-1], k, block=block) if lengths.size > 1 else blocks
-    y = _scan(emis[::-1], rev, np.ones(k), transmat.T)[0][::-1]
+    # state-major (K, n) arrays below: sums over the K states are then fast
+    if _method(method, lengths, k) == "tree":
+        alpha, y, log_norm = _tree.tree_forward_backward(emis, lengths, startprob, transmat)
+    else:
+        alpha, log_norm = _sequential(emis.T, lengths, startprob, transmat)
+        # y_t = b_t * beta_t, a loop backwards: y_{t-1} = (y_t A^T) * b_{t-1}
+        y = _sequential(emis.T[::-1], lengths[::-1], np.ones(k), transmat.T)[0][::-1]
+        alpha, y = alpha.T, y.T
     ends = np.cumsum(lengths)
     starts = ends - lengths
     seq_sum = np.add.reduceat(shift, starts)
     # predicted f_t = alpha_{t-1} A (startprob at a sequence start); gamma_t ∝ f_t * y_t
-    f = np.empty_like(alpha)
-    f[1:] = alpha[:-1] @ transmat
-    f[starts] = startprob
-    post, z = _normalise(f * y)
-    z = z[:, 0]
+    f = np.empty((k, n))
+    f[:, 1:] = transmat.T @ alpha[:, :-1]
+    f[:, starts] = startprob[:, None]
+    f *= y
+    z = f.sum(axis=0)
+    if not np.all(z > 0):
+        raise FloatingPointError("the posterior probabilities underflowed: the normalised backward vectors "
+                                 "lost the states the forward vectors hold (the data are extremely unlikely "
+                                 "under these parameters)")
+    post = f / z
     # sum_t xi_t = A ⊙ sum_t alpha_{t-1}^T y_t / Z_t over steps that are not sequence starts
-    inner = np.ones(n, dtype=bool)
-    inner[starts] = False
-    scaled = alpha[:-1][inner[1:]] / z[inner][:, None]
-    trans = transmat * (scaled.T @ y[inner])
-    return log_norm + seq_sum, post, post[starts].sum(axis=0), trans
+    scaled = alpha[:, :-1] / z[1:]
+    scaled[:, starts[1:] - 1] = 0.0
+    trans = transmat * (scaled @ y[:, 1:].T)
+    return log_norm + seq_sum, post.T, post[:, starts].sum(axis=1), trans
 
 
 def _maxplus(P: np.ndarray, logG: np.ndarray) -> np.ndarray:

@@ -165,3 +165,65 @@ def test_symbols_outside_the_fitted_alphabet_are_rejected_when_scoring():
     hmm = CategoricalHMM(2, max_iter=3, random_state=0).fit(np.array([[0], [1], [2], [1]]))
     with pytest.raises(ValueError, match="symbols 0..2"):
         hmm.score(np.array([[3]]))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: GaussianHMM(3, covariance_type="full", tol=1e-4, n_init=2, random_state=4, means_init=None),
+    lambda: CategoricalHMM(2, max_iter=7, emissionprob_init=[[0.5, 0.5], [0.1, 0.9]]),
+])
+def test_clone_and_params_round_trip_like_scikit_learn(make):
+    base = pytest.importorskip("sklearn.base")
+    hmm = make()
+    params = hmm.get_params()
+    copy = base.clone(hmm)
+    assert type(copy) is type(hmm) and not hasattr(copy, "transmat_")
+    assert copy.get_params().keys() == params.keys()
+    for name, value in params.items():
+        np.testing.assert_array_equal(np.asarray(copy.get_params()[name], dtype=object),
+                                      np.asarray(value, dtype=object))
+    assert type(hmm)().set_params(**params).get_params().keys() == params.keys()
+    assert hmm.set_params(tol=0.5).tol == 0.5
+    with pytest.raises(ValueError, match="invalid parameter 'n_iter'"):
+        hmm.set_params(n_iter=3)
+
+
+def test_tags_say_density_estimator():
+    pytest.importorskip("sklearn")
+    for hmm in (GaussianHMM(), CategoricalHMM()):
+        tags = hmm.__sklearn_tags__()
+        assert tags.estimator_type == "density_estimator" and tags.requires_fit
+        assert tags.input_tags.two_d_array and not tags.input_tags.allow_nan
+
+
+@pytest.mark.parametrize("verbose,lines", [(0, []), (1, ["Initialization 0", "Initialization did not converge."]),
+                                           (2, ["Initialization 0", "  Iteration 10", "Initialization"])])
+@pytest.mark.filterwarnings("ignore::emcore.ConvergenceWarning")
+def test_verbose_prints_like_the_mixture(capsys, verbose, lines):
+    X, _ = _truth().sample(400, random_state=3)
+    GaussianHMM(2, tol=1e-10, max_iter=12, random_state=0, verbose=verbose).fit(X)
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == len(lines)
+    for got, want in zip(out, lines):
+        assert got.startswith(want)
+    if verbose == 2:
+        assert "ll change" in out[1] and "lower bound" in out[2]
+
+
+@pytest.mark.parametrize("init_params", ["kmeans", "random"])
+@pytest.mark.parametrize("covariance_type", ["diag", "full"])
+def test_every_init_then_score_predict_proba_and_decode_agree(init_params, covariance_type):
+    X, _ = _truth().sample(500, random_state=8)
+    X = np.hstack([X, X ** 2 / 4.0 + np.random.default_rng(8).normal(size=X.shape)])
+    hmm = GaussianHMM(2, covariance_type=covariance_type, init_params=init_params, tol=1e-6,
+                      max_iter=200, random_state=1).fit(X, [200, 300])
+    lp, states = hmm.decode(X, [200, 300])
+    np.testing.assert_array_equal(states, hmm.predict(X, [200, 300]))
+    proba = hmm.predict_proba(X, [200, 300])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    assert lp < hmm.score(X, [200, 300]) == pytest.approx(hmm.log_likelihood_history_[-1], rel=1e-9)
+    start = GaussianHMM(2, covariance_type=covariance_type, max_iter=0, startprob_init=hmm.startprob_,
+                        transmat_init=hmm.transmat_, means_init=hmm.means_,
+                        covariances_init=hmm.covariances_).fit(X[:3])
+    assert start.score(X, [200, 300]) == pytest.approx(hmm.score(X, [200, 300]), rel=1e-12)
+    np.testing.assert_allclose(start.predict_proba(X, [200, 300]), proba, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(start.predict(X, [200, 300]), states)

@@ -48,21 +48,21 @@ def _brute(pi, A, B, x, lengths):
 CASES = [(2, [6]), (3, [5]), (3, [3, 1, 4]), (2, [1]), (4, [2, 5])]
 
 
-@pytest.mark.parametrize("block", [None, 1, 2, 3])
+@pytest.mark.parametrize("method", [None, "sequential", "tree"])
 @pytest.mark.parametrize("k,lengths", CASES)
-def test_forward_backward_equals_enumeration_of_all_paths(k, lengths, block):
+def test_forward_backward_equals_enumeration_of_all_paths(k, lengths, method):
     rng = np.random.default_rng(10 * k + len(lengths))
     pi, A, B = _random_hmm(rng, k, 3)
     x = rng.integers(3, size=sum(lengths))
     ll, post, trans, _, _ = _brute(pi, A, B, x, lengths)
     got_ll, got_post, got_start, got_trans = _scan.forward_backward(
-        np.log(B[:, x].T), np.array(lengths), pi, A, block=block)
+        np.log(B[:, x].T), np.array(lengths), pi, A, method=method)
     starts = np.cumsum(lengths) - lengths
     assert got_ll.sum() == pytest.approx(ll, rel=1e-13)
     np.testing.assert_allclose(got_post, post, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(got_trans, trans, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(got_start, post[starts].sum(axis=0), rtol=1e-12, atol=1e-14)
-    only_ll = _scan.log_likelihood(np.log(B[:, x].T), np.array(lengths), pi, A, block=block)
+    only_ll = _scan.log_likelihood(np.log(B[:, x].T), np.array(lengths), pi, A, method=method)
     assert only_ll.sum() == pytest.approx(ll, rel=1e-13)
 
 
@@ -85,9 +85,29 @@ def test_zero_transitions_are_respected_by_the_posteriors():
     A /= A.sum(axis=1, keepdims=True)
     x = rng.integers(3, size=7)
     _, post, trans, _, best = _brute(pi, A, B, x, [7])
-    got = _scan.forward_backward(np.log(B[:, x].T), np.array([7]), pi, A, block=2)
-    assert got[3][0, 2] == 0.0 and got[3][2, 1] == 0.0
-    np.testing.assert_allclose(got[3], trans, rtol=1e-12, atol=1e-15)
+    for method in _scan.METHODS:
+        got = _scan.forward_backward(np.log(B[:, x].T), np.array([7]), pi, A, method=method)
+        assert got[3][0, 2] == 0.0 and got[3][2, 1] == 0.0
+        np.testing.assert_allclose(got[3], trans, rtol=1e-12, atol=1e-15)
     with np.errstate(divide="ignore"):
         states = _scan.viterbi(np.log(B[:, x].T), np.array([7]), pi, A, block=2)[1]
     np.testing.assert_array_equal(states, best)
+
+
+@pytest.mark.parametrize("n", [3001, 3000])
+def test_left_right_chain_whose_block_rows_differ_beyond_floating_range(n):
+    # The chain starts in the absorbing state 2 (mean 10), the data come from state 0's
+    # N(0, 1): from state 2 a block of 16 steps is ~e^-800 less likely than from state 0,
+    # so the rows of the block products differ far beyond the floating-point range.
+    rng = np.random.default_rng(11)
+    A = np.array([[0.99, 0.01, 0.0], [0.0, 0.99, 0.01], [0.0, 0.0, 1.0]])
+    pi = np.array([0.0, 0.0, 1.0])
+    x = rng.normal(size=n)
+    log_emis = -0.5 * (x[:, None] - np.array([0.0, 5.0, 10.0])) ** 2 - 0.5 * np.log(2 * np.pi)
+    ll = log_emis[:, 2].sum()  # the only path: state 2 throughout
+    for m in _scan.METHODS:
+        assert _scan.log_likelihood(log_emis, np.array([n]), pi, A, method=m).sum() == pytest.approx(ll, rel=1e-12)
+        # the normalised backward vectors underflow here (beta_t(2) / beta_t(0) ~ e^(-50 (n - t))):
+        # a clear error, never NaN posteriors
+        with pytest.raises(FloatingPointError, match="posterior"):
+            _scan.forward_backward(log_emis, np.array([n]), pi, A, method=m)
