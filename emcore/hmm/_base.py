@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 
 import numpy as np
 
+from .._validation import Integer, Options, Real, check_params
 from ..em import run_em
 from ..exceptions import ConvergenceWarning
 from ..mixture._checks import check_random_state
@@ -38,18 +38,6 @@ def check_lengths(lengths, n: int) -> np.ndarray:
     return arr.astype(np.intp)
 
 
-def _integer(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _real(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
 class BaseHMM(DensityEstimatorMixin):
     """Shared machinery; subclasses supply the emissions (see ``_estimator``).
 
@@ -57,8 +45,6 @@ class BaseHMM(DensityEstimatorMixin):
     a density estimator) comes from the mixture's mixin, so ``sklearn.base.clone``
     copies an HMM.
     """
-
-    _init_methods = ("random",)
 
     # -- what subclasses provide ------------------------------------------
     def _check_X(self, X, fitted: bool) -> np.ndarray:  # pragma: no cover - abstract
@@ -78,14 +64,19 @@ class BaseHMM(DensityEstimatorMixin):
         raise NotImplementedError
 
     # -- checks --------------------------------------------------------------
+    #: The scalar constructor arguments, declared (checked by :func:`emcore._validation.check_params`).
+    _parameter_constraints = {
+        "n_components": [Integer(1)],
+        "tol": [Real(0)],
+        "max_iter": [Integer(0)],
+        "n_init": [Integer(1)],
+        "init_params": [Options(("random",))],
+        "verbose": [Integer(0)],
+    }
+
     def _check_params(self):
-        _integer(self.n_components, "n_components", 1)
-        _real(self.tol, "tol")
-        _integer(self.max_iter, "max_iter", 0)
-        _integer(self.n_init, "n_init", 1)
-        _integer(self.verbose, "verbose", 0)
-        if self.init_params not in self._init_methods:
-            raise ValueError(f"init_params must be one of {self._init_methods}, got {self.init_params!r}")
+        constraints = type(self)._parameter_constraints
+        check_params(constraints, {name: getattr(self, name) for name in constraints})
         k = self.n_components
         pi = None if self.startprob_init is None else check_stochastic(self.startprob_init, "startprob_init", (k,))
         a = None if self.transmat_init is None else check_stochastic(self.transmat_init, "transmat_init", (k, k))
@@ -209,7 +200,7 @@ class BaseHMM(DensityEstimatorMixin):
         """
         if not hasattr(self, "transmat_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit first")
-        _integer(n_samples, "n_samples", 1)
+        check_params({"n_samples": [Integer(1)]}, {"n_samples": n_samples})
         rng = check_random_state(self.random_state if random_state is None else random_state)
         cum_a = np.cumsum(self.transmat_, axis=1)
         u = rng.random(n_samples)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import Options, Real
 from ..mixture._checks import check_X
 from ._base import BaseHMM
 from ._emissions import HMM_COVARIANCE_TYPES, CategoricalEmissions, GaussianEmissions
@@ -90,7 +91,12 @@ class GaussianHMM(BaseHMM):
     True
     """
 
-    _init_methods = ("kmeans", "random")
+    _parameter_constraints = {
+        **BaseHMM._parameter_constraints,
+        "init_params": [Options(("kmeans", "random"))],
+        "covariance_type": [Options(HMM_COVARIANCE_TYPES)],
+        "reg_covar": [Real(0)],
+    }
 
     def __init__(self, n_components=1, *, covariance_type="diag", tol=1e-3, max_iter=100, n_init=1,
                  init_params="kmeans", startprob_init=None, transmat_init=None, means_init=None,
@@ -109,14 +115,6 @@ class GaussianHMM(BaseHMM):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _check_params(self):
-        if self.covariance_type not in HMM_COVARIANCE_TYPES:
-            raise ValueError(f"covariance_type must be one of {HMM_COVARIANCE_TYPES}, "
-                             f"got {self.covariance_type!r}")
-        if isinstance(self.reg_covar, bool) or not isinstance(self.reg_covar, (int, float)) \
-                or not np.isfinite(self.reg_covar) or self.reg_covar < 0:
-            raise ValueError(f"reg_covar must be a finite number >= 0, got {self.reg_covar!r}")
-        return super()._check_params()
 
     def _check_X(self, X, fitted):
         X = np.asarray(check_X(X), dtype=np.float64)

@@ -227,3 +227,23 @@ def test_every_init_then_score_predict_proba_and_decode_agree(init_params, covar
     assert start.score(X, [200, 300]) == pytest.approx(hmm.score(X, [200, 300]), rel=1e-12)
     np.testing.assert_allclose(start.predict_proba(X, [200, 300]), proba, rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(start.predict(X, [200, 300]), states)
+
+
+@pytest.mark.parametrize("kwargs,error,match", [
+    ({"n_components": 1.5}, TypeError, "n_components must be an integer >= 1, got float"),
+    ({"tol": -1.0}, ValueError, "tol must be a finite number >= 0"),
+    ({"max_iter": "10"}, TypeError, "max_iter must be an integer >= 0, got str"),
+    ({"n_init": 0}, ValueError, "n_init must be an integer >= 1"),
+    ({"verbose": True}, TypeError, "verbose must be an integer >= 0, got bool"),
+    ({"reg_covar": float("nan")}, ValueError, "reg_covar must be a finite number >= 0"),
+])
+def test_constructor_arguments_are_checked_as_declared(kwargs, error, match):
+    # wrong type -> TypeError, wrong value -> ValueError, both naming the argument (as GaussianMixture)
+    with pytest.raises(error, match=match):
+        GaussianHMM(**{"n_components": 2, **kwargs}).fit(np.zeros((5, 1)))
+
+
+def test_sample_checks_n_samples():
+    hmm = GaussianHMM(2, max_iter=3, random_state=0).fit(np.arange(10.0)[:, None])
+    with pytest.raises(ValueError, match="n_samples must be an integer >= 1"):
+        hmm.sample(0)
