@@ -5,7 +5,8 @@ chunks of rows whose work is numpy's: matrix products, ``exp``, ``log`` and
 elementwise passes, which all release the GIL. :func:`ordered_map` runs such
 a loop on a pool of threads and hands the results back *in chunk order*, so
 the caller adds its partial sums in the same order whatever the number of
-threads: chunk boundaries are fixed by the data's shape, never by
+threads (the calling thread works too; the helper threads are kept
+between calls): chunk boundaries are fixed by the data's shape, never by
 ``n_jobs``, and the result is the same bit for bit for every ``n_jobs``.
 
 During the parallel section every BLAS call runs on one thread
@@ -17,10 +18,8 @@ keeps its own threads.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import functools
-import itertools
 import numbers
 import os
 import threading
@@ -107,39 +106,61 @@ def one_blas_thread():
                 _held["limiter"] = None
 
 
-def ordered_map(func, items, n_jobs: int):
-    """Yield ``func(item)`` for each of ``items``, in their order, computed on ``n_jobs`` threads.
+def _submit(func, count: int) -> list:
+    """Futures of ``count`` calls of ``func`` on the process's helper threads (a pool kept between calls)."""
+    with _LOCK:
+        pool = _held.get("pool")
+        if pool is None or pool._max_workers < count:
+            if pool is not None:
+                pool.shutdown(wait=False)  # its threads finish what they run, then exit
+            pool = _held["pool"] = ThreadPoolExecutor(count, thread_name_prefix="emcore")
+        return [pool.submit(func) for _ in range(count)]
 
+
+def ordered_map(func, items, n_jobs: int) -> list:
+    """``[func(item) for item in items]``, computed on ``n_jobs`` threads (the caller's among them).
+
+    The threads take the next item as they become free (so a thread slowed
+    by other work on the machine takes fewer), and every result lands in its
+    item's place: the list is in the order of ``items`` whatever the timing.
     With more than one item, BLAS runs on one thread throughout, also for
-    ``n_jobs=1`` (so that every ``n_jobs`` computes each item alike, even
-    where BLAS would split a product differently over its own threads). At
-    most ``2 * n_jobs`` results are computed ahead of the one being consumed,
-    so the memory of results waiting stays bounded. ``func`` must not share
-    writable buffers between calls (each thread needs its own).
+    ``n_jobs=1``, so that every ``n_jobs`` computes each item alike (BLAS
+    may split a product differently over its own threads). ``func`` must
+    not share writable buffers between calls (each thread needs its own).
 
-    >>> list(ordered_map(lambda x: x * x, range(5), 2))
+    >>> ordered_map(lambda x: x * x, range(5), 2)
     [0, 1, 4, 9, 16]
     """
     items = list(items)
     if len(items) <= 1:
-        yield from map(func, items)
-        return
+        return [func(item) for item in items]
     with one_blas_thread():
         if n_jobs <= 1:
-            yield from map(func, items)
-            return
-        workers = min(n_jobs, len(items))
-        with ThreadPoolExecutor(workers, thread_name_prefix="emcore") as pool:
-            pending = collections.deque()
-            todo = iter(items)
-            try:
-                for item in itertools.islice(todo, 2 * workers):
-                    pending.append(pool.submit(func, item))
-                while pending:
-                    result = pending.popleft().result()
-                    for item in itertools.islice(todo, 1):
-                        pending.append(pool.submit(func, item))
-                    yield result
-            finally:
-                for future in pending:
-                    future.cancel()
+            return [func(item) for item in items]
+        results = [None] * len(items)
+        claim = threading.Lock()
+        order = iter(range(len(items)))
+        failed = []
+
+        def work():
+            while not failed:
+                with claim:
+                    i = next(order, None)
+                if i is None:
+                    return
+                try:
+                    results[i] = func(items[i])
+                except BaseException:
+                    failed.append(True)  # the others stop at their next item
+                    raise
+
+        helpers = min(n_jobs, len(items)) - 1
+        futures = _submit(work, helpers)
+        try:
+            work()
+        finally:
+            for future in futures:
+                future.exception()  # wait for every helper before the buffers go
+        for future in futures:
+            future.result()  # re-raise a helper's error
+        return results

@@ -81,7 +81,7 @@ def test_ordered_map_keeps_the_order_when_later_items_finish_first():
         time.sleep(0.02 if i == 0 else 0.0)
         return i
 
-    assert list(_pool.ordered_map(slow_first, range(9), 3)) == list(range(9))
+    assert _pool.ordered_map(slow_first, range(9), 3) == list(range(9))
 
 
 @pytest.mark.parametrize("bad", [0, -2, 1.5, "all", True])
@@ -94,3 +94,14 @@ def test_bad_n_jobs_is_rejected_naming_it(bad):
 def test_default_n_jobs_is_every_available_core():
     assert GaussianMixture().get_params()["n_jobs"] is None
     assert _pool.resolve_n_jobs(None) == _pool.resolve_n_jobs(-1) == _pool.available_cores() >= 1
+
+
+def test_an_error_in_a_chunk_reaches_the_caller():
+    def fails_on_five(i):
+        if i == 5:
+            raise ArithmeticError("chunk 5")
+        return i
+
+    with pytest.raises(ArithmeticError, match="chunk 5"):
+        _pool.ordered_map(fails_on_five, range(12), 2)
+    assert _pool.ordered_map(fails_on_five, range(5), 2) == list(range(5))
