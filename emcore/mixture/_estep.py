@@ -22,6 +22,19 @@ Per pass, one of two paths (each covariance type's chunk kernels are in :mod:`._
   the stacked Cholesky factors) and second moments about each component's
   current mean: no cancellation.
 
+The chunks run on ``n_jobs`` threads (:mod:`._pool`): each returns its
+partial sums (the second-moment terms of a shared covariance one per
+component), added in chunk order, so the result does not depend on
+``n_jobs``; with ``n_jobs=1`` the floats are those of one serial pass with
+one BLAS thread. Each thread has its own feature block.
+
+Per chunk, the dense log-sum-exp makes these passes over the (K, m)
+log-joints: the product that writes them, column maxima, subtraction,
+the comparison with :data:`NEGLIGIBLE_LOG` and its count per column (as
+bytes), ``exp``, column sums, division (and the weights, if any); then
+the product with the features. ``exp`` (a libm call per entry where numpy
+has no SIMD exponential for float64) dominates.
+
 Responsibilities below ``2^-53`` of their row's largest (log-ratio below
 :data:`NEGLIGIBLE_LOG`) are set to zero: they change the row's sum by less
 than its round-off. A row with one responsibility left needs no ``exp`` at
