@@ -9,11 +9,11 @@ threads (the calling thread works too; the helper threads are kept
 between calls): chunk boundaries are fixed by the data's shape, never by
 ``n_jobs``, and the result is the same bit for bit for every ``n_jobs``.
 
-During the parallel section every BLAS call runs on one thread
-(threadpoolctl, imported only then), so ``n_jobs`` threads do not each start
-a team of BLAS threads; the previous limits are restored afterwards. With
-one job, or one chunk, the loop runs serially in the calling thread and BLAS
-keeps its own threads.
+While a loop of several chunks runs, every BLAS call runs on one thread
+(threadpoolctl, imported only then), also with ``n_jobs=1``: ``n_jobs``
+threads then do not each start a team of BLAS threads, and every ``n_jobs``
+computes each chunk alike; the previous limits are restored afterwards. A
+loop of one chunk runs in the calling thread with BLAS's own threads.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .._validation import Constraint
+from .._validation import Constraint, check_params
 
 __all__ = ["N_JOBS", "available_cores", "one_blas_thread", "ordered_map", "resolve_n_jobs"]
 
@@ -67,8 +67,6 @@ def resolve_n_jobs(n_jobs) -> int:
     >>> resolve_n_jobs(None) == resolve_n_jobs(-1) == available_cores()
     True
     """
-    from .._validation import check_params
-
     n_jobs = check_params({"n_jobs": N_JOBS}, {"n_jobs": n_jobs})["n_jobs"]
     return available_cores() if n_jobs in (None, -1) else n_jobs
 
