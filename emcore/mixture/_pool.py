@@ -106,6 +106,8 @@ def one_blas_thread():
 
 def _submit(func, count: int) -> list:
     """Futures of ``count`` calls of ``func`` on the process's helper threads (a pool kept between calls)."""
+    if count < 1:
+        return []
     with _LOCK:
         pool = _held.get("pool")
         if pool is None or pool._max_workers < count:
@@ -115,50 +117,59 @@ def _submit(func, count: int) -> list:
         return [pool.submit(func) for _ in range(count)]
 
 
-def ordered_map(func, items, n_jobs: int) -> list:
-    """``[func(item) for item in items]``, computed on ``n_jobs`` threads (the caller's among them).
+def ordered_map(func, items, n_jobs: int):
+    """Yield ``func(item)`` for each of ``items``, in their order, computed on ``n_jobs`` threads.
 
-    The threads take the next item as they become free (so a thread slowed
-    by other work on the machine takes fewer), and every result lands in its
-    item's place: the list is in the order of ``items`` whatever the timing.
-    With more than one item, BLAS runs on one thread throughout, also for
-    ``n_jobs=1``, so that every ``n_jobs`` computes each item alike (BLAS
-    may split a product differently over its own threads). ``func`` must
-    not share writable buffers between calls (each thread needs its own).
+    The items go in waves of ``4 n_jobs``, so that few results wait at a
+    time; within a wave the threads (the caller's among them) take the next
+    item as they become free, so a thread slowed by other work on the
+    machine takes fewer, and every result lands in its item's place. With
+    more than one item, BLAS runs on one thread throughout, also for
+    ``n_jobs=1``, so that every ``n_jobs`` computes each item alike (BLAS may
+    split a product differently over its own threads). ``func`` must not
+    share writable buffers between calls (each thread needs its own).
 
-    >>> ordered_map(lambda x: x * x, range(5), 2)
+    >>> list(ordered_map(lambda x: x * x, range(5), 2))
     [0, 1, 4, 9, 16]
     """
     items = list(items)
     if len(items) <= 1:
-        return [func(item) for item in items]
+        yield from map(func, items)
+        return
     with one_blas_thread():
         if n_jobs <= 1:
-            return [func(item) for item in items]
-        results = [None] * len(items)
-        claim = threading.Lock()
-        order = iter(range(len(items)))
-        failed = []
+            yield from map(func, items)
+            return
+        workers = min(n_jobs, len(items))
+        for start in range(0, len(items), 4 * workers):
+            yield from _wave(func, items[start:start + 4 * workers], workers)
 
-        def work():
-            while not failed:
-                with claim:
-                    i = next(order, None)
-                if i is None:
-                    return
-                try:
-                    results[i] = func(items[i])
-                except BaseException:
-                    failed.append(True)  # the others stop at their next item
-                    raise
 
-        helpers = min(n_jobs, len(items)) - 1
-        futures = _submit(work, helpers)
-        try:
-            work()
-        finally:
-            for future in futures:
-                future.exception()  # wait for every helper before the buffers go
+def _wave(func, items, workers) -> list:
+    """``[func(item) for item in items]`` on ``workers`` threads, the calling one among them."""
+    results = [None] * len(items)
+    claim = threading.Lock()
+    order = iter(range(len(items)))
+    failed = []
+
+    def work():
+        while not failed:
+            with claim:
+                i = next(order, None)
+            if i is None:
+                return
+            try:
+                results[i] = func(items[i])
+            except BaseException:
+                failed.append(True)  # the others stop at their next item
+                raise
+
+    futures = _submit(work, min(workers, len(items)) - 1)
+    try:
+        work()
+    finally:
         for future in futures:
-            future.result()  # re-raise a helper's error
-        return results
+            future.exception()  # wait for every helper before the buffers go
+    for future in futures:
+        future.result()  # re-raise a helper's error
+    return results

@@ -81,7 +81,7 @@ def test_ordered_map_keeps_the_order_when_later_items_finish_first():
         time.sleep(0.02 if i == 0 else 0.0)
         return i
 
-    assert _pool.ordered_map(slow_first, range(9), 3) == list(range(9))
+    assert list(_pool.ordered_map(slow_first, range(30), 3)) == list(range(30))
 
 
 @pytest.mark.parametrize("bad", [0, -2, 1.5, "all", True])
@@ -103,5 +103,5 @@ def test_an_error_in_a_chunk_reaches_the_caller():
         return i
 
     with pytest.raises(ArithmeticError, match="chunk 5"):
-        _pool.ordered_map(fails_on_five, range(12), 2)
-    assert _pool.ordered_map(fails_on_five, range(5), 2) == list(range(5))
+        list(_pool.ordered_map(fails_on_five, range(12), 2))
+    assert list(_pool.ordered_map(fails_on_five, range(5), 2)) == list(range(5))
