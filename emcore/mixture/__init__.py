@@ -18,6 +18,8 @@ Module map (one job each; a test checks that it lists every module):
 * ``_data`` -- the data container and chunking, and the ``FitData`` protocol
   every data source meets;
 * ``_estep`` -- the chunked, fused E-step, log-sum-exp and new-data scoring;
+* ``_pool`` -- ``n_jobs``: threads over chunks of rows, results in chunk order,
+  BLAS on one thread meanwhile;
 * ``_mstep`` -- the M-step and its safeguards;
 * ``_prior`` -- the conjugate priors of MAP-EM;
 * ``_model`` -- the mixture as an :class:`emcore.EMModel`, starting parameters, best of

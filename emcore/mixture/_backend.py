@@ -38,7 +38,7 @@ def fit_problem(config, X, sample_weight):
     k = config.n_components
     check_n_rows(n if w is None else int(np.count_nonzero(w)), k, weighted=w is not None)
     inits = check_inits(config, n, d)
-    data = MixtureData(X, w, config.covariance_type, k)
+    data = MixtureData(X, w, config.covariance_type, k, n_jobs=config.jobs)
     prior = resolve_prior(config.prior, data, k)
 
     def start(rng):

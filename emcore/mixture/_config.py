@@ -14,6 +14,7 @@ import dataclasses
 
 from .._validation import check_params
 from ._covariance import CovarianceType, covariance_model
+from ._pool import resolve_n_jobs
 
 __all__ = ["FitConfig"]
 
@@ -41,12 +42,18 @@ class FitConfig:
     learning_offset: float
     verbose: int
     verbose_interval: int
+    n_jobs: object
 
     @classmethod
     def of(cls, est) -> FitConfig:
         """``est``'s parameters checked against its declared ``_parameter_constraints``."""
         values = check_params(type(est)._parameter_constraints, est.get_params())
         return cls(**{f.name: values[f.name] for f in dataclasses.fields(cls)})
+
+    @property
+    def jobs(self) -> int:
+        """The number of threads ``n_jobs`` asks for (:func:`._pool.resolve_n_jobs`)."""
+        return resolve_n_jobs(self.n_jobs)
 
     @property
     def cov(self) -> CovarianceType:

@@ -25,6 +25,10 @@ one), carrying their sample weights; its parameters are moved to the whole
 data's centre. ``prior="default"`` takes the whole data's moments (one more
 map-reduce before the first iteration), as in memory.
 
+Each block's E-step (and ``predict``-like methods on a block) runs its
+chunks serially, ``n_jobs=1`` (:mod:`._pool`): dask parallelises over the
+blocks itself, so threads inside a block would only compete with it.
+
 This module imports dask: it is imported only when ``fit`` is given a dask array.
 """
 
@@ -251,7 +255,9 @@ def map_rows(est, method: str, X):
     if X.shape[1] != est.n_features_in_:
         raise ValueError(f"X has {X.shape[1]} features, but GaussianMixture is expecting "
                          f"{est.n_features_in_} features as input: it was fitted to n_features={est.n_features_in_}")
-    func = getattr(copy.copy(est), method)
+    block_est = copy.copy(est)
+    block_est.n_jobs = 1  # dask runs the blocks in parallel itself
+    func = getattr(block_est, method)
     if method == "predict_proba":
         return X.map_blocks(func, dtype=np.float64, chunks=(X.chunks[0], (est.n_components,)),
                             meta=np.empty((0, 0)))

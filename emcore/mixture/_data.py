@@ -54,8 +54,10 @@ class MixtureData:
     weighted sum of squared distances) lets blocks be combined.
     """
 
-    def __init__(self, X, sample_weight, cov_type: str, n_components: int, chunk_size=None, center=None):
+    def __init__(self, X, sample_weight, cov_type: str, n_components: int, chunk_size=None, center=None,
+                 n_jobs=1):
         self.X = X
+        self.n_jobs = n_jobs  # threads of the E-step (:mod:`._pool`); the results do not depend on it
         self.XT = np.ascontiguousarray(X.T)
         self.weights = sample_weight  # None, or float64 (n,) with a positive sum
         self.n, self.d = X.shape
@@ -90,7 +92,7 @@ class MixtureData:
 
     def e_step(self, params, *, stats: bool = True, radius2: float | None = None):
         """One chunked pass of :func:`._estep.e_step`; ``radius2`` overrides the path's summary."""
-        return e_step(self, params, stats=stats, radius2=radius2)
+        return e_step(self, params, stats=stats, radius2=radius2, n_jobs=self.n_jobs)
 
     def chunks(self, step=None):
         step = step or self.chunk_size

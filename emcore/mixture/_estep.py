@@ -22,6 +22,19 @@ Per pass, one of two paths (each covariance type's chunk kernels are in :mod:`._
   the stacked Cholesky factors) and second moments about each component's
   current mean: no cancellation.
 
+The chunks run on ``n_jobs`` threads (:mod:`._pool`): each returns its
+partial sums (the second-moment terms of a shared covariance one per
+component), added in chunk order, so the result does not depend on
+``n_jobs``; with ``n_jobs=1`` the floats are those of one serial pass with
+one BLAS thread. Each thread has its own feature block.
+
+Per chunk, the dense log-sum-exp makes these passes over the (K, m)
+log-joints: the product that writes them, column maxima, subtraction,
+the comparison with :data:`NEGLIGIBLE_LOG` and its count per column (as
+bytes), ``exp``, column sums, division (and the weights, if any); then
+the product with the features. ``exp`` (a libm call per entry where numpy
+has no SIMD exponential for float64) dominates.
+
 Responsibilities below ``2^-53`` of their row's largest (log-ratio below
 :data:`NEGLIGIBLE_LOG`) are set to zero: they change the row's sum by less
 than its round-off. A row with one responsibility left needs no ``exp`` at
@@ -32,12 +45,14 @@ accumulating its moments.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
 from ._covariance import covariance_model
 from ._params import MixtureParams
-from ._suffstats import SufficientStats, add_centred
+from ._pool import ordered_map
+from ._suffstats import SufficientStats, centred_terms
 
 __all__ = ["chunk_size", "e_step", "log_prob_chunks", "normalize"]
 
@@ -53,8 +68,12 @@ _LOG_2PI = math.log(2 * math.pi)
 
 def chunk_size(cov, d, k, expanded=False):
     """Samples per chunk: the path's largest buffers hold about CHUNK_FLOATS floats."""
-    per_sample = _n_features(cov, d) + 3 * k if expanded else 2 * k * d + 4 * k + 2 * d
-    return min(max(CHUNK_FLOATS // per_sample, 256), 1 << 14)
+    return min(max(CHUNK_FLOATS // _per_sample(cov, d, k, expanded), 256), 1 << 14)
+
+
+def _per_sample(cov, d, k, expanded):
+    """Floats of a chunk's largest buffers per sample, on either path."""
+    return _n_features(cov, d) + 3 * k if expanded else 2 * k * d + 4 * k + 2 * d
 
 
 def _n_features(cov, d):
@@ -86,7 +105,8 @@ class _ChunkScorer:
             self.coef = np.concatenate([a_q, (self.offset + const)[None, :], a_x])
         else:
             self.prep = self.kern.prepare(params.means, params.precisions_cholesky)
-        self.block = None
+        self._local = threading.local()  # each thread its own feature block
+        self.per_sample = _per_sample(cov, d, k, self.expanded)
         self.chunk_size = chunk_size(cov, d, k, self.expanded)
 
     def chunk(self, source, center):
@@ -94,10 +114,11 @@ class _ChunkScorer:
         if not self.expanded:
             return np.subtract(source, center[:, None], dtype=np.float64), None
         d, m = source.shape
-        if self.block is None or self.block.shape[1] < m:
-            self.block = np.empty((self.q + 1 + d, m))
-            self.block[self.q] = 1.0
-        feats = self.block[:, :m]
+        block = getattr(self._local, "block", None)
+        if block is None or block.shape[1] < m:
+            block = self._local.block = np.empty((self.q + 1 + d, m))
+            block[self.q] = 1.0
+        feats = block[:, :m]
         xt = feats[self.q + 1:]
         np.subtract(source, center[:, None], out=xt)
         self.kern.quadratic(xt, feats[: self.q])
@@ -136,7 +157,9 @@ def normalize(log_joint, shared, truncate=False):
     kept = None
     if truncate:
         kept = log_joint > NEGLIGIBLE_LOG
-        soft = np.flatnonzero(np.count_nonzero(kept, axis=0) > 1)
+        # kept entries per column, added as bytes (numpy's count_nonzero along an axis is ~10x slower)
+        counts = np.add.reduce(kept.view(np.uint8), axis=0, dtype=np.uint8 if kept.shape[0] < 256 else np.intp)
+        soft = np.flatnonzero(counts > 1)
         if 2 * soft.size > top.size:  # mostly overlapping components: the dense way is cheaper
             truncate = kept = None
     if truncate:
@@ -160,11 +183,14 @@ def normalize(log_joint, shared, truncate=False):
     return resp, log_p, kept
 
 
-def e_step(data, params: MixtureParams, *, stats: bool = True, radius2: float | None = None):
+def e_step(data, params: MixtureParams, *, stats: bool = True, radius2: float | None = None, n_jobs: int = 1):
     """Statistics (or None) and log-likelihood ``sum_n w_n log p(x_n)`` of a :class:`._data.MixtureData`, in one pass.
 
     ``radius2`` (default ``data.radius2``) picks the numerical path: a block of
     a larger data set passes the whole data's, so that every block takes the same path.
+    The chunks run on ``n_jobs`` threads (:func:`._pool.ordered_map`); each
+    returns its partial sums, added here in chunk order, so the result does
+    not depend on ``n_jobs``.
     """
     k, d = params.means.shape
     kern = covariance_model(data.cov_type)
@@ -174,21 +200,36 @@ def e_step(data, params: MixtureParams, *, stats: bool = True, radius2: float | 
         g = np.zeros((_n_features(kern, d), k))
     else:
         n_k, first, second = np.zeros(k), np.zeros((k, d)), kern.empty_second(k, d)
-    for s, e in data.chunks(min(scorer.chunk_size, data.max_chunk)):
+
+    def partial(bounds):
+        """One chunk's log-likelihood and its partial statistics (None without ``stats``)."""
+        s, e = bounds
         xt, feats = scorer.chunk(data.XT[:, s:e], data.center)
         w = data.chunk_weights(s, e)
-        log_joint, shared = scorer.log_joint(xt, feats)
-        resp, log_p, kept = normalize(log_joint, shared, truncate=True)
-        loglik += float(log_p.sum() if w is None else log_p @ w)
+        resp, log_p, kept = normalize(*scorer.log_joint(xt, feats), truncate=True)
+        ll = float(log_p.sum() if w is None else log_p @ w)
         if not stats:
-            continue
+            return ll, None
         if w is not None:
             resp *= w
         if scorer.expanded:
-            g += feats @ resp.T
+            return ll, feats @ resp.T
+        return ll, (resp.sum(axis=1),) + _moments(kern, xt, resp, params.means, kept)
+
+    step = min(scorer.chunk_size, data.max_chunk)
+    bounds = list(data.chunks(step))
+    jobs = _workers(n_jobs, len(bounds), step * scorer.per_sample, data.XT.nbytes)
+    for ll, part in ordered_map(partial, bounds, jobs):
+        loglik += ll
+        if part is None:
+            continue
+        if scorer.expanded:
+            g += part
         else:
-            n_k += resp.sum(axis=1)
-            add_centred(kern, xt, resp, params.means, first, second, kept)
+            n_k += part[0]
+            first += part[1]
+            for term in part[2]:
+                second += term
     if not stats:
         return None, loglik
     if scorer.expanded:
@@ -198,20 +239,55 @@ def e_step(data, params: MixtureParams, *, stats: bool = True, radius2: float | 
     return SufficientStats(n_k, first, second, params.means.copy(), params), loglik
 
 
-def log_prob_chunks(X, cov_type: str, params: MixtureParams, center: np.ndarray):
-    """Yield ``(s, e, log_joint, shared)`` for rows ``s:e`` of new data ``X``.
+def _moments(kern, xt, resp, means, kept):
+    """One chunk's first moments and second-moment terms about ``means``, to be added in order.
+
+    Each component's terms start from zeros, so adding them to the running
+    sums in the order returned gives the same floats as adding them there
+    directly; a shared covariance (``tied``) gets one term per component.
+    """
+    k, d = means.shape
+    first = np.zeros((k, d))
+    terms = [] if kern.is_shared else [kern.empty_second(k, d)]
+    for j, diff, r in centred_terms(xt, resp, means, kept):
+        first[j] = diff @ r
+        if kern.is_shared:
+            terms.append(kern.empty_second(k, d))
+        kern.add_centred(terms[-1], j, diff, r)
+    return first, terms
+
+
+def _workers(n_jobs, n_chunks, chunk_floats, budget_bytes):
+    """Threads for ``n_chunks`` chunks: at most ``n_jobs``, and their buffers within ``budget_bytes``.
+
+    Every thread holds one chunk's buffers (about ``chunk_floats`` floats);
+    keeping their total below the size of the data keeps a fit below twice
+    its size. The chunks themselves do not depend on the number of threads.
+    """
+    return max(1, min(n_jobs, n_chunks, budget_bytes // max(1, 8 * chunk_floats)))
+
+
+def log_prob_chunks(X, cov_type: str, params: MixtureParams, center: np.ndarray, finish, n_jobs: int = 1):
+    """``finish(s, e, log_joint, shared)`` for the chunks of rows ``s:e`` of new data ``X``; their results in order.
 
     ``params`` are relative to ``center``. The path is chosen from this
-    ``X``'s own spread about ``center``.
+    ``X``'s own spread about ``center``. The chunks, ``finish`` included,
+    run on ``n_jobs`` threads: ``finish`` may write rows ``s:e`` of an output.
     """
     n, d = X.shape
-    radius2 = 0.0
-    for s in range(0, n, 1 << 14):
-        xt = np.subtract(X[s:s + (1 << 14)].T, center[:, None], dtype=np.float64)
-        radius2 = max(radius2, float(np.max(np.einsum("ij,ij->j", xt, xt))))
+    step = 1 << 14
+
+    def spread(s):
+        xt = np.subtract(X[s:s + step].T, center[:, None], dtype=np.float64)
+        return float(np.max(np.einsum("ij,ij->j", xt, xt)))
+
+    radius2 = max(ordered_map(spread, range(0, n, step), n_jobs), default=0.0)
     scorer = _ChunkScorer(cov_type, params, radius2)
     step = scorer.chunk_size
-    for s in range(0, n, step):
-        e = min(s + step, n)
-        log_joint, shared = scorer.log_joint(*scorer.chunk(X[s:e].T, center))
-        yield s, e, log_joint, shared
+    bounds = [(s, min(s + step, n)) for s in range(0, n, step)]
+
+    def score(b):
+        return finish(*b, *scorer.log_joint(*scorer.chunk(X[b[0]:b[1]].T, center)))
+
+    jobs = _workers(n_jobs, len(bounds), step * scorer.per_sample, max(X.nbytes, 8 * CHUNK_FLOATS))
+    return list(ordered_map(score, bounds, jobs))

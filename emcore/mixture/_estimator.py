@@ -21,6 +21,7 @@ from ._progress import Progress
 from ._sklearn import DensityEstimatorMixin
 from ._estep import log_prob_chunks, normalize
 from ._params import MixtureParams
+from ._pool import N_JOBS, resolve_n_jobs
 from ._prior import MixturePrior
 
 __all__ = ["GaussianMixture", "NotFittedError"]
@@ -99,6 +100,10 @@ class GaussianMixture(DensityEstimatorMixin):
         initialisation's start and end, 2 also every ``verbose_interval``
         iterations (and each :meth:`partial_fit` batch) the time and the
         change of the objective; on dask too (``emcore.mixture._progress``).
+    n_jobs : int or None, default None
+        Threads over chunks of rows in the E-step and in ``predict``-like
+        methods: None or -1 all cores available to the process, 1 serial.
+        The results do not depend on it (fixed chunks, added in a fixed order).
 
     Attributes
     ----------
@@ -198,13 +203,14 @@ class GaussianMixture(DensityEstimatorMixin):
         "learning_offset": [Real(0)],
         "verbose": [Integer(0, 2)],
         "verbose_interval": [Integer(1)],
+        "n_jobs": N_JOBS,
     }  # the *_init arrays are checked against the data by _checks.check_inits
 
     def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6,
                  max_iter=100, n_init=1, init_params="kmeans", weights_init=None, means_init=None,
                  precisions_init=None, resp_init=None, random_state=None, warm_start=False,
                  callback=None, prior=None, learning_decay=0.6, learning_offset=2.0,
-                 verbose=0, verbose_interval=10):
+                 verbose=0, verbose_interval=10, n_jobs=None):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
@@ -224,6 +230,7 @@ class GaussianMixture(DensityEstimatorMixin):
         self.learning_offset = learning_offset
         self.verbose = verbose
         self.verbose_interval = verbose_interval
+        self.n_jobs = n_jobs
 
     def fit(self, X, y=None, *, sample_weight=None):
         """Fit the mixture to ``X`` (n_samples, n_features) by EM; returns ``self``.
@@ -346,38 +353,33 @@ class GaussianMixture(DensityEstimatorMixin):
         return MixtureParams(np.asarray(self.weights_), np.asarray(self.means_),
                              np.asarray(self.covariances_), np.asarray(self.precisions_cholesky_))
 
-    def _log_joint(self, X):
+    def _each_chunk(self, X, out, finish):
+        """``out`` (rows of ``X``) after ``finish(log_joint, shared)`` filled each chunk's rows, on ``n_jobs`` threads."""
         params = self._params()
         X = check_X(X, n_features=self.n_features_in_)
         center = params.weights @ params.means
-        return X, log_prob_chunks(X, self.covariance_type, params.moved(-center), center)
+        out = np.empty((X.shape[0],) + out[1:], dtype=out[0])
+
+        def fill(s, e, log_joint, shared):
+            out[s:e] = finish(log_joint, shared)
+
+        log_prob_chunks(X, self.covariance_type, params.moved(-center), center, fill, resolve_n_jobs(self.n_jobs))
+        return out
 
     @rowwise
     def score_samples(self, X):
         """Log-density ``log p(x)`` of each sample, shape (n_samples,)."""
-        X, chunks = self._log_joint(X)
-        out = np.empty(X.shape[0])
-        for s, e, log_joint, shared in chunks:
-            out[s:e] = normalize(log_joint, shared)[1]
-        return out
+        return self._each_chunk(X, (np.float64,), lambda log_joint, shared: normalize(log_joint, shared)[1])
 
     @rowwise
     def predict_proba(self, X):
         """Responsibilities, shape (n_samples, n_components); rows sum to 1."""
-        X, chunks = self._log_joint(X)
-        out = np.empty((X.shape[0], self.n_components))
-        for s, e, log_joint, shared in chunks:
-            out[s:e] = normalize(log_joint, shared)[0].T
-        return out
+        return self._each_chunk(X, (np.float64, self.n_components), lambda lj, shared: normalize(lj, shared)[0].T)
 
     @rowwise
     def predict(self, X):
         """Index of the most responsible component for each sample."""
-        X, chunks = self._log_joint(X)
-        out = np.empty(X.shape[0], dtype=np.intp)
-        for s, e, log_joint, _ in chunks:
-            out[s:e] = np.argmax(log_joint, axis=0)
-        return out
+        return self._each_chunk(X, (np.intp,), lambda log_joint, shared: np.argmax(log_joint, axis=0))
 
     def score(self, X, y=None, *, sample_weight=None):
         """Mean (weighted) log-likelihood per sample of ``X``."""

@@ -64,7 +64,7 @@ def online_step(config, state: OnlineState | None, X, sample_weight=None, warm: 
     if state is not None and state.center.size != d:
         raise ValueError(f"X has {d} features, but GaussianMixture is expecting {state.center.size} "
                          "features as input: partial_fit started with that many")
-    data = MixtureData(X, w, cov_type, k)
+    data = MixtureData(X, w, cov_type, k, n_jobs=config.jobs)
     if state is None:
         state = _start(config, data, n, w, warm)
     theta = state.theta.moved(state.center - data.center)

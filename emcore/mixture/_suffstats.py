@@ -18,7 +18,7 @@ import numpy as np
 from ._covariance import covariance_model
 from ._params import MixtureParams
 
-__all__ = ["SufficientStats", "add_centred", "stats_from_resp"]
+__all__ = ["SufficientStats", "add_centred", "centred_terms", "stats_from_resp"]
 
 _EPS = np.finfo(np.float64).eps
 
@@ -61,8 +61,8 @@ class SufficientStats:
         return SufficientStats(self.n * c, self.first * c, self.second * c, self.shift)
 
 
-def add_centred(cov, xt, resp, shift, first, second, kept=None):
-    """Add the moments about ``shift`` of every component; only over its kept samples when they are few."""
+def centred_terms(xt, resp, shift, kept=None):
+    """``(j, x - shift_j, r_j)`` for every component with kept samples; only those when they are few."""
     m = xt.shape[1]
     for j in range(shift.shape[0]):
         r = resp[j]
@@ -73,7 +73,12 @@ def add_centred(cov, xt, resp, shift, first, second, kept=None):
                 continue
             if idx.size < m // 2:
                 x, r = xt[:, idx], r[idx]
-        diff = x - shift[j][:, None]
+        yield j, x - shift[j][:, None], r
+
+
+def add_centred(cov, xt, resp, shift, first, second, kept=None):
+    """Add the moments about ``shift`` of every component (:func:`centred_terms`)."""
+    for j, diff, r in centred_terms(xt, resp, shift, kept):
         first[j] += diff @ r
         cov.add_centred(second, j, diff, r)
 

@@ -1,0 +1,175 @@
+"""Threads over chunks of rows: ``n_jobs``, and an ordered map with BLAS held to one thread.
+
+The chunked E-step and new-data scoring (:mod:`._estep`) are loops over
+chunks of rows whose work is numpy's: matrix products, ``exp``, ``log`` and
+elementwise passes, which all release the GIL. :func:`ordered_map` runs such
+a loop on a pool of threads and hands the results back *in chunk order*, so
+the caller adds its partial sums in the same order whatever the number of
+threads (the calling thread works too; the helper threads are kept
+between calls): chunk boundaries are fixed by the data's shape, never by
+``n_jobs``, and the result is the same bit for bit for every ``n_jobs``.
+
+While a loop of several chunks runs, every BLAS call runs on one thread
+(threadpoolctl, imported only then), also with ``n_jobs=1``: ``n_jobs``
+threads then do not each start a team of BLAS threads, and every ``n_jobs``
+computes each chunk alike; the previous limits are restored afterwards. A
+loop of one chunk runs in the calling thread with BLAS's own threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import numbers
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .._validation import Constraint, check_params
+
+__all__ = ["N_JOBS", "available_cores", "one_blas_thread", "ordered_map", "resolve_n_jobs"]
+
+
+class _NJobs(Constraint):
+    """``n_jobs``: a positive integer, or -1 for all cores (None is the same)."""
+
+    description = "an integer >= 1 or -1"
+
+    def accepts_type(self, value):
+        return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+    def accepts_value(self, value):
+        return value >= 1 or value == -1
+
+    def convert(self, value):
+        return int(value)
+
+
+#: The declared constraint of ``n_jobs`` (see :func:`emcore._validation.check_params`).
+N_JOBS = [None, _NJobs()]
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS reports it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def resolve_n_jobs(n_jobs) -> int:
+    """The number of threads ``n_jobs`` (checked) asks for: None and -1 mean :func:`available_cores`.
+
+    >>> resolve_n_jobs(2)
+    2
+    >>> resolve_n_jobs(None) == resolve_n_jobs(-1) == available_cores()
+    True
+    """
+    n_jobs = check_params({"n_jobs": N_JOBS}, {"n_jobs": n_jobs})["n_jobs"]
+    return available_cores() if n_jobs in (None, -1) else n_jobs
+
+
+@functools.cache
+def _controller():
+    """threadpoolctl's view of the loaded BLAS libraries (built once: it scans the process)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+_LOCK = threading.Lock()
+_held = {"depth": 0, "limiter": None}
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """BLAS on one thread inside; the previous limits restored when the last user leaves.
+
+    Counted, so that overlapping users (dask's threads each running a block)
+    neither restore too early nor leave the limit behind.
+    """
+    with _LOCK:
+        if _held["depth"] == 0:
+            _held["limiter"] = _controller().limit(limits=1, user_api="blas")
+        _held["depth"] += 1
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _held["depth"] -= 1
+            if _held["depth"] == 0:
+                _held["limiter"].restore_original_limits()
+                _held["limiter"] = None
+
+
+def _submit(func, count: int) -> list:
+    """Futures of ``count`` calls of ``func`` on the process's helper threads (a pool kept between calls)."""
+    if count < 1:
+        return []
+    with _LOCK:
+        pool = _held.get("pool")
+        if pool is None or pool._max_workers < count:
+            if pool is not None:
+                pool.shutdown(wait=False)  # its threads finish what they run, then exit
+            pool = _held["pool"] = ThreadPoolExecutor(count, thread_name_prefix="emcore")
+        return [pool.submit(func) for _ in range(count)]
+
+
+def ordered_map(func, items, n_jobs: int):
+    """Yield ``func(item)`` for each of ``items``, in their order, computed on ``n_jobs`` threads.
+
+    The items go in waves of ``4 n_jobs``, so that few results wait at a
+    time; within a wave the threads (the caller's among them) take the next
+    item as they become free, so a thread slowed by other work on the
+    machine takes fewer, and every result lands in its item's place. With
+    more than one item, BLAS runs on one thread throughout, also for
+    ``n_jobs=1``, so that every ``n_jobs`` computes each item alike (BLAS may
+    split a product differently over its own threads). ``func`` must not
+    share writable buffers between calls (each thread needs its own).
+
+    >>> list(ordered_map(lambda x: x * x, range(5), 2))
+    [0, 1, 4, 9, 16]
+    """
+    items = list(items)
+    if len(items) <= 1:
+        yield from map(func, items)
+        return
+    with one_blas_thread():
+        if n_jobs <= 1:
+            yield from map(func, items)
+            return
+        workers = min(n_jobs, len(items))
+        for start in range(0, len(items), 4 * workers):
+            yield from _wave(func, items[start:start + 4 * workers], workers)
+
+
+def _wave(func, items, workers) -> list:
+    """``[func(item) for item in items]`` on ``workers`` threads, the calling one among them."""
+    results = [None] * len(items)
+    claim = threading.Lock()
+    order = iter(range(len(items)))
+    failed = []
+
+    def work():
+        while not failed:
+            with claim:
+                i = next(order, None)
+            if i is None:
+                return
+            try:
+                results[i] = func(items[i])
+            except BaseException:
+                failed.append(True)  # the others stop at their next item
+                raise
+
+    futures = _submit(work, min(workers, len(items)) - 1)
+    try:
+        work()
+    finally:
+        for future in futures:
+            future.exception()  # wait for every helper before the buffers go
+    for future in futures:
+        future.result()  # re-raise a helper's error
+    return results

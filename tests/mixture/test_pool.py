@@ -1,0 +1,107 @@
+"""``n_jobs``: threads over chunks of rows give the same floats as one thread, and BLAS is held to one thread."""
+
+import numpy as np
+import pytest
+
+from emcore import GaussianMixture
+from emcore.mixture import _estep, _pool
+
+from .conftest import COV_TYPES, blobs
+
+#: Paths of the E-step, forced through the largest round-off it accepts from the expanded one.
+PATHS = {"expanded": np.inf, "direct": -1.0}
+
+
+def _results(gm, X, w):
+    """Everything that must not depend on n_jobs: fitted parameters, histories and new-data scores."""
+    fitted = [gm.weights_, gm.means_, gm.covariances_, gm.log_likelihood_history_]
+    return fitted + [gm.predict_proba(X), gm.score_samples(X), gm.predict(X)]
+
+
+@pytest.mark.parametrize("path", sorted(PATHS))
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_fit_and_scores_are_the_same_floats_for_every_n_jobs(cov_type, path, monkeypatch):
+    monkeypatch.setattr(_estep, "EXPANDED_MAX_ERROR", PATHS[path])
+    X = blobs(n_per=1500, seed=3)  # 4500 rows: 16 chunks of 281 rows
+    w = np.random.default_rng(4).uniform(0.2, 3.0, size=len(X))
+    runs = []
+    for n_jobs in (1, 2, 3):
+        gm = GaussianMixture(3, covariance_type=cov_type, tol=0, max_iter=4, random_state=0, n_jobs=n_jobs)
+        runs.append(_results(gm.fit(X, sample_weight=w), X, w))
+    scorer = _estep._ChunkScorer(cov_type, gm._params(), 1.0)
+    assert scorer.expanded == (path == "expanded")
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("path", sorted(PATHS))
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_partial_fit_is_the_same_floats_for_every_n_jobs(cov_type, path, monkeypatch):
+    monkeypatch.setattr(_estep, "EXPANDED_MAX_ERROR", PATHS[path])
+    rng = np.random.default_rng(5)
+    batches = [blobs(n_per=1000, seed=s) for s in range(3)]
+    weights = [rng.uniform(0.2, 3.0, size=len(b)) for b in batches]
+    runs = []
+    for n_jobs in (1, 2, 3):
+        gm = GaussianMixture(3, covariance_type=cov_type, random_state=0, n_jobs=n_jobs)
+        for b, w in zip(batches, weights):
+            gm.partial_fit(b, sample_weight=w)
+        runs.append([gm.weights_, gm.means_, gm.covariances_])
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_the_pool_is_used_and_blas_is_held_to_one_thread_meanwhile(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    seen = []
+    original = _estep.normalize
+
+    def spy(*args, **kwargs):
+        import threading
+
+        seen.append((threading.current_thread().name, [i["num_threads"] for i in threadpool_info()
+                                                       if i["user_api"] == "blas"]))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_estep, "normalize", spy)
+    before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    GaussianMixture(3, max_iter=1, tol=0, random_state=0, n_jobs=2).fit(blobs(n_per=1500))
+    assert any(name.startswith("emcore") for name, _ in seen)
+    assert all(threads == [1] * len(threads) for _, threads in seen)
+    assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == before
+
+
+def test_ordered_map_keeps_the_order_when_later_items_finish_first():
+    import time
+
+    def slow_first(i):
+        time.sleep(0.02 if i == 0 else 0.0)
+        return i
+
+    assert list(_pool.ordered_map(slow_first, range(30), 3)) == list(range(30))
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, "all", True])
+def test_bad_n_jobs_is_rejected_naming_it(bad):
+    error = ValueError if bad in (0, -2) else TypeError
+    with pytest.raises(error, match="n_jobs must be None or an integer >= 1 or -1"):
+        GaussianMixture(2, n_jobs=bad).fit(blobs(n_per=20))
+
+
+def test_default_n_jobs_is_every_available_core():
+    assert GaussianMixture().get_params()["n_jobs"] is None
+    assert _pool.resolve_n_jobs(None) == _pool.resolve_n_jobs(-1) == _pool.available_cores() >= 1
+
+
+def test_an_error_in_a_chunk_reaches_the_caller():
+    def fails_on_five(i):
+        if i == 5:
+            raise ArithmeticError("chunk 5")
+        return i
+
+    with pytest.raises(ArithmeticError, match="chunk 5"):
+        list(_pool.ordered_map(fails_on_five, range(12), 2))
+    assert list(_pool.ordered_map(fails_on_five, range(5), 2)) == list(range(5))
