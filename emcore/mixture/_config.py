@@ -41,6 +41,7 @@ class FitConfig:
     learning_offset: float
     verbose: int
     verbose_interval: int
+    missing: str
 
     @classmethod
     def of(cls, est) -> FitConfig:

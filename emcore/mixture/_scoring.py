@@ -1,0 +1,103 @@
+"""What a fitted mixture says about new data: densities, responsibilities, labels, criteria, imputations.
+
+:class:`ScoringMixin` holds the methods of :class:`GaussianMixture` that read
+the fitted parameters and never write them. With ``missing="marginalize"``
+``X`` may hold NaN: those entries are integrated out (:mod:`._missing`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._backend import rowwise
+from ._checks import check_sample_weight, check_X
+from ._covariance import covariance_model
+from ._estep import normalize
+from ._missing import impute, log_prob_rows
+
+__all__ = ["ScoringMixin"]
+
+
+class ScoringMixin:
+    """``score_samples``, ``predict_proba``, ``predict``, ``score``, ``bic``, ``aic`` and ``impute``."""
+
+    def _log_joint(self, X):
+        params = self._params()
+        X = check_X(X, n_features=self.n_features_in_, missing=self.missing)
+        center = params.weights @ params.means
+        return X, log_prob_rows(X, self.covariance_type, params.moved(-center), center)
+
+    @rowwise
+    def score_samples(self, X):
+        """Log-density ``log p(x)`` of each sample, shape (n_samples,); of its observed entries with NaN."""
+        X, chunks = self._log_joint(X)
+        out = np.empty(X.shape[0])
+        for rows, log_joint, shared in chunks:
+            out[rows] = normalize(log_joint, shared)[1]
+        return out
+
+    @rowwise
+    def predict_proba(self, X):
+        """Responsibilities, shape (n_samples, n_components); rows sum to 1."""
+        X, chunks = self._log_joint(X)
+        out = np.empty((X.shape[0], self.n_components))
+        for rows, log_joint, shared in chunks:
+            out[rows] = normalize(log_joint, shared)[0].T
+        return out
+
+    @rowwise
+    def predict(self, X):
+        """Index of the most responsible component for each sample."""
+        X, chunks = self._log_joint(X)
+        out = np.empty(X.shape[0], dtype=np.intp)
+        for rows, log_joint, _ in chunks:
+            out[rows] = np.argmax(log_joint, axis=0)
+        return out
+
+    @rowwise
+    def impute(self, X):
+        """``X`` (float64 copy) with each NaN replaced by its conditional expectation under the mixture.
+
+        A missing block ``x_m`` of a row with observed block ``x_o`` becomes
+        ``E[x_m | x_o] = sum_k p(k | x_o) (mu_km + S_k,mo S_k,oo^{-1} (x_o - mu_ko))``;
+        a row with nothing observed becomes the mixture's mean. Needs a fitted
+        mixture (with either value of ``missing``); a dask array gives a lazy one.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import GaussianMixture
+        >>> X = np.array([[0.0, 0.1], [1.0, 1.1], [2.0, 1.9], [3.0, 3.2], [4.0, 3.9]])
+        >>> gm = GaussianMixture(1, missing="marginalize").fit(X)
+        >>> print(gm.impute([[2.5, np.nan]]).round(3))
+        [[2.5   2.453]]
+        """
+        params = self._params()
+        X = check_X(X, n_features=self.n_features_in_, missing="marginalize")
+        center = params.weights @ params.means
+        return impute(X, self.covariance_type, params.moved(-center), center)
+
+    def score(self, X, y=None, *, sample_weight=None):
+        """Mean (weighted) log-likelihood per sample of ``X``."""
+        logp = self.score_samples(X)
+        w = check_sample_weight(sample_weight, logp.size)
+        return float(logp.mean() if w is None else logp @ w / w.sum())
+
+    def _n_parameters(self):
+        return covariance_model(self.covariance_type).n_parameters(self.n_components, self.n_features_in_)
+
+    def bic(self, X, *, sample_weight=None):
+        """Bayesian information criterion ``-2 log L + p log n`` on ``X`` (lower is better)."""
+        total, n = self._total_log_likelihood(X, sample_weight)
+        return -2.0 * total + self._n_parameters() * math.log(n)
+
+    def aic(self, X, *, sample_weight=None):
+        """Akaike information criterion ``-2 log L + 2 p`` on ``X`` (lower is better)."""
+        return -2.0 * self._total_log_likelihood(X, sample_weight)[0] + 2.0 * self._n_parameters()
+
+    def _total_log_likelihood(self, X, sample_weight):
+        logp = self.score_samples(X)
+        w = check_sample_weight(sample_weight, logp.size)
+        return float(logp.sum() if w is None else logp @ w), (logp.size if w is None else float(w.sum()))
