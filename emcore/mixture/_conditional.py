@@ -2,31 +2,31 @@
 
 Mixed into the covariance-type objects of :mod:`._covariance` (one class per
 type, so no other module branches on the type's name). A row's coordinates
-split into its observed block ``o`` (``a`` of them) and missing block ``m``
-(``b``). Under component ``k`` the observed block is Gaussian with the
-marginal covariance ``S_oo``, and the missing block given the observed one is
-Gaussian with
+split into its observed block ``o`` and its missing block ``m`` (``b`` of
+them). In the precision ``P = U U^T`` of a component, the missing block given
+the observed one is Gaussian with covariance ``C = P_mm^{-1}`` and mean
+``x^_m = mu_m - C P_mo (x_o - mu_o)``, and since ``x^_m`` is that
+conditional's mode,
 
-    mean ``mu_m + W (x_o - mu_o)``, ``W = S_mo S_oo^{-1}``;
-    covariance ``C = S_mm - W S_om``.
+    ``log N(x_o | mu_o, S_oo) = -|U^T (x^ - mu)|^2 / 2 + log|P|^(1/2) - log|P_mm|^(1/2) - (d - b) log(2 pi) / 2``
 
-For ``diag`` and ``spherical`` the blocks are independent: ``W = 0`` and
-``C`` is the missing block's own variances. The interface (``S`` the
-covariances in the type's shape, ``U_o = precision_cholesky(S_oo)``):
+with ``x^`` the row completed by ``x^_m``: only the ``b x b`` block
+``P_mm`` of each pattern is factorised, and the rest is row-wise work with
+the fitted ``U``, vectorised over all rows with the same number of missing
+entries. For ``diag`` and ``spherical`` ``x^_m = mu_m`` and ``C`` is the
+missing block's variances. The interface (``mis`` (P, b) the missing
+columns of ``P`` patterns, ``pid`` (n,) each row's pattern, ``diff`` (K, n,
+d) each row minus each component's mean with 0 at its missing coordinates):
 
-* ``observed_block(S, obs)`` -> ``S_oo`` in the type's shape;
-* ``conditional(S, U_o, obs, mis)`` -> ``(W, C)``: ``W`` (K, b, a) or (b, a)
-  for ``tied`` (None when zero), ``C`` in the shape of the second moments'
-  missing block (``full`` (K, b, b), ``tied`` (b, b), ``diag`` (K, b),
-  ``spherical`` (K,): its trace);
-* ``conditional_offset(W, D, b)`` -> (K, b, n) ``W D``, with ``D`` (K, a, n)
-  the observed coordinates minus each component's ``mu_o``;
-* ``completed_moments(D, r, W, C, obs, mis, d)`` -> ``(first (K, d), second)``:
-  the moments about each component's mean of the rows completed by their
-  conditional means, ``sum_n r_kn (x^_kn - mu_k)`` and
-  ``sum_n r_kn (x^_kn - mu_k)(x^_kn - mu_k)^T`` in the type's shape, plus
-  ``sum_n r_kn C_k`` on the missing block (the conditional covariance the
-  expected outer products carry).
+* ``missing_precision(U, mis)`` -> ``(C, log|P_mm|^(1/2))``, ``C`` (K, P, b, b)
+  (``tied``: (1, P, b, b); ``diag``, ``spherical``: (K, P, b), its diagonal),
+  the log-determinants (K, P) (``tied``: (1, P));
+* ``complete_rows(diff, U, C, mis, pid)`` -> (K, n, d) ``x^ - mu`` (in place);
+* ``whitened_sq(xhat, U)`` -> (K, n) ``|U^T (x^ - mu)|^2``;
+* ``completed_moments(xhat, r, C, r_pattern, mis)`` -> ``(first (K, d), second)``:
+  ``sum_n r_kn (x^_kn - mu_k)``, and ``sum_n r_kn (x^_kn - mu_k)(x^_kn - mu_k)^T``
+  in the type's shape plus ``sum_p r_pattern[k, p] C_kp`` on each pattern's
+  missing block (the conditional covariance the expected outer products carry).
 """
 
 from __future__ import annotations
@@ -43,72 +43,79 @@ def _t(a):
 class FullConditional:
     """``full`` (and, through :class:`TiedConditional`, ``tied``): the block algebra of a matrix."""
 
-    def observed_block(self, cov, obs):
-        return cov[..., obs[:, None], obs]
+    def _stacked_precisions(self, chol):
+        return chol @ _t(chol)
 
-    def conditional(self, cov, chol_o, obs, mis):
-        s_mo = cov[..., mis[:, None], obs]
-        w = s_mo @ (chol_o @ _t(chol_o))  # S_mo S_oo^{-1}, S_oo^{-1} = U_o U_o^T
-        return w, cov[..., mis[:, None], mis] - w @ _t(s_mo)
+    def missing_precision(self, chol, mis):
+        p_mm = self._stacked_precisions(chol)[:, mis[:, :, None], mis[:, None, :]]
+        half_log_det = np.sum(np.log(np.diagonal(np.linalg.cholesky(p_mm), axis1=-2, axis2=-1)), axis=-1)
+        return np.linalg.inv(p_mm), half_log_det
 
-    def conditional_offset(self, w, diff, b):
-        return w @ diff
+    def complete_rows(self, diff, chol, c, mis, pid):
+        cols = mis[pid]
+        t = np.take_along_axis(diff @ self._stacked_precisions(chol), cols[None], axis=2)  # P_mo (x_o - mu_o)
+        fill = np.sum(c[:, pid] * t[:, :, None, :], axis=-1)
+        diff[:, np.arange(diff.shape[1])[:, None], cols] = -fill
+        return diff
 
-    def completed_moments(self, diff, r, w, c, obs, mis, d):
-        k, a, _ = diff.shape
-        rd = diff * r[:, None, :]
-        f, m = rd.sum(axis=2), rd @ _t(diff)
-        # x^ - mu = T (x_o - mu_o): identity rows at the observed coordinates, W at the missing ones
-        t = np.zeros((k, d, a))
-        t[:, obs, np.arange(a)] = 1.0
-        t[:, mis] = w
-        second = t @ m @ _t(t)
-        second[:, mis[:, None], mis] += r.sum(axis=1)[:, None, None] * c
-        return (t @ f[:, :, None])[:, :, 0], second
+    def whitened_sq(self, xhat, chol):
+        z = xhat @ chol
+        np.square(z, out=z)
+        return z.sum(axis=-1)
+
+    def completed_moments(self, xhat, r, c, r_pattern, mis):
+        k = xhat.shape[0]
+        rx = xhat * r[:, :, None]
+        second = _t(rx) @ xhat
+        idx = (np.arange(k)[:, None, None, None], mis[None, :, :, None], mis[None, :, None, :])
+        np.add.at(second, idx, r_pattern[:, :, None, None] * c)
+        return rx.sum(axis=1), second
 
 
 class TiedConditional(FullConditional):
-    """``tied``: one ``W`` and ``C`` for all components; the second moments summed over them."""
+    """``tied``: one ``P`` for all components; the second moments summed over them."""
 
-    def completed_moments(self, diff, r, w, c, obs, mis, d):
-        first, second = super().completed_moments(diff, r, w, c, obs, mis, d)
+    def _stacked_precisions(self, chol):
+        return (chol @ chol.T)[None]
+
+    def completed_moments(self, xhat, r, c, r_pattern, mis):
+        first, second = super().completed_moments(xhat, r, c, r_pattern, mis)
         return first, second.sum(axis=0)
 
 
 class DiagConditional:
-    """``diag``: independent coordinates, so ``W = 0`` and ``C`` the missing variances."""
+    """``diag``: independent coordinates, so ``x^_m = mu_m`` and ``C`` the missing variances."""
 
-    def observed_block(self, cov, obs):
-        return cov[:, obs]
+    def _precisions_at(self, chol, mis):
+        return (chol**2)[:, mis]
 
-    def conditional(self, cov, chol_o, obs, mis):
-        return None, cov[:, mis]
+    def missing_precision(self, chol, mis):
+        p_mm = self._precisions_at(chol, mis)
+        return 1.0 / p_mm, 0.5 * np.sum(np.log(p_mm), axis=-1)
 
-    def conditional_offset(self, w, diff, b):
-        return np.zeros((diff.shape[0], b, diff.shape[2]))
+    def complete_rows(self, diff, chol, c, mis, pid):
+        return diff
 
-    def _observed_moments(self, diff, r, d, obs):
-        first = np.zeros((diff.shape[0], d))
-        first[:, obs] = np.einsum("kan,kn->ka", diff, r)
-        return first, np.einsum("kan,kan,kn->ka", diff, diff, r)
+    def whitened_sq(self, xhat, chol):
+        z = xhat * chol[:, None, :]
+        return np.einsum("knd,knd->kn", z, z)
 
-    def completed_moments(self, diff, r, w, c, obs, mis, d):
-        first, sq = self._observed_moments(diff, r, d, obs)
-        second = np.zeros((diff.shape[0], d))
-        second[:, obs] = sq
-        second[:, mis] = r.sum(axis=1)[:, None] * c
-        return first, second
+    def completed_moments(self, xhat, r, c, r_pattern, mis):
+        rx = xhat * r[:, :, None]
+        second = np.einsum("knd,knd->kd", rx, xhat)
+        np.add.at(second, (np.arange(xhat.shape[0])[:, None, None], mis[None]), r_pattern[:, :, None] * c)
+        return rx.sum(axis=1), second
 
 
 class SphericalConditional(DiagConditional):
-    """``spherical``: as ``diag``, with the second moments' traces."""
+    """``spherical``: as ``diag``, with one variance per component and the second moments' traces."""
 
-    def observed_block(self, cov, obs):
-        return cov
+    def _precisions_at(self, chol, mis):
+        return np.broadcast_to((chol**2)[:, None, None], (chol.size,) + mis.shape)
 
-    def conditional(self, cov, chol_o, obs, mis):
-        return None, cov * mis.size
+    def whitened_sq(self, xhat, chol):
+        return np.einsum("knd,knd->kn", xhat, xhat) * (chol**2)[:, None]
 
-    def completed_moments(self, diff, r, w, c, obs, mis, d):
-        first, sq = self._observed_moments(diff, r, d, obs)
-        return first, sq.sum(axis=1) + r.sum(axis=1) * c
+    def completed_moments(self, xhat, r, c, r_pattern, mis):
+        rx = xhat * r[:, :, None]
+        return rx.sum(axis=1), np.einsum("knd,knd->k", rx, xhat) + np.einsum("kp,kpb->k", r_pattern, c)

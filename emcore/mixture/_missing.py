@@ -12,8 +12,10 @@ log-likelihood never decreases.
 
 Rows with nothing missing keep the chunked kernels of :mod:`._estep`
 (:class:`._data.MixtureData` splits them off); the others are grouped by
-their pattern of missing entries, so each pattern costs one factorisation of
-each component's observed block, not one per row. Rows with nothing
+their number of missing entries and, within a group, by pattern: each
+pattern costs one factorisation of each component's (small) missing block
+of the precision, not one per row, and the row-wise work is vectorised over
+the group (:mod:`._conditional`). Rows with nothing
 observed carry no information: they add nothing to the fit, their
 responsibilities are the weights and their log-density is 0.
 
@@ -35,7 +37,7 @@ from ._estep import log_prob_chunks, normalize
 from ._params import MixtureParams
 from ._suffstats import SufficientStats
 
-__all__ = ["IncompleteRows", "check_observed", "impute", "log_prob_rows", "split_incomplete"]
+__all__ = ["Group", "IncompleteRows", "check_observed", "impute", "log_prob_rows", "split_incomplete"]
 
 
 def check_observed(observed_per_column, name: str = "X") -> None:
@@ -49,41 +51,69 @@ def check_observed(observed_per_column, name: str = "X") -> None:
                          "their mean and variance cannot be estimated: drop them")
 
 
-@dataclasses.dataclass
-class Pattern:
-    """Rows sharing one pattern of missing entries: indices, observed and missing columns."""
+#: Rows of one group handled at once (bounds the (K, rows, d) buffers).
+GROUP_ROWS = 1 << 13
+_LOG_2PI = float(np.log(2 * np.pi))
 
-    rows: np.ndarray  #: indices of the rows in the data
-    obs: np.ndarray  #: observed columns
-    mis: np.ndarray  #: missing columns
-    xt: np.ndarray  #: (a, n_p) the observed entries minus the centre, float64
+
+@dataclasses.dataclass
+class Group:
+    """Rows with the same number ``b`` of missing entries (``0 < b``), sorted by pattern."""
+
+    rows: np.ndarray  #: (n,) indices of the rows in the data
+    mis: np.ndarray  #: (P, b) the missing columns of each pattern
+    pid: np.ndarray  #: (n,) each row's pattern
+    x0: np.ndarray  #: (n, d) the rows minus the centre, 0 at the missing entries, float64
+    seen: np.ndarray  #: (n, d) 1.0 at the observed entries, 0.0 at the missing ones
     w: np.ndarray | None  #: sample weights of the rows, or None
 
 
 class IncompleteRows:
-    """The rows of ``X`` (indices ``rows``) with a NaN, grouped by pattern, centred at ``center``."""
+    """The rows of ``X`` (indices ``rows``) with a NaN, centred at ``center``, grouped by their count of NaN.
+
+    Within a group the rows are sorted by pattern; each pattern costs one
+    factorisation of each component's ``P_mm`` (:mod:`._conditional`), and
+    the row-wise work is vectorised over the group. Rows with nothing
+    observed are kept apart in ``empty``.
+    """
 
     def __init__(self, X, rows, center, weights=None):
         rows = np.asarray(rows, dtype=np.intp)
         mask = np.isnan(X[rows])
-        _, inverse = np.unique(np.packbits(mask, axis=1), axis=0, return_inverse=True)
-        inverse = inverse.ravel()
-        order = np.argsort(inverse, kind="stable")
-        cuts = np.flatnonzero(np.diff(inverse[order])) + 1
-        self.patterns = []
-        for group in np.split(order, cuts):
-            missing = mask[group[0]]
-            obs, mis = np.flatnonzero(~missing), np.flatnonzero(missing)
-            idx = rows[group]
-            xt = np.subtract(X[idx][:, obs].T, center[obs, None], dtype=np.float64)
-            self.patterns.append(Pattern(idx, obs, mis, xt, None if weights is None else weights[idx]))
+        d = mask.shape[1]
+        count = mask.sum(axis=1)
+        self.empty = rows[count == d]
+        self.groups = []
+        for b in range(1, d):
+            sub = rows[count == b]
+            if sub.size == 0:
+                continue
+            m = mask[count == b]
+            patterns, pid = np.unique(m, axis=0, return_inverse=True)
+            pid = pid.ravel()
+            order = np.argsort(pid, kind="stable")
+            sub, m, pid = sub[order], m[order], pid[order]
+            mis = np.nonzero(patterns)[1].reshape(len(patterns), b)
+            x0 = np.where(m, 0.0, np.subtract(X[sub], center, dtype=np.float64))
+            self.groups.append(Group(sub, mis, pid, x0, (~m).astype(np.float64),
+                                     None if weights is None else weights[sub]))
 
-    def _terms(self, cov, params, p, log_w):
-        """(K, n_p) log-joints of the pattern's rows, and the Cholesky factors of the observed blocks."""
-        chol = cov.precision_cholesky(cov.observed_block(params.covariances, p.obs))
-        log_joint = cov.log_gaussian(p.xt.T, params.means[:, p.obs], chol).T
-        log_joint += log_w[:, None]
-        return log_joint, chol
+    def _slices(self, params, cov):
+        """Yield ``(group, s, e, log_joint (K, m), xhat (K, m, d), C)`` for slices of each group's rows."""
+        k, d = params.means.shape
+        chol = params.precisions_cholesky
+        base = _log_weights(params) + cov.half_log_det(chol, k, d)
+        for g in self.groups:
+            b = g.mis.shape[1]
+            c, half_mm = cov.missing_precision(chol, g.mis)
+            offset = base[:, None] - half_mm - 0.5 * (d - b) * _LOG_2PI  # (K, P)
+            for s in range(0, g.rows.size, GROUP_ROWS):
+                e = min(s + GROUP_ROWS, g.rows.size)
+                pid = g.pid[s:e]
+                diff = g.x0[None, s:e] - params.means[:, None, :] * g.seen[None, s:e]
+                xhat = cov.complete_rows(diff, chol, c, g.mis, pid)
+                log_joint = offset[:, pid] - 0.5 * cov.whitened_sq(xhat, chol)
+                yield g, s, e, log_joint, xhat, c
 
     def e_step(self, complete, params: MixtureParams, cov_type: str, *, stats=True, radius2=None):
         """``(SufficientStats or None, loglik)`` of these rows plus those of ``complete`` (or None)."""
@@ -91,23 +121,20 @@ class IncompleteRows:
         k, d = params.means.shape
         n_k, first, second = np.zeros(k), np.zeros((k, d)), cov.empty_second(k, d)
         loglik = 0.0
-        log_w = _log_weights(params)
-        for p in self.patterns:
-            if p.obs.size == 0:  # nothing observed: log p(x_o) = 0, no information
-                continue
-            log_joint, chol = self._terms(cov, params, p, log_w)
+        for g, s, e, log_joint, xhat, c in self._slices(params, cov):
             resp, log_p, _ = normalize(log_joint, None)
-            loglik += float(log_p.sum() if p.w is None else log_p @ p.w)
+            w = None if g.w is None else g.w[s:e]
+            loglik += float(log_p.sum() if w is None else log_p @ w)
             if not stats:
                 continue
-            if p.w is not None:
-                resp *= p.w
-            diff = p.xt[None] - params.means[:, p.obs, None]
-            w, c = cov.conditional(params.covariances, chol, p.obs, p.mis)
-            f, s = cov.completed_moments(diff, resp, w, c, p.obs, p.mis, d)
+            if w is not None:
+                resp *= w
+            n_p = g.mis.shape[0]
+            r_pattern = np.stack([np.bincount(g.pid[s:e], weights=r, minlength=n_p) for r in resp])
+            f, m2 = cov.completed_moments(xhat, resp, c, r_pattern, g.mis)
             n_k += resp.sum(axis=1)
             first += f
-            second += s
+            second += m2
         own = SufficientStats(n_k, first, second, params.means.copy(), params) if stats else None
         if complete is None:
             return own, loglik
@@ -118,25 +145,16 @@ class IncompleteRows:
                                   theirs.shift, params)
         return own, ll + loglik
 
-    def posterior(self, params: MixtureParams, cov_type: str, *, offsets=False):
-        """Yield ``(rows, log_joint, shared)`` per pattern (and the conditional means' offsets)."""
+    def posterior(self, params: MixtureParams, cov_type: str, *, completed=False):
+        """Yield ``(rows, log_joint, shared)`` (with ``completed``: and ``x^ - mu`` (K, m, d)) per slice."""
         cov = covariance_model(cov_type)
-        log_w = _log_weights(params)
-        for p in self.patterns:
-            n_p = p.rows.size
-            if p.obs.size == 0:
-                log_joint = np.repeat(log_w[:, None], n_p, axis=1)
-                # log p = 0 exactly: normalize's own value, subtracted
-                shared = -normalize(log_joint.copy(), None)[1]
-                off = np.zeros((log_w.size, p.mis.size, n_p))
-            else:
-                log_joint, chol = self._terms(cov, params, p, log_w)
-                shared = None
-                if offsets:
-                    diff = p.xt[None] - params.means[:, p.obs, None]
-                    w, _ = cov.conditional(params.covariances, chol, p.obs, p.mis)
-                    off = cov.conditional_offset(w, diff, p.mis.size)
-            yield (p, log_joint, shared, off) if offsets else (p.rows, log_joint, shared)
+        for g, s, e, log_joint, xhat, _ in self._slices(params, cov):
+            yield (g.rows[s:e], log_joint, None) + ((xhat,) if completed else ())
+        if self.empty.size:
+            log_joint = np.repeat(_log_weights(params)[:, None], self.empty.size, axis=1)
+            shared = -normalize(log_joint.copy(), None)[1]  # so that log p = 0 exactly
+            xhat = np.zeros((log_joint.shape[0], self.empty.size, params.means.shape[1]))
+            yield (self.empty, log_joint, shared) + ((xhat,) if completed else ())
 
 
 def _log_weights(params):
@@ -186,11 +204,12 @@ def impute(X, cov_type: str, params: MixtureParams, center):
     ``E[x_m | x_o] = sum_k p(k | x_o) (mu_km + W_k (x_o - mu_ko))``.
     """
     out = np.array(X, dtype=np.float64)
-    nan = np.flatnonzero(np.isnan(out).any(axis=1))
-    if nan.size == 0:
-        return out
-    for p, log_joint, shared, off in IncompleteRows(out, nan, center).posterior(params, cov_type, offsets=True):
+    nan = np.isnan(out)
+    rows = np.flatnonzero(nan.any(axis=1))
+    for idx, log_joint, shared, xhat in IncompleteRows(out, rows, center).posterior(params, cov_type,
+                                                                                    completed=True):
         resp = normalize(log_joint, shared)[0]
-        off += params.means[:, p.mis, None]
-        out[p.rows[:, None], p.mis] = np.einsum("kn,kbn->nb", resp, off) + center[p.mis]
+        xhat += params.means[:, None, :]
+        filled = np.einsum("kn,knd->nd", resp, xhat) + center
+        out[idx] = np.where(nan[idx], filled, out[idx])
     return out

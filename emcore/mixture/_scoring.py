@@ -72,7 +72,13 @@ class ScoringMixin:
         >>> X = np.array([[0.0, 0.1], [1.0, 1.1], [2.0, 1.9], [3.0, 3.2], [4.0, 3.9]])
         >>> gm = GaussianMixture(1, missing="marginalize").fit(X)
         >>> print(gm.impute([[2.5, np.nan]]).round(3))
-        [[2.5   2.453]]
+        [[2.5   2.525]]
+
+        With one component this is the regression of the missing on the observed coordinate:
+
+        >>> mu, S = gm.means_[0], gm.covariances_[0]
+        >>> print(round(mu[1] + S[1, 0] / S[0, 0] * (2.5 - mu[0]), 3))
+        2.525
         """
         params = self._params()
         X = check_X(X, n_features=self.n_features_in_, missing="marginalize")
