@@ -14,7 +14,7 @@ Module map (one job each; a test checks that it lists every module):
 * ``_covariance`` -- everything about one covariance type, one object per type
   (parameter algebra, chunk kernels, moments' shapes, prior shapes, sampling);
 * ``_conditional`` -- each type's conditional-Gaussian algebra for missing
-  entries (observed blocks, conditional means and covariances), mixed into
+  entries (missing blocks of the precision, conditional means and covariances), mixed into
   the ``_covariance`` objects;
 * ``_params`` -- :class:`MixtureParams` and ``moved``, the one change of origin;
 * ``_suffstats`` -- the sufficient statistics and their algebra;
