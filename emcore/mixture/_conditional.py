@@ -54,14 +54,18 @@ class FullConditional:
     def complete_rows(self, diff, chol, c, mis, pid):
         cols = mis[pid]
         t = np.take_along_axis(diff @ self._stacked_precisions(chol), cols[None], axis=2)  # P_mo (x_o - mu_o)
-        fill = np.sum(c[:, pid] * t[:, :, None, :], axis=-1)
+        fill = np.zeros(np.broadcast_shapes(t.shape, c.shape[:1] + t.shape[1:]))
+        b = cols.shape[1]
+        for i in range(b):  # C t, entry by entry: b is small, and the rows are many
+            for j in range(b):
+                fill[:, :, i] += c[:, :, i, j][:, pid] * t[:, :, j]
         diff[:, np.arange(diff.shape[1])[:, None], cols] = -fill
         return diff
 
     def whitened_sq(self, xhat, chol):
         z = xhat @ chol
         np.square(z, out=z)
-        return z.sum(axis=-1)
+        return z @ np.ones(z.shape[-1])
 
     def completed_moments(self, xhat, r, c, r_pattern, mis):
         k = xhat.shape[0]
