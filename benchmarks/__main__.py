@@ -2,9 +2,9 @@
 
 import argparse
 
-from . import dask_mixture, hmm, mixture
+from . import dask_mixture, hmm, missing, mixture
 
-BENCHMARKS = {"mixture": mixture.main, "dask": dask_mixture.main, "hmm": hmm.main}
+BENCHMARKS = {"mixture": mixture.main, "dask": dask_mixture.main, "hmm": hmm.main, "missing": missing.main}
 
 
 def main(argv=None):

@@ -13,6 +13,9 @@ Module map (one job each; a test checks that it lists every module):
 * ``_checks`` -- checks of data and explicit initial values;
 * ``_covariance`` -- everything about one covariance type, one object per type
   (parameter algebra, chunk kernels, moments' shapes, prior shapes, sampling);
+* ``_conditional`` -- each type's conditional-Gaussian algebra for missing
+  entries (missing blocks of the precision, conditional means and covariances), mixed into
+  the ``_covariance`` objects;
 * ``_params`` -- :class:`MixtureParams` and ``moved``, the one change of origin;
 * ``_suffstats`` -- the sufficient statistics and their algebra;
 * ``_data`` -- the data container and chunking, and the ``FitData`` protocol
@@ -20,6 +23,10 @@ Module map (one job each; a test checks that it lists every module):
 * ``_estep`` -- the chunked, fused E-step, log-sum-exp and new-data scoring;
 * ``_pool`` -- ``n_jobs``: threads over chunks of rows, results in chunk order,
   BLAS on one thread meanwhile;
+* ``_missing`` -- rows with missing entries (``missing="marginalize"``):
+  grouped by pattern, their E-step, scoring and imputation;
+* ``_scoring`` -- the fitted mixture's methods on new data (``score_samples``,
+  ``predict_proba``, ``predict``, ``score``, ``bic``, ``aic``, ``impute``);
 * ``_mstep`` -- the M-step and its safeguards;
 * ``_prior`` -- the conjugate priors of MAP-EM;
 * ``_model`` -- the mixture as an :class:`emcore.EMModel`, starting parameters, best of

@@ -32,13 +32,14 @@ def fit_problem(config, X, sample_weight):
         from ._dask import dask_problem
 
         return dask_problem(config, X, sample_weight)
-    X = check_X(X)
+    X = check_X(X, missing=config.missing)
     n, d = X.shape
     w = check_sample_weight(sample_weight, n)
     k = config.n_components
     check_n_rows(n if w is None else int(np.count_nonzero(w)), k, weighted=w is not None)
     inits = check_inits(config, n, d)
-    data = MixtureData(X, w, config.covariance_type, k, n_jobs=config.jobs)
+    data = MixtureData(X, w, config.covariance_type, k, n_jobs=config.jobs,
+                       missing=config.missing == "marginalize")
     prior = resolve_prior(config.prior, data, k)
 
     def start(rng):

@@ -14,13 +14,17 @@ import numpy as np
 from .._validation import InstanceOf, Integer, check_params
 from ._covariance import covariance_model
 
-__all__ = ["RANDOM_STATE", "check_X", "check_array_of_shape", "check_inits", "check_n_rows", "check_random_state", "check_sample_weight"]
+__all__ = ["RANDOM_STATE", "check_X", "check_array_of_shape", "check_inits", "check_n_rows", "check_random_state", "check_sample_weight",
+           "nonfinite_message"]
 
 _CHECK_ROWS = 1 << 16
 
 
-def check_X(X, name: str = "X", n_features: int | None = None) -> np.ndarray:
+def check_X(X, name: str = "X", n_features: int | None = None, missing: str | None = None) -> np.ndarray:
     """A 2-D float array (float32 kept as is, not copied), finite and non-empty.
+
+    ``missing="marginalize"`` allows NaN (a missing entry), not infinity;
+    ``missing="raise"`` forbids both and its message names ``missing``.
 
     The messages name ``name`` and say what is wrong in emcore's words, and
     also contain scikit-learn's phrases for the same problem ("Expected 2D
@@ -61,13 +65,24 @@ def check_X(X, name: str = "X", n_features: int | None = None) -> np.ndarray:
             )
     if arr.dtype not in (np.float32, np.float64):
         arr = arr.astype(np.float64)
+    allow_nan = missing == "marginalize"
     for s in range(0, arr.shape[0], _CHECK_ROWS):
-        if not np.isfinite(arr[s:s + _CHECK_ROWS]).all():
-            raise ValueError(f"Input {name} contains NaN or infinity: {name} must not hold NaN or infinite values")
+        block = arr[s:s + _CHECK_ROWS]
+        if np.isinf(block).any() if allow_nan else not np.isfinite(block).all():
+            raise ValueError(nonfinite_message(name, missing))
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{name} has {arr.shape[1]} features, but GaussianMixture is expecting "
                          f"{n_features} features as input: it was fitted to n_features={n_features}")
     return arr
+
+
+def nonfinite_message(name: str, missing: str | None) -> str:
+    """The error for NaN or infinity in ``name`` under the estimator's ``missing``."""
+    if missing == "marginalize":
+        return f"Input {name} contains infinity: NaN marks a missing entry, but {name} must not hold infinite values"
+    hint = (f"; to fit with missing entries (NaN) pass missing='marginalize' (got missing={missing!r})"
+            if missing else "")
+    return f"Input {name} contains NaN or infinity: {name} must not hold NaN or infinite values{hint}"
 
 
 def check_sample_weight(sample_weight, n: int):

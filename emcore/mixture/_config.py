@@ -43,6 +43,7 @@ class FitConfig:
     verbose: int
     verbose_interval: int
     n_jobs: object
+    missing: str
 
     @classmethod
     def of(cls, est) -> FitConfig:

@@ -41,6 +41,8 @@ of the scale ``Psi``, ``zero_scale(d)``, ``prior_exponent(nu, c, k, d)`` (the
 ``p`` of the M-step's denominator), ``per_component(Psi, k)`` (shaped as
 ``M2``), ``default_scale(second, n, k, d)``.
 
+*Missing entries*: the conditional-Gaussian methods mixed in from :mod:`._conditional`.
+
 *Sampling.* ``sample(means, covariances, labels, z)``: ``means[labels]`` plus
 the standard normal ``z`` (n, d) scaled by each label's covariance root.
 """
@@ -50,6 +52,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from ._conditional import DiagConditional, FullConditional, SphericalConditional, TiedConditional
 
 __all__ = ["COVARIANCE_TYPES", "CovarianceType", "covariance_model"]
 
@@ -117,7 +121,7 @@ class CovarianceType:
         return out
 
 
-class _Full(CovarianceType):
+class _Full(FullConditional, CovarianceType):
     name = "full"
     is_matrix = True
     expanded_max_d = EXPANDED_MAX_D
@@ -213,7 +217,7 @@ class _Full(CovarianceType):
         return z @ np.linalg.cholesky(covariances[j]).T
 
 
-class _Tied(_Full):
+class _Tied(TiedConditional, _Full):
     name = "tied"
     is_shared = True
     needs_data_second = True
@@ -283,7 +287,7 @@ class _Tied(_Full):
         return z @ np.linalg.cholesky(covariances).T
 
 
-class _Diag(CovarianceType):
+class _Diag(DiagConditional, CovarianceType):
     name = "diag"
 
     cov_shape = staticmethod(lambda k, d: (k, d))
@@ -349,7 +353,7 @@ class _Diag(CovarianceType):
         return z * np.sqrt(covariances[j])
 
 
-class _Spherical(_Diag):
+class _Spherical(SphericalConditional, _Diag):
     name = "spherical"
 
     cov_shape = staticmethod(lambda k, d: (k,))

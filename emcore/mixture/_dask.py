@@ -40,7 +40,8 @@ import dask
 import dask.array as da
 import numpy as np
 
-from ._checks import check_inits, check_n_rows, check_sample_weight
+from ._checks import check_inits, check_n_rows, check_sample_weight, nonfinite_message
+from ._missing import check_observed
 from ._model import MixtureEM, initial_params
 from ._prior import MixturePrior, default_prior_from_moments, one_component_stats, resolve_prior
 from ._data import MixtureData
@@ -54,13 +55,14 @@ INIT_SAMPLE = 20_000
 FAN_IN = 8
 
 
-def _block(X, w, cov_type, k, center):
+def _block(X, w, cov_type, k, center, missing=False):
     """One block of rows as a :class:`MixtureData` about the whole data's ``center``."""
-    return MixtureData(X, None if w is None else np.asarray(w, dtype=np.float64), cov_type, k, center=center)
+    return MixtureData(X, None if w is None else np.asarray(w, dtype=np.float64), cov_type, k, center=center,
+                       missing=missing)
 
 
 def _summary(block):
-    return block.radius2, block.var_sum
+    return block.radius2, block.var_sum, block.observed_weight
 
 
 def _rows(block, idx):
@@ -108,21 +110,30 @@ class DaskMixtureData:
     ``e_step``; ``blocks`` the persisted per-block ``MixtureData``.
     """
 
-    def __init__(self, X, w, cov_type: str, k: int):
+    def __init__(self, X, w, cov_type: str, k: int, missing: str = "raise"):
         self.n, self.d = X.shape
         self.cov_type, self.k = cov_type, k
         self.X, self.w = dask.persist(X, w)
         xf = self.X.astype(np.float64)
+        marginalize = missing == "marginalize"
+        seen = ~da.isnan(xf) if marginalize else da.ones_like(xf, dtype=bool)
+        xf = da.where(seen, xf, 0.0) if marginalize else xf
         if self.w is None:
             first, total, positive = xf.sum(axis=0), self.n, self.n
+            col_weight = seen.sum(axis=0)
             w_ok = True
         else:
             first, total = (xf * self.w[:, None]).sum(axis=0), self.w.sum()
+            col_weight = (seen * self.w[:, None]).sum(axis=0)
             positive = da.count_nonzero(self.w)
             w_ok = (da.isfinite(self.w).all(), (self.w >= 0).all())
-        finite, first, total, positive, w_ok = dask.compute(da.isfinite(self.X).all(), first, total, positive, w_ok)
+        finite = ~da.isinf(self.X).any() if marginalize else da.isfinite(self.X).all()
+        finite, first, total, positive, w_ok, col_weight = dask.compute(finite, first, total, positive, w_ok,
+                                                                        col_weight)
         if not finite:
-            raise ValueError("Input X contains NaN or infinity: X must not hold NaN or infinite values")
+            raise ValueError(nonfinite_message("X", missing))
+        if marginalize:
+            check_observed(np.asarray(col_weight) > 0)
         if self.w is not None:
             if not w_ok[0]:
                 raise ValueError("sample_weight contains NaN or infinite values")
@@ -132,13 +143,17 @@ class DaskMixtureData:
                 raise ValueError("sample_weight is zero everywhere: at least one row needs a positive weight")
         self.n_positive = int(positive)
         self.total_weight = float(total)
-        self.center = np.asarray(first, dtype=np.float64) / self.total_weight
+        divisor = np.asarray(col_weight, dtype=np.float64) if marginalize else self.total_weight
+        self.center = np.asarray(first, dtype=np.float64) / divisor
         xs = self.X.to_delayed()[:, 0]
         ws = [None] * len(xs) if self.w is None else self.w.to_delayed()
-        self.blocks = dask.persist(*[dask.delayed(_block)(x, wb, cov_type, k, self.center) for x, wb in zip(xs, ws)])
+        self.blocks = dask.persist(*[dask.delayed(_block)(x, wb, cov_type, k, self.center, marginalize)
+                                     for x, wb in zip(xs, ws)])
         summaries = dask.compute(*[dask.delayed(_summary)(b) for b in self.blocks])
-        self.radius2 = max(r for r, _ in summaries)
-        self.variance = sum(v for _, v in summaries) / (self.total_weight * self.d)
+        self.radius2 = max(r for r, _, _ in summaries)
+        var_sum = sum(v for _, v, _ in summaries)
+        self.variance = var_sum / sum(o for _, _, o in summaries) if marginalize else (
+            var_sum / (self.total_weight * self.d))
         self._sample = None
 
     def e_step(self, params, *, stats=True):
@@ -225,7 +240,7 @@ def dask_problem(config, X, sample_weight):
             "n_components) array on the client): use weights_init, means_init, precisions_init"
         )
     inits = check_inits(config, n, d)
-    data = DaskMixtureData(X, w, config.covariance_type, k)
+    data = DaskMixtureData(X, w, config.covariance_type, k, config.missing)
     check_n_rows(data.n_positive, k, weighted=w is not None)
     reg_covar = config.reg_covar
     # "default" depends on the whole data's moments: one more map-reduce, then fixed
@@ -245,7 +260,7 @@ def dask_problem(config, X, sample_weight):
 
 
 def map_rows(est, method: str, X):
-    """``est.method`` (``predict``, ``predict_proba`` or ``score_samples``) as a lazy dask array.
+    """``est.method`` (``predict``, ``predict_proba``, ``score_samples`` or ``impute``) as a lazy dask array.
 
     Maps over the blocks of rows of ``X`` with a copy of the fitted estimator
     (the caller checked that it is fitted), so that a later ``fit`` does not
@@ -258,6 +273,8 @@ def map_rows(est, method: str, X):
     block_est = copy.copy(est)
     block_est.n_jobs = 1  # dask runs the blocks in parallel itself
     func = getattr(block_est, method)
+    if method == "impute":
+        return X.map_blocks(func, dtype=np.float64, meta=np.empty((0, 0)))
     if method == "predict_proba":
         return X.map_blocks(func, dtype=np.float64, chunks=(X.chunks[0], (est.n_components,)),
                             meta=np.empty((0, 0)))

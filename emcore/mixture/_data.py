@@ -17,6 +17,7 @@ import numpy as np
 
 from ._covariance import covariance_model
 from ._estep import chunk_size, e_step
+from ._missing import split_incomplete
 
 __all__ = ["FitData", "MixtureData"]
 
@@ -51,11 +52,25 @@ class MixtureData:
     With ``center`` given (the centre of a larger data set of which ``X`` is
     a block of rows, see :mod:`._dask`), the first pass is skipped and the
     other summaries are this block's, about that centre; ``var_sum`` (the
-    weighted sum of squared distances) lets blocks be combined.
+    weighted sum of squared distances) and ``observed_weight`` (the weighted
+    count of observed entries) let blocks be combined.
+
+    With ``missing=True`` NaN entries are missing (:mod:`._missing`): the rows
+    without NaN form ``complete`` (a ``MixtureData`` about the same centre,
+    walked by the chunked E-step), the others ``incomplete``; ``X`` is then
+    a copy with each hole filled by its column's centre, which the
+    summaries and the initialisation read.
     """
 
     def __init__(self, X, sample_weight, cov_type: str, n_components: int, chunk_size=None, center=None,
-                 n_jobs=1):
+                 n_jobs=1, missing=False):
+        self.complete = self.incomplete = None
+        split = split_incomplete(X, sample_weight, center) if missing else None
+        if split is not None:
+            X, center, rows, self.incomplete, observed_weight = split
+            if rows.any():
+                self.complete = MixtureData(X[rows], None if sample_weight is None else sample_weight[rows],
+                                            cov_type, n_components, chunk_size, center, n_jobs=n_jobs)
         self.X = X
         self.n_jobs = n_jobs  # threads of the E-step (:mod:`._pool`); the results do not depend on it
         self.XT = np.ascontiguousarray(X.T)
@@ -87,11 +102,19 @@ class MixtureData:
                 self.second_moment += (xt * w) @ xt.T
         self.radius2 = radius2
         self.var_sum = var_sum
+        self.observed_weight = self.total_weight * self.d if split is None else observed_weight
         # a block of rows may have no weight at all (the whole data cannot: checked by the caller)
-        self.variance = var_sum / (self.total_weight * self.d) if self.total_weight > 0 else 0.0
+        self.variance = var_sum / self.observed_weight if self.observed_weight > 0 else 0.0
 
     def e_step(self, params, *, stats: bool = True, radius2: float | None = None):
-        """One chunked pass of :func:`._estep.e_step`; ``radius2`` overrides the path's summary."""
+        """One chunked pass of :func:`._estep.e_step`; ``radius2`` overrides the path's summary.
+
+        With rows with missing entries: their pass (:mod:`._missing`) plus the complete rows' one
+        (on ``n_jobs`` threads).
+        """
+        if self.incomplete is not None:
+            return self.incomplete.e_step(self.complete, params, self.cov_type, stats=stats,
+                                          radius2=self.radius2 if radius2 is None else radius2)
         return e_step(self, params, stats=stats, radius2=radius2, n_jobs=self.n_jobs)
 
     def chunks(self, step=None):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
@@ -10,18 +9,18 @@ import numpy as np
 from .._validation import Boolean, InstanceOf, Integer, Options, Real, check_params
 from ..em import LoglikChange
 from ..exceptions import ConvergenceWarning
-from ._backend import fit_problem, rowwise
-from ._checks import RANDOM_STATE, check_random_state, check_sample_weight, check_X
+from ._backend import fit_problem
+from ._checks import RANDOM_STATE, check_random_state
 from ._config import FitConfig
 from ._covariance import COVARIANCE_TYPES, covariance_model
 from ._init import INIT_METHODS
 from ._model import best_run
 from ._online import online_step
 from ._progress import Progress
+from ._scoring import ScoringMixin
 from ._sklearn import DensityEstimatorMixin
-from ._estep import log_prob_chunks, normalize
 from ._params import MixtureParams
-from ._pool import N_JOBS, resolve_n_jobs
+from ._pool import N_JOBS
 from ._prior import MixturePrior
 
 __all__ = ["GaussianMixture", "NotFittedError"]
@@ -36,7 +35,7 @@ class NotFittedError(ValueError, AttributeError):
     """A method that needs a fitted mixture was called before ``fit``."""
 
 
-class GaussianMixture(DensityEstimatorMixin):
+class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
     """Gaussian mixture fitted by EM, with scikit-learn's interface.
 
     Parameters
@@ -104,6 +103,15 @@ class GaussianMixture(DensityEstimatorMixin):
         Threads over chunks of rows in the E-step and in ``predict``-like
         methods: None or -1 all cores available to the process, 1 serial.
         The results do not depend on it (fixed chunks, added in a fixed order).
+    missing : {"raise", "marginalize"}, default "raise"
+        What a NaN in ``X`` means. ``"raise"``: an error. ``"marginalize"``:
+        a missing entry (missing at random), integrated out -- responsibilities
+        and the monitored log-likelihood are the observed data's, the M-step
+        uses the conditional expectations of the missing entries; every
+        method then accepts NaN, and :meth:`impute` fills them. Rows with
+        nothing observed add nothing (log-density 0). The initialisation runs
+        on ``X`` with each hole filled by its column's observed mean
+        (``emcore.mixture._missing``). Not with :meth:`partial_fit`.
 
     Attributes
     ----------
@@ -204,13 +212,14 @@ class GaussianMixture(DensityEstimatorMixin):
         "verbose": [Integer(0, 2)],
         "verbose_interval": [Integer(1)],
         "n_jobs": N_JOBS,
+        "missing": [Options(("raise", "marginalize"))],
     }  # the *_init arrays are checked against the data by _checks.check_inits
 
     def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6,
                  max_iter=100, n_init=1, init_params="kmeans", weights_init=None, means_init=None,
                  precisions_init=None, resp_init=None, random_state=None, warm_start=False,
                  callback=None, prior=None, learning_decay=0.6, learning_offset=2.0,
-                 verbose=0, verbose_interval=10, n_jobs=None):
+                 verbose=0, verbose_interval=10, n_jobs=None, missing="raise"):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
@@ -231,6 +240,7 @@ class GaussianMixture(DensityEstimatorMixin):
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.n_jobs = n_jobs
+        self.missing = missing
 
     def fit(self, X, y=None, *, sample_weight=None):
         """Fit the mixture to ``X`` (n_samples, n_features) by EM; returns ``self``.
@@ -352,57 +362,6 @@ class GaussianMixture(DensityEstimatorMixin):
             raise NotFittedError("this GaussianMixture is not fitted yet: call fit first")
         return MixtureParams(np.asarray(self.weights_), np.asarray(self.means_),
                              np.asarray(self.covariances_), np.asarray(self.precisions_cholesky_))
-
-    def _each_chunk(self, X, out, finish):
-        """``out`` (rows of ``X``) after ``finish(log_joint, shared)`` filled each chunk's rows, on ``n_jobs`` threads."""
-        params = self._params()
-        X = check_X(X, n_features=self.n_features_in_)
-        center = params.weights @ params.means
-        out = np.empty((X.shape[0],) + out[1:], dtype=out[0])
-
-        def fill(s, e, log_joint, shared):
-            out[s:e] = finish(log_joint, shared)
-
-        log_prob_chunks(X, self.covariance_type, params.moved(-center), center, fill, resolve_n_jobs(self.n_jobs))
-        return out
-
-    @rowwise
-    def score_samples(self, X):
-        """Log-density ``log p(x)`` of each sample, shape (n_samples,)."""
-        return self._each_chunk(X, (np.float64,), lambda log_joint, shared: normalize(log_joint, shared)[1])
-
-    @rowwise
-    def predict_proba(self, X):
-        """Responsibilities, shape (n_samples, n_components); rows sum to 1."""
-        return self._each_chunk(X, (np.float64, self.n_components), lambda lj, shared: normalize(lj, shared)[0].T)
-
-    @rowwise
-    def predict(self, X):
-        """Index of the most responsible component for each sample."""
-        return self._each_chunk(X, (np.intp,), lambda log_joint, shared: np.argmax(log_joint, axis=0))
-
-    def score(self, X, y=None, *, sample_weight=None):
-        """Mean (weighted) log-likelihood per sample of ``X``."""
-        logp = self.score_samples(X)
-        w = check_sample_weight(sample_weight, logp.size)
-        return float(logp.mean() if w is None else logp @ w / w.sum())
-
-    def _n_parameters(self):
-        return covariance_model(self.covariance_type).n_parameters(self.n_components, self.n_features_in_)
-
-    def bic(self, X, *, sample_weight=None):
-        """Bayesian information criterion ``-2 log L + p log n`` on ``X`` (lower is better)."""
-        total, n = self._total_log_likelihood(X, sample_weight)
-        return -2.0 * total + self._n_parameters() * math.log(n)
-
-    def aic(self, X, *, sample_weight=None):
-        """Akaike information criterion ``-2 log L + 2 p`` on ``X`` (lower is better)."""
-        return -2.0 * self._total_log_likelihood(X, sample_weight)[0] + 2.0 * self._n_parameters()
-
-    def _total_log_likelihood(self, X, sample_weight):
-        logp = self.score_samples(X)
-        w = check_sample_weight(sample_weight, logp.size)
-        return float(logp.sum() if w is None else logp @ w), (logp.size if w is None else float(w.sum()))
 
     def sample(self, n_samples=1, random_state=None):
         """Draw ``n_samples`` points; returns ``(X, labels)`` in random order.

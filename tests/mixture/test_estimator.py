@@ -36,7 +36,7 @@ def test_get_params_lists_every_constructor_argument_and_set_params_sets_them():
     assert {"n_components", "covariance_type", "tol", "reg_covar", "max_iter", "n_init", "init_params",
             "weights_init", "means_init", "precisions_init", "resp_init", "random_state",
             "warm_start", "callback", "prior", "learning_decay", "learning_offset", "verbose",
-            "verbose_interval", "n_jobs"} == names
+            "verbose_interval", "n_jobs", "missing"} == names
     assert gm.set_params(n_components=4, covariance_type="tied") is gm
     assert gm.n_components == 4 and gm.covariance_type == "tied"
     assert repr(gm) == "GaussianMixture(covariance_type='tied', n_components=4)"

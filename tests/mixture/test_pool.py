@@ -105,3 +105,19 @@ def test_an_error_in_a_chunk_reaches_the_caller():
     with pytest.raises(ArithmeticError, match="chunk 5"):
         list(_pool.ordered_map(fails_on_five, range(12), 2))
     assert list(_pool.ordered_map(fails_on_five, range(5), 2)) == list(range(5))
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_missing_values_fit_and_scores_are_the_same_floats_for_every_n_jobs(cov_type):
+    # missing="marginalize": the complete rows go through the pool, the rows with holes beside it
+    X = blobs(n_per=1500, seed=5)
+    holes = np.random.default_rng(6).random(X.shape) < 0.1
+    X[holes] = np.nan
+    runs = []
+    for n_jobs in (1, 2, 3):
+        gm = GaussianMixture(3, covariance_type=cov_type, tol=0, max_iter=4, random_state=0, n_jobs=n_jobs,
+                             missing="marginalize").fit(X)
+        runs.append(_results(gm, X, None) + [gm.impute(X)])
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            np.testing.assert_array_equal(a, b)

@@ -1,0 +1,109 @@
+"""What a fitted mixture says about new data: densities, responsibilities, labels, criteria, imputations.
+
+:class:`ScoringMixin` holds the methods of :class:`GaussianMixture` that read
+the fitted parameters and never write them. With ``missing="marginalize"``
+``X`` may hold NaN: those entries are integrated out (:mod:`._missing`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._backend import rowwise
+from ._checks import check_sample_weight, check_X
+from ._covariance import covariance_model
+from ._estep import normalize
+from ._missing import impute, log_prob_rows
+from ._pool import resolve_n_jobs
+
+__all__ = ["ScoringMixin"]
+
+
+class ScoringMixin:
+    """``score_samples``, ``predict_proba``, ``predict``, ``score``, ``bic``, ``aic`` and ``impute``."""
+
+    def _each_chunk(self, X, shape, dtype, finish):
+        """Rows of ``X`` as ``finish(log_joint, shared)`` gives them, chunk by chunk on ``n_jobs`` threads.
+
+        ``shape`` is the shape of one row of the output.
+        """
+        params = self._params()
+        X = check_X(X, n_features=self.n_features_in_, missing=self.missing)
+        center = params.weights @ params.means
+        out = np.empty((X.shape[0],) + shape, dtype=dtype)
+
+        def fill(rows, log_joint, shared):
+            out[rows] = finish(log_joint, shared)
+
+        log_prob_rows(X, self.covariance_type, params.moved(-center), center, fill, resolve_n_jobs(self.n_jobs))
+        return out
+
+    @rowwise
+    def score_samples(self, X):
+        """Log-density ``log p(x)`` of each sample, shape (n_samples,); of its observed entries with NaN."""
+        return self._each_chunk(X, (), np.float64, lambda log_joint, shared: normalize(log_joint, shared)[1])
+
+    @rowwise
+    def predict_proba(self, X):
+        """Responsibilities, shape (n_samples, n_components); rows sum to 1."""
+        return self._each_chunk(X, (self.n_components,), np.float64,
+                                lambda log_joint, shared: normalize(log_joint, shared)[0].T)
+
+    @rowwise
+    def predict(self, X):
+        """Index of the most responsible component for each sample."""
+        return self._each_chunk(X, (), np.intp, lambda log_joint, shared: np.argmax(log_joint, axis=0))
+
+    @rowwise
+    def impute(self, X):
+        """``X`` (float64 copy) with each NaN replaced by its conditional expectation under the mixture.
+
+        A missing block ``x_m`` of a row with observed block ``x_o`` becomes
+        ``E[x_m | x_o] = sum_k p(k | x_o) (mu_km + S_k,mo S_k,oo^{-1} (x_o - mu_ko))``;
+        a row with nothing observed becomes the mixture's mean. Needs a fitted
+        mixture (with either value of ``missing``); a dask array gives a lazy one.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import GaussianMixture
+        >>> X = np.array([[0.0, 0.1], [1.0, 1.1], [2.0, 1.9], [3.0, 3.2], [4.0, 3.9]])
+        >>> gm = GaussianMixture(1, missing="marginalize").fit(X)
+        >>> print(gm.impute([[2.5, np.nan]]).round(3))
+        [[2.5   2.525]]
+
+        With one component this is the regression of the missing on the observed coordinate:
+
+        >>> mu, S = gm.means_[0], gm.covariances_[0]
+        >>> print(round(mu[1] + S[1, 0] / S[0, 0] * (2.5 - mu[0]), 3))
+        2.525
+        """
+        params = self._params()
+        X = check_X(X, n_features=self.n_features_in_, missing="marginalize")
+        center = params.weights @ params.means
+        return impute(X, self.covariance_type, params.moved(-center), center)
+
+    def score(self, X, y=None, *, sample_weight=None):
+        """Mean (weighted) log-likelihood per sample of ``X``."""
+        logp = self.score_samples(X)
+        w = check_sample_weight(sample_weight, logp.size)
+        return float(logp.mean() if w is None else logp @ w / w.sum())
+
+    def _n_parameters(self):
+        return covariance_model(self.covariance_type).n_parameters(self.n_components, self.n_features_in_)
+
+    def bic(self, X, *, sample_weight=None):
+        """Bayesian information criterion ``-2 log L + p log n`` on ``X`` (lower is better)."""
+        total, n = self._total_log_likelihood(X, sample_weight)
+        return -2.0 * total + self._n_parameters() * math.log(n)
+
+    def aic(self, X, *, sample_weight=None):
+        """Akaike information criterion ``-2 log L + 2 p`` on ``X`` (lower is better)."""
+        return -2.0 * self._total_log_likelihood(X, sample_weight)[0] + 2.0 * self._n_parameters()
+
+    def _total_log_likelihood(self, X, sample_weight):
+        logp = self.score_samples(X)
+        w = check_sample_weight(sample_weight, logp.size)
+        return float(logp.sum() if w is None else logp @ w), (logp.size if w is None else float(w.sum()))
