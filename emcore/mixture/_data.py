@@ -114,7 +114,7 @@ class MixtureData:
         """
         if self.incomplete is not None:
             return self.incomplete.e_step(self.complete, params, self.cov_type, stats=stats,
-                                          radius2=self.radius2 if radius2 is None else radius2)
+                                          radius2=self.radius2 if radius2 is None else radius2, n_jobs=self.n_jobs)
         return e_step(self, params, stats=stats, radius2=radius2, n_jobs=self.n_jobs)
 
     def chunks(self, step=None):

@@ -34,6 +34,7 @@ import numpy as np
 
 from ._covariance import covariance_model
 from ._estep import log_prob_chunks, normalize
+from ._pool import ordered_map
 from ._params import MixtureParams
 from ._suffstats import SufficientStats
 
@@ -98,43 +99,60 @@ class IncompleteRows:
             self.groups.append(Group(sub, mis, pid, x0, (~m).astype(np.float64),
                                      None if weights is None else weights[sub]))
 
-    def _slices(self, params, cov):
-        """Yield ``(group, s, e, log_joint (K, m), xhat (K, m, d), C)`` for slices of each group's rows."""
+    def _tasks(self, params, cov) -> list:
+        """``(group, C, offset, s, e)`` for the slices of each group's rows; a group's factorisations made once."""
         k, d = params.means.shape
         chol = params.precisions_cholesky
         base = _log_weights(params) + cov.half_log_det(chol, k, d)
+        tasks = []
         for g in self.groups:
             b = g.mis.shape[1]
             c, half_mm = cov.missing_precision(chol, g.mis)
             offset = base[:, None] - half_mm - 0.5 * (d - b) * _LOG_2PI  # (K, P)
-            for s in range(0, g.rows.size, GROUP_ROWS):
-                e = min(s + GROUP_ROWS, g.rows.size)
-                pid = g.pid[s:e]
-                diff = g.x0[None, s:e] - params.means[:, None, :] * g.seen[None, s:e]
-                xhat = cov.complete_rows(diff, chol, c, g.mis, pid)
-                log_joint = offset[:, pid] - 0.5 * cov.whitened_sq(xhat, chol)
-                yield g, s, e, log_joint, xhat, c
+            tasks += [(g, c, offset, s, min(s + GROUP_ROWS, g.rows.size)) for s in range(0, g.rows.size, GROUP_ROWS)]
+        return tasks
 
-    def e_step(self, complete, params: MixtureParams, cov_type: str, *, stats=True, radius2=None):
-        """``(SufficientStats or None, loglik)`` of these rows plus those of ``complete`` (or None)."""
+    @staticmethod
+    def _slice(params, cov, task):
+        """``(log_joint (K, m), xhat (K, m, d))`` of one slice of rows."""
+        g, c, offset, s, e = task
+        chol = params.precisions_cholesky
+        pid = g.pid[s:e]
+        diff = g.x0[None, s:e] - params.means[:, None, :] * g.seen[None, s:e]
+        xhat = cov.complete_rows(diff, chol, c, g.mis, pid)
+        return offset[:, pid] - 0.5 * cov.whitened_sq(xhat, chol), xhat
+
+    def e_step(self, complete, params: MixtureParams, cov_type: str, *, stats=True, radius2=None, n_jobs=1):
+        """``(SufficientStats or None, loglik)`` of these rows plus those of ``complete`` (or None).
+
+        The slices of rows run on ``n_jobs`` threads (:func:`._pool.ordered_map`),
+        their sums added in slice order, so the result does not depend on ``n_jobs``.
+        """
         cov = covariance_model(cov_type)
         k, d = params.means.shape
         n_k, first, second = np.zeros(k), np.zeros((k, d)), cov.empty_second(k, d)
         loglik = 0.0
-        for g, s, e, log_joint, xhat, c in self._slices(params, cov):
+
+        def partial(task):
+            g, c, _, s, e = task
+            log_joint, xhat = self._slice(params, cov, task)
             resp, log_p, _ = normalize(log_joint, None)
             w = None if g.w is None else g.w[s:e]
-            loglik += float(log_p.sum() if w is None else log_p @ w)
+            ll = float(log_p.sum() if w is None else log_p @ w)
             if not stats:
-                continue
+                return ll, None
             if w is not None:
                 resp *= w
             n_p = g.mis.shape[0]
             r_pattern = np.stack([np.bincount(g.pid[s:e], weights=r, minlength=n_p) for r in resp])
-            f, m2 = cov.completed_moments(xhat, resp, c, r_pattern, g.mis)
-            n_k += resp.sum(axis=1)
-            first += f
-            second += m2
+            return ll, (resp.sum(axis=1),) + tuple(cov.completed_moments(xhat, resp, c, r_pattern, g.mis))
+
+        for ll, part in ordered_map(partial, self._tasks(params, cov), n_jobs):
+            loglik += ll
+            if part is not None:
+                n_k += part[0]
+                first += part[1]
+                second += part[2]
         own = SufficientStats(n_k, first, second, params.means.copy(), params) if stats else None
         if complete is None:
             return own, loglik
@@ -148,7 +166,9 @@ class IncompleteRows:
     def posterior(self, params: MixtureParams, cov_type: str, *, completed=False):
         """Yield ``(rows, log_joint, shared)`` (with ``completed``: and ``x^ - mu`` (K, m, d)) per slice."""
         cov = covariance_model(cov_type)
-        for g, s, e, log_joint, xhat, _ in self._slices(params, cov):
+        for task in self._tasks(params, cov):
+            g, _, _, s, e = task
+            log_joint, xhat = self._slice(params, cov, task)
             yield (g.rows[s:e], log_joint, None) + ((xhat,) if completed else ())
         if self.empty.size:
             log_joint = np.repeat(_log_weights(params)[:, None], self.empty.size, axis=1)
