@@ -110,10 +110,11 @@ def _submit(func, count: int) -> list:
         return []
     with _LOCK:
         pool = _held.get("pool")
-        if pool is None or pool._max_workers < count:
+        if pool is None or _held["pool_size"] < count:
             if pool is not None:
                 pool.shutdown(wait=False)  # its threads finish what they run, then exit
             pool = _held["pool"] = ThreadPoolExecutor(count, thread_name_prefix="emcore")
+            _held["pool_size"] = count
         return [pool.submit(func) for _ in range(count)]
 
 
@@ -127,7 +128,9 @@ def ordered_map(func, items, n_jobs: int):
     more than one item, BLAS runs on one thread throughout, also for
     ``n_jobs=1``, so that every ``n_jobs`` computes each item alike (BLAS may
     split a product differently over its own threads). ``func`` must not
-    share writable buffers between calls (each thread needs its own).
+    share writable buffers between calls (each thread needs its own), and
+    must not call :func:`ordered_map` itself (the helpers are one shared
+    pool: a helper waiting on work queued behind it would wait forever).
 
     >>> list(ordered_map(lambda x: x * x, range(5), 2))
     [0, 1, 4, 9, 16]
