@@ -60,6 +60,8 @@ __all__ = ["chunk_size", "e_step", "log_prob_chunks", "normalize"]
 EXPANDED_MAX_ERROR = 1e-9
 #: Log of the smallest responsibility kept, relative to its row's largest (2^-53).
 NEGLIGIBLE_LOG = -53 * math.log(2)
+#: Largest fraction of kept entries for which ``exp`` of those alone beats ``exp`` of all (see :func:`normalize`).
+SPARSE_MAX = 0.6
 #: Floats held by one chunk's largest buffers (about 8 MB).
 CHUNK_FLOATS = 1 << 20
 _EPS = np.finfo(np.float64).eps
@@ -146,10 +148,12 @@ def normalize(log_joint, shared, truncate=False):
     """(K, m) log-joints -> responsibilities (in place) and ``log p(x)``.
 
     Log-sum-exp with each column's maximum shifted out, so no exponent
-    overflows. With ``truncate``, when most columns have a single
-    responsibility above ``2^-53`` of their largest, responsibilities below
-    that become 0, such columns are set without ``exp``, and the boolean mask
-    of the kept entries is returned too (else None).
+    overflows. With ``truncate``, responsibilities below ``2^-53`` of their
+    column's largest become 0 and cost no ``exp`` (unless more than
+    :data:`SPARSE_MAX` of the entries are above it: then the dense way is
+    cheaper and nothing is truncated); columns with a single kept entry are
+    set without ``exp`` when they are most of them. The boolean mask of the
+    kept entries is returned too (else None).
     """
     top = log_joint.max(axis=0)
     log_joint -= top
@@ -160,8 +164,21 @@ def normalize(log_joint, shared, truncate=False):
         # kept entries per column, added as bytes (numpy's count_nonzero along an axis is ~10x slower)
         counts = np.add.reduce(kept.view(np.uint8), axis=0, dtype=np.uint8 if kept.shape[0] < 256 else np.intp)
         soft = np.flatnonzero(counts > 1)
-        if 2 * soft.size > top.size:  # mostly overlapping components: the dense way is cheaper
-            truncate = kept = None
+        if 2 * soft.size > top.size:  # mostly overlapping components: exp of the kept entries only
+            at = np.flatnonzero(kept)
+            if at.size > SPARSE_MAX * kept.size:  # nearly all kept: the dense way is cheaper
+                truncate = kept = None
+            else:
+                values = log_joint.reshape(-1)[at]
+                np.exp(values, out=values)
+                resp = np.zeros_like(log_joint)
+                resp.reshape(-1)[at] = values
+                total = resp.sum(axis=0)
+                log_p += np.log(total)
+                resp /= total
+                if shared is not None:
+                    log_p += shared
+                return resp, log_p, kept
     if truncate:
         resp = kept.astype(np.float64)  # exact for columns with one kept entry: it is 1
         if soft.size:
