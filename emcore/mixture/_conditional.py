@@ -21,7 +21,13 @@ d) each row minus each component's mean with 0 at its missing coordinates):
 * ``missing_precision(U, mis)`` -> ``(C, log|P_mm|^(1/2))``, ``C`` (K, P, b, b)
   (``tied``: (1, P, b, b); ``diag``, ``spherical``: (K, P, b), its diagonal),
   the log-determinants (K, P) (``tied``: (1, P));
-* ``complete_rows(diff, U, C, mis, pid)`` -> (K, n, d) ``x^ - mu`` (in place);
+* ``complete_rows(diff, U, C, mis, pid)`` -> ``(x^ - mu, |U^T (x^ - mu)|^2)``, (K, n, d)
+  (in place of ``diff``) and (K, n): for a matrix the quadratic form is
+  ``d_o^T P_oo d_o - t^T C t`` with ``t = P_mo d_o`` (the Schur complement
+  ``S_oo^{-1} = P_oo - P_om C P_mo``), from the product ``P d`` that the
+  completion needs anyway; for the entries where that difference could lose
+  more than ``1e-9`` to round-off (a row very far from a component), the
+  squares of ``U^T (x^ - mu)`` instead;
 * ``whitened_sq(xhat, U)`` -> (K, n) ``|U^T (x^ - mu)|^2``;
 * ``completed_moments(xhat, r, C, r_pattern, mis)`` -> ``(first (K, d), second)``:
   ``sum_n r_kn (x^_kn - mu_k)``, and ``sum_n r_kn (x^_kn - mu_k)(x^_kn - mu_k)^T``
@@ -36,8 +42,19 @@ import numpy as np
 __all__ = ["DiagConditional", "FullConditional", "SphericalConditional", "TiedConditional"]
 
 
+#: Largest round-off accepted in ``d_o^T P_oo d_o - t^T C t`` (about ``eps d`` times its first
+#: term); beyond, the squares of ``U^T (x^ - mu)`` (the expanded path's bound, :mod:`._estep`).
+_MAX_ROUND_OFF = 1e-9
+_EPS = np.finfo(np.float64).eps
+
+
 def _t(a):
     return np.swapaxes(a, -1, -2)
+
+
+def _weighted_sums(xhat, r):
+    """(K, d) ``sum_n r_kn xhat_kn``: one batched product (a sum over the middle axis is a slow strided pass)."""
+    return (r[:, None, :] @ xhat)[:, 0]
 
 
 class FullConditional:
@@ -53,14 +70,28 @@ class FullConditional:
 
     def complete_rows(self, diff, chol, c, mis, pid):
         cols = mis[pid]
-        t = np.take_along_axis(diff @ self._stacked_precisions(chol), cols[None], axis=2)  # P_mo (x_o - mu_o)
+        y = diff @ self._stacked_precisions(chol)  # P (x - mu) with the missing entries 0: (P_oo d_o, P_mo d_o)
+        t = np.take_along_axis(y, cols[None], axis=2)  # P_mo d_o
+        quad = np.einsum("knd,knd->kn", diff, y)  # d_o^T P_oo d_o
         fill = np.zeros(np.broadcast_shapes(t.shape, c.shape[:1] + t.shape[1:]))
         b = cols.shape[1]
         for i in range(b):  # C t, entry by entry: b is small, and the rows are many
             for j in range(b):
                 fill[:, :, i] += c[:, :, i, j][:, pid] * t[:, :, j]
+        far = quad > _MAX_ROUND_OFF / (_EPS * diff.shape[-1])
+        quad -= np.einsum("knb,knb->kn", t, fill)  # minus t^T C t: d_o^T (S_oo)^-1 d_o
         diff[:, np.arange(diff.shape[1])[:, None], cols] = -fill
-        return diff
+        kk, nn = np.nonzero(far)
+        if 4 * kk.size > far.size:  # mostly far: the squares of U^T (x^ - mu) for all
+            quad = self.whitened_sq(diff, chol)
+        elif kk.size:  # the few entries whose difference could lose more than _MAX_ROUND_OFF
+            quad[kk, nn] = self._whitened_entries(diff[kk, nn], chol, kk)
+        return diff, quad
+
+    def _whitened_entries(self, rows, chol, kk):
+        """``|U_k^T r|^2`` for rows ``rows`` (f, d) of components ``kk`` (f,)."""
+        z = np.einsum("fd,fde->fe", rows, chol[kk])
+        return np.einsum("fe,fe->f", z, z)
 
     def whitened_sq(self, xhat, chol):
         z = xhat @ chol
@@ -73,7 +104,7 @@ class FullConditional:
         second = _t(rx) @ xhat
         idx = (np.arange(k)[:, None, None, None], mis[None, :, :, None], mis[None, :, None, :])
         np.add.at(second, idx, r_pattern[:, :, None, None] * c)
-        return rx.sum(axis=1), second
+        return _weighted_sums(xhat, r), second
 
 
 class TiedConditional(FullConditional):
@@ -81,6 +112,10 @@ class TiedConditional(FullConditional):
 
     def _stacked_precisions(self, chol):
         return (chol @ chol.T)[None]
+
+    def _whitened_entries(self, rows, chol, kk):
+        z = rows @ chol
+        return np.einsum("fe,fe->f", z, z)
 
     def completed_moments(self, xhat, r, c, r_pattern, mis):
         first, second = super().completed_moments(xhat, r, c, r_pattern, mis)
@@ -98,7 +133,7 @@ class DiagConditional:
         return 1.0 / p_mm, 0.5 * np.sum(np.log(p_mm), axis=-1)
 
     def complete_rows(self, diff, chol, c, mis, pid):
-        return diff
+        return diff, self.whitened_sq(diff, chol)
 
     def whitened_sq(self, xhat, chol):
         z = xhat * chol[:, None, :]
@@ -108,7 +143,7 @@ class DiagConditional:
         rx = xhat * r[:, :, None]
         second = np.einsum("knd,knd->kd", rx, xhat)
         np.add.at(second, (np.arange(xhat.shape[0])[:, None, None], mis[None]), r_pattern[:, :, None] * c)
-        return rx.sum(axis=1), second
+        return _weighted_sums(xhat, r), second
 
 
 class SphericalConditional(DiagConditional):
@@ -122,4 +157,4 @@ class SphericalConditional(DiagConditional):
 
     def completed_moments(self, xhat, r, c, r_pattern, mis):
         rx = xhat * r[:, :, None]
-        return rx.sum(axis=1), np.einsum("knd,knd->k", rx, xhat) + np.einsum("kp,kpb->k", r_pattern, c)
+        return _weighted_sums(xhat, r), np.einsum("knd,knd->k", rx, xhat) + np.einsum("kp,kpb->k", r_pattern, c)

@@ -118,9 +118,12 @@ class IncompleteRows:
         g, c, offset, s, e = task
         chol = params.precisions_cholesky
         pid = g.pid[s:e]
-        diff = g.x0[None, s:e] - params.means[:, None, :] * g.seen[None, s:e]
-        xhat = cov.complete_rows(diff, chol, c, g.mis, pid)
-        return offset[:, pid] - 0.5 * cov.whitened_sq(xhat, chol), xhat
+        diff = np.multiply(params.means[:, None, :], g.seen[None, s:e])
+        np.subtract(g.x0[None, s:e], diff, out=diff)  # x - mu, 0 at the missing entries
+        xhat, sq = cov.complete_rows(diff, chol, c, g.mis, pid)
+        sq *= -0.5
+        sq += offset[:, pid]
+        return sq, xhat
 
     def e_step(self, complete, params: MixtureParams, cov_type: str, *, stats=True, radius2=None, n_jobs=1):
         """``(SufficientStats or None, loglik)`` of these rows plus those of ``complete`` (or None).

@@ -65,6 +65,39 @@ def test_reported_log_likelihood_equals_scipy_pattern_by_pattern(cov_type):
     assert gm.score(X) == pytest.approx(want.mean(), rel=1e-10)
 
 
+@pytest.mark.parametrize("cov_type", ["full", "tied"])
+@pytest.mark.parametrize("offset", [0.0, 1e4])
+def test_scores_of_correlated_and_far_rows_equal_scipy(cov_type, offset, monkeypatch):
+    """The quadratic form as a Schur-complement difference, and its fallback for rows far away.
+
+    Features correlated at 0.999 make ``d_o^T P_oo d_o`` about 500 times the
+    form it is reduced to; rows shifted by ``offset`` (1e4 standard
+    deviations) push it past the round-off bound, where the squares are used.
+    """
+    from emcore.mixture import _conditional
+
+    rng = np.random.default_rng(7)
+    cov = np.array([[1.0, 0.999, 0.5], [0.999, 1.0, 0.5], [0.5, 0.5, 1.0]])
+    X = rng.multivariate_normal(np.zeros(3), cov, size=400)
+    X[200:] += 4.0
+    gm = fit(with_holes(X, 0.2, seed=3), cov_type)
+    new = with_holes(X[:60] + offset, 0.3, seed=4)
+    squares = []
+    for name in ("whitened_sq", "_whitened_entries"):
+        cls = _conditional.TiedConditional if cov_type == "tied" and name != "whitened_sq" else \
+            _conditional.FullConditional
+        plain = getattr(cls, name)
+        monkeypatch.setattr(cls, name, lambda self, *a, plain=plain, name=name: squares.append(name) or plain(self, *a))
+    np.testing.assert_allclose(gm.score_samples(new), observed_loglik(gm, new), rtol=1e-10, atol=1e-10)
+    assert bool(squares) == bool(offset)  # the fallback ran exactly for the far rows
+    if offset:  # and for some entries only: a few rows far, the rest near
+        near = with_holes(X[:200], 0.3, seed=5)
+        near[:3] += offset
+        squares.clear()
+        np.testing.assert_allclose(gm.score_samples(near), observed_loglik(gm, near), rtol=1e-10, atol=1e-10)
+        assert squares == ["_whitened_entries"] * len(squares) and squares
+
+
 @pytest.mark.parametrize("cov_type", COV_TYPES)
 def test_history_never_decreases_with_holes(cov_type):
     gm = fit(with_holes(blobs(), 0.3, seed=2), cov_type, tol=0, max_iter=40)
