@@ -28,18 +28,23 @@ component), added in chunk order, so the result does not depend on
 ``n_jobs``; with ``n_jobs=1`` the floats are those of one serial pass with
 one BLAS thread. Each thread has its own feature block.
 
-Per chunk, the dense log-sum-exp makes these passes over the (K, m)
+Per chunk, the log-sum-exp makes these passes over the (K, m)
 log-joints: the product that writes them, column maxima, subtraction,
 the comparison with :data:`NEGLIGIBLE_LOG` and its count per column (as
-bytes), ``exp``, column sums, division (and the weights, if any); then
-the product with the features. ``exp`` (a libm call per entry where numpy
-has no SIMD exponential for float64) dominates.
+bytes), then ``exp`` of the kept entries only (gathered by their flat
+indices and scattered back into zeros), column sums, division (and the
+weights, if any); then the product with the features. ``exp`` (a libm call
+per entry where numpy has no SIMD exponential for float64) dominates, so
+it is spent only where it changes a float.
 
 Responsibilities below ``2^-53`` of their row's largest (log-ratio below
 :data:`NEGLIGIBLE_LOG`) are set to zero: they change the row's sum by less
-than its round-off. A row with one responsibility left needs no ``exp`` at
-all, and the direct path skips a component's zero responsibilities when
-accumulating its moments.
+than its round-off (the largest term is 1, and these are below half its
+last bit). A row with one responsibility left needs no ``exp`` at all, and
+the direct path skips a component's zero responsibilities when
+accumulating its moments. Only when more than :data:`SPARSE_MAX` of the
+entries are kept (components that overlap everywhere, as at a start from
+one shared variance) is every entry exponentiated.
 """
 
 from __future__ import annotations

@@ -111,7 +111,10 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
         method then accepts NaN, and :meth:`impute` fills them. Rows with
         nothing observed add nothing (log-density 0). The initialisation runs
         on ``X`` with each hole filled by its column's observed mean
-        (``emcore.mixture._missing``). Not with :meth:`partial_fit`.
+        (``emcore.mixture._missing``). :meth:`partial_fit` accepts NaN too: a
+        later batch's summaries are taken about the first batch's centre, so a
+        batch may leave a column unobserved. :func:`emcore.select_n_components`
+        passes ``missing`` on.
 
     Attributes
     ----------

@@ -57,14 +57,17 @@ def online_step(config, state: OnlineState | None, X, sample_weight=None, warm: 
     ``state`` None starts afresh, from ``warm`` (fitted parameters in absolute
     coordinates) if given, else from ``config``'s initialisation.
     """
-    X = check_X(X)
+    X = check_X(X, missing=config.missing)
     n, d = X.shape
     w = check_sample_weight(sample_weight, n)
     k, cov_type = config.n_components, config.covariance_type
     if state is not None and state.center.size != d:
         raise ValueError(f"X has {d} features, but GaussianMixture is expecting {state.center.size} "
                          "features as input: partial_fit started with that many")
-    data = MixtureData(X, w, cov_type, k, n_jobs=config.jobs)
+    holes = config.missing == "marginalize"
+    # with holes, a later batch is taken about the first one's centre: a column it never observes has none
+    center = state.center if holes and state is not None else None
+    data = MixtureData(X, w, cov_type, k, n_jobs=config.jobs, missing=holes, center=center)
     if state is None:
         state = _start(config, data, n, w, warm)
     theta = state.theta.moved(state.center - data.center)

@@ -78,7 +78,9 @@ def select_n_components(X, ks, covariance_types=("full",), criterion="bic", *, s
     sample_weight : array-like of shape (n_samples,), optional
     **kwargs
         Passed to every :class:`GaussianMixture` (``random_state``,
-        ``n_init``, ``tol``, ...).
+        ``n_init``, ``tol``, ...); with ``missing="marginalize"``, ``X`` may
+        hold NaN, and the log-likelihood in the criteria is the observed
+        data's (``n`` still counts rows).
 
     Returns
     -------
@@ -110,7 +112,7 @@ def select_n_components(X, ks, covariance_types=("full",), criterion="bic", *, s
     for cov_type in covariance_types:
         check_params({"covariance_types": GaussianMixture._parameter_constraints["covariance_type"]},
                      {"covariance_types": cov_type})
-    X = check_X(X)
+    X = check_X(X, missing=kwargs.get("missing", "raise"))  # NaN only with missing="marginalize"
     w = check_sample_weight(sample_weight, X.shape[0])
     n = float(X.shape[0] if w is None else w.sum())
     table, models = [], []

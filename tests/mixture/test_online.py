@@ -166,3 +166,42 @@ def test_fit_after_partial_fit_starts_afresh_and_drops_the_stream_state():
     assert not hasattr(gm, "n_batches_") and gm.converged_
     gm.partial_fit(X)
     assert gm.n_batches_ == 1 and not hasattr(gm, "converged_")
+
+
+def holed(X, fraction, seed):
+    out = X.copy()
+    out[np.random.default_rng(seed).random(X.shape) < fraction] = np.nan
+    return out
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_first_partial_fit_call_with_holes_is_one_em_step_with_holes(cov_type):
+    X = holed(blobs(), 0.2, seed=1)
+    kw = dict(n_components=3, covariance_type=cov_type, random_state=0, missing="marginalize")
+    online = GaussianMixture(**kw).partial_fit(X)
+    batch = GaussianMixture(max_iter=1, tol=0, **kw).fit(X)
+    for name in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
+        np.testing.assert_allclose(getattr(online, name), getattr(batch, name), rtol=1e-10, atol=1e-12)
+
+
+def test_partial_fit_with_holes_follows_a_stream_and_tolerates_an_unobserved_column():
+    """A stream with 20% of its entries missing reaches the holed batch fit's answer.
+
+    Tolerances as in test_partial_fit_on_a_stream_approaches_the_batch_mle,
+    doubled for the information the holes take away; one batch has its first
+    column entirely missing, which a later batch may (its summaries are about
+    the first batch's centre).
+    """
+    batches = [holed(b, 0.2, seed=t) for t, b in enumerate(stream(200, 500, seed=4))]
+    batches[50][:, 0] = np.nan
+    gm = GaussianMixture(3, random_state=0, missing="marginalize")
+    for batch in batches:
+        gm.partial_fit(batch)
+    mle = GaussianMixture(3, random_state=0, tol=1e-10, max_iter=1000, missing="marginalize").fit(
+        np.concatenate(batches))
+    err_w, err_m, err_c = errors(gm, mle)
+    assert err_w < 0.05 and err_m < 0.16 and err_c < 0.2
+    with pytest.raises(ValueError, match="missing='marginalize'"):
+        GaussianMixture(3, random_state=0).partial_fit(batches[0])
+    with pytest.raises(ValueError, match="never observed"):  # the first batch sets the centre
+        GaussianMixture(3, random_state=0, missing="marginalize").partial_fit(batches[50])

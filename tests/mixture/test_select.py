@@ -68,3 +68,19 @@ def test_bad_arguments_name_themselves(kwargs, error, name):
     args = {"X": load_faithful(), "ks": [1, 2], "covariance_types": "full", **kwargs}
     with pytest.raises(error, match=name):
         select_n_components(**args)
+
+
+def test_select_with_holes_uses_the_observed_data_likelihood():
+    from emcore import GaussianMixture, select_n_components
+    from emcore.datasets import load_faithful
+
+    X = load_faithful()
+    X[np.random.default_rng(0).random(X.shape) < 0.1] = np.nan
+    sel = select_n_components(X, [1, 2, 3], "full", random_state=0, missing="marginalize")
+    assert sel.best["n_components"] == 2
+    for rec in sel.table:
+        gm = GaussianMixture(rec["n_components"], random_state=0, missing="marginalize").fit(X)
+        assert rec["log_likelihood"] == pytest.approx(gm.score(X) * len(X), rel=1e-10)
+        assert rec["bic"] == pytest.approx(-2 * rec["log_likelihood"] + rec["n_parameters"] * np.log(len(X)))
+    with pytest.raises(ValueError, match="missing='marginalize'"):
+        select_n_components(X, [1, 2], "full")
