@@ -66,7 +66,7 @@ EXPANDED_MAX_ERROR = 1e-9
 #: Log of the smallest responsibility kept, relative to its row's largest (2^-53).
 NEGLIGIBLE_LOG = -53 * math.log(2)
 #: Largest fraction of kept entries for which ``exp`` of those alone beats ``exp`` of all (see :func:`normalize`).
-SPARSE_MAX = 0.6
+SPARSE_MAX = 0.5
 #: Floats held by one chunk's largest buffers (about 8 MB).
 CHUNK_FLOATS = 1 << 20
 _EPS = np.finfo(np.float64).eps
