@@ -171,7 +171,7 @@ def normalize(log_joint, shared, truncate=False):
         soft = np.flatnonzero(counts > 1)
         if 2 * soft.size > top.size:  # mostly overlapping components: exp of the kept entries only
             at = np.flatnonzero(kept)
-            if at.size > SPARSE_MAX * kept.size:  # nearly all kept: the dense way is cheaper
+            if at.size > SPARSE_MAX * kept.size:  # most entries kept: the dense way is cheaper
                 truncate = kept = None
             else:
                 values = log_joint.reshape(-1)[at]
