@@ -84,8 +84,14 @@ def forward_backward(log_emis, lengths, startprob, transmat, block=None):
     """The E-step by the blocked scan, or None when a normaliser is tiny (then use the tree).
 
     Same arguments and results as :func:`emcore.hmm._scan.forward_backward`:
-    ``(log_likelihood (S,), posteriors (n, K), start (K,), trans (K, K))``.
+    ``(log_likelihood (S,), posteriors (n, K), start (K,), trans (K, K))``;
+    ``block`` sets ``L`` (default :func:`block_length`).
     """
+    with np.errstate(divide="ignore", invalid="ignore"):  # zeros and NaN only on the way to None
+        return _forward_backward(log_emis, lengths, startprob, transmat, block)
+
+
+def _forward_backward(log_emis, lengths, startprob, transmat, block):
     n, k = log_emis.shape
     L = block_length(n, k) if block is None else max(1, min(int(block), n))
     B = -(-n // L)
@@ -159,9 +165,10 @@ def forward_backward(log_emis, lengths, startprob, transmat, block=None):
             np.add.reduce(beta, axis=0, out=w[l])
             beta /= w[l]
     valid_last = n - (B - 1) * L  # steps of the last block before its padding
-    for arr in (c, s, w):
+    cs = c * s
+    for arr in (c, s, w, cs):
         arr[valid_last:, B - 1] = 1.0
-    if not (np.min(c) >= _SMALL and np.min(s) >= _SMALL and np.min(w) >= _SMALL):
+    if not all(np.min(arr) >= _SMALL for arr in (c, s, w, cs)):
         return None
 
     # results in time order
@@ -175,7 +182,7 @@ def forward_backward(log_emis, lengths, startprob, transmat, block=None):
     log_norm += np.add.reduceat(shift, starts)
     G /= s[:, None, :]
     post = G.transpose(2, 0, 1).reshape(B * L, k)[:n]  # a copy, in time order
-    inv = 1.0 / (c * s)
+    inv = 1.0 / cs
     inv[restarts.at % L, restarts.at // L] = 0.0
     inv[valid_last:, B - 1] = 0.0
     Y *= inv[:, None, :]
