@@ -181,7 +181,8 @@ def _forward_backward(log_emis, lengths, startprob, transmat, block):
         log_norm = np.add.reduceat(np.log(c_time), starts)
     log_norm += np.add.reduceat(shift, starts)
     G /= s[:, None, :]
-    post = G.transpose(2, 0, 1).reshape(B * L, k)[:n]  # a copy, in time order
+    # a copy in time order, state-major as the tree's (the M-step's sums over time are then fast)
+    post = G.transpose(1, 2, 0).reshape(k, B * L)[:, :n].T
     inv = 1.0 / cs
     inv[restarts.at % L, restarts.at // L] = 0.0
     inv[valid_last:, B - 1] = 0.0

@@ -109,14 +109,26 @@ class GaussianEmissions:
         return out.T
 
     def m_step(self, X: np.ndarray, post: np.ndarray) -> np.ndarray:
-        """Weighted means and covariances (about the data's centre, for accuracy)."""
+        """Weighted means and covariances (about the data's centre, for accuracy).
+
+        The second moments about the centre are, chunk by chunk, one product
+        of the quadratic features ``q(x)`` with the posteriors, as on the
+        mixture's expanded path (the HMM's covariance types need no data
+        second moment there).
+        """
         n_k = _occupancy(post)
+        cov, k, d = self.cov, self.k, self.d
         xc = X - self.center
         delta = (post.T @ xc) / n_k[:, None]
-        m2 = self.cov.empty_second(self.k, self.d)
-        for j in range(self.k):
-            self.cov.add_centred(m2, j, xc.T, post[:, j])
-        covariances = self.cov.covariances(m2, n_k, n_k, delta, self.reg)[0]
+        n, q = X.shape[0], cov.n_quadratic(d)
+        g = np.zeros((q, k))
+        feats = np.empty((q, min(n, _CHUNK)))
+        for a in range(0, n, _CHUNK):
+            b = min(n, a + _CHUNK)
+            cov.quadratic(xc[a:b].T, feats[:, :b - a])
+            g += feats[:, :b - a] @ post[a:b]
+        m2 = cov.second_from_quadratic(g, d, None)
+        covariances = cov.covariances(m2, n_k, n_k, delta, self.reg)[0]
         return self.pack(delta + self.center, covariances)
 
     def initial(self, X: np.ndarray, method: str, rng) -> np.ndarray:

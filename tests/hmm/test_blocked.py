@@ -113,3 +113,20 @@ def test_log_densities_by_either_path_equal_scipy(cov_type, max_error, monkeypat
     for j in range(k):
         want = multivariate_normal(means[j], sigma[j]).logpdf(X)
         np.testing.assert_allclose(got[:, j], want, rtol=1e-10)
+
+
+@pytest.mark.parametrize("cov_type", ["diag", "full"])
+def test_m_step_by_quadratic_features_equals_the_weighted_moments(cov_type, monkeypatch):
+    monkeypatch.setattr(_emissions, "_CHUNK", 7)  # several chunks, the last one short
+    rng = np.random.default_rng(7)
+    k, d, n = 3, 3, 40
+    X = rng.normal(size=(n, d)) + 5.0
+    post = rng.dirichlet(np.ones(k), size=n)
+    em = _emissions.GaussianEmissions(cov_type, k, d, reg_covar=1e-3, center=X.mean(axis=0))
+    means, cov = em.unpack(em.m_step(X, post))
+    for j in range(k):
+        w = post[:, j] / post[:, j].sum()
+        mu = w @ X
+        full = (X - mu).T @ ((X - mu) * w[:, None]) + 1e-3 * np.eye(d)
+        np.testing.assert_allclose(means[j], mu, rtol=1e-12)
+        np.testing.assert_allclose(cov[j], np.diag(full) if cov_type == "diag" else full, rtol=1e-10)
