@@ -1,7 +1,9 @@
 """Hidden Markov models fitted by EM (Baum-Welch): :class:`GaussianHMM` and :class:`CategoricalHMM`.
 
-``_scan`` holds the forward-backward and Viterbi recursions (blocked
-associative scans over time, shared by both models), ``_model`` the HMM as an
+``_scan`` holds the forward-backward and Viterbi recursions (shared by both
+models) and picks how forward-backward runs: its own loop over time, the
+blocked scan of ``_blocked`` or the tree (parallel prefix scan) of ``_tree``;
+``_model`` the HMM as an
 :class:`emcore.EMModel`, ``_emissions`` the Gaussian and categorical emission
 distributions, ``_base`` and ``_estimator`` the scikit-learn-style classes.
 """

@@ -9,10 +9,18 @@ mixture's covariance-type objects.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..mixture._checks import check_array_of_shape
 from ..mixture._covariance import covariance_model
+from ..mixture._estep import EXPANDED_MAX_ERROR
+
+_LOG_2PI = math.log(2 * math.pi)
+_EPS = np.finfo(np.float64).eps
+#: Samples per chunk of the log-densities (the feature block then holds at most ~4 MB for d <= 16).
+_CHUNK = 1 << 14
 
 __all__ = ["CategoricalEmissions", "DegenerateStateError", "GaussianEmissions"]
 
@@ -61,20 +69,66 @@ class GaussianEmissions:
             raise ValueError("covariances must be positive definite") from None
 
     def log_prob(self, X: np.ndarray, vec: np.ndarray) -> np.ndarray:
-        """``log N(x_t | mu_k, Sigma_k)``, shape (n, K)."""
+        """``log N(x_t | mu_k, Sigma_k)``, shape (n, K) (a view of a state-major (K, n) array).
+
+        About the data's centre, as the mixture does, so the distances keep
+        their digits. Chunk by chunk, by the mixture's expanded path -- one
+        product of the coefficients with the features ``[q(x); 1; x]`` -- where
+        its estimated round-off (that of :mod:`emcore.mixture._estep`) is at
+        most ``EXPANDED_MAX_ERROR``, else by the direct path.
+        """
         means, covariances = self.unpack(vec)
-        # About the data's centre, as the mixture does, so the distances keep their digits.
-        return self.cov.log_gaussian(X - self.center, means - self.center, self._chol(covariances))
+        chol = self._chol(covariances)
+        mc = means - self.center
+        k, d, cov = self.k, self.d, self.cov
+        n = X.shape[0]
+        out = np.empty((k, n))
+        expanded = d <= cov.expanded_max_d
+        if expanded:
+            a_q, a_x, const = cov.coefficients(mc, chol)
+            offset = cov.half_log_det(chol, k, d) - 0.5 * d * _LOG_2PI + const
+            coef_t = np.ascontiguousarray(np.concatenate([a_q, offset[None, :], a_x]).T)
+            q = cov.n_quadratic(d)
+            # the round-off estimate is eps sqrt(features) lambda (R + |mu|)^2; R per chunk below
+            scale = _EPS * math.sqrt(q + 1 + d) * float(np.max(cov.precision_scale(chol)))
+            mu = math.sqrt(float(np.max(np.einsum("kj,kj->k", mc, mc))))
+            feats = np.empty((q + 1 + d, min(n, _CHUNK)))
+            feats[q] = 1.0
+        for a in range(0, n, _CHUNK):
+            b = min(n, a + _CHUNK)
+            if expanded:
+                f = feats[:, :b - a]
+                xt = f[q + 1:]
+                np.subtract(X[a:b].T, self.center[:, None], out=xt)
+                radius = math.sqrt(float(np.max(np.einsum("ij,ij->j", xt, xt))))
+                if scale * (radius + mu) ** 2 <= EXPANDED_MAX_ERROR:
+                    cov.quadratic(xt, f[:q])
+                    np.matmul(coef_t, f, out=out[:, a:b])
+                    continue
+            out[:, a:b] = cov.log_gaussian(X[a:b] - self.center, mc, chol).T
+        return out.T
 
     def m_step(self, X: np.ndarray, post: np.ndarray) -> np.ndarray:
-        """Weighted means and covariances (about the data's centre, for accuracy)."""
+        """Weighted means and covariances (about the data's centre, for accuracy).
+
+        The second moments about the centre are, chunk by chunk, one product
+        of the quadratic features ``q(x)`` with the posteriors, as on the
+        mixture's expanded path (the HMM's covariance types need no data
+        second moment there).
+        """
         n_k = _occupancy(post)
+        cov, k, d = self.cov, self.k, self.d
         xc = X - self.center
         delta = (post.T @ xc) / n_k[:, None]
-        m2 = self.cov.empty_second(self.k, self.d)
-        for j in range(self.k):
-            self.cov.add_centred(m2, j, xc.T, post[:, j])
-        covariances = self.cov.covariances(m2, n_k, n_k, delta, self.reg)[0]
+        n, q = X.shape[0], cov.n_quadratic(d)
+        g = np.zeros((q, k))
+        feats = np.empty((q, min(n, _CHUNK)))
+        for a in range(0, n, _CHUNK):
+            b = min(n, a + _CHUNK)
+            cov.quadratic(xc[a:b].T, feats[:, :b - a])
+            g += feats[:, :b - a] @ post[a:b]
+        m2 = cov.second_from_quadratic(g, d, None)
+        covariances = cov.covariances(m2, n_k, n_k, delta, self.reg)[0]
         return self.pack(delta + self.center, covariances)
 
     def initial(self, X: np.ndarray, method: str, rng) -> np.ndarray:

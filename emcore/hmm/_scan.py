@@ -1,15 +1,24 @@
 r"""Forward-backward and Viterbi for HMMs on concatenated sequences of lengths ``lengths``.
 
-Forward-backward (the E-step) runs one of two ways, chosen by a cost model
+Forward-backward (the E-step) runs one of three ways, chosen by a cost model
 (:func:`choose_method`):
 
 * ``"sequential"`` -- the scaled recursion :math:`\alpha_t \propto (\alpha_{t-1} A) \odot b_t`
   as a Python loop over time, vectorised over the sequences: the cheapest when
   there are many sequences (each step is one product of an (S, K) array);
-* ``"tree"`` -- for few long sequences, the parallel prefix scan of
-  :mod:`emcore.hmm._tree`: :math:`\alpha` and :math:`\beta` are prefix and suffix
-  products of the matrices :math:`M_t = A\,\mathrm{diag}(b_t)`, grouped as a
-  binary tree, so about ``log2 T`` vectorised levels replace ``T`` steps.
+* ``"blocked"`` -- for few long sequences, the blocked scan of
+  :mod:`emcore.hmm._blocked`: the sequences, concatenated, cut into ``B`` blocks
+  of ``L ~ sqrt(n) / 4`` steps; the blocks' products of the matrices
+  :math:`M_t = A\,\mathrm{diag}(b_t)`, all blocks at once; the vectors at the
+  block boundaries from those products by a tree; then the scaled recursions
+  inside all blocks at once. When a normaliser is tiny (a path some ``1e-200``
+  times less likely than another within a step) it gives way to the tree;
+* ``"tree"`` -- the parallel prefix scan of :mod:`emcore.hmm._tree`:
+  :math:`\alpha` and :math:`\beta` are prefix and suffix products of the
+  matrices :math:`M_t`, grouped as a binary tree, so about ``log2 T`` vectorised
+  levels replace ``T`` steps; its row-scaled products recompute rows that
+  underflow in log space. The log-likelihood alone (the forward pass) is its
+  up-sweep, for ``"blocked"`` too.
 
 Viterbi is a blocked scan in the (max, +) semiring: sequences cut into blocks
 of ``L ~ sqrt(T)`` steps; every block's max-plus product of its ``L``
@@ -24,7 +33,7 @@ import math
 
 import numpy as np
 
-from . import _tree
+from . import _blocked, _tree
 
 __all__ = ["Blocks", "forward_backward", "log_likelihood", "viterbi"]
 
@@ -121,21 +130,22 @@ def _sequential(emis: np.ndarray, lengths: np.ndarray, start: np.ndarray, G: np.
     return vectors, log_norm
 
 
-METHODS = ("sequential", "tree")
+METHODS = ("sequential", "tree", "blocked")
 
 
 def choose_method(lengths: np.ndarray, k: int) -> str:
-    """``"tree"`` for few long sequences, ``"sequential"`` (a loop over time) for many.
+    """``"blocked"`` for few long sequences, ``"sequential"`` (a loop over time) for many.
 
     The loop costs about ``T_max`` rounds of a few numpy calls on (S, K)
-    arrays, twice (forward and backward); the tree about ``2 log2 T_max``
-    rounds of calls on whole levels, with ``K`` times the arithmetic (its
-    products are of ``K x K`` matrices).
+    arrays, twice (forward and backward); the blocked scan, like the tree,
+    about ``K`` times the arithmetic (its block products are of ``K x K``
+    matrices) in far fewer calls: the tree's cost model (about ``2 log2 T_max``
+    rounds of calls on whole levels) decides.
     """
     t_max, s = int(lengths.max()), lengths.size
     sequential = 2 * t_max * (5 * _CALL + 6 * _ELEMENT * s * k * k)
     tree = 60 * _CALL * max(1, t_max.bit_length()) + _ELEMENT * s * t_max * (2 * k**3 + 12 * k * k)
-    return "tree" if tree < sequential else "sequential"
+    return "blocked" if tree < sequential else "sequential"
 
 
 def _shifted(log_emis):
@@ -160,7 +170,7 @@ def log_likelihood(log_emis: np.ndarray, lengths: np.ndarray, startprob: np.ndar
     """The log-likelihood of each sequence, by the forward pass alone."""
     lengths = np.asarray(lengths, dtype=np.intp)
     emis, shift = _shifted(log_emis)
-    if _method(method, lengths, log_emis.shape[1]) == "tree":
+    if _method(method, lengths, log_emis.shape[1]) != "sequential":
         log_norm = _tree.tree_log_likelihood(emis, lengths, startprob, transmat)
     else:
         log_norm = _sequential(emis.T, lengths, startprob, transmat)[1]
@@ -177,9 +187,11 @@ def forward_backward(log_emis: np.ndarray, lengths: np.ndarray, startprob: np.nd
     log_emis : (n, K) log-densities ``log p(x_t | z_t = k)``.
     lengths : (S,) positive sequence lengths summing to ``n``.
     startprob, transmat : (K,) and (K, K) parameters.
-    method : {"sequential", "tree"}, optional
-        A loop over time vectorised over the sequences, or the parallel
-        prefix scan of ``emcore.hmm._tree`` (default: :func:`choose_method`).
+    method : {"sequential", "tree", "blocked"}, optional
+        A loop over time vectorised over the sequences, the parallel prefix
+        scan of ``emcore.hmm._tree``, or the blocked scan of
+        ``emcore.hmm._blocked`` (the tree where it gives way; default:
+        :func:`choose_method`).
 
     Returns
     -------
@@ -190,9 +202,15 @@ def forward_backward(log_emis: np.ndarray, lengths: np.ndarray, startprob: np.nd
     """
     lengths = np.asarray(lengths, dtype=np.intp)
     n, k = log_emis.shape
+    method = _method(method, lengths, k)
+    if method == "blocked":
+        result = _blocked.forward_backward(log_emis, lengths, startprob, transmat)
+        if result is not None:
+            return result
+        method = "tree"  # a normaliser was tiny: the tree's careful products
     emis, shift = _shifted(log_emis)
     # state-major (K, n) arrays below: sums over the K states are then fast
-    if _method(method, lengths, k) == "tree":
+    if method == "tree":
         alpha, y, log_norm = _tree.tree_forward_backward(emis, lengths, startprob, transmat)
     else:
         alpha, log_norm = _sequential(emis.T, lengths, startprob, transmat)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["tree_forward_backward", "tree_log_likelihood"]
+__all__ = ["chain", "tree_forward_backward", "tree_log_likelihood"]
 
 #: Row sums below this are recomputed in log space (terms lost to underflow are < 1e-108 of them).
 _SMALL = 1e-200
@@ -179,6 +179,12 @@ def _up(b, transmat, grid):
             after = ~grid.valid[:, 1:]
             P[:, :, after] = np.eye(k)[:, :, None]
             r[:, after] = 0.0
+    return _levels_above(P, r, levels)
+
+
+def _levels_above(P, r, levels):
+    """Append the level ``(P, r)`` and every level above it to ``levels``; the top product too."""
+    k, _, S, _ = P.shape
     while P.shape[-1] > 1:
         if P.shape[-1] % 2:
             P = np.concatenate([P, np.broadcast_to(np.eye(k)[:, :, None, None], (k, k, S, 1))], axis=-1)
@@ -255,6 +261,18 @@ def tree_forward_backward(emis, lengths, startprob, transmat):
     levels, P, r = _up(b, transmat, grid)
     ll = _top_log_likelihood(v0, log_v0, r)
     _check(ll)
+    V, W = _down(levels, P, r, v0, b, transmat)
+    y = b * W[..., :T]
+    y /= y.sum(axis=0)
+    alpha, y = grid.unpad(V[..., :T]), grid.unpad(y)
+    if not (np.all(np.isfinite(alpha)) and np.all(np.isfinite(y))):
+        raise FloatingPointError("a sequence has probability zero under these parameters")
+    return alpha, y, ll
+
+
+def _down(levels, P, r, v0, b=None, transmat=None):
+    """The down-sweep: normalised prefix vectors ``V`` and suffix vectors ``W`` (K, S, >= T) from the levels."""
+    k, S = v0.shape
     ones = np.full((k, S, 1), 1.0 / k)
     V = np.concatenate([v0[..., None], _vec_mat(v0[..., None], P, r)], axis=-1)
     W = np.concatenate([_mat_vec(P, r, ones), ones], axis=-1)
@@ -271,9 +289,18 @@ def tree_forward_backward(emis, lengths, startprob, transmat):
         newW[..., 0::2] = W
         newW[..., 1::2] = _mat_vec(Pl[..., 1::2], rl[..., 1::2], W[..., 1:])
         V, W = newV, newW
-    y = b * W[..., :T]
-    y /= y.sum(axis=0)
-    alpha, y = grid.unpad(V[..., :T]), grid.unpad(y)
-    if not (np.all(np.isfinite(alpha)) and np.all(np.isfinite(y))):
-        raise FloatingPointError("a sequence has probability zero under these parameters")
-    return alpha, y, ll
+    return V, W
+
+
+def chain(P, r, v0):
+    """Prefix and suffix vectors of a chain of row-scaled matrices ``diag(exp r_j) P_j``, by the tree.
+
+    ``P`` (K, K, m) with rows summing to 1 (or 0), ``r`` (K, m) the rows'
+    log-scales, ``v0`` (K,) normalised. Returns ``V`` (K, m + 1), ``V_j``
+    the normalised ``v0^T N_1 ... N_j``, and ``W`` (K, m + 1), ``W_j`` the
+    normalised ``N_{j+1} ... N_m 1``, ``N_j`` the ``j``-th matrix.
+    """
+    m = P.shape[-1]
+    levels, top, r_top = _levels_above(P[:, :, None, :], r[:, None, :], [])
+    V, W = _down(levels, top, r_top, v0[:, None])
+    return V[:, 0, :m + 1], W[:, 0, :m + 1]

@@ -48,7 +48,7 @@ def _brute(pi, A, B, x, lengths):
 CASES = [(2, [6]), (3, [5]), (3, [3, 1, 4]), (2, [1]), (4, [2, 5])]
 
 
-@pytest.mark.parametrize("method", [None, "sequential", "tree"])
+@pytest.mark.parametrize("method", [None, "sequential", "tree", "blocked"])
 @pytest.mark.parametrize("k,lengths", CASES)
 def test_forward_backward_equals_enumeration_of_all_paths(k, lengths, method):
     rng = np.random.default_rng(10 * k + len(lengths))
