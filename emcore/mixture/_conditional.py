@@ -42,9 +42,10 @@ import numpy as np
 __all__ = ["DiagConditional", "FullConditional", "SphericalConditional", "TiedConditional"]
 
 
-#: Largest round-off accepted in ``d_o^T P_oo d_o - t^T C t`` (about ``eps d`` times its first
-#: term); beyond, the squares of ``U^T (x^ - mu)`` (the expanded path's bound, :mod:`._estep`).
-_MAX_ROUND_OFF = 1e-9
+#: Largest absolute round-off accepted in a log-density's quadratic form: here in
+#: ``d_o^T P_oo d_o - t^T C t`` (about ``eps d`` times its first term), beyond which the squares of
+#: ``U^T (x^ - mu)`` are used; in :mod:`._estep`, the expanded path's bound.
+MAX_ROUND_OFF = 1e-9
 _EPS = np.finfo(np.float64).eps
 
 
@@ -78,13 +79,13 @@ class FullConditional:
         for i in range(b):  # C t, entry by entry: b is small, and the rows are many
             for j in range(b):
                 fill[:, :, i] += c[:, :, i, j][:, pid] * t[:, :, j]
-        far = quad > _MAX_ROUND_OFF / (_EPS * diff.shape[-1])
+        far = quad > MAX_ROUND_OFF / (_EPS * diff.shape[-1])
         quad -= np.einsum("knb,knb->kn", t, fill)  # minus t^T C t: d_o^T (S_oo)^-1 d_o
         diff[:, np.arange(diff.shape[1])[:, None], cols] = -fill
         kk, nn = np.nonzero(far)
         if 4 * kk.size > far.size:  # mostly far: the squares of U^T (x^ - mu) for all
             quad = self.whitened_sq(diff, chol)
-        elif kk.size:  # the few entries whose difference could lose more than _MAX_ROUND_OFF
+        elif kk.size:  # the few entries whose difference could lose more than MAX_ROUND_OFF
             quad[kk, nn] = self._whitened_entries(diff[kk, nn], chol, kk)
         return diff, quad
 

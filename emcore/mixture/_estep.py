@@ -54,6 +54,7 @@ import threading
 
 import numpy as np
 
+from ._conditional import MAX_ROUND_OFF
 from ._covariance import covariance_model
 from ._params import MixtureParams
 from ._pool import ordered_map
@@ -61,8 +62,9 @@ from ._suffstats import SufficientStats, centred_terms
 
 __all__ = ["chunk_size", "e_step", "log_prob_chunks", "normalize"]
 
-#: Largest estimated absolute round-off of a log-density accepted from the expanded path.
-EXPANDED_MAX_ERROR = 1e-9
+#: Largest estimated absolute round-off of a log-density accepted from the expanded path
+#: (the bound the rows with holes use too, :mod:`._conditional`).
+EXPANDED_MAX_ERROR = MAX_ROUND_OFF
 #: Log of the smallest responsibility kept, relative to its row's largest (2^-53).
 NEGLIGIBLE_LOG = -53 * math.log(2)
 #: Largest fraction of kept entries for which ``exp`` of those alone beats ``exp`` of all (see :func:`normalize`).
@@ -163,7 +165,7 @@ def normalize(log_joint, shared, truncate=False):
     top = log_joint.max(axis=0)
     log_joint -= top
     log_p = top
-    kept = None
+    kept = resp = None
     if truncate:
         kept = log_joint > NEGLIGIBLE_LOG
         # kept entries per column, added as bytes (numpy's count_nonzero along an axis is ~10x slower)
@@ -172,7 +174,7 @@ def normalize(log_joint, shared, truncate=False):
         if 2 * soft.size > top.size:  # mostly overlapping components: exp of the kept entries only
             at = np.flatnonzero(kept)
             if at.size > SPARSE_MAX * kept.size:  # most entries kept: the dense way is cheaper
-                truncate = kept = None
+                kept = None
             else:
                 values = log_joint.reshape(-1)[at]
                 np.exp(values, out=values)
@@ -181,20 +183,17 @@ def normalize(log_joint, shared, truncate=False):
                 total = resp.sum(axis=0)
                 log_p += np.log(total)
                 resp /= total
-                if shared is not None:
-                    log_p += shared
-                return resp, log_p, kept
-    if truncate:
-        resp = kept.astype(np.float64)  # exact for columns with one kept entry: it is 1
-        if soft.size:
-            block = log_joint[:, soft]
-            np.exp(block, out=block)
-            block *= kept[:, soft]
-            total = block.sum(axis=0)
-            log_p[soft] += np.log(total)
-            block /= total
-            resp[:, soft] = block
-    else:
+        else:  # mostly one kept entry per column: exp only in the soft columns
+            resp = kept.astype(np.float64)  # exact for columns with one kept entry: it is 1
+            if soft.size:
+                block = log_joint[:, soft]
+                np.exp(block, out=block)
+                block *= kept[:, soft]
+                total = block.sum(axis=0)
+                log_p[soft] += np.log(total)
+                block /= total
+                resp[:, soft] = block
+    if resp is None:
         np.exp(log_joint, out=log_joint)
         total = log_joint.sum(axis=0)
         log_p += np.log(total)
