@@ -15,7 +15,12 @@ Rows with nothing missing keep the chunked kernels of :mod:`._estep`
 their number of missing entries and, within a group, by pattern: each
 pattern costs one factorisation of each component's (small) missing block
 of the precision, not one per row, and the row-wise work is vectorised over
-the group (:mod:`._conditional`). Rows with nothing
+the group (:mod:`._conditional`). On the expanded path of :mod:`._estep`
+(chosen as for the complete rows) a slice of a group costs what complete
+rows cost: its rows, 0 at the holes, go through the same feature block, and
+each pattern's marginal coefficients and completion turn that block into
+log-joints and statistics, one product per pattern; otherwise each row is
+completed about each component's mean. Rows with nothing
 observed carry no information: they add nothing to the fit, their
 responsibilities are the weights and their log-density is 0.
 
@@ -33,7 +38,7 @@ import dataclasses
 import numpy as np
 
 from ._covariance import covariance_model
-from ._estep import log_prob_chunks, normalize
+from ._estep import _ChunkScorer, log_prob_chunks, normalize
 from ._pool import ordered_map
 from ._params import MixtureParams
 from ._suffstats import SufficientStats
@@ -54,6 +59,8 @@ def check_observed(observed_per_column, name: str = "X") -> None:
 
 #: Rows of one group handled at once (bounds the (K, rows, d) buffers).
 GROUP_ROWS = 1 << 13
+#: Fewest rows for which a pattern gets its own coefficients on the expanded path.
+MIN_PATTERN_ROWS = 16
 _LOG_2PI = float(np.log(2 * np.pi))
 
 
@@ -67,6 +74,24 @@ class Group:
     x0: np.ndarray  #: (n, d) the rows minus the centre, 0 at the missing entries, float64
     seen: np.ndarray  #: (n, d) 1.0 at the observed entries, 0.0 at the missing ones
     w: np.ndarray | None  #: sample weights of the rows, or None
+    counts: np.ndarray  #: (P,) rows per pattern, non-increasing (patterns numbered by frequency)
+    _second: np.ndarray | None = None
+
+    def segments(self, s, e):
+        """``(a, z, p)``: rows ``a:z`` (relative to ``s``) of rows ``s:e`` have pattern ``p``."""
+        pid = self.pid[s:e]
+        starts = np.flatnonzero(np.concatenate([[True], pid[1:] != pid[:-1]]))
+        return list(zip(starts.tolist(), np.append(starts[1:], pid.size).tolist(), pid[starts].tolist()))
+
+    def pattern_second(self, n_pat):
+        """(n_pat, d, d) ``sum w x0 x0^T`` over the rows of each of the first ``n_pat`` patterns (kept)."""
+        if self._second is None or self._second.shape[0] != n_pat:
+            out = np.zeros((n_pat,) + self.x0.shape[1:] * 2)
+            for a, z, p in self.segments(0, int(self.counts[:n_pat].sum())):
+                x = self.x0[a:z]
+                out[p] = (x.T if self.w is None else x.T * self.w[a:z]) @ x
+            self._second = out
+        return self._second
 
 
 class IncompleteRows:
@@ -91,72 +116,159 @@ class IncompleteRows:
                 continue
             m = mask[count == b]
             patterns, pid = np.unique(m, axis=0, return_inverse=True)
-            pid = pid.ravel()
+            counts = np.bincount(pid.ravel(), minlength=len(patterns))
+            by_count = np.argsort(-counts, kind="stable")  # the most frequent pattern first
+            rank = np.empty_like(by_count)
+            rank[by_count] = np.arange(by_count.size)
+            pid = rank[pid.ravel()]
             order = np.argsort(pid, kind="stable")
             sub, m, pid = sub[order], m[order], pid[order]
-            mis = np.nonzero(patterns)[1].reshape(len(patterns), b)
+            mis = np.nonzero(patterns[by_count])[1].reshape(len(patterns), b)
             x0 = np.where(m, 0.0, np.subtract(X[sub], center, dtype=np.float64))
             self.groups.append(Group(sub, mis, pid, x0, (~m).astype(np.float64),
-                                     None if weights is None else weights[sub]))
+                                     None if weights is None else weights[sub], counts[by_count]))
+        #: the largest ``|x0|^2`` (the path's summary when the caller gives none)
+        self.radius2 = max((float(np.max(np.einsum("ij,ij->i", g.x0, g.x0))) for g in self.groups), default=0.0)
+        self._zero = np.zeros(d)
 
-    def _tasks(self, params, cov) -> list:
-        """``(group, C, offset, s, e)`` for the slices of each group's rows; a group's factorisations made once."""
-        k, d = params.means.shape
+    def frequent(self, min_rows, floats):
+        """How many of each group's first patterns get their own coefficients on the expanded path.
+
+        The patterns of all groups with ``min_rows`` rows or more, the most
+        frequent first, as many as fit in a budget of the floats that the
+        groups' ``x0`` and ``seen`` take, at ``floats`` per pattern; since a
+        group numbers its patterns by frequency, its share is a prefix.
+        """
+        counts = np.concatenate([g.counts for g in self.groups]) if self.groups else np.zeros(0, dtype=np.intp)
+        owner = np.repeat(np.arange(len(self.groups)), [g.counts.size for g in self.groups])
+        budget = 2 * sum(g.x0.size for g in self.groups)
+        n_take = int(min(np.count_nonzero(counts >= min_rows), budget // max(floats, 1)))
+        taken = owner[np.argsort(-counts, kind="stable")[:n_take]]
+        return np.bincount(taken, minlength=len(self.groups)).tolist()
+
+    def _tasks(self, params, cov, base=None) -> list:
+        """``(group, C, log|P_mm|^(1/2), maps, s, e)`` for the slices of each group's rows; a group's factorisations made once.
+
+        With ``base`` (the complete rows' offsets, (K,)), the rows of a
+        group's frequent patterns (:meth:`frequent`, with at least
+        ``MIN_PATTERN_ROWS`` rows each) come first, with ``maps`` their
+        ``hole_maps`` (:mod:`._conditional`); the other slices have None.
+        """
         chol = params.precisions_cholesky
-        base = _log_weights(params) + cov.half_log_det(chol, k, d)
+        k, d = params.means.shape
+        shares = self.frequent(MIN_PATTERN_ROWS, cov.hole_floats(k, d)) if base is not None else [0] * len(self.groups)
         tasks = []
-        for g in self.groups:
-            b = g.mis.shape[1]
+        for g, n_pat in zip(self.groups, shares):
             c, half_mm = cov.missing_precision(chol, g.mis)
-            offset = base[:, None] - half_mm - 0.5 * (d - b) * _LOG_2PI  # (K, P)
-            tasks += [(g, c, offset, s, min(s + GROUP_ROWS, g.rows.size)) for s in range(0, g.rows.size, GROUP_ROWS)]
+            split, maps = int(g.counts[:n_pat].sum()), None
+            if n_pat:
+                maps = cov.hole_maps(chol, params.means, base, g.mis[:n_pat], c[:, :n_pat], half_mm[:, :n_pat])
+            tasks += [(g, c, half_mm, maps, s, min(s + GROUP_ROWS, split)) for s in range(0, split, GROUP_ROWS)]
+            tasks += [(g, c, half_mm, None, s, min(s + GROUP_ROWS, g.rows.size)) for s in range(split, g.rows.size, GROUP_ROWS)]
         return tasks
 
     @staticmethod
     def _slice(params, cov, task):
-        """``(log_joint (K, m), xhat (K, m, d))`` of one slice of rows."""
-        g, c, offset, s, e = task
+        """``(log_joint (K, m), xhat (K, m, d))`` of one slice of rows, about each component's mean."""
+        g, c, half_mm, _, s, e = task
+        k, d = params.means.shape
         chol = params.precisions_cholesky
         pid = g.pid[s:e]
         diff = np.multiply(params.means[:, None, :], g.seen[None, s:e])
         np.subtract(g.x0[None, s:e], diff, out=diff)  # x - mu, 0 at the missing entries
         xhat, sq = cov.complete_rows(diff, chol, c, g.mis, pid)
         sq *= -0.5
-        sq += offset[:, pid]
+        base = _log_weights(params) + cov.half_log_det(chol, k, d)
+        sq += (base[:, None] - half_mm - 0.5 * (d - g.mis.shape[1]) * _LOG_2PI)[:, pid]
         return sq, xhat
+
+    def _direct_partial(self, params, cov, task, stats):
+        """One slice's log-likelihood and (N, first, second) about each component's mean (or None)."""
+        g, c, _, _, s, e = task
+        log_joint, xhat = self._slice(params, cov, task)
+        resp, log_p, _ = normalize(log_joint, None)
+        w = None if g.w is None else g.w[s:e]
+        ll = float(log_p.sum() if w is None else log_p @ w)
+        if not stats:
+            return ll, None
+        if w is not None:
+            resp *= w
+        r_pattern = np.stack([np.bincount(g.pid[s:e], weights=r, minlength=g.mis.shape[0]) for r in resp])
+        return ll, (resp.sum(axis=1),) + tuple(cov.completed_moments(xhat, resp, c, r_pattern, g.mis))
+
+    def _expanded_partial(self, scorer, cov, task, stats):
+        """One slice by the complete rows' expanded features, about the centre: ``(loglik, moments, patterns)``.
+
+        A row's log-density is its marginal's on the observed block, whose
+        precision is the Schur complement ``L = P_oo - P_om C P_mo``; placed in
+        the full coordinates (0 at the holes, as is ``x0``), the expanded
+        features of ``x0`` times that marginal's coefficients give it, one
+        product per pattern of the slice (``hole_maps`` in :mod:`._conditional`).
+        Since ``L <= P``, the path's round-off bound (:mod:`._estep`) holds for
+        the marginals too. The moments are the features times the
+        responsibilities, per pattern (P, F, K), from which ``hole_moments``
+        makes the statistics of the completed rows; None without ``stats``.
+        """
+        g, _, _, maps, s, e = task
+        x0 = g.x0[s:e]
+        segments = g.segments(s, e)
+        xt, feats = scorer.chunk(x0.T, self._zero)
+        log_joint, shared = cov.hole_log_joint(maps, scorer, xt, feats, g.pid[s:e], segments)
+        resp, log_p, _ = normalize(log_joint, shared, truncate=True)
+        w = None if g.w is None else g.w[s:e]
+        ll = float(log_p.sum() if w is None else log_p @ w)
+        if not stats:
+            return ll, None, None
+        if w is not None:
+            resp *= w
+        moments = np.stack([feats[:, a:z] @ resp[:, a:z].T for a, z, _ in segments])
+        return ll, moments, [p for _, _, p in segments]
 
     def e_step(self, complete, params: MixtureParams, cov_type: str, *, stats=True, radius2=None, n_jobs=1):
         """``(SufficientStats or None, loglik)`` of these rows plus those of ``complete`` (or None).
 
-        The slices of rows run on ``n_jobs`` threads (:func:`._pool.ordered_map`),
-        their sums added in slice order, so the result does not depend on ``n_jobs``.
+        The path (expanded features about the centre, or direct about each
+        component's mean) is the complete rows' (:mod:`._estep`), chosen from
+        ``radius2`` (default: these rows' own). The slices of rows run on
+        ``n_jobs`` threads (:func:`._pool.ordered_map`), their sums added in
+        slice order, so the result does not depend on ``n_jobs``.
         """
         cov = covariance_model(cov_type)
         k, d = params.means.shape
         n_k, first, second = np.zeros(k), np.zeros((k, d)), cov.empty_second(k, d)
         loglik = 0.0
+        scorer = _ChunkScorer(cov_type, params, self.radius2 if radius2 is None else radius2)
+        shift = np.zeros((k, d)) if scorer.expanded else params.means.copy()
 
         def partial(task):
-            g, c, _, s, e = task
-            log_joint, xhat = self._slice(params, cov, task)
-            resp, log_p, _ = normalize(log_joint, None)
-            w = None if g.w is None else g.w[s:e]
-            ll = float(log_p.sum() if w is None else log_p @ w)
-            if not stats:
-                return ll, None
-            if w is not None:
-                resp *= w
-            n_p = g.mis.shape[0]
-            r_pattern = np.stack([np.bincount(g.pid[s:e], weights=r, minlength=n_p) for r in resp])
-            return ll, (resp.sum(axis=1),) + tuple(cov.completed_moments(xhat, resp, c, r_pattern, g.mis))
+            if task[3] is None:
+                ll, part = self._direct_partial(params, cov, task, stats)
+                return ll, part, None
+            return self._expanded_partial(scorer, cov, task, stats)
 
-        for ll, part in ordered_map(partial, self._tasks(params, cov), n_jobs):
+        tasks = self._tasks(params, cov, base=scorer.offset if scorer.expanded else None)
+        pattern_moments = {}  # per group: its frequent patterns' feature moments (P', F, K), added in slice order
+        for task, (ll, part, present) in zip(tasks, ordered_map(partial, tasks, n_jobs)):
             loglik += ll
-            if part is not None:
+            if present is not None:
+                maps = task[3]
+                acc = pattern_moments.setdefault(id(maps), (task, np.zeros((maps["u"].shape[0],) + part.shape[1:])))[1]
+                acc[present] += part
+            elif part is not None:  # about each component's mean
                 n_k += part[0]
                 first += part[1]
                 second += part[2]
-        own = SufficientStats(n_k, first, second, params.means.copy(), params) if stats else None
+        if scorer.expanded and stats:  # the direct slices' sums, about the centre
+            direct = SufficientStats(n_k, first, second, params.means, params).about(shift, cov_type)
+            n_k, first, second = direct.n, direct.first, direct.second
+        for task, acc in pattern_moments.values():
+            g, maps = task[0], task[3]
+            extra = g.pattern_second(acc.shape[0]) if cov.needs_data_second else None
+            part = cov.hole_moments(maps, acc, scorer.q, extra)
+            n_k += part[0]
+            first += part[1]
+            second += part[2]
+        own = SufficientStats(n_k, first, second, shift, params) if stats else None
         if complete is None:
             return own, loglik
         theirs, ll = complete.e_step(params, stats=stats, radius2=radius2)
@@ -170,7 +282,7 @@ class IncompleteRows:
         """Yield ``(rows, log_joint, shared)`` (with ``completed``: and ``x^ - mu`` (K, m, d)) per slice."""
         cov = covariance_model(cov_type)
         for task in self._tasks(params, cov):
-            g, _, _, s, e = task
+            g, _, _, _, s, e = task
             log_joint, xhat = self._slice(params, cov, task)
             yield (g.rows[s:e], log_joint, None) + ((xhat,) if completed else ())
         if self.empty.size:

@@ -98,6 +98,99 @@ def test_scores_of_correlated_and_far_rows_equal_scipy(cov_type, offset, monkeyp
         assert squares == ["_whitened_entries"] * len(squares) and squares
 
 
+def correlated(n=600, seed=7):
+    """Three features, two of them correlated at 0.999, in two clusters."""
+    rng = np.random.default_rng(seed)
+    cov = np.array([[1.0, 0.999, 0.5], [0.999, 1.0, 0.5], [0.5, 0.5, 1.0]])
+    X = rng.multivariate_normal(np.zeros(3), cov, size=n)
+    X[n // 2:] += 4.0
+    return X
+
+
+@pytest.mark.parametrize("frequent", ["all", "first"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("data", ["blobs", "correlated"])
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_expanded_and_direct_paths_of_holed_rows_agree(cov_type, data, weighted, frequent, monkeypatch):
+    """The holed rows' E-step by the marginals' expanded features equals the one about each mean.
+
+    Slices of 50 rows, so that patterns span slices and their sums are
+    added across them; the path taken is asserted. With ``frequent="first"``
+    only each group's most frequent pattern has its own coefficients, the
+    others' rows go direct within the expanded path (as rare patterns do).
+    """
+    from emcore.mixture import _missing
+    from emcore.mixture._data import MixtureData
+
+    monkeypatch.setattr(_missing, "GROUP_ROWS", 50)
+    if frequent == "first":
+        monkeypatch.setattr(_missing.IncompleteRows, "frequent", lambda self, *a: [1] * len(self.groups))
+    X = with_holes(blobs(n_per=200) if data == "blobs" else correlated(), 0.3, seed=8, empty_rows=1)
+    w = np.random.default_rng(9).uniform(0.2, 3.0, size=len(X)) if weighted else None
+    gm = fit(X, cov_type, max_iter=5, tol=0)
+    holes = MixtureData(X, w, cov_type, 3, missing=True).incomplete
+    params = gm._params().moved(-MixtureData(X, w, cov_type, 3, missing=True).center)
+    calls = []
+    plain = _missing.IncompleteRows._expanded_partial
+    monkeypatch.setattr(_missing.IncompleteRows, "_expanded_partial",
+                        lambda self, *a: calls.append(1) or plain(self, *a))
+    direct = []
+    plain_direct = _missing.IncompleteRows._direct_partial
+    monkeypatch.setattr(_missing.IncompleteRows, "_direct_partial",
+                        lambda self, *a: direct.append(1) or plain_direct(self, *a))
+    fast, ll_fast = holes.e_step(None, params, cov_type)
+    assert len(calls) > len(holes.groups)  # the frequent patterns' slices took the expanded path
+    assert bool(direct) == (frequent == "first")
+    calls.clear()
+    slow, ll_slow = holes.e_step(None, params, cov_type, radius2=1e300)  # beyond the expanded path's bound
+    assert not calls
+    assert ll_fast == pytest.approx(ll_slow, rel=1e-12)
+    fast = fast.about(slow.shift, cov_type)
+    for a, b in [(fast.n, slow.n), (fast.first, slow.first), (fast.second, slow.second)]:
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10 * np.abs(b).max())
+    fitted = fit(X, cov_type, tol=1e-10, max_iter=500)
+    np.testing.assert_allclose(fitted.log_likelihood_history_[-1], observed_loglik(fitted, X).sum(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_rare_patterns_go_direct_and_the_maps_stay_within_the_rows_memory(cov_type, monkeypatch):
+    """2000 rows with 3 of 12 entries missing at random (220 patterns, about 9 rows each) and
+    1000 rows missing entry 0: the frequent pattern is mapped, the maps take no more memory than
+    the rows with holes, and the E-step equals the direct one."""
+    from emcore.mixture import _missing
+    from emcore.mixture._data import MixtureData
+
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(3000, 12)) + np.repeat([[0.0], [3.0]], 1500, axis=0)
+    rng.shuffle(X)
+    for row in X[:2000]:
+        row[rng.choice(12, size=3, replace=False)] = np.nan
+    X[2000:, 0] = np.nan
+    gm = fit(X, cov_type, max_iter=3, tol=0)
+    data = MixtureData(X, None, cov_type, 3, missing=True)
+    holes, params = data.incomplete, gm._params().moved(-data.center)
+    maps_floats = {}
+    plain = _missing.covariance_model(cov_type).hole_maps
+
+    def recording(chol, means, base, mis, c, half_mm):
+        out = plain(chol, means, base, mis, c, half_mm)
+        maps_floats[mis.shape[1]] = (mis.shape[0], sum(np.size(a) for a in out.values()))
+        return out
+
+    monkeypatch.setattr(_missing.covariance_model(cov_type), "hole_maps", recording)
+    fast, ll_fast = holes.e_step(None, params, cov_type)
+    monkeypatch.undo()
+    slow, ll_slow = holes.e_step(None, params, cov_type, radius2=1e300)
+    sizes = {g.mis.shape[1]: (g.mis.shape[0], g.x0.size) for g in holes.groups}
+    assert maps_floats[1][0] >= 1  # the pattern of 1000 rows
+    assert maps_floats.get(3, (0,))[0] < sizes[3][0]  # not every one of the rare patterns
+    assert sum(floats for _, floats in maps_floats.values()) <= 2 * sum(size for _, size in sizes.values())
+    assert ll_fast == pytest.approx(ll_slow, rel=1e-12)
+    fast = fast.about(slow.shift, cov_type)
+    for a, b in [(fast.n, slow.n), (fast.first, slow.first), (fast.second, slow.second)]:
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10 * np.abs(b).max())
+
+
 @pytest.mark.parametrize("cov_type", COV_TYPES)
 def test_history_never_decreases_with_holes(cov_type):
     gm = fit(with_holes(blobs(), 0.3, seed=2), cov_type, tol=0, max_iter=40)

@@ -121,3 +121,26 @@ def test_missing_values_fit_and_scores_are_the_same_floats_for_every_n_jobs(cov_
     for other in runs[1:]:
         for a, b in zip(runs[0], other):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("path", sorted(PATHS))
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_fit_with_holes_is_the_same_floats_for_every_n_jobs(cov_type, path, monkeypatch):
+    """Rows with holes in slices of 200 rows (patterns span slices), on either path."""
+    from emcore.mixture import _missing
+
+    monkeypatch.setattr(_estep, "EXPANDED_MAX_ERROR", PATHS[path])
+    monkeypatch.setattr(_missing, "GROUP_ROWS", 200)
+    rng = np.random.default_rng(6)
+    X = blobs(n_per=500, seed=4)
+    X[rng.random(X.shape) < 0.25] = np.nan
+    w = rng.uniform(0.2, 3.0, size=len(X))
+    runs = []
+    for n_jobs in (1, 2, 3):
+        gm = GaussianMixture(3, covariance_type=cov_type, tol=0, max_iter=4, random_state=0, n_jobs=n_jobs,
+                             missing="marginalize")
+        gm.fit(X, sample_weight=w)
+        runs.append([gm.weights_, gm.means_, gm.covariances_, gm.log_likelihood_history_, gm.score_samples(X)])
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            np.testing.assert_array_equal(a, b)
