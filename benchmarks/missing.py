@@ -10,7 +10,10 @@ do the same work. The issue's target: within 3x of the complete-data fit at
 10% missing, at (1e5, 10, 5, full). Rows with holes are grouped by their
 pattern of missing entries (one factorisation per pattern and component);
 with ``d = 10`` and 10% missing about 65% of the rows have a hole, spread
-over about 500 patterns, so the per-pattern overhead counts.
+over about 500 patterns, so the per-pattern overhead counts: the frequent
+patterns (16 rows or more, within a memory budget) go through the complete
+rows' feature block with their own marginal coefficients, the rare ones are
+completed row by row (:mod:`emcore.mixture._missing`).
 
 Timings on a shared machine are noisy: the load average is printed with
 the table; rerun on an idle machine before reading the ratio.
