@@ -169,7 +169,7 @@ class _Full(FullConditional, CovarianceType):
 
     def add_centred(self, second, j, diff, r):
         b = diff * np.sqrt(r)
-        second[j] += b @ b.T  # numpy computes B B^T with a symmetric rank-k update
+        second[j] += np.dot(b, b.T)  # numpy computes B B^T with a symmetric rank-k update
 
     def quadratic(self, xt, out):
         """Products ``x_i x_j``, ``i <= j``, row by row (the order of ``triu_indices``)."""
@@ -251,7 +251,7 @@ class _Tied(TiedConditional, _Full):
 
     def add_centred(self, second, j, diff, r):
         b = diff * np.sqrt(r)
-        second += b @ b.T
+        second += np.dot(b, b.T)
 
     def coefficients(self, means, chol):
         nu = means @ chol
@@ -324,7 +324,7 @@ class _Diag(DiagConditional, CovarianceType):
         return a * b
 
     def add_centred(self, second, j, diff, r):
-        second[j] += (diff * diff) @ r
+        second[j] += np.dot(diff * diff, r)
 
     def quadratic(self, xt, out):
         np.square(xt, out=out)
@@ -381,7 +381,7 @@ class _Spherical(SphericalConditional, _Diag):
         return np.einsum("kj,kj->k", a, b)
 
     def add_centred(self, second, j, diff, r):
-        second[j] += np.einsum("ij,ij->j", diff, diff) @ r
+        second[j] += np.dot(np.einsum("ij,ij->j", diff, diff), r)
 
     def quadratic(self, xt, out):
         np.einsum("ij,ij->j", xt, xt, out=out[0])

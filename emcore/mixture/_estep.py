@@ -228,13 +228,13 @@ def e_step(data, params: MixtureParams, *, stats: bool = True, radius2: float | 
         xt, feats = scorer.chunk(data.XT[:, s:e], data.center)
         w = data.chunk_weights(s, e)
         resp, log_p, kept = normalize(*scorer.log_joint(xt, feats), truncate=True)
-        ll = float(log_p.sum() if w is None else log_p @ w)
+        ll = float(log_p.sum() if w is None else np.dot(log_p, w))
         if not stats:
             return ll, None
         if w is not None:
             resp *= w
         if scorer.expanded:
-            return ll, feats @ resp.T
+            return ll, np.dot(feats, resp.T)  # np.dot, not @, for a small output (see ._pool)
         return ll, (resp.sum(axis=1),) + _moments(kern, xt, resp, params.means, kept)
 
     step = min(scorer.chunk_size, data.max_chunk)
@@ -271,7 +271,7 @@ def _moments(kern, xt, resp, means, kept):
     first = np.zeros((k, d))
     terms = [] if kern.is_shared else [kern.empty_second(k, d)]
     for j, diff, r in centred_terms(xt, resp, means, kept):
-        first[j] = diff @ r
+        first[j] = np.dot(diff, r)
         if kern.is_shared:
             terms.append(kern.empty_second(k, d))
         kern.add_centred(terms[-1], j, diff, r)

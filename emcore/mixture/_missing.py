@@ -188,7 +188,7 @@ class IncompleteRows:
         log_joint, xhat = self._slice(params, cov, task)
         resp, log_p, _ = normalize(log_joint, None)
         w = None if g.w is None else g.w[s:e]
-        ll = float(log_p.sum() if w is None else log_p @ w)
+        ll = float(log_p.sum() if w is None else np.dot(log_p, w))
         if not stats:
             return ll, None
         if w is not None:
@@ -216,12 +216,12 @@ class IncompleteRows:
         log_joint, shared = cov.hole_log_joint(maps, scorer, xt, feats, g.pid[s:e], segments)
         resp, log_p, _ = normalize(log_joint, shared, truncate=True)
         w = None if g.w is None else g.w[s:e]
-        ll = float(log_p.sum() if w is None else log_p @ w)
+        ll = float(log_p.sum() if w is None else np.dot(log_p, w))
         if not stats:
             return ll, None, None
         if w is not None:
             resp *= w
-        moments = np.stack([feats[:, a:z] @ resp[:, a:z].T for a, z, _ in segments])
+        moments = np.stack([np.dot(feats[:, a:z], resp[:, a:z].T) for a, z, _ in segments])
         return ll, moments, [p for _, _, p in segments]
 
     def e_step(self, complete, params: MixtureParams, cov_type: str, *, stats=True, radius2=None, n_jobs=1):

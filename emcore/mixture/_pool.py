@@ -14,6 +14,14 @@ While a loop of several chunks runs, every BLAS call runs on one thread
 threads then do not each start a team of BLAS threads, and every ``n_jobs``
 computes each chunk alike; the previous limits are restored afterwards. A
 loop of one chunk runs in the calling thread with BLAS's own threads.
+
+Only work done without the GIL runs in parallel. numpy's ``matmul`` (``@``)
+keeps the GIL for a product whose output has at most 500 entries (its
+threshold for releasing it, numpy issue 12311), however long the product:
+the chunk statistics (``F x m`` by ``m x K``) are such products, and two
+threads then took longer than one. ``np.dot`` calls the same BLAS routine
+(the same floats) without the GIL, so the chunk kernels use it for every
+product with a small output.
 """
 
 from __future__ import annotations
