@@ -2,9 +2,10 @@
 
 import argparse
 
-from . import dask_mixture, hmm, missing, mixture
+from . import dask_mixture, gil, hmm, missing, mixture
 
-BENCHMARKS = {"mixture": mixture.main, "dask": dask_mixture.main, "hmm": hmm.main, "missing": missing.main}
+BENCHMARKS = {"mixture": mixture.main, "dask": dask_mixture.main, "hmm": hmm.main, "missing": missing.main,
+              "gil": gil.main}
 
 
 def main(argv=None):
