@@ -31,10 +31,12 @@ the new means minus ``s``; ``scatter_trace(U, n, first, M2, delta)`` ->
 *Chunk kernels* (``xt`` (d, m): a chunk's samples centred, transposed).
 Expanded path, ``-(x - mu)^T P (x - mu) / 2 = a_q^T q(x) + a_x^T x + c``:
 ``n_quadratic(d)`` rows of features ``q(x)`` written by ``quadratic(xt, out)``,
-``coefficients(means, U)`` -> (a_q, a_x, c), ``shared_exponent(xt, U)`` (a term
-all components share, or None), ``second_from_quadratic(g, d, data_second)``,
+``coefficients(means, U)`` -> (a_q, a_x, c), ``shared_root(U)`` (the ``U`` of a
+term all components share, ``-|U^T x|^2 / 2``, or None: the chunk's product
+with the coefficients gives ``U^T x`` too), ``second_from_quadratic(g, d, data_second)``,
 ``expanded_max_d``, ``needs_data_second``. Direct path: ``prepare(means, U)``,
-then ``mahalanobis(xt, prep, k)`` -> (K, m).
+then ``mahalanobis(xt, prep, k)`` -> (K, m), whose largest buffer has
+``direct_rows(k, d)`` rows (the chunk size follows it).
 
 *Prior shapes* (:mod:`._prior`): ``scale_shape(d)`` and ``scale_from_number(scale, d)``
 of the scale ``Psi``, ``zero_scale(d)``, ``prior_exponent(nu, c, k, d)`` (the
@@ -97,8 +99,8 @@ class CovarianceType:
         """Zero second moments: they have the shape of the covariances."""
         return np.zeros(self.cov_shape(k, d))
 
-    def shared_exponent(self, xt, chol):
-        return None
+    shared_root = staticmethod(lambda chol: None)
+    direct_rows = staticmethod(lambda k, d: k * d)  # rows of mahalanobis's largest buffer
 
     def zero_scale(self, d):
         shape = self.scale_shape(d)
@@ -131,6 +133,7 @@ class _Full(FullConditional, CovarianceType):
     scale_from_number = staticmethod(lambda scale, d: np.eye(d) * scale)
     n_cov_parameters = staticmethod(lambda k, d: k * d * (d + 1) // 2)
     n_quadratic = staticmethod(lambda d: d * (d + 1) // 2)
+    direct_rows = staticmethod(lambda k, d: d)
 
     def precision_cholesky(self, cov):
         """``L^{-T}`` for ``cov = L L^T`` (batched); LinAlgError if not positive definite."""
@@ -196,15 +199,16 @@ class _Full(FullConditional, CovarianceType):
         return m2
 
     def prepare(self, means, chol):
-        k, d = means.shape
-        stacked = np.swapaxes(chol, 1, 2).reshape(k * d, d)  # rows of U_k^T, component by component
-        return stacked, np.einsum("kij,ki->kj", chol, means).ravel()
+        return np.swapaxes(chol, 1, 2).copy(), np.einsum("kij,ki->kj", chol, means)
 
     def mahalanobis(self, xt, prep, k):
-        stacked, offsets = prep
-        y = stacked @ xt
-        y -= offsets[:, None]
-        return _sum_of_squares_by_component(y, k)
+        ut, offsets = prep  # component by component: the buffer is one (d, m) block (direct_rows)
+        out, y = np.empty((k, xt.shape[1])), np.empty(xt.shape)
+        for j in range(k):
+            np.dot(ut[j], xt, out=y)
+            y -= offsets[j][:, None]
+            np.einsum("ij,ij->j", y, y, out=out[j])
+        return out
 
     def _nu_part(self, nu, d):
         """Inverse-Wishart: ``nu + d + 1``, defined for ``nu > d - 1``."""
@@ -226,6 +230,8 @@ class _Tied(TiedConditional, _Full):
     cov_shape = staticmethod(lambda k, d: (d, d))
     n_cov_parameters = staticmethod(lambda k, d: d * (d + 1) // 2)
     n_quadratic = staticmethod(lambda d: 0)
+    direct_rows = staticmethod(lambda k, d: k * d)
+    shared_root = staticmethod(lambda chol: chol)  # -x^T P x / 2 = -|U^T x|^2 / 2 is shared by all components
     quadratic = staticmethod(lambda xt, out: None)  # no quadratic features
 
     def half_log_det(self, chol, k, d):
@@ -256,12 +262,6 @@ class _Tied(TiedConditional, _Full):
     def coefficients(self, means, chol):
         nu = means @ chol
         return np.zeros((0, means.shape[0])), chol @ nu.T, -0.5 * np.einsum("kj,kj->k", nu, nu)
-
-    def shared_exponent(self, xt, chol):
-        """``-x^T P x / 2``, the part of the exponent all components share."""
-        y = chol.T @ xt
-        np.square(y, out=y)
-        return -0.5 * y.sum(axis=0)
 
     def second_from_quadratic(self, g, d, data_second):
         return data_second.copy()

@@ -30,14 +30,21 @@ one BLAS thread. Each thread has its own feature block.
 
 Per chunk, the log-sum-exp makes these passes over the (K, m)
 log-joints: the product that writes them, column maxima, subtraction,
-the comparison with :data:`NEGLIGIBLE_LOG` and its count per column (as
-bytes), then ``exp`` of the kept entries only (gathered by their flat
-indices and scattered back into zeros), column sums, division (and the
-weights, if any); then the product with the features. ``exp`` (a libm call
-per entry where numpy has no SIMD exponential for float64) dominates, so
-it is spent only where it changes a float.
+``exp``, column sums, division (and the weights, if any); then the product
+with the features. Where numpy has no SIMD exponential for float64
+(:data:`SIMD_EXP` false: a libm call per entry, several times the cost of
+an add) ``exp`` dominates, so it is spent only where it changes a float:
+two more passes (the comparison with :data:`NEGLIGIBLE_LOG` and its count
+per column, as bytes) pick the kept entries, and only those are
+exponentiated (gathered by their flat indices and scattered back into
+zeros). With a SIMD ``exp`` those passes cost more than they save where
+components overlap, and the expanded path exponentiates every entry of a
+chunk whose first columns mostly keep several (:func:`normalize`); where
+most columns keep one entry, those need no ``exp`` at all, and truncating
+still pays.
 
-Responsibilities below ``2^-53`` of their row's largest (log-ratio below
+When truncating (always, but for the expanded path's overlapping chunks
+with a SIMD ``exp``), responsibilities below ``2^-53`` of their row's largest (log-ratio below
 :data:`NEGLIGIBLE_LOG`) are set to zero: they change the row's sum by less
 than its round-off (the largest term is 1, and these are below half its
 last bit). A row with one responsibility left needs no ``exp`` at all, and
@@ -71,18 +78,45 @@ NEGLIGIBLE_LOG = -53 * math.log(2)
 SPARSE_MAX = 0.5
 #: Floats held by one chunk's largest buffers (about 8 MB).
 CHUNK_FLOATS = 1 << 20
+
+
+def _has_simd_exp():
+    """Whether this numpy computes float64 ``exp`` with SIMD instructions (AVX-512F on x86).
+
+    numpy vectorises the float64 ``exp`` only where AVX-512F is available;
+    elsewhere each value is a libm call, several times slower. The answer
+    is fixed for a machine, so the choice it makes in :func:`e_step` is too.
+    """
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:  # pragma: no cover - a numpy without this (private, long-standing) table
+        return False
+    return bool(__cpu_features__.get("AVX512F", False))
+
+
+#: Whether ``exp`` costs about as much as an add (then skipping exps, :func:`normalize`'s
+#: ``truncate``, costs more passes than it saves on the expanded path).
+SIMD_EXP = _has_simd_exp()
 _EPS = np.finfo(np.float64).eps
 _LOG_2PI = math.log(2 * math.pi)
 
 
 def chunk_size(cov, d, k, expanded=False):
-    """Samples per chunk: the path's largest buffers hold about CHUNK_FLOATS floats."""
-    return min(max(CHUNK_FLOATS // _per_sample(cov, d, k, expanded), 256), 1 << 14)
+    """Samples per chunk: the path's largest buffers hold about CHUNK_FLOATS floats (half on the expanded path).
+
+    The expanded path's products are thin (``K`` columns), so they go at the
+    speed of the cache that holds the feature block: smaller chunks keep more
+    of it there; larger ones make fewer calls into numpy, each a point where
+    threads wait for the GIL. Half of CHUNK_FLOATS was the faster compromise
+    on two cores at (1e6, 8, 8) and (1e5, 50, 10) (2026-12-03).
+    """
+    floats = CHUNK_FLOATS // 2 if expanded else CHUNK_FLOATS
+    return min(max(floats // _per_sample(cov, d, k, expanded), 256), 1 << 14)
 
 
 def _per_sample(cov, d, k, expanded):
     """Floats of a chunk's largest buffers per sample, on either path."""
-    return _n_features(cov, d) + 3 * k if expanded else 2 * k * d + 4 * k + 2 * d
+    return _n_features(cov, d) + 3 * k if expanded else 2 * cov.direct_rows(k, d) + 4 * k + 2 * d
 
 
 def _n_features(cov, d):
@@ -112,8 +146,16 @@ class _ChunkScorer:
         if self.expanded:
             a_q, a_x, const = self.kern.coefficients(params.means, params.precisions_cholesky)
             self.coef = np.concatenate([a_q, (self.offset + const)[None, :], a_x])
+            root = self.kern.shared_root(params.precisions_cholesky)
+            if root is not None:  # the shared term's U^T x from the same product: more columns
+                extra = np.zeros((self.coef.shape[0], root.shape[1]))
+                extra[self.q + 1:] = root
+                self.coef = np.concatenate([self.coef, extra], axis=1)
         else:
             self.prep = self.kern.prepare(params.means, params.precisions_cholesky)
+        # with a SIMD exp, overlapping chunks of the expanded path skip the truncation (normalize);
+        # the direct path's moments skip truncated entries, so it always truncates
+        self.dense = self.expanded and SIMD_EXP
         self._local = threading.local()  # each thread its own feature block
         self.per_sample = _per_sample(cov, d, k, self.expanded)
         self.chunk_size = chunk_size(cov, d, k, self.expanded)
@@ -136,7 +178,11 @@ class _ChunkScorer:
     def log_joint(self, xt, feats):
         """(K, m) log-joints, up to a per-sample ``shared`` term (or None)."""
         if self.expanded:
-            return self.coef.T @ feats, self.kern.shared_exponent(xt, self.params.precisions_cholesky)
+            out = self.coef.T @ feats
+            if out.shape[0] == self.k:
+                return out, None
+            y = out[self.k:]  # U^T x: the exponent's part shared by all components is -|U^T x|^2 / 2
+            return out[: self.k], np.einsum("ij,ij->j", y, y) * -0.5
         out = self.kern.mahalanobis(xt, self.prep, self.k)
         out *= -0.5
         out += self.offset[:, None]
@@ -151,7 +197,17 @@ def _expansion_error(cov, params, radius2):
     return _EPS * math.sqrt(n_features) * scale * (math.sqrt(radius2) + mu) ** 2
 
 
-def normalize(log_joint, shared, truncate=False):
+def _mostly_overlapping(log_joint, sample=256):
+    """Whether most of the first ``sample`` columns (maxima shifted out) keep two or more entries.
+
+    A cheap look at the chunk's own start, so the choice it makes depends on
+    the chunk alone (never on ``n_jobs``).
+    """
+    head = log_joint[:, :sample]
+    return 2 * int(np.count_nonzero((head > NEGLIGIBLE_LOG).sum(axis=0) > 1)) > head.shape[1]
+
+
+def normalize(log_joint, shared, truncate=False, dense_if_overlapping=False):
     """(K, m) log-joints -> responsibilities (in place) and ``log p(x)``.
 
     Log-sum-exp with each column's maximum shifted out, so no exponent
@@ -160,12 +216,17 @@ def normalize(log_joint, shared, truncate=False):
     :data:`SPARSE_MAX` of the entries are above it: then the dense way is
     cheaper and nothing is truncated); columns with a single kept entry are
     set without ``exp`` when they are most of them. The boolean mask of the
-    kept entries is returned too (else None).
+    kept entries is returned too (else None). With ``dense_if_overlapping``
+    (a SIMD ``exp``, :data:`SIMD_EXP`), a chunk whose first columns mostly
+    keep several entries is exponentiated whole, untruncated: there, picking
+    the kept entries costs more passes than the exps it saves.
     """
     top = log_joint.max(axis=0)
     log_joint -= top
     log_p = top
     kept = resp = None
+    if truncate and dense_if_overlapping and _mostly_overlapping(log_joint):
+        truncate = False
     if truncate:
         kept = log_joint > NEGLIGIBLE_LOG
         # kept entries per column, added as bytes (numpy's count_nonzero along an axis is ~10x slower)
@@ -227,7 +288,7 @@ def e_step(data, params: MixtureParams, *, stats: bool = True, radius2: float | 
         s, e = bounds
         xt, feats = scorer.chunk(data.XT[:, s:e], data.center)
         w = data.chunk_weights(s, e)
-        resp, log_p, kept = normalize(*scorer.log_joint(xt, feats), truncate=True)
+        resp, log_p, kept = normalize(*scorer.log_joint(xt, feats), truncate=True, dense_if_overlapping=scorer.dense)
         ll = float(log_p.sum() if w is None else np.dot(log_p, w))
         if not stats:
             return ll, None

@@ -61,3 +61,25 @@ def test_float32_chunks_are_converted_to_float64():
     chunk = data.chunk_T(4, 6, data.center)
     assert chunk.dtype == np.float64 and chunk.shape == (2, 2)
     np.testing.assert_array_equal(chunk, X[4:6].T.astype(np.float64) - data.center[:, None])
+
+
+@pytest.mark.parametrize("cov_type", ["full", "tied", "diag", "spherical"])
+def test_the_expanded_path_agrees_with_and_without_a_simd_exp(cov_type, monkeypatch):
+    # with SIMD_EXP, an overlapping chunk of the expanded path gets every entry exponentiated;
+    # without it, only the kept entries (the direct path always truncates). Both choices give the same fit to round-off.
+    from emcore import GaussianMixture
+    from emcore.mixture import _estep
+
+    X = np.random.default_rng(7).normal(size=(4500, 3))  # one blob, three components: they overlap
+    fits, dense = [], []
+    for simd in (False, True):
+        monkeypatch.setattr(_estep, "SIMD_EXP", simd)
+        gm = GaussianMixture(3, covariance_type=cov_type, tol=0, max_iter=5, random_state=0, n_jobs=1).fit(X)
+        scorer = _estep._ChunkScorer(cov_type, gm._params(), 1.0)
+        xt, feats = scorer.chunk(np.ascontiguousarray((X - X.mean(0)).T), np.zeros(X.shape[1]))
+        log_joint = scorer.log_joint(xt, feats)[0]
+        dense.append(scorer.dense and _estep._mostly_overlapping(log_joint - log_joint.max(axis=0)))
+        fits.append((gm.weights_, gm.means_, gm.covariances_, gm.score_samples(X)))
+    assert scorer.expanded and dense == [False, True]
+    for a, b in zip(*fits):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
