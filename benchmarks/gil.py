@@ -11,11 +11,20 @@ the product over one thread running both (BLAS on one thread throughout):
 near the machine's thread ceiling when the lock is released, near 1 (or
 below) when it is not.
 
+A second table shows the other side of the lock: every numpy call that
+releases it must take it back, and when the other thread holds it then, the
+caller waits for the hand-over. For ``np.exp`` on ``n`` values (each thread
+its own output), the time of one call and the same speed-up: calls that are
+short next to the hand-over gain little or nothing from a second thread,
+which is why the chunks of :mod:`emcore.mixture._estep` are thousands of
+rows long.
+
 Run: ``python -m benchmarks --only gil``.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -63,6 +72,33 @@ def run(quick=False):
     return rows
 
 
+#: Values per ``np.exp`` call in the second table.
+EXP_SIZES = [1 << 12, 1 << 14, 1 << 16, 1 << 18]
+
+
+def exp_rows(quick=False):
+    """(values per call, microseconds per call on one thread, two-thread speed-up) for ``np.exp``."""
+    rng = np.random.default_rng(1)
+    local = threading.local()
+
+    def exp_into_own_buffer(x, _):
+        out = getattr(local, "out", None)
+        if out is None or out.shape != x.shape:
+            out = local.out = np.empty_like(x)
+        np.exp(x, out=out)
+
+    rows = []
+    with ThreadPoolExecutor(2) as pool:
+        for size in EXP_SIZES:
+            x = rng.uniform(-30.0, 0.0, size=size)
+            reps = max(10, (2_000_000 if quick else 20_000_000) // size)
+            t0 = time.perf_counter()
+            _repeat(exp_into_own_buffer, x, None, reps)
+            call = (time.perf_counter() - t0) / reps
+            rows.append((size, 1e6 * call, two_thread_speedup(exp_into_own_buffer, x, None, reps, pool)))
+    return rows
+
+
 def main(quick=False):
     print("Two threads against one: A @ B and np.dot(A, B), BLAS on one thread, A (F, n) times B (n, K), n = "
           f"{INNER}")
@@ -70,6 +106,12 @@ def main(quick=False):
     print(f"{'output':>8} {'entries':>8} {'@':>6} {'np.dot':>7}  same floats")
     for f, k, matmul, dot, same in run(quick):
         print(f"{f:>4} x {k:<3}{f * k:>7} {matmul:6.2f} {dot:7.2f}  {same}")
+
+    print()
+    print("np.exp on n values a call (each thread its own output): time of one call, and two threads against one")
+    print(f"{'values':>8} {'us/call':>8} {'speed-up':>9}")
+    for size, us, speedup in exp_rows(quick):
+        print(f"{size:>8} {us:8.1f} {speedup:9.2f}")
 
 
 if __name__ == "__main__":

@@ -153,7 +153,9 @@ class MachineRates:
         self.cores = cores
         self.a, self.b = rng.normal(size=(size, size)), rng.normal(size=(size, size))
         self.x = rng.uniform(-30.0, 0.0, size=1 << 22)  # log-ratios of responsibilities
-        self.small = rng.uniform(-30.0, 0.0, size=(cores, 1 << 12))
+        # 64 K values a call: long enough next to the GIL's hand-over between threads (with numpy's
+        # SIMD exp, 4 K values took about as long as the hand-over, and the loop measured the GIL)
+        self.small = rng.uniform(-30.0, 0.0, size=(cores, 1 << 16))
         self.gemm = self.exp = 0.0
         self.serial = self.parallel = np.inf
 
@@ -165,7 +167,7 @@ class MachineRates:
         out = np.empty_like(self.x)
         outs = np.empty_like(self.small)
 
-        def loop(i, n=400):
+        def loop(i, n=100):
             for _ in range(n):
                 np.exp(self.small[i], out=outs[i])
 
