@@ -197,13 +197,15 @@ def _expansion_error(cov, params, radius2):
     return _EPS * math.sqrt(n_features) * scale * (math.sqrt(radius2) + mu) ** 2
 
 
-def _mostly_overlapping(log_joint, sample=256):
-    """Whether most of the first ``sample`` columns (maxima shifted out) keep two or more entries.
+def _mostly_overlapping(log_joint, sample=480):
+    """Whether most of the first columns (maxima shifted out) keep two or more entries.
 
-    A cheap look at the chunk's own start, so the choice it makes depends on
-    the chunk alone (never on ``n_jobs``).
+    A cheap look at the chunk's own start, ``sample`` entries at most, so the
+    choice depends on the chunk alone (never on ``n_jobs``); below numpy's
+    500 elements, the look keeps the GIL instead of handing it to another
+    thread and waiting to take it back, four times over (see :mod:`._pool`).
     """
-    head = log_joint[:, :sample]
+    head = log_joint[:, : max(1, sample // log_joint.shape[0])]
     return 2 * int(np.count_nonzero((head > NEGLIGIBLE_LOG).sum(axis=0) > 1)) > head.shape[1]
 
 
@@ -217,7 +219,7 @@ def normalize(log_joint, shared, truncate=False, dense_if_overlapping=False):
     cheaper and nothing is truncated); columns with a single kept entry are
     set without ``exp`` when they are most of them. The boolean mask of the
     kept entries is returned too (else None). With ``dense_if_overlapping``
-    (a SIMD ``exp``, :data:`SIMD_EXP`), a chunk whose first columns mostly
+    (a SIMD ``exp``, :data:`SIMD_EXP`), a chunk whose first columns (60 for 8 components) mostly
     keep several entries is exponentiated whole, untruncated: there, picking
     the kept entries costs more passes than the exps it saves.
     """
