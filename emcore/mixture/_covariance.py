@@ -32,10 +32,10 @@ the new means minus ``s``; ``scatter_trace(U, n, first, M2, delta)`` ->
 Expanded path, ``-(x - mu)^T P (x - mu) / 2 = a_q^T q(x) + a_x^T x + c``:
 ``n_quadratic(d)`` rows of features ``q(x)`` written by ``quadratic(xt, out)``,
 ``coefficients(means, U)`` -> (a_q, a_x, c), ``shared_root(U)`` (the ``U`` of a
-term all components share, ``-|U^T x|^2 / 2``, or None: the chunk's product
-with the coefficients gives ``U^T x`` too), ``second_from_quadratic(g, d, data_second)``,
-``expanded_max_d``, ``needs_data_second``. Direct path: ``prepare(means, U)``,
-then ``mahalanobis(xt, prep, k)`` -> (K, m), whose largest buffer has
+term all components share, ``-|U^T x|^2 / 2``, or None: the chunk's product with
+the coefficients gives ``U^T x`` too), ``second_from_quadratic(g, d, data_second)``,
+``expanded_max_d``, ``needs_data_second``. Direct path: ``prepare(means, U)``, then
+``mahalanobis(xt, prep, k)`` -> (K, m), whose largest buffer has
 ``direct_rows(k, d)`` rows (the chunk size follows it).
 
 *Prior shapes* (:mod:`._prior`): ``scale_shape(d)`` and ``scale_from_number(scale, d)``

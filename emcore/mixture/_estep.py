@@ -44,8 +44,8 @@ most columns keep one entry, those need no ``exp`` at all, and truncating
 still pays.
 
 When truncating (always, but for the expanded path's overlapping chunks
-with a SIMD ``exp``), responsibilities below ``2^-53`` of their row's largest (log-ratio below
-:data:`NEGLIGIBLE_LOG`) are set to zero: they change the row's sum by less
+with a SIMD ``exp``), responsibilities below ``2^-53`` of their row's
+largest (log-ratio below :data:`NEGLIGIBLE_LOG`) are set to zero: they change the row's sum by less
 than its round-off (the largest term is 1, and these are below half its
 last bit). A row with one responsibility left needs no ``exp`` at all, and
 the direct path skips a component's zero responsibilities when
@@ -94,15 +94,15 @@ def _has_simd_exp():
     return bool(__cpu_features__.get("AVX512F", False))
 
 
-#: Whether ``exp`` costs about as much as an add (then skipping exps, :func:`normalize`'s
-#: ``truncate``, costs more passes than it saves on the expanded path).
+#: Whether ``exp`` costs about as much as an add: then, where components overlap, picking the
+#: kept entries costs more passes than the exps it saves (:func:`normalize`'s ``dense_if_overlapping``).
 SIMD_EXP = _has_simd_exp()
 _EPS = np.finfo(np.float64).eps
 _LOG_2PI = math.log(2 * math.pi)
 
 
 def chunk_size(cov, d, k, expanded=False):
-    """Samples per chunk: the path's largest buffers hold about CHUNK_FLOATS floats (half on the expanded path).
+    """Samples per chunk: the path's largest buffers hold about CHUNK_FLOATS floats (expanded path: half).
 
     The expanded path's products are thin (``K`` columns), so they go at the
     speed of the cache that holds the feature block: smaller chunks keep more
@@ -219,9 +219,10 @@ def normalize(log_joint, shared, truncate=False, dense_if_overlapping=False):
     cheaper and nothing is truncated); columns with a single kept entry are
     set without ``exp`` when they are most of them. The boolean mask of the
     kept entries is returned too (else None). With ``dense_if_overlapping``
-    (a SIMD ``exp``, :data:`SIMD_EXP`), a chunk whose first columns (60 for 8 components) mostly
-    keep several entries is exponentiated whole, untruncated: there, picking
-    the kept entries costs more passes than the exps it saves.
+    (a SIMD ``exp``, :data:`SIMD_EXP`), a chunk whose first columns (60 for
+    8 components) mostly keep several entries is exponentiated whole,
+    untruncated: there, picking the kept entries costs more passes than the
+    exps it saves.
     """
     top = log_joint.max(axis=0)
     log_joint -= top
