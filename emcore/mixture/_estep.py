@@ -31,27 +31,21 @@ one BLAS thread. Each thread has its own feature block.
 Per chunk, the log-sum-exp makes these passes over the (K, m)
 log-joints: the product that writes them, column maxima, subtraction,
 ``exp``, column sums, division (and the weights, if any); then the product
-with the features. Where numpy has no SIMD exponential for float64
-(:data:`SIMD_EXP` false: a libm call per entry, several times the cost of
-an add) ``exp`` dominates, so it is spent only where it changes a float:
-two more passes (the comparison with :data:`NEGLIGIBLE_LOG` and its count
-per column, as bytes) pick the kept entries, and only those are
-exponentiated (gathered by their flat indices and scattered back into
-zeros). With a SIMD ``exp`` those passes cost more than they save where
-components overlap, and the expanded path exponentiates every entry of a
-chunk whose first columns mostly keep several (:func:`normalize`); where
-most columns keep one entry, those need no ``exp`` at all, and truncating
-still pays.
-
-When truncating (always, but for the expanded path's overlapping chunks
-with a SIMD ``exp``), responsibilities below ``2^-53`` of their row's
-largest (log-ratio below :data:`NEGLIGIBLE_LOG`) are set to zero: they change the row's sum by less
-than its round-off (the largest term is 1, and these are below half its
-last bit). A row with one responsibility left needs no ``exp`` at all, and
-the direct path skips a component's zero responsibilities when
-accumulating its moments. Only when more than :data:`SPARSE_MAX` of the
-entries are kept (components that overlap everywhere, as at a start from
-one shared variance) is every entry exponentiated.
+with the features. Where numpy's float64 ``exp`` is a libm call per entry
+(:data:`SIMD_EXP` false), several times an add, it is spent only where it
+changes a float: responsibilities below ``2^-53`` of their column's
+largest (log-ratio below :data:`NEGLIGIBLE_LOG`) are set to zero, since
+they change the column's sum by less than its round-off (the largest term
+is 1, these are below half its last bit). Two more passes (the comparison
+and its count per column, as bytes) pick the kept entries; a column with
+one left needs no ``exp`` at all, only the kept entries are exponentiated
+(unless more than :data:`SPARSE_MAX` of them are kept), and the direct
+path skips a component's zeros when accumulating its moments. With a SIMD
+``exp``, the expanded path exponentiates every entry of a chunk whose
+first columns mostly keep several, untruncated, and writes its
+log-joints less a constant that bounds them all, so the maxima and the
+subtraction are left out too (:func:`normalize_bounded`); chunks where
+most columns keep one entry still truncate.
 """
 
 from __future__ import annotations
@@ -67,7 +61,7 @@ from ._params import MixtureParams
 from ._pool import ordered_map
 from ._suffstats import SufficientStats, centred_terms
 
-__all__ = ["chunk_size", "e_step", "log_prob_chunks", "normalize"]
+__all__ = ["chunk_size", "e_step", "log_prob_chunks", "normalize", "normalize_bounded"]
 
 #: Largest estimated absolute round-off of a log-density accepted from the expanded path
 #: (the bound the rows with holes use too, :mod:`._conditional`).
@@ -76,6 +70,9 @@ EXPANDED_MAX_ERROR = MAX_ROUND_OFF
 NEGLIGIBLE_LOG = -53 * math.log(2)
 #: Largest fraction of kept entries for which ``exp`` of those alone beats ``exp`` of all (see :func:`normalize`).
 SPARSE_MAX = 0.5
+#: Smallest column sum of exponentials accepted by :func:`normalize_bounded`: the largest term
+#: is then at least 2^-900 / K, so the terms that count (within 2^-53 of it) are normal floats.
+TINY_SUM = 2.0**-900
 #: Floats held by one chunk's largest buffers (about 8 MB).
 CHUNK_FLOATS = 1 << 20
 
@@ -95,7 +92,7 @@ def _has_simd_exp():
 
 
 #: Whether ``exp`` costs about as much as an add: then, where components overlap, picking the
-#: kept entries costs more passes than the exps it saves (:func:`normalize`'s ``dense_if_overlapping``).
+#: kept entries costs more passes than the exps it saves (:func:`normalize_bounded`).
 SIMD_EXP = _has_simd_exp()
 _EPS = np.finfo(np.float64).eps
 _LOG_2PI = math.log(2 * math.pi)
@@ -153,9 +150,14 @@ class _ChunkScorer:
                 self.coef = np.concatenate([self.coef, extra], axis=1)
         else:
             self.prep = self.kern.prepare(params.means, params.precisions_cholesky)
-        # with a SIMD exp, overlapping chunks of the expanded path skip the truncation (normalize);
-        # the direct path's moments skip truncated entries, so it always truncates
+        # with a SIMD exp, overlapping chunks of the expanded path skip the truncation and the
+        # column maxima (normalize_bounded); the direct path's moments skip truncated entries,
+        # so it always truncates
         self.dense = self.expanded and SIMD_EXP
+        if self.dense:  # log w_k N(x | mu_k, Sigma_k) <= offset_k: their largest, in the product
+            self.shift = float(np.max(self.offset[np.isfinite(self.offset)]))
+            self.bounded_coef = self.coef.copy()
+            self.bounded_coef[self.q, :k] -= self.shift
         self._local = threading.local()  # each thread its own feature block
         self.per_sample = _per_sample(cov, d, k, self.expanded)
         self.chunk_size = chunk_size(cov, d, k, self.expanded)
@@ -189,6 +191,21 @@ class _ChunkScorer:
         return out, None
 
 
+    def bounded_log_joint(self, feats):
+        """(K, m) log-joints less :attr:`shift`, so at most 0 (up to round-off); expanded path only.
+
+        The shift is in the product's row of ones, and a shared term is
+        added in: one pass, instead of a column maximum and a subtraction.
+        """
+        out = self.bounded_coef.T @ feats
+        if out.shape[0] == self.k:
+            return out
+        y = out[self.k:]
+        log_joint = out[: self.k]
+        log_joint -= 0.5 * np.einsum("ij,ij->j", y, y)
+        return log_joint
+
+
 def _expansion_error(cov, params, radius2):
     """Estimated absolute round-off of an expanded log-density (see the module docstring)."""
     scale = float(np.max(cov.precision_scale(params.precisions_cholesky)))
@@ -198,18 +215,19 @@ def _expansion_error(cov, params, radius2):
 
 
 def _mostly_overlapping(log_joint, sample=480):
-    """Whether most of the first columns (maxima shifted out) keep two or more entries.
+    """Whether most of the first columns keep two or more entries (relative to their maxima).
 
     A cheap look at the chunk's own start, ``sample`` entries at most, so the
     choice depends on the chunk alone (never on ``n_jobs``); below numpy's
     500 elements, the look keeps the GIL instead of handing it to another
-    thread and waiting to take it back, four times over (see :mod:`._pool`).
+    thread and waiting to take it back, five times over (see :mod:`._pool`).
     """
     head = log_joint[:, : max(1, sample // log_joint.shape[0])]
+    head = head - head.max(axis=0)
     return 2 * int(np.count_nonzero((head > NEGLIGIBLE_LOG).sum(axis=0) > 1)) > head.shape[1]
 
 
-def normalize(log_joint, shared, truncate=False, dense_if_overlapping=False):
+def normalize(log_joint, shared, truncate=False):
     """(K, m) log-joints -> responsibilities (in place) and ``log p(x)``.
 
     Log-sum-exp with each column's maximum shifted out, so no exponent
@@ -218,18 +236,12 @@ def normalize(log_joint, shared, truncate=False, dense_if_overlapping=False):
     :data:`SPARSE_MAX` of the entries are above it: then the dense way is
     cheaper and nothing is truncated); columns with a single kept entry are
     set without ``exp`` when they are most of them. The boolean mask of the
-    kept entries is returned too (else None). With ``dense_if_overlapping``
-    (a SIMD ``exp``, :data:`SIMD_EXP`), a chunk whose first columns (60 for
-    8 components) mostly keep several entries is exponentiated whole,
-    untruncated: there, picking the kept entries costs more passes than the
-    exps it saves.
+    kept entries is returned too (else None).
     """
     top = log_joint.max(axis=0)
     log_joint -= top
     log_p = top
     kept = resp = None
-    if truncate and dense_if_overlapping and _mostly_overlapping(log_joint):
-        truncate = False
     if truncate:
         kept = log_joint > NEGLIGIBLE_LOG
         # kept entries per column, added as bytes (numpy's count_nonzero along an axis is ~10x slower)
@@ -268,6 +280,32 @@ def normalize(log_joint, shared, truncate=False, dense_if_overlapping=False):
     return resp, log_p, kept
 
 
+def normalize_bounded(log_joint, shift, rescore):
+    """:func:`normalize` (truncating) of log-joints ``log_joint + shift``, ``log_joint <= 0`` (in place).
+
+    A chunk whose first columns (60 for 8 components) mostly keep several
+    entries is exponentiated whole, untruncated, with no maxima shifted out:
+    no exponent is above 0. A column whose sum is below :data:`TINY_SUM` (far
+    from every component) is scored again, ``rescore(columns)`` giving its
+    ``(log_joint, shared)``, and normalized the usual way. Other chunks are truncated.
+    """
+    if not _mostly_overlapping(log_joint):
+        resp, log_p, kept = normalize(log_joint, None, truncate=True)
+        log_p += shift
+        return resp, log_p, kept
+    np.exp(log_joint, out=log_joint)
+    total = log_joint.sum(axis=0)
+    low = np.flatnonzero(total < TINY_SUM)
+    with np.errstate(divide="ignore", invalid="ignore"):  # the low columns are replaced below
+        log_p = np.log(total)
+        log_joint *= np.reciprocal(total, out=total)
+    log_p += shift
+    if low.size:
+        resp, log_p[low], _ = normalize(*rescore(low))
+        log_joint[:, low] = resp
+    return log_joint, log_p, None
+
+
 def e_step(data, params: MixtureParams, *, stats: bool = True, radius2: float | None = None, n_jobs: int = 1):
     """Statistics (or None) and log-likelihood ``sum_n w_n log p(x_n)`` of a :class:`._data.MixtureData`, in one pass.
 
@@ -291,7 +329,11 @@ def e_step(data, params: MixtureParams, *, stats: bool = True, radius2: float | 
         s, e = bounds
         xt, feats = scorer.chunk(data.XT[:, s:e], data.center)
         w = data.chunk_weights(s, e)
-        resp, log_p, kept = normalize(*scorer.log_joint(xt, feats), truncate=True, dense_if_overlapping=scorer.dense)
+        if scorer.dense:
+            resp, log_p, kept = normalize_bounded(scorer.bounded_log_joint(feats), scorer.shift,
+                                                  lambda cols: scorer.log_joint(xt[:, cols], feats[:, cols]))
+        else:
+            resp, log_p, kept = normalize(*scorer.log_joint(xt, feats), truncate=True)
         ll = float(log_p.sum() if w is None else np.dot(log_p, w))
         if not stats:
             return ll, None

@@ -57,16 +57,18 @@ def test_the_pool_is_used_and_blas_is_held_to_one_thread_meanwhile(monkeypatch):
     from threadpoolctl import threadpool_info
 
     seen = []
-    original = _estep.normalize
 
-    def spy(*args, **kwargs):
-        import threading
+    def spy(original):
+        def spied(*args, **kwargs):
+            import threading
 
-        seen.append((threading.current_thread().name, [i["num_threads"] for i in threadpool_info()
-                                                       if i["user_api"] == "blas"]))
-        return original(*args, **kwargs)
+            seen.append((threading.current_thread().name, [i["num_threads"] for i in threadpool_info()
+                                                           if i["user_api"] == "blas"]))
+            return original(*args, **kwargs)
+        return spied
 
-    monkeypatch.setattr(_estep, "normalize", spy)
+    for name in ("normalize", "normalize_bounded"):  # the latter: the expanded path with a SIMD exp
+        monkeypatch.setattr(_estep, name, spy(getattr(_estep, name)))
     before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
     GaussianMixture(3, max_iter=1, tol=0, random_state=0, n_jobs=2).fit(blobs(n_per=1500))
     assert any(name.startswith("emcore") for name, _ in seen)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from emcore.mixture._data import MixtureData
-from emcore.mixture._estep import NEGLIGIBLE_LOG, normalize
+from emcore.mixture._estep import NEGLIGIBLE_LOG, TINY_SUM, normalize, normalize_bounded
 
 
 def exact(log_joint):
@@ -33,6 +33,35 @@ def test_mostly_overlapping_columns_use_the_dense_normalisation():
     resp_exact, logp_exact = exact(log_joint)
     np.testing.assert_allclose(resp, resp_exact, rtol=1e-15)
     np.testing.assert_allclose(logp, logp_exact, rtol=1e-15)
+
+
+def test_bounded_normalisation_equals_the_exact_one_and_rescores_far_columns():
+    rng = np.random.default_rng(2)
+    log_joint = rng.normal(size=(4, 300)) - 30.0  # overlapping columns, all below the bound 0
+    log_joint[3] = -np.inf  # a component of weight 0
+    log_joint[:3, 100:105] -= 2000.0  # far from every component: their sums underflow
+    log_joint[:3, 200] -= 560.0  # far, but its sum is still a normal float
+    shift, asked = 7.5, []
+
+    def rescore(cols):
+        asked.append(cols)
+        return log_joint[:, cols] + shift, None
+
+    resp, logp, kept = normalize_bounded(log_joint.copy(), shift, rescore)
+    resp_exact, logp_exact = exact(log_joint + shift)
+    assert kept is None and len(asked) == 1 and list(asked[0]) == list(range(100, 105))
+    assert np.exp(log_joint[:, 200]).sum() > TINY_SUM
+    np.testing.assert_allclose(resp, resp_exact, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(logp, logp_exact, rtol=1e-15)
+    # a chunk where most columns keep one entry is truncated, as by normalize
+    far = rng.normal(scale=300.0, size=(5, 400))
+    far -= far.max() + 1.0
+    resp, logp, kept = normalize_bounded(far.copy(), shift, rescore)
+    want = normalize(far + shift, None, truncate=True)
+    assert kept is not None and len(asked) == 1
+    np.testing.assert_array_equal(kept, want[2])
+    np.testing.assert_allclose(resp, want[0], rtol=1e-15, atol=0)
+    np.testing.assert_allclose(logp, want[1], rtol=1e-15)
 
 
 def test_dropped_responsibilities_are_those_that_cannot_change_their_row_sum():
@@ -65,21 +94,33 @@ def test_float32_chunks_are_converted_to_float64():
 
 @pytest.mark.parametrize("cov_type", ["full", "tied", "diag", "spherical"])
 def test_the_expanded_path_agrees_with_and_without_a_simd_exp(cov_type, monkeypatch):
-    # with SIMD_EXP, an overlapping chunk of the expanded path gets every entry exponentiated;
-    # without it, only the kept entries (the direct path always truncates). Both choices give the same fit to round-off.
+    # with SIMD_EXP, an overlapping chunk of the expanded path gets every entry exponentiated,
+    # with no maxima shifted out; without it, only the kept entries (the direct path always
+    # truncates). Both choices give the same fit, and the same E-step, to round-off.
     from emcore import GaussianMixture
     from emcore.mixture import _estep
 
     X = np.random.default_rng(7).normal(size=(4500, 3))  # one blob, three components: they overlap
-    fits, dense = [], []
+    far = X.copy()
+    far[[5, 3000]] = [[60.0, 0.0, 0.0], [0.0, -70.0, 0.0]]  # so far out that the bounded exps underflow
+    params = GaussianMixture(3, covariance_type=cov_type, tol=0, max_iter=5, random_state=0).fit(X)._params()
+    data = MixtureData(far, None, cov_type, 3)
+    params = params.moved(-data.center)
+    fits, steps, dense = [], [], []
     for simd in (False, True):
         monkeypatch.setattr(_estep, "SIMD_EXP", simd)
         gm = GaussianMixture(3, covariance_type=cov_type, tol=0, max_iter=5, random_state=0, n_jobs=1).fit(X)
-        scorer = _estep._ChunkScorer(cov_type, gm._params(), 1.0)
-        xt, feats = scorer.chunk(np.ascontiguousarray((X - X.mean(0)).T), np.zeros(X.shape[1]))
-        log_joint = scorer.log_joint(xt, feats)[0]
-        dense.append(scorer.dense and _estep._mostly_overlapping(log_joint - log_joint.max(axis=0)))
         fits.append((gm.weights_, gm.means_, gm.covariances_, gm.score_samples(X)))
+        stats, loglik = _estep.e_step(data, params)  # the same parameters under both settings
+        steps.append((stats.n, stats.first, stats.second, loglik))
+        scorer = _estep._ChunkScorer(cov_type, params, data.radius2)
+        xt, feats = scorer.chunk(data.XT, data.center)
+        dense.append(scorer.dense and _estep._mostly_overlapping(scorer.log_joint(xt, feats)[0]))
+        if scorer.dense:
+            sums = np.exp(scorer.bounded_log_joint(feats)).sum(axis=0)
+            assert np.flatnonzero(sums < _estep.TINY_SUM).tolist() == [5, 3000]
     assert scorer.expanded and dense == [False, True]
     for a, b in zip(*fits):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    for a, b in zip(*steps):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
