@@ -190,7 +190,6 @@ class _ChunkScorer:
         out += self.offset[:, None]
         return out, None
 
-
     def bounded_log_joint(self, feats):
         """(K, m) log-joints less :attr:`shift`, so at most 0 (up to round-off); expanded path only.
 
