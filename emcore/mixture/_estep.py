@@ -180,11 +180,7 @@ class _ChunkScorer:
     def log_joint(self, xt, feats):
         """(K, m) log-joints, up to a per-sample ``shared`` term (or None)."""
         if self.expanded:
-            out = self.coef.T @ feats
-            if out.shape[0] == self.k:
-                return out, None
-            y = out[self.k:]  # U^T x: the exponent's part shared by all components is -|U^T x|^2 / 2
-            return out[: self.k], np.einsum("ij,ij->j", y, y) * -0.5
+            return self._product(self.coef, feats)
         out = self.kern.mahalanobis(xt, self.prep, self.k)
         out *= -0.5
         out += self.offset[:, None]
@@ -196,13 +192,18 @@ class _ChunkScorer:
         The shift is in the product's row of ones, and a shared term is
         added in: one pass, instead of a column maximum and a subtraction.
         """
-        out = self.bounded_coef.T @ feats
-        if out.shape[0] == self.k:
-            return out
-        y = out[self.k:]
-        log_joint = out[: self.k]
-        log_joint -= 0.5 * np.einsum("ij,ij->j", y, y)
+        log_joint, shared = self._product(self.bounded_coef, feats)
+        if shared is not None:
+            log_joint += shared
         return log_joint
+
+    def _product(self, coef, feats):
+        """The expanded path's product: (K, m) log-joints and the shared term (or None)."""
+        out = coef.T @ feats
+        if out.shape[0] == self.k:
+            return out, None
+        y = out[self.k:]  # U^T x: the exponent's part shared by all components is -|U^T x|^2 / 2
+        return out[: self.k], np.einsum("ij,ij->j", y, y) * -0.5
 
 
 def _expansion_error(cov, params, radius2):
