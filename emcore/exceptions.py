@@ -1,6 +1,6 @@
-"""Warnings that emcore emits."""
+"""Warnings and errors that emcore raises."""
 
-__all__ = ["ConvergenceWarning", "MonotonicityWarning", "NotAMaximumWarning"]
+__all__ = ["ConvergenceWarning", "MonotonicityWarning", "NotAMaximumWarning", "NotFittedError"]
 
 
 class ConvergenceWarning(UserWarning):
@@ -23,3 +23,7 @@ class NotAMaximumWarning(UserWarning):
     point is not a strict local maximum (EM may have stopped at a saddle point
     or on a flat ridge) and standard errors computed there are meaningless.
     """
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A method that needs a fitted estimator was called before ``fit``."""

@@ -9,11 +9,10 @@ import numpy as np
 
 from .._validation import Integer, Options, Real, check_params
 from ..em import run_em
-from ..exceptions import ConvergenceWarning
-from ..mixture._checks import check_random_state
-from ..mixture._estimator import NotFittedError
-from ..mixture._progress import Progress
-from ..mixture._sklearn import DensityEstimatorMixin
+from .._checks import check_random_state
+from .._progress import Progress
+from .._sklearn import DensityEstimatorMixin
+from ..exceptions import ConvergenceWarning, NotFittedError
 from . import _scan
 from ._emissions import check_stochastic
 from ._model import HMMModel

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ..mixture._checks import check_array_of_shape
+from .._checks import check_array_of_shape
 from ..mixture._covariance import covariance_model
 from ..mixture._estep import EXPANDED_MAX_ERROR
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import Options, Real
-from ..mixture._checks import check_X
+from .._checks import check_X
 from ._base import BaseHMM
 from ._emissions import HMM_COVARIANCE_TYPES, CategoricalEmissions, GaussianEmissions
 

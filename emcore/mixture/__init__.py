@@ -4,13 +4,11 @@ Module map (one job each; a test checks that it lists every module):
 
 * ``_estimator`` -- the scikit-learn-style :class:`GaussianMixture`; the only
   writer of fitted attributes (``_set_fitted``);
-* ``_sklearn`` -- scikit-learn's parameter protocol (``get_params``,
-  ``set_params``, repr) and its tags (``__sklearn_tags__``);
-* ``_progress`` -- the progress lines of ``verbose=1`` and ``2``;
 * ``_config`` -- ``FitConfig``, the frozen constructor arguments, checked
   against the estimator's declared constraints, that the helpers receive
   instead of the estimator;
-* ``_checks`` -- checks of data and explicit initial values;
+* ``_checks`` -- checks of explicit initial values and sample counts (the checks every
+  estimator shares, of data, weights and random states, are ``emcore._checks``);
 * ``_covariance`` -- everything about one covariance type, one object per type
   (parameter algebra, chunk kernels, moments' shapes, prior shapes, sampling);
 * ``_conditional`` -- each type's conditional-Gaussian algebra for missing
@@ -38,7 +36,8 @@ Module map (one job each; a test checks that it lists every module):
 * ``_select`` -- :func:`select_n_components`.
 """
 
-from ._estimator import GaussianMixture, NotFittedError
+from ..exceptions import NotFittedError
+from ._estimator import GaussianMixture
 from ._select import ModelSelection, select_n_components
 from ._mstep import DegenerateComponentError
 from ._prior import MixturePrior

@@ -8,17 +8,17 @@ import numpy as np
 
 from .._validation import Boolean, InstanceOf, Integer, Options, Real, check_params
 from ..em import LoglikChange
-from ..exceptions import ConvergenceWarning
+from .._checks import RANDOM_STATE, check_random_state
+from .._progress import Progress
+from .._sklearn import DensityEstimatorMixin
+from ..exceptions import ConvergenceWarning, NotFittedError
 from ._backend import fit_problem
-from ._checks import RANDOM_STATE, check_random_state
 from ._config import FitConfig
 from ._covariance import COVARIANCE_TYPES, covariance_model
 from ._init import INIT_METHODS
 from ._model import best_run
 from ._online import online_step
-from ._progress import Progress
 from ._scoring import ScoringMixin
-from ._sklearn import DensityEstimatorMixin
 from ._params import MixtureParams
 from ._pool import N_JOBS
 from ._prior import MixturePrior
@@ -29,10 +29,6 @@ __all__ = ["GaussianMixture", "NotFittedError"]
 _FIT_ONLY = ("converged_", "n_iter_", "lower_bound_", "log_likelihood_history_", "log_posterior_history_",
              "_collapse")
 _ONLINE_ONLY = ("n_batches_", "n_samples_seen_", "_online")
-
-
-class NotFittedError(ValueError, AttributeError):
-    """A method that needs a fitted mixture was called before ``fit``."""
 
 
 class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
@@ -98,7 +94,7 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
         Progress on standard output as scikit-learn prints it: 0 none, 1 each
         initialisation's start and end, 2 also every ``verbose_interval``
         iterations (and each :meth:`partial_fit` batch) the time and the
-        change of the objective; on dask too (``emcore.mixture._progress``).
+        change of the objective; on dask too (``emcore._progress``).
     n_jobs : int or None, default None
         Threads over chunks of rows in the E-step and in ``predict``-like
         methods: None or -1 all cores available to the process, 1 serial.

@@ -26,7 +26,8 @@ import dataclasses
 
 import numpy as np
 
-from ._checks import check_inits, check_n_rows, check_random_state, check_sample_weight, check_X
+from .._checks import check_random_state, check_sample_weight, check_X
+from ._checks import check_inits, check_n_rows
 from ._data import MixtureData
 from ._model import initial_params
 from ._mstep import m_step

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ._backend import rowwise
-from ._checks import check_sample_weight, check_X
+from .._checks import check_sample_weight, check_X
 from ._covariance import covariance_model
 from ._estep import normalize
 from ._missing import impute, log_prob_rows

@@ -7,7 +7,7 @@ import math
 import warnings
 
 from .._validation import Options, check_params, validated
-from ._checks import check_sample_weight, check_X
+from .._checks import check_sample_weight, check_X
 from ._covariance import covariance_model
 from ._estimator import GaussianMixture
 from ._mstep import DegenerateComponentError
