@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from .._checks import check_array_of_shape
-from ..mixture._covariance import covariance_model
+from ..gaussian.covariance import covariance_model
 from ..mixture._estep import EXPANDED_MAX_ERROR
 
 _LOG_2PI = math.log(2 * math.pi)

@@ -1,6 +1,8 @@
 """Gaussian mixtures fitted by EM: :class:`GaussianMixture` and model selection.
 
-Module map (one job each; a test checks that it lists every module):
+Module map (one job each; a test checks that it lists every module). The Gaussian
+pieces a mixture shares with the HMMs -- covariance types, parameters, sufficient
+statistics, the M-step -- are in :mod:`emcore.gaussian`.
 
 * ``_estimator`` -- the scikit-learn-style :class:`GaussianMixture`; the only
   writer of fitted attributes (``_set_fitted``);
@@ -9,13 +11,6 @@ Module map (one job each; a test checks that it lists every module):
   instead of the estimator;
 * ``_checks`` -- checks of explicit initial values and sample counts (the checks every
   estimator shares, of data, weights and random states, are ``emcore._checks``);
-* ``_covariance`` -- everything about one covariance type, one object per type
-  (parameter algebra, chunk kernels, moments' shapes, prior shapes, sampling);
-* ``_conditional`` -- each type's conditional-Gaussian algebra for missing
-  entries (missing blocks of the precision, conditional means and covariances), mixed into
-  the ``_covariance`` objects;
-* ``_params`` -- :class:`MixtureParams` and ``moved``, the one change of origin;
-* ``_suffstats`` -- the sufficient statistics and their algebra;
 * ``_data`` -- the data container and chunking, and the ``FitData`` protocol
   every data source meets;
 * ``_estep`` -- the chunked, fused E-step, log-sum-exp and new-data scoring;
@@ -25,7 +20,6 @@ Module map (one job each; a test checks that it lists every module):
   grouped by pattern, their E-step, scoring and imputation;
 * ``_scoring`` -- the fitted mixture's methods on new data (``score_samples``,
   ``predict_proba``, ``predict``, ``score``, ``bic``, ``aic``, ``impute``);
-* ``_mstep`` -- the M-step and its safeguards;
 * ``_prior`` -- the conjugate priors of MAP-EM;
 * ``_model`` -- the mixture as an :class:`emcore.EMModel`, starting parameters, best of
   restarts and the collapse rule;
@@ -39,9 +33,9 @@ Module map (one job each; a test checks that it lists every module):
 from ..exceptions import NotFittedError
 from ._estimator import GaussianMixture
 from ._select import ModelSelection, select_n_components
-from ._mstep import DegenerateComponentError
+from ..gaussian.mstep import DegenerateComponentError
 from ._prior import MixturePrior
-from ._params import MixtureParams
+from ..gaussian.params import MixtureParams
 
 __all__ = [
     "DegenerateComponentError",

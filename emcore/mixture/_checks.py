@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import check_array_of_shape
-from ._covariance import covariance_model
+from ..gaussian.covariance import covariance_model
 
 __all__ = ["check_inits", "check_n_rows"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 from .._validation import check_params
-from ._covariance import CovarianceType, covariance_model
+from ..gaussian.covariance import CovarianceType, covariance_model
 from ._pool import resolve_n_jobs
 
 __all__ = ["FitConfig"]
@@ -58,7 +58,7 @@ class FitConfig:
 
     @property
     def cov(self) -> CovarianceType:
-        """The object of ``covariance_type`` (:mod:`._covariance`)."""
+        """The object of ``covariance_type`` (:mod:`emcore.gaussian.covariance`)."""
         return covariance_model(self.covariance_type)
 
     @property

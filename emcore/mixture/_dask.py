@@ -1,11 +1,11 @@
 """``GaussianMixture.fit`` on a dask array: map-reduce EM over blocks of rows.
 
 The E-step of a mixture is a sum over samples of sufficient statistics
-(:class:`._suffstats.SufficientStats` and the log-likelihood), so it splits
+(:class:`emcore.gaussian.stats.SufficientStats` and the log-likelihood), so it splits
 over blocks of rows: every block runs the same chunked :func:`._estep.e_step`
 as an in-memory fit, where the block lives, and only the block's sums --
 ``O(K d^2)`` numbers -- travel. They are added in a fixed tree (the same
-order whatever the scheduler), and the M-step (:func:`._mstep.m_step`) runs
+order whatever the scheduler), and the M-step (:func:`emcore.gaussian.mstep.m_step`) runs
 on the client. The loop is :func:`emcore.run_em`, as for in-memory data.
 
 Each block is a :class:`._data.MixtureData` built once, where its rows
@@ -46,7 +46,7 @@ from ._missing import check_observed
 from ._model import MixtureEM, initial_params
 from ._prior import MixturePrior, default_prior_from_moments, one_component_stats, resolve_prior
 from ._data import MixtureData
-from ._suffstats import SufficientStats
+from ..gaussian.stats import SufficientStats
 
 __all__ = ["DaskMixtureData", "dask_problem", "map_rows"]
 

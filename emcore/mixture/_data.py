@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ._covariance import covariance_model
+from ..gaussian.covariance import covariance_model
 from ._estep import chunk_size, e_step
 from ._missing import split_incomplete
 

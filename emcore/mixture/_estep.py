@@ -8,7 +8,7 @@ sums, so an ``(n, K)`` responsibility matrix never exists; the data is held
 once more, transposed in its own dtype, and each chunk is centred and cast
 to float64 on its own.
 
-Per pass, one of two paths (each covariance type's chunk kernels are in :mod:`._covariance`):
+Per pass, one of two paths (each covariance type's chunk kernels are in :mod:`emcore.gaussian.covariance`):
 
 * **expanded** -- log-densities and second moments both from parameter-free
   features of ``x`` (one matrix product each). Its round-off grows with
@@ -16,7 +16,7 @@ Per pass, one of two paths (each covariance type's chunk kernels are in :mod:`._
   log-density, ``eps * sqrt(n_features) * trace(P) * (R + |mu|)^2`` (``R``
   the largest distance of a sample from the centre), is at most
   :data:`EXPANDED_MAX_ERROR`, and for ``full`` only up to
-  :data:`._covariance.EXPANDED_MAX_D` features (beyond, its ``d^2/2`` features cost more
+  :data:`emcore.gaussian.covariance.EXPANDED_MAX_D` features (beyond, its ``d^2/2`` features cost more
   than the direct path);
 * **direct** -- log-densities from ``|U_k^T (x - mu_k)|^2`` (one product with
   the stacked Cholesky factors) and second moments about each component's
@@ -55,16 +55,16 @@ import threading
 
 import numpy as np
 
-from ._conditional import MAX_ROUND_OFF
-from ._covariance import covariance_model
-from ._params import MixtureParams
+from ..gaussian._conditional import MAX_ROUND_OFF
+from ..gaussian.covariance import covariance_model
+from ..gaussian.params import MixtureParams
 from ._pool import ordered_map
-from ._suffstats import SufficientStats, centred_terms
+from ..gaussian.stats import SufficientStats, centred_terms
 
 __all__ = ["chunk_size", "e_step", "log_prob_chunks", "normalize", "normalize_bounded"]
 
 #: Largest estimated absolute round-off of a log-density accepted from the expanded path
-#: (the bound the rows with holes use too, :mod:`._conditional`).
+#: (the bound the rows with holes use too, :mod:`emcore.gaussian._conditional`).
 EXPANDED_MAX_ERROR = MAX_ROUND_OFF
 #: Log of the smallest responsibility kept, relative to its row's largest (2^-53).
 NEGLIGIBLE_LOG = -53 * math.log(2)

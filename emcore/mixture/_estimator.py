@@ -14,12 +14,12 @@ from .._sklearn import DensityEstimatorMixin
 from ..exceptions import ConvergenceWarning, NotFittedError
 from ._backend import fit_problem
 from ._config import FitConfig
-from ._covariance import COVARIANCE_TYPES, covariance_model
+from ..gaussian.covariance import COVARIANCE_TYPES, covariance_model
 from ._init import INIT_METHODS
 from ._model import best_run
 from ._online import online_step
 from ._scoring import ScoringMixin
-from ._params import MixtureParams
+from ..gaussian.params import MixtureParams
 from ._pool import N_JOBS
 from ._prior import MixturePrior
 

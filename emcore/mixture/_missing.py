@@ -5,7 +5,7 @@ integrated out: the density of a row is the mixture of the components'
 marginals on its observed coordinates ``o``, so the responsibilities and the
 monitored log-likelihood are those of the observed data. The sufficient
 statistics take the conditional expectations of the missing coordinates and
-of their outer products (:mod:`._conditional`): each component's row is
+of their outer products (:mod:`emcore.gaussian._conditional`): each component's row is
 completed by its conditional mean, and its conditional covariance is added
 to the second moments. That is EM for the observed-data likelihood, so the
 log-likelihood never decreases.
@@ -15,7 +15,7 @@ Rows with nothing missing keep the chunked kernels of :mod:`._estep`
 their number of missing entries and, within a group, by pattern: each
 pattern costs one factorisation of each component's (small) missing block
 of the precision, not one per row, and the row-wise work is vectorised over
-the group (:mod:`._conditional`). On the expanded path of :mod:`._estep`
+the group (:mod:`emcore.gaussian._conditional`). On the expanded path of :mod:`._estep`
 (chosen as for the complete rows) a slice of a group costs what complete
 rows cost: its rows, 0 at the holes, go through the same feature block, and
 each pattern's marginal coefficients and completion turn that block into
@@ -37,11 +37,11 @@ import dataclasses
 
 import numpy as np
 
-from ._covariance import covariance_model
+from ..gaussian.covariance import covariance_model
 from ._estep import _ChunkScorer, log_prob_chunks, normalize
 from ._pool import ordered_map
-from ._params import MixtureParams
-from ._suffstats import SufficientStats
+from ..gaussian.params import MixtureParams
+from ..gaussian.stats import SufficientStats
 
 __all__ = ["Group", "IncompleteRows", "check_observed", "impute", "log_prob_rows", "split_incomplete"]
 
@@ -98,7 +98,7 @@ class IncompleteRows:
     """The rows of ``X`` (indices ``rows``) with a NaN, centred at ``center``, grouped by their count of NaN.
 
     Within a group the rows are sorted by pattern; each pattern costs one
-    factorisation of each component's ``P_mm`` (:mod:`._conditional`), and
+    factorisation of each component's ``P_mm`` (:mod:`emcore.gaussian._conditional`), and
     the row-wise work is vectorised over the group. Rows with nothing
     observed are kept apart in ``empty``.
     """
@@ -152,7 +152,7 @@ class IncompleteRows:
         With ``base`` (the complete rows' offsets, (K,)), the rows of a
         group's frequent patterns (:meth:`frequent`, with at least
         ``MIN_PATTERN_ROWS`` rows each) come first, with ``maps`` their
-        ``hole_maps`` (:mod:`._conditional`); the other slices have None.
+        ``hole_maps`` (:mod:`emcore.gaussian._conditional`); the other slices have None.
         """
         chol = params.precisions_cholesky
         k, d = params.means.shape
@@ -203,7 +203,7 @@ class IncompleteRows:
         precision is the Schur complement ``L = P_oo - P_om C P_mo``; placed in
         the full coordinates (0 at the holes, as is ``x0``), the expanded
         features of ``x0`` times that marginal's coefficients give it, one
-        product per pattern of the slice (``hole_maps`` in :mod:`._conditional`).
+        product per pattern of the slice (``hole_maps`` in :mod:`emcore.gaussian._conditional`).
         Since ``L <= P``, the path's round-off bound (:mod:`._estep`) holds for
         the marginals too. The moments are the features times the
         responsibilities, per pattern (P, F, K), from which ``hole_moments``

@@ -8,10 +8,10 @@ import numpy as np
 
 from ..em import EMModel, EMResult, run_em
 from ._init import initial_responsibilities
-from ._mstep import DegenerateComponentError, m_step
+from ..gaussian.mstep import DegenerateComponentError, m_step
 from ._data import MixtureData
-from ._params import MixtureParams
-from ._suffstats import stats_from_resp
+from ..gaussian.params import MixtureParams
+from ..gaussian.stats import stats_from_resp
 
 __all__ = ["MixtureEM", "best_run", "initial_params"]
 
@@ -19,7 +19,7 @@ __all__ = ["MixtureEM", "best_run", "initial_params"]
 class MixtureEM(EMModel):
     """A Gaussian mixture on fixed data, for :func:`emcore.run_em`.
 
-    Parameters are :class:`._params.MixtureParams` with means relative to
+    Parameters are :class:`emcore.gaussian.params.MixtureParams` with means relative to
     ``data.center``. One E-step is one chunked pass over the data that
     returns the log-likelihood and the sufficient statistics together.
     """
@@ -47,7 +47,7 @@ class MixtureEM(EMModel):
         stats, ll = self.data_pass(theta)
         return stats, ll + self.prior.log_density(theta)
 
-    #: The :class:`._mstep.DegenerateComponentError` that stopped the current run (see :func:`best_run`).
+    #: The :class:`emcore.gaussian.mstep.DegenerateComponentError` that stopped the current run (see :func:`best_run`).
     collapse = None
 
     def m_step(self, stats):
@@ -94,7 +94,7 @@ def best_run(model: MixtureEM, starts, *, progress=None, stop, callback=None, **
 
     ``starts`` are callables, each called when its run begins, so that the
     random initialisations happen in order. A start that raises
-    :class:`._mstep.DegenerateComponentError` (possible only with
+    :class:`emcore.gaussian.mstep.DegenerateComponentError` (possible only with
     ``reg_covar = 0``: :func:`initial_params`) is skipped.
 
     The collapse rule (the same for data in memory and on dask, which share

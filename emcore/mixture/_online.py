@@ -5,12 +5,12 @@ One call of ``partial_fit`` on a batch ``X_t`` does
 1. the E-step on the batch at the current parameters (the batch estimator's
    :func:`._estep.e_step`), giving its statistics per unit weight ``s_t``;
 2. ``s <- (1 - gamma_t) s + gamma_t s_t`` with ``gamma_t = (t + t0)^(-alpha)``;
-3. the M-step (:func:`._mstep.m_step`, with the prior if one is set) on ``s``.
+3. the M-step (:func:`emcore.gaussian.mstep.m_step`, with the prior if one is set) on ``s``.
 
 The running statistics ``s`` are kept about one fixed point, the first
 batch's weighted mean, so that batches with different centres add up:
-each batch's statistics are moved to it (:meth:`._suffstats.SufficientStats.moved`)
-and re-expressed about it (:meth:`._suffstats.SufficientStats.about`).
+each batch's statistics are moved to it (:meth:`emcore.gaussian.stats.SufficientStats.moved`)
+and re-expressed about it (:meth:`emcore.gaussian.stats.SufficientStats.about`).
 Everything that depends on the data beyond the statistics -- the reference
 point, the scale of the collapse check, the values of ``prior="default"`` --
 comes from the first batch.
@@ -30,10 +30,10 @@ from .._checks import check_random_state, check_sample_weight, check_X
 from ._checks import check_inits, check_n_rows
 from ._data import MixtureData
 from ._model import initial_params
-from ._mstep import m_step
-from ._params import MixtureParams
+from ..gaussian.mstep import m_step
+from ..gaussian.params import MixtureParams
 from ._prior import ResolvedPrior, resolve_prior
-from ._suffstats import SufficientStats
+from ..gaussian.stats import SufficientStats
 
 __all__ = ["OnlineState", "online_step"]
 

@@ -22,7 +22,7 @@ the chunk statistics (``F x m`` by ``m x K``) are such products, and two
 threads then took longer than one. ``np.dot`` calls the same BLAS routine
 (the same floats) without the GIL, so the chunk kernels use it for their
 2-D products with a small output. Batched (3-D) products with a small output
-keep the GIL too; the holed rows' direct path (``_conditional``'s
+keep the GIL too; the holed rows' direct path (``emcore.gaussian._conditional``'s
 ``_weighted_sums`` and ``completed_moments``) still has two, for the rare
 patterns only.
 """

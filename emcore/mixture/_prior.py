@@ -4,7 +4,7 @@ The prior enters the M-step as *pseudo-statistics*: ``kappa`` pseudo-samples
 at the prior mean ``m0`` added to ``N_k``, the first and the second moments,
 the scale ``Psi`` added to the scatter, and ``p`` extra "samples" in the
 covariance's denominator. The covariance structure's own code
-(:mod:`._covariance`) then turns these statistics into the posterior mode,
+(:mod:`emcore.gaussian.covariance`) then turns these statistics into the posterior mode,
 and its ``scatter_trace`` evaluates the prior's quadratic terms, so MAP-EM
 shares every line of the likelihood M-step but the bookkeeping here.
 
@@ -34,9 +34,9 @@ import dataclasses
 import numpy as np
 
 from .._validation import Real, check_params
-from ._covariance import covariance_model
-from ._params import MixtureParams
-from ._suffstats import SufficientStats, stats_from_resp
+from ..gaussian.covariance import covariance_model
+from ..gaussian.params import MixtureParams
+from ..gaussian.stats import SufficientStats, stats_from_resp
 
 __all__ = ["MixturePrior", "ResolvedPrior", "default_prior", "resolve_prior"]
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ._backend import rowwise
 from .._checks import check_sample_weight, check_X
-from ._covariance import covariance_model
+from ..gaussian.covariance import covariance_model
 from ._estep import normalize
 from ._missing import impute, log_prob_rows
 from ._pool import resolve_n_jobs

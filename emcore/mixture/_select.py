@@ -8,9 +8,9 @@ import warnings
 
 from .._validation import Options, check_params, validated
 from .._checks import check_sample_weight, check_X
-from ._covariance import covariance_model
+from ..gaussian.covariance import covariance_model
 from ._estimator import GaussianMixture
-from ._mstep import DegenerateComponentError
+from ..gaussian.mstep import DegenerateComponentError
 
 __all__ = ["ModelSelection", "select_n_components"]
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from emcore.mixture._covariance import COVARIANCE_TYPES
+from emcore.gaussian.covariance import COVARIANCE_TYPES
 
 #: Every covariance type, for parametrised tests.
 COV_TYPES = list(COVARIANCE_TYPES)

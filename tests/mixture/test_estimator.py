@@ -268,7 +268,8 @@ def test_fit_memory_stays_below_twice_the_data():
 
 
 def test_public_names_are_exported_from_their_homes():
-    from emcore.mixture import _estimator, _params, _select
+    from emcore.gaussian import params as _params
+    from emcore.mixture import _estimator, _select
 
     assert set(emcore.mixture.__all__) == {"DegenerateComponentError", "GaussianMixture", "MixtureParams",
                                            "MixturePrior", "ModelSelection", "NotFittedError",

@@ -74,7 +74,7 @@ def test_scores_of_correlated_and_far_rows_equal_scipy(cov_type, offset, monkeyp
     form it is reduced to; rows shifted by ``offset`` (1e4 standard
     deviations) push it past the round-off bound, where the squares are used.
     """
-    from emcore.mixture import _conditional
+    from emcore.gaussian import _conditional
 
     rng = np.random.default_rng(7)
     cov = np.array([[1.0, 0.999, 0.5], [0.999, 1.0, 0.5], [0.5, 0.5, 1.0]])

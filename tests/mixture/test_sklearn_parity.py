@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from emcore import GaussianMixture
-from emcore.mixture import _covariance, _estep
+from emcore.gaussian import covariance as _covariance
+from emcore.mixture import _estep
 
 from .conftest import COV_TYPES, blobs, explicit_init
 

@@ -2,11 +2,11 @@
 
 The M-step needs, per component, the responsibility-weighted sums ``N_k``,
 ``sum r (x - s_k)`` and the second moments about a shift ``s_k``, whose shape
-the covariance type decides (:mod:`._covariance`). Sums about one point are
+the covariance type decides (:mod:`.covariance`). Sums about one point are
 re-expressed about another by :meth:`SufficientStats.about`; a change of
 origin of the coordinates is :meth:`SufficientStats.moved`, as for
-:meth:`._params.MixtureParams.moved`. :func:`stats_from_resp` computes them
-from given responsibilities; the E-step (:mod:`._estep`) from parameters.
+:meth:`.params.MixtureParams.moved`. :func:`stats_from_resp` computes them
+from given responsibilities; the E-step (:mod:`emcore.mixture._estep`) from parameters.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import dataclasses
 
 import numpy as np
 
-from ._covariance import covariance_model
-from ._params import MixtureParams
+from .covariance import covariance_model
+from .params import MixtureParams
 
 __all__ = ["SufficientStats", "add_centred", "centred_terms", "stats_from_resp"]
 
@@ -29,7 +29,7 @@ class SufficientStats:
 
     ``n`` (K,) sums of weights times responsibilities, ``first`` (K, d) sums of
     ``r (x - shift_k)``, ``second`` the second moments about ``shift`` in the
-    shape of the covariance type (:mod:`._covariance`). ``params``: the
+    shape of the covariance type (:mod:`.covariance`). ``params``: the
     parameters whose responsibilities these are (None for given ones).
     """
 
@@ -84,7 +84,7 @@ def add_centred(cov, xt, resp, shift, first, second, kept=None):
 
 
 def stats_from_resp(data, resp_chunk, k: int) -> SufficientStats:
-    """Statistics of given responsibilities, ``resp_chunk(s, e)`` -> (K, e - s), on a :class:`._data.MixtureData`.
+    """Statistics of given responsibilities, ``resp_chunk(s, e)`` -> (K, e - s), on a :class:`emcore.mixture._data.MixtureData`.
 
     Two passes: the means first, then the second moments about them, so the
     starting covariances carry no cancellation error whatever the data.

@@ -1,6 +1,6 @@
 """The M-step: new parameters from the sufficient statistics, and its safeguards.
 
-Everything here works on the statistics of :mod:`._suffstats` alone, without a
+Everything here works on the statistics of :mod:`.stats` alone, without a
 pass over the data: the regularised maximiser of ``Q``, the checks for
 degenerate components, and the check that the step does not lower ``Q``.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._covariance import covariance_model
-from ._params import MixtureParams
-from ._suffstats import SufficientStats
+from .covariance import covariance_model
+from .params import MixtureParams
+from .stats import SufficientStats
 
 __all__ = ["DegenerateComponentError", "m_step"]
 
@@ -67,7 +67,7 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_varianc
     ``COLLAPSE_FRACTION`` times the data's -- it sits on a point or on
     repeated points -- or whose covariance is not positive definite.
     ``strict=False`` (a starting point with ``reg_covar > 0``, see
-    :func:`._model.initial_params`) skips the first two checks: ``reg_covar``
+    :func:`emcore.mixture._model.initial_params`) skips the first two checks: ``reg_covar``
     keeps such parameters finite, and EM's first M-step judges them.
 
     With ``reg_covar > 0`` the result is not the exact maximiser of ``Q``, so

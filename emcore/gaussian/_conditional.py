@@ -1,6 +1,6 @@
 """The conditional-Gaussian algebra of each covariance type, for rows with missing entries.
 
-Mixed into the covariance-type objects of :mod:`._covariance` (one class per
+Mixed into the covariance-type objects of :mod:`.covariance` (one class per
 type, so no other module branches on the type's name). A row's coordinates
 split into its observed block ``o`` and its missing block ``m`` (``b`` of
 them). In the precision ``P = U U^T`` of a component, the missing block given
@@ -35,7 +35,7 @@ d) each row minus each component's mean with 0 at its missing coordinates):
   missing block (the conditional covariance the expected outer products carry).
 
 Those serve the direct path, about each component's mean. On the expanded
-path (:mod:`._estep`: the data near enough to the centre for its round-off
+path (:mod:`emcore.mixture._estep`: the data near enough to the centre for its round-off
 bound) a holed row ``x0``, taken about the centre with 0 at its holes, is
 scored by the expanded features of the complete rows: its marginal's
 precision on the observed block, the Schur complement ``P_oo - P_om C P_mo``,

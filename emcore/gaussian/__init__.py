@@ -1,0 +1,15 @@
+"""The Gaussian core that mixtures and HMMs share.
+
+* ``covariance`` -- the covariance types (``full``, ``tied``, ``diag``,
+  ``spherical``): parameter algebra, log-densities, the M-step's covariances
+  from sufficient statistics, sampling; one object per type;
+* ``reference`` -- the textbook E-step in plain numpy (log-densities,
+  log-sum-exp, responsibilities, statistics): what the book shows and what
+  the tests trust;
+* ``params`` -- :class:`MixtureParams`, weights, means and covariances;
+* ``stats`` -- the sufficient statistics and their algebra;
+* ``mstep`` -- the M-step with its safeguards (the check that ``Q`` does not
+  fall, the collapse rule);
+* ``_conditional`` -- each type's conditional-Gaussian algebra for rows with
+  missing entries, mixed into the covariance objects.
+"""
