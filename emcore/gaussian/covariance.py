@@ -52,6 +52,7 @@ the standard normal ``z`` (n, d) scaled by each label's covariance root.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 
 import numpy as np
 
@@ -76,8 +77,62 @@ def _positive_root(cov, what):
     return np.sqrt(cov)
 
 
-class CovarianceType:
-    """Base of the four covariance types; the interface is in the module docstring."""
+class CovarianceType(ABC):
+    """Base of the covariance types; the interface is in the module docstring.
+
+    The abstract methods below are what any covariance type must provide:
+    they are all the reference E-step (:mod:`.reference`), the M-step
+    (:mod:`.mstep`) and sampling need. The other members of the four
+    built-in types serve the fast kernels, the missing entries and the priors.
+    """
+
+    @abstractmethod
+    def cov_shape(self, k, d):
+        """Shape of ``covariances`` (and of the second moments) for ``k`` components."""
+
+    @abstractmethod
+    def n_cov_parameters(self, k, d):
+        """Free parameters of the ``k`` covariances."""
+
+    @abstractmethod
+    def precision_cholesky(self, cov):
+        """Factors ``U`` with ``Sigma^(-1) = U U^T``; LinAlgError unless positive definite."""
+
+    @abstractmethod
+    def from_precisions(self, prec):
+        """``(covariances, U)`` from precisions; LinAlgError unless positive definite."""
+
+    @abstractmethod
+    def precisions(self, chol):
+        """The precisions ``U U^T``."""
+
+    @abstractmethod
+    def half_log_det(self, chol, k, d):
+        """``log det U_k`` for each of the ``k`` components, shape (k,)."""
+
+    @abstractmethod
+    def whiten(self, diff, chol, j):
+        """``U_j^T (x - mu_j)`` for each row of ``diff`` (n, d): the rows times ``U_j``."""
+
+    @abstractmethod
+    def add_centred(self, second, j, diff, r):
+        """Add component ``j``'s second moments ``sum r diff diff^T`` (``diff`` (d, m)) to ``second``."""
+
+    @abstractmethod
+    def outer(self, a, b):
+        """``a_k b_k^T`` for each component, in the shape of the second moments."""
+
+    @abstractmethod
+    def covariances(self, m2, n, n_guarded, delta, reg):
+        """The M-step's covariances from second moments, and each one's mean variance."""
+
+    @abstractmethod
+    def scatter_trace(self, chol, n, first, m2, delta):
+        """``sum_k tr(P_k S_k)``, the trace term of ``Q`` (see :mod:`.mstep`)."""
+
+    @abstractmethod
+    def _scaled_noise(self, z, covariances, j):
+        """Standard normal rows ``z`` scaled by component ``j``'s covariance root."""
 
     name = ""
     is_shared = False
@@ -133,7 +188,7 @@ class _Full(FullConditional, CovarianceType):
     scale_from_number = staticmethod(lambda scale, d: np.eye(d) * scale)
     n_cov_parameters = staticmethod(lambda k, d: k * d * (d + 1) // 2)
     n_quadratic = staticmethod(lambda d: d * (d + 1) // 2)
-    direct_rows = staticmethod(lambda k, d: d)
+    direct_rows = staticmethod(lambda k, d: 2 * d)
 
     def precision_cholesky(self, cov):
         """``L^{-T}`` for ``cov = L L^T`` (batched); LinAlgError if not positive definite."""
@@ -147,6 +202,9 @@ class _Full(FullConditional, CovarianceType):
 
     def precisions(self, chol):
         return chol @ np.swapaxes(chol, -1, -2)
+
+    def whiten(self, diff, chol, j):
+        return diff @ chol[j]
 
     def half_log_det(self, chol, k, d):
         return np.sum(np.log(np.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
@@ -199,14 +257,16 @@ class _Full(FullConditional, CovarianceType):
         return m2
 
     def prepare(self, means, chol):
-        return np.swapaxes(chol, 1, 2).copy(), np.einsum("kij,ki->kj", chol, means)
+        return np.swapaxes(chol, 1, 2).copy(), means
 
     def mahalanobis(self, xt, prep, k):
-        ut, offsets = prep  # component by component: the buffer is one (d, m) block (direct_rows)
-        out, y = np.empty((k, xt.shape[1])), np.empty(xt.shape)
+        # x - mu_k first, then U_k^T: no cancellation between U^T x and U^T mu far from mu.
+        # Component by component, so the buffers are two (d, m) blocks (direct_rows).
+        ut, means = prep
+        out, diff, y = np.empty((k, xt.shape[1])), np.empty(xt.shape), np.empty(xt.shape)
         for j in range(k):
-            np.dot(ut[j], xt, out=y)
-            y -= offsets[j][:, None]
+            np.subtract(xt, means[j][:, None], out=diff)
+            np.dot(ut[j], diff, out=y)
             np.einsum("ij,ij->j", y, y, out=out[j])
         return out
 
@@ -230,12 +290,15 @@ class _Tied(TiedConditional, _Full):
     cov_shape = staticmethod(lambda k, d: (d, d))
     n_cov_parameters = staticmethod(lambda k, d: d * (d + 1) // 2)
     n_quadratic = staticmethod(lambda d: 0)
-    direct_rows = staticmethod(lambda k, d: k * d)
+    direct_rows = staticmethod(lambda k, d: 2 * k * d)
     shared_root = staticmethod(lambda chol: chol)  # -x^T P x / 2 = -|U^T x|^2 / 2 is shared by all components
     quadratic = staticmethod(lambda xt, out: None)  # no quadratic features
 
     def half_log_det(self, chol, k, d):
         return np.full(k, np.sum(np.log(np.diag(chol))))
+
+    def whiten(self, diff, chol, j):
+        return diff @ chol
 
     def precision_scale(self, chol):
         return np.array([np.sum(chol * chol)])
@@ -267,11 +330,11 @@ class _Tied(TiedConditional, _Full):
         return data_second.copy()
 
     def prepare(self, means, chol):
-        return chol.T.copy(), means @ chol
+        return chol.T.copy(), means
 
     def mahalanobis(self, xt, prep, k):
-        ut, nu = prep
-        y = (ut @ xt)[None, :, :] - nu[:, :, None]
+        ut, means = prep
+        y = np.matmul(ut, xt[None, :, :] - means[:, :, None])  # U^T (x - mu_k), all k at once
         return _sum_of_squares_by_component(y.reshape(-1, xt.shape[1]), k)
 
     def per_component(self, psi, k):
@@ -306,6 +369,9 @@ class _Diag(DiagConditional, CovarianceType):
     def precisions(self, chol):
         return chol**2
 
+    def whiten(self, diff, chol, j):
+        return diff * chol[j]
+
     def half_log_det(self, chol, k, d):
         return np.sum(np.log(chol), axis=1)
 
@@ -337,12 +403,12 @@ class _Diag(DiagConditional, CovarianceType):
         return g.T.copy()
 
     def prepare(self, means, chol):
-        return chol, chol * means
+        return chol, means
 
     def mahalanobis(self, xt, prep, k):
-        scale, offsets = prep
-        y = scale[:, :, None] * xt[None, :, :]
-        y -= offsets[:, :, None]
+        scale, means = prep
+        y = xt[None, :, :] - means[:, :, None]
+        y *= scale[:, :, None]
         return _sum_of_squares_by_component(y.reshape(-1, xt.shape[1]), k)
 
     def _nu_part(self, nu, d):

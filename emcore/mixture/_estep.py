@@ -99,13 +99,11 @@ _LOG_2PI = math.log(2 * math.pi)
 
 
 def chunk_size(cov, d, k, expanded=False):
-    """Samples per chunk: the path's largest buffers hold about CHUNK_FLOATS floats (expanded path: half).
+    """Samples per chunk: its largest buffers hold about CHUNK_FLOATS floats (expanded: half).
 
-    The expanded path's products are thin (``K`` columns), so they go at the
-    speed of the cache that holds the feature block: smaller chunks keep more
-    of it there; larger ones make fewer calls into numpy, each a point where
-    threads wait for the GIL. Half of CHUNK_FLOATS was the faster compromise
-    on two cores at (1e6, 8, 8) and (1e5, 50, 10) (2026-12-03).
+    The expanded path's thin products go at the speed of the cache that holds
+    the features (smaller chunks), but every numpy call is a point where
+    threads wait for the GIL (larger chunks): half was the faster compromise.
     """
     floats = CHUNK_FLOATS // 2 if expanded else CHUNK_FLOATS
     return min(max(floats // _per_sample(cov, d, k, expanded), 256), 1 << 14)
@@ -387,19 +385,19 @@ def _moments(kern, xt, resp, means, kept):
 def _workers(n_jobs, n_chunks, chunk_floats, budget_bytes):
     """Threads for ``n_chunks`` chunks: at most ``n_jobs``, and their buffers within ``budget_bytes``.
 
-    Every thread holds one chunk's buffers (about ``chunk_floats`` floats);
-    keeping their total below the size of the data keeps a fit below twice
-    its size. The chunks themselves do not depend on the number of threads.
+    Each thread holds one chunk's buffers (about ``chunk_floats`` floats); their total below the
+    data's size keeps a fit below twice it. The chunks do not depend on the number of threads.
     """
     return max(1, min(n_jobs, n_chunks, budget_bytes // max(1, 8 * chunk_floats)))
 
 
-def log_prob_chunks(X, cov_type: str, params: MixtureParams, center: np.ndarray, finish, n_jobs: int = 1):
-    """``finish(s, e, log_joint, shared)`` for the chunks of rows ``s:e`` of new data ``X``; their results in order.
+def log_prob_chunks(X, cov_type: str, params: MixtureParams, center: np.ndarray, finish,
+                    n_jobs: int = 1, absolute: MixtureParams | None = None):
+    """``finish(s, e, log_joint, shared)`` for the chunks ``s:e`` of new data ``X``, in order.
 
-    ``params`` are relative to ``center``. The path is chosen from this
-    ``X``'s own spread about ``center``. The chunks, ``finish`` included,
-    run on ``n_jobs`` threads: ``finish`` may write rows ``s:e`` of an output.
+    ``params`` are relative to ``center`` (the path follows ``X``'s spread about it); the direct
+    path scores ``X`` uncentred about ``absolute``, the same parameters in ``X``'s coordinates,
+    if given (centring rounds distances at the centre's scale). ``n_jobs`` threads.
     """
     n, d = X.shape
     step = 1 << 14
@@ -410,6 +408,8 @@ def log_prob_chunks(X, cov_type: str, params: MixtureParams, center: np.ndarray,
 
     radius2 = max(ordered_map(spread, range(0, n, step), n_jobs), default=0.0)
     scorer = _ChunkScorer(cov_type, params, radius2)
+    if not scorer.expanded and absolute is not None:
+        scorer, center = _ChunkScorer(cov_type, absolute, math.inf), np.zeros_like(center)
     step = scorer.chunk_size
     bounds = [(s, min(s + step, n)) for s in range(0, n, step)]
 

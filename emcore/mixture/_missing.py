@@ -319,20 +319,24 @@ def split_incomplete(X, weights, center=None):
     return filled, center, complete, incomplete, float(w @ observed.sum(axis=1))
 
 
-def log_prob_rows(X, cov_type: str, params: MixtureParams, center, finish, n_jobs: int = 1) -> None:
+def log_prob_rows(X, cov_type: str, params: MixtureParams, center, finish, n_jobs: int = 1,
+                  absolute: MixtureParams | None = None) -> None:
     """``finish(rows, log_joint, shared)`` for every chunk of rows of new data ``X``, NaN entries integrated out.
 
-    The rows without NaN go through :func:`._estep.log_prob_chunks` on
-    ``n_jobs`` threads (``finish`` may write its rows of an output); the
-    others, grouped by pattern, follow in the calling thread.
+    The rows without NaN go through :func:`._estep.log_prob_chunks` (with
+    ``absolute``, the parameters in ``X``'s coordinates) on ``n_jobs``
+    threads (``finish`` may write its rows of an output); the others,
+    grouped by pattern, follow in the calling thread.
     """
     nan = np.isnan(X).any(axis=1)
     if not nan.any():
-        log_prob_chunks(X, cov_type, params, center, lambda s, e, lj, sh: finish(slice(s, e), lj, sh), n_jobs)
+        log_prob_chunks(X, cov_type, params, center,
+                        lambda s, e, lj, sh: finish(slice(s, e), lj, sh), n_jobs, absolute)
         return
     full = np.flatnonzero(~nan)
     if full.size:
-        log_prob_chunks(X[full], cov_type, params, center, lambda s, e, lj, sh: finish(full[s:e], lj, sh), n_jobs)
+        log_prob_chunks(X[full], cov_type, params, center,
+                        lambda s, e, lj, sh: finish(full[s:e], lj, sh), n_jobs, absolute)
     for rows, log_joint, shared in IncompleteRows(X, np.flatnonzero(nan), center).posterior(params, cov_type):
         finish(rows, log_joint, shared)
 

@@ -37,7 +37,8 @@ class ScoringMixin:
         def fill(rows, log_joint, shared):
             out[rows] = finish(log_joint, shared)
 
-        log_prob_rows(X, self.covariance_type, params.moved(-center), center, fill, resolve_n_jobs(self.n_jobs))
+        log_prob_rows(X, self.covariance_type, params.moved(-center), center, fill,
+                      resolve_n_jobs(self.n_jobs), absolute=params)
         return out
 
     @rowwise
