@@ -198,6 +198,8 @@ def _loglik(value, where: str) -> float:
 def _converged(stop, tol, t, theta_old, theta_new, ll_old, ll_new) -> bool:
     if callable(stop):
         return bool(stop(t, theta_old, theta_new, ll_old, ll_new))
+    if tol == 0:  # the estimators' convention: tol=0 runs exactly max_iter iterations
+        return False
     ll_ok = abs(ll_new - ll_old) <= tol * max(1.0, abs(ll_new))
     if stop == "loglik":
         return ll_ok
@@ -210,7 +212,7 @@ def _converged(stop, tol, t, theta_old, theta_new, ll_old, ll_new) -> bool:
 
 
 @validated({
-    "tol": [Real(0, low_open=True)],
+    "tol": [Real(0)],
     "max_iter": [Integer(0)],
     "callback": [None, callable],
     "stop": [Options(_STOP_RULES), callable],
@@ -239,8 +241,10 @@ def run_em(
     theta0 : object
         Starting parameters, of the kind the model uses.
     tol : float, default 1e-8
-        Tolerance of the named stopping rules; a callable rule (such as
-        ``emcore.em.LoglikChange``) carries its own.
+        Tolerance of the named stopping rules; ``tol=0`` never stops them, so
+        the run makes exactly ``max_iter`` iterations (as the estimators'
+        ``tol=0`` does). A callable rule (such as ``emcore.em.LoglikChange``)
+        carries its own and ignores ``tol``.
     max_iter : int, default 1000
         Largest number of iterations. ``max_iter=0`` returns the start.
     callback : callable, optional

@@ -64,13 +64,14 @@ import functools
 
 import numpy as np
 
+from .. import _tuning
+
 __all__ = ["DiagConditional", "FullConditional", "SphericalConditional", "TiedConditional"]
 
 
 #: Largest absolute round-off accepted in a log-density's quadratic form: here in
 #: ``d_o^T P_oo d_o - t^T C t`` (about ``eps d`` times its first term), beyond which the squares of
 #: ``U^T (x^ - mu)`` are used; in :mod:`._estep`, the expanded path's bound.
-MAX_ROUND_OFF = 1e-9
 _EPS = np.finfo(np.float64).eps
 _LOG_2PI = float(np.log(2 * np.pi))
 
@@ -111,7 +112,7 @@ class FullConditional:
         for i in range(b):  # C t, entry by entry: b is small, and the rows are many
             for j in range(b):
                 fill[:, :, i] += c[:, :, i, j][:, pid] * t[:, :, j]
-        far = quad > MAX_ROUND_OFF / (_EPS * diff.shape[-1])
+        far = quad > _tuning.MAX_ROUND_OFF / (_EPS * diff.shape[-1])
         quad -= np.einsum("knb,knb->kn", t, fill)  # minus t^T C t: d_o^T (S_oo)^-1 d_o
         diff[:, np.arange(diff.shape[1])[:, None], cols] = -fill
         kk, nn = np.nonzero(far)

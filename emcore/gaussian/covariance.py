@@ -56,12 +56,11 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+from .. import _tuning
 from ._conditional import DiagConditional, FullConditional, SphericalConditional, TiedConditional
 
 __all__ = ["COVARIANCE_TYPES", "CovarianceType", "covariance_model"]
 
-#: Largest number of features for which ``full`` may use the expanded path.
-EXPANDED_MAX_D = 16
 _LOG_2PI = math.log(2 * math.pi)
 
 
@@ -137,6 +136,9 @@ class CovarianceType(ABC):
     name = ""
     is_shared = False
     is_matrix = False
+    #: Whether the type has the expanded path's kernels (``n_quadratic``, ``quadratic``,
+    #: ``coefficients``, ``second_from_quadratic``, ``precision_scale``; :mod:`.expanded`).
+    has_expanded_path = False
     needs_data_second = False
     expanded_max_d = math.inf
 
@@ -181,7 +183,8 @@ class CovarianceType(ABC):
 class _Full(FullConditional, CovarianceType):
     name = "full"
     is_matrix = True
-    expanded_max_d = EXPANDED_MAX_D
+    has_expanded_path = True
+    expanded_max_d = _tuning.EXPANDED_MAX_D
 
     cov_shape = staticmethod(lambda k, d: (k, d, d))
     scale_shape = staticmethod(lambda d: (d, d))
@@ -352,6 +355,7 @@ class _Tied(TiedConditional, _Full):
 
 class _Diag(DiagConditional, CovarianceType):
     name = "diag"
+    has_expanded_path = True
 
     cov_shape = staticmethod(lambda k, d: (k, d))
     scale_shape = staticmethod(lambda d: (d,))

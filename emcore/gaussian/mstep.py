@@ -120,9 +120,10 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_varianc
         ) from None
     new = MixtureParams(weights, stats.shift + delta, covariances, chol)
     current = stats.params
-    if current is not None:
-        q_new, scale = _q_value(cov, stats, new, prior)
-        q_old, _ = _q_value(cov, stats, current, prior)
+    if current is not None:  # current weights None: the weights are not EM's to compare (an HMM's)
+        weighted = current.weights is not None
+        q_new, scale = _q_value(cov, stats, new, prior, weighted)
+        q_old, _ = _q_value(cov, stats, current, prior, weighted)
         if q_new < q_old - Q_RTOL * scale:
             return current
     return new
@@ -133,14 +134,18 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_varianc
 Q_RTOL = 1000 * _EPS
 
 
-def _q_value(cov, stats: SufficientStats, params: MixtureParams, prior=None) -> tuple[float, float]:
-    """``Q(params | stats.params)`` (plus ``log p(params)``) up to a constant, and the size of its terms."""
+def _q_value(cov, stats: SufficientStats, params: MixtureParams, prior=None,
+             weighted: bool = True) -> tuple[float, float]:
+    """``Q(params | stats.params)`` (plus ``log p(params)``) up to a constant, and the size of its terms.
+
+    Without ``weighted``, the Gaussian terms alone (the weights' term left out).
+    """
     k, d = params.means.shape
     chol = params.precisions_cholesky
-    with np.errstate(divide="ignore"):
-        log_w = np.log(params.weights)
     delta = params.means - stats.shift
     trace = cov.scatter_trace(chol, stats.n, stats.first, stats.second, delta)
+    with np.errstate(divide="ignore"):
+        log_w = np.log(params.weights) if weighted else 0.0
     linear = stats.n * (log_w + cov.half_log_det(chol, k, d))
     q, scale = float(linear.sum()) - 0.5 * trace, float(np.abs(linear).sum()) + 0.5 * abs(trace)
     if prior is not None:

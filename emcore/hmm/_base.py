@@ -8,8 +8,8 @@ import warnings
 import numpy as np
 
 from .._validation import Integer, Options, Real, check_params
-from ..em import run_em
-from .._checks import check_random_state
+from ..em import LoglikChange, run_em
+from .._checks import RANDOM_STATE, check_random_state
 from .._progress import Progress
 from .._sklearn import DensityEstimatorMixin
 from ..exceptions import ConvergenceWarning, NotFittedError
@@ -70,7 +70,8 @@ class BaseHMM(DensityEstimatorMixin):
         "max_iter": [Integer(0)],
         "n_init": [Integer(1)],
         "init_params": [Options(("random",))],
-        "verbose": [Integer(0)],
+        "verbose": [Integer(0, 2)],
+        "random_state": RANDOM_STATE,
     }
 
     def _check_params(self):
@@ -102,10 +103,7 @@ class BaseHMM(DensityEstimatorMixin):
         model = HMMModel(X, lengths, self._emissions(X))
         em_init = self._emission_inits(model.emissions)
         rng = check_random_state(self.random_state)
-        tol_total = float(self.tol)
-
-        def stop(t, old, new, ll_old, ll_new):
-            return abs(ll_new - ll_old) < tol_total
+        stop = LoglikChange(float(self.tol))  # the total log-likelihood's change, as hmmlearn's
 
         # progress as GaussianMixture prints it, per observation, every _VERBOSE_INTERVAL iterations at 2
         progress = Progress(int(self.verbose), _VERBOSE_INTERVAL, float(X.shape[0]))
@@ -118,8 +116,7 @@ class BaseHMM(DensityEstimatorMixin):
         for i in range(int(self.n_init)):
             progress.initialisation(i)
             theta0 = self._start(model, X, rng, pi, a, em_init)
-            result = run_em(model, theta0, tol=float(self.tol) or 1.0, max_iter=int(self.max_iter),
-                            stop=stop, callback=callback)
+            result = run_em(model, theta0, max_iter=int(self.max_iter), stop=stop, callback=callback)
             progress.end(result.converged, result.log_likelihood)
             if best is None or result.log_likelihood > best.log_likelihood:
                 best = result

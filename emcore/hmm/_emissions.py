@@ -1,49 +1,95 @@
-"""Emission distributions of an HMM: Gaussian (on the mixture's covariance types) and categorical.
+"""What an HMM needs of its emission distribution: :class:`Emissions`, and the Gaussian and categorical ones.
 
-An emission object knows its parameters' flat layout (so that the HMM's
-parameters are one vector, for :func:`emcore.em_rate` and SQUAREM), their
-log-densities, the M-step from the posteriors, the starting values and
-sampling. This is the only module of :mod:`emcore.hmm` that uses the
-mixture's covariance-type objects.
+An emission object owns the flat layout of its parameters (so that the HMM's
+parameters are one vector, for :func:`emcore.em_rate` and SQUAREM) and four
+verbs, in the spirit of hmmlearn's ``_accumulate_sufficient_statistics`` /
+``_do_mstep`` and pomegranate's ``summarize`` / ``from_summaries``:
+
+* ``log_prob(X, params)`` -- ``log p(x_n | z_n = k)``, shape (n, K);
+* ``accumulate(X, posteriors, params)`` -- the E-step's expected statistics
+  under the current parameters (an emission whose M-step is itself iterative,
+  such as a Gaussian mixture per state, needs them);
+* ``m_step(stats, params)`` -- new parameters; it sees the current ones, so
+  it can check, as the Gaussian one does, that its part of ``Q`` does not fall;
+* ``initial(X, method, rng)`` and ``sample(params, states, rng)``.
+
+A new emission (Poisson counts, a mixture per state) is one subclass in one
+file: the forward-backward recursions, Baum-Welch's start and transition
+updates, restarts and stopping are the HMM's (:mod:`._model`, :mod:`._base`).
 """
 
 from __future__ import annotations
 
-import math
+from abc import ABC, abstractmethod
 
 import numpy as np
 
+from .. import _tuning
 from .._checks import check_array_of_shape
-from ..gaussian.covariance import covariance_model
-from ..mixture._estep import EXPANDED_MAX_ERROR
+from ..gaussian import expanded, reference
+from ..gaussian.covariance import COVARIANCE_TYPES, covariance_model
+from ..gaussian.mstep import DegenerateComponentError, m_step
+from ..gaussian.params import MixtureParams
+from ..gaussian.stats import SufficientStats
 
-_LOG_2PI = math.log(2 * math.pi)
-_EPS = np.finfo(np.float64).eps
-#: Samples per chunk of the log-densities (the feature block then holds at most ~4 MB for d <= 16).
-_CHUNK = 1 << 14
+__all__ = ["CategoricalEmissions", "DegenerateStateError", "Emissions", "GaussianEmissions"]
 
-__all__ = ["CategoricalEmissions", "DegenerateStateError", "GaussianEmissions"]
-
-HMM_COVARIANCE_TYPES = ("diag", "full")
+#: The covariance types a :class:`GaussianEmissions` accepts: all of the Gaussian core's.
+HMM_COVARIANCE_TYPES = COVARIANCE_TYPES
 
 
 class DegenerateStateError(ValueError):
     """A hidden state has zero expected occupancy, so its emission parameters are undefined."""
 
 
-def _occupancy(post: np.ndarray) -> np.ndarray:
-    n_k = post.sum(axis=0)
+def check_occupancy(n_k: np.ndarray) -> None:
+    """An error naming the first state whose expected visits ``N_k = sum_n gamma_nk`` are zero."""
     empty = np.flatnonzero(~(n_k > 0))
     if empty.size:
         raise DegenerateStateError(
             f"state {int(empty[0])} has zero expected occupancy (no observation is assigned to it "
             "under the current parameters); use fewer states or another start"
         )
-    return n_k
 
 
-class GaussianEmissions:
-    """Normal emissions, ``covariance_type`` "diag" ((K, d) variances) or "full" ((K, d, d))."""
+class Emissions(ABC):
+    """The emission distributions of the ``k`` states of an HMM, parameters a flat vector of ``size``."""
+
+    k: int
+    size: int
+
+    @abstractmethod
+    def n_free(self) -> int:
+        """Free parameters (for BIC and AIC)."""
+
+    @abstractmethod
+    def log_prob(self, X: np.ndarray, params: np.ndarray) -> np.ndarray:
+        """``log p(x_n | state k)`` for every step and state, shape (n, K)."""
+
+    @abstractmethod
+    def accumulate(self, X: np.ndarray, posteriors: np.ndarray, params: np.ndarray):
+        """The expected complete-data statistics, given the posteriors ``gamma`` (n, K)."""
+
+    @abstractmethod
+    def m_step(self, stats, params: np.ndarray) -> np.ndarray:
+        """New parameters from ``accumulate``'s statistics; ``params`` are the current ones."""
+
+    @abstractmethod
+    def initial(self, X: np.ndarray, method: str, rng) -> np.ndarray:
+        """Starting parameters from the data."""
+
+    @abstractmethod
+    def sample(self, params: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
+        """One observation for each of ``states``, as rows."""
+
+
+class GaussianEmissions(Emissions):
+    """Normal emissions with any covariance type of the Gaussian core (:mod:`emcore.gaussian`).
+
+    Parameters are the means (K, d) and the covariances in the type's compact
+    shape. Sums are taken about ``center`` (the data's mean), so that the
+    second moments keep their digits.
+    """
 
     def __init__(self, cov_type: str, k: int, d: int, reg_covar: float = 0.0, center=None):
         self.cov = covariance_model(cov_type)
@@ -68,68 +114,57 @@ class GaussianEmissions:
         except np.linalg.LinAlgError:
             raise ValueError("covariances must be positive definite") from None
 
-    def log_prob(self, X: np.ndarray, vec: np.ndarray) -> np.ndarray:
-        """``log N(x_t | mu_k, Sigma_k)``, shape (n, K) (a view of a state-major (K, n) array).
+    def log_prob(self, X: np.ndarray, params: np.ndarray) -> np.ndarray:
+        """``log N(x_n | mu_k, Sigma_k)`` by the core's safe fast path (:mod:`emcore.gaussian.expanded`)."""
+        means, covariances = self.unpack(params)
+        return expanded.log_densities(X, means, self._chol(covariances), self.cov, self.center)
 
-        About the data's centre, as the mixture does, so the distances keep
-        their digits. Chunk by chunk, by the mixture's expanded path -- one
-        product of the coefficients with the features ``[q(x); 1; x]`` -- where
-        its estimated round-off (that of :mod:`emcore.mixture._estep`) is at
-        most ``EXPANDED_MAX_ERROR``, else by the direct path.
+    def accumulate(self, X: np.ndarray, posteriors: np.ndarray, params: np.ndarray) -> SufficientStats:
+        """``N_k``, and the first and second moments about ``center``, weighted by the posteriors.
+
+        The second moments come, chunk by chunk, from one product of the
+        quadratic features ``q(x)`` with the posteriors (a shared covariance
+        needs only the data's own second moment, since the posteriors of a
+        step sum to 1).
         """
-        means, covariances = self.unpack(vec)
-        chol = self._chol(covariances)
-        mc = means - self.center
-        k, d, cov = self.k, self.d, self.cov
-        n = X.shape[0]
-        out = np.empty((k, n))
-        expanded = d <= cov.expanded_max_d
-        if expanded:
-            a_q, a_x, const = cov.coefficients(mc, chol)
-            offset = cov.half_log_det(chol, k, d) - 0.5 * d * _LOG_2PI + const
-            coef_t = np.ascontiguousarray(np.concatenate([a_q, offset[None, :], a_x]).T)
-            q = cov.n_quadratic(d)
-            # the round-off estimate is eps sqrt(features) lambda (R + |mu|)^2; R per chunk below
-            scale = _EPS * math.sqrt(q + 1 + d) * float(np.max(cov.precision_scale(chol)))
-            mu = math.sqrt(float(np.max(np.einsum("kj,kj->k", mc, mc))))
-            feats = np.empty((q + 1 + d, min(n, _CHUNK)))
-            feats[q] = 1.0
-        for a in range(0, n, _CHUNK):
-            b = min(n, a + _CHUNK)
-            if expanded:
-                f = feats[:, :b - a]
-                xt = f[q + 1:]
-                np.subtract(X[a:b].T, self.center[:, None], out=xt)
-                radius = math.sqrt(float(np.max(np.einsum("ij,ij->j", xt, xt))))
-                if scale * (radius + mu) ** 2 <= EXPANDED_MAX_ERROR:
-                    cov.quadratic(xt, f[:q])
-                    np.matmul(coef_t, f, out=out[:, a:b])
-                    continue
-            out[:, a:b] = cov.log_gaussian(X[a:b] - self.center, mc, chol).T
-        return out.T
-
-    def m_step(self, X: np.ndarray, post: np.ndarray) -> np.ndarray:
-        """Weighted means and covariances (about the data's centre, for accuracy).
-
-        The second moments about the centre are, chunk by chunk, one product
-        of the quadratic features ``q(x)`` with the posteriors, as on the
-        mixture's expanded path (the HMM's covariance types need no data
-        second moment there).
-        """
-        n_k = _occupancy(post)
+        n_k = posteriors.sum(axis=0)
         cov, k, d = self.cov, self.k, self.d
-        xc = X - self.center
-        delta = (post.T @ xc) / n_k[:, None]
         n, q = X.shape[0], cov.n_quadratic(d)
-        g = np.zeros((q, k))
-        feats = np.empty((q, min(n, _CHUNK)))
-        for a in range(0, n, _CHUNK):
-            b = min(n, a + _CHUNK)
-            cov.quadratic(xc[a:b].T, feats[:, :b - a])
-            g += feats[:, :b - a] @ post[a:b]
-        m2 = cov.second_from_quadratic(g, d, None)
-        covariances = cov.covariances(m2, n_k, n_k, delta, self.reg)[0]
-        return self.pack(delta + self.center, covariances)
+        g, first = np.zeros((q, k)), np.zeros((k, d))
+        data_second = np.zeros((d, d)) if cov.needs_data_second else None
+        rows = _tuning.LOG_PROB_ROWS
+        feats = np.empty((q, min(n, rows)))
+        for a in range(0, n, rows):
+            b = min(n, a + rows)
+            xc = (X[a:b] - self.center).T
+            first += np.dot(xc, posteriors[a:b]).T
+            cov.quadratic(xc, feats[:, :b - a])
+            g += np.dot(feats[:, :b - a], posteriors[a:b])
+            if data_second is not None:
+                data_second += np.dot(xc, xc.T)
+        second = cov.second_from_quadratic(g, d, data_second)
+        return SufficientStats(n_k, first, second, np.zeros((k, d)))
+
+    def m_step(self, stats: SufficientStats, params: np.ndarray) -> np.ndarray:
+        """Weighted means and covariances plus ``reg_covar``, kept only if they do not lower ``Q``.
+
+        With ``reg_covar > 0`` the step is not the exact maximiser of ``Q``;
+        the core's M-step (:func:`emcore.gaussian.mstep.m_step`) then compares
+        the emissions' part of ``Q`` before and after, from the statistics,
+        and keeps the current parameters if it would fall -- so, since the
+        start and transition updates are exact, the log-likelihood never
+        decreases. Degenerate covariances raise :class:`DegenerateStateError`.
+        """
+        check_occupancy(stats.n)
+        means, covariances = self.unpack(params)
+        stats.params = MixtureParams(None, means - self.center, covariances, self._chol(covariances))
+        try:
+            new = m_step(stats, self.cov_type, self.reg, 0.0, strict=False)
+        except DegenerateComponentError as err:
+            raise DegenerateStateError(str(err).replace("component", "state")) from None
+        if new is stats.params:  # the step would lower Q: keep the current parameters exactly
+            return params
+        return self.pack(new.means + self.center, new.covariances)
 
     def initial(self, X: np.ndarray, method: str, rng) -> np.ndarray:
         """Means and covariances: of a k-means-started Gaussian mixture, or random samples."""
@@ -140,35 +175,38 @@ class GaussianEmissions:
                                  reg_covar=max(self.reg, 1e-6), random_state=rng).fit(X)
             return self.pack(gm.means_, gm.covariances_)
         means = X[rng.choice(X.shape[0], size=self.k, replace=False)]
-        var = X.var(axis=0) + max(self.reg, 1e-6)
-        if not self.cov.is_matrix:
-            return self.pack(means, np.tile(var, (self.k, 1)))
-        cov = np.atleast_2d(np.cov(X.T)) if X.shape[0] > 1 else np.diag(var)
-        cov = cov + max(self.reg, 1e-6) * np.eye(self.d)
-        return self.pack(means, np.tile(cov, (self.k, 1, 1)))
+        # every state starts with the data's own spread: the M-step's covariances when each
+        # state is given every step with weight 1, about the data's mean
+        mean = np.broadcast_to(X.mean(axis=0), (self.k, self.d))
+        spread = reference.statistics(X, np.ones((X.shape[0], self.k)), mean, self.cov)
+        covariances = self.cov.covariances(spread.second, spread.n, spread.n,
+                                           np.zeros((self.k, self.d)), max(self.reg, 1e-6))[0]
+        return self.pack(means, covariances)
 
-    def check_init(self, means, covariances, given_means, given_cov):
+    def check_init(self, given_means, given_cov):
         """Checked explicit starting values (None where not given)."""
         out_m = out_c = None
         if given_means is not None:
             out_m = check_array_of_shape(given_means, "means_init", (self.k, self.d))
         if given_cov is not None:
             out_c = check_array_of_shape(given_cov, "covariances_init", self.cov_shape)
-            if self.cov.is_matrix and np.any(np.abs(out_c - np.swapaxes(out_c, 1, 2))
-                                                  > 1e-10 * np.abs(out_c).max()):
+            if self.cov.is_matrix and np.any(np.abs(out_c - np.swapaxes(out_c, -1, -2))
+                                             > 1e-10 * np.abs(out_c).max()):
                 raise ValueError("covariances_init must hold symmetric matrices")
             try:
                 self.cov.precision_cholesky(out_c)
             except np.linalg.LinAlgError:
-                raise ValueError(f"covariances_init must be positive definite ({self.cov_type})") from None
+                raise ValueError(
+                    f"covariances_init must be positive definite ({self.cov_type})") from None
         return out_m, out_c
 
-    def sample(self, vec: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
-        means, covariances = self.unpack(vec)
-        return self.cov.sample(means, covariances, states, rng.standard_normal((states.size, self.d)))
+    def sample(self, params: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
+        means, covariances = self.unpack(params)
+        z = rng.standard_normal((states.size, self.d))
+        return self.cov.sample(means, covariances, states, z)
 
 
-class CategoricalEmissions:
+class CategoricalEmissions(Emissions):
     """Emissions over symbols ``0..S-1``; parameters ``emissionprob`` (K, S), rows summing to 1."""
 
     def __init__(self, k: int, n_symbols: int):
@@ -181,18 +219,22 @@ class CategoricalEmissions:
     def unpack(self, vec: np.ndarray) -> np.ndarray:
         return vec.reshape(self.k, self.s)
 
-    def log_prob(self, X: np.ndarray, vec: np.ndarray) -> np.ndarray:
-        probs = self.unpack(vec)
+    def log_prob(self, X: np.ndarray, params: np.ndarray) -> np.ndarray:
+        probs = self.unpack(params)
         if not np.all(probs >= 0):
             raise ValueError("emission probabilities must be non-negative")
         with np.errstate(divide="ignore"):
             return np.log(probs)[:, X[:, 0]].T
 
-    def m_step(self, X: np.ndarray, post: np.ndarray) -> np.ndarray:
-        n_k = _occupancy(post)
-        counts = np.stack([np.bincount(X[:, 0], weights=post[:, j], minlength=self.s)
-                           for j in range(self.k)])
-        return (counts / n_k[:, None]).ravel()
+    def accumulate(self, X: np.ndarray, posteriors: np.ndarray, params: np.ndarray) -> np.ndarray:
+        """Expected counts of each symbol in each state, (K, S)."""
+        return np.stack([np.bincount(X[:, 0], weights=posteriors[:, j], minlength=self.s)
+                         for j in range(self.k)])
+
+    def m_step(self, stats: np.ndarray, params: np.ndarray) -> np.ndarray:
+        n_k = stats.sum(axis=1, keepdims=True)
+        check_occupancy(n_k[:, 0])
+        return (stats / n_k).ravel()
 
     def initial(self, X: np.ndarray, method: str, rng) -> np.ndarray:
         return rng.dirichlet(np.ones(self.s), size=self.k).ravel()
@@ -202,8 +244,8 @@ class CategoricalEmissions:
             return None
         return check_stochastic(given, "emissionprob_init", (self.k, self.s))
 
-    def sample(self, vec: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
-        probs = self.unpack(vec)
+    def sample(self, params: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
+        probs = self.unpack(params)
         cum = np.cumsum(probs, axis=1)
         u = rng.random(states.size) * cum[states, -1]
         return (u[:, None] >= cum[states]).sum(axis=1)[:, None]

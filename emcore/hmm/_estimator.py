@@ -49,8 +49,11 @@ class GaussianHMM(BaseHMM):
     ----------
     n_components : int, default 1
         Number of hidden states ``K``.
-    covariance_type : {"diag", "full"}, default "diag"
-        A diagonal ((K, d) variances) or full ((K, d, d)) covariance per state.
+    covariance_type : {"diag", "full", "tied", "spherical"}, default "diag"
+        The covariance of each state's emission, as :class:`GaussianMixture`'s
+        (and hmmlearn's): ``"diag"`` (K, d) variances, ``"full"`` (K, d, d)
+        matrices, ``"tied"`` one (d, d) matrix shared by all states,
+        ``"spherical"`` (K,) one variance per state.
     tol : float, default 1e-3
         EM stops when the total log-likelihood changes by less than ``tol``
         in one iteration; ``tol=0`` runs exactly ``max_iter`` iterations.
@@ -66,9 +69,12 @@ class GaussianHMM(BaseHMM):
     startprob_init, transmat_init : array-like, optional
         Explicit start, shapes (K,) and (K, K), rows summing to 1.
     means_init : array-like of shape (K, d), optional
-    covariances_init : array-like of shape (K, d) or (K, d, d), optional
+    covariances_init : array-like, optional
+        Shaped as ``covariances_`` for the ``covariance_type``.
     reg_covar : float, default 1e-6
-        Added to the diagonal of every covariance after each M-step.
+        Added to the diagonal of every covariance after each M-step. Such a
+        step is kept only if it does not lower the emissions' part of ``Q``,
+        so the log-likelihood still never decreases.
     random_state : None, int or numpy.random.Generator
     verbose : int, default 0
         Progress on standard output as ``GaussianMixture`` prints it: 0 none,
@@ -128,7 +134,7 @@ class GaussianHMM(BaseHMM):
         return GaussianEmissions(self.covariance_type, self.n_components, d, float(self.reg_covar), center)
 
     def _emission_inits(self, em):
-        means, cov = em.check_init(None, None, self.means_init, self.covariances_init)
+        means, cov = em.check_init(self.means_init, self.covariances_init)
         if means is None or cov is None:
             if means is not None or cov is not None:
                 raise ValueError("means_init and covariances_init must be given together")
@@ -145,7 +151,7 @@ class GaussianHMM(BaseHMM):
 
 GaussianHMM.__doc__ = GaussianHMM.__doc__.replace("{common}", _COMMON_DOC.strip("\n").replace(
     "    n_features_in_ : int", "    means_ : numpy.ndarray of shape (n_components, n_features)\n"
-    "    covariances_ : numpy.ndarray of shape (K, d) (diag) or (K, d, d) (full)\n"
+    "    covariances_ : numpy.ndarray\n        (K, d) for diag, (K, d, d) full, (d, d) tied, (K,) spherical.\n"
     "    n_features_in_ : int"))
 
 

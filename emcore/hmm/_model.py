@@ -23,7 +23,9 @@ class HMMStats:
     start: np.ndarray  # (K,)  sum of gamma_1
     trans: np.ndarray  # (K, K) sum_t xi_t
     posteriors: np.ndarray  # (n, K) gamma_t
+    emissions: object  # the emission's own statistics (Emissions.accumulate)
     transmat: np.ndarray  # (K, K) the transition matrix they were computed under
+    emission_params: np.ndarray  # the emission parameters they were computed under
 
 
 class HMMModel(EMModel):
@@ -39,7 +41,9 @@ class HMMModel(EMModel):
         The concatenated sequences, (n, d) floats or (n, 1) integer symbols.
     lengths : numpy.ndarray
         Positive lengths summing to ``n``.
-    emissions : GaussianEmissions or CategoricalEmissions
+    emissions : Emissions
+        The emission distributions (:class:`emcore.hmm.Emissions`): Gaussian,
+        categorical, or one of your own.
     """
 
     def __init__(self, X, lengths, emissions):
@@ -73,7 +77,8 @@ class HMMModel(EMModel):
         pi, a, em = self.split(theta)
         ll, post, start, trans = _scan.forward_backward(
             self.emissions.log_prob(self.X, em), self.lengths, pi, a)
-        return HMMStats(start, trans, post, a), float(ll.sum())
+        em_stats = self.emissions.accumulate(self.X, post, em)
+        return HMMStats(start, trans, post, em_stats, a, em), float(ll.sum())
 
     def e_step(self, theta):
         return self.e_step_with_log_likelihood(theta)[0]
@@ -93,4 +98,4 @@ class HMMModel(EMModel):
                 "out of it is observed): its row of the transition matrix is kept",
                 RuntimeWarning, stacklevel=3)
         a = np.where(stuck[:, None], stats.transmat, stats.trans / np.where(stuck[:, None], 1.0, rows))
-        return self.pack(pi, a, self.emissions.m_step(self.X, stats.posteriors))
+        return self.pack(pi, a, self.emissions.m_step(stats.emissions, stats.emission_params))

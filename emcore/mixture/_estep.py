@@ -15,8 +15,8 @@ Per pass, one of two paths (each covariance type's chunk kernels are in :mod:`em
   ``|x|^2 lambda_max(P)``; it is used when the estimated round-off of a
   log-density, ``eps * sqrt(n_features) * trace(P) * (R + |mu|)^2`` (``R``
   the largest distance of a sample from the centre), is at most
-  :data:`EXPANDED_MAX_ERROR`, and for ``full`` only up to
-  :data:`emcore.gaussian.covariance.EXPANDED_MAX_D` features (beyond, its ``d^2/2`` features cost more
+  :data:`emcore._tuning.MAX_ROUND_OFF`, and for ``full`` only up to
+  :data:`emcore._tuning.EXPANDED_MAX_D` features (beyond, its ``d^2/2`` features cost more
   than the direct path);
 * **direct** -- log-densities from ``|U_k^T (x - mu_k)|^2`` (one product with
   the stacked Cholesky factors) and second moments about each component's
@@ -32,14 +32,14 @@ Per chunk, the log-sum-exp makes these passes over the (K, m)
 log-joints: the product that writes them, column maxima, subtraction,
 ``exp``, column sums, division (and the weights, if any); then the product
 with the features. Where numpy's float64 ``exp`` is a libm call per entry
-(:data:`SIMD_EXP` false), several times an add, it is spent only where it
+(:data:`emcore._tuning.SIMD_EXP` false), several times an add, it is spent only where it
 changes a float: responsibilities below ``2^-53`` of their column's
 largest (log-ratio below :data:`NEGLIGIBLE_LOG`) are set to zero, since
 they change the column's sum by less than its round-off (the largest term
 is 1, these are below half its last bit). Two more passes (the comparison
 and its count per column, as bytes) pick the kept entries; a column with
 one left needs no ``exp`` at all, only the kept entries are exponentiated
-(unless more than :data:`SPARSE_MAX` of them are kept), and the direct
+(unless more than :data:`emcore._tuning.SPARSE_MAX` of them are kept), and the direct
 path skips a component's zeros when accumulating its moments. With a SIMD
 ``exp``, the expanded path exponentiates every entry of a chunk whose
 first columns mostly keep several, untruncated, and writes its
@@ -55,7 +55,8 @@ import threading
 
 import numpy as np
 
-from ..gaussian._conditional import MAX_ROUND_OFF
+from .. import _tuning
+from ..gaussian.expanded import expansion_error, n_features
 from ..gaussian.covariance import covariance_model
 from ..gaussian.params import MixtureParams
 from ._pool import ordered_map
@@ -63,60 +64,29 @@ from ..gaussian.stats import SufficientStats, centred_terms
 
 __all__ = ["chunk_size", "e_step", "log_prob_chunks", "normalize", "normalize_bounded"]
 
-#: Largest estimated absolute round-off of a log-density accepted from the expanded path
-#: (the bound the rows with holes use too, :mod:`emcore.gaussian._conditional`).
-EXPANDED_MAX_ERROR = MAX_ROUND_OFF
 #: Log of the smallest responsibility kept, relative to its row's largest (2^-53).
 NEGLIGIBLE_LOG = -53 * math.log(2)
-#: Largest fraction of kept entries for which ``exp`` of those alone beats ``exp`` of all (see :func:`normalize`).
-SPARSE_MAX = 0.5
 #: Smallest column sum of exponentials accepted by :func:`normalize_bounded`: the largest term
 #: is then at least 2^-900 / K, so the terms that count (within 2^-53 of it) are normal floats.
 TINY_SUM = 2.0**-900
-#: Floats held by one chunk's largest buffers (about 8 MB).
-CHUNK_FLOATS = 1 << 20
-
-
-def _has_simd_exp():
-    """Whether this numpy computes float64 ``exp`` with SIMD instructions (AVX-512F on x86).
-
-    numpy vectorises the float64 ``exp`` only where AVX-512F is available;
-    elsewhere each value is a libm call, several times slower. The answer
-    is fixed for a machine, so the choice it makes in :func:`e_step` is too.
-    """
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__
-    except ImportError:  # pragma: no cover - a numpy without this (private, long-standing) table
-        return False
-    return bool(__cpu_features__.get("AVX512F", False))
-
-
-#: Whether ``exp`` costs about as much as an add: then, where components overlap, picking the
-#: kept entries costs more passes than the exps it saves (:func:`normalize_bounded`).
-SIMD_EXP = _has_simd_exp()
-_EPS = np.finfo(np.float64).eps
 _LOG_2PI = math.log(2 * math.pi)
 
 
 def chunk_size(cov, d, k, expanded=False):
-    """Samples per chunk: its largest buffers hold about CHUNK_FLOATS floats (expanded: half).
+    """Samples per chunk: its largest buffers hold about ``CHUNK_FLOATS`` floats (expanded: half).
 
     The expanded path's thin products go at the speed of the cache that holds
     the features (smaller chunks), but every numpy call is a point where
     threads wait for the GIL (larger chunks): half was the faster compromise.
     """
-    floats = CHUNK_FLOATS // 2 if expanded else CHUNK_FLOATS
-    return min(max(floats // _per_sample(cov, d, k, expanded), 256), 1 << 14)
+    floats = _tuning.CHUNK_FLOATS // 2 if expanded else _tuning.CHUNK_FLOATS
+    rows = floats // _per_sample(cov, d, k, expanded)
+    return min(max(rows, _tuning.CHUNK_MIN_ROWS), _tuning.CHUNK_MAX_ROWS)
 
 
 def _per_sample(cov, d, k, expanded):
     """Floats of a chunk's largest buffers per sample, on either path."""
-    return _n_features(cov, d) + 3 * k if expanded else 2 * cov.direct_rows(k, d) + 4 * k + 2 * d
-
-
-def _n_features(cov, d):
-    """Rows of the expanded path's feature block: quadratic features, a row of ones, ``x``."""
-    return cov.n_quadratic(d) + 1 + d
+    return n_features(cov, d) + 3 * k if expanded else 2 * cov.direct_rows(k, d) + 4 * k + 2 * d
 
 
 class _ChunkScorer:
@@ -137,7 +107,8 @@ class _ChunkScorer:
         with np.errstate(divide="ignore"):  # a zero weight is a component with log-weight -inf
             log_w = np.log(params.weights)
         self.offset = log_w - 0.5 * d * _LOG_2PI + cov.half_log_det(params.precisions_cholesky, k, d)
-        self.expanded = d <= cov.expanded_max_d and _expansion_error(cov, params, radius2) <= EXPANDED_MAX_ERROR
+        error = expansion_error(cov, params.means, params.precisions_cholesky, radius2)
+        self.expanded = d <= cov.expanded_max_d and error <= _tuning.MAX_ROUND_OFF
         if self.expanded:
             a_q, a_x, const = self.kern.coefficients(params.means, params.precisions_cholesky)
             self.coef = np.concatenate([a_q, (self.offset + const)[None, :], a_x])
@@ -151,7 +122,7 @@ class _ChunkScorer:
         # with a SIMD exp, overlapping chunks of the expanded path skip the truncation and the
         # column maxima (normalize_bounded); the direct path's moments skip truncated entries,
         # so it always truncates
-        self.dense = self.expanded and SIMD_EXP
+        self.dense = self.expanded and _tuning.SIMD_EXP
         if self.dense:  # log w_k N(x | mu_k, Sigma_k) <= offset_k: their largest, in the product
             self.shift = float(np.max(self.offset[np.isfinite(self.offset)]))
             self.bounded_coef = self.coef.copy()
@@ -204,14 +175,6 @@ class _ChunkScorer:
         return out[: self.k], np.einsum("ij,ij->j", y, y) * -0.5
 
 
-def _expansion_error(cov, params, radius2):
-    """Estimated absolute round-off of an expanded log-density (see the module docstring)."""
-    scale = float(np.max(cov.precision_scale(params.precisions_cholesky)))
-    mu = math.sqrt(float(np.max(np.einsum("kj,kj->k", params.means, params.means))))
-    n_features = _n_features(cov, params.means.shape[1])
-    return _EPS * math.sqrt(n_features) * scale * (math.sqrt(radius2) + mu) ** 2
-
-
 def _mostly_overlapping(log_joint, sample=480):
     """Whether most of the first columns keep two or more entries (relative to their maxima).
 
@@ -231,7 +194,7 @@ def normalize(log_joint, shared, truncate=False):
     Log-sum-exp with each column's maximum shifted out, so no exponent
     overflows. With ``truncate``, responsibilities below ``2^-53`` of their
     column's largest become 0 and cost no ``exp`` (unless more than
-    :data:`SPARSE_MAX` of the entries are above it: then the dense way is
+    :data:`emcore._tuning.SPARSE_MAX` of the entries are above it: then the dense way is
     cheaper and nothing is truncated); columns with a single kept entry are
     set without ``exp`` when they are most of them. The boolean mask of the
     kept entries is returned too (else None).
@@ -247,7 +210,7 @@ def normalize(log_joint, shared, truncate=False):
         soft = np.flatnonzero(counts > 1)
         if 2 * soft.size > top.size:  # mostly overlapping components: exp of the kept entries only
             at = np.flatnonzero(kept)
-            if at.size > SPARSE_MAX * kept.size:  # most entries kept: the dense way is cheaper
+            if at.size > _tuning.SPARSE_MAX * kept.size:  # most entries kept: the dense way is cheaper
                 kept = None
             else:
                 values = log_joint.reshape(-1)[at]
@@ -318,7 +281,7 @@ def e_step(data, params: MixtureParams, *, stats: bool = True, radius2: float | 
     scorer = _ChunkScorer(data.cov_type, params, data.radius2 if radius2 is None else radius2)
     loglik = 0.0
     if scorer.expanded:
-        g = np.zeros((_n_features(kern, d), k))
+        g = np.zeros((n_features(kern, d), k))
     else:
         n_k, first, second = np.zeros(k), np.zeros((k, d)), kern.empty_second(k, d)
 
@@ -400,7 +363,7 @@ def log_prob_chunks(X, cov_type: str, params: MixtureParams, center: np.ndarray,
     if given (centring rounds distances at the centre's scale). ``n_jobs`` threads.
     """
     n, d = X.shape
-    step = 1 << 14
+    step = _tuning.SPREAD_ROWS
 
     def spread(s):
         xt = np.subtract(X[s:s + step].T, center[:, None], dtype=np.float64)
@@ -416,5 +379,5 @@ def log_prob_chunks(X, cov_type: str, params: MixtureParams, center: np.ndarray,
     def score(b):
         return finish(*b, *scorer.log_joint(*scorer.chunk(X[b[0]:b[1]].T, center)))
 
-    jobs = _workers(n_jobs, len(bounds), step * scorer.per_sample, max(X.nbytes, 8 * CHUNK_FLOATS))
+    jobs = _workers(n_jobs, len(bounds), step * scorer.per_sample, max(X.nbytes, 8 * _tuning.CHUNK_FLOATS))
     return list(ordered_map(score, bounds, jobs))

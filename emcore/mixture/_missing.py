@@ -37,6 +37,7 @@ import dataclasses
 
 import numpy as np
 
+from .. import _tuning
 from ..gaussian.covariance import covariance_model
 from ._estep import _ChunkScorer, log_prob_chunks, normalize
 from ._pool import ordered_map
@@ -57,10 +58,6 @@ def check_observed(observed_per_column, name: str = "X") -> None:
                          "their mean and variance cannot be estimated: drop them")
 
 
-#: Rows of one group handled at once (bounds the (K, rows, d) buffers).
-GROUP_ROWS = 1 << 13
-#: Fewest rows for which a pattern gets its own coefficients on the expanded path.
-MIN_PATTERN_ROWS = 16
 _LOG_2PI = float(np.log(2 * np.pi))
 
 
@@ -151,20 +148,22 @@ class IncompleteRows:
 
         With ``base`` (the complete rows' offsets, (K,)), the rows of a
         group's frequent patterns (:meth:`frequent`, with at least
-        ``MIN_PATTERN_ROWS`` rows each) come first, with ``maps`` their
+        ``_tuning.MIN_PATTERN_ROWS`` rows each) come first, with ``maps`` their
         ``hole_maps`` (:mod:`emcore.gaussian._conditional`); the other slices have None.
         """
         chol = params.precisions_cholesky
         k, d = params.means.shape
-        shares = self.frequent(MIN_PATTERN_ROWS, cov.hole_floats(k, d)) if base is not None else [0] * len(self.groups)
+        shares = self.frequent(_tuning.MIN_PATTERN_ROWS, cov.hole_floats(k, d)) if base is not None else [0] * len(self.groups)
         tasks = []
         for g, n_pat in zip(self.groups, shares):
             c, half_mm = cov.missing_precision(chol, g.mis)
             split, maps = int(g.counts[:n_pat].sum()), None
             if n_pat:
                 maps = cov.hole_maps(chol, params.means, base, g.mis[:n_pat], c[:, :n_pat], half_mm[:, :n_pat])
-            tasks += [(g, c, half_mm, maps, s, min(s + GROUP_ROWS, split)) for s in range(0, split, GROUP_ROWS)]
-            tasks += [(g, c, half_mm, None, s, min(s + GROUP_ROWS, g.rows.size)) for s in range(split, g.rows.size, GROUP_ROWS)]
+            tasks += [(g, c, half_mm, maps, s, min(s + _tuning.GROUP_ROWS, split))
+                      for s in range(0, split, _tuning.GROUP_ROWS)]
+            tasks += [(g, c, half_mm, None, s, min(s + _tuning.GROUP_ROWS, g.rows.size))
+                      for s in range(split, g.rows.size, _tuning.GROUP_ROWS)]
         return tasks
 
     @staticmethod

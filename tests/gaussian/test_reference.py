@@ -8,6 +8,7 @@ expanded path is tested by switching it off: the same comparison must then fail.
 import numpy as np
 import pytest
 
+from emcore import _tuning
 from emcore import GaussianMixture
 from emcore.gaussian import reference
 from emcore.gaussian.covariance import COVARIANCE_TYPES, covariance_model
@@ -102,7 +103,7 @@ def test_without_the_round_off_guard_the_hostile_comparison_fails(cov_type, monk
     X, means = _far_tight_clusters()
     gm = _fixed_mixture(cov_type, means, [1e-6, 1e-6])
     assert _score_error(gm, X) < 1e-12
-    monkeypatch.setattr(_estep, "EXPANDED_MAX_ERROR", np.inf)
+    monkeypatch.setattr(_tuning, "MAX_ROUND_OFF", np.inf)
     assert _score_error(gm, X) > 1e-6
 
 

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from emcore import _tuning
+from emcore.gaussian.covariance import COVARIANCE_TYPES
 from emcore.hmm import _blocked, _emissions, _scan
 
 from .test_exact import CASES, _brute, _random_hmm
@@ -86,7 +88,18 @@ def test_rows_that_fall_below_the_threshold_between_normalisations_give_way_to_t
     assert np.all(got[1][:, 2] == 0.0)
 
 
-@pytest.mark.parametrize("cov_type", ["diag", "full"])
+def _state_covariances(cov_type, k, d, rng):
+    """Random covariances of ``cov_type`` in its compact shape, and each state's (d, d) matrix."""
+    L = rng.normal(size=(k, d, d))
+    full = L @ np.swapaxes(L, 1, 2) + np.eye(d)
+    compact = {"full": full, "tied": full[0], "diag": np.stack([np.diag(f) for f in full]),
+               "spherical": np.array([np.trace(f) / d for f in full])}[cov_type]
+    sigma = {"full": list(full), "tied": [full[0]] * k, "diag": [np.diag(np.diag(f)) for f in full],
+             "spherical": [np.eye(d) * c for c in compact]}[cov_type]
+    return compact, sigma
+
+
+@pytest.mark.parametrize("cov_type", COVARIANCE_TYPES)
 @pytest.mark.parametrize("max_error", [np.inf, -1.0, "mixed"])
 def test_log_densities_by_either_path_equal_scipy(cov_type, max_error, monkeypatch):
     from scipy.stats import multivariate_normal
@@ -95,19 +108,13 @@ def test_log_densities_by_either_path_equal_scipy(cov_type, max_error, monkeypat
     k, d, n = 3, 2, 50
     X = rng.normal(size=(n, d)) * 2.0
     if max_error == "mixed":  # chunks of 8: one far out (direct path), the others near (expanded)
-        monkeypatch.setattr(_emissions, "_CHUNK", 8)
+        monkeypatch.setattr(_tuning, "LOG_PROB_ROWS", 8)
         X[17] += 1e7
     else:
-        monkeypatch.setattr(_emissions, "EXPANDED_MAX_ERROR", max_error)
+        monkeypatch.setattr(_tuning, "MAX_ROUND_OFF", max_error)
     em = _emissions.GaussianEmissions(cov_type, k, d, center=X.mean(axis=0))
     means = rng.normal(size=(k, d))
-    if cov_type == "diag":
-        cov = rng.uniform(0.5, 2.0, size=(k, d))
-        sigma = [np.diag(c) for c in cov]
-    else:
-        L = rng.normal(size=(k, d, d))
-        cov = L @ np.swapaxes(L, 1, 2) + np.eye(d)
-        sigma = list(cov)
+    cov, sigma = _state_covariances(cov_type, k, d, rng)
     got = em.log_prob(X, em.pack(means, cov))
     assert got.shape == (n, k)
     for j in range(k):
@@ -115,18 +122,46 @@ def test_log_densities_by_either_path_equal_scipy(cov_type, max_error, monkeypat
         np.testing.assert_allclose(got[:, j], want, rtol=1e-10)
 
 
-@pytest.mark.parametrize("cov_type", ["diag", "full"])
+def test_without_the_round_off_guard_far_tight_states_lose_digits(monkeypatch):
+    # two states 1e5 apart and 1e-3 wide: with the guard the log-densities equal the reference
+    # (x - mu first) to round-off; at infinity the expanded path is taken and they do not
+    from emcore.gaussian import reference
+
+    rng = np.random.default_rng(8)
+    means = np.array([[0.0, 0.0], [1e5, 1e5]])
+    X = np.concatenate([rng.normal(m, 1e-3, size=(50, 2)) for m in means])
+    for cov_type in COVARIANCE_TYPES:
+        em = _emissions.GaussianEmissions(cov_type, 2, 2, center=X.mean(axis=0))
+        cov = {"full": np.tile(np.eye(2) * 1e-6, (2, 1, 1)), "tied": np.eye(2) * 1e-6,
+               "diag": np.full((2, 2), 1e-6), "spherical": np.full(2, 1e-6)}[cov_type]
+        vec = em.pack(means, cov)
+        want = reference.log_densities(X, means, em.cov.precision_cholesky(cov), em.cov)
+        assert np.max(np.abs(em.log_prob(X, vec) - want)) < 1e-9, cov_type
+        with monkeypatch.context() as m:
+            m.setattr(_tuning, "MAX_ROUND_OFF", np.inf)
+            assert np.max(np.abs(em.log_prob(X, vec) - want)) > 1e-6, cov_type
+
+
+@pytest.mark.parametrize("cov_type", COVARIANCE_TYPES)
 def test_m_step_by_quadratic_features_equals_the_weighted_moments(cov_type, monkeypatch):
-    monkeypatch.setattr(_emissions, "_CHUNK", 7)  # several chunks, the last one short
+    monkeypatch.setattr(_tuning, "LOG_PROB_ROWS", 7)  # several chunks, the last one short
     rng = np.random.default_rng(7)
     k, d, n = 3, 3, 40
     X = rng.normal(size=(n, d)) + 5.0
     post = rng.dirichlet(np.ones(k), size=n)
     em = _emissions.GaussianEmissions(cov_type, k, d, reg_covar=1e-3, center=X.mean(axis=0))
-    means, cov = em.unpack(em.m_step(X, post))
+    start = em.initial(X, "random", np.random.default_rng(0))
+    means, cov = em.unpack(em.m_step(em.accumulate(X, post, start), start))
+    tied = np.zeros((d, d))
     for j in range(k):
         w = post[:, j] / post[:, j].sum()
         mu = w @ X
-        full = (X - mu).T @ ((X - mu) * w[:, None]) + 1e-3 * np.eye(d)
+        full = (X - mu).T @ ((X - mu) * w[:, None])
+        tied += post[:, j].sum() * full
         np.testing.assert_allclose(means[j], mu, rtol=1e-12)
-        np.testing.assert_allclose(cov[j], np.diag(full) if cov_type == "diag" else full, rtol=1e-10)
+        want = {"full": full + 1e-3 * np.eye(d), "diag": np.diag(full) + 1e-3,
+                "spherical": np.trace(full) / d + 1e-3, "tied": None}[cov_type]
+        if want is not None:
+            np.testing.assert_allclose(cov[j], want, rtol=1e-10)
+    if cov_type == "tied":
+        np.testing.assert_allclose(cov, tied / n + 1e-3 * np.eye(d), rtol=1e-10)

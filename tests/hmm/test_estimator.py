@@ -1,5 +1,7 @@
 """GaussianHMM and CategoricalHMM: fitting, scoring, numerical safety and input checks."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -140,9 +142,11 @@ def test_use_before_fit_raises_not_fitted():
     ({"means_init": np.zeros((3, 1)), "covariances_init": np.ones((2, 1))}, np.zeros((5, 1)), None, "means_init"),
     ({"means_init": np.zeros((2, 1)), "covariances_init": -np.ones((2, 1))}, np.zeros((5, 1)), None,
      "covariances_init"),
-    ({"covariance_type": "tied"}, np.zeros((5, 1)), None, "covariance_type"),
+    ({"covariance_type": "VVV"}, np.zeros((5, 1)), None, "covariance_type"),
     ({"n_components": 0}, np.zeros((5, 1)), None, "n_components"),
     ({"init_params": "nope"}, np.zeros((5, 1)), None, "init_params"),
+    ({"verbose": 3}, np.zeros((5, 1)), None, "verbose"),
+    ({"random_state": -1}, np.zeros((5, 1)), None, "random_state"),
 ])
 def test_bad_input_raises_value_error_naming_it(kwargs, X, lengths, match):
     with pytest.raises(ValueError, match=match):
@@ -234,7 +238,7 @@ def test_every_init_then_score_predict_proba_and_decode_agree(init_params, covar
     ({"tol": -1.0}, ValueError, "tol must be a finite number >= 0"),
     ({"max_iter": "10"}, TypeError, "max_iter must be an integer >= 0, got str"),
     ({"n_init": 0}, ValueError, "n_init must be an integer >= 1"),
-    ({"verbose": True}, TypeError, "verbose must be an integer >= 0, got bool"),
+    ({"verbose": True}, TypeError, "verbose must be an integer >= 0 and <= 2, got bool"),
     ({"reg_covar": float("nan")}, ValueError, "reg_covar must be a finite number >= 0"),
 ])
 def test_constructor_arguments_are_checked_as_declared(kwargs, error, match):
@@ -247,3 +251,22 @@ def test_sample_checks_n_samples():
     hmm = GaussianHMM(2, max_iter=3, random_state=0).fit(np.arange(10.0)[:, None])
     with pytest.raises(ValueError, match="n_samples must be an integer >= 1"):
         hmm.sample(0)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+def test_reg_covar_never_lowers_the_log_likelihood(covariance_type):
+    # reg_covar's step is not EM's maximiser; it is kept only where it does not lower the
+    # emissions' part of Q, so no run may decrease (a MonotonicityWarning would be an error)
+    from emcore import MonotonicityWarning
+    from emcore.datasets import load_faithful
+
+    X = load_faithful()
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    for seed in range(30):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", MonotonicityWarning)
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            hmm = GaussianHMM(3, covariance_type=covariance_type, reg_covar=0.5, max_iter=40, tol=0,
+                              init_params="random", random_state=seed).fit(X)
+        history = hmm.log_likelihood_history_
+        assert np.all(np.diff(history) >= -1e-10 * np.abs(history[1:])), seed

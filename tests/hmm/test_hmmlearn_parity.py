@@ -22,7 +22,21 @@ def _rel(a, b):
     return float(np.max(np.abs(np.asarray(a) - b)) / np.max(np.abs(b)))
 
 
-@pytest.mark.parametrize("covariance_type", ["diag", "full"])
+def _compact(covariance_type, ref):
+    """A fitted hmmlearn model's covariances in emcore's compact shape for the type.
+
+    ``covars_`` is (K, d, d) for every type, but after a spherical fit hmmlearn
+    stores its variances as (K, d) equal columns, which ``covars_`` misreads:
+    its own ``_covars_`` is used for that type.
+    """
+    covars = ref.covars_
+    return {"full": lambda: covars, "tied": lambda: covars[0],
+            "diag": lambda: np.array([np.diag(c) for c in covars]),
+            "spherical": lambda: np.reshape(ref._covars_, (len(ref.means_), -1))[:, 0]
+            }[covariance_type]()
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full", "tied", "spherical"])
 def test_gaussian_hmm_equals_hmmlearn_parameter_by_parameter(covariance_type):
     rng = np.random.default_rng(42)
     k, d, n = 3, 2, int(LENGTHS.sum())
@@ -31,8 +45,8 @@ def test_gaussian_hmm_equals_hmmlearn_parameter_by_parameter(covariance_type):
     pi, A = _start(rng, k)
     means = rng.normal(size=(k, d)) * 2
     cov = rng.uniform(0.5, 2.0, size=(k, d))
-    if covariance_type == "full":
-        cov = np.stack([np.diag(c) + 0.2 for c in cov])
+    cov = {"diag": cov, "full": np.stack([np.diag(c) + 0.2 for c in cov]),
+           "tied": np.diag(cov[0]) + 0.2, "spherical": cov[:, 0]}[covariance_type]
     ref = hmmlearn.GaussianHMM(k, covariance_type=covariance_type, n_iter=N_ITER, tol=-np.inf,
                                init_params="", params="stmc", covars_prior=0.0, covars_weight=0.0,
                                means_weight=0.0, startprob_prior=1.0, transmat_prior=1.0)
@@ -40,7 +54,7 @@ def test_gaussian_hmm_equals_hmmlearn_parameter_by_parameter(covariance_type):
     ref.fit(X, LENGTHS)
     ours = GaussianHMM(k, covariance_type=covariance_type, tol=0, max_iter=N_ITER, startprob_init=pi,
                        transmat_init=A, means_init=means, covariances_init=cov, reg_covar=0.0).fit(X, LENGTHS)
-    ref_cov = ref.covars_ if covariance_type == "full" else np.array([np.diag(c) for c in ref.covars_])
+    ref_cov = _compact(covariance_type, ref)
     assert ours.n_iter_ == N_ITER
     assert _rel(ours.startprob_, ref.startprob_) < 1e-8
     assert _rel(ours.transmat_, ref.transmat_) < 1e-8

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import emcore
+from emcore import _tuning
 from emcore import ConvergenceWarning, GaussianMixture, MonotonicityWarning
 from emcore.mixture import DegenerateComponentError, MixtureParams, _backend, _estep
 
@@ -144,7 +145,7 @@ def test_fast_and_stable_paths_agree(X, cov_type, monkeypatch):
     init = explicit_init(X, 3, cov_type)
     fits = []
     for limit in (0.0, np.inf):
-        monkeypatch.setattr(_estep, "EXPANDED_MAX_ERROR", limit)
+        monkeypatch.setattr(_tuning, "MAX_ROUND_OFF", limit)
         fits.append(GaussianMixture(3, covariance_type=cov_type, max_iter=10, tol=0.0, **init).fit(X))
     for name in ("weights_", "means_", "covariances_"):
         np.testing.assert_allclose(getattr(fits[0], name), getattr(fits[1], name), rtol=1e-10)

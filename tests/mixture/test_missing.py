@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
+from emcore import _tuning
 from emcore import GaussianMixture, run_em
 from emcore.models import MVNMissing
 
@@ -122,7 +123,7 @@ def test_expanded_and_direct_paths_of_holed_rows_agree(cov_type, data, weighted,
     from emcore.mixture import _missing
     from emcore.mixture._data import MixtureData
 
-    monkeypatch.setattr(_missing, "GROUP_ROWS", 50)
+    monkeypatch.setattr(_tuning, "GROUP_ROWS", 50)
     if frequent == "first":
         monkeypatch.setattr(_missing.IncompleteRows, "frequent", lambda self, *a: [1] * len(self.groups))
     X = with_holes(blobs(n_per=200) if data == "blobs" else correlated(), 0.3, seed=8, empty_rows=1)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from emcore import _tuning
 from emcore import GaussianMixture
 from emcore.mixture import _estep, _pool
 
@@ -21,7 +22,7 @@ def _results(gm, X, w):
 @pytest.mark.parametrize("path", sorted(PATHS))
 @pytest.mark.parametrize("cov_type", COV_TYPES)
 def test_fit_and_scores_are_the_same_floats_for_every_n_jobs(cov_type, path, monkeypatch):
-    monkeypatch.setattr(_estep, "EXPANDED_MAX_ERROR", PATHS[path])
+    monkeypatch.setattr(_tuning, "MAX_ROUND_OFF", PATHS[path])
     X = blobs(n_per=1500, seed=3)  # 4500 rows: 16 chunks of 281 rows
     w = np.random.default_rng(4).uniform(0.2, 3.0, size=len(X))
     runs = []
@@ -38,7 +39,7 @@ def test_fit_and_scores_are_the_same_floats_for_every_n_jobs(cov_type, path, mon
 @pytest.mark.parametrize("path", sorted(PATHS))
 @pytest.mark.parametrize("cov_type", COV_TYPES)
 def test_partial_fit_is_the_same_floats_for_every_n_jobs(cov_type, path, monkeypatch):
-    monkeypatch.setattr(_estep, "EXPANDED_MAX_ERROR", PATHS[path])
+    monkeypatch.setattr(_tuning, "MAX_ROUND_OFF", PATHS[path])
     rng = np.random.default_rng(5)
     batches = [blobs(n_per=1000, seed=s) for s in range(3)]
     weights = [rng.uniform(0.2, 3.0, size=len(b)) for b in batches]
@@ -131,8 +132,8 @@ def test_fit_with_holes_is_the_same_floats_for_every_n_jobs(cov_type, path, monk
     """Rows with holes in slices of 200 rows (patterns span slices), on either path."""
     from emcore.mixture import _missing
 
-    monkeypatch.setattr(_estep, "EXPANDED_MAX_ERROR", PATHS[path])
-    monkeypatch.setattr(_missing, "GROUP_ROWS", 200)
+    monkeypatch.setattr(_tuning, "MAX_ROUND_OFF", PATHS[path])
+    monkeypatch.setattr(_tuning, "GROUP_ROWS", 200)
     rng = np.random.default_rng(6)
     X = blobs(n_per=500, seed=4)
     X[rng.random(X.shape) < 0.25] = np.nan

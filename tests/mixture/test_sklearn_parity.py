@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
+from emcore import _tuning
 from emcore import GaussianMixture
 from emcore.gaussian import covariance as _covariance
 from emcore.mixture import _estep
@@ -54,7 +55,7 @@ def test_history_matches_scikit_learn_lower_bound(cov_type):
 
 @pytest.mark.parametrize("cov_type", COV_TYPES)
 def test_stable_path_also_equals_scikit_learn(cov_type, monkeypatch):
-    monkeypatch.setattr(_estep, "EXPANDED_MAX_ERROR", 0.0)  # force the direct path
+    monkeypatch.setattr(_tuning, "MAX_ROUND_OFF", 0.0)  # force the direct path
     ours, theirs = fit_both(blobs(seed=4), 3, cov_type, 8)
     assert_same_parameters(ours, theirs)
 
@@ -110,8 +111,8 @@ def test_separated_high_dimensional_data_equals_scikit_learn(cov_type, force_dir
     # full with d > EXPANDED_MAX_D always takes the direct path; truncated responsibilities
     # let it accumulate each component's moments over its own samples only
     if force_direct:
-        monkeypatch.setattr(_estep, "EXPANDED_MAX_ERROR", 0.0)
+        monkeypatch.setattr(_tuning, "MAX_ROUND_OFF", 0.0)
     X = separated()
-    assert X.shape[1] > _covariance.EXPANDED_MAX_D
+    assert X.shape[1] > _tuning.EXPANDED_MAX_D
     ours, theirs = fit_both(X, 3, cov_type, 6)
     assert_same_parameters(ours, theirs)

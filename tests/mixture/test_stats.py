@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from emcore import _tuning
 from emcore.mixture._data import MixtureData
 from emcore.mixture._estep import NEGLIGIBLE_LOG, TINY_SUM, normalize, normalize_bounded
 
@@ -108,7 +109,7 @@ def test_the_expanded_path_agrees_with_and_without_a_simd_exp(cov_type, monkeypa
     params = params.moved(-data.center)
     fits, steps, dense = [], [], []
     for simd in (False, True):
-        monkeypatch.setattr(_estep, "SIMD_EXP", simd)
+        monkeypatch.setattr(_tuning, "SIMD_EXP", simd)
         gm = GaussianMixture(3, covariance_type=cov_type, tol=0, max_iter=5, random_state=0, n_jobs=1).fit(X)
         fits.append((gm.weights_, gm.means_, gm.covariances_, gm.score_samples(X)))
         stats, loglik = _estep.e_step(data, params)  # the same parameters under both settings
