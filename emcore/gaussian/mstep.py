@@ -25,11 +25,13 @@ class DegenerateComponentError(ValueError):
     shrinks onto a single point (or a set of repeated points) can make it as
     large as ``reg_covar`` allows, and a component without weight is not a
     component. :meth:`emcore.GaussianMixture.fit` does not re-seed a component
-    whose total responsibility becomes zero to working precision, or whose variance (mean over the features,
-    before ``reg_covar``) falls below ``1e-12`` times the data's -- it has
+    whose total responsibility becomes zero to working precision, or whose
+    variance (mean over the features, before ``reg_covar``) is no larger than
+    the round-off of a variance computed where the component sits -- it has
     collapsed onto a point or onto repeated points, where the likelihood is
-    unbounded. One rule, the same for data in memory and
-    on dask. With ``reg_covar > 0`` (the default) a collapse at an M-step
+    unbounded. The rule is the component's own, free of the data's scale: two
+    clusters 0.01 wide and 3e4 apart are two components, not two collapses.
+    One rule, the same for data in memory and on dask. With ``reg_covar > 0`` (the default) a collapse at an M-step
     stops that run and keeps the parameters of the iteration before it (the
     start, if the first M-step collapses), the best the run reached; a run
     without a collapse is preferred to any run with one; if the kept run
@@ -49,12 +51,24 @@ class DegenerateComponentError(ValueError):
 
 #: A component is empty when its weight is below this fraction of the total weight.
 EMPTY_FRACTION = 100 * _EPS
-#: A component has collapsed when its variance is below this fraction of the data's.
-COLLAPSE_FRACTION = 1e-12
+#: A component has collapsed when its variance is at most this many float64 epsilons times its
+#: mean's squared distance from the origin of the coordinates (the data's centre inside a fit)
+#: per feature: the round-off of a variance computed from moments about that origin.
+COLLAPSE_ULPS = 64
 
 
-def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_variance: float,
-           prior=None, *, strict: bool = True) -> MixtureParams:
+def collapse_resolution(means: np.ndarray) -> np.ndarray:
+    """Each component's smallest variance that is not round-off, (K,); ``means`` (K, d) as fitted.
+
+    A variance computed from second moments about an origin at distance ``r``
+    from the mean loses about ``eps r^2`` to cancellation, so a variance no
+    larger than that is a collapse onto a point whatever the data's scale.
+    """
+    return COLLAPSE_ULPS * _EPS * np.einsum("kj,kj->k", means, means) / means.shape[1]
+
+
+def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, prior=None, *,
+           strict: bool = True) -> MixtureParams:
     """The parameters that maximise Q given the statistics, plus ``reg_covar`` on the diagonal.
 
     With a ``prior`` (a :class:`._prior.ResolvedPrior`) they maximise
@@ -63,9 +77,9 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_varianc
 
     Raises :class:`DegenerateComponentError` for a component whose weight is
     zero to working precision (below ``EMPTY_FRACTION`` of the total), whose
-    variance (mean over the features, before ``reg_covar``) is not above
-    ``COLLAPSE_FRACTION`` times the data's -- it sits on a point or on
-    repeated points -- or whose covariance is not positive definite.
+    variance (mean over the features, before ``reg_covar``) is not above its
+    :func:`collapse_resolution` -- it sits on a point or on repeated points --
+    or whose covariance is not positive definite.
     ``strict=False`` (a starting point with ``reg_covar > 0``, see
     :func:`emcore.mixture._model.initial_params`) skips the first two checks: ``reg_covar``
     keeps such parameters finite, and EM's first M-step judges them.
@@ -101,15 +115,16 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, data_varianc
         weights = n_guarded / n_guarded.sum()
     else:
         weights, delta, covariances, spread = prior.m_step(cov, stats, reg_covar)
-    collapsed = np.flatnonzero(~(spread > COLLAPSE_FRACTION * data_variance))
+    resolution = collapse_resolution(stats.shift + delta)
+    collapsed = np.flatnonzero(~(spread > (resolution.max() if cov.is_shared else resolution)))
     if collapsed.size and strict:
         j = int(collapsed[0])
         what = "the shared covariance" if cov.is_shared else f"component {j}"
         raise DegenerateComponentError(
             f"{what} collapsed onto a point: its variance (mean over the features, "
-            f"{spread[j]:.3g}) is zero next to the data's ({data_variance:.3g}); the likelihood "
-            "is unbounded there. Use fewer components, another initialisation, or remove "
-            "repeated points"
+            f"{spread[j]:.3g}) is round-off (at most {resolution[j]:.3g} where it sits); the "
+            "likelihood is unbounded there. Use fewer components, another initialisation, or "
+            "remove repeated points"
         )
     try:
         chol = cov.precision_cholesky(covariances)

@@ -159,7 +159,7 @@ class GaussianEmissions(Emissions):
         means, covariances = self.unpack(params)
         stats.params = MixtureParams(None, means - self.center, covariances, self._chol(covariances))
         try:
-            new = m_step(stats, self.cov_type, self.reg, 0.0, strict=False)
+            new = m_step(stats, self.cov_type, self.reg, strict=False)
         except DegenerateComponentError as err:
             raise DegenerateStateError(str(err).replace("component", "state")) from None
         if new is stats.params:  # the step would lower Q: keep the current parameters exactly

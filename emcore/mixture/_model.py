@@ -52,7 +52,7 @@ class MixtureEM(EMModel):
 
     def m_step(self, stats):
         try:
-            return m_step(stats, self.data.cov_type, self.reg_covar, self.data.variance, self.prior)
+            return m_step(stats, self.data.cov_type, self.reg_covar, self.prior)
         except DegenerateComponentError as err:
             # mid-run with reg_covar > 0: keep the current parameters and let best_run stop the run
             if self.reg_covar > 0 and stats.params is not None:
@@ -79,7 +79,7 @@ def initial_params(data: MixtureData, k: int, method: str, inits: dict, rng, reg
     else:
         stats = stats_from_resp(data, initial_responsibilities(method, data, k, rng, means), k)
     # with reg_covar > 0 a degenerate start is kept: the run's first M-step stops it (see best_run)
-    params = m_step(stats, data.cov_type, reg_covar, data.variance, prior, strict=reg_covar == 0)
+    params = m_step(stats, data.cov_type, reg_covar, prior, strict=reg_covar == 0)
     if inits["weights"] is not None:
         params.weights = inits["weights"].copy()
     if means is not None:

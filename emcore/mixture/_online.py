@@ -43,7 +43,6 @@ class OnlineState:
     """Everything stepwise EM carries from one batch to the next."""
 
     center: np.ndarray  # the fixed reference point (absolute coordinates)
-    variance: float  # the first batch's mean variance, scale of the collapse check
     prior: ResolvedPrior | None  # mean relative to ``center``
     stats: SufficientStats  # running statistics per unit weight, about ``center``
     theta: MixtureParams  # current parameters, means relative to ``center``
@@ -85,7 +84,7 @@ def online_step(config, state: OnlineState | None, X, sample_weight=None, warm: 
     seen = state.n_samples_seen + data.total_weight
     # with a prior, the statistics count as all the weight seen so far (as in a batch fit)
     totals = running if state.prior is None else running.scaled(seen)
-    theta = m_step(totals, cov_type, config.reg_covar, state.variance, state.prior)
+    theta = m_step(totals, cov_type, config.reg_covar, state.prior)
     return dataclasses.replace(state, stats=running, theta=theta, n_batches=t, n_samples_seen=seen,
                                batch_log_likelihood=loglik / data.total_weight)
 
@@ -103,7 +102,7 @@ def _start(config, data, n, w, warm):
         inits = check_inits(config, n, data.d)
         rng = check_random_state(config.random_state)
         theta = initial_params(data, k, config.init_params, inits, rng, config.reg_covar, prior)
-    return OnlineState(data.center.copy(), data.variance, prior, None, theta, 0, 0.0)
+    return OnlineState(data.center.copy(), prior, None, theta, 0, 0.0)
 
 
 def _blend(old: SufficientStats, new: SufficientStats, gamma: float) -> SufficientStats:

@@ -145,9 +145,34 @@ def test_the_reference_m_step_from_reference_statistics_is_one_em_iteration():
         params = MixtureParams(start.weights_, start.means_, start.covariances_,
                                start.precisions_cholesky_)
         stats, _ = reference.e_step(X, params, cov)
-        new = m_step(stats, cov_type, 1e-6, float(X.var(axis=0).mean()))
+        new = m_step(stats, cov_type, 1e-6)
         one = GaussianMixture(2, covariance_type=cov_type, max_iter=1, tol=0, random_state=0)
         one.fit(X)
         np.testing.assert_allclose(new.means, one.means_, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(new.covariances, one.covariances_, rtol=1e-9)
         np.testing.assert_allclose(new.weights, one.weights_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("cov_type", COVARIANCE_TYPES)
+def test_the_collapse_rule_is_free_of_the_data_scale(cov_type):
+    # two clusters 0.01 wide and 3e4 apart are two components, fitted without a warning ...
+    import warnings
+
+    rng = np.random.default_rng(5)
+    X = np.concatenate([rng.normal(0.0, 0.01, size=(100, 2)), rng.normal(3e4, 0.01, size=(100, 2))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gm = GaussianMixture(2, covariance_type=cov_type, random_state=0).fit(X)
+    assert gm.converged_
+    np.testing.assert_allclose(np.sort(gm.means_[:, 0]), [0.0, 3e4], atol=0.01)
+    # ... while a component on repeated points is a collapse, wherever it sits (a shared
+    # covariance pools the other component's spread, so it does not collapse)
+    from emcore.gaussian.mstep import DegenerateComponentError
+
+    if cov_type == "tied":
+        return
+
+    Y = np.concatenate([np.full((20, 2), 3e4), rng.normal(0.0, 1.0, size=(100, 2))])
+    with pytest.raises(DegenerateComponentError, match="collapsed onto a point"):
+        GaussianMixture(2, covariance_type=cov_type, reg_covar=0, random_state=0,
+                        means_init=[[3e4, 3e4], [0.0, 0.0]]).fit(Y)
