@@ -485,6 +485,10 @@ _MODELS = {m.name: m for m in (_Full(), _Tied(), _Diag(), _Spherical())}
 COVARIANCE_TYPES = tuple(_MODELS)
 
 
-def covariance_model(name: str) -> CovarianceType:
-    """The object that implements covariance type ``name`` (one of :data:`COVARIANCE_TYPES`)."""
-    return _MODELS[name]
+def covariance_model(name) -> CovarianceType:
+    """The object of covariance type ``name`` (one of :data:`COVARIANCE_TYPES`), or ``name`` itself.
+
+    A :class:`CovarianceType` instance of one's own passes through: it needs
+    only the abstract methods, and runs on the reference E-step.
+    """
+    return name if isinstance(name, CovarianceType) else _MODELS[name]

@@ -49,6 +49,14 @@ class FitConfig:
     def of(cls, est) -> FitConfig:
         """``est``'s parameters checked against its declared ``_parameter_constraints``."""
         values = check_params(type(est)._parameter_constraints, est.get_params())
+        cov = covariance_model(values["covariance_type"])
+        needs = {"missing": (values["missing"] == "marginalize", "complete_rows",
+                             "the conditional-Gaussian methods of rows with missing entries"),
+                 "prior": (values["prior"] is not None, "scale_shape", "the conjugate prior's shapes")}
+        for name, (asked, method, what) in needs.items():
+            if asked and not callable(getattr(cov, method, None)):
+                raise ValueError(f"{name}={values[name]!r} needs {what}, which covariance_type "
+                                 f"{type(cov).__name__} does not define; use a built-in type")
         return cls(**{f.name: values[f.name] for f in dataclasses.fields(cls)})
 
     @property

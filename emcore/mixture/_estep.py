@@ -1,23 +1,20 @@
 """The E-step: one chunked pass over the data, fused with the sufficient statistics.
 
-The E-step of a Gaussian mixture needs, for every sample, the log-densities
-of all ``K`` components; the M-step needs only their responsibility-weighted
-sums (``N_k``, first and second moments). :func:`e_step` walks the samples in
-chunks and turns each chunk's log-densities straight into its share of those
-sums, so an ``(n, K)`` responsibility matrix never exists; the data is held
-once more, transposed in its own dtype, and each chunk is centred and cast
-to float64 on its own.
+The E-step of a Gaussian mixture needs, for every sample, the log-densities of all
+``K`` components; the M-step needs only their responsibility-weighted sums (``N_k``,
+first and second moments). :func:`e_step` walks the samples in chunks and turns each
+chunk's log-densities straight into its share of those sums, so an ``(n, K)`` array of
+responsibilities never exists; the data is held once more, transposed in its own
+dtype, and each chunk is centred and cast to float64 on its own.
 
-Per pass, one of two paths (each covariance type's chunk kernels are in :mod:`emcore.gaussian.covariance`):
+Per pass, one of two paths (each covariance type's chunk kernels are in
+:mod:`emcore.gaussian.covariance`), or the reference (:mod:`emcore.gaussian.reference`)
+for a covariance type without those kernels:
 
 * **expanded** -- log-densities and second moments both from parameter-free
-  features of ``x`` (one matrix product each). Its round-off grows with
-  ``|x|^2 lambda_max(P)``; it is used when the estimated round-off of a
-  log-density, ``eps * sqrt(n_features) * trace(P) * (R + |mu|)^2`` (``R``
-  the largest distance of a sample from the centre), is at most
-  :data:`emcore._tuning.MAX_ROUND_OFF`, and for ``full`` only up to
-  :data:`emcore._tuning.EXPANDED_MAX_D` features (beyond, its ``d^2/2`` features cost more
-  than the direct path);
+  features of ``x`` (one matrix product each), where the round-off bound of
+  :mod:`emcore.gaussian.expanded` allows it (and for ``full`` up to
+  :data:`emcore._tuning.EXPANDED_MAX_D` features: beyond, ``d^2/2`` features cost more);
 * **direct** -- log-densities from ``|U_k^T (x - mu_k)|^2`` (one product with
   the stacked Cholesky factors) and second moments about each component's
   current mean: no cancellation.
@@ -32,15 +29,15 @@ Per chunk, the log-sum-exp makes these passes over the (K, m)
 log-joints: the product that writes them, column maxima, subtraction,
 ``exp``, column sums, division (and the weights, if any); then the product
 with the features. Where numpy's float64 ``exp`` is a libm call per entry
-(:data:`emcore._tuning.SIMD_EXP` false), several times an add, it is spent only where it
-changes a float: responsibilities below ``2^-53`` of their column's
+(:data:`emcore._tuning.SIMD_EXP` false), several times an add, it is spent only
+where it changes a float: responsibilities below ``2^-53`` of their column's
 largest (log-ratio below :data:`NEGLIGIBLE_LOG`) are set to zero, since
 they change the column's sum by less than its round-off (the largest term
 is 1, these are below half its last bit). Two more passes (the comparison
 and its count per column, as bytes) pick the kept entries; a column with
 one left needs no ``exp`` at all, only the kept entries are exponentiated
-(unless more than :data:`emcore._tuning.SPARSE_MAX` of them are kept), and the direct
-path skips a component's zeros when accumulating its moments. With a SIMD
+(unless more than :data:`emcore._tuning.SPARSE_MAX` of them are kept), and the
+direct path skips a component's zeros when accumulating its moments. With a SIMD
 ``exp``, the expanded path exponentiates every entry of a chunk whose
 first columns mostly keep several, untruncated, and writes its
 log-joints less a constant that bounds them all, so the maxima and the
@@ -56,6 +53,7 @@ import threading
 import numpy as np
 
 from .. import _tuning
+from ..gaussian import reference
 from ..gaussian.expanded import expansion_error, n_features
 from ..gaussian.covariance import covariance_model
 from ..gaussian.params import MixtureParams
@@ -278,6 +276,8 @@ def e_step(data, params: MixtureParams, *, stats: bool = True, radius2: float | 
     """
     k, d = params.means.shape
     kern = covariance_model(data.cov_type)
+    if not kern.has_expanded_path:  # a covariance type with the base methods alone
+        return _reference_e_step(data, params, kern, stats, n_jobs)
     scorer = _ChunkScorer(data.cov_type, params, data.radius2 if radius2 is None else radius2)
     loglik = 0.0
     if scorer.expanded:
@@ -327,6 +327,30 @@ def e_step(data, params: MixtureParams, *, stats: bool = True, radius2: float | 
     return SufficientStats(n_k, first, second, params.means.copy(), params), loglik
 
 
+def _reference_e_step(data, params: MixtureParams, kern, stats: bool, n_jobs: int):
+    """:func:`e_step` by the reference (:mod:`emcore.gaussian.reference`), chunk by chunk."""
+
+    def partial(bounds):
+        s, e = bounds
+        x = data.chunk_T(s, e, data.center).T
+        resp, log_px = reference.responsibilities(x, params.weights, params.means,
+                                                  params.precisions_cholesky, kern)
+        w = data.chunk_weights(s, e)
+        ll = float(log_px.sum() if w is None else np.dot(log_px, w))
+        if not stats:
+            return ll, None
+        part = reference.statistics(x, resp, params.means, kern, w)
+        part.params = params
+        return ll, part
+
+    loglik, total = 0.0, None
+    for ll, part in ordered_map(partial, list(data.chunks()), n_jobs):
+        loglik += ll
+        total = part if total is None else SufficientStats(
+            total.n + part.n, total.first + part.first, total.second + part.second, total.shift, params)
+    return total, loglik
+
+
 def _moments(kern, xt, resp, means, kept):
     """One chunk's first moments and second-moment terms about ``means``, to be added in order.
 
@@ -369,6 +393,19 @@ def log_prob_chunks(X, cov_type: str, params: MixtureParams, center: np.ndarray,
         xt = np.subtract(X[s:s + step].T, center[:, None], dtype=np.float64)
         return float(np.max(np.einsum("ij,ij->j", xt, xt)))
 
+    kern = covariance_model(cov_type)
+    if not kern.has_expanded_path:  # the reference, uncentred when it can be
+        ref, origin = (params, center) if absolute is None else (absolute, np.zeros_like(center))
+
+        def reference_chunk(b):
+            x = X[b[0]:b[1]] - origin
+            with np.errstate(divide="ignore"):
+                log_joint = reference.log_densities(x, ref.means, ref.precisions_cholesky, kern)
+                log_joint += np.log(ref.weights)
+            return finish(*b, log_joint.T.copy(), None)
+
+        chunks = [(s, min(s + _tuning.SPREAD_ROWS, n)) for s in range(0, n, _tuning.SPREAD_ROWS)]
+        return list(ordered_map(reference_chunk, chunks, n_jobs))
     radius2 = max(ordered_map(spread, range(0, n, step), n_jobs), default=0.0)
     scorer = _ChunkScorer(cov_type, params, radius2)
     if not scorer.expanded and absolute is not None:

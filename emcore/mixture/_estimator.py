@@ -14,7 +14,7 @@ from .._sklearn import DensityEstimatorMixin
 from ..exceptions import ConvergenceWarning, NotFittedError
 from ._backend import fit_problem
 from ._config import FitConfig
-from ..gaussian.covariance import COVARIANCE_TYPES, covariance_model
+from ..gaussian.covariance import COVARIANCE_TYPES, CovarianceType, covariance_model
 from ._init import INIT_METHODS
 from ._model import best_run
 from ._online import online_step
@@ -38,9 +38,12 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
     ----------
     n_components : int, default 1
         Number of components ``K``.
-    covariance_type : {"full", "tied", "diag", "spherical"}, default "full"
+    covariance_type : {"full", "tied", "diag", "spherical"} or CovarianceType, default "full"
         A full covariance per component, one shared full covariance, a
-        diagonal one per component, or one variance per component.
+        diagonal one per component, or one variance per component. A
+        :class:`emcore.gaussian.covariance.CovarianceType` of one's own is
+        fitted by the reference E-step (without ``missing="marginalize"`` or
+        ``prior``, which need more of a type than its abstract methods).
     tol : float, default 1e-3
         EM stops when the mean log-likelihood per sample (weighted) changes
         by less than ``tol`` in one iteration; ``tol=0`` runs exactly
@@ -195,7 +198,7 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
 
     _parameter_constraints = {
         "n_components": [Integer(1)],
-        "covariance_type": [Options(COVARIANCE_TYPES)],
+        "covariance_type": [Options(COVARIANCE_TYPES), InstanceOf(CovarianceType, "a CovarianceType")],
         "tol": [Real(0)],
         "reg_covar": [Real(0)],
         "max_iter": [Integer(0)],
