@@ -10,7 +10,7 @@ from .._validation import Boolean, InstanceOf, Integer, Options, Real, check_par
 from ..em import LoglikChange
 from .._checks import RANDOM_STATE, check_random_state
 from .._progress import Progress
-from .._sklearn import DensityEstimatorMixin
+from .._sklearn import DensityEstimatorMixin, density_estimator_tags
 from ..exceptions import ConvergenceWarning, NotFittedError
 from ._backend import fit_problem
 from ._config import FitConfig
@@ -240,6 +240,10 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
         self.verbose_interval = verbose_interval
         self.n_jobs = n_jobs
         self.missing = missing
+
+    def __sklearn_tags__(self):
+        """scikit-learn's tags; NaN is allowed in ``X`` exactly when ``missing="marginalize"``."""
+        return density_estimator_tags(allow_nan=self.missing == "marginalize")
 
     def fit(self, X, y=None, *, sample_weight=None):
         """Fit the mixture to ``X`` (n_samples, n_features) by EM; returns ``self``.

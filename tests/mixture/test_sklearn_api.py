@@ -69,6 +69,22 @@ def test_tags_say_density_estimator_on_dense_real_arrays():
     assert tags.input_tags.two_d_array and not tags.input_tags.sparse and not tags.input_tags.allow_nan
 
 
+@pytest.mark.parametrize("missing", ["raise", "marginalize"])
+def test_allow_nan_tag_says_whether_fit_accepts_nan(X, missing):
+    from sklearn.utils import get_tags
+
+    gm = GaussianMixture(2, missing=missing, random_state=0)
+    holed = X.copy()
+    holed[::7, 1] = np.nan
+    try:
+        gm.fit(holed)
+        accepted = True
+    except ValueError as err:
+        assert "NaN" in str(err)
+        accepted = False
+    assert get_tags(gm).input_tags.allow_nan is accepted is (missing == "marginalize")
+
+
 def test_import_emcore_and_a_fit_do_not_import_sklearn():
     code = ("import sys, numpy as np, emcore\n"
             "X = np.random.default_rng(0).normal(size=(50, 2))\n"
