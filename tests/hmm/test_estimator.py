@@ -247,3 +247,12 @@ def test_sample_checks_n_samples():
     hmm = GaussianHMM(2, max_iter=3, random_state=0).fit(np.arange(10.0)[:, None])
     with pytest.raises(ValueError, match="n_samples must be an integer >= 1"):
         hmm.sample(0)
+
+
+def test_data_whose_squares_overflow_is_refused_naming_x():
+    X, _ = _truth().sample(300, random_state=1)
+    with pytest.raises(ValueError, match=r"Input X holds values up to .* squares overflow.*Rescale X"):
+        GaussianHMM(2, random_state=0).fit(X * 1e200)
+    hmm = GaussianHMM(2, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="squares overflow"):
+        hmm.score(X * 1e200)
