@@ -202,11 +202,20 @@ class CategoricalHMM(BaseHMM):
         self.verbose = verbose
 
     def _check_X(self, X, fitted):
+        """``X`` as an (n, 1) column of symbols ``0..S-1``.
+
+        In ``fit`` (``fitted=False``) ``S`` is read from ``emissionprob_init``
+        or the data and set as ``n_symbols_`` (with ``n_features_in_ = 1``),
+        as scikit-learn's ``validate_data(reset=True)`` sets ``n_features_in_``;
+        afterwards ``X`` is only checked against them: scoring or decoding
+        writes nothing.
+        """
         if X is None:
             raise ValueError("X must be an (n_samples, 1) array of integer symbols, got None")
         arr = np.asarray(X)
         if arr.ndim != 2 or arr.shape[1] != 1 or arr.shape[0] == 0:
-            raise ValueError(f"X must be a non-empty column of shape (n_samples, 1), got shape {arr.shape}")
+            raise ValueError(f"X must be a non-empty column of shape (n_samples, 1), "
+                             f"got shape {arr.shape}")
         if arr.dtype.kind == "f":
             if not np.all(np.isfinite(arr)):
                 raise ValueError("X contains NaN or infinite values")
@@ -216,18 +225,20 @@ class CategoricalHMM(BaseHMM):
             raise ValueError(f"X must hold integer symbols, got dtype {arr.dtype}")
         arr = arr.astype(np.intp)
         if fitted:
-            s = self.n_features_in_
+            s = self.n_symbols_
         elif self.emissionprob_init is not None:
             s = np.shape(self.emissionprob_init)[-1]
         else:
             s = int(arr.max()) + 1
         if arr.min() < 0 or arr.max() >= s:
-            raise ValueError(f"X must hold symbols 0..{s - 1}, got values from {arr.min()} to {arr.max()}")
-        self._s = s
+            raise ValueError(f"X must hold symbols 0..{s - 1}, "
+                             f"got values from {arr.min()} to {arr.max()}")
+        if not fitted:
+            self.n_features_in_, self.n_symbols_ = 1, s
         return arr
 
     def _emissions(self, X):
-        return CategoricalEmissions(self.n_components, self._s if X is not None else self.n_features_in_)
+        return CategoricalEmissions(self.n_components, self.n_symbols_)
 
     def _emission_inits(self, em):
         given = em.check_init(self.emissionprob_init)
@@ -235,7 +246,6 @@ class CategoricalHMM(BaseHMM):
 
     def _set_emissions(self, em, vec):
         self.emissionprob_ = em.unpack(vec)
-        self.n_features_in_ = em.s
 
     def _emission_vector(self, em):
         return np.ravel(self.emissionprob_)
@@ -243,4 +253,5 @@ class CategoricalHMM(BaseHMM):
 
 CategoricalHMM.__doc__ = CategoricalHMM.__doc__.replace("{common}", _COMMON_DOC.strip("\n").replace(
     "    n_features_in_ : int", "    emissionprob_ : numpy.ndarray of shape (n_components, n_symbols)\n"
-    "    n_features_in_ : int\n        The number of symbols ``S``."))
+    "    n_symbols_ : int\n        The number of symbols ``S``.\n"
+    "    n_features_in_ : int\n        The number of columns of ``X``: 1."))

@@ -167,6 +167,36 @@ def test_symbols_outside_the_fitted_alphabet_are_rejected_when_scoring():
         hmm.score(np.array([[3]]))
 
 
+def test_categorical_n_features_in_counts_columns_and_n_symbols_the_alphabet():
+    X = np.array([[0], [1], [2], [1], [0], [2]])
+    hmm = CategoricalHMM(2, max_iter=3, random_state=0).fit(X)
+    assert hmm.n_features_in_ == X.shape[1] == 1  # scikit-learn's meaning: columns of X
+    assert hmm.n_symbols_ == 3 == hmm.emissionprob_.shape[1]
+    given = CategoricalHMM(2, max_iter=3, emissionprob_init=np.full((2, 5), 0.2), random_state=0)
+    assert given.fit(X).n_symbols_ == 5 and given.n_features_in_ == 1
+
+
+@pytest.mark.parametrize("make", [lambda: CategoricalHMM(2, max_iter=5, random_state=0),
+                                  lambda: GaussianHMM(2, max_iter=5, random_state=0)])
+def test_scoring_decoding_and_sampling_write_no_attribute(make, monkeypatch):
+    X = np.array([[0], [1], [2], [1], [0], [2], [2], [1]])
+    hmm = make().fit(X)
+    written = []
+
+    def spy(self, name, value):
+        written.append(name)
+        object.__setattr__(self, name, value)
+
+    monkeypatch.setattr(type(hmm), "__setattr__", spy)
+    for method in (hmm.score, hmm.predict, hmm.predict_proba, hmm.decode, hmm.bic, hmm.aic):
+        method(X[:2])  # symbols 0 and 1 only
+        method(X, [5, 3])
+    hmm.sample(4, random_state=0)
+    assert written == []
+    hmm.fit(X)  # the spy sees writes: fit's
+    assert "transmat_" in written
+
+
 @pytest.mark.parametrize("make", [
     lambda: GaussianHMM(3, covariance_type="full", tol=1e-4, n_init=2, random_state=4, means_init=None),
     lambda: CategoricalHMM(2, max_iter=7, emissionprob_init=[[0.5, 0.5], [0.1, 0.9]]),
