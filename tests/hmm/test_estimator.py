@@ -223,6 +223,9 @@ def test_tags_say_density_estimator():
         tags = hmm.__sklearn_tags__()
         assert tags.estimator_type == "density_estimator" and tags.requires_fit
         assert tags.input_tags.two_d_array and not tags.input_tags.allow_nan
+        # symbols are non-negative integer codes; a Gaussian takes any real
+        is_categorical = isinstance(hmm, CategoricalHMM)
+        assert tags.input_tags.categorical is tags.input_tags.positive_only is is_categorical
 
 
 @pytest.mark.parametrize("verbose,lines", [(0, []), (1, ["Initialization 0", "Initialization did not converge."]),
