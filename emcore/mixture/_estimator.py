@@ -97,7 +97,10 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
         change of the objective; on dask too (``emcore._progress``).
     n_jobs : int or None, default None
         Threads over chunks of rows in the E-step and in ``predict``-like
-        methods: None or -1 all cores available to the process, 1 serial.
+        methods: -1 all cores available to the process, 1 serial; None the
+        same as -1 unless the process's threads are limited, as joblib limits
+        a worker of ``GridSearchCV(n_jobs=...)`` (``OMP_NUM_THREADS``) or
+        threadpoolctl's ``threadpool_limits`` does: then that limit.
         The results do not depend on it (fixed chunks, added in a fixed order).
     missing : {"raise", "marginalize"}, default "raise"
         What a NaN in ``X`` means. ``"raise"``: an error. ``"marginalize"``:
