@@ -1,7 +1,10 @@
 """GaussianHMM and CategoricalHMM: fitting, scoring, numerical safety and input checks."""
 
+import itertools
+
 import numpy as np
 import pytest
+from scipy import stats as scipy_stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +23,14 @@ def _truth():
                        covariances_init=VARS).fit(np.zeros((2, 1)))
 
 
+def _hmmlearn_truth():
+    """hmmlearn's GaussianHMM with the parameters of :func:`_truth`."""
+    hmmlearn = pytest.importorskip("hmmlearn.hmm")
+    ref = hmmlearn.GaussianHMM(2, covariance_type="diag", init_params="", params="")
+    ref.startprob_, ref.transmat_, ref.means_, ref.covars_ = PI, A, MEANS, VARS
+    return ref
+
+
 def test_max_iter_zero_keeps_the_start_so_it_can_be_scored_and_decoded():
     X, _ = _truth().sample(300, random_state=1)
     hmm = _truth().fit(X)
@@ -28,7 +39,22 @@ def test_max_iter_zero_keeps_the_start_so_it_can_be_scored_and_decoded():
     assert hmm.n_iter_ == 0 and hmm.log_likelihood_history_.shape == (1,)
     assert hmm.log_likelihood_history_[0] == pytest.approx(hmm.score(X), rel=1e-12)
     lp, states = hmm.decode(X)
-    assert states.shape == (300,) and lp < hmm.score(X)  # one path is less probable than all of them
+    ref = _hmmlearn_truth()  # an independent Viterbi
+    ref_lp, ref_states = ref.decode(X, algorithm="viterbi")
+    assert lp == pytest.approx(ref_lp, rel=1e-12)
+    np.testing.assert_array_equal(states, ref_states)
+
+
+def test_decode_is_the_most_probable_path_by_brute_force():
+    X, _ = _truth().sample(10, random_state=7)
+    lp, states = _truth().fit(X).decode(X)
+    # log p(x, z) of every one of the 2^10 paths, in closed form
+    paths = np.array(list(itertools.product(range(2), repeat=len(X))))
+    log_emit = scipy_stats.norm.logpdf(X[:, 0], MEANS[:, 0][:, None], np.sqrt(VARS[:, 0])[:, None])
+    joint = (np.log(PI)[paths[:, 0]] + np.log(A)[paths[:, :-1], paths[:, 1:]].sum(axis=1)
+             + log_emit[paths, np.arange(len(X))].sum(axis=1))
+    assert lp == pytest.approx(joint.max(), rel=1e-12)
+    np.testing.assert_array_equal(states, paths[np.argmax(joint)])
 
 
 def test_fit_recovers_a_sampled_model_and_history_never_decreases():
@@ -70,7 +96,7 @@ def test_a_million_steps_do_not_underflow():
     X = (rng.normal(size=n) + 4.0 * regimes)[:, None]
     hmm = _truth().fit(X[:10])
     ll = hmm.score(X)
-    assert np.isfinite(ll) and -3e6 < ll < -1e6  # about -1.4 nats per step
+    assert ll == pytest.approx(_hmmlearn_truth().score(X), rel=1e-10)  # an independent forward pass
     proba = hmm.predict_proba(X)
     assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1.0)
     assert np.mean(hmm.predict(X) == regimes) > 0.95
