@@ -45,8 +45,10 @@ NOT_BASE_ESTIMATOR = ".*does not inherit from `sklearn.base.BaseEstimator`"  # a
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=NOT_BASE_ESTIMATOR)
-    # n_components=1 has no random start; 2 exercises the initialisation
-    all_checks = parametrize_with_checks([GaussianMixture(random_state=0), GaussianMixture(2, random_state=0)],
+    # n_components=1 has no random start; 2 exercises the initialisation; missing="marginalize"
+    # is tagged allow_nan, which changes the checks run
+    all_checks = parametrize_with_checks([GaussianMixture(random_state=0), GaussianMixture(2, random_state=0),
+                                          GaussianMixture(2, missing="marginalize", random_state=0)],
                                          expected_failed_checks=expected_failed_checks)
 
 
