@@ -95,19 +95,26 @@ def default_threads() -> int:
     A process worker of joblib (the loky backend, which ``GridSearchCV(n_jobs=...)``
     uses) starts with ``OMP_NUM_THREADS`` and the BLAS libraries' variables set
     to ``cpu_count() // n_workers``, and scikit-learn's OpenMP code follows
-    ``OMP_NUM_THREADS``; threadpoolctl's ``threadpool_limits`` lowers the
+    ``OMP_NUM_THREADS`` (read here when emcore is imported); threadpoolctl's ``threadpool_limits`` lowers the
     thread count of the loaded BLAS and OpenMP libraries while it is in
     force. The smallest of these limits and :func:`available_cores` is used, so
     that ``n`` workers on ``n`` cores do not each start a thread per core.
     """
-    limits = [available_cores(), _env_limit(), _library_limit()]
+    limits = [available_cores(), _ENV_LIMIT, _library_limit()]
     return max(1, min(limit for limit in limits if limit is not None))
 
 
-def _env_limit() -> int | None:
+def _env_limit(environ) -> int | None:
     """``OMP_NUM_THREADS`` as a number (its first entry: a list gives nested levels), or None."""
-    value = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    value = environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
     return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+#: ``OMP_NUM_THREADS`` when emcore was imported. Read once, as OpenMP and BLAS libraries read
+#: it when they load: a worker is started with it, while a later change of the environment
+#: is meant for processes started afterwards (dask's ``Nanny`` sets it to 1 in its own
+#: process before it starts a worker process).
+_ENV_LIMIT = _env_limit(os.environ)
 
 
 def _library_limit() -> int | None:

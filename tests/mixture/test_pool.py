@@ -123,7 +123,8 @@ def _helper_threads(monkeypatch, n_jobs=None):
 def test_default_n_jobs_follows_a_threadpoolctl_limit(monkeypatch):
     from threadpoolctl import threadpool_limits
 
-    if _pool.available_cores() >= 2:  # BLAS libraries accept a limit up to their own threads
+    # BLAS libraries accept a limit up to their own threads: 2 needs 2 cores, and no lower limit
+    if _pool.available_cores() >= 2 and (_pool._ENV_LIMIT or 2) >= 2:
         monkeypatch.setattr(_pool, "available_cores", lambda: 4)  # as if on 4 cores
         with threadpool_limits(limits=2):
             assert _helper_threads(monkeypatch) == 1  # 2 threads: the caller and 1 helper
@@ -154,6 +155,20 @@ def test_default_n_jobs_follows_the_omp_num_threads_joblib_sets_in_a_worker():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True)
     assert out.stdout.split() == ["1", "0"]  # 1 thread: the caller alone, no helper
+
+
+def test_omp_num_threads_set_after_import_is_left_to_the_processes_started_later():
+    # as dask's Nanny does: it sets OMP_NUM_THREADS=1 in its own process for the workers it starts
+    code = ("import os\n"
+            "from emcore.mixture import _pool\n"
+            "before = _pool.resolve_n_jobs(None)\n"
+            "os.environ['OMP_NUM_THREADS'] = '1'\n"
+            "print(before, _pool.resolve_n_jobs(None))\n")
+    env = {name: value for name, value in os.environ.items() if name != "OMP_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True)
+    before, after = out.stdout.split()
+    assert before == after
 
 
 def test_default_n_jobs_in_a_joblib_worker_is_the_workers_share_of_the_cores():
