@@ -95,10 +95,11 @@ def default_threads() -> int:
     A process worker of joblib (the loky backend, which ``GridSearchCV(n_jobs=...)``
     uses) starts with ``OMP_NUM_THREADS`` and the BLAS libraries' variables set
     to ``cpu_count() // n_workers``, and scikit-learn's OpenMP code follows
-    ``OMP_NUM_THREADS`` (read here when emcore is imported); threadpoolctl's ``threadpool_limits`` lowers the
-    thread count of the loaded BLAS and OpenMP libraries while it is in
-    force. The smallest of these limits and :func:`available_cores` is used, so
-    that ``n`` workers on ``n`` cores do not each start a thread per core.
+    ``OMP_NUM_THREADS`` (read here when emcore is imported); threadpoolctl's
+    ``threadpool_limits`` lowers the thread count of the loaded BLAS and
+    OpenMP libraries while it is in force. The smallest of these limits and
+    :func:`available_cores` is used, so that ``n`` workers on ``n`` cores do
+    not each start a thread per core.
     """
     limits = [available_cores(), _ENV_LIMIT, _library_limit()]
     return max(1, min(limit for limit in limits if limit is not None))
