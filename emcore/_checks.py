@@ -65,14 +65,36 @@ def check_X(X, name: str = "X", n_features: int | None = None, missing: str | No
     if arr.dtype not in (np.float32, np.float64):
         arr = arr.astype(np.float64)
     allow_nan = missing == "marginalize"
+    # The statistics sum, over n rows, d squares of differences of two entries (such as x - mu,
+    # at most 2 max|x|); n d (2 limit)^2 is the dtype's largest value, so |x| <= limit keeps them
+    # finite (the weaker d limit^2 is not enough: a fit then overflows in its first sums).
+    n, d = arr.shape
+    limit = np.sqrt(np.finfo(arr.dtype).max / (4.0 * d * n))
     for s in range(0, arr.shape[0], _CHECK_ROWS):
         block = arr[s:s + _CHECK_ROWS]
-        if np.isinf(block).any() if allow_nan else not np.isfinite(block).all():
+        if allow_nan:  # fmax and fmin pass over NaN (a missing entry), not over infinity
+            hi, lo = np.fmax.reduce(block, axis=None), np.fmin.reduce(block, axis=None)
+            bad = np.isinf(hi) or np.isinf(lo)
+        else:  # max and min are NaN if the block holds one
+            hi, lo = block.max(), block.min()
+            bad = not (np.isfinite(hi) and np.isfinite(lo))
+        if bad:
             raise ValueError(nonfinite_message(name, missing))
+        if hi > limit or -lo > limit:
+            raise ValueError(overflow_message(name, max(hi, -lo), limit, arr.dtype))
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{name} has {arr.shape[1]} features, but {estimator} is expecting "
                          f"{n_features} features as input: it was fitted to n_features={n_features}")
     return arr
+
+
+def overflow_message(name: str, top: float, limit: float, dtype) -> str:
+    """The error for entries of ``name`` so large that their squares overflow ``dtype``."""
+    return (f"Input {name} holds values up to {top:.3g} in absolute value: their squares overflow "
+            f"{dtype} (whose largest value is {np.finfo(dtype).max:.3g}), so no log-density of "
+            f"{name} can be computed. Rescale {name} (e.g. divide it by its largest absolute value "
+            f"or standardise it, as sklearn.preprocessing.StandardScaler does) so that every entry "
+            f"is at most {limit:.3g} in absolute value")
 
 
 def nonfinite_message(name: str, missing: str | None) -> str:

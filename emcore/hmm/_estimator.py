@@ -123,10 +123,8 @@ class GaussianHMM(BaseHMM):
 
 
     def _check_X(self, X, fitted):
-        X = np.asarray(check_X(X), dtype=np.float64)
-        if fitted and X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but the HMM was fitted to {self.n_features_in_}")
-        return X
+        X = check_X(X, n_features=self.n_features_in_ if fitted else None, estimator="GaussianHMM")
+        return np.asarray(X, dtype=np.float64)
 
     def _emissions(self, X):
         d = self.n_features_in_ if X is None else X.shape[1]
@@ -207,33 +205,47 @@ class CategoricalHMM(BaseHMM):
         self.random_state = random_state
         self.verbose = verbose
 
+    def __sklearn_tags__(self):
+        """scikit-learn's tags: a density estimator on a column of non-negative integer codes."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.categorical = tags.input_tags.positive_only = True
+        return tags
+
     def _check_X(self, X, fitted):
-        if X is None:
-            raise ValueError("X must be an (n_samples, 1) array of integer symbols, got None")
-        arr = np.asarray(X)
-        if arr.ndim != 2 or arr.shape[1] != 1 or arr.shape[0] == 0:
-            raise ValueError(f"X must be a non-empty column of shape (n_samples, 1), got shape {arr.shape}")
-        if arr.dtype.kind == "f":
-            if not np.all(np.isfinite(arr)):
-                raise ValueError("X contains NaN or infinite values")
-            if np.any(arr != np.round(arr)):
-                raise ValueError("X must hold integer symbols")
-        elif arr.dtype.kind not in "iub":
-            raise ValueError(f"X must hold integer symbols, got dtype {arr.dtype}")
+        """``X`` as an (n, 1) column of symbols ``0..S-1``.
+
+        In ``fit`` (``fitted=False``) ``S`` is read from ``emissionprob_init``
+        or the data and set as ``n_symbols_`` (with ``n_features_in_ = 1``),
+        as scikit-learn's ``validate_data(reset=True)`` sets ``n_features_in_``;
+        afterwards ``X`` is only checked against them: scoring or decoding
+        writes nothing.
+        """
+        arr = check_X(X, estimator="CategoricalHMM")  # 2-D, real, finite, not empty, not sparse
+        if arr.shape[1] != 1:
+            raise ValueError(f"X has {arr.shape[1]} features, but CategoricalHMM is expecting 1 "
+                             f"features as input: X must be a column of integer symbols of shape "
+                             f"(n_samples, 1), got shape {arr.shape}")
+        if np.any(arr != np.round(arr)):
+            raise ValueError("X must hold integer symbols")
+        if arr.min() < 0:
+            raise ValueError(f"Negative values in data passed to X: X must hold integer symbols "
+                             f"0, 1, ..., got {arr.min():g}")
         arr = arr.astype(np.intp)
         if fitted:
-            s = self.n_features_in_
+            s = self.n_symbols_
         elif self.emissionprob_init is not None:
             s = np.shape(self.emissionprob_init)[-1]
         else:
             s = int(arr.max()) + 1
-        if arr.min() < 0 or arr.max() >= s:
-            raise ValueError(f"X must hold symbols 0..{s - 1}, got values from {arr.min()} to {arr.max()}")
-        self._s = s
+        if arr.max() >= s:
+            raise ValueError(f"X must hold symbols 0..{s - 1}, "
+                             f"got values from {arr.min()} to {arr.max()}")
+        if not fitted:
+            self.n_features_in_, self.n_symbols_ = 1, s
         return arr
 
     def _emissions(self, X):
-        return CategoricalEmissions(self.n_components, self._s if X is not None else self.n_features_in_)
+        return CategoricalEmissions(self.n_components, self.n_symbols_)
 
     def _emission_inits(self, em):
         given = em.check_init(self.emissionprob_init)
@@ -241,7 +253,6 @@ class CategoricalHMM(BaseHMM):
 
     def _set_emissions(self, em, vec):
         self.emissionprob_ = em.unpack(vec)
-        self.n_features_in_ = em.s
 
     def _emission_vector(self, em):
         return np.ravel(self.emissionprob_)
@@ -249,4 +260,5 @@ class CategoricalHMM(BaseHMM):
 
 CategoricalHMM.__doc__ = CategoricalHMM.__doc__.replace("{common}", _COMMON_DOC.strip("\n").replace(
     "    n_features_in_ : int", "    emissionprob_ : numpy.ndarray of shape (n_components, n_symbols)\n"
-    "    n_features_in_ : int\n        The number of symbols ``S``."))
+    "    n_symbols_ : int\n        The number of symbols ``S``.\n"
+    "    n_features_in_ : int\n        The number of columns of ``X``: 1."))

@@ -10,7 +10,7 @@ from .._validation import Boolean, InstanceOf, Integer, Options, Real, check_par
 from ..em import LoglikChange
 from .._checks import RANDOM_STATE, check_random_state
 from .._progress import Progress
-from .._sklearn import DensityEstimatorMixin
+from .._sklearn import DensityEstimatorMixin, density_estimator_tags
 from ..exceptions import ConvergenceWarning, NotFittedError
 from ._backend import fit_problem
 from ._config import FitConfig
@@ -100,7 +100,10 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
         change of the objective; on dask too (``emcore._progress``).
     n_jobs : int or None, default None
         Threads over chunks of rows in the E-step and in ``predict``-like
-        methods: None or -1 all cores available to the process, 1 serial.
+        methods: -1 all cores available to the process, 1 serial; None the
+        same as -1 unless the process's threads are limited, as joblib limits
+        a worker of ``GridSearchCV(n_jobs=...)`` (``OMP_NUM_THREADS``) or
+        threadpoolctl's ``threadpool_limits`` does: then that limit.
         The results do not depend on it (fixed chunks, added in a fixed order).
     missing : {"raise", "marginalize"}, default "raise"
         What a NaN in ``X`` means. ``"raise"``: an error. ``"marginalize"``:
@@ -243,6 +246,10 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
         self.verbose_interval = verbose_interval
         self.n_jobs = n_jobs
         self.missing = missing
+
+    def __sklearn_tags__(self):
+        """scikit-learn's tags; NaN is allowed in ``X`` exactly when ``missing="marginalize"``."""
+        return density_estimator_tags(allow_nan=self.missing == "marginalize")
 
     def fit(self, X, y=None, *, sample_weight=None):
         """Fit the mixture to ``X`` (n_samples, n_features) by EM; returns ``self``.

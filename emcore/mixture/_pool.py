@@ -40,7 +40,8 @@ import numpy as np
 
 from .._validation import Constraint, check_params
 
-__all__ = ["N_JOBS", "available_cores", "one_blas_thread", "ordered_map", "resolve_n_jobs"]
+__all__ = ["N_JOBS", "available_cores", "default_threads", "one_blas_thread", "ordered_map",
+           "resolve_n_jobs"]
 
 
 class _NJobs(Constraint):
@@ -71,15 +72,68 @@ def available_cores() -> int:
 
 
 def resolve_n_jobs(n_jobs) -> int:
-    """The number of threads ``n_jobs`` (checked) asks for: None and -1 mean :func:`available_cores`.
+    """The number of threads ``n_jobs`` (checked) asks for.
+
+    -1 means :func:`available_cores`; None (the default) means
+    :func:`default_threads`, which is the same unless joblib or threadpoolctl
+    limit this process's threads.
 
     >>> resolve_n_jobs(2)
     2
-    >>> resolve_n_jobs(None) == resolve_n_jobs(-1) == available_cores()
+    >>> resolve_n_jobs(-1) == available_cores() >= resolve_n_jobs(None) >= 1
     True
     """
     n_jobs = check_params({"n_jobs": N_JOBS}, {"n_jobs": n_jobs})["n_jobs"]
-    return available_cores() if n_jobs in (None, -1) else n_jobs
+    if n_jobs is None:
+        return default_threads()
+    return available_cores() if n_jobs == -1 else n_jobs
+
+
+def default_threads() -> int:
+    """Threads for ``n_jobs=None``: the available cores, or the limit set on this process if lower.
+
+    A process worker of joblib (the loky backend, which ``GridSearchCV(n_jobs=...)``
+    uses) starts with ``OMP_NUM_THREADS`` and the BLAS libraries' variables set
+    to ``cpu_count() // n_workers``, and scikit-learn's OpenMP code follows
+    ``OMP_NUM_THREADS`` (read here when emcore is imported); threadpoolctl's
+    ``threadpool_limits`` lowers the thread count of the loaded BLAS and
+    OpenMP libraries while it is in force. The smallest of these limits and
+    :func:`available_cores` is used, so that ``n`` workers on ``n`` cores do
+    not each start a thread per core.
+    """
+    limits = [available_cores(), _ENV_LIMIT, _library_limit()]
+    return max(1, min(limit for limit in limits if limit is not None))
+
+
+def _env_limit(environ) -> int | None:
+    """``OMP_NUM_THREADS`` as a number (its first entry: a list gives nested levels), or None."""
+    value = environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+#: ``OMP_NUM_THREADS`` when emcore was imported. Read once, as OpenMP and BLAS libraries read
+#: it when they load: a worker is started with it, while a later change of the environment
+#: is meant for processes started afterwards (dask's ``Nanny`` sets it to 1 in its own
+#: process before it starts a worker process).
+_ENV_LIMIT = _env_limit(os.environ)
+
+
+def _library_limit() -> int | None:
+    """The fewest threads a loaded BLAS or OpenMP library may use, or None if there is none.
+
+    While :func:`one_blas_thread` holds BLAS to one thread, the count from
+    before it is used: that limit is emcore's own, not the process's.
+    """
+    with _LOCK:
+        if _held["depth"]:
+            return _held["outer_limit"]
+    return _threads_of(_controller())
+
+
+def _threads_of(controller) -> int | None:
+    counts = [lib.num_threads for lib in controller.lib_controllers
+              if lib.user_api in ("blas", "openmp") and isinstance(lib.num_threads, int)]
+    return min(counts, default=None)
 
 
 @functools.cache
@@ -91,7 +145,7 @@ def _controller():
 
 
 _LOCK = threading.Lock()
-_held = {"depth": 0, "limiter": None}
+_held = {"depth": 0, "limiter": None, "outer_limit": None}
 
 
 @contextlib.contextmanager
@@ -103,6 +157,7 @@ def one_blas_thread():
     """
     with _LOCK:
         if _held["depth"] == 0:
+            _held["outer_limit"] = _threads_of(_controller())
             _held["limiter"] = _controller().limit(limits=1, user_api="blas")
         _held["depth"] += 1
     try:

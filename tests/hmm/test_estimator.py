@@ -1,9 +1,11 @@
 """GaussianHMM and CategoricalHMM: fitting, scoring, numerical safety and input checks."""
 
+import itertools
 import warnings
 
 import numpy as np
 import pytest
+from scipy import stats as scipy_stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +24,14 @@ def _truth():
                        covariances_init=VARS).fit(np.zeros((2, 1)))
 
 
+def _hmmlearn_truth():
+    """hmmlearn's GaussianHMM with the parameters of :func:`_truth`."""
+    hmmlearn = pytest.importorskip("hmmlearn.hmm")
+    ref = hmmlearn.GaussianHMM(2, covariance_type="diag", init_params="", params="")
+    ref.startprob_, ref.transmat_, ref.means_, ref.covars_ = PI, A, MEANS, VARS
+    return ref
+
+
 def test_max_iter_zero_keeps_the_start_so_it_can_be_scored_and_decoded():
     X, _ = _truth().sample(300, random_state=1)
     hmm = _truth().fit(X)
@@ -30,7 +40,22 @@ def test_max_iter_zero_keeps_the_start_so_it_can_be_scored_and_decoded():
     assert hmm.n_iter_ == 0 and hmm.log_likelihood_history_.shape == (1,)
     assert hmm.log_likelihood_history_[0] == pytest.approx(hmm.score(X), rel=1e-12)
     lp, states = hmm.decode(X)
-    assert states.shape == (300,) and lp < hmm.score(X)  # one path is less probable than all of them
+    ref = _hmmlearn_truth()  # an independent Viterbi
+    ref_lp, ref_states = ref.decode(X, algorithm="viterbi")
+    assert lp == pytest.approx(ref_lp, rel=1e-12)
+    np.testing.assert_array_equal(states, ref_states)
+
+
+def test_decode_is_the_most_probable_path_by_brute_force():
+    X, _ = _truth().sample(10, random_state=7)
+    lp, states = _truth().fit(X).decode(X)
+    # log p(x, z) of every one of the 2^10 paths, in closed form
+    paths = np.array(list(itertools.product(range(2), repeat=len(X))))
+    log_emit = scipy_stats.norm.logpdf(X[:, 0], MEANS[:, 0][:, None], np.sqrt(VARS[:, 0])[:, None])
+    joint = (np.log(PI)[paths[:, 0]] + np.log(A)[paths[:, :-1], paths[:, 1:]].sum(axis=1)
+             + log_emit[paths, np.arange(len(X))].sum(axis=1))
+    assert lp == pytest.approx(joint.max(), rel=1e-12)
+    np.testing.assert_array_equal(states, paths[np.argmax(joint)])
 
 
 def test_fit_recovers_a_sampled_model_and_history_never_decreases():
@@ -72,7 +97,7 @@ def test_a_million_steps_do_not_underflow():
     X = (rng.normal(size=n) + 4.0 * regimes)[:, None]
     hmm = _truth().fit(X[:10])
     ll = hmm.score(X)
-    assert np.isfinite(ll) and -3e6 < ll < -1e6  # about -1.4 nats per step
+    assert ll == pytest.approx(_hmmlearn_truth().score(X), rel=1e-10)  # an independent forward pass
     proba = hmm.predict_proba(X)
     assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1.0)
     assert np.mean(hmm.predict(X) == regimes) > 0.95
@@ -171,6 +196,36 @@ def test_symbols_outside_the_fitted_alphabet_are_rejected_when_scoring():
         hmm.score(np.array([[3]]))
 
 
+def test_categorical_n_features_in_counts_columns_and_n_symbols_the_alphabet():
+    X = np.array([[0], [1], [2], [1], [0], [2]])
+    hmm = CategoricalHMM(2, max_iter=3, random_state=0).fit(X)
+    assert hmm.n_features_in_ == X.shape[1] == 1  # scikit-learn's meaning: columns of X
+    assert hmm.n_symbols_ == 3 == hmm.emissionprob_.shape[1]
+    given = CategoricalHMM(2, max_iter=3, emissionprob_init=np.full((2, 5), 0.2), random_state=0)
+    assert given.fit(X).n_symbols_ == 5 and given.n_features_in_ == 1
+
+
+@pytest.mark.parametrize("make", [lambda: CategoricalHMM(2, max_iter=5, random_state=0),
+                                  lambda: GaussianHMM(2, max_iter=5, random_state=0)])
+def test_scoring_decoding_and_sampling_write_no_attribute(make, monkeypatch):
+    X = np.array([[0], [1], [2], [1], [0], [2], [2], [1]])
+    hmm = make().fit(X)
+    written = []
+
+    def spy(self, name, value):
+        written.append(name)
+        object.__setattr__(self, name, value)
+
+    monkeypatch.setattr(type(hmm), "__setattr__", spy)
+    for method in (hmm.score, hmm.predict, hmm.predict_proba, hmm.decode, hmm.bic, hmm.aic):
+        method(X[:2])  # symbols 0 and 1 only
+        method(X, [5, 3])
+    hmm.sample(4, random_state=0)
+    assert written == []
+    hmm.fit(X)  # the spy sees writes: fit's
+    assert "transmat_" in written
+
+
 @pytest.mark.parametrize("make", [
     lambda: GaussianHMM(3, covariance_type="full", tol=1e-4, n_init=2, random_state=4, means_init=None),
     lambda: CategoricalHMM(2, max_iter=7, emissionprob_init=[[0.5, 0.5], [0.1, 0.9]]),
@@ -197,6 +252,9 @@ def test_tags_say_density_estimator():
         tags = hmm.__sklearn_tags__()
         assert tags.estimator_type == "density_estimator" and tags.requires_fit
         assert tags.input_tags.two_d_array and not tags.input_tags.allow_nan
+        # symbols are non-negative integer codes; a Gaussian takes any real
+        is_categorical = isinstance(hmm, CategoricalHMM)
+        assert tags.input_tags.categorical is tags.input_tags.positive_only is is_categorical
 
 
 @pytest.mark.parametrize("verbose,lines", [(0, []), (1, ["Initialization 0", "Initialization did not converge."]),
@@ -270,3 +328,12 @@ def test_reg_covar_never_lowers_the_log_likelihood(covariance_type):
                               init_params="random", random_state=seed).fit(X)
         history = hmm.log_likelihood_history_
         assert np.all(np.diff(history) >= -1e-10 * np.abs(history[1:])), seed
+
+
+def test_data_whose_squares_overflow_is_refused_naming_x():
+    X, _ = _truth().sample(300, random_state=1)
+    with pytest.raises(ValueError, match=r"Input X holds values up to .* squares overflow.*Rescale X"):
+        GaussianHMM(2, random_state=0).fit(X * 1e200)
+    hmm = GaussianHMM(2, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="squares overflow"):
+        hmm.score(X * 1e200)

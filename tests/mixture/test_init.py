@@ -51,11 +51,25 @@ def test_random_init_starts_all_means_near_the_data_mean(separated):
 
 
 @pytest.mark.parametrize("method", ["kmeans", "k-means++", "random", "random_from_data"])
-def test_same_seed_same_fit_and_generator_accepted(separated, method):
+def test_same_seed_same_fit(separated, method):
     a = GaussianMixture(3, init_params=method, random_state=7).fit(separated)
     b = GaussianMixture(3, init_params=method, random_state=7).fit(separated)
     np.testing.assert_array_equal(a.means_, b.means_)
-    GaussianMixture(3, init_params=method, random_state=np.random.default_rng(1)).fit(separated)
+
+
+@pytest.mark.parametrize("method", ["kmeans", "k-means++", "random", "random_from_data"])
+def test_a_generator_is_drawn_from_like_its_seed(separated, method):
+    # max_iter=0 keeps the random start, which differs from seed to seed
+    def start(random_state):
+        return GaussianMixture(3, init_params=method, max_iter=0, random_state=random_state).fit(separated)
+
+    rng = np.random.default_rng(1)
+    state = rng.bit_generator.state
+    from_rng = start(rng).means_
+    assert rng.bit_generator.state != state  # the draws came from the Generator passed
+    np.testing.assert_array_equal(from_rng, start(np.random.default_rng(1)).means_)
+    np.testing.assert_array_equal(from_rng, start(1).means_)  # an int seeds default_rng
+    assert not np.array_equal(from_rng, start(np.random.default_rng(2)).means_)
 
 
 @pytest.mark.parametrize("cov_type", COV_TYPES)

@@ -2,6 +2,7 @@
 value of the wrong type, a ValueError for a wrong value."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -142,3 +143,34 @@ def test_sample_needs_a_positive_integer_count():
 def test_set_params_rejects_unknown_names():
     with pytest.raises(ValueError, match="n_clusters"):
         GaussianMixture().set_params(n_clusters=3)
+
+
+OVERFLOW = r"Input X holds values up to .* their squares overflow float64.*Rescale X"
+
+
+@pytest.mark.parametrize("missing", ["raise", "marginalize"])
+def test_data_whose_squares_overflow_is_refused_by_fit_and_score_samples(missing):
+    huge = X * 1e200
+    huge[0, 0] = np.nan if missing == "marginalize" else huge[0, 0]
+    with pytest.raises(ValueError, match=OVERFLOW):
+        GaussianMixture(2, random_state=0, missing=missing).fit(huge)
+    gm = GaussianMixture(2, random_state=0, missing=missing).fit(X)
+    with pytest.raises(ValueError, match=OVERFLOW):
+        gm.score_samples(huge)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_data_just_inside_the_overflow_limit_fits_without_overflow(dtype, cov_type):
+    # the limit: n rows of d squared differences of two entries (2 |x| at most) sum to the
+    # dtype's largest value; 1% inside it nothing overflows, 1% outside the data are refused
+    n, d = X.shape
+    limit = np.sqrt(np.finfo(dtype).max / (4.0 * d * n))
+    scaled = X / np.abs(X).max()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow in numpy would be a RuntimeWarning
+        gm = GaussianMixture(2, covariance_type=cov_type, random_state=0).fit(
+            (scaled * (0.99 * limit)).astype(dtype))
+        assert np.all(np.isfinite(gm.score_samples((scaled * (0.99 * limit)).astype(dtype))))
+    with pytest.raises(ValueError, match="squares overflow"):
+        gm.fit((scaled * (1.01 * limit)).astype(dtype))

@@ -1,5 +1,9 @@
 """``n_jobs``: threads over chunks of rows give the same floats as one thread, and BLAS is held to one thread."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -94,9 +98,88 @@ def test_bad_n_jobs_is_rejected_naming_it(bad):
         GaussianMixture(2, n_jobs=bad).fit(blobs(n_per=20))
 
 
-def test_default_n_jobs_is_every_available_core():
+def test_default_n_jobs_is_every_available_core_unless_limited():
     assert GaussianMixture().get_params()["n_jobs"] is None
-    assert _pool.resolve_n_jobs(None) == _pool.resolve_n_jobs(-1) == _pool.available_cores() >= 1
+    assert _pool.resolve_n_jobs(-1) == _pool.available_cores() >= _pool.resolve_n_jobs(None) >= 1
+    # emcore's own one-thread BLAS limit (held while another fit's chunks run) is not a limit
+    outside = _pool.resolve_n_jobs(None)
+    with _pool.one_blas_thread():
+        assert _pool.resolve_n_jobs(None) == outside
+
+
+def _helper_threads(monkeypatch, n_jobs=None):
+    """The most helper threads one fit asks the pool for (the calling thread works too)."""
+    asked = [0]
+    submit = _pool._submit
+
+    def spy(func, count):
+        asked[0] = max(asked[0], count)
+        return submit(func, count)
+
+    monkeypatch.setattr(_pool, "_submit", spy)
+    GaussianMixture(3, max_iter=2, tol=0, random_state=0, n_jobs=n_jobs).fit(blobs(n_per=1500))
+    return asked[0]
+
+
+def test_default_n_jobs_follows_a_threadpoolctl_limit(monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    # BLAS libraries accept a limit up to their own threads: 2 needs 2 cores, and no lower limit
+    if _pool.available_cores() >= 2 and (_pool._ENV_LIMIT or 2) >= 2:
+        monkeypatch.setattr(_pool, "available_cores", lambda: 4)  # as if on 4 cores
+        with threadpool_limits(limits=2):
+            assert _helper_threads(monkeypatch) == 1  # 2 threads: the caller and 1 helper
+    monkeypatch.setattr(_pool, "available_cores", lambda: 4)
+    with threadpool_limits(limits=1):  # a worker's limit: the fit starts no thread
+        assert _pool.resolve_n_jobs(None) == 1
+        assert _helper_threads(monkeypatch) == 0
+        assert _helper_threads(monkeypatch, n_jobs=2) == 1  # an explicit n_jobs is kept
+
+
+def test_default_n_jobs_follows_the_omp_num_threads_joblib_sets_in_a_worker():
+    # a loky worker of joblib starts with OMP_NUM_THREADS = cpu_count // n_workers: 1 for 2 on 2
+    code = ("import numpy as np\n"
+            "from emcore import GaussianMixture\n"
+            "from emcore.mixture import _pool\n"
+            "_pool.available_cores = lambda: 4\n"
+            "asked, submit = [0], _pool._submit\n"
+            "def spy(func, count):\n"
+            "    asked[0] = max(asked[0], count)\n"
+            "    return submit(func, count)\n"
+            "_pool._submit = spy\n"
+            "X = np.random.default_rng(0).normal(size=(4500, 3))\n"
+            "GaussianMixture(3, max_iter=2, tol=0, random_state=0).fit(X)\n"
+            "print(_pool.resolve_n_jobs(None), asked[0])\n")
+    # OMP_NUM_THREADS is followed on its own (as scikit-learn's OpenMP code follows it), also
+    # where the BLAS library does not read it (OpenBLAS reads it only without its own variable)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "2"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["1", "0"]  # 1 thread: the caller alone, no helper
+
+
+def test_omp_num_threads_set_after_import_is_left_to_the_processes_started_later():
+    # as dask's Nanny does: it sets OMP_NUM_THREADS=1 in its own process for the workers it starts
+    code = ("import os\n"
+            "from emcore.mixture import _pool\n"
+            "before = _pool.resolve_n_jobs(None)\n"
+            "os.environ['OMP_NUM_THREADS'] = '1'\n"
+            "print(before, _pool.resolve_n_jobs(None))\n")
+    env = {name: value for name, value in os.environ.items() if name != "OMP_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True)
+    before, after = out.stdout.split()
+    assert before == after
+
+
+def test_default_n_jobs_in_a_joblib_worker_is_the_workers_share_of_the_cores():
+    joblib = pytest.importorskip("joblib")
+
+    share = joblib.Parallel(n_jobs=2, backend="loky")(
+        joblib.delayed(_pool.resolve_n_jobs)(None) for _ in range(2))
+    # joblib's limit for 2 workers, or the one inherited from this process's environment
+    limit = int(os.environ.get("OMP_NUM_THREADS", max(joblib.cpu_count() // 2, 1)))
+    assert share == [min(limit, _pool.available_cores())] * 2
 
 
 def test_an_error_in_a_chunk_reaches_the_caller():

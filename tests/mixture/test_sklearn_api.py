@@ -14,6 +14,8 @@ from emcore.mixture import NotFittedError
 from .conftest import blobs
 
 pytest.importorskip("sklearn", reason="scikit-learn (the test extra) is not installed")
+from scipy.special import logsumexp  # noqa: E402
+from scipy.stats import multivariate_normal  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
@@ -43,8 +45,10 @@ NOT_BASE_ESTIMATOR = ".*does not inherit from `sklearn.base.BaseEstimator`"  # a
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=NOT_BASE_ESTIMATOR)
-    # n_components=1 has no random start; 2 exercises the initialisation
-    all_checks = parametrize_with_checks([GaussianMixture(random_state=0), GaussianMixture(2, random_state=0)],
+    # n_components=1 has no random start; 2 exercises the initialisation; missing="marginalize"
+    # is tagged allow_nan, which changes the checks run
+    all_checks = parametrize_with_checks([GaussianMixture(random_state=0), GaussianMixture(2, random_state=0),
+                                          GaussianMixture(2, missing="marginalize", random_state=0)],
                                          expected_failed_checks=expected_failed_checks)
 
 
@@ -69,6 +73,22 @@ def test_tags_say_density_estimator_on_dense_real_arrays():
     assert tags.input_tags.two_d_array and not tags.input_tags.sparse and not tags.input_tags.allow_nan
 
 
+@pytest.mark.parametrize("missing", ["raise", "marginalize"])
+def test_allow_nan_tag_says_whether_fit_accepts_nan(X, missing):
+    from sklearn.utils import get_tags
+
+    gm = GaussianMixture(2, missing=missing, random_state=0)
+    holed = X.copy()
+    holed[::7, 1] = np.nan
+    try:
+        gm.fit(holed)
+        accepted = True
+    except ValueError as err:
+        assert "NaN" in str(err)
+        accepted = False
+    assert get_tags(gm).input_tags.allow_nan is accepted is (missing == "marginalize")
+
+
 def test_import_emcore_and_a_fit_do_not_import_sklearn():
     code = ("import sys, numpy as np, emcore\n"
             "X = np.random.default_rng(0).normal(size=(50, 2))\n"
@@ -87,10 +107,21 @@ def test_pipeline_scales_then_fits(X):
     np.testing.assert_array_equal(pipe.predict(X), alone.predict(scaled))
 
 
-def test_pipeline_set_output_passes_through(X):
+@pytest.mark.parametrize("transform", ["default", "pandas"])
+def test_pipeline_set_output_passes_through(X, transform):
     # GaussianMixture transforms nothing: set_output configures the scaler and leaves the mixture be
-    pipe = make_pipeline(StandardScaler(), GaussianMixture(2, random_state=0)).set_output(transform="default")
-    assert np.isfinite(pipe.fit(X).score(X))
+    if transform == "pandas":
+        pytest.importorskip("pandas")
+    pipe = make_pipeline(StandardScaler(), GaussianMixture(2, random_state=0)).set_output(transform=transform)
+    scaled = (X - X.mean(axis=0)) / X.std(axis=0)  # StandardScaler, by hand
+    alone = GaussianMixture(2, random_state=0).fit(scaled)
+    score = pipe.fit(X).score(X)
+    gm = pipe[-1]
+    np.testing.assert_allclose(gm.means_, alone.means_, rtol=1e-10, atol=1e-12)
+    # the mean log-density of the scaled rows, by scipy, from the fitted parameters
+    log_joint = [np.log(w) + multivariate_normal(m, c).logpdf(scaled)
+                 for w, m, c in zip(gm.weights_, gm.means_, gm.covariances_)]
+    assert score == pytest.approx(np.mean(logsumexp(log_joint, axis=0)), rel=1e-12)
 
 
 def test_grid_search_picks_the_number_of_components_by_score(X):

@@ -1,5 +1,7 @@
 """MixingProportion: EM on the weights of known normal components, and its analytic information."""
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -41,17 +43,21 @@ def test_observed_information_is_minus_the_second_derivative():
     assert model.observed_information(0.3)[0, 0] == pytest.approx(-second, rel=1e-6)
 
 
-def test_complete_score_outer_matches_simulated_latent_labels():
-    model = MixingProportion(data(n=40), means=[0.0, 3.0, 6.0], sds=1.0)
-    theta = np.array([0.3, 0.3])
+@pytest.mark.parametrize(("means", "n"), [([0.0, 3.0], 12), ([0.0, 3.0, 6.0], 7),
+                                          ([0.0, 2.0, 4.0, 6.0], 5)])
+def test_complete_score_outer_is_the_average_over_every_labelling(means, n):
+    # E[S_c S_c^T | x] exactly: a sum over all K^n labellings z, each with p(z | x) = prod gamma_{n z_n}
+    model = MixingProportion(data(seed=1, n=n), means=means, sds=1.0)
+    k = len(means)
+    theta = np.linspace(0.15, 0.35, k - 1)  # not the MLE: the score's mean is not zero
     pi, gamma = model.weights(theta), model.responsibilities(theta)
-    rng = np.random.default_rng(5)
-    u = rng.random((20_000, 40, 1))
-    labels = (u > np.cumsum(gamma, axis=1)[None]).sum(axis=2)            # draws z | x, theta
-    z = np.eye(3)[labels].sum(axis=1)                                      # counts per draw
-    scores = z[:, :2] / pi[:2] - z[:, 2:] / pi[2]
-    simulated = scores.T @ scores / scores.shape[0]
-    assert np.allclose(model.complete_score_outer(theta), simulated, rtol=0.05, atol=2.0)
+    labels = np.array(list(itertools.product(range(k), repeat=n)))      # (K^n, n)
+    prob = np.prod(gamma[np.arange(n), labels], axis=1)                 # p(z | x)
+    counts = np.stack([(labels == j).sum(axis=1) for j in range(k)], axis=1)
+    scores = counts[:, :-1] / pi[:-1] - counts[:, -1:] / pi[-1]         # S_c(z)
+    exact = np.einsum("z,zi,zj->ij", prob, scores, scores)
+    assert prob.sum() == pytest.approx(1.0, rel=1e-12)
+    np.testing.assert_allclose(model.complete_score_outer(theta), exact, rtol=1e-11)
 
 
 @settings(max_examples=30, deadline=None)

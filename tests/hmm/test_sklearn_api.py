@@ -1,0 +1,121 @@
+"""GaussianHMM and CategoricalHMM through scikit-learn's check_estimator.
+
+The checks run twice. First on the estimators as they are: there every check
+that passes ``y`` fails, because an HMM's second argument is ``lengths``
+(hmmlearn's signature). Then on a variant whose ``fit``, ``score`` and
+prediction methods take ``y`` second and ``lengths`` by keyword, and nothing
+else changed: that run shows that those checks fail for this reason alone.
+"""
+
+import warnings
+
+import pytest
+
+from emcore import CategoricalHMM, ConvergenceWarning, GaussianHMM
+
+pytest.importorskip("sklearn", reason="scikit-learn (the test extra) is not installed")
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+NOT_BASE_ESTIMATOR = ".*does not inherit from `sklearn.base.BaseEstimator`"  # see emcore/_sklearn.py
+
+UNFITTED = (
+    "needs scikit-learn's own NotFittedError class; emcore's NotFittedError subclasses ValueError "
+    "and AttributeError as scikit-learn's does, but emcore cannot import scikit-learn to subclass it"
+)
+
+#: Checks that call fit, score or predict with y in the second place, where an HMM takes lengths.
+Y_IN_LENGTHS_PLACE = [
+    "check_fit_score_takes_y", "check_estimators_overwrite_params", "check_dont_overwrite_parameters",
+    "check_estimators_fit_returns_self", "check_readonly_memmap_input", "check_n_features_in_after_fitting",
+    "check_positive_only_tag_during_fit", "check_estimators_dtypes", "check_dtype_object",
+    "check_pipeline_consistency", "check_estimators_nan_inf", "check_estimators_pickle",
+    "check_f_contiguous_array_estimator", "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance", "check_fit2d_1feature",
+    "check_dict_unchanged", "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in",
+    "check_fit2d_predict1d",
+]
+Y_REASON = (
+    "passes y second, where an HMM's fit/score/predict take lengths (hmmlearn's signature, kept so "
+    "that fit(X, lengths) runs unchanged); y's labels are refused as sequence lengths. The same "
+    "check runs on the keyword-lengths variant below"
+)
+
+#: Checks whose data have several columns, while a CategoricalHMM models one column of symbols.
+SEVERAL_COLUMNS = [
+    "check_fit_score_takes_y", "check_estimators_overwrite_params", "check_dont_overwrite_parameters",
+    "check_estimators_fit_returns_self", "check_readonly_memmap_input", "check_n_features_in_after_fitting",
+    "check_positive_only_tag_during_fit", "check_estimators_dtypes", "check_dtype_object",
+    "check_pipeline_consistency", "check_estimators_nan_inf", "check_estimators_pickle",
+    "check_f_contiguous_array_estimator", "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance", "check_fit2d_1sample", "check_dict_unchanged",
+    "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in", "check_fit2d_predict1d",
+]
+COLUMNS_REASON = (
+    "feeds X with several columns; a CategoricalHMM models one column of symbols (as hmmlearn's) "
+    "and refuses more with scikit-learn's 'X has 3 features, but CategoricalHMM is expecting 1 "
+    "features as input'"
+)
+
+
+def expected_failed_checks(estimator):
+    """The checks each HMM cannot pass, each with its reason (and nothing else)."""
+    failing = {"check_estimators_unfitted": UNFITTED}
+    if isinstance(estimator, CategoricalHMM):
+        failing.update(dict.fromkeys(SEVERAL_COLUMNS, COLUMNS_REASON))
+        if type(estimator) is CategoricalHMM:
+            failing["check_fit2d_1feature"] = Y_REASON  # its data are one column
+    elif type(estimator) is GaussianHMM:
+        failing.update(dict.fromkeys(Y_IN_LENGTHS_PLACE, Y_REASON))
+    return failing
+
+
+def _y_second(cls):
+    """``cls`` whose methods take ``(X, y=None, *, lengths=None)``, scikit-learn's order."""
+
+    def fit(self, X, y=None, *, lengths=None):
+        return cls.fit(self, X, lengths)
+
+    def method(name):
+        def call(self, X, y=None, *, lengths=None):
+            return getattr(cls, name)(self, X, lengths)
+        call.__name__ = name
+        return call
+
+    names = ("score", "predict", "predict_proba", "decode", "bic", "aic")
+    body = {"fit": fit, "__module__": __name__, **{name: method(name) for name in names}}
+    return type(cls.__name__, (cls,), body)
+
+
+class KeywordLengthsGaussianHMM(_y_second(GaussianHMM)):
+    """GaussianHMM with ``lengths`` by keyword (a module-level class, so it pickles)."""
+
+
+class KeywordLengthsCategoricalHMM(_y_second(CategoricalHMM)):
+    """CategoricalHMM with ``lengths`` by keyword (a module-level class, so it pickles)."""
+
+
+ESTIMATORS = [GaussianHMM(2, covariance_type="full", random_state=0), CategoricalHMM(2, random_state=0),
+              KeywordLengthsGaussianHMM(random_state=0),
+              KeywordLengthsGaussianHMM(2, covariance_type="full", random_state=0),
+              KeywordLengthsCategoricalHMM(2, random_state=0)]
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=NOT_BASE_ESTIMATOR)
+    all_checks = parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+
+
+@all_checks
+def test_sklearn_check_estimator(estimator, check):
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=NOT_BASE_ESTIMATOR)
+        # the checks' few iterations on tiny data sets do not converge
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        check(estimator)
+
+
+def test_the_keyword_lengths_variant_changes_only_the_signature():
+    X = [[0.0], [1.0], [0.5], [3.0], [3.5], [2.9]]
+    plain = GaussianHMM(2, max_iter=5, random_state=0).fit(X, [4, 2])
+    variant = KeywordLengthsGaussianHMM(2, max_iter=5, random_state=0).fit(X, lengths=[4, 2])
+    assert variant.score(X, lengths=[4, 2]) == plain.score(X, [4, 2])
+    assert variant.predict(X, None, lengths=[3, 3]).tolist() == plain.predict(X, [3, 3]).tolist()
