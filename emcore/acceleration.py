@@ -21,6 +21,8 @@ import numbers
 
 import numpy as np
 
+from .exceptions import EndRun
+
 __all__ = ["aitken"]
 
 
@@ -84,8 +86,8 @@ def squarem_cycle(model, theta0, stats0, ll0: float, scalar: bool) -> _Cycle:
             ll_new = float(ll_new)
             if math.isfinite(ll_new) and ll_new >= ll0:
                 return _Cycle(theta_new, stats_new, ll_new, n_e, n_m)
-        except (ValueError, FloatingPointError, ZeroDivisionError):
-            pass  # the extrapolated point left the parameter space
+        except (ValueError, FloatingPointError, ZeroDivisionError, EndRun):
+            pass  # the extrapolated point left the parameter space (or what the model models)
     # alpha == -1 means theta' == theta2: plain EM (two steps), never lower.
     stats2, ll2 = model.e_step_with_log_likelihood(theta2)
     return _Cycle(theta2, stats2, ll2, n_e + 1, n_m)

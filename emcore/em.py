@@ -19,9 +19,9 @@ import numpy as np
 
 from ._validation import Integer, Options, Real, validated
 from .acceleration import parameter_kind, squarem_cycle
-from .exceptions import MonotonicityWarning
+from .exceptions import EndRun, MonotonicityWarning
 
-__all__ = ["EMModel", "EMResult", "LoglikChange", "run_em"]
+__all__ = ["EMModel", "EMResult", "EndRun", "LoglikChange", "run_em"]
 
 #: Relative size of a log-likelihood decrease that is still taken as round-off.
 MONOTONICITY_RTOL = 1e-10
@@ -122,10 +122,12 @@ class EMResult:
     log_likelihood_history : numpy.ndarray
         The log-likelihood at each entry of ``theta_history``.
     message : str
-        Why the run stopped: ``"converged"``, ``"max_iter reached"`` or
-        ``"stopped by callback"``.
+        Why the run stopped: ``"converged"``, ``"max_iter reached"``,
+        ``"stopped by callback"`` or ``"ended by the model: ..."``.
     n_e_steps, n_m_steps : int
         How many times the model's E-step and M-step were evaluated.
+    ended_by : EndRun or None
+        What the model's M-step raised to end the run, if it did.
     """
 
     theta: Any
@@ -137,6 +139,7 @@ class EMResult:
     message: str
     n_e_steps: int
     n_m_steps: int
+    ended_by: EndRun | None = None
 
 
 def _as_vector(theta: Any) -> np.ndarray:
@@ -314,17 +317,21 @@ def run_em(
     thetas, lls = [theta0], [ll]
     n_e, n_m = 1, 0
     message = "max_iter reached"
-    converged = False
+    converged, ended_by = False, None
     for t in range(1, max_iter + 1):
-        if accelerate:
-            cycle = squarem_cycle(model, theta, stats, ll, scalar)
-            theta_new, stats, ll_new = cycle.theta, cycle.stats, cycle.log_likelihood
-            n_e, n_m = n_e + cycle.n_e, n_m + cycle.n_m
-        else:
-            theta_new = model.m_step(stats)
-            n_m += 1
-            stats, ll_new = model.e_step_with_log_likelihood(theta_new)
-            n_e += 1
+        try:
+            if accelerate:
+                cycle = squarem_cycle(model, theta, stats, ll, scalar)
+                theta_new, stats, ll_new = cycle.theta, cycle.stats, cycle.log_likelihood
+                n_e, n_m = n_e + cycle.n_e, n_m + cycle.n_m
+            else:
+                theta_new = model.m_step(stats)
+                n_m += 1
+                stats, ll_new = model.e_step_with_log_likelihood(theta_new)
+                n_e += 1
+        except EndRun as end:
+            ended_by, message = end, f"ended by the model: {end}"
+            break
         ll_new = _loglik(ll_new, f"at iteration {t}")
         if ll_new < ll - MONOTONICITY_RTOL * max(1.0, abs(ll)):
             warnings.warn(
@@ -355,4 +362,5 @@ def run_em(
         message=message,
         n_e_steps=n_e,
         n_m_steps=n_m,
+        ended_by=ended_by,
     )

@@ -1,6 +1,7 @@
 """Warnings and errors that emcore raises."""
 
-__all__ = ["ConvergenceWarning", "MonotonicityWarning", "NotAMaximumWarning", "NotFittedError"]
+__all__ = ["ConvergenceWarning", "EndRun", "MonotonicityWarning", "NotAMaximumWarning",
+           "NotFittedError"]
 
 
 class ConvergenceWarning(UserWarning):
@@ -27,3 +28,13 @@ class NotAMaximumWarning(UserWarning):
 
 class NotFittedError(ValueError, AttributeError):
     """A method that needs a fitted estimator was called before ``fit``."""
+
+
+class EndRun(Exception):
+    """Raised by a model's M-step to end the run where it is (the parameters it was given stay).
+
+    For a state the model cannot step from without leaving what it models,
+    such as a mixture component that collapses onto a point: :func:`emcore.run_em`
+    then returns the current parameters, not converged, with the exception
+    as :attr:`emcore.EMResult.ended_by` (its ``__cause__`` the model's own error).
+    """

@@ -8,7 +8,8 @@ import warnings
 import numpy as np
 
 from .._validation import Integer, Options, Real, check_params
-from ..em import LoglikChange, run_em
+from .._restarts import best_run
+from ..em import LoglikChange
 from .._checks import RANDOM_STATE, check_random_state
 from .._progress import Progress
 from .._sklearn import DensityEstimatorMixin
@@ -105,21 +106,11 @@ class BaseHMM(DensityEstimatorMixin):
         rng = check_random_state(self.random_state)
         stop = LoglikChange(float(self.tol))  # the total log-likelihood's change, as hmmlearn's
 
-        # progress as GaussianMixture prints it, per observation, every _VERBOSE_INTERVAL iterations at 2
+        # progress as GaussianMixture prints it, per observation, every _VERBOSE_INTERVAL iterations
         progress = Progress(int(self.verbose), _VERBOSE_INTERVAL, float(X.shape[0]))
-        callback = None
-        if self.verbose:
-            def callback(t, theta, ll):
-                progress.iteration(t, ll)
-
-        best = None
-        for i in range(int(self.n_init)):
-            progress.initialisation(i)
-            theta0 = self._start(model, X, rng, pi, a, em_init)
-            result = run_em(model, theta0, max_iter=int(self.max_iter), stop=stop, callback=callback)
-            progress.end(result.converged, result.log_likelihood)
-            if best is None or result.log_likelihood > best.log_likelihood:
-                best = result
+        starts = [lambda: self._start(model, X, rng, pi, a, em_init)] * int(self.n_init)
+        best = best_run(model, starts, stop=stop, max_iter=int(self.max_iter),
+                        progress=progress if self.verbose else None)
         self._set_fitted(model, best)
         if not best.converged and self.max_iter > 0 and self.tol > 0:
             warnings.warn(

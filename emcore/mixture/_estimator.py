@@ -10,15 +10,16 @@ from .._validation import Boolean, InstanceOf, Integer, Options, Real, check_par
 from ..em import LoglikChange
 from .._checks import RANDOM_STATE, check_random_state
 from .._progress import Progress
+from .._restarts import best_run
 from .._sklearn import DensityEstimatorMixin, density_estimator_tags
 from ..exceptions import ConvergenceWarning, NotFittedError
 from ._backend import fit_problem
 from ._config import FitConfig
 from ..gaussian.covariance import COVARIANCE_TYPES, CovarianceType, covariance_model
 from ._init import INIT_METHODS
-from ._model import best_run
 from ._online import online_step
 from ._scoring import ScoringMixin
+from ..gaussian.mstep import DegenerateComponentError
 from ..gaussian.params import MixtureParams
 from ._pool import N_JOBS
 from ._prior import MixturePrior
@@ -285,8 +286,9 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
         fitted = self._params().moved(-data.center) if warm else None
         starts = [lambda: fitted] if warm else [lambda: start(rng)] * config.n_init
         progress = Progress(config.verbose, config.verbose_interval, data.total_weight)
-        best, collapse = best_run(model, starts, max_iter=config.max_iter, callback=callback, stop=stop,
-                                  progress=progress if config.verbose else None)
+        best = best_run(model, starts, max_iter=config.max_iter, callback=callback, stop=stop,
+                        progress=progress if config.verbose else None, skip=DegenerateComponentError)
+        collapse = best.ended_by
         self._set_fitted(best.theta.moved(data.center), data.d, run=(best, data.total_weight, prior, collapse))
         if collapse is not None:
             warnings.warn(f"GaussianMixture stopped its best run at iteration {best.n_iter + 1}, keeping the "

@@ -210,27 +210,6 @@ def test_component_that_loses_all_weight_warns_with_reg_covar_and_raises_without
         GaussianMixture(3, covariance_type="diag", reg_covar=0.0, **init).fit(X)
 
 
-def test_a_run_without_collapse_is_preferred_to_a_collapsed_one(monkeypatch):
-    from emcore.em import EMResult
-    from emcore.mixture import _model
-
-    def fake_run_em(model, theta0, **kwargs):  # theta0 is (log-likelihood, collapses?)
-        ll, collapses = theta0
-        model.collapse = DegenerateComponentError("collapsed") if collapses else None
-        return EMResult(theta=theta0, log_likelihood=ll, n_iter=2, converged=not collapses,
-                        theta_history=[theta0] * 3, log_likelihood_history=np.full(3, ll), message="",
-                        n_e_steps=3, n_m_steps=2)
-
-    monkeypatch.setattr(_model, "run_em", fake_run_em)
-    model = type("Model", (), {"collapse": None})()
-    stop = lambda *a: False  # noqa: E731
-    best, collapse = _model.best_run(model, [lambda: (5.0, True), lambda: (1.0, False)], stop=stop)
-    assert best.log_likelihood == 1.0 and collapse is None
-    best, collapse = _model.best_run(model, [lambda: (1.0, True), lambda: (5.0, True)], stop=stop)
-    assert best.log_likelihood == 5.0 and str(collapse) == "collapsed" and not best.converged
-    assert best.n_iter == 1 and len(best.log_likelihood_history) == 2  # the repeated last step dropped
-
-
 def test_singular_covariance_without_regularisation_raises_naming_reg_covar():
     rng = np.random.default_rng(0)
     t = rng.normal(size=50)
