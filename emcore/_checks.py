@@ -10,7 +10,7 @@ import numpy as np
 
 from ._validation import InstanceOf, Integer, check_params
 
-__all__ = ["RANDOM_STATE", "check_X", "check_array_of_shape", "check_random_state",
+__all__ = ["RANDOM_STATE", "check_X", "check_array_of_shape", "check_observed", "check_random_state",
            "check_sample_weight", "nonfinite_message"]
 
 _CHECK_ROWS = 1 << 16
@@ -151,3 +151,14 @@ def check_array_of_shape(value, name: str, shape: tuple) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return arr
+
+
+def check_observed(observed_per_column, name: str = "X") -> None:
+    """A ValueError naming ``name`` when nothing, or some column, is never observed."""
+    counts = np.asarray(observed_per_column)
+    if not counts.any():
+        raise ValueError(f"{name} has every entry missing (NaN): there is nothing to fit")
+    never = np.flatnonzero(counts == 0)
+    if never.size:
+        raise ValueError(f"{name} has columns that are never observed (all NaN): {never.tolist()}; "
+                         "their mean and variance cannot be estimated: drop them")

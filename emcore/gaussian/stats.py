@@ -56,6 +56,12 @@ class SufficientStats:
         """The same sums in coordinates whose origin moved by ``-offset`` (``shift + offset``)."""
         return SufficientStats(self.n, self.first, self.second, self.shift + offset, self.params)
 
+    def plus(self, other: SufficientStats, cov_type: str) -> SufficientStats:
+        """These sums plus ``other``'s (re-expressed about this ``shift``), with these ``params``."""
+        other = other.about(self.shift, cov_type)
+        return SufficientStats(self.n + other.n, self.first + other.first,
+                               self.second + other.second, self.shift, self.params)
+
     def scaled(self, c: float) -> SufficientStats:
         """The sums times ``c`` (without ``params``)."""
         return SufficientStats(self.n * c, self.first * c, self.second * c, self.shift)

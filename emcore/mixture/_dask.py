@@ -40,9 +40,8 @@ import dask
 import dask.array as da
 import numpy as np
 
-from .._checks import check_sample_weight, nonfinite_message
+from .._checks import check_observed, check_sample_weight, nonfinite_message
 from ._checks import check_inits, check_n_rows
-from ._missing import check_observed
 from ._model import MixtureEM, initial_params
 from ._prior import MixturePrior, default_prior_from_moments, one_component_stats, resolve_prior
 from ._data import MixtureData

@@ -65,7 +65,7 @@ class MixtureData:
     def __init__(self, X, sample_weight, cov_type: str, n_components: int, chunk_size=None, center=None,
                  n_jobs=1, missing=False):
         self.complete = self.incomplete = None
-        split = split_incomplete(X, sample_weight, center) if missing else None
+        split = split_incomplete(X, sample_weight, center, cov_type, n_jobs) if missing else None
         if split is not None:
             X, center, rows, self.incomplete, observed_weight = split
             if rows.any():
@@ -109,13 +109,21 @@ class MixtureData:
     def e_step(self, params, *, stats: bool = True, radius2: float | None = None):
         """One chunked pass of :func:`._estep.e_step`; ``radius2`` overrides the path's summary.
 
-        With rows with missing entries: their pass (:mod:`._missing`) plus the complete rows' one
-        (on ``n_jobs`` threads).
+        With missing entries the rows are two peer blocks, the complete rows
+        (a :class:`MixtureData`) and the incomplete ones
+        (:class:`._missing.IncompleteRows`): each gives its statistics and
+        log-likelihood for ``params``, on the whole data's ``radius2``, and
+        their sums are added (about the first block's shift).
         """
-        if self.incomplete is not None:
-            return self.incomplete.e_step(self.complete, params, self.cov_type, stats=stats,
-                                          radius2=self.radius2 if radius2 is None else radius2, n_jobs=self.n_jobs)
-        return e_step(self, params, stats=stats, radius2=radius2, n_jobs=self.n_jobs)
+        if self.incomplete is None:
+            return e_step(self, params, stats=stats, radius2=radius2, n_jobs=self.n_jobs)
+        radius2 = self.radius2 if radius2 is None else radius2
+        blocks = [b for b in (self.complete, self.incomplete) if b is not None]
+        total, loglik = blocks[0].e_step(params, stats=stats, radius2=radius2)
+        for block in blocks[1:]:
+            part, ll = block.e_step(params, stats=stats, radius2=radius2)
+            total, loglik = (None if total is None else total.plus(part, self.cov_type)), loglik + ll
+        return total, loglik
 
     def chunks(self, step=None):
         step = step or self.chunk_size

@@ -38,24 +38,14 @@ import dataclasses
 import numpy as np
 
 from .. import _tuning
+from .._checks import check_observed
 from ..gaussian.covariance import covariance_model
 from ._estep import _ChunkScorer, log_prob_chunks, normalize
 from ._pool import ordered_map
 from ..gaussian.params import MixtureParams
 from ..gaussian.stats import SufficientStats
 
-__all__ = ["Group", "IncompleteRows", "check_observed", "impute", "log_prob_rows", "split_incomplete"]
-
-
-def check_observed(observed_per_column, name: str = "X") -> None:
-    """A ValueError naming ``name`` when nothing, or some column, is never observed."""
-    counts = np.asarray(observed_per_column)
-    if not counts.any():
-        raise ValueError(f"{name} has every entry missing (NaN): there is nothing to fit")
-    never = np.flatnonzero(counts == 0)
-    if never.size:
-        raise ValueError(f"{name} has columns that are never observed (all NaN): {never.tolist()}; "
-                         "their mean and variance cannot be estimated: drop them")
+__all__ = ["Group", "IncompleteRows", "impute", "log_prob_rows", "split_incomplete"]
 
 
 _LOG_2PI = float(np.log(2 * np.pi))
@@ -100,7 +90,8 @@ class IncompleteRows:
     observed are kept apart in ``empty``.
     """
 
-    def __init__(self, X, rows, center, weights=None):
+    def __init__(self, X, rows, center, weights=None, cov_type=None, n_jobs=1):
+        self.cov_type, self.n_jobs = cov_type, n_jobs  # for e_step
         rows = np.asarray(rows, dtype=np.intp)
         mask = np.isnan(X[rows])
         d = mask.shape[1]
@@ -223,8 +214,8 @@ class IncompleteRows:
         moments = np.stack([np.dot(feats[:, a:z], resp[:, a:z].T) for a, z, _ in segments])
         return ll, moments, [p for _, _, p in segments]
 
-    def e_step(self, complete, params: MixtureParams, cov_type: str, *, stats=True, radius2=None, n_jobs=1):
-        """``(SufficientStats or None, loglik)`` of these rows plus those of ``complete`` (or None).
+    def e_step(self, params: MixtureParams, *, stats=True, radius2=None):
+        """``(SufficientStats or None, loglik)`` of these rows, as the complete rows' E-step gives theirs.
 
         The path (expanded features about the centre, or direct about each
         component's mean) is the complete rows' (:mod:`._estep`), chosen from
@@ -232,6 +223,7 @@ class IncompleteRows:
         ``n_jobs`` threads (:func:`._pool.ordered_map`), their sums added in
         slice order, so the result does not depend on ``n_jobs``.
         """
+        cov_type, n_jobs = self.cov_type, self.n_jobs
         cov = covariance_model(cov_type)
         k, d = params.means.shape
         n_k, first, second = np.zeros(k), np.zeros((k, d)), cov.empty_second(k, d)
@@ -267,15 +259,7 @@ class IncompleteRows:
             n_k += part[0]
             first += part[1]
             second += part[2]
-        own = SufficientStats(n_k, first, second, shift, params) if stats else None
-        if complete is None:
-            return own, loglik
-        theirs, ll = complete.e_step(params, stats=stats, radius2=radius2)
-        if stats:
-            own = own.about(theirs.shift, cov_type)
-            own = SufficientStats(theirs.n + own.n, theirs.first + own.first, theirs.second + own.second,
-                                  theirs.shift, params)
-        return own, ll + loglik
+        return (SufficientStats(n_k, first, second, shift, params) if stats else None), loglik
 
     def posterior(self, params: MixtureParams, cov_type: str, *, completed=False):
         """Yield ``(rows, log_joint, shared)`` (with ``completed``: and ``x^ - mu`` (K, m, d)) per slice."""
@@ -296,7 +280,7 @@ def _log_weights(params):
         return np.log(params.weights)
 
 
-def split_incomplete(X, weights, center=None):
+def split_incomplete(X, weights, center=None, cov_type=None, n_jobs=1):
     """``(X filled, center, complete rows, IncompleteRows, observed weight)``, or None without NaN.
 
     ``center`` (default: each column's weighted mean of its observed entries)
@@ -314,7 +298,7 @@ def split_incomplete(X, weights, center=None):
     center = np.asarray(center, dtype=np.float64)
     filled = np.where(observed, X, center.astype(X.dtype))
     complete = ~nan.any(axis=1)
-    incomplete = IncompleteRows(X, np.flatnonzero(~complete), center, weights)
+    incomplete = IncompleteRows(X, np.flatnonzero(~complete), center, weights, cov_type, n_jobs)
     return filled, center, complete, incomplete, float(w @ observed.sum(axis=1))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_observed
 from ..em import EMModel
 from ._gaussian import _LOG_2PI, log_det, n_gaussian_params, pack, unpack
 
@@ -24,12 +25,7 @@ def as_incomplete_table(X, name: str = "X") -> np.ndarray:
         raise ValueError(f"{name} must be a non-empty 2-dimensional array, got shape {arr.shape}")
     if np.any(np.isinf(arr)):
         raise ValueError(f"{name} contains infinite values (NaN marks a missing entry; inf is not allowed)")
-    seen = ~np.isnan(arr)
-    if not seen.any():
-        raise ValueError(f"{name} has every entry missing")
-    never = np.flatnonzero(~seen.any(axis=0))
-    if never.size:
-        raise ValueError(f"{name} has columns that are never observed: {never.tolist()}")
+    check_observed((~np.isnan(arr)).any(axis=0), name)
     return arr
 
 

@@ -139,11 +139,11 @@ def test_expanded_and_direct_paths_of_holed_rows_agree(cov_type, data, weighted,
     plain_direct = _missing.IncompleteRows._direct_partial
     monkeypatch.setattr(_missing.IncompleteRows, "_direct_partial",
                         lambda self, *a: direct.append(1) or plain_direct(self, *a))
-    fast, ll_fast = holes.e_step(None, params, cov_type)
+    fast, ll_fast = holes.e_step(params)
     assert len(calls) > len(holes.groups)  # the frequent patterns' slices took the expanded path
     assert bool(direct) == (frequent == "first")
     calls.clear()
-    slow, ll_slow = holes.e_step(None, params, cov_type, radius2=1e300)  # beyond the expanded path's bound
+    slow, ll_slow = holes.e_step(params, radius2=1e300)  # beyond the expanded path's bound
     assert not calls
     assert ll_fast == pytest.approx(ll_slow, rel=1e-12)
     fast = fast.about(slow.shift, cov_type)
@@ -179,9 +179,9 @@ def test_rare_patterns_go_direct_and_the_maps_stay_within_the_rows_memory(cov_ty
         return out
 
     monkeypatch.setattr(_missing.covariance_model(cov_type), "hole_maps", recording)
-    fast, ll_fast = holes.e_step(None, params, cov_type)
+    fast, ll_fast = holes.e_step(params)
     monkeypatch.undo()
-    slow, ll_slow = holes.e_step(None, params, cov_type, radius2=1e300)
+    slow, ll_slow = holes.e_step(params, radius2=1e300)
     sizes = {g.mis.shape[1]: (g.mis.shape[0], g.x0.size) for g in holes.groups}
     assert maps_floats[1][0] >= 1  # the pattern of 1000 rows
     assert maps_floats.get(3, (0,))[0] < sizes[3][0]  # not every one of the rare patterns

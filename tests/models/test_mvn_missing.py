@@ -143,7 +143,7 @@ def test_complete_case_uses_only_full_rows():
     "X, error, match",
     [
         (np.full((4, 2), np.nan), ValueError, "X has every entry missing"),
-        ([[1.0, np.nan], [2.0, np.nan]], ValueError, r"X has columns that are never observed: \[1\]"),
+        ([[1.0, np.nan], [2.0, np.nan]], ValueError, r"X has columns that are never observed \(all NaN\): \[1\]"),
         ([[1.0, np.inf], [2.0, 3.0]], ValueError, "X contains infinite values"),
         ([1.0, 2.0], ValueError, "X must be a non-empty 2-dimensional"),
         (np.zeros((0, 3)), ValueError, "X must be a non-empty 2-dimensional"),
