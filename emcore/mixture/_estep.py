@@ -60,7 +60,7 @@ from ..gaussian.params import MixtureParams
 from ._pool import ordered_map
 from ..gaussian.stats import SufficientStats, centred_terms
 
-__all__ = ["chunk_size", "e_step", "log_prob_chunks", "normalize", "normalize_bounded"]
+__all__ = ["ChunkScorer", "chunk_size", "e_step", "log_prob_chunks", "normalize", "normalize_bounded"]
 
 #: Log of the smallest responsibility kept, relative to its row's largest (2^-53).
 NEGLIGIBLE_LOG = -53 * math.log(2)
@@ -87,7 +87,7 @@ def _per_sample(cov, d, k, expanded):
     return n_features(cov, d) + 3 * k if expanded else 2 * cov.direct_rows(k, d) + 4 * k + 2 * d
 
 
-class _ChunkScorer:
+class ChunkScorer:
     """Log of ``w_k N(x | mu_k, Sigma_k)`` for all components, chunk by chunk.
 
     On the expanded path a chunk lives in one feature block, rows
@@ -278,7 +278,7 @@ def e_step(data, params: MixtureParams, *, stats: bool = True, radius2: float | 
     kern = covariance_model(data.cov_type)
     if not kern.has_expanded_path:  # a covariance type with the base methods alone
         return _reference_e_step(data, params, kern, stats, n_jobs)
-    scorer = _ChunkScorer(data.cov_type, params, data.radius2 if radius2 is None else radius2)
+    scorer = ChunkScorer(data.cov_type, params, data.radius2 if radius2 is None else radius2)
     loglik = 0.0
     if scorer.expanded:
         g = np.zeros((n_features(kern, d), k))
@@ -407,9 +407,9 @@ def log_prob_chunks(X, cov_type: str, params: MixtureParams, center: np.ndarray,
         chunks = [(s, min(s + _tuning.SPREAD_ROWS, n)) for s in range(0, n, _tuning.SPREAD_ROWS)]
         return list(ordered_map(reference_chunk, chunks, n_jobs))
     radius2 = max(ordered_map(spread, range(0, n, step), n_jobs), default=0.0)
-    scorer = _ChunkScorer(cov_type, params, radius2)
+    scorer = ChunkScorer(cov_type, params, radius2)
     if not scorer.expanded and absolute is not None:
-        scorer, center = _ChunkScorer(cov_type, absolute, math.inf), np.zeros_like(center)
+        scorer, center = ChunkScorer(cov_type, absolute, math.inf), np.zeros_like(center)
     step = scorer.chunk_size
     bounds = [(s, min(s + step, n)) for s in range(0, n, step)]
 

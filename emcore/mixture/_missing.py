@@ -40,7 +40,7 @@ import numpy as np
 from .. import _tuning
 from .._checks import check_observed
 from ..gaussian.covariance import covariance_model
-from ._estep import _ChunkScorer, log_prob_chunks, normalize
+from ._estep import ChunkScorer, log_prob_chunks, normalize
 from ._pool import ordered_map
 from ..gaussian.params import MixtureParams
 from ..gaussian.stats import SufficientStats
@@ -228,7 +228,7 @@ class IncompleteRows:
         k, d = params.means.shape
         n_k, first, second = np.zeros(k), np.zeros((k, d)), cov.empty_second(k, d)
         loglik = 0.0
-        scorer = _ChunkScorer(cov_type, params, self.radius2 if radius2 is None else radius2)
+        scorer = ChunkScorer(cov_type, params, self.radius2 if radius2 is None else radius2)
         shift = np.zeros((k, d)) if scorer.expanded else params.means.copy()
 
         def partial(task):

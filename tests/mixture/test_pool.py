@@ -33,7 +33,7 @@ def test_fit_and_scores_are_the_same_floats_for_every_n_jobs(cov_type, path, mon
     for n_jobs in (1, 2, 3):
         gm = GaussianMixture(3, covariance_type=cov_type, tol=0, max_iter=4, random_state=0, n_jobs=n_jobs)
         runs.append(_results(gm.fit(X, sample_weight=w), X, w))
-    scorer = _estep._ChunkScorer(cov_type, gm._params(), 1.0)
+    scorer = _estep.ChunkScorer(cov_type, gm._params(), 1.0)
     assert scorer.expanded == (path == "expanded")
     for other in runs[1:]:
         for a, b in zip(runs[0], other):

@@ -114,7 +114,7 @@ def test_the_expanded_path_agrees_with_and_without_a_simd_exp(cov_type, monkeypa
         fits.append((gm.weights_, gm.means_, gm.covariances_, gm.score_samples(X)))
         stats, loglik = _estep.e_step(data, params)  # the same parameters under both settings
         steps.append((stats.n, stats.first, stats.second, loglik))
-        scorer = _estep._ChunkScorer(cov_type, params, data.radius2)
+        scorer = _estep.ChunkScorer(cov_type, params, data.radius2)
         xt, feats = scorer.chunk(data.XT, data.center)
         dense.append(scorer.dense and _estep._mostly_overlapping(scorer.log_joint(xt, feats)[0]))
         if scorer.dense:
