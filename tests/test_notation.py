@@ -42,18 +42,56 @@ FORBIDDEN = [
     (r"(?<![A-Za-z\\])S\(\\", r"the score is U(\theta); S_k is a scatter"),
     (r"(?<![A-Za-z\\{])d\^[23]|(?<![A-Za-z\\])d = \d", r"the dimension is D, not d"),
     (r"M_\\theta|I_M\b|U_M\b", r"M is the EM map; the latent dimension is L"),
+    # a standardised bound is not alpha (a gamma shape or a Dirichlet concentration)
+    (r"\\alpha\s*=\s*\(c|\\(varphi|Phi)\(\\alpha\)|\\int_\\alpha",
+     r"\alpha is a gamma shape or a Dirichlet concentration; write the standardised bound a = (c - \mu)/\sigma"),
+    # the inverse Mills ratio is not lambda (an eigenvalue)
+    (r"\\lambda\s*=\s*\\varphi|\\sigma\s*\\lambda|\)\s*\\lambda\b",
+     r"\lambda is an eigenvalue; the inverse Mills ratio is h"),
+    # a precision matrix is not Lambda (a diagonal matrix of eigenvalues)
+    (r"\\Sigma\^\{-1\}\s*=\s*\\Lambda|\\Lambda_\{?(mm|mo|om|oo)\b",
+     r"\Lambda is a diagonal matrix of eigenvalues; a precision matrix is \Omega"),
+    # the conjugate prior's degrees of freedom and scale carry the subscript 0 (\nu alone is a t's)
+    (r"\\mathrm\{I[GW]\}\(\\nu(?!_0)|\\nu(?!_0)\s*\+\s*(2|3|D \+ 1)\b|\\xi(?!_0)\s*[/+)]|[(+]\s*\\xi(?!_0)",
+     r"the prior is IG(\nu_0/2, \xi_0/2), IW(\nu_0, \Xi_0); \nu alone is a Student t's degrees of freedom"),
+    # the steps of a hidden Markov model are n = 1, ..., N; t counts EM iterations
+    (r"(?<![A-Za-z\\])[xz]_\{?t\}?(?![A-Za-z0-9])|(?<![A-Za-z\\])z_\{?T\}?(?![A-Za-z0-9])",
+     r"hidden Markov steps are x_n, z_n, n = 1..N; t is the EM iteration"),
+    # the distributed sufficient statistics are s (s_{k0}, s_{k1}, s_{k2}); S_k is the weighted scatter
+    (r"^\$S\$$", r"the sums are s_{k0}, s_{k1}, s_{k2}; S (always S_k) is the weighted scatter"),
 ]
 
 
 @pytest.mark.parametrize("pattern, advice", FORBIDDEN, ids=[a for _, a in FORBIDDEN])
 def test_no_page_uses_a_symbol_against_the_notation_table(pattern, advice):
-    offenders = [(p.name, m.group(0)) for p in pages() for m in re.finditer(pattern, math_of(p))]
+    offenders = [(p.name, m.group(0)) for p in pages() for m in re.finditer(pattern, math_of(p), re.M)]
     assert not offenders, f"{advice}: {offenders[:5]}"
+
+
+SYMPY_NAMES = re.compile(r"""sp\.symbols?\(\s*["']([^"']+)["']|sp\.Symbol\(\s*["']([^"']+)["']""")
+# sympy symbol names a check cell may not give a quantity of another meaning: the name is
+# what sympy prints, so it is notation the reader sees (the prose checks above skip code)
+FORBIDDEN_SYMPY_NAMES = {"psi": "psi is the digamma function; the prior scale is xi_0"}
+
+
+def sympy_names(path) -> list[str]:
+    names = []
+    for cell in CODE_CELL.findall(path.read_text()):
+        for m in SYMPY_NAMES.finditer(cell):
+            names += re.split(r"[\s,]+", (m.group(1) or m.group(2)).strip())
+    return names
+
+
+def test_no_check_cell_names_a_sympy_symbol_against_the_notation_table():
+    offenders = [(p.name, n, FORBIDDEN_SYMPY_NAMES[n]) for p in pages() for n in sympy_names(p)
+                 if n in FORBIDDEN_SYMPY_NAMES]
+    assert not offenders, offenders
 
 
 @pytest.mark.parametrize("symbol", [r"\pi_k", r"\gamma_{nk}", r"\eta_t", r"\kappa", r"I_{\text{obs}}",
                                     r"U(\theta)", r"S_k", r"$D$", r"$L$", r"$M$", r"DM", r"\alpha",
-                                    r"\lambda", r"\xi", r"n_0", r"\psi"])
+                                    r"\lambda", r"\xi_0", r"\nu_0", r"n_0", r"\psi", r"\Omega",
+                                    r"$\nu$"])
 def test_the_notation_table_defines_each_shared_symbol(symbol):
     assert symbol in notation_table()
 
@@ -68,6 +106,22 @@ def test_the_mixture_weights_are_pi_k_wherever_a_mixture_is_written():
 def test_the_forbidden_patterns_catch_the_old_notation():
     # the patterns above must fire on the notation this test replaced
     old = [r"$w_k = N_k / N$", r"$\gamma_t = 1/t$", r"$\gamma_1(x)$", r"$(t + t_0)^{-\alpha}$",
-           r"$I_{obs}$", r"$J(\theta)$", r"$S(\theta)$", r"$O(N d^2 K)$", r"$M_\theta^{-1}$"]
+           r"$I_{obs}$", r"$J(\theta)$", r"$S(\theta)$", r"$O(N d^2 K)$", r"$M_\theta^{-1}$",
+           # issue 32, items 11, 12 and 14: what chapters 8-11 and the glossary wrote
+           r"$\alpha = (c - \mu)/\sigma$ and $\lambda = \varphi(\alpha)/(1 - \Phi(\alpha))$",
+           r"$\mathbb{E}[y \mid y > c] = \mu + \sigma\lambda$",
+           r"$\Sigma^{-1} = \Lambda$; covariance $\Lambda_{mm}^{-1}$",
+           r"$\sigma_k^2 \sim \mathrm{IG}(\nu/2, \xi/2)$ and floor $\xi/(N + \nu + 3)$",
+           r"hidden states $z_1, \dots, z_T$ and observation $x_t$ depends on $z_t$",
+           r"its sums written as $S$: $\sum_n \gamma_{nk} x_n = s_{k1}$"]
+    assert len(old) == len(FORBIDDEN)
     for text, (pattern, _) in zip(old, FORBIDDEN):
-        assert re.search(pattern, "\n".join(MATH.findall(text))), (text, pattern)
+        assert re.search(pattern, "\n".join(MATH.findall(text)), re.M), (text, pattern)
+
+
+def test_the_sympy_name_check_catches_the_old_prior_scale():
+    # issue 32, item 11: chapter 8's check cell called the prior scale psi
+    cell = '```{code-cell} ipython3\nmu, nu, psi = sp.symbols("mu nu psi", positive=True)\n```'
+    names = [n for m in SYMPY_NAMES.finditer(CODE_CELL.findall(cell)[0])
+             for n in re.split(r"[\s,]+", (m.group(1) or m.group(2)).strip())]
+    assert set(names) & set(FORBIDDEN_SYMPY_NAMES) == {"psi"}
