@@ -101,47 +101,61 @@ def covariance_pass(data: SSMData, params: SSMParams) -> CovariancePass:
     A, Q = params.transition, params.transition_cov
     C, R = params.observation, params.observation_cov
     k, p = params.n_states, data.p
+    A_T = A.T
     blocks = [(o, C[o], R[np.ix_(o, o)]) for o in data.observed]
     index = np.empty(data.n, dtype=np.intp)
-    pred, filt, gains, whitens, logdets = [], [], [], [], []
+    pred, filt, gains, whitens, logdets, patterns = [], [], [], [], [], []
     eye = np.eye(k)
     for start, stop in zip(data.starts, data.stops):
         P = params.initial_cov
         t = start
         while t < stop:
-            o, C_o, R_oo = blocks[data.pattern_ids[t]]
-            K = np.zeros((k, p))
-            W = np.zeros((p, p))
-            logdet = 0.0
+            g = data.pattern_ids[t]
+            o, C_o, R_oo = blocks[g]
             if o.size:
-                L = np.linalg.cholesky(C_o @ P @ C_o.T + R_oo)
-                L_inv = np.linalg.solve(L, np.eye(o.size))
-                K_o = (L_inv @ (C_o @ P)).T @ L_inv  # P C_o' S^{-1}
-                I_KC = eye - K_o @ C_o
-                P_f = I_KC @ P @ I_KC.T + K_o @ R_oo @ K_o.T
+                PC = P @ C_o.T
+                L = np.linalg.cholesky(C_o @ PC + R_oo)
+                L_inv = np.linalg.inv(L)
+                K = PC @ (L_inv.T @ L_inv)  # P C_o' S^{-1}
+                I_KC = eye - K @ C_o
+                P_f = I_KC @ P @ I_KC.T + K @ R_oo @ K.T
                 P_f = 0.5 * (P_f + P_f.T)
-                K[:, o] = K_o
-                W[np.ix_(o, o)] = L_inv
-                logdet = 2.0 * float(np.sum(np.log(np.diag(L))))
+                logdet = 2.0 * float(np.log(L.diagonal()).sum())
             else:
-                P_f = P
+                P_f, K, L_inv, logdet = P, None, None, 0.0
             row = len(pred)
             pred.append(P)
             filt.append(P_f)
             gains.append(K)
-            whitens.append(W)
+            whitens.append(L_inv)
             logdets.append(logdet)
-            P_next = A @ P_f @ A.T + Q
+            patterns.append(g)
+            P_next = A @ P_f @ A_T + Q
             P_next = 0.5 * (P_next + P_next.T)
             index[t] = row
-            if t + 1 < stop and steady(P_next, P):
-                end = data.run_end[t]  # same entries seen up to here: same covariances
+            end = data.run_end[t]
+            if end > t and steady(P_next, P):  # the same entries are seen up to ``end``
                 index[t + 1:end + 1] = row
                 t = end
             t += 1
             P = P_next
-    return CovariancePass(index, np.array(pred), np.array(filt), np.array(gains),
-                          np.array(whitens), np.array(logdets))
+    gain, whiten = _padded(data, patterns, gains, whitens, k)
+    return CovariancePass(index, np.array(pred), np.array(filt), gain, whiten, np.array(logdets))
+
+
+def _padded(data: SSMData, patterns: list, gains: list, whitens: list, k: int):
+    """Gains (r, k, p) and whitening matrices (r, p, p), zero at the entries not seen."""
+    r, p = len(patterns), data.p
+    gain, whiten = np.zeros((r, k, p)), np.zeros((r, p, p))
+    patterns = np.asarray(patterns)
+    order = np.argsort(patterns, kind="stable")
+    bounds = np.searchsorted(patterns[order], np.arange(len(data.observed) + 1))
+    for g, o in enumerate(data.observed):
+        rows = order[bounds[g]:bounds[g + 1]]
+        if rows.size and o.size:
+            gain[np.ix_(rows, np.arange(k), o)] = np.array([gains[i] for i in rows])
+            whiten[np.ix_(rows, o, o)] = np.array([whitens[i] for i in rows])
+    return gain, whiten
 
 
 @dataclasses.dataclass

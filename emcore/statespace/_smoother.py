@@ -56,9 +56,9 @@ class SmootherResult:
 def smoothed_covariances(data: SSMData, params: SSMParams,
                          fcov: CovariancePass) -> SmoothedCovariances:
     """The backward covariance recursion of every sequence, jumping over steady stretches."""
-    A = params.transition
     k = params.n_states
     run_start = _runs(fcov.index, data.starts, data.stops)[0]
+    gain_of_pair, pair = _gains(data, params, fcov)
     index = np.empty(data.n, dtype=np.intp)
     covs, gains, crosses = [], [], []
     zero = np.zeros((k, k))
@@ -71,9 +71,8 @@ def smoothed_covariances(data: SSMData, params: SSMParams,
         t = stop - 2
         while t >= start:
             row, row_next = fcov.index[t], fcov.index[t + 1]
-            P_f, P_pred = fcov.filt_cov[row], fcov.pred_cov[row_next]
-            J = np.linalg.solve(P_pred, A @ P_f).T  # P_pred is symmetric
-            P_new = P_f + J @ (P_s - P_pred) @ J.T
+            J = gain_of_pair[pair[t]]
+            P_new = fcov.filt_cov[row] + J @ (P_s - fcov.pred_cov[row_next]) @ J.T
             P_new = 0.5 * (P_new + P_new.T)
             index[t] = len(covs)
             covs.append(P_new)
@@ -86,6 +85,20 @@ def smoothed_covariances(data: SSMData, params: SSMParams,
             P_s = P_new
             t -= 1
     return SmoothedCovariances(index, np.array(covs), np.array(gains), np.array(crosses))
+
+
+def _gains(data: SSMData, params: SSMParams, fcov: CovariancePass):
+    """``J = P_{t|t} A' P_{t+1|t}^{-1}`` for each distinct pair of filter rows, and each step's pair."""
+    r = fcov.pred_cov.shape[0]
+    code = np.zeros(data.n, dtype=np.int64)  # the pair (index[t], index[t+1]), as one number
+    code[:-1] = fcov.index[:-1] * r + fcov.index[1:]
+    code[data.stops - 1] = 0  # no pair at a sequence's last step
+    codes, pair = np.unique(code, return_inverse=True)
+    current, following = codes // r, codes % r
+    AP = params.transition @ fcov.filt_cov[current]  # A P_{t|t}
+    # P_{t+1|t} is symmetric, so J' = P_{t+1|t}^{-1} A P_{t|t}
+    J = np.swapaxes(np.linalg.solve(fcov.pred_cov[following], AP), 1, 2)
+    return J, pair.ravel()
 
 
 def smoothed_means(data: SSMData, scov: SmoothedCovariances, pred: np.ndarray,
