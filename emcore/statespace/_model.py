@@ -74,6 +74,7 @@ class SSMModel(EMModel):
         self._steps = [order[bounds[g]:bounds[g + 1]] for g in range(len(data.observed))]
 
     def params(self, theta) -> SSMParams:
+        """The matrices (:class:`emcore.statespace.SSMParams`) of a flat vector ``theta``."""
         return self.layout.unpack(theta)
 
     def log_likelihood(self, theta) -> float:

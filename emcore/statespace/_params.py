@@ -97,8 +97,7 @@ def check_covariance(value, name: str, k: int, *, diagonal: bool = False) -> np.
     try:
         np.linalg.cholesky(arr)
     except np.linalg.LinAlgError:
-        raise ValueError(f"{name} must be positive definite (it is singular or indefinite)") \
-            from None
+        raise ValueError(f"{name} must be positive definite (singular or indefinite)") from None
     return arr
 
 

@@ -88,7 +88,7 @@ def smoothed_covariances(data: SSMData, params: SSMParams,
 
 
 def _gains(data: SSMData, params: SSMParams, fcov: CovariancePass):
-    """``J = P_{t|t} A' P_{t+1|t}^{-1}`` for each distinct pair of filter rows, and each step's pair."""
+    """``J = P_{t|t} A' P_{t+1|t}^{-1}`` for each distinct pair of filter rows; each step's pair."""
     r = fcov.pred_cov.shape[0]
     code = np.zeros(data.n, dtype=np.int64)  # the pair (index[t], index[t+1]), as one number
     code[:-1] = fcov.index[:-1] * r + fcov.index[1:]

@@ -27,7 +27,7 @@ def _local_level(seed, n=300):
     return with_holes(Y, rng, fraction=0.1, whole=((100, 130),))
 
 
-def _direct_maximum(Y, pack, unpack, x0):
+def _direct_maximum(Y, unpack, x0):
     """scipy's maximum of statsmodels' log-likelihood (an independent filter) over the same parameters."""
     from scipy.optimize import minimize
 
@@ -52,7 +52,7 @@ def test_local_level_em_is_not_beaten_by_direct_maximisation():
         return SSMParams(np.eye(1), np.exp(x[:1])[None], np.eye(1), np.exp(x[1:])[None], np.zeros(1),
                          np.array([[10.0]]))
 
-    direct = _direct_maximum(Y, None, unpack, [np.zeros(2), np.array([-2.0, 2.0])])
+    direct = _direct_maximum(Y, unpack, [np.zeros(2), np.array([-2.0, 2.0])])
     # Nelder-Mead compares function values: its maximum is ~1e-8 relative at best
     assert ssm.score(Y) >= direct - 1e-7 * abs(direct)
     assert ssm.score(Y) == pytest.approx(direct, rel=1e-7)
@@ -73,7 +73,7 @@ def test_ar1_plus_noise_em_is_not_beaten_by_direct_maximisation():
         return SSMParams(np.array([[x[0]]]), np.exp(x[1:2])[None], truth.observation, np.diag(np.exp(x[2:])),
                          np.zeros(1), np.array([[2.0]]))
 
-    direct = _direct_maximum(Y, None, unpack, [np.array([0.5, 0.0, 0.0, 0.0])])
+    direct = _direct_maximum(Y, unpack, [np.array([0.5, 0.0, 0.0, 0.0])])
     assert ssm.score(Y) >= direct - 1e-7 * abs(direct)
 
 
