@@ -8,6 +8,8 @@ Module map (one job each):
   Kalman filter: covariance pass (Joseph form, steady stretches jumped),
   means, log-likelihood by the prediction-error decomposition;
 * ``_smoother`` -- the Rauch-Tung-Striebel smoother with lag-one cross-covariances;
+* ``_chunked`` -- both covariance recursions in parallel over chunks of time, when the
+  entries seen change too often for steady stretches;
 * ``_scan`` -- the linear recursion of the means, as a blocked scan;
 * ``_model`` -- the model as an :class:`emcore.EMModel` (:class:`SSMModel`):
   E-step statistics and the M-step's regressions;

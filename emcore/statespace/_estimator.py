@@ -94,7 +94,10 @@ class LinearGaussianSSM:
     Covariances are updated in the Joseph form and symmetrised at every step.
     The covariance recursions depend only on which entries are seen, so they are
     computed first and jump over a stretch whose covariances have stopped changing
-    (to round-off); the means are then linear recursions, run by a blocked scan.
+    (to round-off), or, when the entries seen change every few steps, run in
+    parallel over chunks of time (each chunk from a guess, swept again from its
+    predecessor's end until the ends agree to round-off); the means are then
+    linear recursions, run by a blocked scan.
 
     Examples
     --------

@@ -97,7 +97,17 @@ class CovariancePass:
 
 
 def covariance_pass(data: SSMData, params: SSMParams) -> CovariancePass:
-    """The covariance recursions of every sequence, jumping over steady stretches."""
+    """The covariance recursions of every sequence, jumping over steady stretches.
+
+    When the entries seen change too often for that, the recursions run in
+    parallel over chunks of time instead (``_chunked``).
+    """
+    from ._chunked import chunked_covariance_pass, worth_chunking  # it builds on this module
+
+    if worth_chunking(data):
+        chunked = chunked_covariance_pass(data, params)
+        if chunked is not None:
+            return chunked
     A, Q = params.transition, params.transition_cov
     C, R = params.observation, params.observation_cov
     k, p = params.n_states, data.p

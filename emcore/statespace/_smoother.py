@@ -18,6 +18,7 @@ import dataclasses
 
 import numpy as np
 
+from ._chunked import chunked_smoothed_covariances, worth_chunking
 from ._kalman import CovariancePass, SSMData, _runs, steady
 from ._params import SSMParams
 from ._scan import linear_recursion
@@ -55,10 +56,19 @@ class SmootherResult:
 
 def smoothed_covariances(data: SSMData, params: SSMParams,
                          fcov: CovariancePass) -> SmoothedCovariances:
-    """The backward covariance recursion of every sequence, jumping over steady stretches."""
+    """The backward covariance recursion of every sequence, jumping over steady stretches.
+
+    After a filter that ran in chunks (one row per step), so does the smoother.
+    """
     k = params.n_states
-    run_start = _runs(fcov.index, data.starts, data.stops)[0]
     gain_of_pair, pair = _gains(data, params, fcov)
+    if fcov.pred_cov.shape[0] == data.n and worth_chunking(data):
+        gains = gain_of_pair[pair]
+        gains[data.stops - 1] = 0.0
+        chunked = chunked_smoothed_covariances(data, gains, fcov)
+        if chunked is not None:
+            return SmoothedCovariances(np.arange(data.n), chunked[0], gains, chunked[1])
+    run_start = _runs(fcov.index, data.starts, data.stops)[0]
     index = np.empty(data.n, dtype=np.intp)
     covs, gains, crosses = [], [], []
     zero = np.zeros((k, k))
