@@ -28,7 +28,8 @@ import numpy as np
 from ._kalman import STEADY_ULPS, CovariancePass, SSMData
 from ._params import SSMParams
 
-__all__ = ["MAX_SWEEPS", "chunked_covariance_pass", "chunked_smoothed_covariances", "worth_chunking"]
+__all__ = ["MAX_SWEEPS", "chunked_covariance_pass", "chunked_smoothed_covariances",
+           "worth_chunking"]
 
 #: Sweeps tried before falling back to the loop.
 MAX_SWEEPS = 4
@@ -63,7 +64,8 @@ def chunked_covariance_pass(data: SSMData, params: SSMParams) -> CovariancePass 
     n, p, k = data.n, data.p, params.n_states
     masks = data.patterns.astype(float)  # (g, p)
     C_masked = C[None] * masks[:, :, None]
-    R_masked = R[None] * masks[:, :, None] * masks[:, None, :] + np.eye(p) * (1.0 - masks)[:, None, :]
+    unseen = np.eye(p) * (1.0 - masks)[:, None, :]  # the identity on the unseen entries
+    R_masked = R[None] * masks[:, :, None] * masks[:, None, :] + unseen
     is_start = np.zeros(n, dtype=bool)
     is_start[data.starts] = True
     size, n_chunks = _chunks(n)

@@ -155,3 +155,23 @@ def test_rate_and_standard_errors_of_the_local_level_variances():
             H[i, j] = (loglik(theta + ei + ej) - loglik(theta + ei - ej) - loglik(theta - ei + ej)
                        + loglik(theta - ei - ej)) / (4 * h[i] * h[j])
     np.testing.assert_allclose(se, np.sqrt(np.diag(np.linalg.inv(-H))), rtol=1e-3)
+
+
+def test_two_outputs_one_factor_em_is_not_beaten_by_direct_maximisation():
+    from emcore.statespace import SSMParams
+
+    truth = SSMParams(np.array([[0.7]]), np.array([[1.0]]), np.array([[1.0], [-0.6]]), np.diag([0.4, 0.8]),
+                      np.zeros(1), np.array([[1.0]]))
+    Y = with_holes(_simulate(truth, 200, 6), np.random.default_rng(6), fraction=0.1, whole=((40, 45),))
+    start = LinearGaussianSSM(1, update=("transition", "observation", "observation_cov"),
+                              transition_cov_init=[[1.0]], initial_mean_init=[0.0], initial_cov_init=[[1.0]],
+                              max_iter=0, random_state=0).fit(Y)
+    model, theta0 = start.em_problem(Y)  # EM by SQUAREM, to the same maximum in fewer E-steps
+    em = run_em(model, theta0, tol=1e-12, max_iter=5000, stop="loglik", accelerate="squarem")
+
+    def unpack(x):  # Q = 1 fixes the scale of the state; C's sign stays free
+        return SSMParams(np.array([[x[0]]]), np.eye(1), x[1:3, None], np.diag(np.exp(x[3:])), np.zeros(1),
+                         np.eye(1))
+
+    direct = _direct_maximum(Y, unpack, [np.array([0.5, 0.5, -0.5, 0.0, 0.0])])
+    assert em.converged and em.log_likelihood >= direct - 1e-7 * abs(direct)

@@ -145,3 +145,19 @@ def test_get_params_and_clone():
     assert ssm.set_params(n_states=2).n_states == 2
     with pytest.raises(ValueError, match="invalid parameter"):
         ssm.set_params(n_components=2)
+
+
+def test_verbose_prints_each_start_and_every_tenth_iteration(capsys):
+    Y = np.random.default_rng(8).normal(size=(60, 1)).cumsum(axis=0)
+    LinearGaussianSSM(1, n_init=2, max_iter=20, tol=0, verbose=2, random_state=0).fit(Y)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["  iteration 10", "  iteration 20", "Initialisation 0",
+                                                      "  iteration 10", "  iteration 20", "Initialisation 1"]
+
+
+def test_n_init_keeps_the_best_start():
+    rng = np.random.default_rng(9)
+    Y = with_holes(rng.normal(size=(150, 2)).cumsum(axis=0), rng)
+    single = [LinearGaussianSSM(2, max_iter=15, tol=0, random_state=0).fit(Y).score(Y)]
+    best = LinearGaussianSSM(2, n_init=3, max_iter=15, tol=0, random_state=0).fit(Y)
+    assert best.score(Y) >= single[0] - 1e-9 * abs(single[0])  # the first start is among the three
