@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_params, Integer
 from ._params import COVARIANCES, NAMES, SSMParams, check_covariance, check_matrix
 
-__all__ = ["check_Y", "check_lengths", "check_names", "check_random_state", "default_params"]
-
-
-def check_random_state(random_state, name: str = "random_state") -> np.random.Generator:
-    """A Generator from None, a non-negative int or a Generator."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is not None:
-        check_params({name: [Integer(0)]}, {name: random_state})
-    return np.random.default_rng(random_state)
+__all__ = ["check_Y", "check_inits", "check_lengths", "check_names", "default_params"]
 
 
 def check_Y(Y, n_outputs: int | None = None) -> np.ndarray:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import warnings
 
 import numpy as np
 
+from .._checks import check_random_state
+from .._sklearn import ParamsMixin, density_estimator_tags
 from .._validation import Integer, Real, check_params
 from ..em import LoglikChange, run_em
-from ..exceptions import ConvergenceWarning
-from ..mixture import NotFittedError
-from ._checks import (check_inits, check_lengths, check_names, check_random_state, check_Y,
-                      default_params)
+from ..exceptions import ConvergenceWarning, NotFittedError
+from ._checks import check_inits, check_lengths, check_names, check_Y, default_params
 from ._kalman import FilterResult, SSMData, covariance_pass, filter_means, kalman_filter
 from ._model import SSMModel
 from ._params import COVARIANCES, NAMES, SSMLayout, SSMParams
@@ -27,7 +26,7 @@ __all__ = ["LinearGaussianSSM"]
 DEFAULT_UPDATE = ("transition", "transition_cov", "observation", "observation_cov", "initial_mean")
 
 
-class LinearGaussianSSM:
+class LinearGaussianSSM(ParamsMixin):
     """Linear-Gaussian state-space model (linear dynamical system), fitted by EM.
 
     For each sequence, ``x_1 ~ N(initial_mean, initial_cov)``,
@@ -147,25 +146,9 @@ class LinearGaussianSSM:
         self.random_state = random_state
         self.verbose = verbose
 
-    # -- scikit-learn's parameter protocol ---------------------------------------
-    @classmethod
-    def _param_names(cls):
-        return [n for n in inspect.signature(cls.__init__).parameters if n != "self"]
-
-    def get_params(self, deep=True) -> dict:
-        """The constructor's arguments, as scikit-learn's ``get_params``."""
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params):
-        """Set constructor arguments by name (scikit-learn's ``set_params``); returns ``self``."""
-        for name, value in params.items():
-            if name not in self._param_names():
-                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self):
-        return f"{type(self).__name__}(n_states={self.n_states!r})"
+    def __sklearn_tags__(self):
+        """scikit-learn's tags: a density estimator whose data may hold NaN (imports sklearn)."""
+        return density_estimator_tags(allow_nan=True)
 
     # -- fitting ---------------------------------------------------------------
     def _check_params(self):
@@ -214,9 +197,8 @@ class LinearGaussianSSM:
             start = self._start(Y, lengths, inits, diagonal, rng, 0.5 if i else 0.0)
             layout = SSMLayout(start, update, diagonal)
             model = SSMModel(data, layout)
-            result = run_em(model, layout.pack(start), tol=float(self.tol) or 1.0,
-                            max_iter=int(self.max_iter), stop=LoglikChange(float(self.tol)),
-                            callback=callback)
+            result = run_em(model, layout.pack(start), max_iter=int(self.max_iter),
+                            stop=LoglikChange(float(self.tol)), callback=callback)
             if verbose:
                 status = "converged" if result.converged else "did not converge"
                 print(f"Initialisation {i}: {status} after {result.n_iter} iterations, "

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from emcore import LinearGaussianSSM
-from emcore.mixture import NotFittedError
+from emcore.exceptions import NotFittedError
 
 from .reference import random_params, statsmodels_loglike, with_holes
 
@@ -68,6 +68,10 @@ def test_methods_before_fit_raise_not_fitted(Y):
             getattr(LinearGaussianSSM(1), method)(Y)
     with pytest.raises(NotFittedError):
         LinearGaussianSSM(1).sample(3)
+    with pytest.raises(NotFittedError):
+        LinearGaussianSSM(1).forecast(3)
+    with pytest.raises(NotFittedError):
+        LinearGaussianSSM(1).em_problem(Y)
 
 
 def test_score_of_other_width_raises(Y):
