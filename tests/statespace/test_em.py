@@ -175,3 +175,19 @@ def test_two_outputs_one_factor_em_is_not_beaten_by_direct_maximisation():
 
     direct = _direct_maximum(Y, unpack, [np.array([0.5, 0.5, -0.5, 0.0, 0.0])])
     assert em.converged and em.log_likelihood >= direct - 1e-7 * abs(direct)
+
+
+def test_nile_local_level_reproduces_the_published_maximum_likelihood_variances():
+    # Durbin & Koopman (2012), Time Series Analysis by State Space Methods, 2nd ed., section 2.10.3:
+    # the Nile's annual flow (1871-1970), local level, diffuse start: sigma2_eps = 15099, sigma2_eta = 1469.1.
+    # A known start with variance 1e7 approximates the diffuse one to about sigma2 / 1e7 relative.
+    from statsmodels.datasets import nile
+
+    y = nile.load().data["volume"].to_numpy(dtype=float)[:, None]
+    ssm = LinearGaussianSSM(1, update=("transition_cov", "observation_cov"), transition_init=[[1.0]],
+                            observation_init=[[1.0]], initial_mean_init=y[0], initial_cov_init=[[1e7]],
+                            max_iter=0).fit(y)
+    model, theta0 = ssm.em_problem(y)
+    result = run_em(model, theta0, tol=1e-12, max_iter=10000, stop="loglik", accelerate="squarem")
+    eta, eps = model.params(result.theta).transition_cov[0, 0], model.params(result.theta).observation_cov[0, 0]
+    assert abs(eta - 1469.1) < 0.1 and abs(eps - 15099) < 1.0
