@@ -181,9 +181,9 @@ def test_nile_local_level_reproduces_the_published_maximum_likelihood_variances(
     # Durbin & Koopman (2012), Time Series Analysis by State Space Methods, 2nd ed., section 2.10.3:
     # the Nile's annual flow (1871-1970), local level, diffuse start: sigma2_eps = 15099, sigma2_eta = 1469.1.
     # A known start with variance 1e7 approximates the diffuse one to about sigma2 / 1e7 relative.
-    from statsmodels.datasets import nile
+    from emcore.datasets import load_nile
 
-    y = nile.load().data["volume"].to_numpy(dtype=float)[:, None]
+    y = load_nile()[:, 1:]
     ssm = LinearGaussianSSM(1, update=("transition_cov", "observation_cov"), transition_init=[[1.0]],
                             observation_init=[[1.0]], initial_mean_init=y[0], initial_cov_init=[[1e7]],
                             max_iter=0).fit(y)
