@@ -4,29 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_X
 from ._params import COVARIANCES, NAMES, SSMParams, check_covariance, check_matrix
 
 __all__ = ["check_Y", "check_inits", "check_lengths", "check_names", "default_params"]
 
 
 def check_Y(Y, n_outputs: int | None = None) -> np.ndarray:
-    """``Y`` as a float (n_steps, n_outputs) array; NaN (a missing entry) allowed, inf not."""
-    if Y is None:
-        raise ValueError("Y must be a 2-D array of shape (n_steps, n_outputs), got None")
-    try:
-        arr = np.array(Y, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"Y must be a numeric array, got {type(Y).__name__}") from None
-    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"Y must be a non-empty 2-D array of shape (n_steps, n_outputs), "
-                         f"got shape {arr.shape}")
-    if np.any(np.isinf(arr)):
-        raise ValueError("Y contains infinite values "
-                         "(NaN marks a missing entry; inf is not allowed)")
+    """``Y`` as a float64 (n_steps, n_outputs) array; NaN (a missing entry) allowed, inf not.
+
+    The shared ``check_X`` (messages in scikit-learn's phrases too), then:
+    at least one entry must be seen.
+    """
+    arr = np.asarray(check_X(Y, "Y", n_features=n_outputs, missing="marginalize",
+                             estimator="LinearGaussianSSM"), dtype=np.float64)
     if np.all(np.isnan(arr)):
         raise ValueError("Y has no observed entry: every entry is NaN")
-    if n_outputs is not None and arr.shape[1] != n_outputs:
-        raise ValueError(f"Y has {arr.shape[1]} outputs, but the model was fitted to {n_outputs}")
     return arr
 
 

@@ -45,9 +45,10 @@ def test_bad_arguments_raise_naming_the_argument(Y, kwargs, error, match):
 
 
 @pytest.mark.parametrize("data,match", [
-    (np.zeros(10), "Y must be a non-empty 2-D array"),
-    (np.zeros((0, 2)), "Y must be a non-empty 2-D array"),
-    (np.array([[1.0, np.inf]]), "Y contains infinite values"),
+    (np.zeros(10), "Y must be 2-D"),
+    (np.zeros((0, 2)), "Found array with 0 sample"),
+    (np.array([[1.0, np.inf]]), "Input Y contains infinity"),
+    (np.array([[1e300, 1.0]]), "their squares overflow"),
     (np.full((5, 2), np.nan), "Y has no observed entry"),
 ])
 def test_bad_data_raise_naming_Y(data, match):
@@ -76,7 +77,7 @@ def test_methods_before_fit_raise_not_fitted(Y):
 
 def test_score_of_other_width_raises(Y):
     ssm = LinearGaussianSSM(1, max_iter=3, tol=0).fit(Y)
-    with pytest.raises(ValueError, match="Y has 3 outputs, but the model was fitted to 2"):
+    with pytest.raises(ValueError, match="Y has 3 features, but LinearGaussianSSM is expecting 2"):
         ssm.score(np.zeros((5, 3)))
 
 
