@@ -180,8 +180,9 @@ class LinearGaussianSSM(ParamsMixin):
         Y = check_Y(Y)
         lengths = check_lengths(lengths, Y.shape[0])
         if np.all(lengths == 1) and {"transition", "transition_cov"} & set(update):
-            raise ValueError("every sequence has length 1 (1 sample): there is no transition to "
-                             "estimate transition or transition_cov from (leave them out of update)")
+            raise ValueError("every sequence has length 1 (1 sample): there is no transition "
+                             "to estimate transition or transition_cov from (leave them out of "
+                             "update)")
         k, p = int(self.n_states), Y.shape[1]
         inits = self._inits(k, p, diagonal)
         data = SSMData(Y, lengths)

@@ -189,22 +189,33 @@ class FilterResult:
     log_likelihood: float
 
 
+def rowwise(table: np.ndarray, index: np.ndarray, vectors: np.ndarray,
+            block: int = 4096) -> np.ndarray:
+    """``table[index[t]] @ vectors[t]`` for every step ``t``, a block of steps at a time.
+
+    (So that no (n, a, b) copy of the table is made: with one row per step it is
+    the largest array of the filter.)
+    """
+    out = np.empty((index.size, table.shape[1]))
+    for s in range(0, index.size, block):
+        out[s:s + block] = np.einsum("tij,tj->ti", table[index[s:s + block]], vectors[s:s + block])
+    return out
+
+
 def filter_means(data: SSMData, params: SSMParams, cov: CovariancePass):
     """Predicted and filtered means of every step, and the log-likelihood."""
     A, C = params.transition, params.observation
     k = params.n_states
-    gain = cov.gain[cov.index]  # (n, k, p)
     # m_{t+1|t} = A (I - K_t C) m_{t|t-1} + A K_t y_t  (K_t has zero columns where y_t is unseen)
     F_rows = A @ (np.eye(k) - cov.gain @ C)
-    AK_rows = A @ cov.gain
+    b = rowwise(cov.gain, cov.index, data.Y0) @ A.T
     pred = np.empty((data.n, k))
     for start, stop in zip(data.starts, data.stops):
         rows = cov.index[start:stop - 1]
-        b = np.einsum("tij,tj->ti", AK_rows[rows], data.Y0[start:stop - 1])
-        pred[start:stop] = linear_recursion(F_rows[rows], b, params.initial_mean)
+        pred[start:stop] = linear_recursion(F_rows[rows], b[start:stop - 1], params.initial_mean)
     innovation = np.where(data.mask, data.Y0 - pred @ C.T, 0.0)
-    filt = pred + np.einsum("tij,tj->ti", gain, innovation)
-    white = np.einsum("tij,tj->ti", cov.whiten[cov.index], innovation)
+    filt = pred + rowwise(cov.gain, cov.index, innovation)
+    white = rowwise(cov.whiten, cov.index, innovation)
     ll = -0.5 * (data.n_observed * _LOG_2PI + float(np.sum(cov.logdet[cov.index]))
                  + float(np.sum(white * white)))
     return pred, filt, ll
