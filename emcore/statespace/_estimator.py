@@ -8,9 +8,11 @@ import warnings
 import numpy as np
 
 from .._checks import check_random_state
+from .._progress import Progress
+from .._restarts import best_run
 from .._sklearn import ParamsMixin, density_estimator_tags
 from .._validation import Integer, Real, check_params
-from ..em import LoglikChange, run_em
+from ..em import LoglikChange
 from ..exceptions import ConvergenceWarning, NotFittedError
 from ._checks import check_inits, check_lengths, check_names, check_Y, default_params
 from ._kalman import FilterResult, SSMData, covariance_pass, filter_means, kalman_filter
@@ -24,6 +26,8 @@ __all__ = ["LinearGaussianSSM"]
 #: The parameters EM updates by default: all but ``initial_cov`` (which one sequence cannot
 #: estimate: EM would shrink it towards 0 without end).
 DEFAULT_UPDATE = ("transition", "transition_cov", "observation", "observation_cov", "initial_mean")
+#: Iterations between progress lines at ``verbose=2`` (GaussianMixture's ``verbose_interval``).
+_VERBOSE_INTERVAL = 10
 
 
 class LinearGaussianSSM(ParamsMixin):
@@ -74,7 +78,9 @@ class LinearGaussianSSM(ParamsMixin):
         variances, ``initial_cov`` the identity.
     random_state : None, int or numpy.random.Generator
     verbose : int, default 0
-        1 prints each start's end, 2 also every 10 iterations' log-likelihood.
+        Progress on standard output as ``GaussianMixture`` prints it: 0 none,
+        1 each start's beginning and end, 2 also every 10 iterations the time
+        and the change of the log-likelihood per step.
 
     Attributes
     ----------
@@ -187,33 +193,30 @@ class LinearGaussianSSM(ParamsMixin):
         inits = self._inits(k, p, diagonal)
         data = SSMData(Y, lengths)
         rng = check_random_state(self.random_state)
-        verbose = int(self.verbose)
-        callback = None
-        if verbose >= 2:
-            def callback(t, theta, ll):
-                if t % 10 == 0:
-                    print(f"  iteration {t}: log-likelihood {ll:.6f}")
-        best = None
-        for i in range(int(self.n_init)):
-            start = self._start(Y, lengths, inits, diagonal, rng, 0.5 if i else 0.0)
-            layout = SSMLayout(start, update, diagonal)
-            model = SSMModel(data, layout)
-            result = run_em(model, layout.pack(start), max_iter=int(self.max_iter),
-                            stop=LoglikChange(float(self.tol)), callback=callback)
-            if verbose:
-                status = "converged" if result.converged else "did not converge"
-                print(f"Initialisation {i}: {status} after {result.n_iter} iterations, "
-                      f"log-likelihood {result.log_likelihood:.6f}")
-            if best is None or result.log_likelihood > best[1].log_likelihood:
-                best = (layout, result)
-        layout, result = best
-        self._set_fitted(layout.unpack(result.theta), result, p)
-        self._origin = self._last_state(data, layout.unpack(result.theta))
+        # one model for every start: the parameters EM does not update are the first start's
+        first = self._start(Y, lengths, inits, diagonal, rng, 0.0)
+        layout = SSMLayout(first, update, diagonal)
+        model = SSMModel(data, layout)
+
+        def start(i):
+            def make():
+                params = first if i == 0 else self._start(Y, lengths, inits, diagonal, rng, 0.5)
+                return layout.pack(params)
+            return make
+
+        # progress as GaussianMixture prints it, per step, every _VERBOSE_INTERVAL iterations
+        progress = Progress(int(self.verbose), _VERBOSE_INTERVAL, float(Y.shape[0]))
+        result = best_run(model, [start(i) for i in range(int(self.n_init))],
+                          stop=LoglikChange(float(self.tol)), max_iter=int(self.max_iter),
+                          progress=progress if self.verbose else None)
+        params = layout.unpack(result.theta)
+        self._set_fitted(params, result, p)
+        self._origin = self._last_state(data, params)
         if not result.converged and self.max_iter > 0 and self.tol > 0:
             warnings.warn(
                 f"LinearGaussianSSM did not converge: the log-likelihood still changed by more "
-                f"than "
-                f"tol={self.tol:g} after max_iter={self.max_iter} iterations; increase max_iter",
+                f"than tol={self.tol:g} after max_iter={self.max_iter} iterations; "
+                "increase max_iter",
                 ConvergenceWarning, stacklevel=2)
         return self
 

@@ -156,8 +156,9 @@ def test_verbose_prints_each_start_and_every_tenth_iteration(capsys):
     Y = np.random.default_rng(8).normal(size=(60, 1)).cumsum(axis=0)
     LinearGaussianSSM(1, n_init=2, max_iter=20, tol=0, verbose=2, random_state=0).fit(Y)
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split(":")[0] for line in lines] == ["  iteration 10", "  iteration 20", "Initialisation 0",
-                                                      "  iteration 10", "  iteration 20", "Initialisation 1"]
+    assert [line.split("\t")[0].split(".")[0] for line in lines] == [
+        "Initialization 0", "  Iteration 10", "  Iteration 20", "Initialization did not converge",
+        "Initialization 1", "  Iteration 10", "  Iteration 20", "Initialization did not converge"]
 
 
 def test_n_init_keeps_the_best_start():
