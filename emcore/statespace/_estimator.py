@@ -102,7 +102,9 @@ class LinearGaussianSSM(ParamsMixin):
     (to round-off), or, when the entries seen change every few steps, run in
     parallel over chunks of time (each chunk from a guess, swept again from its
     predecessor's end until the ends agree to round-off); the means are then
-    linear recursions, run by a blocked scan.
+    linear recursions, run by a blocked scan. Memory: the filter keeps a gain
+    (k, p) and a whitening matrix (p, p) per distinct step, so when the entries
+    seen change at every step it holds about ``n (k p + p^2)`` floats.
 
     Examples
     --------
