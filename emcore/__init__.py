@@ -11,6 +11,7 @@ from .hmm import CategoricalHMM, GaussianHMM
 from .exceptions import ConvergenceWarning, MonotonicityWarning, NotAMaximumWarning
 from .inference import RateResult, StandardErrors, em_rate, standard_errors
 from .mixture import GaussianMixture, select_n_components
+from .statespace import LinearGaussianSSM
 
 __version__ = "0.1.0"
 
@@ -21,6 +22,7 @@ __all__ = [
     "EMResult",
     "GaussianHMM",
     "GaussianMixture",
+    "LinearGaussianSSM",
     "MonotonicityWarning",
     "NotAMaximumWarning",
     "RateResult",

@@ -15,6 +15,14 @@ E. A. Gehan, *Biometrika* 52 (1965) 203-223. Copied from ``gehan.dat`` in
 the lifelines package 0.30.3 (MIT licence). Published trial results: facts;
 cite the sources above where the data is shown.
 
+The Nile (``nile.csv``): the annual flow of the river Nile at Aswan,
+1871-1970, in 10^8 cubic metres, the series of G. W. Cobb, "The problem of the
+Nile: conditional solution to a changepoint problem", *Biometrika* 65 (1978)
+243-251, and of J. Durbin and S. J. Koopman, *Time Series Analysis by State
+Space Methods* (Oxford, 2nd ed. 2012). Identical to the ``Nile`` data set of R
+(package ``datasets``); copied from ``nile.csv`` of statsmodels 0.15.0, which
+marks it public domain.
+
 Gettysburg Address (``gettysburg.txt``): Abraham Lincoln's address of
 19 November 1863, the text of the "Bliss copy", his last known handwritten
 copy. Public domain (a work of 1863); see ``emcore/data/README.md``.
@@ -26,12 +34,15 @@ from importlib import resources
 
 import numpy as np
 
-__all__ = ["FAITHFUL_COLUMNS", "GEHAN_COLUMNS", "load_faithful", "load_gehan", "load_gettysburg"]
+__all__ = ["FAITHFUL_COLUMNS", "GEHAN_COLUMNS", "NILE_COLUMNS", "load_faithful", "load_gehan",
+           "load_gettysburg", "load_nile"]
 
 #: Column names of :func:`load_faithful`, in order.
 FAITHFUL_COLUMNS = ("eruptions", "waiting")
 #: Column names of :func:`load_gehan`, in order.
 GEHAN_COLUMNS = ("treatment", "weeks", "relapse")
+#: Column names of :func:`load_nile`, in order.
+NILE_COLUMNS = ("year", "volume")
 
 
 def _read_csv(filename: str, columns: tuple[str, ...]) -> np.ndarray:
@@ -114,3 +125,26 @@ def load_gettysburg() -> str:
     1149
     """
     return resources.files("emcore").joinpath("data", "gettysburg.txt").read_text(encoding="utf-8")
+
+
+def load_nile() -> np.ndarray:
+    """Return the Nile's annual flow at Aswan, 1871-1970, as a float64 array of shape (100, 2).
+
+    Column 0 is ``year``; column 1 is ``volume``, the year's flow in 10^8
+    cubic metres (the names are in :data:`NILE_COLUMNS`). The classic series
+    of the local-level model (Durbin & Koopman 2012, chapter 2); sources and
+    licence are in the module docstring and in ``emcore/data/README.md``.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new array each call, shape (100, 2), rows in time order.
+
+    Examples
+    --------
+    >>> from emcore.datasets import load_nile
+    >>> nile = load_nile()
+    >>> print(nile[0], nile[:, 1].mean())
+    [1871. 1120.] 919.35
+    """
+    return _read_csv("nile.csv", NILE_COLUMNS)

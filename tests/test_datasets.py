@@ -46,3 +46,14 @@ def test_gettysburg_is_the_bliss_copy_with_its_letter_count():
     assert text.startswith("Four score and seven years ago")
     assert text.rstrip().endswith("shall not perish from the earth.")
     assert sum(c.isalpha() for c in text) == 1149 and text.count("\n\n") == 2
+
+
+def test_nile_is_rs_nile_series():
+    # R's datasets::Nile: 1871-1970, starts 1120 1160 963 1210 1160, mean 919.35, range 456 to 1370
+    from emcore.datasets import NILE_COLUMNS, load_nile
+
+    data = load_nile()
+    assert data.shape == (100, 2) and NILE_COLUMNS == ("year", "volume")
+    assert data[:, 0].tolist() == list(range(1871, 1971))
+    assert data[:5, 1].tolist() == [1120, 1160, 963, 1210, 1160]
+    assert data[:, 1].sum() == 91935 and data[:, 1].min() == 456 and data[:, 1].max() == 1370

@@ -1,0 +1,320 @@
+"""``LinearGaussianSSM``: a linear-Gaussian state-space model fitted by EM (Kalman smoother)."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+
+from .._checks import check_random_state
+from .._progress import Progress
+from .._restarts import best_run
+from .._sklearn import ParamsMixin, density_estimator_tags
+from .._validation import Integer, Real, check_params
+from ..em import LoglikChange
+from ..exceptions import ConvergenceWarning, NotFittedError
+from ._checks import check_inits, check_lengths, check_names, check_Y, default_params
+from ._kalman import FilterResult, SSMData, covariance_pass, filter_means, kalman_filter
+from ._model import SSMModel
+from ._params import COVARIANCES, NAMES, SSMLayout, SSMParams
+from ._scan import linear_recursion
+from ._smoother import SmootherResult, smoothed_covariances, smoothed_means
+
+__all__ = ["LinearGaussianSSM"]
+
+#: The parameters EM updates by default: all but ``initial_cov`` (which one sequence cannot
+#: estimate: EM would shrink it towards 0 without end).
+DEFAULT_UPDATE = ("transition", "transition_cov", "observation", "observation_cov", "initial_mean")
+#: Iterations between progress lines at ``verbose=2`` (GaussianMixture's ``verbose_interval``).
+_VERBOSE_INTERVAL = 10
+
+
+class LinearGaussianSSM(ParamsMixin):
+    """Linear-Gaussian state-space model (linear dynamical system), fitted by EM.
+
+    For each sequence, ``x_1 ~ N(initial_mean, initial_cov)``,
+    ``x_t = A x_{t-1} + w_t`` with ``w_t ~ N(0, Q)`` and ``y_t = C x_t + v_t``
+    with ``v_t ~ N(0, R)``, where ``A`` is ``transition``, ``Q``
+    ``transition_cov``, ``C`` ``observation`` and ``R`` ``observation_cov``.
+    The E-step is the Kalman filter and the Rauch-Tung-Striebel smoother, the
+    M-step the regressions on the smoothed moments (Shumway & Stoffer 1982;
+    Ghahramani & Hinton 1996). A NaN in ``Y`` is a missing entry: the filter
+    restricts the observation equation to the entries seen (a step with none
+    seen is a pure prediction), in ``fit``, ``score``, ``filter`` and ``smooth``.
+
+    Parameters
+    ----------
+    n_states : int, default 1
+        Dimension ``k`` of the state ``x_t``.
+    update : tuple of str, default all but "initial_cov"
+        The parameters EM estimates, from ``"transition"``, ``"transition_cov"``,
+        ``"observation"``, ``"observation_cov"``, ``"initial_mean"``,
+        ``"initial_cov"``; the others stay at their start (a local-level model:
+        ``n_states=1``, ``transition_init=[[1.0]]``, ``observation_init=[[1.0]]``,
+        ``update=("transition_cov", "observation_cov")``). ``"initial_cov"``
+        needs several sequences: from one, EM shrinks it towards 0.
+    transition_init, transition_cov_init : array-like, optional
+    observation_init, observation_cov_init : array-like, optional
+        Starting (or, if not updated, fixed) values of shapes (k, k), (k, k),
+        (p, k) and (p, p); covariances must be symmetric positive definite.
+    initial_mean_init, initial_cov_init : array-like, optional
+        Mean (k,) and covariance (k, k) of the state at the **first step** of
+        each sequence (statsmodels' ``initialize_known(a1, P1)``).
+    diagonal : tuple of str, default ("observation_cov",)
+        Covariances (of ``"transition_cov"``, ``"observation_cov"``,
+        ``"initial_cov"``) held diagonal by the M-step.
+    tol : float, default 1e-3
+        EM stops when the total log-likelihood changes by less than ``tol``
+        in one iteration; ``tol=0`` runs exactly ``max_iter`` iterations.
+    max_iter : int, default 500
+        Largest number of EM iterations per initialisation; 0 keeps the start
+        (so a model given by its ``*_init`` arguments can be scored and smoothed).
+    n_init : int, default 1
+        Number of starts; the best log-likelihood is kept. A parameter not
+        given by its ``*_init`` starts from the data: ``C`` from the leading
+        principal directions of ``Y`` (randomly perturbed after the first
+        start), ``A`` and ``Q`` from their scores, ``R`` the residual
+        variances, ``initial_cov`` the identity.
+    random_state : None, int or numpy.random.Generator
+    verbose : int, default 0
+        Progress on standard output as ``GaussianMixture`` prints it: 0 none,
+        1 each start's beginning and end, 2 also every 10 iterations the time
+        and the change of the log-likelihood per step.
+
+    Attributes
+    ----------
+    transition_, transition_cov_, observation_, observation_cov_ : numpy.ndarray
+        ``A``, ``Q``, ``C``, ``R``.
+    initial_mean_, initial_cov_ : numpy.ndarray
+    log_likelihood_history_ : numpy.ndarray
+        Total log-likelihood at the start and after each iteration of the best run.
+    n_iter_ : int
+    converged_ : bool
+    n_features_in_ : int
+        Number of outputs ``p``.
+
+    Notes
+    -----
+    Covariances are updated in the Joseph form and symmetrised at every step.
+    The covariance recursions depend only on which entries are seen, so they are
+    computed first and jump over a stretch whose covariances have stopped changing
+    (to round-off), or, when the entries seen change every few steps, run in
+    parallel over chunks of time (each chunk from a guess, swept again from its
+    predecessor's end until the ends agree to round-off); the means are then
+    linear recursions, run by a blocked scan. Memory: the filter keeps a gain
+    (k, p) and a whitening matrix (p, p) per distinct step, so when the entries
+    seen change at every step it holds about ``n (k p + p^2)`` floats.
+
+    Examples
+    --------
+    A local-level model (a random walk seen with noise) with its two variances free:
+
+    >>> import numpy as np
+    >>> from emcore import LinearGaussianSSM
+    >>> truth = LinearGaussianSSM(1, max_iter=0, transition_init=[[1.0]], observation_init=[[1.0]],
+    ...                           transition_cov_init=[[0.5]], observation_cov_init=[[2.0]],
+    ...                           initial_mean_init=[0.0], initial_cov_init=[[1.0]])
+    >>> Y, X = truth.fit(np.zeros((2, 1))).sample(2000, random_state=0)
+    >>> Y[100:120] = np.nan                                  # twenty steps missing
+    >>> ssm = LinearGaussianSSM(1, update=("transition_cov", "observation_cov"),
+    ...                         transition_init=[[1.0]], observation_init=[[1.0]],
+    ...                         tol=1e-8, max_iter=2000).fit(Y)
+    >>> print(np.round([ssm.transition_cov_[0, 0], ssm.observation_cov_[0, 0]], 1))
+    [0.5 1.9]
+    >>> means = ssm.smooth(Y).means                          # the states, missing stretch included
+    >>> bool(np.sqrt(np.mean((means - X) ** 2)) < 1.0)
+    True
+    """
+
+    _parameter_constraints = {
+        "n_states": [Integer(1)],
+        "tol": [Real(0)],
+        "max_iter": [Integer(0)],
+        "n_init": [Integer(1)],
+        "verbose": [Integer(0)],
+    }
+
+    def __init__(self, n_states=1, *, update=DEFAULT_UPDATE, transition_init=None,
+                 transition_cov_init=None, observation_init=None, observation_cov_init=None,
+                 initial_mean_init=None, initial_cov_init=None, diagonal=("observation_cov",),
+                 tol=1e-3, max_iter=500, n_init=1, random_state=None, verbose=0):
+        self.n_states = n_states
+        self.update = update
+        self.transition_init = transition_init
+        self.transition_cov_init = transition_cov_init
+        self.observation_init = observation_init
+        self.observation_cov_init = observation_cov_init
+        self.initial_mean_init = initial_mean_init
+        self.initial_cov_init = initial_cov_init
+        self.diagonal = diagonal
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        """scikit-learn's tags: a density estimator whose data may hold NaN (imports sklearn)."""
+        return density_estimator_tags(allow_nan=True)
+
+    # -- fitting ---------------------------------------------------------------
+    def _check_params(self):
+        declared = self._parameter_constraints
+        check_params(declared, {n: getattr(self, n) for n in declared})
+        update = check_names(self.update, "update", NAMES)
+        diagonal = check_names(self.diagonal, "diagonal", COVARIANCES)
+        return update, diagonal
+
+    def _inits(self, k, p, diagonal):
+        given = {name: getattr(self, f"{name}_init") for name in NAMES}
+        return check_inits(given, k, p, diagonal)
+
+    def _start(self, Y, lengths, inits, diagonal, rng, jitter) -> SSMParams:
+        start = default_params(Y, lengths, int(self.n_states), rng, jitter)
+        for name in diagonal:
+            if name not in inits:
+                inits = {**inits, name: np.diag(np.diag(getattr(start, name)))}
+        return dataclasses.replace(start, **inits)
+
+    def fit(self, Y, lengths=None):
+        """Estimate the parameters by EM from the sequences in ``Y``; returns ``self``.
+
+        ``Y`` has shape (n_steps, n_outputs), NaN marking a missing entry;
+        ``lengths`` gives the sizes of the sequences concatenated in it
+        (default: one sequence).
+        """
+        update, diagonal = self._check_params()
+        Y = check_Y(Y)
+        lengths = check_lengths(lengths, Y.shape[0])
+        if np.all(lengths == 1) and {"transition", "transition_cov"} & set(update):
+            raise ValueError("every sequence has length 1 (1 sample): there is no transition "
+                             "to estimate transition or transition_cov from (leave them out of "
+                             "update)")
+        k, p = int(self.n_states), Y.shape[1]
+        inits = self._inits(k, p, diagonal)
+        data = SSMData(Y, lengths)
+        rng = check_random_state(self.random_state)
+        # one model for every start: the parameters EM does not update are the first start's
+        first = self._start(Y, lengths, inits, diagonal, rng, 0.0)
+        layout = SSMLayout(first, update, diagonal)
+        model = SSMModel(data, layout)
+
+        def start(i):
+            def make():
+                params = first if i == 0 else self._start(Y, lengths, inits, diagonal, rng, 0.5)
+                return layout.pack(params)
+            return make
+
+        # progress as GaussianMixture prints it, per step, every _VERBOSE_INTERVAL iterations
+        progress = Progress(int(self.verbose), _VERBOSE_INTERVAL, float(Y.shape[0]))
+        result = best_run(model, [start(i) for i in range(int(self.n_init))],
+                          stop=LoglikChange(float(self.tol)), max_iter=int(self.max_iter),
+                          progress=progress if self.verbose else None)
+        params = layout.unpack(result.theta)
+        self._set_fitted(params, result, p)
+        self._origin = self._last_state(data, params)
+        if not result.converged and self.max_iter > 0 and self.tol > 0:
+            warnings.warn(
+                f"LinearGaussianSSM did not converge: the log-likelihood still changed by more "
+                f"than tol={self.tol:g} after max_iter={self.max_iter} iterations; "
+                "increase max_iter",
+                ConvergenceWarning, stacklevel=2)
+        return self
+
+    def _set_fitted(self, params: SSMParams, result, p):
+        for name in NAMES:
+            setattr(self, f"{name}_", getattr(params, name).copy())
+        self.converged_ = bool(result.converged)
+        self.n_iter_ = int(result.n_iter)
+        self.log_likelihood_history_ = np.asarray(result.log_likelihood_history, dtype=float).copy()
+        self.n_features_in_ = p
+
+    @staticmethod
+    def _last_state(data, params):
+        filt, _ = kalman_filter(data, params)
+        return filt.means[-1].copy(), filt.covariances[-1].copy()
+
+    # -- using the fit -----------------------------------------------------------
+    def _params(self) -> SSMParams:
+        if not hasattr(self, "transition_"):
+            raise NotFittedError("this LinearGaussianSSM is not fitted yet: call fit first")
+        return SSMParams(*(getattr(self, f"{name}_") for name in NAMES))
+
+    def _data(self, Y, lengths):
+        params = self._params()
+        Y = check_Y(Y, self.n_features_in_)
+        return SSMData(Y, check_lengths(lengths, Y.shape[0])), params
+
+    def em_problem(self, Y, lengths=None):
+        """``(model, theta)``: an :class:`emcore.EMModel` on ``Y`` and the fitted parameters.
+
+        ``theta`` is the flat vector of the parameters in ``update`` (matrices
+        row by row, covariances by their lower triangle, or diagonal), for
+        :func:`emcore.run_em` (e.g. with ``accelerate="squarem"``),
+        :func:`emcore.em_rate` and :func:`emcore.standard_errors`;
+        ``model.params(theta)`` turns it back into matrices.
+        """
+        update, diagonal = self._check_params()
+        data, params = self._data(Y, lengths)
+        layout = SSMLayout(params, update, diagonal)
+        return SSMModel(data, layout), layout.pack(params)
+
+    def score(self, Y, lengths=None) -> float:
+        """Total log-likelihood ``log p(Y)`` by the prediction-error decomposition."""
+        data, params = self._data(Y, lengths)
+        return filter_means(data, params, covariance_pass(data, params))[2]
+
+    def filter(self, Y, lengths=None) -> FilterResult:
+        """The Kalman filter: filtered and predicted state moments and the log-likelihood."""
+        data, params = self._data(Y, lengths)
+        return kalman_filter(data, params)[0]
+
+    def smooth(self, Y, lengths=None) -> SmootherResult:
+        """The RTS smoother: ``E[x_t | Y]``, ``Cov(x_t | Y)`` and ``Cov(x_t, x_{t-1} | Y)``."""
+        data, params = self._data(Y, lengths)
+        fcov = covariance_pass(data, params)
+        pred, filt, _ = filter_means(data, params, fcov)
+        scov = smoothed_covariances(data, params, fcov)
+        cross = np.full((data.n, params.n_states, params.n_states), np.nan)
+        inner = np.ones(data.n, dtype=bool)
+        inner[data.starts] = False
+        cross[inner] = scov.cross[scov.index[np.flatnonzero(inner) - 1]]
+        return SmootherResult(smoothed_means(data, scov, pred, filt), scov.cov[scov.index], cross)
+
+    def forecast(self, steps, Y=None, lengths=None):
+        """Means (steps, p) and covariances (steps, p, p) of the next ``steps`` observations.
+
+        From the end of ``Y``'s last sequence, or by default of the data ``fit`` saw.
+        """
+        check_params({"steps": [Integer(1)]}, {"steps": steps})
+        params = self._params()
+        if Y is None:
+            m, P = self._origin
+        else:
+            data, params = self._data(Y, lengths)
+            m, P = self._last_state(data, params)
+        A, Q = params.transition, params.transition_cov
+        C, R = params.observation, params.observation_cov
+        means, covs = np.empty((steps, C.shape[0])), np.empty((steps, C.shape[0], C.shape[0]))
+        for h in range(steps):
+            m, P = A @ m, A @ P @ A.T + Q
+            P = 0.5 * (P + P.T)
+            means[h], covs[h] = C @ m, C @ P @ C.T + R
+        return means, covs
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw one sequence of ``n_samples`` steps; returns ``(Y, X)``, observations and states.
+
+        ``random_state`` defaults to the estimator's ``random_state``.
+        """
+        params = self._params()
+        check_params({"n_samples": [Integer(1)]}, {"n_samples": n_samples})
+        rng = check_random_state(self.random_state if random_state is None else random_state)
+        k, p = params.n_states, params.n_outputs
+        x1 = rng.multivariate_normal(params.initial_mean, params.initial_cov)
+        w = rng.multivariate_normal(np.zeros(k), params.transition_cov, size=n_samples - 1)
+        v = rng.multivariate_normal(np.zeros(p), params.observation_cov, size=n_samples)
+        F = np.broadcast_to(params.transition, (n_samples - 1, k, k))
+        X = linear_recursion(F, w.reshape(n_samples - 1, k), x1)
+        return X @ params.observation.T + v, X
