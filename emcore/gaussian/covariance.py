@@ -81,7 +81,7 @@ class CovarianceType(ABC):
 
     The abstract methods below are what any covariance type must provide:
     they are all the reference E-step (:mod:`.reference`), the M-step
-    (:mod:`.mstep`) and sampling need. The other members of the four
+    (:func:`emcore.gaussian.mstep.m_step`) and sampling need. The other members of the four
     built-in types serve the fast kernels, the missing entries and the priors.
     """
 
@@ -127,7 +127,7 @@ class CovarianceType(ABC):
 
     @abstractmethod
     def scatter_trace(self, chol, n, first, m2, delta):
-        """``sum_k tr(P_k S_k)``, the trace term of ``Q`` (see :mod:`.mstep`)."""
+        """``sum_k tr(P_k S_k)``, the trace term of ``Q`` (see :func:`emcore.gaussian.mstep.m_step`)."""
 
     @abstractmethod
     def _scaled_noise(self, z, covariances, j):
@@ -486,7 +486,7 @@ COVARIANCE_TYPES = tuple(_MODELS)
 
 
 def covariance_model(name) -> CovarianceType:
-    """The object of covariance type ``name`` (one of :data:`COVARIANCE_TYPES`), or ``name`` itself.
+    """The object of covariance type ``name`` (one of ``COVARIANCE_TYPES``), or ``name`` itself.
 
     A :class:`CovarianceType` instance of one's own passes through: it needs
     only the abstract methods, and runs on the reference E-step.

@@ -9,9 +9,9 @@ as the reference does (:mod:`.reference`). The price is round-off: the terms
 of the sum grow like ``|x|^2 lambda_max(P)`` while their sum may be small. Its
 estimate, :func:`expansion_error`, is ``eps sqrt(F) lambda_max (R + |mu|)^2``
 (``F`` features, ``R`` the samples' largest distance from the origin used);
-where it exceeds :data:`emcore._tuning.MAX_ROUND_OFF` the reference path is
+where it exceeds ``emcore._tuning.MAX_ROUND_OFF`` the reference path is
 taken instead. :func:`log_densities` is the function an HMM's emissions use;
-the mixture's fused E-step (:mod:`emcore.mixture._estep`) shares the bound.
+the mixture's fused E-step (``emcore.mixture._estep``) shares the bound.
 """
 
 from __future__ import annotations

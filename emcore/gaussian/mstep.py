@@ -81,7 +81,7 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, prior=None, 
     :func:`collapse_resolution` -- it sits on a point or on repeated points --
     or whose covariance is not positive definite.
     ``strict=False`` (a starting point with ``reg_covar > 0``, see
-    :func:`emcore.mixture._model.initial_params`) skips the first two checks: ``reg_covar``
+    ``emcore.mixture._model.initial_params``) skips the first two checks: ``reg_covar``
     keeps such parameters finite, and EM's first M-step judges them.
 
     With ``reg_covar > 0`` the result is not the exact maximiser of ``Q``, so

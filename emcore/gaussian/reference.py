@@ -1,7 +1,7 @@
 """The E-step of a Gaussian mixture as a textbook writes it, in plain numpy.
 
 This is the E-step the book shows and the one the tests trust: every faster
-path in :mod:`emcore.mixture` is compared with it. It holds an ``(n, K)``
+path in ``emcore.mixture`` is compared with it. It holds an ``(n, K)``
 array of responsibilities and makes no attempt at speed. Notation as in the
 book: weights :math:`\\pi_k`, means :math:`\\mu_k`, covariances
 :math:`\\Sigma_k`, responsibilities :math:`\\gamma_{nk}`.
