@@ -1,10 +1,20 @@
 """Warnings that emcore emits."""
 
-__all__ = ["ConvergenceWarning", "MonotonicityWarning", "NotAMaximumWarning"]
+__all__ = ["ConvergenceWarning", "HeywoodWarning", "MonotonicityWarning", "NotAMaximumWarning"]
 
 
 class ConvergenceWarning(UserWarning):
     """An iterative fit stopped at ``max_iter`` before meeting its tolerance."""
+
+
+class HeywoodWarning(UserWarning):
+    """A factor analysis ended with a uniqueness near zero (a Heywood case).
+
+    The maximum of the likelihood lies on the boundary ``psi_j = 0`` (or
+    the run is heading there): the variable is explained entirely by the
+    factors. EM approaches such a point slowly, and the usual asymptotics do
+    not hold there. The warning names the variables.
+    """
 
 
 class MonotonicityWarning(UserWarning):
