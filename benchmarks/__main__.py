@@ -2,10 +2,10 @@
 
 import argparse
 
-from . import dask_mixture, gil, hmm, missing, mixture
+from . import dask_mixture, factor_analysis, gil, hmm, missing, mixture
 
 BENCHMARKS = {"mixture": mixture.main, "dask": dask_mixture.main, "hmm": hmm.main, "missing": missing.main,
-              "gil": gil.main}
+              "gil": gil.main, "factor": factor_analysis.main}
 
 
 def main(argv=None):

@@ -1,4 +1,4 @@
-"""``FactorAnalysis``: a scikit-learn-style estimator on :class:`FactorModel` and :func:`emcore.run_em`."""
+"""``FactorAnalysis``: a scikit-learn-style estimator on :class:`FactorModel` and ``run_em``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ __all__ = ["FactorAnalysis"]
 
 
 def progress_callback(verbose: int, n: int, interval: int = 10):
-    """A :func:`emcore.run_em` callback printing the mean log-likelihood every ``interval`` iterations."""
+    """A :func:`emcore.run_em` callback: the mean log-likelihood every ``interval`` iterations."""
     if verbose < 2:
         return None
 
@@ -130,8 +130,9 @@ class FactorAnalysis(EstimatorParams):
             method = params["init_params"] if i == 0 else "random"
             if params["verbose"]:
                 print(f"Initialization {i} ({method})")
-            run = run_em(model, model.initial_params(rng, method=method), max_iter=params["max_iter"],
-                         stop=stop, callback=progress_callback(params["verbose"], model.n))
+            run = run_em(model, model.initial_params(rng, method=method),
+                         max_iter=params["max_iter"], stop=stop,
+                         callback=progress_callback(params["verbose"], model.n))
             if params["verbose"]:
                 print(f"Initialization {'converged' if run.converged else 'did not converge'}: "
                       f"mean log-likelihood {run.log_likelihood / model.n:.8f}")
@@ -160,12 +161,12 @@ class FactorAnalysis(EstimatorParams):
         self.heywood_ = np.flatnonzero(psi < self.heywood_tol * model.variance)
         if self.heywood_.size:
             columns = getattr(X, "columns", None)
-            names = [f"{j} ({columns[j]!r})" if columns is not None else str(j) for j in self.heywood_]
+            names = [str(j) if columns is None else f"{j} ({columns[j]!r})" for j in self.heywood_]
             ratios = ", ".join(f"{psi[j] / model.variance[j]:.2g}" for j in self.heywood_)
             warnings.warn(
-                f"Heywood case: the uniqueness of variable(s) {', '.join(names)} fell to {ratios} of "
-                f"its variance (heywood_tol={self.heywood_tol:g}); the maximum lies on the boundary "
-                "psi = 0, where EM converges slowly and these estimates are not reliable. "
+                f"Heywood case: the uniqueness of variable(s) {', '.join(names)} fell to {ratios} "
+                f"of its variance (heywood_tol={self.heywood_tol:g}); the maximum lies on the "
+                "boundary psi = 0, where EM converges slowly and these estimates are not reliable. "
                 "FactorAnalysis.heywood_ lists them.", HeywoodWarning, stacklevel=3)
 
     # -- using the fit ---------------------------------------------------------------
@@ -186,7 +187,7 @@ class FactorAnalysis(EstimatorParams):
         return float(np.mean(self.score_samples(X)))
 
     def transform(self, X) -> np.ndarray:
-        r"""The posterior means of the factors :math:`\mathbb{E}[z \mid x]`, shape (n, n_factors)."""
+        r"""The factors' posterior means :math:`\mathbb{E}[z \mid x]`, shape (n, n_factors)."""
         return self._covariance_model().quadratic_and_factors(self._centred(X))[1]
 
     def fit_transform(self, X, y=None) -> np.ndarray:
@@ -202,7 +203,7 @@ class FactorAnalysis(EstimatorParams):
         return self._covariance_model().precision()
 
     def em_problem(self, X):
-        """``(model, theta)``: :class:`emcore.factor.FactorModel` on ``X`` and the fitted parameters.
+        """``(model, theta)``: :class:`emcore.factor.FactorModel` on ``X``, the fitted parameters.
 
         For :func:`emcore.run_em` and :func:`emcore.em_rate`. The model's mean
         is the sample mean of ``X`` (it is profiled out). Rotations of ``W``

@@ -1,4 +1,4 @@
-r"""Factor analysis as an :class:`emcore.EMModel`: Rubin & Thayer's (1982) EM on one vector of parameters."""
+"""Factor analysis as an :class:`emcore.EMModel`: Rubin & Thayer's (1982) EM on one vector."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ __all__ = ["FactorModel", "check_data", "check_n_factors"]
 PSI_FLOOR = 1e-12
 
 
-def check_data(X, name: str = "X", *, min_rows: int = 2, n_features: int | None = None) -> np.ndarray:
+def check_data(X, name: str = "X", *, min_rows: int = 2,
+               n_features: int | None = None) -> np.ndarray:
     """``X`` as a finite 2-D float64 array of ``min_rows`` rows or more; errors name ``name``."""
     if isinstance(X, (str, bytes)) or X is None:
         raise TypeError(f"{name} must be a 2-D numeric array, got {type(X).__name__}")
@@ -25,9 +26,11 @@ def check_data(X, name: str = "X", *, min_rows: int = 2, n_features: int | None 
         raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
     arr = arr.astype(np.float64, copy=False)
     if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D of shape (n_samples, n_features), got shape {arr.shape}")
+        raise ValueError(f"{name} must be 2-D of shape (n_samples, n_features), "
+                         f"got shape {arr.shape}")
     if arr.shape[0] < min_rows or arr.shape[1] < 1:
-        raise ValueError(f"{name} needs at least {min_rows} row(s) and 1 column, got shape {arr.shape}")
+        raise ValueError(f"{name} needs at least {min_rows} row(s) and 1 column, "
+                         f"got shape {arr.shape}")
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{name} must have {n_features} columns (as in fit), got {arr.shape[1]}")
     if not np.all(np.isfinite(arr)):
@@ -36,7 +39,7 @@ def check_data(X, name: str = "X", *, min_rows: int = 2, n_features: int | None 
 
 
 def check_n_factors(n_factors, d: int, name: str = "n_factors") -> int:
-    """``n_factors`` as an int in ``[0, ledermann_bound(d)]``; TypeError/ValueError naming ``name``."""
+    """``n_factors`` as an int in ``[0, ledermann_bound(d)]``; errors name ``name``."""
     q = check_params({name: [Integer(0)]}, {name: n_factors})[name]
     bound = ledermann_bound(d)
     if q > bound:
@@ -48,7 +51,9 @@ def check_n_factors(n_factors, d: int, name: str = "n_factors") -> int:
 
 
 class FactorModel(EMModel):
-    r"""Factor analysis, :math:`x = \mu + W z + \varepsilon`, :math:`z \sim \mathcal{N}(0, I_q)`, :math:`\varepsilon \sim \mathcal{N}(0, \Psi)`.
+    r"""Factor analysis, :math:`x = \mu + W z + \varepsilon` with uncorrelated noise.
+
+    :math:`z \sim \mathcal{N}(0, I_q)` and :math:`\varepsilon \sim \mathcal{N}(0, \Psi)`.
 
     :math:`\Psi = \operatorname{diag}(\psi)` holds the uniquenesses. The mean is
     profiled out (:math:`\hat\mu = \bar x` whatever :math:`W, \Psi`), so the
@@ -101,7 +106,8 @@ class FactorModel(EMModel):
         self.variance = np.einsum("ij,ij->j", centred, centred) / self.n
         flat = np.flatnonzero(~(self.variance > 0))
         if flat.size:
-            raise ValueError(f"X has constant columns {flat.tolist()}: factor analysis needs variance")
+            raise ValueError(f"X has constant columns {flat.tolist()}: "
+                             "factor analysis needs variance")
         if self.n <= self.d:
             self.root = centred / np.sqrt(self.n)
         else:
@@ -119,7 +125,8 @@ class FactorModel(EMModel):
         d, q = self.d, self.n_factors
         vec = np.asarray(theta, dtype=float)
         if vec.shape != (d * (q + 1),):
-            raise ValueError(f"theta must have length d * (q + 1) = {d * (q + 1)}, got shape {vec.shape}")
+            raise ValueError(f"theta must have length d * (q + 1) = {d * (q + 1)}, "
+                             f"got shape {vec.shape}")
         psi = vec[d * q:]
         if not np.all(psi > 0) or not np.all(np.isfinite(vec)):
             raise ValueError("theta must be finite with positive uniquenesses (its last d entries)")
@@ -161,7 +168,7 @@ class FactorModel(EMModel):
         return self.e_step_with_log_likelihood(theta)[1]
 
     def m_step(self, stats) -> np.ndarray:
-        r""":math:`W = A B^{-1}`, :math:`\psi = \operatorname{diag}(S) - \operatorname{rowsum}(W \circ A)`.
+        r"""The M-step: :math:`W = A B^{-1}`, :math:`\psi = \operatorname{diag}(S - W A^\top)`.
 
         A uniqueness below ``PSI_FLOOR`` times its variance (round-off only)
         is set to that floor; the estimator reports such variables.

@@ -6,7 +6,8 @@ determinant lemma give
 
 * :math:`C^{-1} = \Psi^{-1} - \Psi^{-1} W M^{-1} W^\top \Psi^{-1}`;
 * :math:`\log\lvert C\rvert = \log\lvert M\rvert + \sum_j \log\psi_j`;
-* the posterior of the factors, :math:`z \mid x \sim \mathcal{N}(M^{-1} W^\top \Psi^{-1}(x - \mu),\ M^{-1})`,
+* the posterior of the factors,
+  :math:`z \mid x \sim \mathcal{N}(M^{-1} W^\top \Psi^{-1}(x - \mu),\ M^{-1})`,
 
 so a quadratic form, a log-density or a posterior mean costs O(d q) per row
 and O(d q^2) once, never O(d^2).
@@ -24,7 +25,9 @@ LOG_2PI = float(np.log(2 * np.pi))
 
 
 def ledermann_bound(d: int) -> int:
-    r"""The most factors ``q`` that ``d`` variables identify: :math:`(d - q)^2 \ge d + q` (Ledermann 1937).
+    r"""The most factors ``q`` that ``d`` variables identify: :math:`(d - q)^2 \ge d + q`.
+
+    (Ledermann 1937.)
 
     Then the model has no more free parameters (:math:`dq + d - q(q-1)/2`)
     than the covariance has entries (:math:`d(d+1)/2`).
@@ -41,7 +44,7 @@ def ledermann_bound(d: int) -> int:
 
 
 class LowRankPlusDiagonal:
-    r""":math:`C = W W^\top + \operatorname{diag}(\psi)` through its q x q capacitance matrix :math:`M`.
+    r""":math:`C = W W^\top + \operatorname{diag}(\psi)` through its q x q matrix :math:`M`.
 
     Parameters
     ----------
@@ -71,18 +74,21 @@ class LowRankPlusDiagonal:
         #: :math:`M^{-1}`, shape (q, q): the posterior covariance of the factors.
         self.m_inv = np.linalg.inv(m)
         self.logdet = 2.0 * float(np.sum(np.log(np.diag(chol)))) + float(np.sum(np.log(psi)))
-        #: :math:`M^{-1} W^\top \Psi^{-1}` transposed, shape (d, q): ``(x - mu) @ gain`` is E[z | x].
+        #: :math:`(M^{-1} W^\top \Psi^{-1})^\top`, (d, q): ``(x - mu) @ gain`` is E[z | x].
         self.gain = self.scaled @ self.m_inv
 
     def quadratic_and_factors(self, D):
-        r"""Rows :math:`(x - \mu)^\top C^{-1} (x - \mu)` and :math:`\mathbb{E}[z \mid x]` for the centred rows ``D``."""
+        r"""Per centred row of ``D``: :math:`(x - \mu)^\top C^{-1} (x - \mu)`, and the factor means.
+
+        The factor means are :math:`\mathbb{E}[z \mid x]`, shape (n, q).
+        """
         v = D @ self.scaled
         factors = v @ self.m_inv
         quad = np.einsum("ij,ij->i", D * self.inv_psi, D) - np.einsum("ij,ij->i", v, factors)
         return quad, factors
 
     def log_density(self, D):
-        """Gaussian log-densities of the centred rows ``D`` (n, d), and their factor means (n, q)."""
+        """Gaussian log-densities of the centred rows ``D`` (n, d), and the factor means (n, q)."""
         quad, factors = self.quadratic_and_factors(D)
         return -0.5 * (D.shape[1] * LOG_2PI + self.logdet + quad), factors
 
@@ -91,12 +97,15 @@ class LowRankPlusDiagonal:
         return self.W @ self.W.T + np.diag(self.psi)
 
     def precision(self) -> np.ndarray:
-        r"""The dense d x d precision by Woodbury, :math:`\Psi^{-1} - \Psi^{-1} W M^{-1} W^\top \Psi^{-1}`."""
+        r"""The dense d x d precision by Woodbury.
+
+        :math:`C^{-1} = \Psi^{-1} - \Psi^{-1} W M^{-1} W^\top \Psi^{-1}`.
+        """
         return np.diag(self.inv_psi) - self.gain @ self.scaled.T
 
 
 def varimax(loadings, *, tol=1e-10, max_iter=500):
-    r"""Kaiser's varimax rotation of ``loadings`` (d, q): ``(rotated, R)`` with ``rotated = loadings @ R``.
+    r"""Kaiser's varimax rotation of ``loadings`` (d, q): ``(loadings @ R, R)``.
 
     ``R`` is orthogonal, so :math:`W W^\top` (and the likelihood) are unchanged.
     The iteration is the SVD form (as in R's ``varimax`` without Kaiser

@@ -1,4 +1,4 @@
-"""``MixtureOfFactorAnalyzers``: a scikit-learn-style estimator on :class:`MFAModel` and :func:`emcore.run_em`."""
+"""``MixtureOfFactorAnalyzers``: a scikit-learn-style estimator on :class:`MFAModel`."""
 
 from __future__ import annotations
 
@@ -116,10 +116,11 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
 
         gm = GaussianMixture(model.n_components, covariance_type="diag", max_iter=0,
                              random_state=rng).fit(X)
-        return model.initial_params(rng, means=gm.means_, weights=gm.weights_, noise=gm.covariances_)
+        return model.initial_params(rng, means=gm.means_, weights=gm.weights_,
+                                    noise=gm.covariances_)
 
     def fit(self, X, y=None):
-        """Fit by EM; returns ``self``. The run with the highest log-likelihood of ``n_init`` is kept."""
+        """Fit by EM; returns ``self``. The best log-likelihood of ``n_init`` runs is kept."""
         p = self._checked_params()
         X = check_data(X)
         model = MFAModel(X, p["n_components"], p["n_factors"], common_noise=p["common_noise"],
@@ -129,8 +130,8 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
         for i in range(p["n_init"]):
             if p["verbose"]:
                 print(f"Initialization {i}")
-            run = run_em(model, self._start(model, X, rng, p["init_params"]), max_iter=p["max_iter"],
-                         stop=LoglikChange(p["tol"] * model.n),
+            run = run_em(model, self._start(model, X, rng, p["init_params"]),
+                         max_iter=p["max_iter"], stop=LoglikChange(p["tol"] * model.n),
                          callback=progress_callback(p["verbose"], model.n))
             if p["verbose"]:
                 print(f"Initialization {'converged' if run.converged else 'did not converge'}: "
@@ -214,7 +215,7 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
         return X, labels
 
     def em_problem(self, X):
-        """``(model, theta)``: :class:`emcore.factor.MFAModel` on ``X`` and the fitted :class:`MFAParams`."""
+        """``(model, theta)``: :class:`emcore.factor.MFAModel` on ``X``, the fitted parameters."""
         theta = self._params()
         model = MFAModel(X, self.n_components, self.components_.shape[1],
                          common_noise=self.common_noise, reg_noise=self.reg_noise)

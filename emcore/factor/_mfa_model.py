@@ -1,4 +1,4 @@
-r"""The mixture of factor analysers as an :class:`emcore.EMModel`: Ghahramani & Hinton's (1996) EM."""
+"""The mixture of factor analysers as an :class:`emcore.EMModel`: Ghahramani & Hinton's EM."""
 
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ CHUNK_ROWS = 1024
 
 @dataclasses.dataclass(frozen=True)
 class MFAParams:
-    r"""Parameters of a mixture of factor analysers, :math:`x \mid k \sim \mathcal{N}(\mu_k, W_k W_k^\top + \Psi_k)`.
+    r"""Parameters of a mixture of factor analysers.
+
+    Component ``k`` is :math:`\mathcal{N}(\mu_k, W_k W_k^\top + \Psi_k)`, chosen with probability
+    :math:`\pi_k`.
 
     Attributes
     ----------
@@ -116,7 +119,8 @@ class MFAModel(EMModel):
     >>> X = np.vstack([rng.normal(size=(200, 3)), rng.normal(size=(200, 3)) + 6])
     >>> model = MFAModel(X, n_components=2, n_factors=1)
     >>> run = run_em(model, model.initial_params(rng), tol=1e-10, max_iter=500)
-    >>> print(np.sort(run.theta.weights).round(2), bool(np.all(np.diff(run.log_likelihood_history) > -1e-9)))
+    >>> history = run.log_likelihood_history
+    >>> print(np.sort(run.theta.weights).round(2), bool(np.all(np.diff(history) > -1e-9)))
     [0.5 0.5] True
     """
 
@@ -128,7 +132,8 @@ class MFAModel(EMModel):
             {"n_components": n_components, "common_noise": common_noise, "reg_noise": reg_noise})
         self.n_components = checked["n_components"]
         if self.n_components > self.n:
-            raise ValueError(f"n_components={self.n_components} exceeds the number of rows of X ({self.n})")
+            raise ValueError(f"n_components={self.n_components} exceeds the number of rows "
+                             f"of X ({self.n})")
         self.n_factors = check_n_factors(n_factors, self.d)
         self.common_noise, self.reg_noise = checked["common_noise"], checked["reg_noise"]
         #: The data are held centred at their mean (fewer digits lost in the variances).
@@ -182,7 +187,8 @@ class MFAModel(EMModel):
         if empty.size:
             raise ValueError(f"component(s) {empty.tolist()} received no responsibility: "
                              "use fewer components or another start")
-        means, loadings, spread = np.empty((k_, self.d)), np.empty((k_, self.d, q)), np.empty((k_, self.d))
+        means, spread = np.empty((k_, self.d)), np.empty((k_, self.d))
+        loadings = np.empty((k_, self.d, q))
         for k in range(k_):
             zz = np.empty((q + 1, q + 1))
             zz[:q, :q], zz[:q, q], zz[q, :q], zz[q, q] = (stats.sum_zz[k], stats.sum_z[k],
@@ -199,12 +205,13 @@ class MFAModel(EMModel):
         bad = np.argwhere(~(noise > 0))
         if bad.size:
             raise FloatingPointError(
-                f"the noise variance of component {bad[0, 0]}, feature {bad[0, 1]} is not positive: "
-                "the component collapsed onto too few points; use reg_noise > 0")
+                f"the noise variance of component {bad[0, 0]}, feature {bad[0, 1]} is not "
+                "positive: the component collapsed onto too few points; use reg_noise > 0")
         return MFAParams(stats.counts / stats.counts.sum(), means + self.offset, loadings, noise)
 
     # -- starts ---------------------------------------------------------------------------
-    def initial_params(self, random_state=None, *, means=None, weights=None, noise=None) -> MFAParams:
+    def initial_params(self, random_state=None, *, means=None, weights=None,
+                       noise=None) -> MFAParams:
         """A start: the given ``means`` (K, d) (default: K distinct random rows), ``weights``
         (uniform) and ``noise`` (K, d) (the data's variances), split half into ``noise`` and half
         into random loadings of that scale.

@@ -38,7 +38,8 @@ class EstimatorParams:
         names = self._param_names()
         for name, value in params.items():
             if name not in names:
-                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}; valid: {names}")
+                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}; "
+                                 f"valid: {names}")
             setattr(self, name, value)
         return self
 

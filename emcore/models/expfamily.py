@@ -1,9 +1,10 @@
-r"""EM when the complete data form an exponential family: E-step, M-step and missing information from T.
+r"""EM when the complete data form an exponential family: steps and missing information from T.
 
 If the complete-data density is :math:`h(x, z) \exp(\eta(\theta)^\top T(x, z) - A(\theta))`
 (Dempster, Laird & Rubin 1977, §2), then
 
-* the E-step is the expected sufficient statistic, :math:`t^{(t)} = \mathbb{E}[T \mid x, \theta^{(t)}]`;
+* the E-step is the expected sufficient statistic,
+  :math:`t^{(t)} = \mathbb{E}[T \mid x, \theta^{(t)}]`;
 * the M-step matches moments: :math:`\theta^{(t+1)}` solves
   :math:`\mathbb{E}_\theta[T] = t^{(t)}`, i.e. it is the inverse of the
   expectation map :math:`\mu(\theta) = \mathbb{E}_\theta[T]` applied to :math:`t^{(t)}`;
@@ -26,7 +27,7 @@ __all__ = ["ExponentialFamilyEM"]
 
 
 class ExponentialFamilyEM(EMModel):
-    r"""Base of an EM model whose complete data lie in an exponential family with statistic :math:`T`.
+    r"""Base of an EM model whose complete data are an exponential family in :math:`T`.
 
     A subclass supplies
 
@@ -89,22 +90,28 @@ class ExponentialFamilyEM(EMModel):
 
     @abstractmethod
     def statistic_variance(self, theta):
-        r""":math:`\operatorname{Var}_\theta(T)`, the complete information in the natural parameter."""
+        r""":math:`\operatorname{Var}_\theta(T)`: the complete information (natural parameter)."""
 
     @abstractmethod
     def conditional_statistic_variance(self, theta):
-        r""":math:`\operatorname{Var}(T \mid x, \theta)`, the missing information in the natural parameter."""
+        r""":math:`\operatorname{Var}(T \mid x, \theta)`: the missing information (natural)."""
 
     def e_step(self, theta):
-        r"""The expected sufficient statistic :math:`\mathbb{E}[T \mid x, \theta]` (:meth:`expected_statistic`)."""
+        r"""The E-step: :math:`\mathbb{E}[T \mid x, \theta]` (:meth:`expected_statistic`)."""
         return self.expected_statistic(theta)
 
     def m_step(self, stats):
-        r"""Moment matching: the :math:`\theta` with :math:`\mathbb{E}_\theta[T] =` ``stats`` (:meth:`params_from_mean`)."""
+        r"""The M-step, moment matching: :math:`\mathbb{E}_\theta[T] =` ``stats``.
+
+        (:meth:`params_from_mean`.)
+        """
         return self.params_from_mean(stats)
 
     def missing_fractions(self, theta) -> np.ndarray:
-        r"""Eigenvalues of :math:`\operatorname{Var}_\theta(T)^{+}\operatorname{Var}(T \mid x, \theta)`, largest first.
+        r"""The eigenvalues of :math:`V_c^{+} V_m`, largest first.
+
+        Here :math:`V_c = \operatorname{Var}_\theta(T)` and
+        :math:`V_m = \operatorname{Var}(T \mid x, \theta)`.
 
         At a maximum they are the eigenvalues of the EM map's Jacobian; the
         largest is EM's rate. Directions in which :math:`T` cannot vary

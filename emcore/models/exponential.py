@@ -78,7 +78,7 @@ class ExponentialMissing(ExponentialFamilyEM):
         return self.n_total / self._theta(theta) ** 2
 
     def conditional_statistic_variance(self, theta) -> float:
-        """:math:`\\operatorname{Var}(T \\mid y_{obs}, \\theta) = m / \\theta^2` (the missing values' variance)."""
+        """:math:`\\operatorname{Var}(T \\mid y_{obs}, \\theta) = m / \\theta^2` (the missing)."""
         return self.n_missing / self._theta(theta) ** 2
 
     def log_likelihood(self, theta) -> float:

@@ -107,12 +107,19 @@ class MixingProportion(ExponentialFamilyEM):
         return t[:-1] / t.sum()
 
     def statistic_variance(self, theta) -> np.ndarray:
-        r""":math:`\operatorname{Var}_\pi(T) = N(\operatorname{diag}\pi - \pi\pi^\top)`, (K, K), singular: the counts sum to N."""
+        r""":math:`\operatorname{Var}_\pi(T) = N(\operatorname{diag}\pi - \pi\pi^\top)`, (K, K).
+
+        Singular: the counts sum to N.
+        """
         pi = self.weights(theta)
         return self.x.size * (np.diag(pi) - np.outer(pi, pi))
 
     def conditional_statistic_variance(self, theta) -> np.ndarray:
-        r""":math:`\operatorname{Var}(T \mid x) = \sum_n \operatorname{diag}\gamma_n - \gamma_n\gamma_n^\top`, (K, K)."""
+        r"""The counts' conditional variance, :math:`\operatorname{Var}(T \mid x)`, (K, K).
+
+        The points are independent given :math:`x`, each a multinomial draw, so it is
+        :math:`\sum_n (\operatorname{diag}\gamma_n - \gamma_n\gamma_n^\top)`.
+        """
         gamma = self.responsibilities(theta)
         return np.diag(gamma.sum(axis=0)) - gamma.T @ gamma
 

@@ -1,4 +1,4 @@
-"""FactorAnalysis: its maximum against scikit-learn's, densities against scipy, Heywood cases, inputs."""
+"""FactorAnalysis: its maximum against scikit-learn's, densities against scipy, Heywood cases."""
 
 import warnings
 
@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from emcore import ConvergenceWarning, FactorAnalysis, HeywoodWarning, MonotonicityWarning, em_rate, run_em
+from emcore import (ConvergenceWarning, FactorAnalysis, HeywoodWarning, MonotonicityWarning,
+                    em_rate, run_em)
 from emcore.factor import FactorModel, varimax
 
 
@@ -83,7 +84,8 @@ def test_score_samples_transform_and_precision_match_dense_formulas():
     X = data(8)
     fa = fit(X, 2)
     cov = fa.get_covariance()
-    assert np.allclose(fa.score_samples(X), stats.multivariate_normal(fa.mean_, cov).logpdf(X), rtol=1e-12)
+    dense = stats.multivariate_normal(fa.mean_, cov).logpdf(X)
+    assert np.allclose(fa.score_samples(X), dense, rtol=1e-12)
     assert np.allclose(fa.get_precision(), np.linalg.inv(cov), rtol=1e-9, atol=1e-12)
     posterior_mean = (X - fa.mean_) @ np.linalg.solve(cov, fa.components_.T)
     assert np.allclose(fa.transform(X), posterior_mean, rtol=1e-9, atol=1e-12)
@@ -173,7 +175,8 @@ def test_n_init_keeps_the_best_start_and_random_state_takes_a_generator():
     gen = FactorAnalysis(2, init_params="random", max_iter=20, tol=0.0,
                          random_state=np.random.default_rng(0)).fit(X)
     assert one.log_likelihood_ == pytest.approx(gen.log_likelihood_, rel=1e-14)
-    many = FactorAnalysis(2, init_params="random", max_iter=20, tol=0.0, n_init=4, random_state=0).fit(X)
+    many = FactorAnalysis(2, init_params="random", max_iter=20, tol=0.0, n_init=4,
+                          random_state=0).fit(X)
     assert many.log_likelihood_ >= one.log_likelihood_
 
 

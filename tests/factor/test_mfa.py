@@ -1,4 +1,4 @@
-"""MixtureOfFactorAnalyzers: the diagonal mixture at n_factors=0, dense densities, d = 1000, FA at K = 1."""
+"""MixtureOfFactorAnalyzers: the diagonal mixture at n_factors=0, dense densities, d = 1000."""
 
 import warnings
 
@@ -7,7 +7,8 @@ import pytest
 from scipy import stats
 from scipy.special import logsumexp
 
-from emcore import FactorAnalysis, GaussianMixture, MixtureOfFactorAnalyzers, MonotonicityWarning, run_em
+from emcore import (FactorAnalysis, GaussianMixture, MixtureOfFactorAnalyzers, MonotonicityWarning,
+                    run_em)
 from emcore.factor import MFAModel, MFAParams
 
 
@@ -17,8 +18,8 @@ def clusters(seed=0, n=(300, 200), d=6, q=1, shift=4.0):
     parts = []
     for k, size in enumerate(n):
         W = rng.normal(size=(d, q)) * 1.5
-        parts.append(rng.normal(size=(size, q)) @ W.T + rng.normal(size=(size, d)) * rng.uniform(0.2, 1, d)
-                     + k * shift)
+        noise = rng.normal(size=(size, d)) * rng.uniform(0.2, 1, d)
+        parts.append(rng.normal(size=(size, q)) @ W.T + noise + k * shift)
     return np.vstack(parts)
 
 
@@ -38,8 +39,8 @@ def test_zero_factors_iterates_equal_the_diagonal_gaussian_mixture_from_the_same
     w0, m0, v0 = np.array([0.4, 0.6]), X[[0, 400]], np.array([[1.0] * 4, [2.0] * 4])
     model = MFAModel(X, 2, 0)
     for n_iter in (1, 5, 25):
-        gm = GaussianMixture(2, covariance_type="diag", weights_init=w0, means_init=m0, precisions_init=1 / v0,
-                             reg_covar=0.0, tol=0.0, max_iter=n_iter).fit(X)
+        gm = GaussianMixture(2, covariance_type="diag", weights_init=w0, means_init=m0,
+                             precisions_init=1 / v0, reg_covar=0.0, tol=0.0, max_iter=n_iter).fit(X)
         run = run_em(model, MFAParams(w0, m0, np.zeros((2, 4, 0)), v0), max_iter=n_iter,
                      stop=lambda *args: False)
         assert np.allclose(run.theta.weights, gm.weights_, rtol=1e-10)
@@ -81,7 +82,8 @@ def test_em_history_never_decreases_with_own_or_common_noise():
 def test_one_component_reaches_the_factor_analysis_maximum():
     X = clusters(5, n=(400,), d=7, q=2)
     fa = FactorAnalysis(2, tol=1e-12, max_iter=20_000).fit(X)
-    mfa = MixtureOfFactorAnalyzers(1, 2, tol=1e-12, reg_noise=0.0, max_iter=20_000, random_state=0).fit(X)
+    mfa = MixtureOfFactorAnalyzers(1, 2, tol=1e-12, reg_noise=0.0, max_iter=20_000,
+                                   random_state=0).fit(X)
     assert mfa.score(X) == pytest.approx(fa.score(X), rel=1e-8)
     assert np.allclose(mfa.means_[0], X.mean(axis=0), atol=1e-6)
 
@@ -90,8 +92,8 @@ def test_one_component_reaches_the_factor_analysis_maximum():
 def test_thousand_features_run_without_a_d_by_d_matrix(monkeypatch):
     rng = np.random.default_rng(6)
     d = 1000
-    X = np.vstack([rng.normal(size=(40, 2)) @ rng.normal(size=(2, d)) + rng.normal(size=(40, d)) + 3 * k
-                   for k in range(2)])
+    X = np.vstack([rng.normal(size=(40, 2)) @ rng.normal(size=(2, d)) + rng.normal(size=(40, d))
+                   + 3 * k for k in range(2)])
     largest = []
     for name in ("inv", "solve", "cholesky", "eigh", "svd", "slogdet"):
         original = getattr(np.linalg, name)
@@ -105,9 +107,11 @@ def test_thousand_features_run_without_a_d_by_d_matrix(monkeypatch):
     monkeypatch.undo()
     assert max(largest) <= 3  # q + 1: the joint regression on (z, 1)
     assert np.bincount(mfa.predict(X)).tolist() == [40, 40]
-    assert np.all(np.diff(mfa.log_likelihood_history_) > -1e-8 * np.abs(mfa.log_likelihood_history_[1:]))
+    history = mfa.log_likelihood_history_
+    assert np.all(np.diff(history) > -1e-8 * np.abs(history[1:]))
     rows = X[:3]  # the Woodbury density at d = 1000 against the dense one
-    theta = MFAParams(mfa.weights_, mfa.means_, np.swapaxes(mfa.components_, 1, 2), mfa.noise_variance_)
+    theta = MFAParams(mfa.weights_, mfa.means_, np.swapaxes(mfa.components_, 1, 2),
+                      mfa.noise_variance_)
     assert np.allclose(mfa.score_samples(rows), dense_log_likelihood(rows, theta), rtol=1e-10)
 
 
@@ -123,7 +127,8 @@ def test_bic_and_aic_count_loadings_up_to_rotation():
 
 def test_bic_prefers_the_true_number_of_components():
     X = clusters(8, n=(300, 300, 300), d=6, q=1, shift=6.0)
-    bic = [MixtureOfFactorAnalyzers(k, 1, random_state=0, n_init=2).fit(X).bic(X) for k in (1, 2, 3, 4)]
+    bic = [MixtureOfFactorAnalyzers(k, 1, random_state=0, n_init=2).fit(X).bic(X)
+           for k in (1, 2, 3, 4)]
     assert int(np.argmin(bic)) + 1 == 3
 
 
@@ -160,7 +165,8 @@ def test_scikit_learn_conventions():
 ])
 def test_bad_arguments_raise_errors_naming_them(kwargs, error, match):
     with pytest.raises(error, match=match):
-        MixtureOfFactorAnalyzers(**{"n_components": 2, "n_factors": 1, **kwargs}).fit(clusters(11, d=5))
+        args = {"n_components": 2, "n_factors": 1, **kwargs}
+        MixtureOfFactorAnalyzers(**args).fit(clusters(11, d=5))
 
 
 def test_nan_in_the_data_is_refused():

@@ -1,4 +1,4 @@
-"""ExponentialFamilyEM: the two models built on it keep their iterates; Var(T | x) gives em_rate's rate."""
+"""ExponentialFamilyEM: its models keep their iterates; Var(T | x) gives em_rate's rate."""
 
 import numpy as np
 import pytest
@@ -42,7 +42,8 @@ def test_mixing_iterates_equal_the_textbook_update_bit_for_bit():
 
 def test_m_step_inverts_the_expectation_map():
     exp_model, mix_model = ExponentialMissing([5.0, 1.0], n_missing=3), mixing_model()
-    assert exp_model.params_from_mean(exp_model.statistic_mean(0.7)) == pytest.approx(0.7, rel=1e-15)
+    assert exp_model.params_from_mean(exp_model.statistic_mean(0.7)) == pytest.approx(0.7,
+                                                                                       rel=1e-15)
     pi = np.array([0.25, 0.35])
     assert np.allclose(mix_model.params_from_mean(mix_model.statistic_mean(pi)), pi, rtol=1e-15)
 
@@ -68,8 +69,10 @@ def test_conditional_variance_is_the_derivative_of_the_e_step_in_the_natural_par
         w = np.append(np.exp(eta), 1.0)
         return mix.expected_statistic((w / w.sum())[:-1])
 
-    jac = np.column_stack([(expected(eta + h * e) - expected(eta - h * e)) / (2 * h) for e in np.eye(2)])
-    assert np.allclose(jac, mix.conditional_statistic_variance(pi[:-1])[:, :-1], rtol=1e-7, atol=1e-6)
+    jac = np.column_stack([(expected(eta + h * e) - expected(eta - h * e)) / (2 * h)
+                           for e in np.eye(2)])
+    variance = mix.conditional_statistic_variance(pi[:-1])
+    assert np.allclose(jac, variance[:, :-1], rtol=1e-7, atol=1e-6)
 
 
 def test_missing_fractions_equal_em_rate_eigenvalues_at_the_maximum():
