@@ -7,25 +7,12 @@ import warnings
 import numpy as np
 
 from .._validation import Integer, Options, Real
-from ..em import LoglikChange, run_em
-from ..exceptions import ConvergenceWarning, HeywoodWarning
+from ..exceptions import HeywoodWarning
 from ._fa_model import FactorModel, check_data
 from ._lowrank import LowRankPlusDiagonal, varimax
 from ._params import EstimatorParams
 
 __all__ = ["FactorAnalysis"]
-
-
-def progress_callback(verbose: int, n: int, interval: int = 10):
-    """A :func:`emcore.run_em` callback: the mean log-likelihood every ``interval`` iterations."""
-    if verbose < 2:
-        return None
-
-    def callback(t, theta, ll):
-        if t % interval == 0:
-            print(f"  Iteration {t}\t mean log-likelihood {ll / n:.8f}")
-
-    return callback
 
 
 class FactorAnalysis(EstimatorParams):
@@ -124,25 +111,12 @@ class FactorAnalysis(EstimatorParams):
         params = self._checked_params()
         model = FactorModel(X, params["n_factors"])
         rng = self._rng()
-        stop = LoglikChange(params["tol"] * model.n)
-        best = None
-        for i in range(params["n_init"]):
+
+        def start(i):
             method = params["init_params"] if i == 0 else "random"
-            if params["verbose"]:
-                print(f"Initialization {i} ({method})")
-            run = run_em(model, model.initial_params(rng, method=method),
-                         max_iter=params["max_iter"], stop=stop,
-                         callback=progress_callback(params["verbose"], model.n))
-            if params["verbose"]:
-                print(f"Initialization {'converged' if run.converged else 'did not converge'}: "
-                      f"mean log-likelihood {run.log_likelihood / model.n:.8f}")
-            if best is None or run.log_likelihood > best.log_likelihood:
-                best = run
-        self._set_fitted(model, best, X)
-        if not best.converged and params["max_iter"] > 0 and params["tol"] > 0:
-            warnings.warn(f"FactorAnalysis did not converge in max_iter={params['max_iter']} "
-                          f"iterations (tol={params['tol']:g}); increase max_iter",
-                          ConvergenceWarning, stacklevel=2)
+            return model.initial_params(rng, method=method)
+
+        self._set_fitted(model, self._best_run(model, start, params), X)
         return self
 
     def _set_fitted(self, model, run, X):

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
 from .._validation import Boolean, Integer, Options, Real, check_params
-from ..em import LoglikChange, run_em
-from ..exceptions import ConvergenceWarning
-from ._fa import progress_callback
 from ._fa_model import check_data
 from ._mfa_model import MFAModel, MFAParams, log_joint
 from ._params import EstimatorParams
@@ -126,18 +122,7 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
         model = MFAModel(X, p["n_components"], p["n_factors"], common_noise=p["common_noise"],
                          reg_noise=p["reg_noise"])
         rng = self._rng()
-        best = None
-        for i in range(p["n_init"]):
-            if p["verbose"]:
-                print(f"Initialization {i}")
-            run = run_em(model, self._start(model, X, rng, p["init_params"]),
-                         max_iter=p["max_iter"], stop=LoglikChange(p["tol"] * model.n),
-                         callback=progress_callback(p["verbose"], model.n))
-            if p["verbose"]:
-                print(f"Initialization {'converged' if run.converged else 'did not converge'}: "
-                      f"mean log-likelihood {run.log_likelihood / model.n:.8f}")
-            if best is None or run.log_likelihood > best.log_likelihood:
-                best = run
+        best = self._best_run(model, lambda i: self._start(model, X, rng, p["init_params"]), p)
         theta = best.theta
         self.weights_, self.means_ = theta.weights.copy(), theta.means.copy()
         self.components_ = np.swapaxes(theta.loadings, 1, 2).copy()
@@ -145,10 +130,6 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
         self.n_features_in_ = model.d
         self.log_likelihood_history_ = np.asarray(best.log_likelihood_history, dtype=float).copy()
         self.n_iter_, self.converged_ = int(best.n_iter), bool(best.converged)
-        if not best.converged and p["max_iter"] > 0 and p["tol"] > 0:
-            warnings.warn(f"MixtureOfFactorAnalyzers did not converge in max_iter={p['max_iter']} "
-                          f"iterations (tol={p['tol']:g}); increase max_iter",
-                          ConvergenceWarning, stacklevel=2)
         return self
 
     # -- using the fit -------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""scikit-learn's parameter protocol for the factor estimators, and their shared argument checks.
+"""What the factor estimators share: scikit-learn's parameter protocol, checks, the fit loop.
 
 An estimator's parameters are its constructor's keyword arguments, stored
 unchanged under the same names (so ``sklearn.base.clone`` can copy it);
@@ -8,10 +8,13 @@ unchanged under the same names (so ``sklearn.base.clone`` can copy it);
 from __future__ import annotations
 
 import inspect
+import warnings
 
 import numpy as np
 
 from .._validation import InstanceOf, Integer, check_params
+from ..em import LoglikChange, run_em
+from ..exceptions import ConvergenceWarning
 from ..mixture import NotFittedError
 
 __all__ = ["EstimatorParams", "RANDOM_STATE"]
@@ -51,6 +54,36 @@ class EstimatorParams:
         state = self.random_state if random_state is None else random_state
         check_params({"random_state": RANDOM_STATE}, {"random_state": state})
         return np.random.default_rng(state)
+
+    def _best_run(self, model, start, params: dict):
+        """EM from ``start(i)`` for ``i < n_init``; the run with the highest log-likelihood.
+
+        Stops when the mean log-likelihood per row changes by less than
+        ``tol``; prints progress at ``verbose`` 1 and 2; warns
+        (:class:`emcore.ConvergenceWarning`) when the best run did not converge.
+        """
+        n, verbose = model.n, params["verbose"]
+        callback = None
+        if verbose >= 2:
+            def callback(t, theta, ll):
+                if t % 10 == 0:
+                    print(f"  Iteration {t}\t mean log-likelihood {ll / n:.8f}")
+        best = None
+        for i in range(params["n_init"]):
+            if verbose:
+                print(f"Initialization {i}")
+            run = run_em(model, start(i), max_iter=params["max_iter"],
+                         stop=LoglikChange(params["tol"] * n), callback=callback)
+            if verbose:
+                print(f"Initialization {'converged' if run.converged else 'did not converge'}: "
+                      f"mean log-likelihood {run.log_likelihood / n:.8f}")
+            if best is None or run.log_likelihood > best.log_likelihood:
+                best = run
+        if not best.converged and params["max_iter"] > 0 and params["tol"] > 0:
+            warnings.warn(f"{type(self).__name__} did not converge in max_iter={params['max_iter']} "
+                          f"iterations (tol={params['tol']:g}); increase max_iter",
+                          ConvergenceWarning, stacklevel=3)
+        return best
 
     def _check_fitted(self, attribute: str) -> None:
         if not hasattr(self, attribute):
