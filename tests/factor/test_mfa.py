@@ -34,6 +34,18 @@ def dense_log_likelihood(X, theta):
     return logsumexp(np.column_stack(joint), axis=1)
 
 
+def cholesky_log_likelihood(X, theta):
+    """The same through a Cholesky factor of each dense d x d covariance (cheaper than eigh)."""
+    joint = []
+    for w, m, W, psi in zip(theta.weights, theta.means, theta.loadings, theta.noise):
+        chol = np.linalg.cholesky(W @ W.T + np.diag(psi))
+        z = np.linalg.solve(chol, (X - m).T)
+        logdet = 2 * np.sum(np.log(np.diag(chol)))
+        quad = np.sum(z**2, axis=0)
+        joint.append(np.log(w) - 0.5 * (X.shape[1] * np.log(2 * np.pi) + logdet + quad))
+    return logsumexp(np.column_stack(joint), axis=1)
+
+
 def test_zero_factors_iterates_equal_the_diagonal_gaussian_mixture_from_the_same_start():
     X = clusters(1, d=4) + 10.0
     w0, m0, v0 = np.array([0.4, 0.6]), X[[0, 400]], np.array([[1.0] * 4, [2.0] * 4])
@@ -112,7 +124,7 @@ def test_thousand_features_run_without_a_d_by_d_matrix(monkeypatch):
     rows = X[:3]  # the Woodbury density at d = 1000 against the dense one
     theta = MFAParams(mfa.weights_, mfa.means_, np.swapaxes(mfa.components_, 1, 2),
                       mfa.noise_variance_)
-    assert np.allclose(mfa.score_samples(rows), dense_log_likelihood(rows, theta), rtol=1e-10)
+    assert np.allclose(mfa.score_samples(rows), cholesky_log_likelihood(rows, theta), rtol=1e-10)
 
 
 def test_bic_and_aic_count_loadings_up_to_rotation():
