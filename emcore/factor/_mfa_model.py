@@ -95,7 +95,7 @@ class MFAModel(EMModel):
     ``n_factors=0`` these are the updates of a diagonal Gaussian mixture.
 
     Densities use Woodbury and the determinant lemma
-    (:class:`emcore.factor._lowrank.LowRankPlusDiagonal`), in blocks of rows:
+    (``emcore.factor._lowrank``), in blocks of rows:
     an iteration costs :math:`O(n K d q)` time and :math:`O(K d q)` memory
     beyond the data, never a d x d matrix.
 
