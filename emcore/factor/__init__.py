@@ -6,7 +6,8 @@
 * ``_fa`` -- the scikit-learn-style :class:`FactorAnalysis`;
 * ``_mfa_model`` -- the mixture of factor analysers as an :class:`emcore.EMModel`;
 * ``_mfa`` -- the scikit-learn-style :class:`MixtureOfFactorAnalyzers`;
-* ``_params`` -- scikit-learn's parameter protocol for both estimators.
+* ``_params`` -- what both estimators share: scikit-learn's parameter protocol, checks, the
+  fit loop (restarts, progress, the best run).
 """
 
 from ._fa import FactorAnalysis
