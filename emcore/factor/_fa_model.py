@@ -11,6 +11,9 @@ from ._lowrank import LOG_2PI, LowRankPlusDiagonal, ledermann_bound
 
 __all__ = ["FactorModel", "check_data", "check_n_factors"]
 
+#: Rows per block when the sample covariance is accumulated.
+GRAM_ROWS = 4096
+
 #: A uniqueness is kept at least this fraction of its variable's variance (only round-off reaches
 #: it: an EM step keeps every uniqueness positive); a fit reports the variables that get near it.
 PSI_FLOOR = 1e-12
@@ -101,19 +104,21 @@ class FactorModel(EMModel):
         self.n, self.d = X.shape
         self.n_factors = check_n_factors(n_factors, self.d)
         self.mean = X.mean(axis=0)
-        centred = X - self.mean
+        if self.n <= self.d:
+            self.root = (X - self.mean) / np.sqrt(self.n)
+        else:  # S block by block (no centred copy of X), then its symmetric square root
+            gram = np.zeros((self.d, self.d))
+            for s in range(0, self.n, GRAM_ROWS):
+                block = X[s:s + GRAM_ROWS] - self.mean
+                gram += block.T @ block
+            lam, vec = np.linalg.eigh(gram / self.n)
+            self.root = np.sqrt(np.maximum(lam, 0.0))[:, None] * vec.T
         #: The sample variances (divisor n), the diagonal of S.
-        self.variance = np.einsum("ij,ij->j", centred, centred) / self.n
-        flat = np.flatnonzero(~(self.variance > 0))
+        self.variance = np.einsum("ij,ij->j", self.root, self.root)
+        flat = np.flatnonzero(~(self.variance > 1e-14 * max(float(self.variance.max()), 1e-300)))
         if flat.size:
             raise ValueError(f"X has constant columns {flat.tolist()}: "
                              "factor analysis needs variance")
-        if self.n <= self.d:
-            self.root = centred / np.sqrt(self.n)
-        else:
-            lam, vec = np.linalg.eigh(centred.T @ centred / self.n)
-            self.root = np.sqrt(np.maximum(lam, 0.0))[:, None] * vec.T
-        self._X = X
 
     # -- parameters --------------------------------------------------------------
     def pack(self, W, psi) -> np.ndarray:
@@ -133,9 +138,13 @@ class FactorModel(EMModel):
         return vec[:d * q].reshape(d, q), psi
 
     def initial_params(self, random_state=None, *, method="ppca") -> np.ndarray:
-        """A start: ``"ppca"``, the closed-form PPCA fit of the standardised data, rescaled
+        r"""A start: ``"ppca"``, the closed-form PPCA fit of the standardised data, rescaled
         (:meth:`emcore.models.PPCA.mle`; deterministic); ``"random"``, Gaussian loadings
         of the data's scale and uniquenesses half the variances.
+
+        PPCA sees only the standardised covariance, through the ``2 r`` rows
+        :math:`\pm\sqrt r\, R\, \mathrm{diag}(s)^{-1}`, whose mean is 0 and whose covariance
+        is the standardised :math:`S` (``s`` the standard deviations), not a copy of the data.
         """
         q, sd = self.n_factors, np.sqrt(self.variance)
         if method == "random":
@@ -144,7 +153,9 @@ class FactorModel(EMModel):
                              0.5 * self.variance)
         if q == 0:
             return self.pack(np.zeros((self.d, 0)), self.variance)
-        fit = PPCA(self._X / sd, q).mle()
+        # PPCA of rows with the standardised data's covariance: +-sqrt(r) R / sd, mean 0.
+        half = np.sqrt(self.root.shape[0]) * self.root / sd
+        fit = PPCA(np.vstack([half, -half]), q).mle()
         return self.pack(fit.W * sd[:, None], fit.sigma2 * self.variance)
 
     # -- EM ----------------------------------------------------------------------

@@ -136,10 +136,15 @@ class MFAModel(EMModel):
                              f"of X ({self.n})")
         self.n_factors = check_n_factors(n_factors, self.d)
         self.common_noise, self.reg_noise = checked["common_noise"], checked["reg_noise"]
-        #: The data are held centred at their mean (fewer digits lost in the variances).
+        #: The E-step centres the rows at their mean (fewer digits lost in the variances).
         self.offset = X.mean(axis=0)
-        self.X = X - self.offset
-        self.variance = np.einsum("ij,ij->j", self.X, self.X) / self.n
+        self.X = X  # centred block by block in the E-step: no copy of the data
+        self.variance = sum(np.einsum("ij,ij->j", b, b) for b in self._blocks()) / self.n
+
+    def _blocks(self):
+        """The rows of ``X`` centred at ``offset``, CHUNK_ROWS at a time."""
+        for s in range(0, self.n, CHUNK_ROWS):
+            yield self.X[s:s + CHUNK_ROWS] - self.offset
 
     # -- densities ---------------------------------------------------------------------
     def log_joint(self, X, theta: MFAParams) -> np.ndarray:
@@ -153,8 +158,7 @@ class MFAModel(EMModel):
         st = MFAStats(np.zeros(k_), np.zeros((k_, d)), np.zeros((k_, d)), np.zeros((k_, d, q)),
                       np.zeros((k_, q)), np.array([cov.m_inv * 0.0 for cov in covs]))
         ll = 0.0
-        for s in range(0, self.n, CHUNK_ROWS):
-            rows = self.X[s:s + CHUNK_ROWS]
+        for rows in self._blocks():
             logp, factors = _chunk_log_joint(rows, theta.means - self.offset, covs, log_w)
             top = logp.max(axis=1, keepdims=True)
             norm = top[:, 0] + np.log(np.sum(np.exp(logp - top), axis=1))
@@ -219,7 +223,7 @@ class MFAModel(EMModel):
         rng = np.random.default_rng(random_state)
         k_, d, q = self.n_components, self.d, self.n_factors
         if means is None:
-            means = self.X[rng.choice(self.n, k_, replace=False)] + self.offset
+            means = self.X[rng.choice(self.n, k_, replace=False)]
         weights = np.full(k_, 1.0 / k_) if weights is None else np.asarray(weights, dtype=float)
         noise = np.tile(self.variance, (k_, 1)) if noise is None else np.asarray(noise, dtype=float)
         if self.common_noise:

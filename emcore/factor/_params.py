@@ -80,8 +80,9 @@ class EstimatorParams:
             if best is None or run.log_likelihood > best.log_likelihood:
                 best = run
         if not best.converged and params["max_iter"] > 0 and params["tol"] > 0:
-            warnings.warn(f"{type(self).__name__} did not converge in max_iter={params['max_iter']} "
-                          f"iterations (tol={params['tol']:g}); increase max_iter",
+            warnings.warn(f"{type(self).__name__} did not converge in "
+                          f"max_iter={params['max_iter']} iterations (tol={params['tol']:g}); "
+                          "increase max_iter",
                           ConvergenceWarning, stacklevel=3)
         return best
 
