@@ -8,7 +8,7 @@ import numpy as np
 
 from .._validation import Boolean, Integer, Options, Real, check_params
 from ._fa_model import check_data
-from ._mfa_model import MFAModel, MFAParams, log_joint
+from ._mfa_model import MFAModel, MFAParams, log_joint, log_sum_rows
 from ._params import EstimatorParams
 
 __all__ = ["MixtureOfFactorAnalyzers"]
@@ -144,9 +144,7 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
 
     def score_samples(self, X) -> np.ndarray:
         """The log-likelihood of each row, shape (n,)."""
-        logp = self._log_joint(X)
-        top = logp.max(axis=1, keepdims=True)
-        return top[:, 0] + np.log(np.sum(np.exp(logp - top), axis=1))
+        return log_sum_rows(self._log_joint(X))
 
     def score(self, X, y=None) -> float:
         """The mean log-likelihood per row."""
@@ -155,9 +153,7 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
     def predict_proba(self, X) -> np.ndarray:
         """The responsibilities ``p(k | x)``, shape (n, n_components)."""
         logp = self._log_joint(X)
-        top = logp.max(axis=1, keepdims=True)
-        w = np.exp(logp - top)
-        return w / w.sum(axis=1, keepdims=True)
+        return np.exp(logp - log_sum_rows(logp)[:, None])
 
     def predict(self, X) -> np.ndarray:
         """The most probable component of each row."""

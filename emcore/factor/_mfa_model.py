@@ -11,7 +11,7 @@ from ..em import EMModel
 from ._fa_model import check_data, check_n_factors
 from ._lowrank import LowRankPlusDiagonal
 
-__all__ = ["MFAModel", "MFAParams", "MFAStats", "log_joint"]
+__all__ = ["MFAModel", "MFAParams", "MFAStats", "log_joint", "log_sum_rows"]
 
 #: Rows per block of the E-step: the temporaries are (CHUNK_ROWS, d) per component.
 CHUNK_ROWS = 1024
@@ -69,6 +69,12 @@ def _chunk_log_joint(rows, means, covs, log_w):
         out[:, k] += log_w[k]
         factors.append(f)
     return out, factors
+
+
+def log_sum_rows(logp) -> np.ndarray:
+    """``log sum_k exp(logp[:, k])`` per row, shifted by the row's largest term (log-sum-exp)."""
+    top = logp.max(axis=1, keepdims=True)
+    return top[:, 0] + np.log(np.sum(np.exp(logp - top), axis=1))
 
 
 def log_joint(X, theta: MFAParams) -> np.ndarray:
@@ -156,12 +162,11 @@ class MFAModel(EMModel):
         k_, d, q = self.n_components, self.d, self.n_factors
         covs, log_w = _components(theta)
         st = MFAStats(np.zeros(k_), np.zeros((k_, d)), np.zeros((k_, d)), np.zeros((k_, d, q)),
-                      np.zeros((k_, q)), np.array([cov.m_inv * 0.0 for cov in covs]))
+                      np.zeros((k_, q)), np.zeros((k_, q, q)))
         ll = 0.0
         for rows in self._blocks():
             logp, factors = _chunk_log_joint(rows, theta.means - self.offset, covs, log_w)
-            top = logp.max(axis=1, keepdims=True)
-            norm = top[:, 0] + np.log(np.sum(np.exp(logp - top), axis=1))
+            norm = log_sum_rows(logp)
             ll += float(norm.sum())
             h = np.exp(logp - norm[:, None])
             st.counts += h.sum(axis=0)
