@@ -25,11 +25,27 @@ def heywood_data():
     One factor needs loading^2 = r12 r13 / r23 = 1.28 > 1 on variable 0: the maximum has
     psi_0 = 0, a Heywood case (the classic construction, e.g. Bartholomew et al. 2011, §3.12).
     """
-    R = np.array([[1.0, 0.8, 0.8], [0.8, 1.0, 0.5], [0.8, 0.5, 1.0]])
-    Z = np.random.default_rng(0).normal(size=(200, 3))
+    return with_correlation(np.array([[1.0, 0.8, 0.8], [0.8, 1.0, 0.5], [0.8, 0.5, 1.0]]), 200)
+
+
+def with_correlation(R, n, seed=0):
+    """``n`` rows whose sample correlation (and covariance, divisor n) is exactly ``R``."""
+    Z = np.random.default_rng(seed).normal(size=(n, R.shape[0]))
     Z -= Z.mean(axis=0)
     Z = Z @ np.linalg.inv(np.linalg.cholesky(np.cov(Z.T, bias=True))).T
     return Z @ np.linalg.cholesky(R).T
+
+
+#: Harman's (1976, Table 2.3) eight physical variables of 305 girls, R's ``datasets::Harman23.cor``.
+HARMAN23 = np.array([
+    [1.000, 0.846, 0.805, 0.859, 0.473, 0.398, 0.301, 0.382],
+    [0.846, 1.000, 0.881, 0.826, 0.376, 0.326, 0.277, 0.415],
+    [0.805, 0.881, 1.000, 0.801, 0.380, 0.319, 0.237, 0.345],
+    [0.859, 0.826, 0.801, 1.000, 0.436, 0.329, 0.327, 0.365],
+    [0.473, 0.376, 0.380, 0.436, 1.000, 0.762, 0.730, 0.629],
+    [0.398, 0.326, 0.319, 0.329, 0.762, 1.000, 0.583, 0.577],
+    [0.301, 0.277, 0.237, 0.327, 0.730, 0.583, 1.000, 0.539],
+    [0.382, 0.415, 0.345, 0.365, 0.629, 0.577, 0.539, 1.000]])
 
 
 def fit(X, q, **kw):
@@ -45,6 +61,21 @@ def test_maximum_equals_scikit_learn_factor_analysis(seed, n, d, q):
     ours = fit(X, q)
     theirs = SkFA(q, tol=1e-8, max_iter=100_000, svd_method="lapack").fit(X)
     assert ours.score(X) == pytest.approx(theirs.score(X), rel=1e-6)
+
+
+def test_harman_eight_physical_variables_match_r_factanal():
+    # R 4.2.2: factanal(factors = 2, covmat = Harman23.cor, control = list(nstart = 1,
+    #   lower = 1e-6, opt = list(factr = 1, pgtol = 0))); its L-BFGS-B moved the 6th digit
+    #   between runs with other settings, so the comparison is to 2e-5.
+    r_uniquenesses = [0.1697674932, 0.1070676924, 0.1661679178, 0.1994176222,
+                      0.0891182411, 0.3637054318, 0.4163465923, 0.5367339979]
+    r_objective = 0.253161693577  # log|C| + tr(C^-1 R) - log|R| - d at factanal's fit
+    fa = FactorAnalysis(2, tol=1e-13, max_iter=100_000).fit(with_correlation(HARMAN23, 305))
+    assert fa.noise_variance_ == pytest.approx(r_uniquenesses, abs=2e-5)
+    C = fa.get_covariance()
+    objective = (np.linalg.slogdet(C)[1] + np.trace(np.linalg.solve(C, HARMAN23))
+                 - np.linalg.slogdet(HARMAN23)[1] - 8)
+    assert objective == pytest.approx(r_objective, rel=1e-8)
 
 
 def test_em_history_never_decreases():
