@@ -150,7 +150,8 @@ class FactorAnalysis(EstimatorParams):
 
     def _centred(self, X):
         self._check_fitted("components_")
-        return check_data(X, min_rows=1, n_features=self.n_features_in_) - self.mean_
+        return check_data(X, min_rows=1, n_features=self.n_features_in_,
+                          owner=type(self).__name__) - self.mean_
 
     def score_samples(self, X) -> np.ndarray:
         """The log-likelihood of each row, shape (n,) (Woodbury: O(d q) per row)."""

@@ -80,6 +80,7 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
     (5, 4)
     """
 
+    _estimator_type_tag = "density_estimator"
     _parameter_constraints = {
         "n_components": [Integer(1)],
         "n_factors": [Integer(0)],
@@ -140,7 +141,8 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
 
     def _log_joint(self, X) -> np.ndarray:
         theta = self._params()
-        return log_joint(check_data(X, min_rows=1, n_features=self.n_features_in_), theta)
+        X = check_data(X, min_rows=1, n_features=self.n_features_in_, owner=type(self).__name__)
+        return log_joint(X, theta)
 
     def score_samples(self, X) -> np.ndarray:
         """The log-likelihood of each row, shape (n,)."""

@@ -27,6 +27,8 @@ class EstimatorParams:
     """``get_params``, ``set_params``, the declared checks and the not-fitted error."""
 
     _parameter_constraints: dict = {}
+    #: scikit-learn's ``estimator_type`` tag ("density_estimator", or None for a transformer).
+    _estimator_type_tag: str | None = None
 
     @classmethod
     def _param_names(cls):
@@ -45,6 +47,19 @@ class EstimatorParams:
                                  f"valid: {names}")
             setattr(self, name, value)
         return self
+
+    def __sklearn_tags__(self):
+        """scikit-learn's tags: dense real 2-D input, unsupervised (imports sklearn when called)."""
+        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
+
+        return Tags(
+            estimator_type=self._estimator_type_tag,
+            target_tags=TargetTags(required=False),
+            transformer_tags=TransformerTags() if hasattr(self, "transform") else None,
+            input_tags=InputTags(two_d_array=True, sparse=False, allow_nan=False),
+            requires_fit=True,
+            non_deterministic=False,
+        )
 
     def _checked_params(self) -> dict:
         constraints = type(self)._parameter_constraints

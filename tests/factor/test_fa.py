@@ -243,6 +243,7 @@ def test_bad_arguments_raise_errors_naming_them(kwargs, error, match):
     ([[1.0, np.nan, 2.0], [0.0, 1.0, 2.0], [1.0, 1.0, 0.0]], ValueError, "X contains NaN"),
     ("abc", TypeError, "X must be"),
     ([1.0, 2.0, 3.0], ValueError, "X must be 2-D"),
+    ([[1.0, 2.0]], ValueError, "n_samples=1"),
     ([[1.0, 2.0, 3.0], [1.0, 4.0, 5.0], [1.0, 0.0, 2.0]], ValueError, r"constant columns \[0\]"),
 ])
 def test_bad_data_raise_errors_naming_x(X, error, match):
@@ -252,5 +253,5 @@ def test_bad_data_raise_errors_naming_x(X, error, match):
 
 def test_new_data_with_other_columns_is_refused():
     fa = fit(data(19), 1)
-    with pytest.raises(ValueError, match="X must have 8 columns"):
+    with pytest.raises(ValueError, match="X has 5 features, but FactorAnalysis is expecting 8"):
         fa.score(np.zeros((3, 5)))
