@@ -2,10 +2,11 @@
 
 import argparse
 
-from . import dask_mixture, gil, hmm, missing, mixture, statespace
+from . import dask_mixture, factor_analysis, gil, hmm, missing, mixture, statespace
 
-BENCHMARKS = {"mixture": mixture.main, "dask": dask_mixture.main, "hmm": hmm.main, "missing": missing.main,
-              "gil": gil.main, "statespace": statespace.main}
+BENCHMARKS = {"mixture": mixture.main, "dask": dask_mixture.main, "hmm": hmm.main,
+              "missing": missing.main, "gil": gil.main, "statespace": statespace.main,
+              "factor": factor_analysis.main}
 
 
 def main(argv=None):

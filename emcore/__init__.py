@@ -8,7 +8,8 @@ from . import datasets, models
 from .acceleration import aitken
 from .em import EMModel, EMResult, run_em
 from .hmm import CategoricalHMM, GaussianHMM
-from .exceptions import ConvergenceWarning, MonotonicityWarning, NotAMaximumWarning
+from .exceptions import ConvergenceWarning, HeywoodWarning, MonotonicityWarning, NotAMaximumWarning
+from .factor import FactorAnalysis, MixtureOfFactorAnalyzers
 from .inference import RateResult, StandardErrors, em_rate, standard_errors
 from .mixture import GaussianMixture, select_n_components
 from .statespace import LinearGaussianSSM
@@ -20,9 +21,12 @@ __all__ = [
     "ConvergenceWarning",
     "EMModel",
     "EMResult",
+    "FactorAnalysis",
     "GaussianHMM",
     "GaussianMixture",
+    "HeywoodWarning",
     "LinearGaussianSSM",
+    "MixtureOfFactorAnalyzers",
     "MonotonicityWarning",
     "NotAMaximumWarning",
     "RateResult",

@@ -1,11 +1,21 @@
 """Warnings and errors that emcore raises."""
 
-__all__ = ["ConvergenceWarning", "EndRun", "MonotonicityWarning", "NotAMaximumWarning",
-           "NotFittedError"]
+__all__ = ["ConvergenceWarning", "EndRun", "HeywoodWarning", "MonotonicityWarning",
+           "NotAMaximumWarning", "NotFittedError"]
 
 
 class ConvergenceWarning(UserWarning):
     """An iterative fit stopped at ``max_iter`` before meeting its tolerance."""
+
+
+class HeywoodWarning(UserWarning):
+    """A factor analysis ended with a uniqueness near zero (a Heywood case).
+
+    The maximum of the likelihood lies on the boundary ``psi_j = 0`` (or
+    the run is heading there): the variable is explained entirely by the
+    factors. EM approaches such a point slowly, and the usual asymptotics do
+    not hold there. The warning names the variables.
+    """
 
 
 class MonotonicityWarning(UserWarning):

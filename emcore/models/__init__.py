@@ -2,6 +2,7 @@
 
 from .censored import CensoredNormal
 from .exponential import ExponentialMissing
+from .expfamily import ExponentialFamilyEM
 from .mixing import MixingProportion
 from .multinomial import GeneticLinkage
 from .mvn_missing import MVNMissing
@@ -10,6 +11,7 @@ from .student_t import MultivariateT
 
 __all__ = [
     "CensoredNormal",
+    "ExponentialFamilyEM",
     "ExponentialMissing",
     "GeneticLinkage",
     "MVNMissing",

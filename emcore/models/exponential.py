@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_count, as_float_array, as_positive_scalar
-from ..em import EMModel
+from .expfamily import ExponentialFamilyEM
 
 __all__ = ["ExponentialMissing"]
 
 
-class ExponentialMissing(EMModel):
+class ExponentialMissing(ExponentialFamilyEM):
     r"""I.i.d. exponential data with rate :math:`\theta`, some values missing.
 
     The complete data are :math:`y_1, \dots, y_n \sim \text{Exp}(\theta)`
@@ -25,7 +25,12 @@ class ExponentialMissing(EMModel):
       maximised in closed form by :math:`\hat\theta = n_{obs} / \sum y_{obs}`
       (:meth:`mle`).
 
-    Parameters are a positive float, the rate :math:`\theta`.
+    Parameters are a positive float, the rate :math:`\theta`. The complete
+    data form an exponential family in :math:`T`, so the E- and M-steps are
+    those of :class:`ExponentialFamilyEM`: :meth:`expected_statistic` and
+    :meth:`params_from_mean`, the inverse of :math:`\mathbb{E}_\theta[T] = n/\theta`;
+    the missing information :math:`\operatorname{Var}(T \mid y_{obs}) = m/\theta^2`
+    against the complete :math:`n/\theta^2` gives the rate :math:`m/n`.
 
     Parameters
     ----------
@@ -56,13 +61,25 @@ class ExponentialMissing(EMModel):
     def _theta(self, theta) -> float:
         return as_positive_scalar(theta, "theta (the exponential rate)")
 
-    def e_step(self, theta) -> float:
-        """Expected complete-data total :math:`E[T \\mid y_{obs}, \\theta]`."""
+    def expected_statistic(self, theta) -> float:
+        """Expected complete-data total :math:`E[T \\mid y_{obs}, \\theta]` (the E-step)."""
         return self.observed_sum + self.n_missing / self._theta(theta)
 
-    def m_step(self, stats: float) -> float:
-        """The rate maximising :math:`n\\log\\theta - \\theta\\,E[T]`: ``n / stats``."""
-        return self.n_total / stats
+    def statistic_mean(self, theta) -> float:
+        """The expectation map :math:`E_\\theta[T] = n / \\theta`."""
+        return self.n_total / self._theta(theta)
+
+    def params_from_mean(self, t: float) -> float:
+        """The rate maximising :math:`n\\log\\theta - \\theta\\,E[T]`: ``n / t`` (the M-step)."""
+        return self.n_total / t
+
+    def statistic_variance(self, theta) -> float:
+        """:math:`\\operatorname{Var}_\\theta(T) = n / \\theta^2`."""
+        return self.n_total / self._theta(theta) ** 2
+
+    def conditional_statistic_variance(self, theta) -> float:
+        """:math:`\\operatorname{Var}(T \\mid y_{obs}, \\theta) = m / \\theta^2` (the missing)."""
+        return self.n_missing / self._theta(theta) ** 2
 
     def log_likelihood(self, theta) -> float:
         """Observed-data log-likelihood :math:`n_{obs}\\log\\theta - \\theta\\sum y_{obs}`."""
@@ -80,7 +97,8 @@ class ExponentialMissing(EMModel):
         The optional hook that :func:`emcore.standard_errors` uses for the
         ``"sem"`` and ``"louis"`` methods.
         """
-        return self.n_total / self._theta(theta) ** 2
+        # The natural parameter is -theta, so the information in theta is Var(T).
+        return self.statistic_variance(theta)
 
     def complete_score_outer(self, theta) -> float:
         """:math:`\\mathbb{E}[S_c^2 \\mid y_{obs}, \\theta] = m/\\theta^2 + (n_{obs}/\\theta - \\sum y_{obs})^2`.
@@ -91,7 +109,8 @@ class ExponentialMissing(EMModel):
         :func:`emcore.standard_errors` uses for ``method="louis"``.
         """
         theta = self._theta(theta)
-        return self.n_missing / theta**2 + (self.n_observed / theta - self.observed_sum) ** 2
+        return (self.conditional_statistic_variance(theta)
+                + (self.n_observed / theta - self.observed_sum) ** 2)
 
     def mle(self) -> float:
         """The observed-data maximum-likelihood estimate, in closed form."""

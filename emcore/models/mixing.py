@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_float_array
-from ..em import EMModel
+from .expfamily import ExponentialFamilyEM
 
 __all__ = ["MixingProportion"]
 
 _LOG_SQRT_2PI = 0.5 * float(np.log(2 * np.pi))
 
 
-class MixingProportion(EMModel):
+class MixingProportion(ExponentialFamilyEM):
     r"""Data from :math:`\sum_k \pi_k \mathcal{N}(\mu_k, \sigma_k^2)` with known components; EM on the weights.
 
     The latent variable of point :math:`x_n` is its component. With
@@ -27,6 +27,12 @@ class MixingProportion(EMModel):
     their sum. The closer the components, the more of the information about
     the weights is missing, and the slower EM converges: the chapter on
     convergence uses this model to show it.
+
+    The complete data (the component counts :math:`T_k`) are multinomial, an
+    exponential family: the E- and M-steps are those of
+    :class:`ExponentialFamilyEM` (:meth:`expected_statistic`,
+    :meth:`params_from_mean`), and :meth:`conditional_statistic_variance`
+    against :meth:`statistic_variance` gives the fractions of missing information.
 
     Besides the three EM methods, the model supplies the analytic pieces that
     :func:`emcore.standard_errors` can use: :meth:`complete_information`,
@@ -87,14 +93,35 @@ class MixingProportion(EMModel):
         weighted = self.densities * self.weights(theta)
         return weighted / weighted.sum(axis=1, keepdims=True)
 
-    def e_step(self, theta) -> np.ndarray:
-        r"""Expected component counts :math:`N_k = \sum_n \gamma_{nk}`."""
+    def expected_statistic(self, theta) -> np.ndarray:
+        r"""Expected component counts :math:`N_k = \sum_n \gamma_{nk}` (the E-step)."""
         return self.responsibilities(theta).sum(axis=0)
 
-    def m_step(self, stats) -> np.ndarray:
-        """The first ``K - 1`` weights ``N_k / N``."""
-        stats = np.asarray(stats, dtype=float)
-        return stats[:-1] / stats.sum()
+    def statistic_mean(self, theta) -> np.ndarray:
+        r"""The expectation map :math:`\mathbb{E}_\pi[T] = N \pi`."""
+        return self.x.size * self.weights(theta)
+
+    def params_from_mean(self, t) -> np.ndarray:
+        """The first ``K - 1`` weights ``N_k / N`` (the M-step)."""
+        t = np.asarray(t, dtype=float)
+        return t[:-1] / t.sum()
+
+    def statistic_variance(self, theta) -> np.ndarray:
+        r""":math:`\operatorname{Var}_\pi(T) = N(\operatorname{diag}\pi - \pi\pi^\top)`, (K, K).
+
+        Singular: the counts sum to N.
+        """
+        pi = self.weights(theta)
+        return self.x.size * (np.diag(pi) - np.outer(pi, pi))
+
+    def conditional_statistic_variance(self, theta) -> np.ndarray:
+        r"""The counts' conditional variance, :math:`\operatorname{Var}(T \mid x)`, (K, K).
+
+        The points are independent given :math:`x`, each a multinomial draw, so it is
+        :math:`\sum_n (\operatorname{diag}\gamma_n - \gamma_n\gamma_n^\top)`.
+        """
+        gamma = self.responsibilities(theta)
+        return np.diag(gamma.sum(axis=0)) - gamma.T @ gamma
 
     def log_likelihood(self, theta) -> float:
         r"""Observed-data log-likelihood :math:`\sum_n \log \sum_k \pi_k f_k(x_n)`."""
@@ -114,11 +141,11 @@ class MixingProportion(EMModel):
         the points are independent given :math:`x`, so the second moment is the
         sum of their covariances plus the outer product of the summed means.
         """
-        pi, gamma = self.weights(theta), self.responsibilities(theta)
+        pi = self.weights(theta)
         # s_n = A z_n with A = [diag(1/pi_j) | -1/pi_K], z_n ~ Multinomial(1, gamma_n).
         a = np.hstack([np.diag(1 / pi[:-1]), np.full((pi.size - 1, 1), -1 / pi[-1])])
-        z_cov = np.diag(gamma.sum(axis=0)) - gamma.T @ gamma
-        mean = a @ gamma.sum(axis=0)
+        z_cov = self.conditional_statistic_variance(theta)
+        mean = a @ self.expected_statistic(theta)
         return a @ z_cov @ a.T + np.outer(mean, mean)
 
     def observed_information(self, theta) -> np.ndarray:
