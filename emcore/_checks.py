@@ -10,8 +10,8 @@ import numpy as np
 
 from ._validation import InstanceOf, Integer, check_params
 
-__all__ = ["RANDOM_STATE", "check_X", "check_array_of_shape", "check_observed", "check_random_state",
-           "check_sample_weight", "nonfinite_message"]
+__all__ = ["RANDOM_STATE", "check_X", "check_array_of_shape", "check_observed",
+           "check_random_state", "check_sample_weight", "nonfinite_message"]
 
 _CHECK_ROWS = 1 << 16
 
@@ -34,17 +34,19 @@ def check_X(X, name: str = "X", n_features: int | None = None, missing: str | No
         raise ValueError(f"{name} must be an array of shape (n_samples, n_features), got None")
     if type(X).__module__.split(".")[:2] == ["scipy", "sparse"]:
         raise TypeError(
-            f"Sparse data was passed for {name}, but dense data is required: {name} must be a dense "
-            f"array; use {name}.toarray()"
+            f"Sparse data was passed for {name}, but dense data is required: {name} must be a "
+            f"dense array; use {name}.toarray()"
         )
     arr = np.asarray(X)
     if arr.dtype.kind == "c":
-        raise ValueError(f"Complex data not supported: {name} must hold real numbers, got dtype {arr.dtype}")
+        raise ValueError(f"Complex data not supported: {name} must hold real numbers, got dtype "
+                         f"{arr.dtype}")
     if arr.dtype.kind not in "biuf":
         try:
             arr = arr.astype(np.float64)
         except (TypeError, ValueError) as err:
-            raise type(err)(f"{name} must hold real numbers, got dtype {arr.dtype}: {err}") from None
+            raise type(err)(f"{name} must hold real numbers, got dtype {arr.dtype}: "
+                            f"{err}") from None
     if arr.ndim == 1:
         raise ValueError(
             f"Expected 2D array, got 1D array instead: {name} must be 2-D of shape (n_samples, "
@@ -59,8 +61,8 @@ def check_X(X, name: str = "X", n_features: int | None = None, missing: str | No
     for size, what in ((arr.shape[0], "sample"), (arr.shape[1], "feature")):
         if size == 0:
             raise ValueError(
-                f"Found array with 0 {what}(s) (shape={arr.shape}) while a minimum of 1 is required: "
-                f"{name} is empty; it needs at least one sample and one feature"
+                f"Found array with 0 {what}(s) (shape={arr.shape}) while a minimum of 1 is "
+                f"required: {name} is empty; it needs at least one sample and one feature"
             )
     if arr.dtype not in (np.float32, np.float64):
         arr = arr.astype(np.float64)
@@ -84,7 +86,8 @@ def check_X(X, name: str = "X", n_features: int | None = None, missing: str | No
             raise ValueError(overflow_message(name, max(hi, -lo), limit, arr.dtype))
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{name} has {arr.shape[1]} features, but {estimator} is expecting "
-                         f"{n_features} features as input: it was fitted to n_features={n_features}")
+                         f"{n_features} features as input: it was fitted to "
+                         f"n_features={n_features}")
     return arr
 
 
@@ -100,10 +103,12 @@ def overflow_message(name: str, top: float, limit: float, dtype) -> str:
 def nonfinite_message(name: str, missing: str | None) -> str:
     """The error for NaN or infinity in ``name`` under the estimator's ``missing``."""
     if missing == "marginalize":
-        return f"Input {name} contains infinity: NaN marks a missing entry, but {name} must not hold infinite values"
-    hint = (f"; to fit with missing entries (NaN) pass missing='marginalize' (got missing={missing!r})"
-            if missing else "")
-    return f"Input {name} contains NaN or infinity: {name} must not hold NaN or infinite values{hint}"
+        return (f"Input {name} contains infinity: NaN marks a missing entry, but {name} must not "
+                "hold infinite values")
+    hint = ("; to fit with missing entries (NaN) pass missing='marginalize' "
+            f"(got missing={missing!r})" if missing else "")
+    return (f"Input {name} contains NaN or infinity: {name} must not hold NaN or infinite "
+            f"values{hint}")
 
 
 def check_sample_weight(sample_weight, n: int):
@@ -123,7 +128,8 @@ def check_sample_weight(sample_weight, n: int):
     if np.any(w < 0):
         raise ValueError("sample_weight must be non-negative")
     if not w.sum() > 0:
-        raise ValueError("sample_weight is zero everywhere: at least one row needs a positive weight")
+        raise ValueError("sample_weight is zero everywhere: at least one row needs a "
+                         "positive weight")
     return w
 
 

@@ -19,7 +19,8 @@ __all__ = ["Progress"]
 
 
 class Progress:
-    """Prints a fit's progress at ``verbose`` level, every ``interval`` iterations; per-sample objective."""
+    """Prints a fit's progress at ``verbose`` level, every ``interval``
+    iterations; per-sample objective."""
 
     def __init__(self, verbose: int, interval: int, total_weight: float = 1.0):
         self.verbose, self.interval, self.total_weight = verbose, interval, total_weight

@@ -12,7 +12,8 @@ def _rank(result: EMResult):
     return result.ended_by is None, result.log_likelihood
 
 
-def best_run(model, starts, *, stop, progress=None, callback=None, skip=(), **run_em_args) -> EMResult:
+def best_run(model, starts, *, stop, progress=None, callback=None, skip=(),
+             **run_em_args) -> EMResult:
     """The :func:`emcore.run_em` run of ``model`` of highest rank (:func:`_rank`), one per start.
 
     ``starts`` are callables, each called when its run begins, so that random

@@ -13,7 +13,8 @@ __all__ = ["DensityEstimatorMixin", "ParamsMixin", "density_estimator_tags"]
 
 
 class ParamsMixin:
-    """``get_params``/``set_params`` from the constructor's signature; a repr of the non-defaults."""
+    """``get_params``/``set_params`` from the constructor's signature; a repr of
+    the non-defaults."""
 
     @classmethod
     def _get_param_names(cls):
@@ -29,19 +30,22 @@ class ParamsMixin:
         valid = self._get_param_names()
         for name, value in params.items():
             if name not in valid:
-                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}; valid: {valid}")
+                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}; "
+                                 f"valid: {valid}")
             setattr(self, name, value)
         return self
 
     def __repr__(self):
-        defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
+        defaults = {p.name: p.default
+                    for p in inspect.signature(type(self).__init__).parameters.values()}
         changed = [f"{k}={v!r}" for k, v in self.get_params().items()
                    if not (isinstance(v, type(defaults[k])) and _same(v, defaults[k]))]
         return f"{type(self).__name__}({', '.join(changed)})"
 
 
 class DensityEstimatorMixin(ParamsMixin):
-    """The parameter protocol and the tags of a density estimator (scikit-learn's ``__sklearn_tags__``)."""
+    """The parameter protocol and the tags of a density estimator (scikit-learn's
+    ``__sklearn_tags__``)."""
 
     def __sklearn_tags__(self):
         """scikit-learn's tags: a density estimator on dense real 2-D arrays (imports sklearn)."""

@@ -25,7 +25,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["Boolean", "Constraint", "InstanceOf", "Integer", "Options", "Real", "check_params", "validated"]
+__all__ = ["Boolean", "Constraint", "InstanceOf", "Integer", "Options", "Real", "check_params",
+           "validated"]
 
 
 class Constraint:
@@ -156,20 +157,24 @@ def _check_one(name, value, alternatives):
         if c.accepts_value(value):
             return c.convert(value)
     described = [c.description for c in constraints]
-    expected = described[0] if len(described) == 1 else ", ".join(described[:-1]) + " or " + described[-1]
+    expected = (described[0] if len(described) == 1
+                else ", ".join(described[:-1]) + " or " + described[-1])
     if typed:
         raise ValueError(f"{name} must be {expected}, got {value!r}")
     raise TypeError(f"{name} must be {expected}, got {type(value).__name__}")
 
 
 def check_params(constraints: dict, values: dict, prefix: str = "") -> dict:
-    """``values`` checked against ``constraints`` (converted: int, float, bool); names get ``prefix``."""
-    return {name: _check_one(prefix + name, value, constraints[name]) if name in constraints else value
+    """``values`` checked against ``constraints`` (converted: int, float, bool);
+    names get ``prefix``."""
+    return {name: (_check_one(prefix + name, value, constraints[name]) if name in constraints
+                   else value)
             for name, value in values.items()}
 
 
 def validated(constraints: dict):
-    """Decorator: check a function's declared arguments (as passed, defaults included) on every call."""
+    """Decorator: check a function's declared arguments (as passed, defaults
+    included) on every call."""
 
     def decorate(func):
         signature = inspect.signature(func)
@@ -208,7 +213,8 @@ def as_float_array(value, name: str, *, ndim: int | None = None, positive: bool 
 
 
 def as_count_array(value, name: str, *, shape: tuple | None = None) -> np.ndarray:
-    """``value`` as an int64 array of non-negative whole numbers, or a ValueError/TypeError naming ``name``.
+    """``value`` as an int64 array of non-negative whole numbers, or a
+    ValueError/TypeError naming ``name``.
 
     Integer arrays and floats holding whole numbers are accepted; booleans and
     non-numeric values are a ``TypeError``.
@@ -236,7 +242,8 @@ def as_count(value, name: str, *, minimum: int = 0) -> int:
 
 
 def as_open_unit(value, name: str) -> float:
-    """``value`` as a float in the open interval (0, 1), or a ValueError/TypeError naming ``name``."""
+    """``value`` as a float in the open interval (0, 1), or a ValueError/TypeError
+    naming ``name``."""
     if isinstance(value, np.ndarray) and value.size == 1:
         value = value.item()
     return _check_one(name, value, [Real(0, 1, low_open=True, high_open=True)])

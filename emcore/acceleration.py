@@ -1,4 +1,5 @@
-r"""Making EM faster: one SQUAREM cycle (used by ``run_em(..., accelerate="squarem")``) and Aitken's Δ².
+r"""Making EM faster: one SQUAREM cycle (used by
+``run_em(..., accelerate="squarem")``) and Aitken's Δ².
 
 SQUAREM (Varadhan & Roland 2008) treats EM as a fixed-point map :math:`M` and,
 from two EM steps :math:`\theta_1 = M(\theta_0)`, :math:`\theta_2 = M(\theta_1)`,
@@ -55,7 +56,8 @@ def _pack(vec: np.ndarray, scalar: bool):
 
 
 def squarem_cycle(model, theta0, stats0, ll0: float, scalar: bool) -> _Cycle:
-    """One SqS3 cycle from ``theta0`` (whose E-step ``stats0`` and log-likelihood ``ll0`` are known).
+    """One SqS3 cycle from ``theta0`` (whose E-step ``stats0`` and log-likelihood
+    ``ll0`` are known).
 
     Two EM steps, the extrapolation, one stabilising EM step from the
     extrapolated point (as in Varadhan & Roland's SQUAREM software), then the
@@ -94,7 +96,8 @@ def squarem_cycle(model, theta0, stats0, ll0: float, scalar: bool) -> _Cycle:
 
 
 def aitken(sequence) -> np.ndarray:
-    r"""Aitken's :math:`\Delta^2` extrapolation of the limit of a linearly converging scalar sequence.
+    r"""Aitken's :math:`\Delta^2` extrapolation of the limit of a linearly
+    converging scalar sequence.
 
     For :math:`x_t \to x^*` with :math:`x_{t+1} - x^* \approx \lambda (x_t - x^*)`,
 

@@ -101,7 +101,8 @@ def load_gehan() -> np.ndarray:
     >>> data.shape, GEHAN_COLUMNS
     ((42, 3), ('treatment', 'weeks', 'relapse'))
     >>> six_mp = data[data[:, 0] == 1]
-    >>> print(int(six_mp[:, 2].sum()), "relapses and", int((1 - six_mp[:, 2]).sum()), "censored times on 6-MP")
+    >>> print(int(six_mp[:, 2].sum()), "relapses and", int((1 - six_mp[:, 2]).sum()),
+    ...       "censored times on 6-MP")
     9 relapses and 12 censored times on 6-MP
     """
     return _read_csv("gehan.csv", GEHAN_COLUMNS)

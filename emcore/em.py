@@ -167,7 +167,8 @@ def _check_model(model):
 
 @dataclasses.dataclass(frozen=True)
 class LoglikChange:
-    """A stopping rule for :func:`run_em`: stop once the log-likelihood changes by less than ``tol``.
+    """A stopping rule for :func:`run_em`: stop once the log-likelihood changes
+    by less than ``tol``.
 
     An absolute change (``tol >= 0``; 0 never stops). Any callable
     ``stop(t, theta_old, theta_new, ll_old, ll_new)`` is a rule; this one is a

@@ -8,7 +8,8 @@ the observed one is Gaussian with covariance ``C = P_mm^{-1}`` and mean
 ``x^_m = mu_m - C P_mo (x_o - mu_o)``, and since ``x^_m`` is that
 conditional's mode,
 
-    ``log N(x_o | mu_o, S_oo) = -|U^T (x^ - mu)|^2 / 2 + log|P|^(1/2) - log|P_mm|^(1/2) - (d - b) log(2 pi) / 2``
+    ``log N(x_o | mu_o, S_oo) =
+    -|U^T (x^ - mu)|^2 / 2 + log|P|^(1/2) - log|P_mm|^(1/2) - (d - b) log(2 pi) / 2``
 
 with ``x^`` the row completed by ``x^_m``: only the ``b x b`` block
 ``P_mm`` of each pattern is factorised, and the rest is row-wise work with
@@ -51,8 +52,9 @@ feature moments ``sum r [q(x0); 1; x0]``:
   patterns' coefficients, ``T``, ``u`` and conditional covariances;
   ``hole_floats(K, d)`` -> about how many floats they and their moments
   take per pattern (which bounds how many patterns take this path);
-* ``hole_log_joint(maps, scorer, xt, feats, pid, segments)`` -> ``(log_joint (K, m), shared or None)``
-  of a slice whose rows ``a:z`` have pattern ``p`` for each ``(a, z, p)`` of ``segments``;
+* ``hole_log_joint(maps, scorer, xt, feats, pid, segments)`` ->
+  ``(log_joint (K, m), shared or None)`` of a slice whose rows ``a:z`` have
+  pattern ``p`` for each ``(a, z, p)`` of ``segments``;
 * ``hole_moments(maps, g, q, extra)`` -> ``(N, first, second)`` about the
   centre from the moments ``g`` (P, F, K) (``extra``: for ``tied``, each
   pattern's ``sum w x0 x0^T``, which its features lack).
@@ -87,7 +89,8 @@ def _t(a):
 
 
 def _weighted_sums(xhat, r):
-    """(K, d) ``sum_n r_kn xhat_kn``: one batched product (a sum over the middle axis is a slow strided pass)."""
+    """(K, d) ``sum_n r_kn xhat_kn``: one batched product (a sum over the middle
+    axis is a slow strided pass)."""
     return (r[:, None, :] @ xhat)[:, 0]
 
 
@@ -99,12 +102,14 @@ class FullConditional:
 
     def missing_precision(self, chol, mis):
         p_mm = self._stacked_precisions(chol)[:, mis[:, :, None], mis[:, None, :]]
-        half_log_det = np.sum(np.log(np.diagonal(np.linalg.cholesky(p_mm), axis1=-2, axis2=-1)), axis=-1)
+        half_log_det = np.sum(np.log(np.diagonal(np.linalg.cholesky(p_mm), axis1=-2, axis2=-1)),
+                              axis=-1)
         return np.linalg.inv(p_mm), half_log_det
 
     def complete_rows(self, diff, chol, c, mis, pid):
         cols = mis[pid]
-        y = diff @ self._stacked_precisions(chol)  # P (x - mu) with the missing entries 0: (P_oo d_o, P_mo d_o)
+        # P (x - mu) with the missing entries 0: (P_oo d_o, P_mo d_o)
+        y = diff @ self._stacked_precisions(chol)
         t = np.take_along_axis(y, cols[None], axis=2)  # P_mo d_o
         quad = np.einsum("knd,knd->kn", diff, y)  # d_o^T P_oo d_o
         fill = np.zeros(np.broadcast_shapes(t.shape, c.shape[:1] + t.shape[1:]))
@@ -123,7 +128,8 @@ class FullConditional:
         return diff, quad
 
     def hole_maps(self, chol, means, base, mis, c, half_mm):
-        """What the expanded path needs of a group's patterns (the ``P`` rows of ``mis``), as a dict.
+        """What the expanded path needs of a group's patterns (the ``P`` rows of
+        ``mis``), as a dict.
 
         A row ``x0`` (about the centre, 0 at its holes ``m``) has the marginal
         precision ``L = P - A C A^T`` on its observed block (``A = P[:, m]``,
@@ -146,28 +152,35 @@ class FullConditional:
         at_p, at_k = np.arange(npat)[:, None, None], np.arange(kp)[None, :, None]
         t = np.broadcast_to(np.eye(d), (npat, kp, d, d)).copy()
         t[at_p, at_k, mis[:, None, :], :] += _t(minus_ac)
-        h = np.einsum("kij,kj->ki", np.broadcast_to(prec, (k, d, d)), means)[:, mis]  # (K, P, b): (P mu)_m
+        # (K, P, b): (P mu)_m
+        h = np.einsum("kij,kj->ki", np.broadcast_to(prec, (k, d, d)), means)[:, mis]
         u = np.zeros((npat, k, d))
-        u[at_p, np.arange(k)[None, :, None], mis[:, None, :]] = np.einsum("pkij,kpj->pki", np.broadcast_to(cp, (npat, k, b, b)), h)
+        u[at_p, np.arange(k)[None, :, None], mis[:, None, :]] = np.einsum(
+            "pkij,kpj->pki", np.broadcast_to(cp, (npat, k, b, b)), h)
         cov = np.zeros((npat, kp, d, d))
         cov[at_p[..., None], at_k[..., None], mis[:, None, :, None], mis[:, None, None, :]] = cp
         lin = np.einsum("pkij,kj->pki", np.broadcast_to(lam, (npat, k, d, d)), means)  # (P, K, d)
-        const = base[None, :] + 0.5 * b * _LOG_2PI - np.broadcast_to(half_mm, (k, npat)).T - 0.5 * np.einsum("pki,ki->pk", lin, means)
-        return {"coef": self._hole_coefficients(lam, lin, const), "t": t, "u": u, "cov": cov, "lam": lam}
+        const = (base[None, :] + 0.5 * b * _LOG_2PI - np.broadcast_to(half_mm, (k, npat)).T
+                 - 0.5 * np.einsum("pki,ki->pk", lin, means))
+        return {"coef": self._hole_coefficients(lam, lin, const), "t": t, "u": u, "cov": cov,
+                "lam": lam}
 
     def hole_floats(self, k, d):
-        """Floats per pattern of ``hole_maps`` and its moments (``coef``, ``t``, ``cov``, ``lam``, ``u``, ``g``)."""
+        """Floats per pattern of ``hole_maps`` and its moments (``coef``, ``t``,
+        ``cov``, ``lam``, ``u``, ``g``)."""
         f = d * (d + 1) // 2 + 1 + d
         return k * (3 * d * d + 2 * f + d)
 
     def _hole_coefficients(self, lam, lin, const):
         """(P, K, F) rows ``[quadratic; 1; x]`` of the expanded features (:mod:`._estep`)."""
         iu, ju = _triu(lam.shape[-1])
-        quad = np.broadcast_to(lam[:, :, iu, ju] * np.where(iu == ju, -0.5, -1.0), lin.shape[:2] + iu.shape)
+        quad = np.broadcast_to(lam[:, :, iu, ju] * np.where(iu == ju, -0.5, -1.0),
+                               lin.shape[:2] + iu.shape)
         return np.concatenate([quad, const[:, :, None], lin], axis=2)
 
     def hole_log_joint(self, maps, scorer, xt, feats, pid, segments):
-        """(K, m) log-joints of a slice's rows (patterns ``pid``, in ``segments`` ``(a, z, p)``), and the shared term."""
+        """(K, m) log-joints of a slice's rows (patterns ``pid``, in ``segments``
+        ``(a, z, p)``), and the shared term."""
         log_joint = np.empty((maps["coef"].shape[1], feats.shape[1]))
         for a, z, p in segments:
             log_joint[:, a:z] = maps["coef"][p] @ feats[:, a:z]
@@ -193,7 +206,8 @@ class FullConditional:
         first = tm1 + m0[..., None] * u
         cross = np.einsum("pki,pkj->kij", tm1, u)
         second = (np.einsum("pkia,pkja->kij", t @ m2, t, optimize=True) + cross + _t(cross)
-                  + np.einsum("pk,pki,pkj->kij", m0, u, u, optimize=True) + np.einsum("pk,pkij->kij", m0, maps["cov"]))
+                  + np.einsum("pk,pki,pkj->kij", m0, u, u, optimize=True)
+                  + np.einsum("pk,pkij->kij", m0, maps["cov"]))
         return m0.sum(axis=0), first.sum(axis=0), second
 
     def _whitened_entries(self, rows, chol, kk):
@@ -232,7 +246,8 @@ class TiedConditional(FullConditional):
         return np.concatenate([const[:, :, None], lin], axis=2)  # no quadratic features
 
     def hole_log_joint(self, maps, scorer, xt, feats, pid, segments):
-        """As for ``full``, the quadratic part ``-x0^T L x0 / 2`` (one ``L`` per pattern) as the shared term."""
+        """As for ``full``, the quadratic part ``-x0^T L x0 / 2`` (one ``L`` per
+        pattern) as the shared term."""
         log_joint = np.empty((maps["coef"].shape[1], feats.shape[1]))
         shared = np.empty(feats.shape[1])
         for a, z, p in segments:
@@ -243,7 +258,8 @@ class TiedConditional(FullConditional):
         return log_joint, shared
 
     def hole_moments(self, maps, g, q, extra):
-        """As for ``full``, summed over the components, with ``extra`` (P, d, d) the patterns' ``sum w x0 x0^T``."""
+        """As for ``full``, summed over the components, with ``extra`` (P, d, d)
+        the patterns' ``sum w x0 x0^T``."""
         m0, m1 = g[:, q, :], _t(g[:, q + 1:, :])  # (P, K), (P, K, d)
         t, u = maps["t"][:, 0], maps["u"]  # (P, d, d), (P, K, d)
         tm1 = (t[:, None] @ m1[..., None])[..., 0]  # (P, K, d)
@@ -269,7 +285,8 @@ class DiagConditional:
         return 1.0 / p_mm, 0.5 * np.sum(np.log(p_mm), axis=-1)
 
     def hole_maps(self, chol, means, base, mis, c, half_mm):
-        """As for a matrix: here the marginal only drops coordinates, so the complete coefficients serve.
+        """As for a matrix: here the marginal only drops coordinates, so the
+        complete coefficients serve.
 
         ``"const"`` (K, P) is what the marginal's log-joint adds to the
         complete one's at ``x0`` (``p_m mu_m^2 / 2 + b log(2 pi)/2 -
@@ -296,7 +313,8 @@ class DiagConditional:
         return log_joint, shared
 
     def hole_moments(self, maps, g, q, extra):
-        """``second = M2 + 2 M1 u + M0 (u^2 + var)`` per coordinate (``M1`` is 0 where ``u`` is not)."""
+        """``second = M2 + 2 M1 u + M0 (u^2 + var)`` per coordinate (``M1`` is 0
+        where ``u`` is not)."""
         m0, m1 = g[:, q, :], _t(g[:, q + 1:, :])  # (P, K), (P, K, d)
         u = maps["u"]
         first = m1 + m0[..., None] * u
@@ -316,12 +334,14 @@ class DiagConditional:
     def completed_moments(self, xhat, r, c, r_pattern, mis):
         rx = xhat * r[:, :, None]
         second = np.einsum("knd,knd->kd", rx, xhat)
-        np.add.at(second, (np.arange(xhat.shape[0])[:, None, None], mis[None]), r_pattern[:, :, None] * c)
+        np.add.at(second, (np.arange(xhat.shape[0])[:, None, None], mis[None]),
+                  r_pattern[:, :, None] * c)
         return _weighted_sums(xhat, r), second
 
 
 class SphericalConditional(DiagConditional):
-    """``spherical``: as ``diag``, with one variance per component and the second moments' traces."""
+    """``spherical``: as ``diag``, with one variance per component and the
+    second moments' traces."""
 
     def _precisions_at(self, chol, mis):
         return np.broadcast_to((chol**2)[:, None, None], (chol.size,) + mis.shape)
@@ -334,4 +354,5 @@ class SphericalConditional(DiagConditional):
 
     def completed_moments(self, xhat, r, c, r_pattern, mis):
         rx = xhat * r[:, :, None]
-        return _weighted_sums(xhat, r), np.einsum("knd,knd->k", rx, xhat) + np.einsum("kp,kpb->k", r_pattern, c)
+        return _weighted_sums(xhat, r), (np.einsum("knd,knd->k", rx, xhat)
+                                         + np.einsum("kp,kpb->k", r_pattern, c))

@@ -115,7 +115,8 @@ class CovarianceType(ABC):
 
     @abstractmethod
     def add_centred(self, second, j, diff, r):
-        """Add component ``j``'s second moments ``sum r diff diff^T`` (``diff`` (d, m)) to ``second``."""
+        """Add component ``j``'s second moments ``sum r diff diff^T`` (``diff``
+        (d, m)) to ``second``."""
 
     @abstractmethod
     def outer(self, a, b):
@@ -294,7 +295,8 @@ class _Tied(TiedConditional, _Full):
     n_cov_parameters = staticmethod(lambda k, d: d * (d + 1) // 2)
     n_quadratic = staticmethod(lambda d: 0)
     direct_rows = staticmethod(lambda k, d: 2 * k * d)
-    shared_root = staticmethod(lambda chol: chol)  # -x^T P x / 2 = -|U^T x|^2 / 2 is shared by all components
+    # -x^T P x / 2 = -|U^T x|^2 / 2 is shared by all components
+    shared_root = staticmethod(lambda chol: chol)
     quadratic = staticmethod(lambda xt, out: None)  # no quadratic features
 
     def half_log_det(self, chol, k, d):
@@ -316,7 +318,8 @@ class _Tied(TiedConditional, _Full):
     def scatter_trace(self, chol, n, first, m2, delta):
         prec = chol @ chol.T
         pd = delta @ prec
-        return float(np.sum(prec * m2) - 2 * np.sum(pd * first) + np.einsum("k,ki,ki->", n, pd, delta))
+        return float(np.sum(prec * m2) - 2 * np.sum(pd * first)
+                     + np.einsum("k,ki,ki->", n, pd, delta))
 
     def outer(self, a, b):
         return a.T @ b
@@ -458,7 +461,8 @@ class _Spherical(SphericalConditional, _Diag):
 
     def coefficients(self, means, chol):
         prec = chol**2
-        return -0.5 * prec[None, :], (prec[:, None] * means).T, -0.5 * prec * np.einsum("kj,kj->k", means, means)
+        return (-0.5 * prec[None, :], (prec[:, None] * means).T,
+                -0.5 * prec * np.einsum("kj,kj->k", means, means))
 
     def second_from_quadratic(self, g, d, data_second):
         return g[0].copy()

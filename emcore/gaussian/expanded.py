@@ -35,7 +35,8 @@ def n_features(cov, d: int) -> int:
 
 
 def expansion_error(cov, means, precisions_cholesky, radius2: float) -> float:
-    """Estimated absolute round-off of an expanded log-density for samples within ``sqrt(radius2)``."""
+    """Estimated absolute round-off of an expanded log-density for samples
+    within ``sqrt(radius2)``."""
     scale = float(np.max(cov.precision_scale(precisions_cholesky)))
     mu = math.sqrt(float(np.max(np.einsum("kj,kj->k", means, means))))
     f = n_features(cov, means.shape[1])

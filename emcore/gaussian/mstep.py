@@ -31,21 +31,22 @@ class DegenerateComponentError(ValueError):
     collapsed onto a point or onto repeated points, where the likelihood is
     unbounded. The rule is the component's own, free of the data's scale: two
     clusters 0.01 wide and 3e4 apart are two components, not two collapses.
-    One rule, the same for data in memory and on dask. With ``reg_covar > 0`` (the default) a collapse at an M-step
-    stops that run and keeps the parameters of the iteration before it (the
-    start, if the first M-step collapses), the best the run reached; a run
-    without a collapse is preferred to any run with one; if the kept run
-    collapsed, ``converged_`` is False and ``fit`` warns with a
-    :class:`~emcore.ConvergenceWarning` saying which component and what to
-    change. A fit that stopped with an error at one grid point would lose a
-    whole grid search; the warning keeps it going, and a grid search scores
-    such a fit like any other. With ``reg_covar=0`` nothing bounds the
-    likelihood and the user asked for no floor: a collapse, or a covariance
-    that is not positive definite, raises :class:`DegenerateComponentError`
-    (a ValueError) saying which component and what to change; a restart that
-    raises is skipped, and the error is raised only when every restart does.
-    ``partial_fit`` raises it at any collapse; :func:`emcore.select_n_components`
-    records a collapsed fit, warned or raised, with its ``error``.
+    One rule, the same for data in memory and on dask. With ``reg_covar > 0``
+    (the default) a collapse at an M-step stops that run and keeps the
+    parameters of the iteration before it (the start, if the first M-step
+    collapses), the best the run reached; a run without a collapse is preferred
+    to any run with one; if the kept run collapsed, ``converged_`` is False and
+    ``fit`` warns with a :class:`~emcore.ConvergenceWarning` saying which
+    component and what to change. A fit that stopped with an error at one grid
+    point would lose a whole grid search; the warning keeps it going, and a
+    grid search scores such a fit like any other. With ``reg_covar=0`` nothing
+    bounds the likelihood and the user asked for no floor: a collapse, or a
+    covariance that is not positive definite, raises
+    :class:`DegenerateComponentError` (a ValueError) saying which component and
+    what to change; a restart that raises is skipped, and the error is raised
+    only when every restart does. ``partial_fit`` raises it at any collapse;
+    :func:`emcore.select_n_components` records a collapsed fit, warned or
+    raised, with its ``error``.
     """
 
 
@@ -151,7 +152,8 @@ Q_RTOL = 1000 * _EPS
 
 def _q_value(cov, stats: SufficientStats, params: MixtureParams, prior=None,
              weighted: bool = True) -> tuple[float, float]:
-    """``Q(params | stats.params)`` (plus ``log p(params)``) up to a constant, and the size of its terms.
+    """``Q(params | stats.params)`` (plus ``log p(params)``) up to a constant,
+    and the size of its terms.
 
     Without ``weighted``, the Gaussian terms alone (the weights' term left out).
     """

@@ -25,4 +25,5 @@ class MixtureParams:
 
     def moved(self, offset) -> MixtureParams:
         """The same mixture with ``offset`` added to every mean (a change of origin)."""
-        return MixtureParams(self.weights, self.means + offset, self.covariances, self.precisions_cholesky)
+        return MixtureParams(self.weights, self.means + offset, self.covariances,
+                             self.precisions_cholesky)

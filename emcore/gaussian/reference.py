@@ -62,7 +62,8 @@ def log_densities(X, means, precisions_cholesky, cov) -> np.ndarray:
     log_det = cov.half_log_det(precisions_cholesky, k, d)  # log det U_k = log det Sigma_k^(-1/2)
     out = np.empty((X.shape[0], k))
     for j in range(k):
-        whitened = cov.whiten(X - means[j], precisions_cholesky, j)  # U_j^T (x_n - mu_j), row by row
+        # U_j^T (x_n - mu_j), row by row
+        whitened = cov.whiten(X - means[j], precisions_cholesky, j)
         out[:, j] = -0.5 * np.sum(whitened**2, axis=1) + log_det[j] - 0.5 * d * _LOG_2PI
     return out
 
@@ -84,7 +85,8 @@ def responsibilities(X, weights, means, precisions_cholesky, cov):
 
 
 def statistics(X, resp, means, cov, sample_weight=None) -> SufficientStats:
-    """``N_k``, first and second moments about ``means``, weighted by ``resp`` (and ``sample_weight``)."""
+    """``N_k``, first and second moments about ``means``, weighted by ``resp``
+    (and ``sample_weight``)."""
     X = np.asarray(X, dtype=np.float64)
     if sample_weight is not None:
         resp = resp * np.asarray(sample_weight, dtype=np.float64)[:, None]
@@ -103,7 +105,8 @@ def e_step(X, params: MixtureParams, cov, sample_weight=None):
     The statistics carry ``params`` (as the fast E-step's do), so that the
     M-step can check that ``Q`` does not fall.
     """
-    resp, log_px = responsibilities(X, params.weights, params.means, params.precisions_cholesky, cov)
+    resp, log_px = responsibilities(X, params.weights, params.means, params.precisions_cholesky,
+                                    cov)
     stats = statistics(X, resp, params.means, cov, sample_weight)
     stats.params = params
     w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)

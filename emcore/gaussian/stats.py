@@ -57,7 +57,8 @@ class SufficientStats:
         return SufficientStats(self.n, self.first, self.second, self.shift + offset, self.params)
 
     def plus(self, other: SufficientStats, cov_type: str) -> SufficientStats:
-        """These sums plus ``other``'s (re-expressed about this ``shift``), with these ``params``."""
+        """These sums plus ``other``'s (re-expressed about this ``shift``), with
+        these ``params``."""
         other = other.about(self.shift, cov_type)
         return SufficientStats(self.n + other.n, self.first + other.first,
                                self.second + other.second, self.shift, self.params)
@@ -68,7 +69,8 @@ class SufficientStats:
 
 
 def centred_terms(xt, resp, shift, kept=None):
-    """``(j, x - shift_j, r_j)`` for every component with kept samples; only those when they are few."""
+    """``(j, x - shift_j, r_j)`` for every component with kept samples; only
+    those when they are few."""
     m = xt.shape[1]
     for j in range(shift.shape[0]):
         r = resp[j]
@@ -90,7 +92,8 @@ def add_centred(cov, xt, resp, shift, first, second, kept=None):
 
 
 def stats_from_resp(data, resp_chunk, k: int) -> SufficientStats:
-    """Statistics of given responsibilities, ``resp_chunk(s, e)`` -> (K, e - s), on a :class:`emcore.mixture._data.MixtureData`.
+    """Statistics of given responsibilities, ``resp_chunk(s, e)`` -> (K, e - s),
+    on a :class:`emcore.mixture._data.MixtureData`.
 
     Two passes: the means first, then the second moments about them, so the
     starting covariances carry no cancellation error whatever the data.

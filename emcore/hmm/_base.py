@@ -1,4 +1,5 @@
-"""What :class:`GaussianHMM` and :class:`CategoricalHMM` share: fitting, scoring, decoding, sampling."""
+"""What :class:`GaussianHMM` and :class:`CategoricalHMM` share: fitting, scoring,
+decoding, sampling."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from ._model import HMMModel
 
 __all__ = ["BaseHMM", "check_lengths"]
 
-#: Iterations between progress lines at ``verbose=2`` (GaussianMixture's default ``verbose_interval``).
+#: Iterations between progress lines at ``verbose=2`` (GaussianMixture's default
+#: ``verbose_interval``).
 _VERBOSE_INTERVAL = 10
 
 
@@ -34,7 +36,8 @@ def check_lengths(lengths, n: int) -> np.ndarray:
     if np.any(arr <= 0):
         raise ValueError(f"lengths must be positive, got {arr.tolist()}")
     if int(arr.sum()) != n:
-        raise ValueError(f"lengths must sum to the number of rows of X ({n}), they sum to {int(arr.sum())}")
+        raise ValueError(f"lengths must sum to the number of rows of X ({n}), they sum to "
+                         f"{int(arr.sum())}")
     return arr.astype(np.intp)
 
 
@@ -64,7 +67,8 @@ class BaseHMM(DensityEstimatorMixin):
         raise NotImplementedError
 
     # -- checks --------------------------------------------------------------
-    #: The scalar constructor arguments, declared (checked by :func:`emcore._validation.check_params`).
+    #: The scalar constructor arguments, declared (checked by
+    #: :func:`emcore._validation.check_params`).
     _parameter_constraints = {
         "n_components": [Integer(1)],
         "tol": [Real(0)],
@@ -79,8 +83,10 @@ class BaseHMM(DensityEstimatorMixin):
         constraints = type(self)._parameter_constraints
         check_params(constraints, {name: getattr(self, name) for name in constraints})
         k = self.n_components
-        pi = None if self.startprob_init is None else check_stochastic(self.startprob_init, "startprob_init", (k,))
-        a = None if self.transmat_init is None else check_stochastic(self.transmat_init, "transmat_init", (k, k))
+        pi = None if self.startprob_init is None else check_stochastic(self.startprob_init,
+                                                                       "startprob_init", (k,))
+        a = None if self.transmat_init is None else check_stochastic(self.transmat_init,
+                                                                     "transmat_init", (k, k))
         return pi, a
 
     # -- fitting ---------------------------------------------------------------
@@ -115,7 +121,8 @@ class BaseHMM(DensityEstimatorMixin):
         if not best.converged and self.max_iter > 0 and self.tol > 0:
             warnings.warn(
                 f"{type(self).__name__} did not converge: the log-likelihood still changed by more "
-                f"than tol={self.tol:g} after max_iter={self.max_iter} iterations; increase max_iter",
+                f"than tol={self.tol:g} after max_iter={self.max_iter} iterations; increase "
+                "max_iter",
                 ConvergenceWarning, stacklevel=2)
         return self
 
@@ -138,7 +145,8 @@ class BaseHMM(DensityEstimatorMixin):
         return model, theta
 
     def em_problem(self, X, lengths=None):
-        """``(model, theta)``: the fitted HMM as an :class:`emcore.EMModel` on ``X`` and its parameters.
+        """``(model, theta)``: the fitted HMM as an :class:`emcore.EMModel` on ``X``
+        and its parameters.
 
         ``theta`` is the flat vector of ``startprob_``, ``transmat_`` and the
         emission parameters, for :func:`emcore.run_em` (e.g. with
@@ -157,7 +165,8 @@ class BaseHMM(DensityEstimatorMixin):
         return model.e_step(theta).posteriors
 
     def decode(self, X, lengths=None):
-        """``(log_prob, states)``: the Viterbi path and its joint log-probability (summed over sequences)."""
+        """``(log_prob, states)``: the Viterbi path and its joint log-probability
+        (summed over sequences)."""
         model, theta = self._fitted(X, lengths)
         pi, a, _ = model.split(theta)
         return _scan.viterbi(model.log_emissions(theta), model.lengths, pi, a)
@@ -173,7 +182,8 @@ class BaseHMM(DensityEstimatorMixin):
     def bic(self, X, lengths=None) -> float:
         """Bayesian information criterion ``-2 log L + p log n`` (lower is better)."""
         model, theta = self._fitted(X, lengths)
-        return -2.0 * model.log_likelihood(theta) + self._n_parameters(model.emissions) * math.log(model.X.shape[0])
+        return (-2.0 * model.log_likelihood(theta)
+                + self._n_parameters(model.emissions) * math.log(model.X.shape[0]))
 
     def aic(self, X, lengths=None) -> float:
         """Akaike information criterion ``-2 log L + 2 p`` (lower is better)."""
@@ -192,10 +202,12 @@ class BaseHMM(DensityEstimatorMixin):
         cum_a = np.cumsum(self.transmat_, axis=1)
         u = rng.random(n_samples)
         states = np.empty(n_samples, dtype=np.intp)
-        states[0] = min(int(np.searchsorted(np.cumsum(self.startprob_), u[0] * self.startprob_.sum(),
-                                            side="right")), self.n_components - 1)
+        states[0] = min(int(np.searchsorted(np.cumsum(self.startprob_),
+                                            u[0] * self.startprob_.sum(), side="right")),
+                        self.n_components - 1)
         for t in range(1, n_samples):
             row = cum_a[states[t - 1]]
-            states[t] = min(int(np.searchsorted(row, u[t] * row[-1], side="right")), self.n_components - 1)
+            states[t] = min(int(np.searchsorted(row, u[t] * row[-1], side="right")),
+                            self.n_components - 1)
         em = self._emissions(None)
         return em.sample(self._emission_vector(em), states, rng), states

@@ -18,8 +18,8 @@ is a handful of numpy calls on all ``B`` blocks at once:
 
 The pairwise sums are one contraction: with normalised :math:`\hat\alpha_t`, its
 normaliser :math:`c_t` and :math:`s_t = \hat\alpha_t \cdot \beta_t`,
-:math:`\sum_t \xi_t = A \odot \sum_t \hat\alpha_{t-1}^\top u_t`, :math:`u_t = b_t \odot \beta_t / (c_t s_t)`
-(zero at a sequence's first step).
+:math:`\sum_t \xi_t = A \odot \sum_t \hat\alpha_{t-1}^\top u_t`,
+:math:`u_t = b_t \odot \beta_t / (c_t s_t)` (zero at a sequence's first step).
 
 Every vector is normalised at every step, so nothing under- or overflows on any
 length as long as no normaliser is tiny. If one is -- a row of a block product, a
@@ -46,7 +46,8 @@ _EVERY = 4
 
 
 def block_length(n: int, k: int) -> int:
-    """Steps per block: about ``sqrt(n) / 4`` (the loops cost ``~30 L`` numpy calls, the tree ``~40 log2 B``)."""
+    """Steps per block: about ``sqrt(n) / 4`` (the loops cost ``~30 L`` numpy
+    calls, the tree ``~40 log2 B``)."""
     return max(1, min(n, int(round(math.sqrt(n) / 4))))
 
 
@@ -60,7 +61,8 @@ def _layout(log_emis, n, L, B):
     E = np.empty((L, k, B))
     full = n // L  # blocks without padding
     view = E.transpose(1, 2, 0)  # (K, B, L): [k, j, l] is step j L + l
-    np.subtract(log_t[:, :full * L].reshape(k, full, L), shift[:full * L].reshape(full, L), out=view[:, :full])
+    np.subtract(log_t[:, :full * L].reshape(k, full, L), shift[:full * L].reshape(full, L),
+                out=view[:, :full])
     if full < B:
         rest = n - full * L
         view[:, full, :rest] = log_t[:, full * L:] - shift[full * L:]
@@ -70,7 +72,8 @@ def _layout(log_emis, n, L, B):
 
 
 class _Restarts:
-    """Steps where the chain restarts (sequence starts, the first padding step), grouped by step in block."""
+    """Steps where the chain restarts (sequence starts, the first padding step),
+    grouped by step in block."""
 
     def __init__(self, starts, n, L, B):
         at = starts if n == B * L else np.append(starts, n)
@@ -101,9 +104,9 @@ def _forward_backward(log_emis, lengths, startprob, transmat, block):
     at = restarts.by_step
     A, At = transmat, np.ascontiguousarray(transmat.T)
 
-    # 1. block products, row i of block j in X[:, i, j], rows normalised every _EVERY steps: from one
-    # normalisation to the next a row's total can only fall (b <= 1, rows of A sum to 1), so a total
-    # >= _SMALL there means none fell below it in between
+    # 1. block products, row i of block j in X[:, i, j], rows normalised every _EVERY steps: from
+    # one normalisation to the next a row's total can only fall (b <= 1, rows of A sum to 1), so a
+    # total >= _SMALL there means none fell below it in between
     X = np.empty((k, k, B))
     X_next = np.empty((k, k, B))
     ends = list(range(min(_EVERY, L) - 1, L - 1, _EVERY)) + [L - 1]
@@ -125,7 +128,8 @@ def _forward_backward(log_emis, lengths, startprob, transmat, block):
             e += 1
     if not np.min(ts) >= _SMALL:
         return None
-    if np.min(ts) ** ts.shape[0] >= 1e-290:  # the product of the normalisers cannot underflow: one log per row
+    # the product of the normalisers cannot underflow: one log per row
+    if np.min(ts) ** ts.shape[0] >= 1e-290:
         r = np.log(np.multiply.reduce(ts, axis=0))
     else:
         r = np.add.reduce(np.log(ts), axis=0)
@@ -173,7 +177,8 @@ def _forward_backward(log_emis, lengths, startprob, transmat, block):
 
     # results in time order
     c_time = c.T.reshape(-1)[:n]
-    if np.min(c) ** L >= 1e-290:  # products of a block's normalisers cannot underflow: a log per block
+    # products of a block's normalisers cannot underflow: a log per block
+    if np.min(c) ** L >= 1e-290:
         cuts = np.union1d(np.arange(0, n, L), starts)
         log_c = np.log(np.multiply.reduceat(c_time, cuts))
         log_norm = np.add.reduceat(log_c, np.searchsorted(cuts, starts))

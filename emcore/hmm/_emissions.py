@@ -1,4 +1,5 @@
-"""What an HMM needs of its emission distribution: :class:`Emissions`, and the Gaussian and categorical ones.
+"""What an HMM needs of its emission distribution: :class:`Emissions`, and the
+Gaussian and categorical ones.
 
 An emission object owns the flat layout of its parameters (so that the HMM's
 parameters are one vector, for :func:`emcore.em_rate` and SQUAREM) and four
@@ -53,7 +54,8 @@ def check_occupancy(n_k: np.ndarray) -> None:
 
 
 class Emissions(ABC):
-    """The emission distributions of the ``k`` states of an HMM, parameters a flat vector of ``size``."""
+    """The emission distributions of the ``k`` states of an HMM, parameters a
+    flat vector of ``size``."""
 
     k: int
     size: int
@@ -115,11 +117,13 @@ class GaussianEmissions(Emissions):
             raise ValueError("covariances must be positive definite") from None
 
     def log_prob(self, X: np.ndarray, params: np.ndarray) -> np.ndarray:
-        """``log N(x_n | mu_k, Sigma_k)`` by the core's safe fast path (:mod:`emcore.gaussian.expanded`)."""
+        """``log N(x_n | mu_k, Sigma_k)`` by the core's safe fast path
+        (:mod:`emcore.gaussian.expanded`)."""
         means, covariances = self.unpack(params)
         return expanded.log_densities(X, means, self._chol(covariances), self.cov, self.center)
 
-    def accumulate(self, X: np.ndarray, posteriors: np.ndarray, params: np.ndarray) -> SufficientStats:
+    def accumulate(self, X: np.ndarray, posteriors: np.ndarray,
+                   params: np.ndarray) -> SufficientStats:
         """``N_k``, and the first and second moments about ``center``, weighted by the posteriors.
 
         The second moments come, chunk by chunk, from one product of the
@@ -157,7 +161,8 @@ class GaussianEmissions(Emissions):
         """
         check_occupancy(stats.n)
         means, covariances = self.unpack(params)
-        stats.params = MixtureParams(None, means - self.center, covariances, self._chol(covariances))
+        stats.params = MixtureParams(None, means - self.center, covariances,
+                                     self._chol(covariances))
         try:
             new = m_step(stats, self.cov_type, self.reg, strict=False)
         except DegenerateComponentError as err:

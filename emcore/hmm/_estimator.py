@@ -1,4 +1,5 @@
-"""``GaussianHMM`` and ``CategoricalHMM``: scikit-learn-style HMM estimators on emcore's EM driver."""
+"""``GaussianHMM`` and ``CategoricalHMM``: scikit-learn-style HMM estimators on
+emcore's EM driver."""
 
 from __future__ import annotations
 
@@ -129,7 +130,8 @@ class GaussianHMM(BaseHMM):
     def _emissions(self, X):
         d = self.n_features_in_ if X is None else X.shape[1]
         center = None if X is None else X.mean(axis=0)
-        return GaussianEmissions(self.covariance_type, self.n_components, d, float(self.reg_covar), center)
+        return GaussianEmissions(self.covariance_type, self.n_components, d, float(self.reg_covar),
+                                 center)
 
     def _emission_inits(self, em):
         means, cov = em.check_init(self.means_init, self.covariances_init)
@@ -149,7 +151,8 @@ class GaussianHMM(BaseHMM):
 
 GaussianHMM.__doc__ = GaussianHMM.__doc__.replace("{common}", _COMMON_DOC.strip("\n").replace(
     "    n_features_in_ : int", "    means_ : numpy.ndarray of shape (n_components, n_features)\n"
-    "    covariances_ : numpy.ndarray\n        (K, d) for diag, (K, d, d) full, (d, d) tied, (K,) spherical.\n"
+    "    covariances_ : numpy.ndarray\n"
+    "        (K, d) for diag, (K, d, d) full, (d, d) tied, (K,) spherical.\n"
     "    n_features_in_ : int"))
 
 
@@ -259,6 +262,7 @@ class CategoricalHMM(BaseHMM):
 
 
 CategoricalHMM.__doc__ = CategoricalHMM.__doc__.replace("{common}", _COMMON_DOC.strip("\n").replace(
-    "    n_features_in_ : int", "    emissionprob_ : numpy.ndarray of shape (n_components, n_symbols)\n"
+    "    n_features_in_ : int",
+    "    emissionprob_ : numpy.ndarray of shape (n_components, n_symbols)\n"
     "    n_symbols_ : int\n        The number of symbols ``S``.\n"
     "    n_features_in_ : int\n        The number of columns of ``X``: 1."))

@@ -85,7 +85,8 @@ class HMMModel(EMModel):
 
     def log_likelihood(self, theta) -> float:
         pi, a, em = self.split(theta)
-        return float(_scan.log_likelihood(self.emissions.log_prob(self.X, em), self.lengths, pi, a).sum())
+        return float(_scan.log_likelihood(self.emissions.log_prob(self.X, em), self.lengths, pi,
+                                          a).sum())
 
     def m_step(self, stats: HMMStats) -> np.ndarray:
         """Baum-Welch: normalised expected counts; the emissions' weighted estimates."""
@@ -94,8 +95,9 @@ class HMMModel(EMModel):
         stuck = ~(rows[:, 0] > 0)
         if np.any(stuck):
             warnings.warn(
-                f"state {int(np.flatnonzero(stuck)[0])} is never left in expectation (no transition "
-                "out of it is observed): its row of the transition matrix is kept",
+                f"state {int(np.flatnonzero(stuck)[0])} is never left in expectation (no "
+                "transition out of it is observed): its row of the transition matrix is kept",
                 RuntimeWarning, stacklevel=3)
-        a = np.where(stuck[:, None], stats.transmat, stats.trans / np.where(stuck[:, None], 1.0, rows))
+        a = np.where(stuck[:, None], stats.transmat,
+                     stats.trans / np.where(stuck[:, None], 1.0, rows))
         return self.pack(pi, a, self.emissions.m_step(stats.emissions, stats.emission_params))

@@ -97,14 +97,17 @@ def block_length(lengths: np.ndarray, k: int, power: int = 2) -> int:
         plain = L * (6 * _CALL + 6 * _ELEMENT * s * nb * k)
         if nb == 1:
             return plain
-        return plain + L * (10 * _CALL + 10 * _ELEMENT * s * nb * k**power) + nb * 12 * (_CALL + _ELEMENT * s * k)
+        return (plain + L * (10 * _CALL + 10 * _ELEMENT * s * nb * k**power)
+                + nb * 12 * (_CALL + _ELEMENT * s * k))
 
-    candidates = {t_max} | {max(1, int(round(t_max / 2**(i / 2)))) for i in range(1, 2 * max(1, t_max.bit_length()))}
+    candidates = {t_max} | {max(1, int(round(t_max / 2**(i / 2))))
+                            for i in range(1, 2 * max(1, t_max.bit_length()))}
     return min(sorted(candidates), key=cost)
 
 
 def _sequential(emis: np.ndarray, lengths: np.ndarray, start: np.ndarray, G: np.ndarray):
-    """Normalised ``v_t = (v_{t-1} G) * e_t``, ``v_1 = start * e_1``, a loop over time, all sequences at once.
+    """Normalised ``v_t = (v_{t-1} G) * e_t``, ``v_1 = start * e_1``, a loop over
+    time, all sequences at once.
 
     Returns the normalised vectors (n, K) and each sequence's ``log sum v_T`` (S,).
     """
@@ -149,7 +152,8 @@ def choose_method(lengths: np.ndarray, k: int) -> str:
 
 
 def _shifted(log_emis):
-    """Emission densities scaled to maximum 1 at each step, state-major (K, n), and the log-scales (n,)."""
+    """Emission densities scaled to maximum 1 at each step, state-major (K, n),
+    and the log-scales (n,)."""
     log_t = np.ascontiguousarray(log_emis.T)
     shift = log_t.max(axis=0)
     if not np.all(np.isfinite(shift)):
@@ -227,9 +231,9 @@ def forward_backward(log_emis: np.ndarray, lengths: np.ndarray, startprob: np.nd
     f *= y
     z = f.sum(axis=0)
     if not np.all(z > 0):
-        raise FloatingPointError("the posterior probabilities underflowed: the normalised backward vectors "
-                                 "lost the states the forward vectors hold (the data are extremely unlikely "
-                                 "under these parameters)")
+        raise FloatingPointError("the posterior probabilities underflowed: the normalised backward "
+                                 "vectors lost the states the forward vectors hold (the data are "
+                                 "extremely unlikely under these parameters)")
     post = f / z
     # sum_t xi_t = A ⊙ sum_t alpha_{t-1}^T y_t / Z_t over steps that are not sequence starts
     scaled = alpha[:, :-1] / z[1:]

@@ -30,7 +30,8 @@ _LOG_SMALL = np.log(_SMALL)
 
 
 def _row_scaled(M: np.ndarray):
-    """``M`` (K, K, ...) non-negative as ``(P, r)``: ``M = diag(exp r) P``, rows of P summing to 1 or 0."""
+    """``M`` (K, K, ...) non-negative as ``(P, r)``: ``M = diag(exp r) P``, rows
+    of P summing to 1 or 0."""
     total = M.sum(axis=1)
     with np.errstate(divide="ignore"):
         r = np.log(total)
@@ -56,7 +57,8 @@ def _product(P1, r1, P2, r2):
             w = np.log(P1[(i, slice(None), *rest)]) + np.moveaxis(r2[(slice(None), *rest)], 0, -1)
             m = w.max(axis=-1)
             m_ok = np.where(np.isfinite(m), m, 0.0)
-            rows = np.einsum("qk,kjq->qj", np.exp(w - m_ok[:, None]), P2[(slice(None), slice(None), *rest)])
+            rows = np.einsum("qk,kjq->qj", np.exp(w - m_ok[:, None]),
+                             P2[(slice(None), slice(None), *rest)])
             C[(i, slice(None), *rest)] = rows
             t[(i, *rest)] = tot = rows.sum(axis=-1)
             r[(i, *rest)] = r1[(i, *rest)] + m + np.log(tot)
@@ -106,7 +108,8 @@ def _mat_vec(P, r, v):
 
 
 class _Padded:
-    """Sequences of ``lengths`` laid out as (K, S, T_max), state first, padding after each sequence's end."""
+    """Sequences of ``lengths`` laid out as (K, S, T_max), state first, padding
+    after each sequence's end."""
 
     def __init__(self, lengths):
         self.lengths = lengths
@@ -144,7 +147,8 @@ class _Padded:
 
 
 def _pairs(b, transmat):
-    """Level 1 straight from the emissions: ``N_2j N_2j+1 = A diag(b) A diag(b')`` by one matrix product.
+    """Level 1 straight from the emissions: ``N_2j N_2j+1 = A diag(b) A diag(b')``
+    by one matrix product.
 
     ``N_j = A diag(b_{j+1})``; an odd last ``N`` stays alone. None if a row
     sum is tiny (then the careful path, level 0 row-scaled, is taken).
@@ -152,7 +156,8 @@ def _pairs(b, transmat):
     k, S, T = b.shape
     n = T - 1
     m = n // 2
-    outer = (transmat[:, :, None] * transmat[None, :, :]).transpose(0, 2, 1).reshape(k * k, k)  # [ij, l] = A_il A_lj
+    # [ij, l] = A_il A_lj
+    outer = (transmat[:, :, None] * transmat[None, :, :]).transpose(0, 2, 1).reshape(k * k, k)
     C = (outer @ b[..., 1:2 * m:2].reshape(k, -1)).reshape(k, k, S, m)
     C *= b[None, :, :, 2:2 * m + 1:2]
     if n % 2:
@@ -187,7 +192,8 @@ def _levels_above(P, r, levels):
     k, _, S, _ = P.shape
     while P.shape[-1] > 1:
         if P.shape[-1] % 2:
-            P = np.concatenate([P, np.broadcast_to(np.eye(k)[:, :, None, None], (k, k, S, 1))], axis=-1)
+            P = np.concatenate([P, np.broadcast_to(np.eye(k)[:, :, None, None], (k, k, S, 1))],
+                               axis=-1)
             r = np.concatenate([r, np.zeros((k, S, 1))], axis=-1)
         levels.append((P, r))
         P, r = _product(P[..., 0::2], r[..., 0::2], P[..., 1::2], r[..., 1::2])
@@ -195,7 +201,8 @@ def _levels_above(P, r, levels):
 
 
 def _down_level0(V, W, b, transmat):
-    """The vectors at every step from those at even steps, with ``N_j = A diag(b_{j+1})`` (two matrix products)."""
+    """The vectors at every step from those at even steps, with
+    ``N_j = A diag(b_{j+1})`` (two matrix products)."""
     k, S, T = b.shape
     n = T - 1
     m, half = n // 2, (n + 1) // 2
@@ -233,7 +240,8 @@ def _top_log_likelihood(v0, log_v0, r):
 
 
 def tree_log_likelihood(emis, lengths, startprob, transmat):
-    """``log p(x_s)`` of each sequence (minus its emission shifts) by the up-sweep alone; ``emis`` (K, n)."""
+    """``log p(x_s)`` of each sequence (minus its emission shifts) by the
+    up-sweep alone; ``emis`` (K, n)."""
     grid = _Padded(lengths)
     b = grid.pad(emis, 1.0)
     v0, log_v0 = _start(b, startprob)
@@ -247,7 +255,8 @@ def tree_log_likelihood(emis, lengths, startprob, transmat):
 
 
 def tree_forward_backward(emis, lengths, startprob, transmat):
-    """Normalised forward vectors, normalised ``b_t * beta_t`` (both (K, n)) and ``log sum alpha_T`` (S,).
+    """Normalised forward vectors, normalised ``b_t * beta_t`` (both (K, n)) and
+    ``log sum alpha_T`` (S,).
 
     ``emis`` (K, n) holds the emission densities, each step scaled to maximum 1.
     """
@@ -271,7 +280,8 @@ def tree_forward_backward(emis, lengths, startprob, transmat):
 
 
 def _down(levels, P, r, v0, b=None, transmat=None):
-    """The down-sweep: normalised prefix vectors ``V`` and suffix vectors ``W`` (K, S, >= T) from the levels."""
+    """The down-sweep: normalised prefix vectors ``V`` and suffix vectors ``W``
+    (K, S, >= T) from the levels."""
     k, S = v0.shape
     ones = np.full((k, S, 1), 1.0 / k)
     V = np.concatenate([v0[..., None], _vec_mat(v0[..., None], P, r)], axis=-1)
@@ -293,7 +303,8 @@ def _down(levels, P, r, v0, b=None, transmat=None):
 
 
 def chain(P, r, v0):
-    """Prefix and suffix vectors of a chain of row-scaled matrices ``diag(exp r_j) P_j``, by the tree.
+    """Prefix and suffix vectors of a chain of row-scaled matrices
+    ``diag(exp r_j) P_j``, by the tree.
 
     ``P`` (K, K, m) with rows summing to 1 (or 0), ``r`` (K, m) the rows'
     log-scales, ``v0`` (K,) normalised. Returns ``V`` (K, m + 1), ``V_j``

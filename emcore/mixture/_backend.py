@@ -28,7 +28,8 @@ def is_dask(X) -> bool:
 
 
 def fit_problem(config, X, sample_weight):
-    """``(data, model, start)`` for ``fit`` with a :class:`._config.FitConfig`: ``start(rng)`` gives theta0."""
+    """``(data, model, start)`` for ``fit`` with a :class:`._config.FitConfig`:
+    ``start(rng)`` gives theta0."""
     if is_dask(X):
         from ._dask import dask_problem
 
@@ -50,7 +51,8 @@ def fit_problem(config, X, sample_weight):
 
 
 def rowwise(method):
-    """Let ``method(self, X)`` take a dask array: it is then mapped lazily over the blocks of rows."""
+    """Let ``method(self, X)`` take a dask array: it is then mapped lazily over
+    the blocks of rows."""
 
     @functools.wraps(method)
     def wrapper(self, X):

@@ -22,8 +22,8 @@ def check_n_rows(n_rows: int, k: int, weighted: bool, of: str = "") -> None:
     positive = " with positive weight" if weighted else ""
     if n_rows < 2:
         raise ValueError(
-            f"n_samples={n_rows}{positive}{of}: a Gaussian mixture needs at least 2 samples (a single "
-            "sample has no variance)"
+            f"n_samples={n_rows}{positive}{of}: a Gaussian mixture needs at least 2 samples "
+            "(a single sample has no variance)"
         )
     if n_rows < k:
         raise ValueError(
@@ -32,7 +32,8 @@ def check_n_rows(n_rows: int, k: int, weighted: bool, of: str = "") -> None:
 
 
 def check_inits(config, n: int, d: int) -> dict:
-    """The explicit initial values of a :class:`._config.FitConfig`, checked against (n_samples, n_features) = (n, d)."""
+    """The explicit initial values of a :class:`._config.FitConfig`, checked
+    against (n_samples, n_features) = (n, d)."""
     k, cov_type = config.n_components, config.covariance_type
     out = {"weights": None, "means": None, "precisions": None, "resp": None}
     if config.weights_init is not None:
@@ -52,7 +53,8 @@ def check_inits(config, n: int, d: int) -> dict:
         try:
             out["precisions"] = cov.from_precisions(prec)
         except np.linalg.LinAlgError:
-            raise ValueError(f"precisions_init must be positive definite ({cov_type} covariances)") from None
+            raise ValueError(f"precisions_init must be positive definite ({cov_type} "
+                             "covariances)") from None
     if config.resp_init is not None:
         resp = check_array_of_shape(config.resp_init, "resp_init", (n, k))
         rows = resp.sum(axis=1)

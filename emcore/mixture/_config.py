@@ -21,7 +21,8 @@ __all__ = ["FitConfig"]
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class FitConfig:
-    """The constructor arguments of a :class:`GaussianMixture`, checked (ints, floats, bools converted)."""
+    """The constructor arguments of a :class:`GaussianMixture`, checked (ints,
+    floats, bools converted)."""
 
     n_components: int
     covariance_type: str
@@ -52,7 +53,8 @@ class FitConfig:
         cov = covariance_model(values["covariance_type"])
         needs = {"missing": (values["missing"] == "marginalize", "complete_rows",
                              "the conditional-Gaussian methods of rows with missing entries"),
-                 "prior": (values["prior"] is not None, "scale_shape", "the conjugate prior's shapes")}
+                 "prior": (values["prior"] is not None, "scale_shape",
+                           "the conjugate prior's shapes")}
         for name, (asked, method, what) in needs.items():
             if asked and not callable(getattr(cov, method, None)):
                 raise ValueError(f"{name}={values[name]!r} needs {what}, which covariance_type "
@@ -72,4 +74,5 @@ class FitConfig:
     @property
     def explicit_start(self) -> bool:
         """Whether weights, means and precisions are all given (no initialisation runs)."""
-        return all(v is not None for v in (self.weights_init, self.means_init, self.precisions_init))
+        return all(v is not None
+                   for v in (self.weights_init, self.means_init, self.precisions_init))

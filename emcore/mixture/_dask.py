@@ -57,8 +57,8 @@ FAN_IN = 8
 
 def _block(X, w, cov_type, k, center, missing=False):
     """One block of rows as a :class:`MixtureData` about the whole data's ``center``."""
-    return MixtureData(X, None if w is None else np.asarray(w, dtype=np.float64), cov_type, k, center=center,
-                       missing=missing)
+    return MixtureData(X, None if w is None else np.asarray(w, dtype=np.float64), cov_type, k,
+                       center=center, missing=missing)
 
 
 def _summary(block):
@@ -85,7 +85,8 @@ def _add(*parts):
     stats, loglik = parts[0]
     loglik = float(loglik)
     if stats is not None:
-        stats = SufficientStats(stats.n.copy(), stats.first.copy(), stats.second.copy(), stats.shift, stats.params)
+        stats = SufficientStats(stats.n.copy(), stats.first.copy(), stats.second.copy(),
+                                stats.shift, stats.params)
     for other, ll in parts[1:]:
         loglik += ll
         if stats is not None:
@@ -128,8 +129,8 @@ class DaskMixtureData:
             positive = da.count_nonzero(self.w)
             w_ok = (da.isfinite(self.w).all(), (self.w >= 0).all())
         finite = ~da.isinf(self.X).any() if marginalize else da.isfinite(self.X).all()
-        finite, first, total, positive, w_ok, col_weight = dask.compute(finite, first, total, positive, w_ok,
-                                                                        col_weight)
+        finite, first, total, positive, w_ok, col_weight = dask.compute(finite, first, total,
+                                                                        positive, w_ok, col_weight)
         if not finite:
             raise ValueError(nonfinite_message("X", missing))
         if marginalize:
@@ -140,14 +141,16 @@ class DaskMixtureData:
             if not w_ok[1]:
                 raise ValueError("sample_weight must be non-negative")
             if not total > 0:
-                raise ValueError("sample_weight is zero everywhere: at least one row needs a positive weight")
+                raise ValueError("sample_weight is zero everywhere: at least one row needs a "
+                                 "positive weight")
         self.n_positive = int(positive)
         self.total_weight = float(total)
         divisor = np.asarray(col_weight, dtype=np.float64) if marginalize else self.total_weight
         self.center = np.asarray(first, dtype=np.float64) / divisor
         xs = self.X.to_delayed()[:, 0]
         ws = [None] * len(xs) if self.w is None else self.w.to_delayed()
-        self.blocks = dask.persist(*[dask.delayed(_block)(x, wb, cov_type, k, self.center, marginalize)
+        self.blocks = dask.persist(*[dask.delayed(_block)(x, wb, cov_type, k, self.center,
+                                                          marginalize)
                                      for x, wb in zip(xs, ws)])
         summaries = dask.compute(*[dask.delayed(_summary)(b) for b in self.blocks])
         self.radius2 = max(r for r, _, _ in summaries)
@@ -172,21 +175,24 @@ class DaskMixtureData:
                                           self.cov_type, self.k)
 
     def sample(self, rng) -> MixtureData:
-        """A uniform sample of at most :data:`INIT_SAMPLE` rows (all rows if fewer), on the client."""
+        """A uniform sample of at most :data:`INIT_SAMPLE` rows (all rows if
+        fewer), on the client."""
         if self._sample is None:
             idx = np.arange(self.n) if self.n <= INIT_SAMPLE else np.sort(
                 rng.choice(self.n, size=INIT_SAMPLE, replace=False))
             bounds = np.cumsum((0,) + self.X.chunks[0])
             cuts = np.searchsorted(idx, bounds)
             parts = dask.compute(*[dask.delayed(_rows)(b, idx[lo:hi] - start)
-                                   for b, lo, hi, start in zip(self.blocks, cuts[:-1], cuts[1:], bounds)
+                                   for b, lo, hi, start in zip(self.blocks, cuts[:-1], cuts[1:],
+                                                               bounds)
                                    if hi > lo])
             x = np.concatenate([p[0] for p in parts])
             w = None if self.w is None else np.concatenate([p[1] for p in parts])
             if w is not None and not np.count_nonzero(w):
                 raise ValueError(
                     "the initialisation sample has no row of positive sample_weight: pass "
-                    "weights_init, means_init and precisions_init, or weights with more positive rows"
+                    "weights_init, means_init and precisions_init, or weights with more positive "
+                    "rows"
                 )
             self._sample = MixtureData(x, w, self.cov_type, self.k)
         return self._sample
@@ -194,7 +200,8 @@ class DaskMixtureData:
 
 def _check_dask_X(X):
     if not isinstance(X, da.Array):
-        raise TypeError(f"X must be a dask.array.Array among dask collections, got {type(X).__name__}")
+        raise TypeError("X must be a dask.array.Array among dask collections, got "
+                        f"{type(X).__name__}")
     if X.ndim != 2:
         raise ValueError(f"Expected 2D array, got {X.ndim}D array instead: X must be 2-D of shape "
                          f"(n_samples, n_features), got shape {X.shape}")
@@ -202,10 +209,12 @@ def _check_dask_X(X):
         raise ValueError("X has unknown chunk sizes: call X.compute_chunk_sizes() first")
     for size, what in ((X.shape[0], "sample"), (X.shape[1], "feature")):
         if size == 0:
-            raise ValueError(f"Found array with 0 {what}(s) (shape={X.shape}) while a minimum of 1 is "
-                             "required: X is empty; it needs at least one sample and one feature")
+            raise ValueError(f"Found array with 0 {what}(s) (shape={X.shape}) while a minimum of 1 "
+                             "is required: X is empty; it needs at least one sample and one "
+                             "feature")
     if X.dtype.kind == "c":
-        raise ValueError(f"Complex data not supported: X must hold real numbers, got dtype {X.dtype}")
+        raise ValueError("Complex data not supported: X must hold real numbers, got dtype "
+                         f"{X.dtype}")
     if X.dtype.kind not in "biuf":
         raise ValueError(f"X must hold real numbers, got dtype {X.dtype}")
     if X.dtype not in (np.float32, np.float64):
@@ -223,7 +232,8 @@ def _check_dask_weight(sample_weight, X):
         if sample_weight.ndim == 0:
             return da.full(n, sample_weight, chunks=(X.chunks[0],), dtype=np.float64)
         if sample_weight.shape != (n,):
-            raise ValueError(f"sample_weight must have shape ({n},) like X's rows, got {sample_weight.shape}")
+            raise ValueError(f"sample_weight must have shape ({n},) like X's rows, got "
+                             f"{sample_weight.shape}")
         return sample_weight.astype(np.float64).rechunk((X.chunks[0],))
     return da.from_array(check_sample_weight(sample_weight, n), chunks=(X.chunks[0],))
 
@@ -249,8 +259,8 @@ def dask_problem(config, X, sample_weight):
     def start(rng):
         sample = data if config.explicit_start else data.sample(rng)
         if not config.explicit_start:
-            check_n_rows(int(np.count_nonzero(sample.weights)) if sample.weights is not None else sample.n,
-                         k, weighted=sample.weights is not None)
+            check_n_rows(int(np.count_nonzero(sample.weights)) if sample.weights is not None
+                         else sample.n, k, weighted=sample.weights is not None)
         sample_prior = resolve_prior(prior, sample, k)  # its mean relative to the sample's centre
         params = initial_params(sample, k, config.init_params, inits, rng, reg_covar, sample_prior)
         return params.moved(sample.center - data.center)
@@ -260,7 +270,8 @@ def dask_problem(config, X, sample_weight):
 
 
 def map_rows(est, method: str, X):
-    """``est.method`` (``predict``, ``predict_proba``, ``score_samples`` or ``impute``) as a lazy dask array.
+    """``est.method`` (``predict``, ``predict_proba``, ``score_samples`` or
+    ``impute``) as a lazy dask array.
 
     Maps over the blocks of rows of ``X`` with a copy of the fitted estimator
     (the caller checked that it is fitted), so that a later ``fit`` does not
@@ -269,7 +280,8 @@ def map_rows(est, method: str, X):
     X = _check_dask_X(X)
     if X.shape[1] != est.n_features_in_:
         raise ValueError(f"X has {X.shape[1]} features, but GaussianMixture is expecting "
-                         f"{est.n_features_in_} features as input: it was fitted to n_features={est.n_features_in_}")
+                         f"{est.n_features_in_} features as input: it was fitted to "
+                         f"n_features={est.n_features_in_}")
     block_est = copy.copy(est)
     block_est.n_jobs = 1  # dask runs the blocks in parallel itself
     func = getattr(block_est, method)

@@ -62,24 +62,28 @@ class MixtureData:
     summaries and the initialisation read.
     """
 
-    def __init__(self, X, sample_weight, cov_type: str, n_components: int, chunk_size=None, center=None,
-                 n_jobs=1, missing=False):
+    def __init__(self, X, sample_weight, cov_type: str, n_components: int, chunk_size=None,
+                 center=None, n_jobs=1, missing=False):
         self.complete = self.incomplete = None
         split = split_incomplete(X, sample_weight, center, cov_type, n_jobs) if missing else None
         if split is not None:
             X, center, rows, self.incomplete, observed_weight = split
             if rows.any():
-                self.complete = MixtureData(X[rows], None if sample_weight is None else sample_weight[rows],
-                                            cov_type, n_components, chunk_size, center, n_jobs=n_jobs)
+                self.complete = MixtureData(X[rows],
+                                            None if sample_weight is None else sample_weight[rows],
+                                            cov_type, n_components, chunk_size, center,
+                                            n_jobs=n_jobs)
         self.X = X
-        self.n_jobs = n_jobs  # threads of the E-step (:mod:`._pool`); the results do not depend on it
+        # threads of the E-step (:mod:`._pool`); the results do not depend on it
+        self.n_jobs = n_jobs
         self.XT = np.ascontiguousarray(X.T)
         self.weights = sample_weight  # None, or float64 (n,) with a positive sum
         self.n, self.d = X.shape
         self.cov_type = cov_type
         # chunks of at most a sixteenth of the data keep the buffers small next to X
         self.max_chunk = max(256, self.n // 16)
-        self.chunk_size = int(chunk_size or min(_default_chunk(cov_type, self.d, n_components), self.max_chunk))
+        self.chunk_size = int(chunk_size or min(_default_chunk(cov_type, self.d, n_components),
+                                                self.max_chunk))
         self.total_weight = float(self.n if sample_weight is None else sample_weight.sum())
         if center is None:
             zero = np.zeros(self.d)
@@ -122,7 +126,8 @@ class MixtureData:
         total, loglik = blocks[0].e_step(params, stats=stats, radius2=radius2)
         for block in blocks[1:]:
             part, ll = block.e_step(params, stats=stats, radius2=radius2)
-            total, loglik = (None if total is None else total.plus(part, self.cov_type)), loglik + ll
+            total, loglik = ((None if total is None else total.plus(part, self.cov_type)),
+                             loglik + ll)
         return total, loglik
 
     def chunks(self, step=None):

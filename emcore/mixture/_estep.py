@@ -15,34 +15,28 @@ for a covariance type without those kernels:
   features of ``x`` (one matrix product each), where the round-off bound of
   :mod:`emcore.gaussian.expanded` allows it (and for ``full`` up to
   :data:`emcore._tuning.EXPANDED_MAX_D` features: beyond, ``d^2/2`` features cost more);
-* **direct** -- log-densities from ``|U_k^T (x - mu_k)|^2`` (one product with
-  the stacked Cholesky factors) and second moments about each component's
-  current mean: no cancellation.
+* **direct** -- log-densities from ``|U_k^T (x - mu_k)|^2`` (one product with the stacked
+  Cholesky factors) and second moments about each component's current mean: no cancellation.
 
-The chunks run on ``n_jobs`` threads (:mod:`._pool`): each returns its
-partial sums (the second-moment terms of a shared covariance one per
-component), added in chunk order, so the result does not depend on
-``n_jobs``; with ``n_jobs=1`` the floats are those of one serial pass with
-one BLAS thread. Each thread has its own feature block.
+The chunks run on ``n_jobs`` threads (:mod:`._pool`): each returns its partial sums (the
+second-moment terms of a shared covariance one per component), added in chunk order, so the
+result does not depend on ``n_jobs``; with ``n_jobs=1`` the floats are those of one serial pass
+with one BLAS thread. Each thread has its own feature block.
 
-Per chunk, the log-sum-exp makes these passes over the (K, m)
-log-joints: the product that writes them, column maxima, subtraction,
-``exp``, column sums, division (and the weights, if any); then the product
-with the features. Where numpy's float64 ``exp`` is a libm call per entry
-(:data:`emcore._tuning.SIMD_EXP` false), several times an add, it is spent only
-where it changes a float: responsibilities below ``2^-53`` of their column's
-largest (log-ratio below :data:`NEGLIGIBLE_LOG`) are set to zero, since
-they change the column's sum by less than its round-off (the largest term
-is 1, these are below half its last bit). Two more passes (the comparison
-and its count per column, as bytes) pick the kept entries; a column with
-one left needs no ``exp`` at all, only the kept entries are exponentiated
-(unless more than :data:`emcore._tuning.SPARSE_MAX` of them are kept), and the
-direct path skips a component's zeros when accumulating its moments. With a SIMD
-``exp``, the expanded path exponentiates every entry of a chunk whose
-first columns mostly keep several, untruncated, and writes its
-log-joints less a constant that bounds them all, so the maxima and the
-subtraction are left out too (:func:`normalize_bounded`); chunks where
-most columns keep one entry still truncate.
+Per chunk, the log-sum-exp makes these passes over the (K, m) log-joints: the product that
+writes them, column maxima, subtraction, ``exp``, column sums, division (and the weights, if
+any); then the product with the features. Where numpy's float64 ``exp`` is a libm call per entry
+(:data:`emcore._tuning.SIMD_EXP` false), several times an add, it is spent only where it changes
+a float: responsibilities below ``2^-53`` of their column's largest (log-ratio below
+:data:`NEGLIGIBLE_LOG`) are set to zero, since they change the column's sum by less than its
+round-off (the largest term is 1, these are below half its last bit). Two more passes (the
+comparison and its count per column, as bytes) pick the kept entries; a column with one left
+needs no ``exp`` at all, only the kept entries are exponentiated (unless more than
+:data:`emcore._tuning.SPARSE_MAX` of them are kept), and the direct path skips a component's
+zeros when accumulating its moments. With a SIMD ``exp``, the expanded path exponentiates every
+entry of a chunk whose first columns mostly keep several, untruncated, and writes its log-joints
+less a constant that bounds them all, so the maxima and the subtraction are left out too
+(:func:`normalize_bounded`); chunks where most columns keep one entry still truncate.
 """
 
 from __future__ import annotations
@@ -60,7 +54,8 @@ from ..gaussian.params import MixtureParams
 from ._pool import ordered_map
 from ..gaussian.stats import SufficientStats, centred_terms
 
-__all__ = ["ChunkScorer", "chunk_size", "e_step", "log_prob_chunks", "normalize", "normalize_bounded"]
+__all__ = ["ChunkScorer", "chunk_size", "e_step", "log_prob_chunks", "normalize",
+           "normalize_bounded"]
 
 #: Log of the smallest responsibility kept, relative to its row's largest (2^-53).
 NEGLIGIBLE_LOG = -53 * math.log(2)
@@ -90,10 +85,9 @@ def _per_sample(cov, d, k, expanded):
 class ChunkScorer:
     """Log of ``w_k N(x | mu_k, Sigma_k)`` for all components, chunk by chunk.
 
-    On the expanded path a chunk lives in one feature block, rows
-    ``[q(x); 1; x]``: the centred samples are written straight into its last
-    rows, so one product with the coefficients (offsets included, through the
-    row of ones) gives the log-joints, and one product with the
+    On the expanded path a chunk lives in one feature block, rows ``[q(x); 1; x]``: the centred
+    samples are written straight into its last rows, so one product with the coefficients
+    (offsets included, through the row of ones) gives the log-joints, and one product with the
     responsibilities gives ``N_k``, the first and the second moments.
     """
 
@@ -104,7 +98,8 @@ class ChunkScorer:
         self.k, self.q = k, cov.n_quadratic(d)
         with np.errstate(divide="ignore"):  # a zero weight is a component with log-weight -inf
             log_w = np.log(params.weights)
-        self.offset = log_w - 0.5 * d * _LOG_2PI + cov.half_log_det(params.precisions_cholesky, k, d)
+        self.offset = (log_w - 0.5 * d * _LOG_2PI
+                       + cov.half_log_det(params.precisions_cholesky, k, d))
         error = expansion_error(cov, params.means, params.precisions_cholesky, radius2)
         self.expanded = d <= cov.expanded_max_d and error <= _tuning.MAX_ROUND_OFF
         if self.expanded:
@@ -176,10 +171,9 @@ class ChunkScorer:
 def _mostly_overlapping(log_joint, sample=480):
     """Whether most of the first columns keep two or more entries (relative to their maxima).
 
-    A cheap look at the chunk's own start, ``sample`` entries at most, so the
-    choice depends on the chunk alone (never on ``n_jobs``); below numpy's
-    500 elements, the look keeps the GIL instead of handing it to another
-    thread and waiting to take it back, five times over (see :mod:`._pool`).
+    A cheap look at the chunk's own start, ``sample`` entries at most, so the choice depends on the
+    chunk alone (never on ``n_jobs``); below numpy's 500 elements, the look keeps the GIL instead of
+    handing it to another thread and waiting to take it back, five times over (see :mod:`._pool`).
     """
     head = log_joint[:, : max(1, sample // log_joint.shape[0])]
     head = head - head.max(axis=0)
@@ -189,13 +183,12 @@ def _mostly_overlapping(log_joint, sample=480):
 def normalize(log_joint, shared, truncate=False):
     """(K, m) log-joints -> responsibilities (in place) and ``log p(x)``.
 
-    Log-sum-exp with each column's maximum shifted out, so no exponent
-    overflows. With ``truncate``, responsibilities below ``2^-53`` of their
-    column's largest become 0 and cost no ``exp`` (unless more than
-    :data:`emcore._tuning.SPARSE_MAX` of the entries are above it: then the dense way is
-    cheaper and nothing is truncated); columns with a single kept entry are
-    set without ``exp`` when they are most of them. The boolean mask of the
-    kept entries is returned too (else None).
+    Log-sum-exp with each column's maximum shifted out, so no exponent overflows. With
+    ``truncate``, responsibilities below ``2^-53`` of their column's largest become 0 and cost
+    no ``exp`` (unless more than :data:`emcore._tuning.SPARSE_MAX` of the entries are above it:
+    then the dense way is cheaper and nothing is truncated); columns with a single kept entry
+    are set without ``exp`` when they are most of them. The boolean mask of the kept entries is
+    returned too (else None).
     """
     top = log_joint.max(axis=0)
     log_joint -= top
@@ -203,12 +196,13 @@ def normalize(log_joint, shared, truncate=False):
     kept = resp = None
     if truncate:
         kept = log_joint > NEGLIGIBLE_LOG
-        # kept entries per column, added as bytes (numpy's count_nonzero along an axis is ~10x slower)
-        counts = np.add.reduce(kept.view(np.uint8), axis=0, dtype=np.uint8 if kept.shape[0] < 256 else np.intp)
+        # kept entries per column, added as bytes (count_nonzero along an axis is ~10x slower)
+        counts = np.add.reduce(kept.view(np.uint8), axis=0,
+                               dtype=np.uint8 if kept.shape[0] < 256 else np.intp)
         soft = np.flatnonzero(counts > 1)
         if 2 * soft.size > top.size:  # mostly overlapping components: exp of the kept entries only
             at = np.flatnonzero(kept)
-            if at.size > _tuning.SPARSE_MAX * kept.size:  # most entries kept: the dense way is cheaper
+            if at.size > _tuning.SPARSE_MAX * kept.size:  # most kept: the dense way is cheaper
                 kept = None
             else:
                 values = log_joint.reshape(-1)[at]
@@ -240,13 +234,13 @@ def normalize(log_joint, shared, truncate=False):
 
 
 def normalize_bounded(log_joint, shift, rescore):
-    """:func:`normalize` (truncating) of log-joints ``log_joint + shift``, ``log_joint <= 0`` (in place).
+    """:func:`normalize` (truncating) of log-joints ``log_joint + shift``,
+    ``log_joint <= 0`` (in place).
 
-    A chunk whose first columns (60 for 8 components) mostly keep several
-    entries is exponentiated whole, untruncated, with no maxima shifted out:
-    no exponent is above 0. A column whose sum is below :data:`TINY_SUM` (far
-    from every component) is scored again, ``rescore(columns)`` giving its
-    ``(log_joint, shared)``, and normalized the usual way. Other chunks are truncated.
+    A chunk whose first columns (60 for 8 components) mostly keep several entries is exponentiated
+    whole, untruncated, with no maxima shifted out: no exponent is above 0. A column whose sum is
+    below :data:`TINY_SUM` (far from every component) is scored again, ``rescore(columns)`` giving
+    its ``(log_joint, shared)``, and normalized the usual way. Other chunks are truncated.
     """
     if not _mostly_overlapping(log_joint):
         resp, log_p, kept = normalize(log_joint, None, truncate=True)
@@ -265,14 +259,15 @@ def normalize_bounded(log_joint, shift, rescore):
     return log_joint, log_p, None
 
 
-def e_step(data, params: MixtureParams, *, stats: bool = True, radius2: float | None = None, n_jobs: int = 1):
-    """Statistics (or None) and log-likelihood ``sum_n w_n log p(x_n)`` of a :class:`._data.MixtureData`, in one pass.
+def e_step(data, params: MixtureParams, *, stats: bool = True, radius2: float | None = None,
+           n_jobs: int = 1):
+    """Statistics (or None) and log-likelihood ``sum_n w_n log p(x_n)`` of a
+    :class:`._data.MixtureData`, in one pass.
 
-    ``radius2`` (default ``data.radius2``) picks the numerical path: a block of
-    a larger data set passes the whole data's, so that every block takes the same path.
-    The chunks run on ``n_jobs`` threads (:func:`._pool.ordered_map`); each
-    returns its partial sums, added here in chunk order, so the result does
-    not depend on ``n_jobs``.
+    ``radius2`` (default ``data.radius2``) picks the numerical path: a block of a larger data
+    set passes the whole data's, so that every block takes the same path. The chunks run on
+    ``n_jobs`` threads (:func:`._pool.ordered_map`); each returns its partial sums, added here
+    in chunk order, so the result does not depend on ``n_jobs``.
     """
     k, d = params.means.shape
     kern = covariance_model(data.cov_type)
@@ -291,8 +286,9 @@ def e_step(data, params: MixtureParams, *, stats: bool = True, radius2: float | 
         xt, feats = scorer.chunk(data.XT[:, s:e], data.center)
         w = data.chunk_weights(s, e)
         if scorer.dense:
-            resp, log_p, kept = normalize_bounded(scorer.bounded_log_joint(feats), scorer.shift,
-                                                  lambda cols: scorer.log_joint(xt[:, cols], feats[:, cols]))
+            resp, log_p, kept = normalize_bounded(
+                scorer.bounded_log_joint(feats), scorer.shift,
+                lambda cols: scorer.log_joint(xt[:, cols], feats[:, cols]))
         else:
             resp, log_p, kept = normalize(*scorer.log_joint(xt, feats), truncate=True)
         ll = float(log_p.sum() if w is None else np.dot(log_p, w))
@@ -323,7 +319,8 @@ def e_step(data, params: MixtureParams, *, stats: bool = True, radius2: float | 
     if scorer.expanded:
         q = scorer.q
         second = kern.second_from_quadratic(g[:q], d, data.second_moment)
-        return SufficientStats(g[q].copy(), g[q + 1:].T.copy(), second, np.zeros((k, d)), params), loglik
+        return (SufficientStats(g[q].copy(), g[q + 1:].T.copy(), second, np.zeros((k, d)), params),
+                loglik)
     return SufficientStats(n_k, first, second, params.means.copy(), params), loglik
 
 
@@ -347,7 +344,8 @@ def _reference_e_step(data, params: MixtureParams, kern, stats: bool, n_jobs: in
     for ll, part in ordered_map(partial, list(data.chunks()), n_jobs):
         loglik += ll
         total = part if total is None else SufficientStats(
-            total.n + part.n, total.first + part.first, total.second + part.second, total.shift, params)
+            total.n + part.n, total.first + part.first, total.second + part.second, total.shift,
+            params)
     return total, loglik
 
 
@@ -370,7 +368,8 @@ def _moments(kern, xt, resp, means, kept):
 
 
 def _workers(n_jobs, n_chunks, chunk_floats, budget_bytes):
-    """Threads for ``n_chunks`` chunks: at most ``n_jobs``, and their buffers within ``budget_bytes``.
+    """Threads for ``n_chunks`` chunks: at most ``n_jobs``, and their buffers
+    within ``budget_bytes``.
 
     Each thread holds one chunk's buffers (about ``chunk_floats`` floats); their total below the
     data's size keeps a fit below twice it. The chunks do not depend on the number of threads.
@@ -416,5 +415,6 @@ def log_prob_chunks(X, cov_type: str, params: MixtureParams, center: np.ndarray,
     def score(b):
         return finish(*b, *scorer.log_joint(*scorer.chunk(X[b[0]:b[1]].T, center)))
 
-    jobs = _workers(n_jobs, len(bounds), step * scorer.per_sample, max(X.nbytes, 8 * _tuning.CHUNK_FLOATS))
+    jobs = _workers(n_jobs, len(bounds), step * scorer.per_sample,
+                    max(X.nbytes, 8 * _tuning.CHUNK_FLOATS))
     return list(ordered_map(score, bounds, jobs))

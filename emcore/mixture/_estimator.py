@@ -27,8 +27,8 @@ from ._prior import MixturePrior
 __all__ = ["GaussianMixture", "NotFittedError"]
 
 #: Attributes that only ``fit`` sets, and only ``partial_fit``: each removes the other's.
-_FIT_ONLY = ("converged_", "n_iter_", "lower_bound_", "log_likelihood_history_", "log_posterior_history_",
-             "_collapse")
+_FIT_ONLY = ("converged_", "n_iter_", "lower_bound_", "log_likelihood_history_",
+             "log_posterior_history_", "_collapse")
 _ONLINE_ONLY = ("n_batches_", "n_samples_seen_", "_online")
 
 
@@ -195,14 +195,16 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
     >>> pipe = make_pipeline(StandardScaler(), GaussianMixture(random_state=0))
-    >>> search = GridSearchCV(pipe, {"gaussianmixture__n_components": [1, 2, 3]}).fit(load_faithful())
+    >>> search = GridSearchCV(pipe, {"gaussianmixture__n_components": [1, 2, 3]}).fit(
+    ...     load_faithful())
     >>> search.best_params_
     {'gaussianmixture__n_components': 2}
     """
 
     _parameter_constraints = {
         "n_components": [Integer(1)],
-        "covariance_type": [Options(COVARIANCE_TYPES), InstanceOf(CovarianceType, "a CovarianceType")],
+        "covariance_type": [Options(COVARIANCE_TYPES),
+                            InstanceOf(CovarianceType, "a CovarianceType")],
         "tol": [Real(0)],
         "reg_covar": [Real(0)],
         "max_iter": [Integer(0)],
@@ -211,7 +213,8 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
         "random_state": RANDOM_STATE,
         "warm_start": [Boolean()],
         "callback": [None, callable],
-        "prior": [None, Options(("default",)), InstanceOf(MixturePrior, "an emcore.mixture.MixturePrior")],
+        "prior": [None, Options(("default",)),
+                  InstanceOf(MixturePrior, "an emcore.mixture.MixturePrior")],
         # 0.5 < alpha <= 1: the Robbins-Monro conditions
         "learning_decay": [Real(0.5, 1, low_open=True)],
         "learning_offset": [Real(0)],
@@ -275,28 +278,34 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
         d, prior = data.d, model.prior
         warm = config.warm_start and hasattr(self, "converged_")
         if warm and self.n_features_in_ != d:
-            raise ValueError(f"X has {d} features, but GaussianMixture is expecting {self.n_features_in_} "
-                             "features as input: the warm start was fitted to that many")
+            raise ValueError(f"X has {d} features, but GaussianMixture is expecting "
+                             f"{self.n_features_in_} features as input: the warm start was fitted "
+                             "to that many")
         rng = check_random_state(config.random_state)
         # the mean log-likelihood changes by less than tol: the total by less than tol * weight
         stop = LoglikChange(config.tol * data.total_weight)
 
         user = config.callback
-        callback = None if user is None else (lambda t, theta, ll: user(t, theta.moved(data.center), ll))
+        callback = None if user is None else (
+            lambda t, theta, ll: user(t, theta.moved(data.center), ll))
         fitted = self._params().moved(-data.center) if warm else None
         starts = [lambda: fitted] if warm else [lambda: start(rng)] * config.n_init
         progress = Progress(config.verbose, config.verbose_interval, data.total_weight)
         best = best_run(model, starts, max_iter=config.max_iter, callback=callback, stop=stop,
-                        progress=progress if config.verbose else None, skip=DegenerateComponentError)
+                        progress=progress if config.verbose else None,
+                        skip=DegenerateComponentError)
         collapse = best.ended_by
-        self._set_fitted(best.theta.moved(data.center), data.d, run=(best, data.total_weight, prior, collapse))
+        self._set_fitted(best.theta.moved(data.center), data.d,
+                         run=(best, data.total_weight, prior, collapse))
         if collapse is not None:
-            warnings.warn(f"GaussianMixture stopped its best run at iteration {best.n_iter + 1}, keeping the "
-                          f"parameters of iteration {best.n_iter}: {collapse}", ConvergenceWarning, stacklevel=2)
+            warnings.warn(f"GaussianMixture stopped its best run at iteration {best.n_iter + 1}, "
+                          f"keeping the parameters of iteration {best.n_iter}: {collapse}",
+                          ConvergenceWarning, stacklevel=2)
         elif not best.converged and config.max_iter > 0 and config.tol > 0:
-            warnings.warn(f"GaussianMixture did not converge: the mean log-likelihood still changed by more "
-                          f"than tol={self.tol:g} after max_iter={self.max_iter} iterations; increase max_iter "
-                          "or tol, or try another initialisation", ConvergenceWarning, stacklevel=2)
+            warnings.warn("GaussianMixture did not converge: the mean log-likelihood still changed "
+                          f"by more than tol={self.tol:g} after max_iter={self.max_iter} "
+                          "iterations; increase max_iter or tol, or try another initialisation",
+                          ConvergenceWarning, stacklevel=2)
         return self
 
     def fit_predict(self, X, y=None, *, sample_weight=None):
@@ -331,7 +340,8 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
         """
         config = FitConfig.of(self)
         state = getattr(self, "_online", None)
-        warm = self._params() if state is None and config.warm_start and hasattr(self, "means_") else None
+        warm = (self._params() if state is None and config.warm_start and hasattr(self, "means_")
+                else None)
         progress = Progress(config.verbose, config.verbose_interval)
         if state is None:
             progress.initialisation(0)
@@ -343,19 +353,22 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
     def _set_fitted(self, theta, n_features, *, run=None, online=None):
         """The one writer of fitted attributes: ``theta`` (absolute coordinates), and either ``run``
 
-        ``= (EMResult, total weight, resolved prior or None, collapse or None)`` of ``fit`` or ``online``,
-        the :class:`._online.OnlineState` of ``partial_fit``; each removes what only the other sets.
+        ``= (EMResult, total weight, resolved prior or None, collapse or None)`` of ``fit`` or
+        ``online``, the :class:`._online.OnlineState` of ``partial_fit``; each removes what only
+        the other sets.
         """
         self.weights_ = theta.weights
         self.means_ = theta.means
         self.covariances_ = theta.covariances
         self.precisions_cholesky_ = theta.precisions_cholesky
-        self.precisions_ = covariance_model(self.covariance_type).precisions(theta.precisions_cholesky)
+        self.precisions_ = covariance_model(self.covariance_type).precisions(
+            theta.precisions_cholesky)
         self.n_features_in_ = n_features
         for name in _ONLINE_ONLY if online is None else _FIT_ONLY:
             self.__dict__.pop(name, None)
         if online is not None:
-            self._online, self.n_batches_, self.n_samples_seen_ = online, online.n_batches, online.n_samples_seen
+            self._online, self.n_batches_, self.n_samples_seen_ = (online, online.n_batches,
+                                                                   online.n_samples_seen)
             return
         result, total_weight, prior, collapse = run
         self._collapse = None if collapse is None else str(collapse)  # read by select_n_components
@@ -366,7 +379,8 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
         if prior is not None:
             history -= np.array([prior.log_density(th) for th in result.theta_history])
         self.log_likelihood_history_ = history
-        self.lower_bound_ = float(result.log_likelihood if prior is None else history[-1]) / total_weight
+        self.lower_bound_ = (float(result.log_likelihood if prior is None else history[-1])
+                             / total_weight)
 
     def _params(self) -> MixtureParams:
         if not hasattr(self, "means_"):

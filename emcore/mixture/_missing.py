@@ -1,4 +1,5 @@
-"""Rows with missing entries (NaN, missing at random): grouped by pattern, E-step, scoring, imputation.
+"""Rows with missing entries (NaN, missing at random): grouped by pattern, E-step,
+scoring, imputation.
 
 With ``GaussianMixture(missing="marginalize")`` a row's NaN entries are
 integrated out: the density of a row is the mixture of the components'
@@ -68,10 +69,12 @@ class Group:
         """``(a, z, p)``: rows ``a:z`` (relative to ``s``) of rows ``s:e`` have pattern ``p``."""
         pid = self.pid[s:e]
         starts = np.flatnonzero(np.concatenate([[True], pid[1:] != pid[:-1]]))
-        return list(zip(starts.tolist(), np.append(starts[1:], pid.size).tolist(), pid[starts].tolist()))
+        return list(zip(starts.tolist(), np.append(starts[1:], pid.size).tolist(),
+                        pid[starts].tolist()))
 
     def pattern_second(self, n_pat):
-        """(n_pat, d, d) ``sum w x0 x0^T`` over the rows of each of the first ``n_pat`` patterns (kept)."""
+        """(n_pat, d, d) ``sum w x0 x0^T`` over the rows of each of the first
+        ``n_pat`` patterns (kept)."""
         if self._second is None or self._second.shape[0] != n_pat:
             out = np.zeros((n_pat,) + self.x0.shape[1:] * 2)
             for a, z, p in self.segments(0, int(self.counts[:n_pat].sum())):
@@ -82,7 +85,8 @@ class Group:
 
 
 class IncompleteRows:
-    """The rows of ``X`` (indices ``rows``) with a NaN, centred at ``center``, grouped by their count of NaN.
+    """The rows of ``X`` (indices ``rows``) with a NaN, centred at ``center``,
+    grouped by their count of NaN.
 
     Within a group the rows are sorted by pattern; each pattern costs one
     factorisation of each component's ``P_mm`` (:mod:`emcore.gaussian._conditional`), and
@@ -116,7 +120,8 @@ class IncompleteRows:
             self.groups.append(Group(sub, mis, pid, x0, (~m).astype(np.float64),
                                      None if weights is None else weights[sub], counts[by_count]))
         #: the largest ``|x0|^2`` (the path's summary when the caller gives none)
-        self.radius2 = max((float(np.max(np.einsum("ij,ij->i", g.x0, g.x0))) for g in self.groups), default=0.0)
+        self.radius2 = max((float(np.max(np.einsum("ij,ij->i", g.x0, g.x0))) for g in self.groups),
+                           default=0.0)
         self._zero = np.zeros(d)
 
     def frequent(self, min_rows, floats):
@@ -127,7 +132,8 @@ class IncompleteRows:
         groups' ``x0`` and ``seen`` take, at ``floats`` per pattern; since a
         group numbers its patterns by frequency, its share is a prefix.
         """
-        counts = np.concatenate([g.counts for g in self.groups]) if self.groups else np.zeros(0, dtype=np.intp)
+        counts = (np.concatenate([g.counts for g in self.groups]) if self.groups
+                  else np.zeros(0, dtype=np.intp))
         owner = np.repeat(np.arange(len(self.groups)), [g.counts.size for g in self.groups])
         budget = 2 * sum(g.x0.size for g in self.groups)
         n_take = int(min(np.count_nonzero(counts >= min_rows), budget // max(floats, 1)))
@@ -135,7 +141,8 @@ class IncompleteRows:
         return np.bincount(taken, minlength=len(self.groups)).tolist()
 
     def _tasks(self, params, cov, base=None) -> list:
-        """``(group, C, log|P_mm|^(1/2), maps, s, e)`` for the slices of each group's rows; a group's factorisations made once.
+        """``(group, C, log|P_mm|^(1/2), maps, s, e)`` for the slices of each
+        group's rows; a group's factorisations made once.
 
         With ``base`` (the complete rows' offsets, (K,)), the rows of a
         group's frequent patterns (:meth:`frequent`, with at least
@@ -144,13 +151,15 @@ class IncompleteRows:
         """
         chol = params.precisions_cholesky
         k, d = params.means.shape
-        shares = self.frequent(_tuning.MIN_PATTERN_ROWS, cov.hole_floats(k, d)) if base is not None else [0] * len(self.groups)
+        shares = (self.frequent(_tuning.MIN_PATTERN_ROWS, cov.hole_floats(k, d))
+                  if base is not None else [0] * len(self.groups))
         tasks = []
         for g, n_pat in zip(self.groups, shares):
             c, half_mm = cov.missing_precision(chol, g.mis)
             split, maps = int(g.counts[:n_pat].sum()), None
             if n_pat:
-                maps = cov.hole_maps(chol, params.means, base, g.mis[:n_pat], c[:, :n_pat], half_mm[:, :n_pat])
+                maps = cov.hole_maps(chol, params.means, base, g.mis[:n_pat], c[:, :n_pat],
+                                     half_mm[:, :n_pat])
             tasks += [(g, c, half_mm, maps, s, min(s + _tuning.GROUP_ROWS, split))
                       for s in range(0, split, _tuning.GROUP_ROWS)]
             tasks += [(g, c, half_mm, None, s, min(s + _tuning.GROUP_ROWS, g.rows.size))
@@ -159,7 +168,8 @@ class IncompleteRows:
 
     @staticmethod
     def _slice(params, cov, task):
-        """``(log_joint (K, m), xhat (K, m, d))`` of one slice of rows, about each component's mean."""
+        """``(log_joint (K, m), xhat (K, m, d))`` of one slice of rows, about each
+        component's mean."""
         g, c, half_mm, _, s, e = task
         k, d = params.means.shape
         chol = params.precisions_cholesky
@@ -173,7 +183,8 @@ class IncompleteRows:
         return sq, xhat
 
     def _direct_partial(self, params, cov, task, stats):
-        """One slice's log-likelihood and (N, first, second) about each component's mean (or None)."""
+        """One slice's log-likelihood and (N, first, second) about each
+        component's mean (or None)."""
         g, c, _, _, s, e = task
         log_joint, xhat = self._slice(params, cov, task)
         resp, log_p, _ = normalize(log_joint, None)
@@ -183,11 +194,14 @@ class IncompleteRows:
             return ll, None
         if w is not None:
             resp *= w
-        r_pattern = np.stack([np.bincount(g.pid[s:e], weights=r, minlength=g.mis.shape[0]) for r in resp])
-        return ll, (resp.sum(axis=1),) + tuple(cov.completed_moments(xhat, resp, c, r_pattern, g.mis))
+        r_pattern = np.stack([np.bincount(g.pid[s:e], weights=r, minlength=g.mis.shape[0])
+                              for r in resp])
+        return ll, (resp.sum(axis=1),) + tuple(cov.completed_moments(xhat, resp, c, r_pattern,
+                                                                     g.mis))
 
     def _expanded_partial(self, scorer, cov, task, stats):
-        """One slice by the complete rows' expanded features, about the centre: ``(loglik, moments, patterns)``.
+        """One slice by the complete rows' expanded features, about the centre:
+        ``(loglik, moments, patterns)``.
 
         A row's log-density is its marginal's on the observed block, whose
         precision is the Schur complement ``L = P_oo - P_om C P_mo``; placed in
@@ -215,7 +229,8 @@ class IncompleteRows:
         return ll, moments, [p for _, _, p in segments]
 
     def e_step(self, params: MixtureParams, *, stats=True, radius2=None):
-        """``(SufficientStats or None, loglik)`` of these rows, as the complete rows' E-step gives theirs.
+        """``(SufficientStats or None, loglik)`` of these rows, as the complete
+        rows' E-step gives theirs.
 
         The path (expanded features about the centre, or direct about each
         component's mean) is the complete rows' (:mod:`._estep`), chosen from
@@ -238,19 +253,22 @@ class IncompleteRows:
             return self._expanded_partial(scorer, cov, task, stats)
 
         tasks = self._tasks(params, cov, base=scorer.offset if scorer.expanded else None)
-        pattern_moments = {}  # per group: its frequent patterns' feature moments (P', F, K), added in slice order
+        # per group: its frequent patterns' feature moments (P', F, K), added in slice order
+        pattern_moments = {}
         for task, (ll, part, present) in zip(tasks, ordered_map(partial, tasks, n_jobs)):
             loglik += ll
             if present is not None:
                 maps = task[3]
-                acc = pattern_moments.setdefault(id(maps), (task, np.zeros((maps["u"].shape[0],) + part.shape[1:])))[1]
+                acc = pattern_moments.setdefault(
+                    id(maps), (task, np.zeros((maps["u"].shape[0],) + part.shape[1:])))[1]
                 acc[present] += part
             elif part is not None:  # about each component's mean
                 n_k += part[0]
                 first += part[1]
                 second += part[2]
         if scorer.expanded and stats:  # the direct slices' sums, about the centre
-            direct = SufficientStats(n_k, first, second, params.means, params).about(shift, cov_type)
+            direct = SufficientStats(n_k, first, second, params.means, params).about(shift,
+                                                                                      cov_type)
             n_k, first, second = direct.n, direct.first, direct.second
         for task, acc in pattern_moments.values():
             g, maps = task[0], task[3]
@@ -262,7 +280,8 @@ class IncompleteRows:
         return (SufficientStats(n_k, first, second, shift, params) if stats else None), loglik
 
     def posterior(self, params: MixtureParams, cov_type: str, *, completed=False):
-        """Yield ``(rows, log_joint, shared)`` (with ``completed``: and ``x^ - mu`` (K, m, d)) per slice."""
+        """Yield ``(rows, log_joint, shared)`` (with ``completed``: and ``x^ - mu``
+        (K, m, d)) per slice."""
         cov = covariance_model(cov_type)
         for task in self._tasks(params, cov):
             g, _, _, _, s, e = task
@@ -304,7 +323,8 @@ def split_incomplete(X, weights, center=None, cov_type=None, n_jobs=1):
 
 def log_prob_rows(X, cov_type: str, params: MixtureParams, center, finish, n_jobs: int = 1,
                   absolute: MixtureParams | None = None) -> None:
-    """``finish(rows, log_joint, shared)`` for every chunk of rows of new data ``X``, NaN entries integrated out.
+    """``finish(rows, log_joint, shared)`` for every chunk of rows of new data
+    ``X``, NaN entries integrated out.
 
     The rows without NaN go through :func:`._estep.log_prob_chunks` (with
     ``absolute``, the parameters in ``X``'s coordinates) on ``n_jobs``
@@ -320,7 +340,8 @@ def log_prob_rows(X, cov_type: str, params: MixtureParams, center, finish, n_job
     if full.size:
         log_prob_chunks(X[full], cov_type, params, center,
                         lambda s, e, lj, sh: finish(full[s:e], lj, sh), n_jobs, absolute)
-    for rows, log_joint, shared in IncompleteRows(X, np.flatnonzero(nan), center).posterior(params, cov_type):
+    for rows, log_joint, shared in IncompleteRows(X, np.flatnonzero(nan), center).posterior(
+            params, cov_type):
         finish(rows, log_joint, shared)
 
 
@@ -332,8 +353,8 @@ def impute(X, cov_type: str, params: MixtureParams, center):
     out = np.array(X, dtype=np.float64)
     nan = np.isnan(out)
     rows = np.flatnonzero(nan.any(axis=1))
-    for idx, log_joint, shared, xhat in IncompleteRows(out, rows, center).posterior(params, cov_type,
-                                                                                    completed=True):
+    for idx, log_joint, shared, xhat in IncompleteRows(out, rows, center).posterior(
+            params, cov_type, completed=True):
         resp = normalize(log_joint, shared)[0]
         xhat += params.means[:, None, :]
         filled = np.einsum("kn,knd->nd", resp, xhat) + center

@@ -1,4 +1,5 @@
-"""The mixture as an :class:`emcore.EMModel`, its M-step's collapse rule, and its starting parameters."""
+"""The mixture as an :class:`emcore.EMModel`, its M-step's collapse rule, and
+its starting parameters."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ class MixtureEM(EMModel):
         self.prior = prior
 
     def data_pass(self, theta, stats=True):
-        """``(SufficientStats or None, log-likelihood)``: one pass over the data (:class:`._data.FitData`)."""
+        """``(SufficientStats or None, log-likelihood)``: one pass over the data
+        (:class:`._data.FitData`)."""
         return self.data.e_step(theta, stats=stats)
 
     def e_step(self, theta):

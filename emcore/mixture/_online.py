@@ -48,11 +48,14 @@ class OnlineState:
     theta: MixtureParams  # current parameters, means relative to ``center``
     n_batches: int  # batches seen, ``t``
     n_samples_seen: float  # their total weight
-    batch_log_likelihood: float = float("nan")  # the last batch's mean log-likelihood before its step
+    # the last batch's mean log-likelihood before its step
+    batch_log_likelihood: float = float("nan")
 
 
-def online_step(config, state: OnlineState | None, X, sample_weight=None, warm: MixtureParams | None = None):
-    """The state after one stepwise-EM update on the batch ``X``; see ``GaussianMixture.partial_fit``.
+def online_step(config, state: OnlineState | None, X, sample_weight=None,
+                warm: MixtureParams | None = None):
+    """The state after one stepwise-EM update on the batch ``X``; see
+    ``GaussianMixture.partial_fit``.
 
     ``state`` None starts afresh, from ``warm`` (fitted parameters in absolute
     coordinates) if given, else from ``config``'s initialisation.
@@ -62,10 +65,12 @@ def online_step(config, state: OnlineState | None, X, sample_weight=None, warm: 
     w = check_sample_weight(sample_weight, n)
     k, cov_type = config.n_components, config.covariance_type
     if state is not None and state.center.size != d:
-        raise ValueError(f"X has {d} features, but GaussianMixture is expecting {state.center.size} "
-                         "features as input: partial_fit started with that many")
+        raise ValueError(f"X has {d} features, but GaussianMixture is expecting "
+                         f"{state.center.size} features as input: partial_fit started with that "
+                         "many")
     holes = config.missing == "marginalize"
-    # with holes, a later batch is taken about the first one's centre: a column it never observes has none
+    # with holes, a later batch is taken about the first one's centre: a column it never
+    # observes has none
     center = state.center if holes and state is not None else None
     data = MixtureData(X, w, cov_type, k, n_jobs=config.jobs, missing=holes, center=center)
     if state is None:
@@ -92,11 +97,13 @@ def online_step(config, state: OnlineState | None, X, sample_weight=None, warm: 
 def _start(config, data, n, w, warm):
     """The reference point, the prior and the starting parameters, from the first batch."""
     k = config.n_components
-    check_n_rows(n if w is None else int(np.count_nonzero(w)), k, weighted=w is not None, of="the first batch")
+    check_n_rows(n if w is None else int(np.count_nonzero(w)), k, weighted=w is not None,
+                 of="the first batch")
     prior = resolve_prior(config.prior, data, k)
     if warm is not None:
         if warm.means.shape[1] != data.d:
-            raise ValueError(f"X has {data.d} features, but the warm start has {warm.means.shape[1]}")
+            raise ValueError(f"X has {data.d} features, but the warm start has "
+                             f"{warm.means.shape[1]}")
         theta = warm.moved(-data.center)
     else:
         inits = check_inits(config, n, data.d)
@@ -108,5 +115,5 @@ def _start(config, data, n, w, warm):
 def _blend(old: SufficientStats, new: SufficientStats, gamma: float) -> SufficientStats:
     """``(1 - gamma) old + gamma new``; both about the same shift."""
     mix = lambda a, b: (1.0 - gamma) * a + gamma * b  # noqa: E731
-    return SufficientStats(mix(old.n, new.n), mix(old.first, new.first), mix(old.second, new.second),
-                           old.shift)
+    return SufficientStats(mix(old.n, new.n), mix(old.first, new.first),
+                           mix(old.second, new.second), old.shift)

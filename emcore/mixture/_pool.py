@@ -171,7 +171,8 @@ def one_blas_thread():
 
 
 def _submit(func, count: int) -> list:
-    """Futures of ``count`` calls of ``func`` on the process's helper threads (a pool kept between calls)."""
+    """Futures of ``count`` calls of ``func`` on the process's helper threads (a
+    pool kept between calls)."""
     if count < 1:
         return []
     with _LOCK:

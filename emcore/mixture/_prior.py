@@ -17,8 +17,9 @@ Per covariance type (``d`` features, ``c = 1`` with a mean prior, else 0,
   ``p = nu + d + 1 + c K`` in total;
 * ``diag``: each variance ``sigma_kj^2 ~ IG(nu / 2, psi_j / 2)``, ``mu_kj`` normal
   with variance ``sigma_kj^2 / kappa``; ``p = nu + 2 + c``;
-* ``spherical``: ``sigma_k^2 ~ IG(nu / 2, psi / 2)``, ``mu_k | sigma_k^2 ~ N(m0, sigma_k^2 I / kappa)``;
-  ``p = (nu + 2) / d + c`` (in units of ``d`` features).
+* ``spherical``: ``sigma_k^2 ~ IG(nu / 2, psi / 2)``,
+  ``mu_k | sigma_k^2 ~ N(m0, sigma_k^2 I / kappa)``; ``p = (nu + 2) / d + c``
+  (in units of ``d`` features).
 
 The mode is then ``w_k = (N_k + alpha - 1) / (N + K (alpha - 1))``,
 ``mu_k = (s1_k + kappa m0) / (N_k + kappa)`` and
@@ -93,7 +94,8 @@ class MixturePrior:
     Examples
     --------
     >>> from emcore.mixture import MixturePrior
-    >>> MixturePrior(mean=[0.0], mean_precision=0.01, degrees_of_freedom=3, scale=1.0).degrees_of_freedom
+    >>> MixturePrior(mean=[0.0], mean_precision=0.01, degrees_of_freedom=3,
+    ...              scale=1.0).degrees_of_freedom
     3.0
     """
 
@@ -105,19 +107,23 @@ class MixturePrior:
 
     def __post_init__(self):
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
-        values = check_params(_CONSTRAINTS, {name: getattr(self, name) for name in _CONSTRAINTS}, prefix="prior.")
+        values = check_params(_CONSTRAINTS, {name: getattr(self, name) for name in _CONSTRAINTS},
+                              prefix="prior.")
         for name, value in values.items():
             set_(name, value)
         kappa = self.mean_precision
         if self.mean is not None:
             mean = _finite_array(self.mean, "mean")
             if mean.ndim != 1 or mean.size == 0:
-                raise ValueError(f"prior.mean must be a 1-D array of length n_features, got shape {mean.shape}")
+                raise ValueError("prior.mean must be a 1-D array of length n_features, got shape "
+                                 f"{mean.shape}")
             set_("mean", mean)
         if (self.mean is None) != (kappa == 0):
-            raise ValueError("prior.mean and prior.mean_precision > 0 go together: give both or neither")
+            raise ValueError("prior.mean and prior.mean_precision > 0 go together: give both or "
+                             "neither")
         if (self.scale is None) != (self.degrees_of_freedom is None):
-            raise ValueError("prior.scale and prior.degrees_of_freedom go together: give both or neither")
+            raise ValueError("prior.scale and prior.degrees_of_freedom go together: give both or "
+                             "neither")
         if self.scale is not None:
             scale = _finite_array(self.scale, "scale")
             if scale.ndim > 2 or np.any(np.diagonal(scale) <= 0 if scale.ndim == 2 else scale <= 0):
@@ -208,9 +214,11 @@ def resolve_prior(prior, data, k: int) -> ResolvedPrior | None:
     if isinstance(prior, str) and prior == "default":
         prior = default_prior(data, k)
     if not isinstance(prior, MixturePrior):
-        raise ValueError(f"prior must be None, 'default' or an emcore.mixture.MixturePrior, got {prior!r}")
+        raise ValueError("prior must be None, 'default' or an emcore.mixture.MixturePrior, got "
+                         f"{prior!r}")
     if prior.mean is not None and prior.mean.shape != (d,):
-        raise ValueError(f"prior.mean must have shape ({d},) like X's features, got {prior.mean.shape}")
+        raise ValueError(f"prior.mean must have shape ({d},) like X's features, got "
+                         f"{prior.mean.shape}")
     c = 0.0 if prior.mean is None else 1.0
     mean = np.zeros(d) if prior.mean is None else prior.mean - data.center
     psi = cov.zero_scale(d) if prior.scale is None else _check_scale(prior.scale, cov, d)
@@ -245,11 +253,13 @@ def default_prior(data, k: int) -> MixturePrior:
 
 
 def one_component_stats(data) -> SufficientStats:
-    """The data's weight, first and second moments, as one component's statistics about their mean."""
+    """The data's weight, first and second moments, as one component's
+    statistics about their mean."""
     return stats_from_resp(data, lambda s, e: np.ones((1, e - s)), 1)
 
 
-def default_prior_from_moments(stats: SufficientStats, center, cov_type: str, k: int) -> MixturePrior:
+def default_prior_from_moments(stats: SufficientStats, center, cov_type: str,
+                               k: int) -> MixturePrior:
     """The default prior from one component's statistics about the data's mean (``stats.shift``).
 
     ``center`` is the origin of ``stats``' coordinates; data split into blocks

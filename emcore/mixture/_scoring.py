@@ -1,4 +1,5 @@
-"""What a fitted mixture says about new data: densities, responsibilities, labels, criteria, imputations.
+"""What a fitted mixture says about new data: densities, responsibilities,
+labels, criteria, imputations.
 
 :class:`ScoringMixin` holds the methods of :class:`GaussianMixture` that read
 the fitted parameters and never write them. With ``missing="marginalize"``
@@ -22,10 +23,12 @@ __all__ = ["ScoringMixin"]
 
 
 class ScoringMixin:
-    """``score_samples``, ``predict_proba``, ``predict``, ``score``, ``bic``, ``aic`` and ``impute``."""
+    """``score_samples``, ``predict_proba``, ``predict``, ``score``, ``bic``,
+    ``aic`` and ``impute``."""
 
     def _each_chunk(self, X, shape, dtype, finish):
-        """Rows of ``X`` as ``finish(log_joint, shared)`` gives them, chunk by chunk on ``n_jobs`` threads.
+        """Rows of ``X`` as ``finish(log_joint, shared)`` gives them, chunk by
+        chunk on ``n_jobs`` threads.
 
         ``shape`` is the shape of one row of the output.
         """
@@ -43,8 +46,10 @@ class ScoringMixin:
 
     @rowwise
     def score_samples(self, X):
-        """Log-density ``log p(x)`` of each sample, shape (n_samples,); of its observed entries with NaN."""
-        return self._each_chunk(X, (), np.float64, lambda log_joint, shared: normalize(log_joint, shared)[1])
+        """Log-density ``log p(x)`` of each sample, shape (n_samples,); of its
+        observed entries with NaN."""
+        return self._each_chunk(X, (), np.float64,
+                                lambda log_joint, shared: normalize(log_joint, shared)[1])
 
     @rowwise
     def predict_proba(self, X):
@@ -55,11 +60,13 @@ class ScoringMixin:
     @rowwise
     def predict(self, X):
         """Index of the most responsible component for each sample."""
-        return self._each_chunk(X, (), np.intp, lambda log_joint, shared: np.argmax(log_joint, axis=0))
+        return self._each_chunk(X, (), np.intp,
+                                lambda log_joint, shared: np.argmax(log_joint, axis=0))
 
     @rowwise
     def impute(self, X):
-        """``X`` (float64 copy) with each NaN replaced by its conditional expectation under the mixture.
+        """``X`` (float64 copy) with each NaN replaced by its conditional
+        expectation under the mixture.
 
         A missing block ``x_m`` of a row with observed block ``x_o`` becomes
         ``E[x_m | x_o] = sum_k p(k | x_o) (mu_km + S_k,mo S_k,oo^{-1} (x_o - mu_ko))``;
@@ -93,7 +100,8 @@ class ScoringMixin:
         return float(logp.mean() if w is None else logp @ w / w.sum())
 
     def _n_parameters(self):
-        return covariance_model(self.covariance_type).n_parameters(self.n_components, self.n_features_in_)
+        return covariance_model(self.covariance_type).n_parameters(self.n_components,
+                                                                   self.n_features_in_)
 
     def bic(self, X, *, sample_weight=None):
         """Bayesian information criterion ``-2 log L + p log n`` on ``X`` (lower is better)."""
@@ -107,4 +115,5 @@ class ScoringMixin:
     def _total_log_likelihood(self, X, sample_weight):
         logp = self.score_samples(X)
         w = check_sample_weight(sample_weight, logp.size)
-        return float(logp.sum() if w is None else logp @ w), (logp.size if w is None else float(w.sum()))
+        return (float(logp.sum() if w is None else logp @ w),
+                (logp.size if w is None else float(w.sum())))

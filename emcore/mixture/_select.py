@@ -15,7 +15,8 @@ from ..gaussian.mstep import DegenerateComponentError
 __all__ = ["ModelSelection", "select_n_components"]
 
 _CRITERIA = ("bic", "aic")
-_COLUMNS = ("n_components", "covariance_type", "n_parameters", "log_likelihood", "bic", "aic", "converged")
+_COLUMNS = ("n_components", "covariance_type", "n_parameters", "log_likelihood", "bic", "aic",
+            "converged")
 
 
 @dataclasses.dataclass
@@ -44,13 +45,14 @@ class ModelSelection:
 
     def format(self) -> str:
         """The table as aligned text, the best model marked with ``*``."""
-        head = f"{'K':>3} {'covariance':<10} {'params':>6} {'log-lik':>12} {'BIC':>12} {'AIC':>12}  conv"
+        head = (f"{'K':>3} {'covariance':<10} {'params':>6} {'log-lik':>12} {'BIC':>12} "
+                f"{'AIC':>12}  conv")
         lines = [head]
         for rec in self.table:
             mark = "*" if rec is self.best else " "
             if rec["error"] is not None:
-                lines.append(f"{rec['n_components']:>3} {rec['covariance_type']:<10} {rec['n_parameters']:>6}"
-                             f"  degenerate: {rec['error'][:40]}")
+                lines.append(f"{rec['n_components']:>3} {rec['covariance_type']:<10} "
+                             f"{rec['n_parameters']:>6}  degenerate: {rec['error'][:40]}")
                 continue
             lines.append(
                 f"{rec['n_components']:>3} {rec['covariance_type']:<10} {rec['n_parameters']:>6} "
@@ -110,8 +112,9 @@ def select_n_components(X, ks, covariance_types=("full",), criterion="bic", *, s
     for k in ks:  # each is checked as a GaussianMixture argument, named as an element of ks
         check_params({"ks": GaussianMixture._parameter_constraints["n_components"]}, {"ks": k})
     for cov_type in covariance_types:
-        check_params({"covariance_types": GaussianMixture._parameter_constraints["covariance_type"]},
-                     {"covariance_types": cov_type})
+        check_params(
+            {"covariance_types": GaussianMixture._parameter_constraints["covariance_type"]},
+            {"covariance_types": cov_type})
     X = check_X(X, missing=kwargs.get("missing", "raise"))  # NaN only with missing="marginalize"
     w = check_sample_weight(sample_weight, X.shape[0])
     n = float(X.shape[0] if w is None else w.sum())
@@ -124,7 +127,8 @@ def select_n_components(X, ks, covariance_types=("full",), criterion="bic", *, s
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     gm.fit(X, sample_weight=w)
-                error = gm._collapse  # a collapsed fit: GaussianMixture's rule keeps it with a warning
+                # a collapsed fit: GaussianMixture's rule keeps it with a warning
+                error = gm._collapse
             except DegenerateComponentError as err:
                 caught, error = [], str(err)
             if error is None:
@@ -132,16 +136,17 @@ def select_n_components(X, ks, covariance_types=("full",), criterion="bic", *, s
                     warnings.warn_explicit(w_.message, w_.category, w_.filename, w_.lineno)
             else:
                 nan = math.nan
-                record.update(n_parameters=covariance_model(cov_type).n_parameters(int(k), X.shape[1]),
-                              log_likelihood=nan,
-                              bic=nan, aic=nan, converged=False, n_iter=0, error=error)
+                record.update(
+                    n_parameters=covariance_model(cov_type).n_parameters(int(k), X.shape[1]),
+                    log_likelihood=nan, bic=nan, aic=nan, converged=False, n_iter=0, error=error)
                 table.append(record)
                 models.append(None)
                 continue
             ll = float(gm.log_likelihood_history_[-1])
             p = covariance_model(cov_type).n_parameters(int(k), X.shape[1])
             record.update(n_parameters=p, log_likelihood=ll, bic=-2 * ll + p * math.log(n),
-                          aic=-2 * ll + 2 * p, converged=gm.converged_, n_iter=gm.n_iter_, error=None)
+                          aic=-2 * ll + 2 * p, converged=gm.converged_, n_iter=gm.n_iter_,
+                          error=None)
             table.append(record)
             models.append(gm)
     fitted = [i for i, m in enumerate(models) if m is not None]
