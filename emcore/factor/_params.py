@@ -26,7 +26,7 @@ _VERBOSE_INTERVAL = 10
 
 
 class EstimatorParams(ParamsMixin):
-    """The shared parameter protocol, the tags, the declared checks, restarts, the not-fitted error."""
+    """The shared parameter protocol, tags, declared checks, restarts and not-fitted error."""
 
     _parameter_constraints: dict = {}
     #: scikit-learn's ``estimator_type`` tag ("density_estimator", or None for a transformer).
@@ -53,7 +53,7 @@ class EstimatorParams(ParamsMixin):
         return check_random_state(self.random_state if random_state is None else random_state)
 
     def _best_run(self, model, start, params: dict):
-        """EM from ``start(i)`` for ``i < n_init``; the best run (:func:`emcore._restarts.best_run`).
+        """EM from ``start(i)`` for ``i < n_init``; the best run (``emcore._restarts.best_run``).
 
         Stops when the mean log-likelihood per row changes by less than
         ``tol``; prints progress at ``verbose`` 1 and 2 as GaussianMixture does;
@@ -63,7 +63,8 @@ class EstimatorParams(ParamsMixin):
         progress = Progress(params["verbose"], _VERBOSE_INTERVAL, float(n))
         starts = [lambda i=i: start(i) for i in range(params["n_init"])]
         best = best_run(model, starts, stop=LoglikChange(params["tol"] * n),
-                        max_iter=params["max_iter"], progress=progress if params["verbose"] else None)
+                        max_iter=params["max_iter"],
+                        progress=progress if params["verbose"] else None)
         if not best.converged and params["max_iter"] > 0 and params["tol"] > 0:
             warnings.warn(f"{type(self).__name__} did not converge in "
                           f"max_iter={params['max_iter']} iterations (tol={params['tol']:g}); "

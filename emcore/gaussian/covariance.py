@@ -128,7 +128,7 @@ class CovarianceType(ABC):
 
     @abstractmethod
     def scatter_trace(self, chol, n, first, m2, delta):
-        """``sum_k tr(P_k S_k)``, the trace term of ``Q`` (see :func:`emcore.gaussian.mstep.m_step`)."""
+        """``sum_k tr(P_k S_k)``, the trace term of ``Q`` (:func:`emcore.gaussian.mstep.m_step`)."""
 
     @abstractmethod
     def _scaled_noise(self, z, covariances, j):
