@@ -7,9 +7,9 @@ by the functions that need them.
 from . import datasets, models
 from .acceleration import aitken
 from .em import EMModel, EMResult, run_em
-from .hmm import CategoricalHMM, GaussianHMM
 from .exceptions import ConvergenceWarning, HeywoodWarning, MonotonicityWarning, NotAMaximumWarning
 from .factor import FactorAnalysis, MixtureOfFactorAnalyzers
+from .hmm import CategoricalHMM, GaussianHMM
 from .inference import RateResult, StandardErrors, em_rate, standard_errors
 from .mixture import GaussianMixture, select_n_components
 from .statespace import LinearGaussianSSM

@@ -6,8 +6,8 @@ a tampered output really makes it fail.
 """
 
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys

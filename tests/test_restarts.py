@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from emcore import EMModel, run_em
-from emcore._restarts import best_run
+from emcore._base import best_run
 from emcore.em import LoglikChange
 from emcore.exceptions import EndRun
 

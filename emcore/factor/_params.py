@@ -11,10 +11,8 @@ import warnings
 
 import numpy as np
 
+from .._base import ParamsMixin, Progress, best_run
 from .._checks import RANDOM_STATE, check_random_state
-from .._progress import Progress
-from .._restarts import best_run
-from .._sklearn import ParamsMixin
 from .._validation import check_params
 from ..em import LoglikChange
 from ..exceptions import ConvergenceWarning, NotFittedError
@@ -53,7 +51,7 @@ class EstimatorParams(ParamsMixin):
         return check_random_state(self.random_state if random_state is None else random_state)
 
     def _best_run(self, model, start, params: dict):
-        """EM from ``start(i)`` for ``i < n_init``; the best run (``emcore._restarts.best_run``).
+        """EM from ``start(i)`` for ``i < n_init``; the best run (``emcore._base.best_run``).
 
         Stops when the mean log-likelihood per row changes by less than
         ``tol``; prints progress at ``verbose`` 1 and 2 as GaussianMixture does;

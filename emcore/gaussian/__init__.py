@@ -6,8 +6,8 @@
 * ``reference`` -- the textbook E-step in plain numpy (log-densities,
   log-sum-exp, responsibilities, statistics): what the book shows and what
   the tests trust;
-* ``params`` -- :class:`MixtureParams`, weights, means and covariances;
-* ``stats`` -- the sufficient statistics and their algebra;
+* ``stats`` -- the parameters (``MixtureParams``: weights, means, covariances) and
+  the sufficient statistics, and their algebra;
 * ``mstep`` -- the M-step with its safeguards (the check that ``Q`` does not
   fall, the collapse rule);
 * ``_conditional`` -- each type's conditional-Gaussian algebra for rows with

@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .covariance import covariance_model
-from .params import MixtureParams
-from .stats import SufficientStats
+from .stats import MixtureParams, SufficientStats
 
 __all__ = ["DegenerateComponentError", "m_step"]
 

@@ -43,8 +43,7 @@ import math
 
 import numpy as np
 
-from .params import MixtureParams
-from .stats import SufficientStats
+from .stats import MixtureParams, SufficientStats
 
 __all__ = ["e_step", "log_densities", "log_sum_exp", "responsibilities", "statistics"]
 

@@ -1,11 +1,16 @@
-"""Sufficient statistics of a Gaussian mixture: :class:`SufficientStats` and their algebra.
+"""Parameters and sufficient statistics of a Gaussian mixture, and their algebra.
+
+:class:`MixtureParams` holds weights, means and covariances; inside a fit the
+means are relative to the data's centre (``emcore.mixture._data``), and
+:meth:`MixtureParams.moved` is the one change of origin, used wherever
+parameters cross between coordinates.
 
 The M-step needs, per component, the responsibility-weighted sums ``N_k``,
 ``sum r (x - s_k)`` and the second moments about a shift ``s_k``, whose shape
 the covariance type decides (:mod:`.covariance`). Sums about one point are
 re-expressed about another by :meth:`SufficientStats.about`; a change of
 origin of the coordinates is :meth:`SufficientStats.moved`, as for
-:meth:`.params.MixtureParams.moved`. :func:`stats_from_resp` computes them
+:meth:`MixtureParams.moved`. :func:`stats_from_resp` computes them
 from given responsibilities; the E-step (:mod:`emcore.mixture._estep`) from parameters.
 """
 
@@ -16,11 +21,25 @@ import dataclasses
 import numpy as np
 
 from .covariance import covariance_model
-from .params import MixtureParams
 
-__all__ = ["SufficientStats", "add_centred", "centred_terms", "stats_from_resp"]
+__all__ = ["MixtureParams", "SufficientStats", "add_centred", "centred_terms", "stats_from_resp"]
 
 _EPS = np.finfo(np.float64).eps
+
+
+@dataclasses.dataclass
+class MixtureParams:
+    """Parameters of a Gaussian mixture (means relative to the data's centre inside a fit)."""
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+    precisions_cholesky: np.ndarray
+
+    def moved(self, offset) -> MixtureParams:
+        """The same mixture with ``offset`` added to every mean (a change of origin)."""
+        return MixtureParams(self.weights, self.means + offset, self.covariances,
+                             self.precisions_cholesky)
 
 
 @dataclasses.dataclass

@@ -8,12 +8,10 @@ import warnings
 
 import numpy as np
 
-from .._validation import Integer, Options, Real, check_params
-from .._restarts import best_run
-from ..em import LoglikChange
+from .._base import DensityEstimatorMixin, Progress, best_run
 from .._checks import RANDOM_STATE, check_random_state
-from .._progress import Progress
-from .._sklearn import DensityEstimatorMixin
+from .._validation import Integer, Options, Real, check_params
+from ..em import LoglikChange
 from ..exceptions import ConvergenceWarning, NotFittedError
 from . import _scan
 from ._emissions import check_stochastic

@@ -30,8 +30,7 @@ from .._checks import check_array_of_shape
 from ..gaussian import expanded, reference
 from ..gaussian.covariance import COVARIANCE_TYPES, covariance_model
 from ..gaussian.mstep import DegenerateComponentError, m_step
-from ..gaussian.params import MixtureParams
-from ..gaussian.stats import SufficientStats
+from ..gaussian.stats import MixtureParams, SufficientStats
 
 __all__ = ["CategoricalEmissions", "DegenerateStateError", "Emissions", "GaussianEmissions"]
 

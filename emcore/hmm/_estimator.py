@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import Options, Real
 from .._checks import check_X
+from .._validation import Options, Real
 from ._base import BaseHMM
 from ._emissions import HMM_COVARIANCE_TYPES, CategoricalEmissions, GaussianEmissions
 

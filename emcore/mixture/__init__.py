@@ -8,9 +8,9 @@ statistics, the M-step -- are in :mod:`emcore.gaussian`.
   writer of fitted attributes (``_set_fitted``);
 * ``_config`` -- ``FitConfig``, the frozen constructor arguments, checked
   against the estimator's declared constraints, that the helpers receive
-  instead of the estimator;
-* ``_checks`` -- checks of explicit initial values and sample counts (the checks every
-  estimator shares, of data, weights and random states, are ``emcore._checks``);
+  instead of the estimator; and the checks of explicit initial values and
+  sample counts (the checks every estimator shares, of data, weights and
+  random states, are ``emcore._checks``);
 * ``_data`` -- the data container and chunking, and the ``FitData`` protocol
   every data source meets;
 * ``_estep`` -- the chunked, fused E-step, log-sum-exp and new-data scoring;
@@ -31,11 +31,11 @@ statistics, the M-step -- are in :mod:`emcore.gaussian`.
 """
 
 from ..exceptions import NotFittedError
-from ._estimator import GaussianMixture
-from ._select import ModelSelection, select_n_components
 from ..gaussian.mstep import DegenerateComponentError
+from ..gaussian.stats import MixtureParams
+from ._estimator import GaussianMixture
 from ._prior import MixturePrior
-from ..gaussian.params import MixtureParams
+from ._select import ModelSelection, select_n_components
 
 __all__ = [
     "DegenerateComponentError",

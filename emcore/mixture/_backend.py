@@ -14,10 +14,10 @@ import functools
 import numpy as np
 
 from .._checks import check_sample_weight, check_X
-from ._checks import check_inits, check_n_rows
+from ._config import check_inits, check_n_rows
+from ._data import MixtureData
 from ._model import MixtureEM, initial_params
 from ._prior import resolve_prior
-from ._data import MixtureData
 
 __all__ = ["fit_problem", "is_dask", "rowwise"]
 

@@ -1,10 +1,11 @@
-"""What the fitting helpers know of the estimator: :class:`FitConfig`, its checked arguments.
+"""What the fitting helpers know of the estimator: :class:`FitConfig`, its checked arguments,
+and the checks of the explicit initial values and sample counts against the data.
 
 ``GaussianMixture`` declares the constraints of its constructor arguments
 next to its signature (``_parameter_constraints``, checked by
 :func:`emcore._validation.check_params`); :meth:`FitConfig.of` checks them
 and freezes the result. The helpers (:mod:`._backend`, :mod:`._dask`,
-:mod:`._online`, :func:`._checks.check_inits`) receive this value, never the
+:mod:`._online`, :func:`check_inits`) receive this value, never the
 estimator, and return values; only the estimator writes fitted state.
 """
 
@@ -12,11 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
+from .._checks import check_array_of_shape
 from .._validation import check_params
 from ..gaussian.covariance import CovarianceType, covariance_model
 from ._pool import resolve_n_jobs
 
-__all__ = ["FitConfig"]
+__all__ = ["FitConfig", "check_inits", "check_n_rows"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -76,3 +80,51 @@ class FitConfig:
         """Whether weights, means and precisions are all given (no initialisation runs)."""
         return all(v is not None
                    for v in (self.weights_init, self.means_init, self.precisions_init))
+
+
+def check_n_rows(n_rows: int, k: int, weighted: bool, of: str = "") -> None:
+    """At least 2 samples, and at least ``n_components`` (with positive weight) ``of`` something."""
+    of = " of " + of if of else ""
+    positive = " with positive weight" if weighted else ""
+    if n_rows < 2:
+        raise ValueError(
+            f"n_samples={n_rows}{positive}{of}: a Gaussian mixture needs at least 2 samples "
+            "(a single sample has no variance)"
+        )
+    if n_rows < k:
+        raise ValueError(
+            f"n_components={k} must not exceed the number of samples{of} ({n_rows}{positive})"
+        )
+
+
+def check_inits(config, n: int, d: int) -> dict:
+    """The explicit initial values of a :class:`._config.FitConfig`, checked
+    against (n_samples, n_features) = (n, d)."""
+    k, cov_type = config.n_components, config.covariance_type
+    out = {"weights": None, "means": None, "precisions": None, "resp": None}
+    if config.weights_init is not None:
+        w = check_array_of_shape(config.weights_init, "weights_init", (k,))
+        if np.any(w <= 0) or abs(w.sum() - 1.0) > 1e-6:
+            raise ValueError(f"weights_init must be positive and sum to 1, got {w.tolist()}")
+        out["weights"] = w / w.sum()
+    if config.means_init is not None:
+        out["means"] = check_array_of_shape(config.means_init, "means_init", (k, d))
+    if config.precisions_init is not None:
+        cov = covariance_model(cov_type)
+        prec = check_array_of_shape(config.precisions_init, "precisions_init", cov.cov_shape(k, d))
+        if cov.is_matrix:
+            scale = np.max(np.abs(prec), axis=(-2, -1), keepdims=True)
+            if np.any(np.abs(prec - np.swapaxes(prec, -1, -2)) > 1e-10 * scale):
+                raise ValueError("precisions_init must hold symmetric matrices")
+        try:
+            out["precisions"] = cov.from_precisions(prec)
+        except np.linalg.LinAlgError:
+            raise ValueError(f"precisions_init must be positive definite ({cov_type} "
+                             "covariances)") from None
+    if config.resp_init is not None:
+        resp = check_array_of_shape(config.resp_init, "resp_init", (n, k))
+        rows = resp.sum(axis=1)
+        if np.any(resp < 0) or np.any(~(rows > 0)):
+            raise ValueError("resp_init must be non-negative with a positive sum in every row")
+        out["resp"] = resp / rows[:, None]
+    return out

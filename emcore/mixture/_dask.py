@@ -41,11 +41,11 @@ import dask.array as da
 import numpy as np
 
 from .._checks import check_observed, check_sample_weight, nonfinite_message
-from ._checks import check_inits, check_n_rows
+from ..gaussian.stats import SufficientStats
+from ._config import check_inits, check_n_rows
+from ._data import MixtureData
 from ._model import MixtureEM, initial_params
 from ._prior import MixturePrior, default_prior_from_moments, one_component_stats, resolve_prior
-from ._data import MixtureData
-from ..gaussian.stats import SufficientStats
 
 __all__ = ["DaskMixtureData", "dask_problem", "map_rows"]
 

@@ -48,11 +48,10 @@ import numpy as np
 
 from .. import _tuning
 from ..gaussian import reference
-from ..gaussian.expanded import expansion_error, n_features
 from ..gaussian.covariance import covariance_model
-from ..gaussian.params import MixtureParams
+from ..gaussian.expanded import expansion_error, n_features
+from ..gaussian.stats import MixtureParams, SufficientStats, centred_terms
 from ._pool import ordered_map
-from ..gaussian.stats import SufficientStats, centred_terms
 
 __all__ = ["ChunkScorer", "chunk_size", "e_step", "log_prob_chunks", "normalize",
            "normalize_bounded"]

@@ -6,23 +6,21 @@ import warnings
 
 import numpy as np
 
+from .._base import DensityEstimatorMixin, Progress, best_run, density_estimator_tags
+from .._checks import RANDOM_STATE, check_random_state
 from .._validation import Boolean, InstanceOf, Integer, Options, Real, check_params
 from ..em import LoglikChange
-from .._checks import RANDOM_STATE, check_random_state
-from .._progress import Progress
-from .._restarts import best_run
-from .._sklearn import DensityEstimatorMixin, density_estimator_tags
 from ..exceptions import ConvergenceWarning, NotFittedError
+from ..gaussian.covariance import COVARIANCE_TYPES, CovarianceType, covariance_model
+from ..gaussian.mstep import DegenerateComponentError
+from ..gaussian.stats import MixtureParams
 from ._backend import fit_problem
 from ._config import FitConfig
-from ..gaussian.covariance import COVARIANCE_TYPES, CovarianceType, covariance_model
 from ._init import INIT_METHODS
 from ._online import online_step
-from ._scoring import ScoringMixin
-from ..gaussian.mstep import DegenerateComponentError
-from ..gaussian.params import MixtureParams
 from ._pool import N_JOBS
 from ._prior import MixturePrior
+from ._scoring import ScoringMixin
 
 __all__ = ["GaussianMixture", "NotFittedError"]
 
@@ -98,7 +96,7 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
         Progress on standard output as scikit-learn prints it: 0 none, 1 each
         initialisation's start and end, 2 also every ``verbose_interval``
         iterations (and each :meth:`partial_fit` batch) the time and the
-        change of the objective; on dask too (``emcore._progress``).
+        change of the objective; on dask too (``emcore._base``).
     n_jobs : int or None, default None
         Threads over chunks of rows in the E-step and in ``predict``-like
         methods: -1 all cores available to the process, 1 serial; None the
@@ -222,7 +220,7 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
         "verbose_interval": [Integer(1)],
         "n_jobs": N_JOBS,
         "missing": [Options(("raise", "marginalize"))],
-    }  # the *_init arrays are checked against the data by _checks.check_inits
+    }  # the *_init arrays are checked against the data by _config.check_inits
 
     def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6,
                  max_iter=100, n_init=1, init_params="kmeans", weights_init=None, means_init=None,

@@ -41,10 +41,9 @@ import numpy as np
 from .. import _tuning
 from .._checks import check_observed
 from ..gaussian.covariance import covariance_model
+from ..gaussian.stats import MixtureParams, SufficientStats
 from ._estep import ChunkScorer, log_prob_chunks, normalize
 from ._pool import ordered_map
-from ..gaussian.params import MixtureParams
-from ..gaussian.stats import SufficientStats
 
 __all__ = ["Group", "IncompleteRows", "impute", "log_prob_rows", "split_incomplete"]
 

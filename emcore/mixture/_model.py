@@ -7,11 +7,10 @@ import numpy as np
 
 from ..em import EMModel
 from ..exceptions import EndRun
-from ._init import initial_responsibilities
 from ..gaussian.mstep import DegenerateComponentError, m_step
+from ..gaussian.stats import MixtureParams, stats_from_resp
 from ._data import MixtureData
-from ..gaussian.params import MixtureParams
-from ..gaussian.stats import stats_from_resp
+from ._init import initial_responsibilities
 
 __all__ = ["MixtureEM", "initial_params"]
 
@@ -19,7 +18,7 @@ __all__ = ["MixtureEM", "initial_params"]
 class MixtureEM(EMModel):
     """A Gaussian mixture on fixed data, for :func:`emcore.run_em`.
 
-    Parameters are :class:`emcore.gaussian.params.MixtureParams` with means relative to
+    Parameters are :class:`emcore.gaussian.stats.MixtureParams` with means relative to
     ``data.center``. One E-step is one chunked pass over the data that
     returns the log-likelihood and the sufficient statistics together.
     """

@@ -27,13 +27,12 @@ import dataclasses
 import numpy as np
 
 from .._checks import check_random_state, check_sample_weight, check_X
-from ._checks import check_inits, check_n_rows
+from ..gaussian.mstep import m_step
+from ..gaussian.stats import MixtureParams, SufficientStats
+from ._config import check_inits, check_n_rows
 from ._data import MixtureData
 from ._model import initial_params
-from ..gaussian.mstep import m_step
-from ..gaussian.params import MixtureParams
 from ._prior import ResolvedPrior, resolve_prior
-from ..gaussian.stats import SufficientStats
 
 __all__ = ["OnlineState", "online_step"]
 

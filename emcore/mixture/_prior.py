@@ -36,8 +36,7 @@ import numpy as np
 
 from .._validation import Real, check_params
 from ..gaussian.covariance import covariance_model
-from ..gaussian.params import MixtureParams
-from ..gaussian.stats import SufficientStats, stats_from_resp
+from ..gaussian.stats import MixtureParams, SufficientStats, stats_from_resp
 
 __all__ = ["MixturePrior", "ResolvedPrior", "default_prior", "resolve_prior"]
 

@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 
-from ._backend import rowwise
 from .._checks import check_sample_weight, check_X
 from ..gaussian.covariance import covariance_model
+from ._backend import rowwise
 from ._estep import normalize
 from ._missing import impute, log_prob_rows
 from ._pool import resolve_n_jobs

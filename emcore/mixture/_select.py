@@ -6,11 +6,11 @@ import dataclasses
 import math
 import warnings
 
-from .._validation import Options, check_params, validated
 from .._checks import check_sample_weight, check_X
+from .._validation import Options, check_params, validated
 from ..gaussian.covariance import covariance_model
-from ._estimator import GaussianMixture
 from ..gaussian.mstep import DegenerateComponentError
+from ._estimator import GaussianMixture
 
 __all__ = ["ModelSelection", "select_n_components"]
 

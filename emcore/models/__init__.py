@@ -1,8 +1,8 @@
 """Models that EM fits with :func:`emcore.run_em`, each an :class:`emcore.EMModel`."""
 
 from .censored import CensoredNormal
-from .exponential import ExponentialMissing
 from .expfamily import ExponentialFamilyEM
+from .exponential import ExponentialMissing
 from .mixing import MixingProportion
 from .multinomial import GeneticLinkage
 from .mvn_missing import MVNMissing

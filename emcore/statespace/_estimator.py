@@ -7,10 +7,8 @@ import warnings
 
 import numpy as np
 
+from .._base import ParamsMixin, Progress, best_run, density_estimator_tags
 from .._checks import check_random_state
-from .._progress import Progress
-from .._restarts import best_run
-from .._sklearn import ParamsMixin, density_estimator_tags
 from .._validation import Integer, Real, check_params
 from ..em import LoglikChange
 from ..exceptions import ConvergenceWarning, NotFittedError

@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from emcore import (ConvergenceWarning, FactorAnalysis, HeywoodWarning, MonotonicityWarning,
-                    em_rate, run_em)
+from emcore import (
+    ConvergenceWarning,
+    FactorAnalysis,
+    HeywoodWarning,
+    MonotonicityWarning,
+    em_rate,
+    run_em,
+)
 from emcore.factor import FactorModel, varimax
 
 

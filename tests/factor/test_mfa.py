@@ -7,8 +7,13 @@ import pytest
 from scipy import stats
 from scipy.special import logsumexp
 
-from emcore import (FactorAnalysis, GaussianMixture, MixtureOfFactorAnalyzers, MonotonicityWarning,
-                    run_em)
+from emcore import (
+    FactorAnalysis,
+    GaussianMixture,
+    MixtureOfFactorAnalyzers,
+    MonotonicityWarning,
+    run_em,
+)
 from emcore.factor import MFAModel, MFAParams
 
 

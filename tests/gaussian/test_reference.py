@@ -8,11 +8,10 @@ expanded path is tested by switching it off: the same comparison must then fail.
 import numpy as np
 import pytest
 
-from emcore import _tuning
-from emcore import GaussianMixture
+from emcore import GaussianMixture, _tuning
 from emcore.gaussian import reference
 from emcore.gaussian.covariance import COVARIANCE_TYPES, covariance_model
-from emcore.gaussian.params import MixtureParams
+from emcore.gaussian.stats import MixtureParams
 from emcore.mixture import _estep
 from emcore.mixture._data import MixtureData
 

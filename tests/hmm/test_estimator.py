@@ -5,9 +5,9 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy import stats as scipy_stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats as scipy_stats
 
 from emcore import CategoricalHMM, ConvergenceWarning, GaussianHMM, em_rate, run_em
 from emcore.hmm import DegenerateStateError

@@ -16,7 +16,7 @@ from emcore import CategoricalHMM, ConvergenceWarning, GaussianHMM
 pytest.importorskip("sklearn", reason="scikit-learn (the test extra) is not installed")
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
-NOT_BASE_ESTIMATOR = ".*does not inherit from `sklearn.base.BaseEstimator`"  # see emcore/_sklearn.py
+NOT_BASE_ESTIMATOR = ".*does not inherit from `sklearn.base.BaseEstimator`"  # see emcore/_base.py
 
 UNFITTED = (
     "needs scikit-learn's own NotFittedError class; emcore's NotFittedError subclasses ValueError "

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from emcore import ConvergenceWarning, GaussianMixture
-from emcore.mixture import DegenerateComponentError
-from emcore.mixture import _dask
+from emcore.mixture import DegenerateComponentError, _dask
 
 from .conftest import COV_TYPES, blobs, explicit_init
 

@@ -7,12 +7,10 @@ import numpy as np
 import pytest
 
 import emcore
-from emcore import _tuning
-from emcore import ConvergenceWarning, GaussianMixture, MonotonicityWarning
+from emcore import ConvergenceWarning, GaussianMixture, MonotonicityWarning, _tuning
 from emcore.mixture import DegenerateComponentError, MixtureParams, _backend, _estep
 
 from .conftest import COV_TYPES, blobs, explicit_init
-
 
 
 @pytest.fixture
@@ -248,7 +246,7 @@ def test_fit_memory_stays_below_twice_the_data():
 
 
 def test_public_names_are_exported_from_their_homes():
-    from emcore.gaussian import params as _params
+    from emcore.gaussian import stats as _params
     from emcore.mixture import _estimator, _select
 
     assert set(emcore.mixture.__all__) == {"DegenerateComponentError", "GaussianMixture", "MixtureParams",

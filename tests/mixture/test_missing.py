@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
-from emcore import _tuning
-from emcore import GaussianMixture, run_em
+from emcore import GaussianMixture, _tuning, run_em
 from emcore.models import MVNMissing
 
 from .conftest import COV_TYPES, blobs, explicit_init

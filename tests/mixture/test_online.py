@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from emcore import GaussianMixture
-from emcore.mixture._data import MixtureData
 from emcore.gaussian.stats import stats_from_resp
+from emcore.mixture._data import MixtureData
 
 from .conftest import COV_TYPES, blobs
 

@@ -7,8 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from emcore import _tuning
-from emcore import GaussianMixture
+from emcore import GaussianMixture, _tuning
 from emcore.mixture import _estep, _pool
 
 from .conftest import COV_TYPES, blobs

@@ -12,7 +12,6 @@ from emcore.mixture import DegenerateComponentError
 
 from .conftest import COV_TYPES, blobs, explicit_init
 
-
 problems = st.fixed_dictionaries({
     "seed": st.integers(0, 2**32 - 1),
     "n_per": st.integers(8, 25),

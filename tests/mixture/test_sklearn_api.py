@@ -41,7 +41,7 @@ def expected_failed_checks(estimator):
     return failing
 
 
-NOT_BASE_ESTIMATOR = ".*does not inherit from `sklearn.base.BaseEstimator`"  # a choice: see _sklearn.py
+NOT_BASE_ESTIMATOR = ".*does not inherit from `sklearn.base.BaseEstimator`"  # a choice: see emcore/_base.py
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=NOT_BASE_ESTIMATOR)

@@ -8,8 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from emcore import _tuning
-from emcore import GaussianMixture
+from emcore import GaussianMixture, _tuning
 from emcore.gaussian import covariance as _covariance
 from emcore.mixture import _estep
 

@@ -16,7 +16,7 @@ from emcore import ConvergenceWarning, LinearGaussianSSM
 pytest.importorskip("sklearn", reason="scikit-learn (the test extra) is not installed")
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
-NOT_BASE_ESTIMATOR = ".*does not inherit from `sklearn.base.BaseEstimator`"  # see emcore/_sklearn.py
+NOT_BASE_ESTIMATOR = ".*does not inherit from `sklearn.base.BaseEstimator`"  # see emcore/_base.py
 Y_IN_LENGTHS_PLACE = [
     "check_fit_score_takes_y", "check_estimators_overwrite_params", "check_dont_overwrite_parameters",
     "check_estimators_fit_returns_self", "check_readonly_memmap_input", "check_n_features_in_after_fitting",

@@ -1,0 +1,203 @@
+"""What every emcore estimator shares: scikit-learn's protocol, progress lines, restarts.
+
+* **The parameter protocol and tags.** An estimator's parameters are its
+  constructor's keyword arguments, stored unchanged as attributes of the same
+  names; this is what lets ``sklearn.base.clone`` copy an emcore estimator
+  (:class:`ParamsMixin`, :class:`DensityEstimatorMixin`, :func:`density_estimator_tags`).
+* **Progress**, as scikit-learn prints it (:class:`Progress`): ``verbose`` 0 is
+  silent; 1 prints one line when each initialisation starts and one when it
+  ends; 2 also prints, every ``verbose_interval`` iterations, the iteration,
+  the time since the last line and the change of the monitored objective (the
+  mean log-likelihood per sample, the log-posterior with a prior), and at the
+  end of each initialisation its time and the objective reached; in
+  ``partial_fit``, one line per batch. Lines go to standard output.
+* **Restarts** (:func:`best_run`): one :func:`emcore.run_em` run per start, and
+  the best of them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+
+from .em import EMResult, run_em
+
+__all__ = ["DensityEstimatorMixin", "ParamsMixin", "Progress", "best_run",
+           "density_estimator_tags"]
+
+
+class ParamsMixin:
+    """``get_params``/``set_params`` from the constructor's signature; a repr of
+    the non-defaults."""
+
+    @classmethod
+    def _get_param_names(cls):
+        sig = inspect.signature(cls.__init__)
+        return sorted(p for p in sig.parameters if p != "self")
+
+    def get_params(self, deep=True):
+        """The constructor arguments as a dict (``deep`` is accepted for compatibility)."""
+        return {name: getattr(self, name) for name in self._get_param_names()}
+
+    def set_params(self, **params):
+        """Set constructor arguments by name; returns ``self``."""
+        valid = self._get_param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}; "
+                                 f"valid: {valid}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self):
+        defaults = {p.name: p.default
+                    for p in inspect.signature(type(self).__init__).parameters.values()}
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items()
+                   if not (isinstance(v, type(defaults[k])) and _same(v, defaults[k]))]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+
+class DensityEstimatorMixin(ParamsMixin):
+    """The parameter protocol and the tags of a density estimator (scikit-learn's
+    ``__sklearn_tags__``)."""
+
+    def __sklearn_tags__(self):
+        """scikit-learn's tags: a density estimator on dense real 2-D arrays (imports sklearn)."""
+        return density_estimator_tags()
+
+
+def _same(a, b):
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return a is b
+
+
+def density_estimator_tags(*, allow_nan: bool = False):
+    """scikit-learn's ``Tags`` of an unsupervised density estimator on dense 2-D real arrays.
+
+    Called only by scikit-learn (``estimator.__sklearn_tags__()``), so it may
+    import ``sklearn.utils``; ``import emcore`` never does. scikit-learn's
+    developer guide lets a third-party estimator either inherit from
+    ``BaseEstimator`` or implement the protocol itself (``get_params``,
+    ``set_params``, ``__sklearn_tags__``); emcore does the latter because it
+    must import with numpy alone. Sample weights are declared by ``fit``'s
+    signature, which is where scikit-learn looks for them.
+    """
+    from sklearn.utils import InputTags, Tags, TargetTags
+
+    return Tags(
+        estimator_type="density_estimator",
+        target_tags=TargetTags(required=False),
+        input_tags=InputTags(two_d_array=True, sparse=False, allow_nan=allow_nan),
+        requires_fit=True,
+        non_deterministic=False,
+    )
+
+
+class Progress:
+    """Prints a fit's progress at ``verbose`` level, every ``interval``
+    iterations; per-sample objective."""
+
+    def __init__(self, verbose: int, interval: int, total_weight: float = 1.0):
+        self.verbose, self.interval, self.total_weight = verbose, interval, total_weight
+        self._start = self._last = time.perf_counter()
+        self._value = None
+
+    def initialisation(self, i: int) -> None:
+        """Initialisation ``i`` (0, 1, ...) begins."""
+        if self.verbose >= 1:
+            print(f"Initialization {i}")
+        self._start = self._last = time.perf_counter()
+        self._value = None
+
+    def previous(self, objective: float) -> None:
+        """The total objective before the iteration that is ending (for its change)."""
+        self._value = objective / self.total_weight
+
+    def iteration(self, t: int, objective: float) -> None:
+        """Iteration ``t`` ended at total objective ``objective``."""
+        value = objective / self.total_weight
+        if self.verbose >= 2 and t % self.interval == 0:
+            now = time.perf_counter()
+            change = float("nan") if self._value is None else value - self._value
+            print(f"  Iteration {t}\t time lapse {now - self._last:.5f}s\t ll change {change:.5f}")
+            self._last = now
+        self._value = value
+
+    def end(self, converged: bool, objective: float, note: str = "") -> None:
+        """The current initialisation ended."""
+        if self.verbose == 1:
+            print(f"Initialization {'converged' if converged else 'did not converge'}.{note}")
+        elif self.verbose >= 2:
+            print(f"Initialization {'converged' if converged else 'did not converge'}.{note} "
+                  f"time lapse {time.perf_counter() - self._start:.5f}s\t "
+                  f"lower bound {objective / self.total_weight:.5f}")
+
+    def batch(self, t: int, n_samples: float, mean_log_likelihood: float) -> None:
+        """``partial_fit``'s batch ``t`` (1, 2, ...) of total weight ``n_samples`` was used."""
+        if self.verbose >= 2:
+            now = time.perf_counter()
+            print(f"  Batch {t}\t time lapse {now - self._last:.5f}s\t n_samples {n_samples:g}\t "
+                  f"mean log-likelihood {mean_log_likelihood:.5f}")
+            self._last = now
+
+
+def _rank(result: EMResult):
+    """Runs that ended normally before runs the model ended (a collapse), then by objective."""
+    return result.ended_by is None, result.log_likelihood
+
+
+def best_run(model, starts, *, stop, progress=None, callback=None, skip=(),
+             **run_em_args) -> EMResult:
+    """The :func:`emcore.run_em` run of ``model`` of highest rank (:func:`_rank`), one per start.
+
+    ``starts`` are callables, each called when its run begins, so that random
+    initialisations happen in order. A start or a run that raises one of the
+    exception types ``skip`` is passed over; when every one does, the last
+    error is raised. ``progress`` (an :class:`Progress`, or
+    None) prints each run's start, iterations and end; ``callback`` and the
+    other arguments go to :func:`emcore.run_em`.
+    """
+    best, failure = None, None
+    for i, start in enumerate(starts):
+        if progress is not None:
+            progress.initialisation(i)
+        try:
+            result = run_em(model, start(), stop=_reported(stop, progress),
+                            callback=_shown(callback, progress), **run_em_args)
+        except skip as err:
+            failure = err
+            continue
+        if progress is not None:
+            note = "" if result.ended_by is None else f" The run ended: {result.ended_by}."
+            progress.end(result.converged, result.log_likelihood, note)
+        if best is None or _rank(result) > _rank(best):
+            best = result
+    if best is None:
+        raise failure
+    return best
+
+
+def _reported(stop, progress):
+    """``stop``, telling ``progress`` each iteration's starting objective first."""
+    if progress is None:
+        return stop
+
+    def rule(t, old, new, ll_old, ll_new):
+        progress.previous(ll_old)  # run_em asks its rule before its callback
+        return stop(t, old, new, ll_old, ll_new)
+
+    return rule
+
+
+def _shown(callback, progress):
+    """``callback``, printing each iteration through ``progress`` first."""
+    if progress is None:
+        return callback
+
+    def shown(t, theta, value):
+        progress.iteration(t, value)
+        return None if callback is None else callback(t, theta, value)
+
+    return shown
