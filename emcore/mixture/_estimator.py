@@ -85,13 +85,16 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
         data-dependent values as mclust's ``defaultPrior`` (see
         :class:`~emcore.mixture.MixturePrior`).
     learning_decay : float, default 0.6
-        ``alpha`` of :meth:`partial_fit`'s steps ``gamma_t = (t + t0)^(-alpha)``;
-        ``0.5 < alpha <= 1`` makes ``sum gamma_t`` diverge and ``sum gamma_t^2``
-        converge (Robbins-Monro). 0.6, near the lower end, forgets poor early
-        estimates fastest (Cappé & Moulines 2009 use 0.6 to 1).
+        The exponent :math:`\\kappa` of :meth:`partial_fit`'s step sizes
+        :math:`\\eta_t = (t + t_0)^{-\\kappa}`. With :math:`\\tfrac12 < \\kappa \\le 1`
+        the steps meet the usual sufficient conditions of stochastic
+        approximation, :math:`\\sum_t \\eta_t = \\infty` and
+        :math:`\\sum_t \\eta_t^2 < \\infty` (Robbins-Monro). 0.6, near the lower
+        end, forgets poor early estimates fastest (Cappé & Moulines 2009 use 0.6 to 1).
     learning_offset : float, default 2.0
-        ``t0 >= 0``: with 2 the second batch gets weight ``4^(-0.6) = 0.44``,
-        a little less than the first, not ``2^(-0.6) = 0.66`` as with 0.
+        The offset :math:`t_0 \\ge 0`: with 2 the second batch gets the step
+        :math:`4^{-0.6} = 0.44`, a little less than the first, not
+        :math:`2^{-0.6} = 0.66` as with 0.
     verbose, verbose_interval : int, default 0 and 10
         Progress on standard output as scikit-learn prints it: 0 none, 1 each
         initialisation's start and end, 2 also every ``verbose_interval``
@@ -213,7 +216,7 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
         "callback": [None, callable],
         "prior": [None, Options(("default",)),
                   InstanceOf(MixturePrior, "an emcore.mixture.MixturePrior")],
-        # 0.5 < alpha <= 1: the Robbins-Monro conditions
+        # 1/2 < kappa <= 1: the usual sufficient conditions on the step sizes (Robbins-Monro)
         "learning_decay": [Real(0.5, 1, low_open=True)],
         "learning_offset": [Real(0)],
         "verbose": [Integer(0, 2)],
@@ -315,8 +318,9 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
 
         Call ``t`` (1, 2, ...): E-step on ``X`` at the current parameters;
         running statistics (per unit weight, about the first batch's mean)
-        ``s <- (1 - gamma_t) s + gamma_t s_X``, ``gamma_t = (t + learning_offset)
-        ^ (-learning_decay)``; M-step on ``s`` (Cappé & Moulines 2009), with
+        :math:`s \\leftarrow (1 - \\eta_t) s + \\eta_t s_X` with
+        :math:`\\eta_t = (t + t_0)^{-\\kappa}` (``learning_offset`` :math:`t_0`,
+        ``learning_decay`` :math:`\\kappa`); M-step on ``s`` (Cappé & Moulines 2009), with
         the ``prior`` if set (``s`` then counts as all the weight seen). The
         first call starts like :meth:`fit` with one initialisation (or, with
         ``warm_start``, from the fitted parameters) and ``s`` = its batch's

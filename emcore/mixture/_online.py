@@ -4,7 +4,7 @@ One call of ``partial_fit`` on a batch ``X_t`` does
 
 1. the E-step on the batch at the current parameters (the batch estimator's
    :func:`._estep.e_step`), giving its statistics per unit weight ``s_t``;
-2. ``s <- (1 - gamma_t) s + gamma_t s_t`` with ``gamma_t = (t + t0)^(-alpha)``;
+2. ``s <- (1 - eta_t) s + eta_t s_t`` with the step size ``eta_t = (t + t_0)^(-kappa)``;
 3. the M-step (:func:`emcore.gaussian.mstep.m_step`, with the prior if one is set) on ``s``.
 
 The running statistics ``s`` are kept about one fixed point, the first
@@ -12,7 +12,7 @@ batch's weighted mean, so that batches with different centres add up:
 each batch's statistics are moved to it (:meth:`emcore.gaussian.stats.SufficientStats.moved`)
 and re-expressed about it (:meth:`emcore.gaussian.stats.SufficientStats.about`).
 Everything that depends on the data beyond the statistics -- the reference
-point, the scale of the collapse check, the values of ``prior="default"`` --
+point and the values of ``prior="default"`` --
 comes from the first batch.
 
 :func:`online_step` takes a :class:`._config.FitConfig` and the previous
@@ -83,8 +83,8 @@ def online_step(config, state: OnlineState | None, X, sample_weight=None,
     if state.stats is None:  # nothing to average with: the first batch's statistics
         running = batch
     else:
-        gamma = (t + config.learning_offset) ** -config.learning_decay
-        running = _blend(state.stats, batch, gamma)
+        eta = (t + config.learning_offset) ** -config.learning_decay
+        running = _blend(state.stats, batch, eta)
     seen = state.n_samples_seen + data.total_weight
     # with a prior, the statistics count as all the weight seen so far (as in a batch fit)
     totals = running if state.prior is None else running.scaled(seen)
@@ -111,8 +111,8 @@ def _start(config, data, n, w, warm):
     return OnlineState(data.center.copy(), prior, None, theta, 0, 0.0)
 
 
-def _blend(old: SufficientStats, new: SufficientStats, gamma: float) -> SufficientStats:
-    """``(1 - gamma) old + gamma new``; both about the same shift."""
-    mix = lambda a, b: (1.0 - gamma) * a + gamma * b  # noqa: E731
+def _blend(old: SufficientStats, new: SufficientStats, eta: float) -> SufficientStats:
+    """``(1 - eta) old + eta new``, for the step size ``eta``; both about the same shift."""
+    mix = lambda a, b: (1.0 - eta) * a + eta * b  # noqa: E731
     return SufficientStats(mix(old.n, new.n), mix(old.first, new.first),
                            mix(old.second, new.second), old.shift)
