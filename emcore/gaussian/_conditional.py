@@ -91,7 +91,7 @@ def _t(a):
 def _weighted_sums(xhat, r):
     """(K, d) ``sum_n r_kn xhat_kn``: one batched product (a sum over the middle
     axis is a slow strided pass)."""
-    return (r[:, None, :] @ xhat)[:, 0]
+    return (r[:, None, :] @ xhat)[:, 0]  # keeps the GIL: batched, rare patterns only
 
 
 class FullConditional:
@@ -223,7 +223,7 @@ class FullConditional:
     def completed_moments(self, xhat, r, c, r_pattern, mis):
         k = xhat.shape[0]
         rx = xhat * r[:, :, None]
-        second = _t(rx) @ xhat
+        second = _t(rx) @ xhat  # keeps the GIL: batched, rare patterns only
         idx = (np.arange(k)[:, None, None, None], mis[None, :, :, None], mis[None, :, None, :])
         np.add.at(second, idx, r_pattern[:, :, None, None] * c)
         return _weighted_sums(xhat, r), second
