@@ -1,4 +1,5 @@
-r"""How fast EM converges and how sure its answer is: :func:`emcore.em_rate` and :func:`emcore.standard_errors`.
+r"""How fast EM converges and how sure its answer is: :func:`emcore.em_rate` and
+:func:`emcore.standard_errors`.
 
 Both work for any :class:`emcore.EMModel` whose parameters are a float or a
 1-D array, by numerical differentiation of the model's own methods. A model
@@ -108,7 +109,9 @@ def _as_parameter_vector(theta, name: str = "theta_hat") -> tuple[np.ndarray, bo
                 f"{name} must be a float or a 1-D array, got {type(theta).__name__}"
             ) from None
         if vec.ndim != 1 or vec.size == 0:
-            raise ValueError(f"{name} must be a float or a non-empty 1-D array, got shape {vec.shape}")
+            raise ValueError(
+                f"{name} must be a float or a non-empty 1-D array, got shape {vec.shape}"
+            )
         vec, scalar = vec.copy(), False
     if not np.all(np.isfinite(vec)):
         raise ValueError(f"{name} contains NaN or infinite values")
@@ -235,7 +238,8 @@ def _hessian(model, vec, scalar, h) -> np.ndarray:
         for j in range(i):
             ej = np.zeros(p)
             ej[j] = h[j]
-            f = [_loglik(model, vec + si * ei + sj * ej, scalar) for si in (1, -1) for sj in (1, -1)]
+            f = [_loglik(model, vec + si * ei + sj * ej, scalar)
+                 for si in (1, -1) for sj in (1, -1)]
             hess[i, j] = hess[j, i] = (f[0] - f[1] - f[2] + f[3]) / (4 * h[i] * h[j])
     return hess
 
@@ -249,7 +253,10 @@ def _hook(model, name: str, method: str, vec, scalar) -> np.ndarray:
         )
     value = np.atleast_2d(np.asarray(hook(float(vec[0]) if scalar else vec.copy()), dtype=float))
     if value.shape != (vec.size, vec.size):
-        raise ValueError(f"{name}(theta) must return a ({vec.size}, {vec.size}) array, got shape {value.shape}")
+        raise ValueError(
+            f"{name}(theta) must return a ({vec.size}, {vec.size}) array, "
+            f"got shape {value.shape}"
+        )
     return value
 
 

@@ -37,7 +37,8 @@ class CensoredNormal(EMModel):
       the exact values where seen and the tail moments where censored;
     * M-step: :math:`\mu = T_1 / n`, :math:`\sigma^2 = T_2 / n - \mu^2`;
     * observed-data log-likelihood:
-      :math:`\sum_{\text{seen}} \log \varphi_{\mu,\sigma}(y_i) + \sum_{\text{censored}} \log(1 - \Phi(\alpha_i))`.
+      :math:`\sum_{\text{seen}} \log \varphi_{\mu,\sigma}(y_i) +
+      \sum_{\text{censored}} \log(1 - \Phi(\alpha_i))`.
 
     Parameters are the vector ``[mu, sigma]`` (the standard deviation, not
     the variance). The model has the hook ``complete_information`` used by
@@ -99,7 +100,9 @@ class CensoredNormal(EMModel):
         return np.array([seen.mean(), seen.std()])
 
     def tail_moments(self, theta) -> tuple[np.ndarray, np.ndarray]:
-        r""":math:`\mathbb{E}[y_i]` and :math:`\mathbb{E}[y_i^2]` of the censored values, given the bound."""
+        r""":math:`\mathbb{E}[y_i]` and :math:`\mathbb{E}[y_i^2]` of the censored values, given the
+        bound.
+        """
         from scipy.special import log_ndtr
 
         mu, sigma = self._theta(theta)
@@ -124,7 +127,9 @@ class CensoredNormal(EMModel):
         return np.array([mu, np.sqrt(max(t2 / self.n - mu**2, 0.0))])
 
     def log_likelihood(self, theta) -> float:
-        """Observed-data log-likelihood: densities of the values, tail probabilities of the bounds."""
+        """Observed-data log-likelihood: densities of the values, tail probabilities of the
+        bounds.
+        """
         from scipy.special import log_ndtr
 
         mu, sigma = self._theta(theta)
@@ -138,7 +143,8 @@ class CensoredNormal(EMModel):
 
         With :math:`R = \sum_i (y_i - \mu)` and :math:`S = \sum_i (y_i - \mu)^2`
         replaced by their conditional expectations,
-        :math:`I_{com} = \begin{pmatrix} n/\sigma^2 & 2R/\sigma^3 \\ 2R/\sigma^3 & 3S/\sigma^4 - n/\sigma^2 \end{pmatrix}`.
+        :math:`I_{com} = \begin{pmatrix} n/\sigma^2 & 2R/\sigma^3 \\
+        2R/\sigma^3 & 3S/\sigma^4 - n/\sigma^2 \end{pmatrix}`.
         The optional hook of :func:`emcore.standard_errors` (``method="sem"``).
         """
         mu, sigma = self._theta(theta)

@@ -87,7 +87,9 @@ class ExponentialMissing(ExponentialFamilyEM):
         return self.n_observed * float(np.log(theta)) - theta * self.observed_sum
 
     def q_function(self, theta, theta_t) -> float:
-        """:math:`Q(\\theta \\mid \\theta_t) = n\\log\\theta - \\theta\\,E[T \\mid y_{obs}, \\theta_t]`."""
+        """:math:`Q(\\theta \\mid \\theta_t) = n\\log\\theta -
+        \\theta\\,E[T \\mid y_{obs}, \\theta_t]`.
+        """
         theta = self._theta(theta)
         return self.n_total * float(np.log(theta)) - theta * self.e_step(theta_t)
 
@@ -101,7 +103,8 @@ class ExponentialMissing(ExponentialFamilyEM):
         return self.statistic_variance(theta)
 
     def complete_score_outer(self, theta) -> float:
-        """:math:`\\mathbb{E}[S_c^2 \\mid y_{obs}, \\theta] = m/\\theta^2 + (n_{obs}/\\theta - \\sum y_{obs})^2`.
+        """:math:`\\mathbb{E}[S_c^2 \\mid y_{obs}, \\theta] =
+        m/\\theta^2 + (n_{obs}/\\theta - \\sum y_{obs})^2`.
 
         The complete-data score is :math:`S_c = n/\\theta - T`, whose conditional
         variance is :math:`\\operatorname{Var}(T \\mid y_{obs}) = m/\\theta^2` and

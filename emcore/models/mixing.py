@@ -13,14 +13,16 @@ _LOG_SQRT_2PI = 0.5 * float(np.log(2 * np.pi))
 
 
 class MixingProportion(ExponentialFamilyEM):
-    r"""Data from :math:`\sum_k \pi_k \mathcal{N}(\mu_k, \sigma_k^2)` with known components; EM on the weights.
+    r"""Data from :math:`\sum_k \pi_k \mathcal{N}(\mu_k, \sigma_k^2)` with known components; EM on
+    the weights.
 
     The latent variable of point :math:`x_n` is its component. With
     responsibilities :math:`\gamma_{nk} \propto \pi_k \mathcal{N}(x_n; \mu_k, \sigma_k^2)`,
 
     * E-step: :math:`N_k = \sum_n \gamma_{nk}`;
     * M-step: :math:`\pi_k = N_k / N`;
-    * observed-data log-likelihood: :math:`\sum_n \log \sum_k \pi_k \mathcal{N}(x_n; \mu_k, \sigma_k^2)`.
+    * observed-data log-likelihood:
+      :math:`\sum_n \log \sum_k \pi_k \mathcal{N}(x_n; \mu_k, \sigma_k^2)`.
 
     The parameters are the weights of the first :math:`K - 1` components, a 1-D
     array (a float is accepted for :math:`K = 2`); the last weight is one minus
@@ -66,7 +68,10 @@ class MixingProportion(ExponentialFamilyEM):
             raise ValueError(f"means must hold at least 2 components, got {self.means.size}")
         sds = as_float_array(sds, "sds", positive=True)
         if sds.ndim > 1 or sds.size not in (1, self.means.size):
-            raise ValueError(f"sds must be a float or have one entry per component ({self.means.size})")
+            raise ValueError(
+                "sds must be a float or have one entry per component "
+                f"({self.means.size})"
+            )
         self.sds = np.broadcast_to(sds.ravel(), self.means.shape).copy()
         z = (self.x[:, None] - self.means) / self.sds
         #: Component densities f_k(x_n), shape (N, K).
@@ -74,7 +79,9 @@ class MixingProportion(ExponentialFamilyEM):
         self.n_components = self.means.size
 
     def weights(self, theta) -> np.ndarray:
-        """All ``K`` weights from the parameters (the first ``K - 1``); ValueError outside the simplex."""
+        """All ``K`` weights from the parameters (the first ``K - 1``); ValueError outside the
+        simplex.
+        """
         free = np.atleast_1d(np.asarray(theta, dtype=float))
         if free.shape != (self.n_components - 1,):
             raise ValueError(
@@ -129,13 +136,16 @@ class MixingProportion(ExponentialFamilyEM):
             return float(np.sum(np.log(self._mixture(theta))))
 
     def complete_information(self, theta) -> np.ndarray:
-        r""":math:`I_{com} = \operatorname{diag}(N_j/\pi_j^2) + N_K/\pi_K^2\,\mathbf{1}\mathbf{1}^\top`, shape (K-1, K-1)."""
+        r""":math:`I_{com} = \operatorname{diag}(N_j/\pi_j^2) +
+        N_K/\pi_K^2\,\mathbf{1}\mathbf{1}^\top`, shape (K-1, K-1).
+        """
         pi, counts = self.weights(theta), self.e_step(theta)
         # -d2/dpi_i dpi_j of sum_k N_k log pi_k with pi_K = 1 - sum_j pi_j.
         return np.diag(counts[:-1] / pi[:-1] ** 2) + counts[-1] / pi[-1] ** 2
 
     def complete_score_outer(self, theta) -> np.ndarray:
-        r""":math:`\mathbb{E}[S_c S_c^\top \mid x, \theta]` for the complete-data score in the free weights.
+        r""":math:`\mathbb{E}[S_c S_c^\top \mid x, \theta]` for the complete-data score in the free
+        weights.
 
         Point :math:`n` contributes :math:`s_n = (z_{nj}/\pi_j - z_{nK}/\pi_K)_j`;
         the points are independent given :math:`x`, so the second moment is the

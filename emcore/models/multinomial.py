@@ -35,7 +35,8 @@ class GeneticLinkage(EMModel):
 
     .. math::
 
-        \Bigl(\tfrac12 + \tfrac\theta4,\ \tfrac{1-\theta}4,\ \tfrac{1-\theta}4,\ \tfrac\theta4\Bigr),
+        \Bigl(\tfrac12 + \tfrac\theta4,\ \tfrac{1-\theta}4,\ \tfrac{1-\theta}4,
+        \ \tfrac\theta4\Bigr),
         \qquad 0 < \theta < 1.
 
     Dempster, Laird & Rubin (1977) split the first cell into two latent cells

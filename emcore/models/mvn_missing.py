@@ -24,13 +24,15 @@ def as_incomplete_table(X, name: str = "X") -> np.ndarray:
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"{name} must be a non-empty 2-dimensional array, got shape {arr.shape}")
     if np.any(np.isinf(arr)):
-        raise ValueError(f"{name} contains infinite values (NaN marks a missing entry; inf is not allowed)")
+        raise ValueError(f"{name} contains infinite values "
+                         "(NaN marks a missing entry; inf is not allowed)")
     check_observed((~np.isnan(arr)).any(axis=0), name)
     return arr
 
 
 class MVNMissing(EMModel):
-    r"""One multivariate normal :math:`\mathcal{N}(\mu, \Sigma)` fitted to rows with missing entries.
+    r"""One multivariate normal :math:`\mathcal{N}(\mu, \Sigma)` fitted to rows with missing
+    entries.
 
     NaN marks a missing entry; entries are assumed missing at random (MAR).
     Split each row into its observed block :math:`o` and missing block
@@ -139,7 +141,8 @@ class MVNMissing(EMModel):
                 # B = Sigma_mo Sigma_oo^{-1}, by two triangular solves of Sigma_om.
                 gain = np.linalg.solve(chol.T, np.linalg.solve(chol, cov[np.ix_(obs, mis)])).T
                 filled[np.ix_(rows, mis)] = mean[mis] + centred @ gain.T
-                t2[np.ix_(mis, mis)] += rows.size * (cov[np.ix_(mis, mis)] - gain @ cov[np.ix_(obs, mis)])
+                t2[np.ix_(mis, mis)] += rows.size * (cov[np.ix_(mis, mis)]
+                                                     - gain @ cov[np.ix_(obs, mis)])
         if moments:
             t2 += filled.T @ filled
         return filled, t2, ll
@@ -152,7 +155,9 @@ class MVNMissing(EMModel):
         return self._sweep(theta, moments=True, loglik=False)[0]
 
     def e_step(self, theta) -> tuple[np.ndarray, np.ndarray]:
-        r""":math:`T_1 = \sum_n \mathbb{E}[x_n]`, shape (D,), and :math:`T_2 = \sum_n \mathbb{E}[x_n x_n^\top]`, shape (D, D)."""
+        r""":math:`T_1 = \sum_n \mathbb{E}[x_n]`, shape (D,), and
+        :math:`T_2 = \sum_n \mathbb{E}[x_n x_n^\top]`, shape (D, D).
+        """
         filled, t2, _ = self._sweep(theta, moments=True, loglik=False)
         return filled.sum(axis=0), t2
 
@@ -169,7 +174,9 @@ class MVNMissing(EMModel):
         return pack(mean, (cov + cov.T) / 2)
 
     def log_likelihood(self, theta) -> float:
-        r"""Observed-data log-likelihood :math:`\sum_n \log \mathcal{N}(x_{n,o}; \mu_o, \Sigma_{oo})`."""
+        r"""Observed-data log-likelihood
+        :math:`\sum_n \log \mathcal{N}(x_{n,o}; \mu_o, \Sigma_{oo})`.
+        """
         return self._sweep(theta, moments=False, loglik=True)[2]
 
     def complete_case_params(self) -> np.ndarray:

@@ -43,7 +43,8 @@ class PPCAParams:
 
 
 class PPCA(EMModel):
-    r"""Probabilistic PCA: :math:`z \sim \mathcal{N}(0, I_M)`, :math:`x \mid z \sim \mathcal{N}(\mu + W z, \sigma^2 I_D)`.
+    r"""Probabilistic PCA: :math:`z \sim \mathcal{N}(0, I_M)`,
+    :math:`x \mid z \sim \mathcal{N}(\mu + W z, \sigma^2 I_D)`.
 
     The observed data are Gaussian, :math:`x \sim \mathcal{N}(\mu, C)` with
     :math:`C = W W^\top + \sigma^2 I_D`. With :math:`\tilde x_n = x_n - \bar x` and
@@ -58,7 +59,8 @@ class PPCA(EMModel):
       :math:`\sigma^2 = \bigl(\operatorname{tr} S - \operatorname{tr}(W^\top A)\bigr) / D`,
       with :math:`S` the sample covariance (divisor :math:`N`);
     * observed-data log-likelihood:
-      :math:`-\frac N2 \bigl(D \log 2\pi + \log\lvert C\rvert + \operatorname{tr}(C^{-1} S_\mu)\bigr)`,
+      :math:`-\frac N2 \bigl(D \log 2\pi + \log\lvert C\rvert +
+      \operatorname{tr}(C^{-1} S_\mu)\bigr)`,
       :math:`S_\mu = S + (\bar x - \mu)(\bar x - \mu)^\top`, via a Cholesky factor of :math:`C`.
 
     :meth:`mle` gives the closed-form maximum from the eigendecomposition of
@@ -129,7 +131,9 @@ class PPCA(EMModel):
         return theta.W @ theta.W.T + theta.sigma2 * np.eye(self.S.shape[0])
 
     def latent_posterior(self, theta) -> tuple[np.ndarray, np.ndarray]:
-        r"""Posterior means :math:`\mathbb{E}[z_n \mid x_n]`, shape (N, M), and the shared covariance :math:`\sigma^2 M_\theta^{-1}`, shape (M, M)."""
+        r"""Posterior means :math:`\mathbb{E}[z_n \mid x_n]`, shape (N, M), and the shared
+        covariance :math:`\sigma^2 M_\theta^{-1}`, shape (M, M).
+        """
         theta = self._check_params(theta)
         m_mat = theta.W.T @ theta.W + theta.sigma2 * np.eye(self.n_components)
         m_inv = np.linalg.inv(m_mat)
@@ -137,7 +141,8 @@ class PPCA(EMModel):
         return means, theta.sigma2 * m_inv
 
     def e_step(self, theta) -> tuple[np.ndarray, np.ndarray]:
-        r"""The averages :math:`A = \frac1N\sum_n \tilde x_n \mathbb{E}[z_n]^\top` (D, M) and :math:`B = \frac1N\sum_n \mathbb{E}[z_n z_n^\top]` (M, M).
+        r"""The averages :math:`A = \frac1N\sum_n \tilde x_n \mathbb{E}[z_n]^\top` (D, M) and
+        :math:`B = \frac1N\sum_n \mathbb{E}[z_n z_n^\top]` (M, M).
 
         The posterior is taken with the mean at :math:`\bar x`, whatever
         ``theta.mean`` is: :math:`\bar x` maximises the likelihood over
@@ -156,7 +161,9 @@ class PPCA(EMModel):
         return a, b
 
     def m_step(self, stats) -> PPCAParams:
-        r""":math:`\mu = \bar x`, :math:`W = A B^{-1}`, :math:`\sigma^2 = (\operatorname{tr} S - \operatorname{tr}(W^\top A))/D`."""
+        r""":math:`\mu = \bar x`, :math:`W = A B^{-1}`,
+        :math:`\sigma^2 = (\operatorname{tr} S - \operatorname{tr}(W^\top A))/D`.
+        """
         a, b = stats
         W = np.linalg.solve(b.T, a.T).T
         d = self.S.shape[0]
@@ -169,7 +176,9 @@ class PPCA(EMModel):
         return PPCAParams(mean=self.x_bar.copy(), W=W, sigma2=sigma2)
 
     def log_likelihood(self, theta) -> float:
-        r"""Observed-data log-likelihood :math:`\sum_n \log \mathcal{N}(x_n; \mu, W W^\top + \sigma^2 I)`."""
+        r"""Observed-data log-likelihood
+        :math:`\sum_n \log \mathcal{N}(x_n; \mu, W W^\top + \sigma^2 I)`.
+        """
         cov = self.covariance(theta)
         n, d = self.X.shape
         chol = np.linalg.cholesky(cov)

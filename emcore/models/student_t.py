@@ -18,7 +18,8 @@ NU_BOUNDS = (0.05, 1e4)
 
 def _t_loglik(delta: np.ndarray, logdet: float, d: int, nu: float) -> float:
     n = delta.size
-    const = math.lgamma((nu + d) / 2) - math.lgamma(nu / 2) - 0.5 * d * (math.log(nu) + _LOG_2PI - math.log(2))
+    const = (math.lgamma((nu + d) / 2) - math.lgamma(nu / 2)
+             - 0.5 * d * (math.log(nu) + _LOG_2PI - math.log(2)))
     return float(n * (const - 0.5 * logdet) - 0.5 * (nu + d) * np.sum(np.log1p(delta / nu)))
 
 
@@ -76,7 +77,8 @@ class MultivariateT(EMModel):
             if isinstance(nu, bool) or not isinstance(nu, (int, float, np.integer, np.floating)):
                 raise TypeError(f"nu must be a positive float or None, got {type(nu).__name__}")
             if not (math.isfinite(nu) and nu > 0):
-                raise ValueError(f"nu must be positive and finite (or None to estimate it), got {nu!r}")
+                raise ValueError("nu must be positive and finite (or None to estimate it), "
+                                 f"got {nu!r}")
             nu = float(nu)
         self.nu = nu
         self.n_features = d
@@ -89,7 +91,8 @@ class MultivariateT(EMModel):
     def pack(self, mean, scale, nu: float | None = None) -> np.ndarray:
         """The parameter vector; give ``nu`` exactly when it is estimated."""
         if (nu is None) == self.estimate_nu:
-            raise ValueError("nu must be given to pack exactly when the model estimates it (nu=None)")
+            raise ValueError("nu must be given to pack exactly when the model estimates it "
+                             "(nu=None)")
         return pack(mean, scale) if nu is None else pack(mean, scale, nu)
 
     def unpack(self, theta):
