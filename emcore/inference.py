@@ -7,7 +7,7 @@ may supply optional *analytic hooks* that some methods need:
 
 ``complete_information(theta)``
     The expected complete-data information
-    :math:`I_{com}(\theta) = \mathbb{E}[-\partial^2 \log p(x, z \mid \theta) /
+    :math:`I_{\text{com}}(\theta) = \mathbb{E}[-\partial^2 \log p(x, z \mid \theta) /
     \partial\theta\,\partial\theta^\top \mid x, \theta]`, a ``(p, p)`` array
     (``p`` = number of parameters). Needed by ``method="sem"`` and
     ``method="louis"``.
@@ -18,7 +18,7 @@ may supply optional *analytic hooks* that some methods need:
     ``(p, p)`` array. Needed by ``method="louis"``.
 
 Louis's formula (1982) is
-:math:`I_{obs} = I_{com} - \mathbb{E}[S_c S_c^\top \mid x] + S_{obs} S_{obs}^\top`,
+:math:`I_{\text{obs}} = I_{\text{com}} - \mathbb{E}[S_c S_c^\top \mid x] + S_{obs} S_{obs}^\top`,
 where the observed score :math:`S_{obs} = \mathbb{E}[S_c \mid x]` (zero at the
 maximum) is taken by central differences of ``log_likelihood``.
 """
@@ -84,7 +84,7 @@ class StandardErrors:
         Standard errors, the square roots of the diagonal of ``cov``
         (NaN where that diagonal is not positive).
     information : numpy.ndarray of shape (p, p)
-        The observed information :math:`I_{obs}` the method computed.
+        The observed information :math:`I_{\text{obs}}` the method computed.
     method : str
         ``"hessian"``, ``"sem"`` or ``"louis"``.
     """
@@ -153,7 +153,7 @@ def em_rate(model, theta_hat, *, step: float | None = None) -> RateResult:
     :math:`\theta^{(t+1)} - \hat\theta \approx DM\,(\theta^{(t)} - \hat\theta)`, so EM
     converges linearly with rate the spectral radius of :math:`DM`, which equals
     the largest fraction of missing information, an eigenvalue of
-    :math:`I_{com}^{-1} I_{mis}` (Dempster, Laird & Rubin 1977).
+    :math:`I_{\text{com}}^{-1} I_{\text{mis}}` (Dempster, Laird & Rubin 1977).
 
     The Jacobian is taken by central differences, column ``j`` being
     :math:`(M(\hat\theta + h_j e_j) - M(\hat\theta - h_j e_j)) / (2 h_j)` with
@@ -266,18 +266,19 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
     r"""Standard errors of a maximum-likelihood estimate found by EM.
 
     The covariance is the inverse of the observed information
-    :math:`I_{obs} = -\partial^2 \ell / \partial\theta\,\partial\theta^\top` at
+    :math:`I_{\text{obs}} = -\partial^2 \ell / \partial\theta\,\partial\theta^\top` at
     :math:`\hat\theta`, obtained in one of three ways:
 
     * ``"hessian"``: second central differences of ``model.log_likelihood``
       (relative step :math:`\epsilon^{1/4} \approx 10^{-4}` by default);
     * ``"sem"``: the SEM method of Meng & Rubin (1991),
-      :math:`I_{obs}^{-1} = (I - DM)^{-1} I_{com}^{-1}`, with :math:`DM` from
+      :math:`I_{\text{obs}}^{-1} = (I - DM)^{-1} I_{\text{com}}^{-1}`, with :math:`DM` from
       :func:`em_rate` (central differences instead of Meng & Rubin's sequence of
-      forward differences) and :math:`I_{com}` from the model hook
+      forward differences) and :math:`I_{\text{com}}` from the model hook
       ``complete_information(theta)``;
     * ``"louis"``: Louis's (1982) formula
-      :math:`I_{obs} = I_{com} - \mathbb{E}[S_c S_c^\top \mid x] + S_{obs} S_{obs}^\top`,
+      :math:`I_{\text{obs}} = I_{\text{com}} - \mathbb{E}[S_c S_c^\top \mid x]
+      + S_{obs} S_{obs}^\top`,
       from the hooks ``complete_information(theta)`` and ``complete_score_outer(theta)``
       (see :mod:`emcore.inference`).
 
@@ -321,7 +322,7 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
 
     Examples
     --------
-    In the exponential toy, :math:`I_{obs} = n_{obs}/\hat\theta^2`, so the
+    In the exponential toy, :math:`I_{\text{obs}} = n_{obs}/\hat\theta^2`, so the
     standard error is :math:`\hat\theta/\sqrt{n_{obs}} = 0.2`:
 
     >>> from emcore import standard_errors

@@ -125,3 +125,74 @@ def test_the_sympy_name_check_catches_the_old_prior_scale():
     names = [n for m in SYMPY_NAMES.finditer(CODE_CELL.findall(cell)[0])
              for n in re.split(r"[\s,]+", (m.group(1) or m.group(2)).strip())]
     assert set(names) & set(FORBIDDEN_SYMPY_NAMES) == {"psi"}
+
+
+# -- the API reference: the docstrings reference.md renders ------------------------------------
+
+AUTODOC = re.compile(r"^\.\. auto(?:class|function|module|method|data)::\s+(\S+)(?:\n   :members: ([^\n]+))?",
+                     re.M)
+DOC_MATH = re.compile(r":math:`([^`]+)`|^\s*\.\. math::\n((?:\s*\n|[ \t]+\S[^\n]*\n)+)", re.M)
+# plain-text forms a docstring may use outside :math: for the same quantities
+DOCSTRING_FORBIDDEN = [
+    (r"\bgamma_t\b(?!\()", r"step sizes are eta_t (gamma is only a responsibility)"),
+    (r"\^\s*\(-\s*(alpha|learning_decay)\)", r"the step-size exponent is kappa"),
+]
+
+
+def _resolve(name):
+    import importlib
+
+    parts = name.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ImportError(name)
+
+
+def reference_docstrings() -> str:
+    """The docstrings of every object and listed member the API reference renders."""
+    import inspect
+
+    docs = []
+    for name, members in AUTODOC.findall((ROOT / "reference.md").read_text()):
+        obj = _resolve(name)
+        docs.append(inspect.getdoc(obj) or "")
+        for member in (m.strip() for m in members.split(",") if m.strip()):
+            docs.append(inspect.getdoc(getattr(obj, member)) or "")
+    return "\n".join(docs)
+
+
+def test_the_reference_is_read_and_its_mathematics_found():
+    docs = reference_docstrings()
+    assert "run_em" in docs and "GaussianMixture" in docs
+    assert len(DOC_MATH.findall(docs)) > 10
+
+
+# The book's patterns that apply to docstrings too: not the hidden Markov steps' (a docstring
+# writes a sequence of EM iterates x_t, as aitken's does, with t the iteration as in the table)
+# nor chapter 9's bare S (PPCA's sample covariance is S, as in Bishop).
+DOCSTRING_PATTERNS = [(p, a) for p, a in FORBIDDEN if "hidden Markov" not in a and "S (always" not in a]
+
+
+@pytest.mark.parametrize("pattern, advice", DOCSTRING_PATTERNS, ids=[a for _, a in DOCSTRING_PATTERNS])
+def test_no_reference_docstring_uses_a_symbol_against_the_notation_table(pattern, advice):
+    maths = "\n".join("$" + (a or b).strip() + "$" for a, b in DOC_MATH.findall(reference_docstrings()))
+    offenders = [m.group(0) for m in re.finditer(pattern, maths, re.M)]
+    assert not offenders, f"{advice}: {offenders[:5]}"
+
+
+@pytest.mark.parametrize("pattern, advice", DOCSTRING_FORBIDDEN, ids=[a for _, a in DOCSTRING_FORBIDDEN])
+def test_no_reference_docstring_writes_a_step_size_against_the_notation_table(pattern, advice):
+    offenders = re.findall(pattern, reference_docstrings())
+    assert not offenders, advice
+
+
+def test_the_docstring_patterns_catch_the_old_online_em_notation():
+    old = "``alpha`` of :meth:`partial_fit`'s steps ``gamma_t = (t + t0)^(-alpha)``"
+    for pattern, _ in DOCSTRING_FORBIDDEN:
+        assert re.search(pattern, old), pattern

@@ -22,14 +22,14 @@ class CensoredNormal(EMModel):
     must be non-informative: the bound is independent of the value beyond it.
 
     For a right-censored value with bound :math:`c`, standardised bound
-    :math:`\alpha = (c - \mu)/\sigma` and inverse Mills ratio
-    :math:`\lambda = \varphi(\alpha) / (1 - \Phi(\alpha))`, the value's
+    :math:`a = (c - \mu)/\sigma` and inverse Mills ratio
+    :math:`h = \varphi(a) / (1 - \Phi(a))`, the value's
     conditional moments are the moments of the censored tail,
 
     .. math::
 
-        \mathbb{E}[y \mid y > c] = \mu + \sigma\lambda, \qquad
-        \mathbb{E}[y^2 \mid y > c] = \mu^2 + \sigma^2 + \sigma (c + \mu)\lambda
+        \mathbb{E}[y \mid y > c] = \mu + \sigma h, \qquad
+        \mathbb{E}[y^2 \mid y > c] = \mu^2 + \sigma^2 + \sigma (c + \mu) h
 
     (left censoring is right censoring of :math:`-y`). Then
 
@@ -38,7 +38,7 @@ class CensoredNormal(EMModel):
     * M-step: :math:`\mu = T_1 / n`, :math:`\sigma^2 = T_2 / n - \mu^2`;
     * observed-data log-likelihood:
       :math:`\sum_{\text{seen}} \log \varphi_{\mu,\sigma}(y_i) +
-      \sum_{\text{censored}} \log(1 - \Phi(\alpha_i))`.
+      \sum_{\text{censored}} \log(1 - \Phi(a_i))`.
 
     Parameters are the vector ``[mu, sigma]`` (the standard deviation, not
     the variance). The model has the hook ``complete_information`` used by
@@ -143,7 +143,7 @@ class CensoredNormal(EMModel):
 
         With :math:`R = \sum_i (y_i - \mu)` and :math:`S = \sum_i (y_i - \mu)^2`
         replaced by their conditional expectations,
-        :math:`I_{com} = \begin{pmatrix} n/\sigma^2 & 2R/\sigma^3 \\
+        :math:`I_{\\text{com}} = \begin{pmatrix} n/\sigma^2 & 2R/\sigma^3 \\
         2R/\sigma^3 & 3S/\sigma^4 - n/\sigma^2 \end{pmatrix}`.
         The optional hook of :func:`emcore.standard_errors` (``method="sem"``).
         """

@@ -94,7 +94,7 @@ class ExponentialMissing(ExponentialFamilyEM):
         return self.n_total * float(np.log(theta)) - theta * self.e_step(theta_t)
 
     def complete_information(self, theta) -> float:
-        """Expected complete-data information :math:`I_{com}(\\theta) = n / \\theta^2`.
+        """Expected complete-data information :math:`I_{\\text{com}}(\\theta) = n / \\theta^2`.
 
         The optional hook that :func:`emcore.standard_errors` uses for the
         ``"sem"`` and ``"louis"`` methods.

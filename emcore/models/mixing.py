@@ -136,7 +136,7 @@ class MixingProportion(ExponentialFamilyEM):
             return float(np.sum(np.log(self._mixture(theta))))
 
     def complete_information(self, theta) -> np.ndarray:
-        r""":math:`I_{com} = \operatorname{diag}(N_j/\pi_j^2) +
+        r""":math:`I_{\text{com}} = \operatorname{diag}(N_j/\pi_j^2) +
         N_K/\pi_K^2\,\mathbf{1}\mathbf{1}^\top`, shape (K-1, K-1).
         """
         pi, counts = self.weights(theta), self.e_step(theta)

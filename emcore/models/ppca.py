@@ -22,7 +22,7 @@ class PPCAParams:
     ----------
     mean : numpy.ndarray of shape (D,)
         The mean :math:`\mu` of the data.
-    W : numpy.ndarray of shape (D, M)
+    W : numpy.ndarray of shape (D, L)
         The loading matrix; only :math:`W W^\top` is identified (``W`` times
         any orthogonal ``M x M`` matrix gives the same model).
     sigma2 : float
@@ -43,16 +43,16 @@ class PPCAParams:
 
 
 class PPCA(EMModel):
-    r"""Probabilistic PCA: :math:`z \sim \mathcal{N}(0, I_M)`,
+    r"""Probabilistic PCA: :math:`z \sim \mathcal{N}(0, I_L)`,
     :math:`x \mid z \sim \mathcal{N}(\mu + W z, \sigma^2 I_D)`.
 
     The observed data are Gaussian, :math:`x \sim \mathcal{N}(\mu, C)` with
     :math:`C = W W^\top + \sigma^2 I_D`. With :math:`\tilde x_n = x_n - \bar x` and
-    :math:`M_\theta = W^\top W + \sigma^2 I_M`, Tipping & Bishop's EM is
+    :math:`B_\theta = W^\top W + \sigma^2 I_L`, Tipping & Bishop's EM is
 
     * E-step: the posterior of :math:`z_n` is Gaussian with mean
-      :math:`\mathbb{E}[z_n] = M_\theta^{-1} W^\top \tilde x_n` and covariance
-      :math:`\sigma^2 M_\theta^{-1}`; the statistics passed on are the averages
+      :math:`\mathbb{E}[z_n] = B_\theta^{-1} W^\top \tilde x_n` and covariance
+      :math:`\sigma^2 B_\theta^{-1}`; the statistics passed on are the averages
       :math:`A = \frac1N \sum_n \tilde x_n \mathbb{E}[z_n]^\top` and
       :math:`B = \frac1N \sum_n \mathbb{E}[z_n z_n^\top]`;
     * M-step: :math:`\mu = \bar x`, :math:`W = A B^{-1}` and
@@ -131,8 +131,8 @@ class PPCA(EMModel):
         return theta.W @ theta.W.T + theta.sigma2 * np.eye(self.S.shape[0])
 
     def latent_posterior(self, theta) -> tuple[np.ndarray, np.ndarray]:
-        r"""Posterior means :math:`\mathbb{E}[z_n \mid x_n]`, shape (N, M), and the shared
-        covariance :math:`\sigma^2 M_\theta^{-1}`, shape (M, M).
+        r"""Posterior means :math:`\mathbb{E}[z_n \mid x_n]`, shape (N, L), and the shared
+        covariance :math:`\sigma^2 B_\theta^{-1}`, shape (L, L).
         """
         theta = self._check_params(theta)
         m_mat = theta.W.T @ theta.W + theta.sigma2 * np.eye(self.n_components)
@@ -141,8 +141,8 @@ class PPCA(EMModel):
         return means, theta.sigma2 * m_inv
 
     def e_step(self, theta) -> tuple[np.ndarray, np.ndarray]:
-        r"""The averages :math:`A = \frac1N\sum_n \tilde x_n \mathbb{E}[z_n]^\top` (D, M) and
-        :math:`B = \frac1N\sum_n \mathbb{E}[z_n z_n^\top]` (M, M).
+        r"""The averages :math:`A = \frac1N\sum_n \tilde x_n \mathbb{E}[z_n]^\top` (D, L) and
+        :math:`B = \frac1N\sum_n \mathbb{E}[z_n z_n^\top]` (L, L).
 
         The posterior is taken with the mean at :math:`\bar x`, whatever
         ``theta.mean`` is: :math:`\bar x` maximises the likelihood over
@@ -154,7 +154,7 @@ class PPCA(EMModel):
         theta = self._check_params(theta)
         m_mat = theta.W.T @ theta.W + theta.sigma2 * np.eye(self.n_components)
         m_inv = np.linalg.inv(m_mat)
-        # With the mean at x_bar, E[z_n] = M^{-1} W^T (x_n - x_bar); averaging the
+        # With the mean at x_bar, E[z_n] = B_theta^{-1} W^T (x_n - x_bar); averaging the
         # outer products over n only needs the sample covariance S.
         a = self.S @ theta.W @ m_inv
         b = theta.sigma2 * m_inv + m_inv @ theta.W.T @ a
@@ -194,9 +194,9 @@ class PPCA(EMModel):
         r"""The closed-form maximum-likelihood estimate (Tipping & Bishop 1999).
 
         With eigenvalues :math:`\lambda_1 \ge \dots \ge \lambda_D` of :math:`S`
-        and eigenvectors :math:`U_M` of the largest :math:`M`:
-        :math:`\sigma^2 = \frac{1}{D - M}\sum_{j > M} \lambda_j`,
-        :math:`W = U_M (\Lambda_M - \sigma^2 I)^{1/2}`, :math:`\mu = \bar x`.
+        and eigenvectors :math:`U_L` of the largest :math:`L`:
+        :math:`\sigma^2 = \frac{1}{D - L}\sum_{j > L} \lambda_j`,
+        :math:`W = U_L (\Lambda_L - \sigma^2 I)^{1/2}`, :math:`\mu = \bar x`.
 
         Raises
         ------
