@@ -10,7 +10,7 @@ import numpy as np
 
 from ._validation import InstanceOf, Integer, check_params
 
-__all__ = ["RANDOM_STATE", "check_X", "check_array_of_shape", "check_observed",
+__all__ = ["RANDOM_STATE", "check_X", "check_array_of_shape", "check_lengths", "check_observed",
            "check_random_state", "check_sample_weight", "nonfinite_message"]
 
 _CHECK_ROWS = 1 << 16
@@ -168,3 +168,21 @@ def check_observed(observed_per_column, name: str = "X") -> None:
     if never.size:
         raise ValueError(f"{name} has columns that are never observed (all NaN): {never.tolist()}; "
                          "their mean and variance cannot be estimated: drop them")
+
+
+def check_lengths(lengths, n: int, name: str = "X") -> np.ndarray:
+    """``lengths`` of concatenated sequences: positive integers summing to ``name``'s ``n`` rows.
+
+    None is one sequence of all ``n`` rows.
+    """
+    if lengths is None:
+        return np.array([n], dtype=np.intp)
+    arr = np.asarray(lengths)
+    if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iu":
+        raise ValueError(f"lengths must be a non-empty 1-D array of integers, got {lengths!r}")
+    if np.any(arr <= 0):
+        raise ValueError(f"lengths must be positive, got {arr.tolist()}")
+    if int(arr.sum()) != n:
+        raise ValueError(f"lengths must sum to the number of rows of {name} ({n}), they sum to "
+                         f"{int(arr.sum())}")
+    return arr.astype(np.intp)

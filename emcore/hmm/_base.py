@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 
 from .._base import DensityEstimatorMixin, Progress, best_run
-from .._checks import RANDOM_STATE, check_random_state
+from .._checks import RANDOM_STATE, check_lengths, check_random_state
 from .._validation import Integer, Options, Real, check_params
 from ..em import LoglikChange
 from ..exceptions import ConvergenceWarning, NotFittedError
@@ -17,26 +17,11 @@ from . import _scan
 from ._emissions import check_stochastic
 from ._model import HMMModel
 
-__all__ = ["BaseHMM", "check_lengths"]
+__all__ = ["BaseHMM"]
 
 #: Iterations between progress lines at ``verbose=2`` (GaussianMixture's default
 #: ``verbose_interval``).
 _VERBOSE_INTERVAL = 10
-
-
-def check_lengths(lengths, n: int) -> np.ndarray:
-    """``lengths`` as positive integers summing to ``n`` (None: one sequence)."""
-    if lengths is None:
-        return np.array([n], dtype=np.intp)
-    arr = np.asarray(lengths)
-    if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iu":
-        raise ValueError(f"lengths must be a non-empty 1-D array of integers, got {lengths!r}")
-    if np.any(arr <= 0):
-        raise ValueError(f"lengths must be positive, got {arr.tolist()}")
-    if int(arr.sum()) != n:
-        raise ValueError(f"lengths must sum to the number of rows of X ({n}), they sum to "
-                         f"{int(arr.sum())}")
-    return arr.astype(np.intp)
 
 
 class BaseHMM(DensityEstimatorMixin):

@@ -7,7 +7,7 @@ import numpy as np
 from .._checks import check_X
 from ._params import COVARIANCES, NAMES, SSMParams, check_covariance, check_matrix
 
-__all__ = ["check_Y", "check_inits", "check_lengths", "check_names", "default_params"]
+__all__ = ["check_Y", "check_inits", "check_names", "default_params"]
 
 
 def check_Y(Y, n_outputs: int | None = None) -> np.ndarray:
@@ -21,21 +21,6 @@ def check_Y(Y, n_outputs: int | None = None) -> np.ndarray:
     if np.all(np.isnan(arr)):
         raise ValueError("Y has no observed entry: every entry is NaN")
     return arr
-
-
-def check_lengths(lengths, n: int) -> np.ndarray:
-    """``lengths`` as positive integers summing to ``n`` (None: one sequence)."""
-    if lengths is None:
-        return np.array([n], dtype=np.intp)
-    arr = np.asarray(lengths)
-    if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iu":
-        raise ValueError(f"lengths must be a non-empty 1-D array of integers, got {lengths!r}")
-    if np.any(arr <= 0):
-        raise ValueError(f"lengths must be positive, got {arr.tolist()}")
-    if int(arr.sum()) != n:
-        raise ValueError(f"lengths must sum to the number of rows of Y ({n}), "
-                         f"they sum to {int(arr.sum())}")
-    return arr.astype(np.intp)
 
 
 def check_names(value, name: str, allowed: tuple) -> tuple:

@@ -8,11 +8,11 @@ import warnings
 import numpy as np
 
 from .._base import ParamsMixin, Progress, best_run, density_estimator_tags
-from .._checks import check_random_state
+from .._checks import check_lengths, check_random_state
 from .._validation import Integer, Real, check_params
 from ..em import LoglikChange
 from ..exceptions import ConvergenceWarning, NotFittedError
-from ._checks import check_inits, check_lengths, check_names, check_Y, default_params
+from ._checks import check_inits, check_names, check_Y, default_params
 from ._kalman import FilterResult, SSMData, covariance_pass, filter_means, kalman_filter
 from ._model import SSMModel
 from ._params import COVARIANCES, NAMES, SSMLayout, SSMParams
@@ -184,7 +184,7 @@ class LinearGaussianSSM(ParamsMixin):
         """
         update, diagonal = self._check_params()
         Y = check_Y(Y)
-        lengths = check_lengths(lengths, Y.shape[0])
+        lengths = check_lengths(lengths, Y.shape[0], "Y")
         if np.all(lengths == 1) and {"transition", "transition_cov"} & set(update):
             raise ValueError("every sequence has length 1 (1 sample): there is no transition "
                              "to estimate transition or transition_cov from (leave them out of "
@@ -242,7 +242,7 @@ class LinearGaussianSSM(ParamsMixin):
     def _data(self, Y, lengths):
         params = self._params()
         Y = check_Y(Y, self.n_features_in_)
-        return SSMData(Y, check_lengths(lengths, Y.shape[0])), params
+        return SSMData(Y, check_lengths(lengths, Y.shape[0], "Y")), params
 
     def em_problem(self, Y, lengths=None):
         """``(model, theta)``: an :class:`emcore.EMModel` on ``Y`` and the fitted parameters.
