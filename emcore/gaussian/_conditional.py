@@ -52,9 +52,11 @@ feature moments ``sum r [q(x0); 1; x0]``:
   patterns' coefficients, ``T``, ``u`` and conditional covariances;
   ``hole_floats(K, d)`` -> about how many floats they and their moments
   take per pattern (which bounds how many patterns take this path);
-* ``hole_log_joint(maps, scorer, xt, feats, pid, segments)`` ->
+* ``hole_log_joint(maps, complete, xt, feats, pid, segments)`` ->
   ``(log_joint (K, m), shared or None)`` of a slice whose rows ``a:z`` have
-  pattern ``p`` for each ``(a, z, p)`` of ``segments``;
+  pattern ``p`` for each ``(a, z, p)`` of ``segments``; ``complete()`` gives the
+  slice's log-joints by the complete rows' coefficients (``diag`` and
+  ``spherical`` add a constant per pattern to them);
 * ``hole_moments(maps, g, q, extra)`` -> ``(N, first, second)`` about the
   centre from the moments ``g`` (P, F, K) (``extra``: for ``tied``, each
   pattern's ``sum w x0 x0^T``, which its features lack).
@@ -178,7 +180,7 @@ class FullConditional:
                                lin.shape[:2] + iu.shape)
         return np.concatenate([quad, const[:, :, None], lin], axis=2)
 
-    def hole_log_joint(self, maps, scorer, xt, feats, pid, segments):
+    def hole_log_joint(self, maps, complete, xt, feats, pid, segments):
         """(K, m) log-joints of a slice's rows (patterns ``pid``, in ``segments``
         ``(a, z, p)``), and the shared term."""
         log_joint = np.empty((maps["coef"].shape[1], feats.shape[1]))
@@ -245,7 +247,7 @@ class TiedConditional(FullConditional):
     def _hole_coefficients(self, lam, lin, const):
         return np.concatenate([const[:, :, None], lin], axis=2)  # no quadratic features
 
-    def hole_log_joint(self, maps, scorer, xt, feats, pid, segments):
+    def hole_log_joint(self, maps, complete, xt, feats, pid, segments):
         """As for ``full``, the quadratic part ``-x0^T L x0 / 2`` (one ``L`` per
         pattern) as the shared term."""
         log_joint = np.empty((maps["coef"].shape[1], feats.shape[1]))
@@ -307,8 +309,8 @@ class DiagConditional:
     def hole_floats(self, k, d):
         return k * (4 * d + 2)  # const, u, var and the moments g
 
-    def hole_log_joint(self, maps, scorer, xt, feats, pid, segments):
-        log_joint, shared = scorer.log_joint(xt, feats)
+    def hole_log_joint(self, maps, complete, xt, feats, pid, segments):
+        log_joint, shared = complete()
         log_joint += maps["const"][:, pid]
         return log_joint, shared
 
