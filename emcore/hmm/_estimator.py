@@ -18,7 +18,7 @@ _COMMON_DOC = """
     startprob_ : numpy.ndarray of shape (n_components,)
         Initial state distribution ``pi``.
     transmat_ : numpy.ndarray of shape (n_components, n_components)
-        Transition matrix ``A``, ``A[i, j] = p(z_t = j | z_{t-1} = i)``.
+        Transition matrix ``A``, ``A[i, j] = p(z_n = j | z_{n-1} = i)``.
     log_likelihood_history_ : numpy.ndarray
         Total log-likelihood at the start (entry 0) and after each iteration
         of the best run; it never decreases.
@@ -149,7 +149,8 @@ class GaussianHMM(BaseHMM):
         return em.pack(self.means_, self.covariances_)
 
 
-GaussianHMM.__doc__ = GaussianHMM.__doc__.replace("{common}", _COMMON_DOC.strip("\n").replace(
+GaussianHMM.__doc__ = GaussianHMM.__doc__.replace(
+    "    {common}", "\n" + _COMMON_DOC.strip("\n").replace(
     "    n_features_in_ : int", "    means_ : numpy.ndarray of shape (n_components, n_features)\n"
     "    covariances_ : numpy.ndarray\n"
     "        (K, d) for diag, (K, d, d) full, (d, d) tied, (K,) spherical.\n"
@@ -261,7 +262,8 @@ class CategoricalHMM(BaseHMM):
         return np.ravel(self.emissionprob_)
 
 
-CategoricalHMM.__doc__ = CategoricalHMM.__doc__.replace("{common}", _COMMON_DOC.strip("\n").replace(
+CategoricalHMM.__doc__ = CategoricalHMM.__doc__.replace(
+    "    {common}", "\n" + _COMMON_DOC.strip("\n").replace(
     "    n_features_in_ : int",
     "    emissionprob_ : numpy.ndarray of shape (n_components, n_symbols)\n"
     "    n_symbols_ : int\n        The number of symbols ``S``.\n"
