@@ -9,7 +9,7 @@ from .acceleration import aitken
 from .em import EMModel, EMResult, run_em
 from .exceptions import ConvergenceWarning, HeywoodWarning, MonotonicityWarning, NotAMaximumWarning
 from .factor import FactorAnalysis, MixtureOfFactorAnalyzers
-from .hmm import CategoricalHMM, GaussianHMM
+from .hmm import CategoricalHMM, GaussianHMM, PoissonHMM
 from .inference import RateResult, StandardErrors, em_rate, standard_errors
 from .mixture import GaussianMixture, select_n_components
 from .statespace import LinearGaussianSSM
@@ -29,6 +29,7 @@ __all__ = [
     "MixtureOfFactorAnalyzers",
     "MonotonicityWarning",
     "NotAMaximumWarning",
+    "PoissonHMM",
     "RateResult",
     "StandardErrors",
     "aitken",

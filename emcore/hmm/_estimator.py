@@ -1,5 +1,5 @@
-"""``GaussianHMM`` and ``CategoricalHMM``: scikit-learn-style HMM estimators on
-emcore's EM driver."""
+"""``GaussianHMM``, ``CategoricalHMM`` and ``PoissonHMM``: scikit-learn-style HMM
+estimators on emcore's EM driver."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from .._checks import check_X
 from .._validation import Options, Real
 from ._base import BaseHMM
 from ._emissions import HMM_COVARIANCE_TYPES, CategoricalEmissions, GaussianEmissions
+from ._poisson import PoissonEmissions
 
-__all__ = ["CategoricalHMM", "GaussianHMM"]
+__all__ = ["CategoricalHMM", "GaussianHMM", "PoissonHMM"]
 
 _COMMON_DOC = """
     Attributes
@@ -268,3 +269,95 @@ CategoricalHMM.__doc__ = CategoricalHMM.__doc__.replace(
     "    emissionprob_ : numpy.ndarray of shape (n_components, n_symbols)\n"
     "    n_symbols_ : int\n        The number of symbols ``S``.\n"
     "    n_features_in_ : int\n        The number of columns of ``X``: 1."))
+
+
+class PoissonHMM(BaseHMM):
+    """Hidden Markov model with Poisson emissions (counts), fitted by EM (Baum-Welch).
+
+    Given the state, the features of a step are independent Poisson counts,
+    with rates ``lambdas_`` (K, d); the emission is
+    :class:`emcore.hmm.PoissonEmissions`, one class on the emission contract.
+
+    Parameters
+    ----------
+    n_components : int, default 1
+        Number of hidden states ``K``.
+    tol : float, default 1e-3
+        EM stops when the total log-likelihood changes by less than ``tol``
+        in one iteration; ``tol=0`` runs exactly ``max_iter`` iterations.
+    max_iter : int, default 100
+        Largest number of EM iterations per initialisation.
+    n_init : int, default 1
+        Number of initialisations; the best log-likelihood is kept.
+    init_params : {"random"}, default "random"
+        Starting rates halfway between the mean counts and ``K`` random
+        rows; ``startprob`` and ``transmat`` start uniform unless given.
+    startprob_init, transmat_init : array-like, optional
+        Explicit start, shapes (K,) and (K, K), rows summing to 1.
+    lambdas_init : array-like of shape (K, d), optional
+        Explicit starting rates, non-negative.
+    random_state : None, int or numpy.random.Generator
+    verbose : int, default 0
+        Progress on standard output as ``GaussianMixture`` prints it.
+    {common}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore import PoissonHMM
+    >>> truth = PoissonHMM(2, max_iter=0, startprob_init=[1.0, 0.0],
+    ...                    transmat_init=[[0.95, 0.05], [0.1, 0.9]], lambdas_init=[[2.0], [12.0]])
+    >>> X, states = truth.fit(np.zeros((2, 1))).sample(1000, random_state=0)
+    >>> hmm = PoissonHMM(2, tol=1e-8, max_iter=500, random_state=0).fit(X)
+    >>> print(np.sort(hmm.lambdas_.ravel()).round(0), hmm.converged_)
+    [ 2. 12.] True
+    """
+
+    def __init__(self, n_components=1, *, tol=1e-3, max_iter=100, n_init=1, init_params="random",
+                 startprob_init=None, transmat_init=None, lambdas_init=None, random_state=None,
+                 verbose=0):
+        self.n_components = n_components
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.startprob_init = startprob_init
+        self.transmat_init = transmat_init
+        self.lambdas_init = lambdas_init
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        """scikit-learn's tags: a density estimator on non-negative integer counts."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        return tags
+
+    def _check_X(self, X, fitted):
+        X = check_X(X, n_features=self.n_features_in_ if fitted else None, estimator="PoissonHMM")
+        if np.any(X < 0):
+            raise ValueError(f"Negative values in data passed to X: X must hold counts "
+                             f"0, 1, 2, ..., got {X.min():g}")
+        if np.any(X != np.round(X)):
+            raise ValueError("X must hold counts (whole numbers), got a fractional value")
+        return np.asarray(X, dtype=np.float64)
+
+    def _emissions(self, X):
+        return PoissonEmissions(self.n_components, self.n_features_in_ if X is None else X.shape[1])
+
+    def _emission_inits(self, em):
+        given = em.check_init(self.lambdas_init)
+        return None if given is None else given.ravel()
+
+    def _set_emissions(self, em, vec):
+        self.lambdas_ = em.unpack(vec).copy()
+        self.n_features_in_ = em.d
+
+    def _emission_vector(self, em):
+        return np.ravel(self.lambdas_)
+
+
+PoissonHMM.__doc__ = PoissonHMM.__doc__.replace(
+    "    {common}", "\n" + _COMMON_DOC.strip("\n").replace(
+        "    n_features_in_ : int",
+        "    lambdas_ : numpy.ndarray of shape (n_components, n_features)\n"
+        "        The rates of each state's counts.\n    n_features_in_ : int"))

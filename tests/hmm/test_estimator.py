@@ -337,3 +337,27 @@ def test_data_whose_squares_overflow_is_refused_naming_x():
     hmm = GaussianHMM(2, random_state=0).fit(X)
     with pytest.raises(ValueError, match="squares overflow"):
         hmm.score(X * 1e200)
+
+
+@pytest.mark.parametrize("X, match", [
+    (np.array([[1.0], [-2.0], [3.0]]), "Negative values"),
+    (np.array([[1.0], [2.5], [3.0]]), "counts"),
+    (np.array([[1.0], [np.nan], [3.0]]), "NaN"),
+])
+def test_poisson_hmm_refuses_what_are_not_counts(X, match):
+    from emcore import PoissonHMM
+
+    with pytest.raises(ValueError, match=match):
+        PoissonHMM(2, random_state=0).fit(X)
+
+
+def test_poisson_hmm_samples_its_rates_and_a_zero_rate_state_emits_zeros():
+    from emcore import PoissonHMM
+
+    truth = PoissonHMM(2, max_iter=0, startprob_init=[0.5, 0.5], transmat_init=[[0.9, 0.1], [0.1, 0.9]],
+                       lambdas_init=[[0.0, 3.0], [5.0, 1.0]]).fit(np.zeros((2, 2)))
+    X, states = truth.sample(4000, random_state=2)
+    assert np.all(X[states == 0, 0] == 0)  # rate 0: always 0, and log p stays finite
+    np.testing.assert_allclose(X[states == 1].mean(axis=0), [5.0, 1.0], rtol=0.06)
+    assert np.isfinite(truth.score(X))
+    assert truth.bic(X) == pytest.approx(-2 * truth.score(X) + (1 + 2 + 4) * np.log(len(X)))

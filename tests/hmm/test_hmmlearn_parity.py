@@ -89,3 +89,30 @@ def test_categorical_hmm_equals_hmmlearn_parameter_by_parameter():
     assert ours.score(X, LENGTHS) == pytest.approx(ref.score(X, LENGTHS), rel=1e-10)
     # the best path's probability (paths may differ where two paths tie)
     assert ours.decode(X, LENGTHS)[0] == pytest.approx(ref.decode(X, LENGTHS)[0], rel=1e-10)
+
+
+def test_poisson_hmm_equals_hmmlearn_parameter_by_parameter():
+    from emcore import PoissonHMM
+
+    rng = np.random.default_rng(9)
+    k, d, n = 3, 2, int(LENGTHS.sum())
+    rates = np.array([[1.0, 6.0], [4.0, 0.5], [9.0, 3.0]])
+    regimes = np.repeat(rng.integers(k, size=n // 25 + 1), 25)[:n]
+    X = rng.poisson(rates[regimes]).astype(float)
+    pi, A = _start(rng, k)
+    start = rng.uniform(0.5, 8.0, size=(k, d))
+    ref = hmmlearn.PoissonHMM(k, n_iter=N_ITER, tol=-np.inf, init_params="", params="stl",
+                              lambdas_prior=0.0, lambdas_weight=0.0, startprob_prior=1.0,
+                              transmat_prior=1.0)
+    ref.startprob_, ref.transmat_, ref.lambdas_ = pi, A, start
+    ref.fit(X.astype(int), LENGTHS)
+    ours = PoissonHMM(k, tol=0, max_iter=N_ITER, startprob_init=pi, transmat_init=A,
+                      lambdas_init=start).fit(X, LENGTHS)
+    assert ours.n_iter_ == N_ITER
+    assert _rel(ours.startprob_, ref.startprob_) < 1e-8
+    assert _rel(ours.transmat_, ref.transmat_) < 1e-8
+    assert _rel(ours.lambdas_, ref.lambdas_) < 1e-8
+    assert ours.transmat_[0, -1] == 0.0
+    assert ours.score(X, LENGTHS) == pytest.approx(ref.score(X.astype(int), LENGTHS), rel=1e-10)
+    assert ours.decode(X, LENGTHS)[0] == pytest.approx(ref.decode(X.astype(int), LENGTHS)[0],
+                                                       rel=1e-10)

@@ -1,0 +1,65 @@
+"""Poisson emissions: counts, independent given the state, one rate per state and feature.
+
+The whole emission in one class, on the contract of :class:`._emissions.Emissions`:
+``log p(x | k) = sum_j (x_j log lambda_kj - lambda_kj - log x_j!)``, the
+expected statistics are the posterior-weighted counts and visits, and the
+M-step is their ratio (each rate the posterior-weighted mean count).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._checks import check_array_of_shape
+from ._emissions import Emissions, check_occupancy
+
+__all__ = ["PoissonEmissions"]
+
+
+class PoissonEmissions(Emissions):
+    """Rates ``lambdas`` (K, d), non-negative, flattened row by row."""
+
+    def __init__(self, k: int, d: int):
+        self.k, self.d = k, d
+        self.size = k * d
+
+    def n_free(self) -> int:
+        return self.k * self.d
+
+    def unpack(self, vec: np.ndarray) -> np.ndarray:
+        return vec.reshape(self.k, self.d)
+
+    def log_prob(self, X: np.ndarray, params: np.ndarray) -> np.ndarray:
+        from scipy.special import gammaln, xlogy
+
+        rates = self.unpack(params)
+        if not np.all(rates >= 0):
+            raise ValueError("Poisson rates must be non-negative")
+        # x log(lambda) with 0 log 0 = 0: a rate of 0 gives a count of 0 probability 1
+        counts_term = np.stack([xlogy(X, rate).sum(axis=1) for rate in rates], axis=1)
+        return counts_term - rates.sum(axis=1) - gammaln(X + 1.0).sum(axis=1)[:, None]
+
+    def accumulate(self, X: np.ndarray, posteriors: np.ndarray, params: np.ndarray):
+        """Posterior-weighted counts (K, d) and expected visits (K,)."""
+        return np.dot(posteriors.T, X), posteriors.sum(axis=0)
+
+    def m_step(self, stats, params: np.ndarray) -> np.ndarray:
+        counts, visits = stats
+        check_occupancy(visits)
+        return (counts / visits[:, None]).ravel()
+
+    def initial(self, X: np.ndarray, method: str, rng) -> np.ndarray:
+        """Rates between the data's mean counts and ``K`` random rows (so the states differ)."""
+        rows = X[rng.choice(X.shape[0], size=self.k, replace=X.shape[0] < self.k)]
+        return (0.5 * (rows + X.mean(axis=0))).ravel()
+
+    def check_init(self, given):
+        if given is None:
+            return None
+        rates = check_array_of_shape(given, "lambdas_init", (self.k, self.d))
+        if np.any(rates < 0):
+            raise ValueError("lambdas_init must be non-negative")
+        return rates
+
+    def sample(self, params: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
+        return rng.poisson(self.unpack(params)[states]).astype(np.float64)
