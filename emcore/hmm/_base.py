@@ -77,27 +77,35 @@ class BaseHMM(DensityEstimatorMixin):
         k = self.n_components
         pi = np.full(k, 1.0 / k) if pi is None else pi
         a = np.full((k, k), 1.0 / k) if a is None else a
-        em = model.emissions.initial(X, self.init_params, rng) if em_init is None else em_init
+        if em_init is None:  # an estimated start: its states in the order the known states say
+            em = model.emissions.initial(X, self.init_params, rng)
+            em = model.emissions.permuted(em, model.order_for_states(em))
+        else:
+            em = em_init
         return model.pack(pi, a, em)
 
-    def fit(self, X, lengths=None):
+    def fit(self, X, lengths=None, states=None):
         """Estimate the parameters by EM (Baum-Welch) from the sequences in ``X``; returns ``self``.
 
         ``lengths`` gives the sizes of the sequences concatenated in ``X``
-        (default: one sequence). The run with the highest log-likelihood of
-        ``n_init`` is kept.
+        (default: one sequence). ``states``, an integer array with one entry
+        per step, gives the steps whose state is known (``-1`` where it is
+        not): their posteriors are point masses on those states, which pins
+        the states' order (no label switching). The run with the highest
+        log-likelihood of ``n_init`` is kept.
         """
         pi, a = self._check_params()
         X = self._check_X(X, fitted=False)
         lengths = check_lengths(lengths, X.shape[0])
-        model = HMMModel(X, lengths, self._emissions(X))
+        model = HMMModel(X, lengths, self._emissions(X), self._check_states(states, X.shape[0]))
         em_init = self._emission_inits(model.emissions)
         rng = check_random_state(self.random_state)
         stop = LoglikChange(float(self.tol))  # the total log-likelihood's change, as hmmlearn's
 
         # progress as GaussianMixture prints it, per observation, every _VERBOSE_INTERVAL iterations
         progress = Progress(int(self.verbose), _VERBOSE_INTERVAL, float(X.shape[0]))
-        starts = [lambda: self._start(model, X, rng, pi, a, em_init)] * int(self.n_init)
+        starts = [lambda: self._possible(model, self._start(model, X, rng, pi, a, em_init))]
+        starts *= int(self.n_init)
         best = best_run(model, starts, stop=stop, max_iter=int(self.max_iter),
                         progress=progress if self.verbose else None)
         self._set_fitted(model, best)
@@ -117,15 +125,38 @@ class BaseHMM(DensityEstimatorMixin):
         self.n_iter_ = int(result.n_iter)
         self.log_likelihood_history_ = np.asarray(result.log_likelihood_history, dtype=float).copy()
 
+    def _check_states(self, states, n: int):
+        """``states`` as ``n`` integers in ``-1..K-1`` (None if not given).
+
+        A ValueError naming the argument otherwise.
+        """
+        if states is None:
+            return None
+        arr = np.asarray(states)
+        if arr.shape != (n,) or arr.dtype.kind not in "iu":
+            raise ValueError(f"states must be an integer array with one entry per row of X "
+                             f"({n}), -1 where the state is unknown; got shape {arr.shape}, "
+                             f"dtype {arr.dtype}")
+        if np.any(arr < -1) or np.any(arr >= self.n_components):
+            raise ValueError(f"states must hold -1 (unknown) or a state "
+                             f"0..{self.n_components - 1}, got values from {arr.min()} to "
+                             f"{arr.max()}")
+        return arr.astype(np.intp)
+
+    @staticmethod
+    def _possible(model, theta):
+        model.check_states_possible(theta)
+        return theta
+
     # -- using the fit -----------------------------------------------------------
-    def _fitted(self, X, lengths):
+    def _fitted(self, X, lengths, states=None):
         if not hasattr(self, "transmat_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit first")
         X = self._check_X(X, fitted=True)
         lengths = check_lengths(lengths, X.shape[0])
-        model = HMMModel(X, lengths, self._emissions(X))
+        model = HMMModel(X, lengths, self._emissions(X), self._check_states(states, X.shape[0]))
         theta = model.pack(self.startprob_, self.transmat_, self._emission_vector(model.emissions))
-        return model, theta
+        return model, self._possible(model, theta)
 
     def em_problem(self, X, lengths=None):
         """``(model, theta)``: the fitted HMM as an :class:`emcore.EMModel` on ``X``
@@ -142,21 +173,24 @@ class BaseHMM(DensityEstimatorMixin):
         model, theta = self._fitted(X, lengths)
         return model.log_likelihood(theta)
 
-    def predict_proba(self, X, lengths=None) -> np.ndarray:
-        """Posterior state probabilities ``p(z_t = k | X)``, shape (n, K), by forward-backward."""
-        model, theta = self._fitted(X, lengths)
+    def predict_proba(self, X, lengths=None, states=None) -> np.ndarray:
+        """Posterior state probabilities ``p(z_n = k | X)``, shape (n, K), by forward-backward.
+
+        With ``states`` (``-1`` where unknown), conditioned on the known ones.
+        """
+        model, theta = self._fitted(X, lengths, states)
         return model.e_step(theta).posteriors
 
-    def decode(self, X, lengths=None):
+    def decode(self, X, lengths=None, states=None):
         """``(log_prob, states)``: the Viterbi path and its joint log-probability
-        (summed over sequences)."""
-        model, theta = self._fitted(X, lengths)
+        (summed over sequences); with ``states``, the best path through the known ones."""
+        model, theta = self._fitted(X, lengths, states)
         pi, a, _ = model.split(theta)
         return _scan.viterbi(model.log_emissions(theta), model.lengths, pi, a)
 
-    def predict(self, X, lengths=None) -> np.ndarray:
-        """The most probable state path (Viterbi), shape (n,)."""
-        return self.decode(X, lengths)[1]
+    def predict(self, X, lengths=None, states=None) -> np.ndarray:
+        """The most probable state path (Viterbi), shape (n,), through the known ``states``."""
+        return self.decode(X, lengths=lengths, states=states)[1]
 
     def _n_parameters(self, em) -> int:
         k = self.n_components

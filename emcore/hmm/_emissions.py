@@ -83,6 +83,14 @@ class Emissions(ABC):
     def sample(self, params: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
         """One observation for each of ``states``, as rows."""
 
+    def permuted(self, params: np.ndarray, order: np.ndarray) -> np.ndarray:
+        """The parameters with state ``j`` taking those of state ``order[j]``.
+
+        Used to put a start's states in the order known states say; the
+        default suits parameters laid out state by state, in ``K`` equal blocks.
+        """
+        return np.asarray(params).reshape(self.k, -1)[order].ravel()
+
 
 class GaussianEmissions(Emissions):
     """Normal emissions with any covariance type of the Gaussian core (:mod:`emcore.gaussian`).
@@ -203,6 +211,10 @@ class GaussianEmissions(Emissions):
                 raise ValueError(
                     f"covariances_init must be positive definite ({self.cov_type})") from None
         return out_m, out_c
+
+    def permuted(self, params: np.ndarray, order: np.ndarray) -> np.ndarray:
+        means, covariances = self.unpack(params)
+        return self.pack(means[order], covariances if self.cov.is_shared else covariances[order])
 
     def sample(self, params: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
         means, covariances = self.unpack(params)

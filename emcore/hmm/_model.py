@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import warnings
 
 import numpy as np
@@ -44,11 +45,73 @@ class HMMModel(EMModel):
     emissions : Emissions
         The emission distributions (:class:`emcore.hmm.Emissions`): Gaussian,
         categorical, or one of your own.
+    states : numpy.ndarray, optional
+        Known states, one per step, ``-1`` where unknown. A known step's
+        emission density is zero for every other state, so its posterior is a
+        point mass on its state, and the log-likelihood is that of the
+        observations together with the known states.
     """
 
-    def __init__(self, X, lengths, emissions):
+    def __init__(self, X, lengths, emissions, states=None):
         self.X, self.lengths, self.emissions = X, np.asarray(lengths, dtype=np.intp), emissions
         self.k = emissions.k
+        self.states = states
+
+    def _conditioned(self, log_emis: np.ndarray) -> np.ndarray:
+        """Log-emissions with every state but the known one ruled out at the known steps."""
+        if self.states is None:
+            return log_emis
+        known = np.flatnonzero(self.states >= 0)
+        out = np.array(log_emis, dtype=np.float64)
+        kept = out[known, self.states[known]]
+        out[known] = -np.inf
+        out[known, self.states[known]] = kept
+        return out
+
+    def order_for_states(self, emission_params) -> np.ndarray:
+        """The order of the states that best agrees with the known ones (identity if none).
+
+        ``order[j]`` is the state of ``emission_params`` that becomes state
+        ``j``: the permutation that maximises the known steps' summed
+        log-emissions (all permutations up to 7 states, else greedily), so
+        that a start whose states are found in another order is relabelled
+        before EM, which cannot swap them.
+        """
+        k = self.k
+        if self.states is None or not np.any(self.states >= 0):
+            return np.arange(k)
+        known = np.flatnonzero(self.states >= 0)
+        log_emis = self.emissions.log_prob(self.X[known], emission_params)
+        score = np.zeros((k, k))  # score[j, s]: known steps of state j scored by start state s
+        np.add.at(score, self.states[known], np.maximum(log_emis, -1e300))
+        if k <= 7:
+            orders = itertools.permutations(range(k))
+            return np.array(max(orders, key=lambda o: score[np.arange(k), list(o)].sum()))
+        order, free = np.empty(k, dtype=np.intp), set(range(k))
+        for j in np.argsort(-score.max(axis=1)):
+            order[j] = max(free, key=lambda s_: score[j, s_])
+            free.remove(order[j])
+        return order
+
+    def check_states_possible(self, theta) -> None:
+        """A ValueError naming the first known step whose state is impossible under ``theta``."""
+        if self.states is None:
+            return
+        try:
+            if np.isfinite(self.log_likelihood(theta)):
+                return
+        except FloatingPointError:  # a sequence of probability 0: find the step below
+            pass
+        pi, a, em = self.split(theta)
+        log_emis = self.emissions.log_prob(self.X, em)
+        starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]])
+        for n in np.flatnonzero(self.states >= 0):
+            z, prev = self.states[n], self.states[n - 1] if n > 0 else -1
+            if (not np.isfinite(log_emis[n, z]) or (n in starts and pi[z] == 0)
+                    or (n not in starts and prev >= 0 and a[prev, z] == 0)):
+                raise ValueError(f"states[{n}] = {z} has zero probability under the model "
+                                 "(its emission, start or transition probability is 0)")
+        raise ValueError("the known states have zero probability together under the model")
 
     @property
     def size(self) -> int:
@@ -71,12 +134,12 @@ class HMMModel(EMModel):
         return np.maximum(pi, 0.0), np.maximum(a, 0.0), theta[k + k * k:]
 
     def log_emissions(self, theta) -> np.ndarray:
-        return self.emissions.log_prob(self.X, self.split(theta)[2])
+        return self._conditioned(self.emissions.log_prob(self.X, self.split(theta)[2]))
 
     def e_step_with_log_likelihood(self, theta):
         pi, a, em = self.split(theta)
         ll, post, start, trans = _scan.forward_backward(
-            self.emissions.log_prob(self.X, em), self.lengths, pi, a)
+            self._conditioned(self.emissions.log_prob(self.X, em)), self.lengths, pi, a)
         em_stats = self.emissions.accumulate(self.X, post, em)
         return HMMStats(start, trans, post, em_stats, a, em), float(ll.sum())
 
@@ -85,8 +148,8 @@ class HMMModel(EMModel):
 
     def log_likelihood(self, theta) -> float:
         pi, a, em = self.split(theta)
-        return float(_scan.log_likelihood(self.emissions.log_prob(self.X, em), self.lengths, pi,
-                                          a).sum())
+        log_emis = self._conditioned(self.emissions.log_prob(self.X, em))
+        return float(_scan.log_likelihood(log_emis, self.lengths, pi, a).sum())
 
     def m_step(self, stats: HMMStats) -> np.ndarray:
         """Baum-Welch: normalised expected counts; the emissions' weighted estimates."""

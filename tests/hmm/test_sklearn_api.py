@@ -76,8 +76,8 @@ def _y_second(cls):
         return cls.fit(self, X, lengths)
 
     def method(name):
-        def call(self, X, y=None, *, lengths=None):
-            return getattr(cls, name)(self, X, lengths)
+        def call(self, X, y=None, *, lengths=None, **states):
+            return getattr(cls, name)(self, X, lengths, **states)
         call.__name__ = name
         return call
 
