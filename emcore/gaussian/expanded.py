@@ -51,10 +51,10 @@ def log_densities(X, means, precisions_cholesky, cov, center) -> np.ndarray:
     by the reference (no centre: ``x - mu_k`` first) elsewhere.
     """
     k, d = means.shape
-    n = X.shape[0]
-    out = np.empty((k, n))  # state-major, so each chunk's product writes contiguous rows
     if not cov.has_expanded_path or d > cov.expanded_max_d:
         return reference.log_densities(X, means, precisions_cholesky, cov)
+    n = X.shape[0]
+    out = np.empty((k, n))  # state-major, so each chunk's product writes contiguous rows
     rel = means - center
     a_q, a_x, const = cov.coefficients(rel, precisions_cholesky)
     offset = cov.half_log_det(precisions_cholesky, k, d) - 0.5 * d * _LOG_2PI + const
