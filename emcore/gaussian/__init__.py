@@ -13,3 +13,7 @@
 * ``_conditional`` -- each type's conditional-Gaussian algebra for rows with
   missing entries, mixed into the covariance objects.
 """
+
+from .covariance import COVARIANCE_TYPES, CovarianceType, covariance_model
+
+__all__ = ["COVARIANCE_TYPES", "CovarianceType", "covariance_model"]

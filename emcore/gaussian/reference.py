@@ -53,7 +53,7 @@ _LOG_2PI = math.log(2 * math.pi)
 def log_densities(X, means, precisions_cholesky, cov) -> np.ndarray:
     """``log N(x_n | mu_k, Sigma_k)`` for every sample and component, shape (n, K).
 
-    ``cov`` is the covariance type's object (:func:`.covariance.covariance_model`)
+    ``cov`` is the covariance type's object (:func:`emcore.gaussian.covariance_model`)
     and ``precisions_cholesky`` its factors ``U``.
     """
     X = np.asarray(X, dtype=np.float64)

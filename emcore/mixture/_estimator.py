@@ -40,7 +40,7 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
     covariance_type : {"full", "tied", "diag", "spherical"} or CovarianceType, default "full"
         A full covariance per component, one shared full covariance, a
         diagonal one per component, or one variance per component. A
-        :class:`emcore.gaussian.covariance.CovarianceType` of one's own is
+        :class:`~emcore.gaussian.CovarianceType` of one's own is
         fitted by the reference E-step (without ``missing="marginalize"`` or
         ``prior``, which need more of a type than its abstract methods).
     tol : float, default 1e-3
