@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import inspect
 import time
+import warnings
 
 from .em import EMResult, run_em
+from .exceptions import ConvergenceWarning
 
 __all__ = ["DensityEstimatorMixin", "ParamsMixin", "Progress", "best_run",
-           "density_estimator_tags"]
+           "density_estimator_tags", "warn_if_not_converged"]
 
 
 class ParamsMixin:
@@ -201,3 +203,18 @@ def _shown(callback, progress):
         return None if callback is None else callback(t, theta, value)
 
     return shown
+
+
+def warn_if_not_converged(estimator: str, result: EMResult, tol: float, max_iter: int, *,
+                          objective: str = "the log-likelihood", advice: str = "increase max_iter",
+                          stacklevel: int = 3) -> None:
+    """A :class:`emcore.ConvergenceWarning` when ``result`` stopped at ``max_iter`` unconverged.
+
+    Not with ``max_iter=0`` (the start, on purpose) or ``tol=0`` (exactly
+    ``max_iter`` iterations, on purpose).
+    """
+    if result.converged or max_iter == 0 or tol == 0:
+        return
+    warnings.warn(f"{estimator} did not converge: {objective} still changed by more than "
+                  f"tol={tol:g} after max_iter={max_iter} iterations; {advice}",
+                  ConvergenceWarning, stacklevel=stacklevel)

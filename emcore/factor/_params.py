@@ -7,15 +7,13 @@ unchanged under the same names (so ``sklearn.base.clone`` can copy it);
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
-from .._base import ParamsMixin, Progress, best_run
+from .._base import ParamsMixin, Progress, best_run, warn_if_not_converged
 from .._checks import RANDOM_STATE, check_random_state
 from .._validation import check_params
 from ..em import LoglikChange
-from ..exceptions import ConvergenceWarning, NotFittedError
+from ..exceptions import NotFittedError
 
 __all__ = ["EstimatorParams", "RANDOM_STATE"]
 
@@ -63,11 +61,8 @@ class EstimatorParams(ParamsMixin):
         best = best_run(model, starts, stop=LoglikChange(params["tol"] * n),
                         max_iter=params["max_iter"],
                         progress=progress if params["verbose"] else None)
-        if not best.converged and params["max_iter"] > 0 and params["tol"] > 0:
-            warnings.warn(f"{type(self).__name__} did not converge in "
-                          f"max_iter={params['max_iter']} iterations (tol={params['tol']:g}); "
-                          "increase max_iter",
-                          ConvergenceWarning, stacklevel=3)
+        warn_if_not_converged(type(self).__name__, best, params["tol"], params["max_iter"],
+                              objective="the mean log-likelihood", stacklevel=4)
         return best
 
     def _check_fitted(self, attribute: str) -> None:

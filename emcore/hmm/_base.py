@@ -4,15 +4,14 @@ decoding, sampling."""
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
-from .._base import DensityEstimatorMixin, Progress, best_run
+from .._base import DensityEstimatorMixin, Progress, best_run, warn_if_not_converged
 from .._checks import RANDOM_STATE, check_lengths, check_random_state
 from .._validation import Integer, Options, Real, check_params
 from ..em import LoglikChange
-from ..exceptions import ConvergenceWarning, NotFittedError
+from ..exceptions import NotFittedError
 from . import _scan
 from ._emissions import check_stochastic
 from ._model import HMMModel
@@ -109,12 +108,7 @@ class BaseHMM(DensityEstimatorMixin):
         best = best_run(model, starts, stop=stop, max_iter=int(self.max_iter),
                         progress=progress if self.verbose else None)
         self._set_fitted(model, best)
-        if not best.converged and self.max_iter > 0 and self.tol > 0:
-            warnings.warn(
-                f"{type(self).__name__} did not converge: the log-likelihood still changed by more "
-                f"than tol={self.tol:g} after max_iter={self.max_iter} iterations; increase "
-                "max_iter",
-                ConvergenceWarning, stacklevel=2)
+        warn_if_not_converged(type(self).__name__, best, self.tol, self.max_iter)
         return self
 
     def _set_fitted(self, model, result):

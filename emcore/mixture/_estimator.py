@@ -6,7 +6,13 @@ import warnings
 
 import numpy as np
 
-from .._base import DensityEstimatorMixin, Progress, best_run, density_estimator_tags
+from .._base import (
+    DensityEstimatorMixin,
+    Progress,
+    best_run,
+    density_estimator_tags,
+    warn_if_not_converged,
+)
 from .._checks import RANDOM_STATE, check_random_state
 from .._validation import Boolean, InstanceOf, Integer, Options, Real, check_params
 from ..em import LoglikChange
@@ -302,11 +308,10 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
             warnings.warn(f"GaussianMixture stopped its best run at iteration {best.n_iter + 1}, "
                           f"keeping the parameters of iteration {best.n_iter}: {collapse}",
                           ConvergenceWarning, stacklevel=2)
-        elif not best.converged and config.max_iter > 0 and config.tol > 0:
-            warnings.warn("GaussianMixture did not converge: the mean log-likelihood still changed "
-                          f"by more than tol={self.tol:g} after max_iter={self.max_iter} "
-                          "iterations; increase max_iter or tol, or try another initialisation",
-                          ConvergenceWarning, stacklevel=2)
+        else:
+            warn_if_not_converged("GaussianMixture", best, config.tol, config.max_iter,
+                                  objective="the mean log-likelihood",
+                                  advice="increase max_iter or tol, or try another initialisation")
         return self
 
     def fit_predict(self, X, y=None, *, sample_weight=None):

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import warnings
 
 import numpy as np
 
-from .._base import ParamsMixin, Progress, best_run, density_estimator_tags
+from .._base import ParamsMixin, Progress, best_run, density_estimator_tags, warn_if_not_converged
 from .._checks import check_lengths, check_random_state
 from .._validation import Integer, Real, check_params
 from ..em import LoglikChange
-from ..exceptions import ConvergenceWarning, NotFittedError
+from ..exceptions import NotFittedError
 from ._checks import check_inits, check_names, check_Y, default_params
 from ._kalman import FilterResult, SSMData, covariance_pass, filter_means, kalman_filter
 from ._model import SSMModel
@@ -212,12 +211,7 @@ class LinearGaussianSSM(ParamsMixin):
         params = layout.unpack(result.theta)
         self._set_fitted(params, result, p)
         self._origin = self._last_state(data, params)
-        if not result.converged and self.max_iter > 0 and self.tol > 0:
-            warnings.warn(
-                f"LinearGaussianSSM did not converge: the log-likelihood still changed by more "
-                f"than tol={self.tol:g} after max_iter={self.max_iter} iterations; "
-                "increase max_iter",
-                ConvergenceWarning, stacklevel=2)
+        warn_if_not_converged("LinearGaussianSSM", result, self.tol, self.max_iter)
         return self
 
     def _set_fitted(self, params: SSMParams, result, p):
