@@ -23,7 +23,7 @@ import numpy as np
 from .. import _tuning
 from . import reference
 
-__all__ = ["expansion_error", "log_densities", "n_features"]
+__all__ = ["coefficient_block", "expansion_error", "log_densities", "n_features"]
 
 _EPS = np.finfo(np.float64).eps
 _LOG_2PI = math.log(2 * math.pi)
@@ -43,6 +43,23 @@ def expansion_error(cov, means, precisions_cholesky, radius2: float) -> float:
     return _EPS * math.sqrt(f) * scale * (math.sqrt(radius2) + mu) ** 2
 
 
+def coefficient_block(cov, means, precisions_cholesky, offset) -> np.ndarray:
+    """The coefficients (F, K) of the features ``[q(x); 1; x]``, ``offset`` (K,) in the row of ones.
+
+    Where all components share a term ``-|U^T x|^2 / 2`` (``cov.shared_root``:
+    ``tied``), its ``U`` follows as extra columns, so the same product gives
+    ``U^T x`` too; the caller subtracts half its squared norm.
+    """
+    a_q, a_x, const = cov.coefficients(means, precisions_cholesky)
+    coef = np.concatenate([a_q, (offset + const)[None, :], a_x])
+    root = cov.shared_root(precisions_cholesky)
+    if root is None:
+        return coef
+    extra = np.zeros((coef.shape[0], root.shape[1]))
+    extra[a_q.shape[0] + 1:] = root
+    return np.concatenate([coef, extra], axis=1)
+
+
 def log_densities(X, means, precisions_cholesky, cov, center) -> np.ndarray:
     """``log N(x_n | mu_k, Sigma_k)``, shape (n, K), chunk by chunk on the faster safe path.
 
@@ -56,11 +73,10 @@ def log_densities(X, means, precisions_cholesky, cov, center) -> np.ndarray:
     n = X.shape[0]
     out = np.empty((k, n))  # state-major, so each chunk's product writes contiguous rows
     rel = means - center
-    a_q, a_x, const = cov.coefficients(rel, precisions_cholesky)
-    offset = cov.half_log_det(precisions_cholesky, k, d) - 0.5 * d * _LOG_2PI + const
-    coef_t = np.ascontiguousarray(np.concatenate([a_q, offset[None, :], a_x]).T)
+    offset = cov.half_log_det(precisions_cholesky, k, d) - 0.5 * d * _LOG_2PI
+    coef_t = np.ascontiguousarray(coefficient_block(cov, rel, precisions_cholesky, offset).T)
+    shared = coef_t.shape[0] > k  # tied: -|U^T x|^2 / 2 from the extra rows of the product
     q = cov.n_quadratic(d)
-    root = cov.shared_root(precisions_cholesky)  # tied: x^T P x is shared, not in the coefficients
     rows = _tuning.LOG_PROB_ROWS
     feats = np.empty((q + 1 + d, min(n, rows)))
     feats[q] = 1.0
@@ -72,10 +88,12 @@ def log_densities(X, means, precisions_cholesky, cov, center) -> np.ndarray:
         radius2 = float(np.max(np.einsum("ij,ij->j", xt, xt)))
         if expansion_error(cov, rel, precisions_cholesky, radius2) <= _tuning.MAX_ROUND_OFF:
             cov.quadratic(xt, f[:q])
-            np.matmul(coef_t, f, out=out[:, a:b])
-            if root is not None:  # the term every component shares, -|U^T x|^2 / 2
-                y = np.dot(root.T, xt)
-                out[:, a:b] -= 0.5 * np.einsum("ij,ij->j", y, y)
+            if shared:
+                product = coef_t @ f
+                y = product[k:]
+                out[:, a:b] = product[:k] - 0.5 * np.einsum("ij,ij->j", y, y)
+            else:
+                np.matmul(coef_t, f, out=out[:, a:b])
         else:
             out[:, a:b] = reference.log_densities(X[a:b], means, precisions_cholesky, cov).T
     return out.T

@@ -49,7 +49,7 @@ import numpy as np
 from .. import _tuning
 from ..gaussian import reference
 from ..gaussian.covariance import covariance_model
-from ..gaussian.expanded import expansion_error, n_features
+from ..gaussian.expanded import coefficient_block, expansion_error, n_features
 from ..gaussian.stats import MixtureParams, SufficientStats, centred_terms
 from ._pool import ordered_map
 
@@ -102,13 +102,8 @@ class ChunkScorer:
         error = expansion_error(cov, params.means, params.precisions_cholesky, radius2)
         self.expanded = d <= cov.expanded_max_d and error <= _tuning.MAX_ROUND_OFF
         if self.expanded:
-            a_q, a_x, const = self.kern.coefficients(params.means, params.precisions_cholesky)
-            self.coef = np.concatenate([a_q, (self.offset + const)[None, :], a_x])
-            root = self.kern.shared_root(params.precisions_cholesky)
-            if root is not None:  # the shared term's U^T x from the same product: more columns
-                extra = np.zeros((self.coef.shape[0], root.shape[1]))
-                extra[self.q + 1:] = root
-                self.coef = np.concatenate([self.coef, extra], axis=1)
+            self.coef = coefficient_block(cov, params.means, params.precisions_cholesky,
+                                          self.offset)
         else:
             self.prep = self.kern.prepare(params.means, params.precisions_cholesky)
         # with a SIMD exp, overlapping chunks of the expanded path skip the truncation and the
