@@ -59,3 +59,31 @@ def test_a_round_off_sensitive_output_fails_the_portable_passes(tmp_path):
     failed = re.findall(r"^FAILED \S*::Cell (\d+)", run.stdout, flags=re.M)
     assert failed and set(failed) == {"0"}, run.stdout      # the 17-digit print fails, the 6-digit one not
     assert "FAILED in" in run.stdout
+
+
+@pytest.mark.parametrize("first_output, retried, expected", [
+    (portable.KERNEL_NOT_STARTED, True, 0),  # a kernel that did not start: run again, alone
+    ("1 failed: stored output differs", False, 1),  # a difference in an output: never retried
+])
+def test_a_pass_whose_kernel_did_not_start_runs_again(monkeypatch, capsys, first_output, retried,
+                                                      expected):
+    class FirstRun:
+        def __init__(self, command, stdout, **kwargs):
+            stdout.write(first_output)
+
+        def wait(self):
+            return 1
+
+    reruns = []
+
+    def rerun(command, **kwargs):
+        reruns.append(command)
+        return subprocess.CompletedProcess(command, 0, stdout="all passed")
+
+    monkeypatch.setattr(portable, "passes", lambda: [portable.Pass("pass 1: a test pass")])
+    monkeypatch.setattr(portable, "probe", lambda env: "probe")
+    monkeypatch.setattr(portable.subprocess, "Popen", FirstRun)
+    monkeypatch.setattr(portable.subprocess, "run", rerun)
+    assert portable.main(["chapters/01_maximum_likelihood.ipynb"]) == expected
+    assert bool(reruns) == retried
+    assert ("runs again, alone" in capsys.readouterr().out) == retried
