@@ -66,7 +66,7 @@ def test_no_page_loads_a_remote_script_stylesheet_or_font(html):
 
 
 def test_math_is_rendered_by_a_local_mathjax(html):
-    page = (html / "chapters" / "03_exponential_toy.html").read_text()
+    page = (html / "chapters" / "02_exponential_toy.html").read_text()
     src = re.search(r'<script[^>]*src="([^"]*mathjax[^"]*)"', page, re.IGNORECASE)
     assert src and not REMOTE.match(src.group(1))
     path = src.group(1).split("?", 1)[0]  # Sphinx may append a ?v=<hash> cache buster
@@ -109,11 +109,11 @@ def test_library_reference_documents_every_public_name(html, name):
 def test_search_index_is_built_and_knows_the_chapters(html):
     assert (html / "search.html").is_file()
     index = (html / "searchindex.js").read_text()
-    assert "exponenti" in index and "03_exponential_toy" in index
+    assert "exponenti" in index and "02_exponential_toy" in index
 
 
 def test_toy_chapter_shows_its_equations_table_and_figure(html):
-    page = (html / "chapters" / "03_exponential_toy.html").read_text()
+    page = (html / "chapters" / "02_exponential_toy.html").read_text()
     for eq in ("toy-complete", "toy-q", "toy-m", "toy-error"):
         assert f'id="equation-{eq}"' in page
     assert "theta^(t)" in page and "0.2500000000" in page  # the table of iterates

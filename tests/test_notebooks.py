@@ -19,7 +19,7 @@ import pytest
 from tools.notebooks import CHAPTERS, ROOT, chapter_sources, pair_problems, toc_files
 
 SOURCES = chapter_sources()
-TOY = CHAPTERS / "03_exponential_toy.md"
+TOY = CHAPTERS / "02_exponential_toy.md"
 
 
 def test_there_are_chapters():
