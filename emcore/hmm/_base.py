@@ -162,6 +162,38 @@ class BaseHMM(DensityEstimatorMixin):
         """
         return self._fitted(X, lengths)
 
+    def standard_errors(self, X, lengths=None) -> dict:
+        """Standard errors of the fitted parameters, from the observed information on ``X``.
+
+        The Hessian of the log-likelihood is taken in free coordinates (drop-one
+        start and transition probabilities, the upper triangle of a covariance
+        matrix) and mapped back by the delta method
+        (:func:`emcore.standard_errors` with the model of :meth:`em_problem`).
+
+        Returns
+        -------
+        dict
+            One array per fitted parameter, keyed and shaped like the attribute
+            (``"startprob_"``, ``"transmat_"``, and the emissions', e.g.
+            ``"means_"`` and ``"covariances_"``), NaN for a parameter on the
+            boundary (a probability of 0); ``"boundary"`` lists those as
+            ``(attribute, index)`` pairs.
+        """
+        from ..inference import standard_errors_by_attribute
+
+        model, theta = self._fitted(X, lengths)
+        return standard_errors_by_attribute(model, theta,
+                                            lambda vec: self._as_attributes(model, vec))
+
+    def _as_attributes(self, model, vec) -> dict:
+        """A vector laid out as the model's theta, as arrays named and shaped like the
+        fitted attributes."""
+        k = self.n_components
+        shell = object.__new__(type(self))
+        type(self)._set_emissions(shell, model.emissions, np.asarray(vec)[k + k * k:])
+        emitted = {key: value for key, value in vars(shell).items() if key != "n_features_in_"}
+        return {"startprob_": vec[:k], "transmat_": vec[k:k + k * k].reshape(k, k), **emitted}
+
     def score(self, X, lengths=None) -> float:
         """Total log-likelihood ``log p(X)`` of the sequences (summed, as in hmmlearn)."""
         model, theta = self._fitted(X, lengths)

@@ -24,7 +24,7 @@ __all__ = ["ScoringMixin"]
 
 class ScoringMixin:
     """``score_samples``, ``predict_proba``, ``predict``, ``score``, ``bic``,
-    ``aic`` and ``impute``."""
+    ``aic``, ``impute``, ``em_problem`` and ``standard_errors``."""
 
     def _each_chunk(self, X, shape, dtype, finish):
         """Rows of ``X`` as ``finish(log_joint, shared)`` gives them, chunk by
@@ -117,3 +117,41 @@ class ScoringMixin:
         w = check_sample_weight(sample_weight, logp.size)
         return (float(logp.sum() if w is None else logp @ w),
                 (logp.size if w is None else float(w.sum())))
+
+    def em_problem(self, X, sample_weight=None):
+        """``(model, theta)``: the fitted mixture as an :class:`emcore.EMModel` on ``X``
+        and its parameters.
+
+        ``theta`` is the flat vector of ``weights_``, ``means_`` and
+        ``covariances_``, for :func:`emcore.em_rate`, :func:`emcore.standard_errors`
+        and :func:`emcore.run_em`. ``X`` must be complete (no NaN).
+        """
+        from ._problem import MixtureProblem
+
+        params = self._params()
+        X = check_X(X, n_features=self.n_features_in_, estimator="GaussianMixture")
+        w = check_sample_weight(sample_weight, X.shape[0])
+        model = MixtureProblem(X, self.covariance_type, self.n_components, w)
+        return model, model.pack(params.weights, params.means, params.covariances)
+
+    def standard_errors(self, X, sample_weight=None) -> dict:
+        """Standard errors of ``weights_``, ``means_`` and ``covariances_``, from the
+        observed information on ``X`` (the data the mixture was fitted to).
+
+        The Hessian of the log-likelihood is taken in free coordinates (drop-one
+        weights, the upper triangle of each covariance matrix) and mapped back by
+        the delta method (:func:`emcore.standard_errors` on :meth:`em_problem`).
+        They are the errors of a maximum-likelihood fit: with ``reg_covar`` or a
+        prior the fitted values are not exactly that maximum.
+
+        Returns
+        -------
+        dict
+            ``"weights_"``, ``"means_"``, ``"covariances_"``: arrays shaped like the
+            attributes; NaN for a weight on the boundary (0), listed under
+            ``"boundary"`` as ``(attribute, index)`` pairs.
+        """
+        from ..inference import standard_errors_by_attribute
+
+        model, theta = self.em_problem(X, sample_weight)
+        return standard_errors_by_attribute(model, theta, model.as_attributes)
