@@ -103,6 +103,16 @@ class FreeCoordinates:
             theta[ref] = 1.0 - theta[others].sum()
         return theta
 
+    def room(self) -> np.ndarray:
+        """How far each free coordinate may move before leaving the set (inf if it may not
+        leave it): a probability's own value. A difference step must stay below it."""
+        room = np.full(self.n_free, np.inf)
+        in_simplex = np.zeros(self.theta.size, dtype=bool)
+        for _, row in self._references:
+            in_simplex[row] = True
+        room[in_simplex[self._moving]] = self.theta[self._moving][in_simplex[self._moving]]
+        return room
+
     def jacobian(self) -> np.ndarray:
         """``d theta / d phi``, shape (p, n_free): exact, the maps being affine."""
         base = self.from_free(self.to_free())

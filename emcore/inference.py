@@ -415,8 +415,9 @@ class _OnFace:
 def _free_standard_errors(model, coords, step) -> StandardErrors:
     """The Hessian in free coordinates, mapped back by the delta method."""
     phi = coords.to_free()
-    info, cov_free = _covariance(-_hessian(_OnFace(model, coords), phi, False,
-                                           _steps(phi, step, HESSIAN_STEP)), "hessian")
+    # two steps of a cross difference must not take a small probability below 0
+    h = np.minimum(_steps(phi, step, HESSIAN_STEP), coords.room() / 4)
+    info, cov_free = _covariance(-_hessian(_OnFace(model, coords), phi, False, h), "hessian")
     jac = coords.jacobian()
     cov = jac @ cov_free @ jac.T
     cov[coords.boundary] = cov[:, coords.boundary] = np.nan
