@@ -51,6 +51,7 @@ the standard normal ``z`` (n, d) scaled by each label's covariance root.
 
 from __future__ import annotations
 
+import functools
 import math
 from abc import ABC, abstractmethod
 
@@ -142,6 +143,9 @@ class CovarianceType(ABC):
     has_expanded_path = False
     needs_data_second = False
     expanded_max_d = math.inf
+    #: Whether ``covariances`` takes the current covariances as ``start=`` (an iterative
+    #: M-step starts there; :func:`emcore.gaussian.mstep.m_step` passes them).
+    warm_m_step = False
 
     def n_parameters(self, k, d):
         """Free parameters of a ``k``-component mixture in ``d`` dimensions."""
@@ -490,9 +494,21 @@ COVARIANCE_TYPES = tuple(_MODELS)
 
 
 def covariance_model(name) -> CovarianceType:
-    """The object of covariance type ``name`` (one of ``COVARIANCE_TYPES``), or ``name`` itself.
+    """The object of covariance type ``name`` (one of ``COVARIANCE_TYPES`` or of mclust's
+    ``MCLUST_MODELS``, :mod:`.mclust`), or ``name`` itself.
 
     A :class:`CovarianceType` instance of one's own passes through: it needs
     only the abstract methods, and runs on the reference E-step.
     """
-    return name if isinstance(name, CovarianceType) else _MODELS[name]
+    if isinstance(name, CovarianceType):
+        return name
+    return _MODELS[name] if name in _MODELS else _mclust_models()[name]
+
+
+@functools.cache
+def _mclust_models():
+    """mclust's 14 models (:mod:`.mclust`), imported on first use: they build on ``_Full``."""
+    from .mclust import CLOSED_FORM
+    from .mclust_iterative import ITERATIVE
+
+    return {m.name: m for m in CLOSED_FORM + ITERATIVE}
