@@ -152,8 +152,8 @@ class MclustModel(_Full):
         return f"{volume} {d}{shape} {d}^T"
 
     def min_samples(self, k, d):
-        """The fewest samples with which the model's parameters can be identified."""
-        return self.n_parameters(k, d) + 1
+        """The fewest samples a fit accepts: as many as the mixture has free parameters."""
+        return self.n_parameters(k, d)
 
 
 def _eye(k, d):
