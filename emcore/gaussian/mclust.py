@@ -17,8 +17,8 @@ EVI     ``lambda A_k``                        closed form
 VVI     ``lambda_k A_k``                      closed form (scikit-learn's ``diag``)
 EEE     ``lambda D A D^T``                    closed form (scikit-learn's ``tied``)
 VEE     ``lambda_k D A D^T``                  iterative
-EVE     ``lambda D A_k D^T``                  iterative (MM for ``D``)
-VVE     ``lambda_k D A_k D^T``                iterative (MM for ``D``)
+EVE     ``lambda D A_k D^T``                  iterative (rotations for D)
+VVE     ``lambda_k D A_k D^T``                iterative (rotations for D)
 EEV     ``lambda D_k A D_k^T``                closed form
 VEV     ``lambda_k D_k A D_k^T``              iterative
 EVV     ``lambda D_k A_k D_k^T``              closed form
