@@ -89,6 +89,28 @@ class MclustModel(_Full):
 
     Subclasses set ``name`` and ``volume``, ``shape``, ``orientation`` (each
     ``"E"``, ``"V"`` or ``"I"``) and define :meth:`fit_scatter`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore import GaussianMixture
+    >>> from emcore.datasets import load_faithful
+    >>> from emcore.gaussian import covariance_model
+    >>> gm = GaussianMixture(2, covariance_type="VVE", reg_covar=0, tol=1e-8, max_iter=1000,
+    ...                      random_state=0).fit(load_faithful())
+    >>> S = gm.covariances_
+    >>> S.shape
+    (2, 2, 2)
+
+    One orientation for both components: the two covariances commute.
+
+    >>> bool(np.allclose(S[0] @ S[1], S[1] @ S[0]))
+    True
+
+    Two volumes, two shapes (one free number each in 2-D), one angle, as mclust counts:
+
+    >>> covariance_model("VVE").n_cov_parameters(2, 2)
+    5
     """
 
     volume = shape = orientation = ""
