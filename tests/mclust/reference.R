@@ -61,6 +61,11 @@ for (name in names(datasets)) {
                               str(name), str(m), G))
       next
     }
+    # mclust's start: the partition of its model-based hierarchical clustering (hcPairs
+    # of the SVD-transformed data, model VVV), from which me() runs EM (an M-step first)
+    start <- hclass(attr(fit$BIC, "initialization")$hcPairs, G)[, 1]
+    again <- me(data = X, modelName = m, z = unmap(start), control = control)
+    stopifnot(isTRUE(all.equal(again$loglik, fit$loglik, tolerance = 1e-12)))
     p <- fit$parameters
     e <- estep(data = X, modelName = m, parameters = p)
     z <- e$z
@@ -73,10 +78,10 @@ for (name in names(datasets)) {
     fits <- c(fits, sprintf(paste0(
       '{"data": %s, "model": %s, "k": %d, "error": false, "n": %d, "d": %d, ',
       '"weights": %s, "means": %s, "covariances": %s, "loglik": %s, "df": %d, ',
-      '"bic": %s, "icl": %s, "icl_mclust": %s, "mclust_loglik": %s}'),
+      '"bic": %s, "icl": %s, "icl_mclust": %s, "mclust_loglik": %s, "start": %s}'),
       str(name), str(m), G, n, ncol(X), arr(p$pro), arr(p$mean),
       arr(aperm(p$variance$sigma, c(2, 1, 3))), num(e$loglik), as.integer(df), num(bic), num(icl_value),
-      num(icl(fit)), num(fit$loglik)))
+      num(icl(fit)), num(fit$loglik), paste0("[", paste(start, collapse = ", "), "]")))
   }
 }
 

@@ -84,6 +84,26 @@ def test_em_from_mclusts_fit_stays_at_its_fixed_point(fit):
     np.testing.assert_allclose(gm.weights_, weights, atol=1e-3)
 
 
+@pytest.mark.parametrize("fit", FITS, ids=IDS)
+def test_from_mclusts_hierarchical_start_em_reaches_mclusts_fit(fit):
+    # mclust's fit is me() from the partition of its hierarchical clustering (reference.R
+    # checks that); emcore from the same partition, an M-step first too, reaches the same
+    # log-likelihood (mclust stopped at a relative change of 1e-10), and so the same BIC.
+    # VVE: the maximiser of Q climbs above mclust's step (see the VVE test below).
+    X = load(fit["data"])
+    resp = np.eye(fit["k"])[np.array(fit["start"]) - 1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gm = GaussianMixture(fit["k"], covariance_type=fit["model"], resp_init=resp, reg_covar=0,
+                             tol=1e-12, max_iter=5000).fit(X)
+    ll = gm.score(X) * len(X)
+    if fit["model"] == "VVE":
+        assert ll > fit["loglik"] + 1e-5 * abs(fit["loglik"])
+        return
+    assert ll == pytest.approx(fit["loglik"], rel=1e-9)
+    assert gm.bic(X) == pytest.approx(-fit["bic"], rel=1e-9)
+
+
 def _mm_orientation(scatter, orientation, inverse_diagonals, largest):
     """mclust's step for a common orientation ``D``: the MM step of Browne & McNicholas (2014).
 
