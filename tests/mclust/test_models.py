@@ -228,3 +228,17 @@ def test_rotation_sweeps_never_raise_f_and_reach_at_least_where_mm_steps_go():
     for _ in range(500):
         mm = _mm_orientation(scatter, mm, b, largest)
     assert values[-1] <= f(mm) + 1e-12 * values[0]
+
+
+def test_missing_entries_with_an_mclust_model_equal_its_built_in_twin():
+    X = blobs(seed=3)
+    X[np.random.default_rng(0).random(X.shape) < 0.1] = np.nan
+    kwargs = dict(missing="marginalize", tol=1e-8, max_iter=300, random_state=0)
+    a = GaussianMixture(3, covariance_type="EEE", **kwargs).fit(X)
+    b = GaussianMixture(3, covariance_type="tied", **kwargs).fit(X)
+    np.testing.assert_allclose(a.log_likelihood_history_, b.log_likelihood_history_, rtol=1e-10)
+    np.testing.assert_allclose(a.covariances_, np.broadcast_to(b.covariances_, (3, 3, 3)),
+                               rtol=1e-8)
+    c = GaussianMixture(3, covariance_type="VEV", **kwargs).fit(X)
+    assert np.all(np.diff(c.log_likelihood_history_) >= -1e-10 * abs(c.log_likelihood_history_[-1]))
+    assert np.isfinite(c.impute(X)).all()

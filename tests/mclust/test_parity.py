@@ -188,3 +188,15 @@ def test_live_mclust_reproduces_the_stored_reference(tmp_path):
         X = load(new["data"], tmp_path)
         gm = started_at(new, max_iter=0).fit(X)
         assert gm.score(X) * len(X) == pytest.approx(new["loglik"], rel=1e-9)
+
+
+@pytest.mark.parametrize("name", MCLUST_MODELS)
+def test_in_one_dimension_every_model_is_mclusts_e_or_v(name):
+    # one feature has no shape or orientation: the models with Equal volume are mclust's "E",
+    # the others its "V" (faithful's waiting times, two components)
+    X = load("faithful")[:, [1]]
+    one_d = REFERENCE["waiting_one_dimensional"][name[0]]
+    gm = GaussianMixture(2, covariance_type=name, tol=1e-12, max_iter=2000, random_state=0,
+                         reg_covar=0).fit(X)
+    assert gm.score(X) * len(X) == pytest.approx(one_d["loglik"], rel=1e-9)
+    assert covariance_model(name).n_parameters(2, 1) == one_d["df"]
