@@ -136,8 +136,13 @@ class MclustModel(_Full):
         scatter[:, np.arange(d), np.arange(d)] += (n_guarded * reg)[:, None]
         try:
             cov = self.fit_scatter(scatter, n_guarded, start)
-        except np.linalg.LinAlgError:  # the caller's check reports it
-            cov = np.full(scatter.shape, np.nan)
+        except np.linalg.LinAlgError:
+            from .mstep import DegenerateComponentError  # mstep imports this module's users
+
+            raise DegenerateComponentError(
+                f"the {self.name} M-step met a singular scatter matrix (reg_covar={reg:g}): "
+                "some component has fewer distinct samples than dimensions, or no spread "
+                "along some direction; increase reg_covar or use fewer components") from None
         spread = np.trace(cov, axis1=1, axis2=2) / d - reg
         return cov, spread
 

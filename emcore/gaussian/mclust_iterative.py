@@ -154,6 +154,8 @@ class _CommonOrientation(MclustModel):
         orientation = np.eye(d) if start is None else eigh_ascending(start[0])[1]
         diagonals = self.diagonals(self._rotated(scatter, orientation), n)
         for _ in range(INNER_MAX_ITER):
+            if not np.all(diagonals > 0):
+                raise np.linalg.LinAlgError("a component has no spread along some direction")
             new_orientation = _rotation_sweep(scatter, orientation, 1.0 / diagonals)
             new_diagonals = self.diagonals(self._rotated(scatter, new_orientation), n)
             moved = max(_moved(new_orientation, orientation), _moved(new_diagonals, diagonals))

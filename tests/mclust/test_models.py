@@ -242,3 +242,14 @@ def test_missing_entries_with_an_mclust_model_equal_its_built_in_twin():
     c = GaussianMixture(3, covariance_type="VEV", **kwargs).fit(X)
     assert np.all(np.diff(c.log_likelihood_history_) >= -1e-10 * abs(c.log_likelihood_history_[-1]))
     assert np.isfinite(c.impute(X)).all()
+
+
+@pytest.mark.parametrize("name", ["EVV", "VVE", "VVV"])
+def test_a_component_on_a_line_is_a_clear_error_without_reg_covar(name):
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(size=(50, 2)), np.tile([[5.0, 5.0], [6.0, 6.0]], (5, 1))])
+    start = dict(means_init=[[0.0, 0.0], [5.5, 5.5]], reg_covar=0)
+    with pytest.raises(ValueError, match="reg_covar"):
+        GaussianMixture(2, covariance_type=name, **start).fit(X)
+    # with the default reg_covar the line has a little width, and the fit runs
+    GaussianMixture(2, covariance_type=name, means_init=[[0.0, 0.0], [5.5, 5.5]]).fit(X)
