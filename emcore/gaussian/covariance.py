@@ -2,7 +2,8 @@
 
 ``covariance_model(name)`` returns the object of type ``name``; no other module
 branches on the name (a test greps). A fifth type is a subclass of
-:class:`CovarianceType` registered in ``_MODELS``. The interface (``K``
+:class:`CovarianceType` registered in ``_MODELS``; R mclust's 14 models
+(:mod:`.mclust`) are subclasses of ``full`` with their own M-steps. The interface (``K``
 components, ``d`` features; pure functions of their arguments, so HMM
 emissions can share them):
 

@@ -41,6 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from .covariance import _Full
+from .mstep import DegenerateComponentError
 
 __all__ = ["MCLUST_MODELS", "MclustModel", "det_root", "eigh_ascending"]
 
@@ -137,8 +138,6 @@ class MclustModel(_Full):
         try:
             cov = self.fit_scatter(scatter, n_guarded, start)
         except np.linalg.LinAlgError:
-            from .mstep import DegenerateComponentError  # mstep imports this module's users
-
             raise DegenerateComponentError(
                 f"the {self.name} M-step met a singular scatter matrix (reg_covar={reg:g}): "
                 "some component has fewer distinct samples than dimensions, or no spread "
@@ -171,6 +170,7 @@ class MclustModel(_Full):
 
     @property
     def formula(self):
+        """The model's covariance in Celeux & Govaert's letters, e.g. ``lambda D A_k D^T``."""
         volume = {"E": "lambda", "V": "lambda_k"}[self.volume]
         shape = {"E": " A", "V": " A_k", "I": ""}[self.shape]
         if self.orientation == "I":
