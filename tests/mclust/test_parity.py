@@ -61,6 +61,9 @@ def test_log_likelihood_bic_icl_and_df_at_mclusts_parameters(fit):
     # mclust's BIC and ICL are 2 log L - df log n and its ICL: higher is better
     assert gm.bic(X) == pytest.approx(-fit["bic"], rel=1e-9)
     assert gm.icl(X) == pytest.approx(-fit["icl"], rel=1e-9)
+    # mclust's own icl(fit) takes its last E-step's log-likelihood: at its tight tolerance,
+    # the same number to about that tolerance
+    assert gm.icl(X) == pytest.approx(-fit["icl_mclust"], rel=1e-8)
 
 
 @pytest.mark.parametrize("fit", [f for f in FITS if f["model"] != "VVE"],
