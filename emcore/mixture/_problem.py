@@ -34,6 +34,14 @@ class MixtureProblem(EMModel):
     """
 
     def __init__(self, X, covariance_type: str, n_components: int, sample_weight=None):
+        from ..gaussian import COVARIANCE_TYPES
+
+        if covariance_type not in COVARIANCE_TYPES:
+            # mclust's constrained models store full matrices: their free coordinates (volume,
+            # shape, orientation) are not yet parametrised here
+            raise ValueError(f"em_problem and standard_errors support covariance_type in "
+                             f"{COVARIANCE_TYPES}, got {covariance_type!r}: for mclust's models "
+                             "use emcore.bootstrap")
         self.X = np.asarray(X, dtype=np.float64)
         self.cov, self.cov_type = covariance_model(covariance_type), covariance_type
         self.k, self.d = n_components, self.X.shape[1]

@@ -97,3 +97,10 @@ def test_the_problem_refuses_points_outside_the_parameter_space(fitted):
         model.log_likelihood(off)
     with pytest.raises(ValueError, match="NaN"):
         gm.em_problem(np.where(np.arange(len(X))[:, None] == 3, np.nan, X))
+
+
+def test_mclust_models_point_to_the_bootstrap():
+    X = np.column_stack([_two_components(seed=1)[:, 0], _two_components(seed=2)[:, 0]])
+    gm = GaussianMixture(2, covariance_type="VEV", random_state=0).fit(X)
+    with pytest.raises(ValueError, match="bootstrap"):
+        gm.standard_errors(X)
