@@ -34,6 +34,7 @@ help:
 	@echo "make pdf         the book as one PDF, _build/pdf/ (needs TeX Live: see README)"
 	@echo "make test-pdf    check that PDF (page count, chapter titles, references, overfull boxes)"
 	@echo "make test-browser open every page of the HTML book in headless Chromium and check it"
+	@echo "make test-oracles compare with R's mclust, flexmix and lme4 live (needs R: see README)"
 	@echo "make constraints re-pin constraints.txt from pyproject.toml's ranges"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -98,13 +99,22 @@ clean:
 PDF_PACKAGES     := latexmk texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
                     texlive-xetex fonts-freefont-otf tex-gyre xindy poppler-utils
 BROWSER_PACKAGES := chromium chromium-driver
+# R and the packages the live oracle tests compare with (their stored numbers need no R)
+ORACLE_PACKAGES  := r-base-core r-cran-mclust r-cran-flexmix r-cran-lme4
 PDF_NAME         := em-algorithm-executed
 BROWSER_STAMP    := $(VENV)/.installed-browser
 
-.PHONY: pdf pdf-tools test-pdf test-browser browser-tools edition-packages
+.PHONY: pdf pdf-tools test-pdf test-browser browser-tools edition-packages test-oracles
 
 edition-packages:
-	@echo $(PDF_PACKAGES) $(BROWSER_PACKAGES)
+	@echo $(PDF_PACKAGES) $(BROWSER_PACKAGES) $(ORACLE_PACKAGES)
+
+# The live comparisons with R (tests named *live*), which `make test` skips without R: here
+# a missing R package is an error, not a skip.
+test-oracles: warm
+	@Rscript -e 'for (p in c("mclust", "flexmix", "lme4")) library(p, character.only = TRUE)' \
+	  >/dev/null || { echo "make test-oracles needs R; as root: apt-get install $(ORACLE_PACKAGES)" >&2; exit 1; }
+	$(BIN)/python -m pytest -p no:cacheprovider -q -rs -k live tests
 
 pdf-tools:
 	@command -v latexmk >/dev/null && command -v xelatex >/dev/null && command -v xindy >/dev/null || \

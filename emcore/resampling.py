@@ -91,6 +91,14 @@ def _permuted(values: dict, order: np.ndarray, shared_covariance: bool) -> dict:
     return out
 
 
+def _shares_covariance(estimator) -> bool:
+    """Whether one covariance serves every component (it is then not permuted)."""
+    from .gaussian import covariance_model
+
+    name = getattr(estimator, "covariance_type", None)
+    return name is not None and covariance_model(name).is_shared
+
+
 def _match(reference: dict, values: dict) -> np.ndarray:
     """The order of ``values``' components closest to ``reference``'s (assignment problem)."""
     from scipy.optimize import linear_sum_assignment
@@ -159,7 +167,7 @@ def bootstrap(estimator, X, lengths=None, *, n_boot: int = 200, kind: str = "non
     starts = _fitted_attributes(estimator)
     reference = {key: np.array(getattr(estimator, key), dtype=float) for key in REPORTED
                  if hasattr(estimator, key)}
-    shared = getattr(estimator, "covariance_type", None) == "tied"
+    shared = _shares_covariance(estimator)
     seeds = np.random.SeedSequence(
         check_random_state(random_state).integers(2**63)).spawn(int(n_boot))
 

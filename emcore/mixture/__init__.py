@@ -18,15 +18,18 @@ statistics, the M-step -- are in :mod:`emcore.gaussian`.
   BLAS on one thread meanwhile;
 * ``_missing`` -- rows with missing entries (``missing="marginalize"``):
   grouped by pattern, their E-step, scoring and imputation;
-* ``_scoring`` -- the fitted mixture's methods on new data (``score_samples``,
-  ``predict_proba``, ``predict``, ``score``, ``bic``, ``aic``, ``impute``);
+* ``_scoring`` -- the fitted mixture's methods that read its parameters (``score_samples``,
+  ``predict_proba``, ``predict``, ``score``, ``bic``, ``aic``, ``icl``, ``impute``,
+  ``sample``, ``em_problem``, ``standard_errors``);
+* ``_problem`` -- the fitted mixture as an :class:`emcore.EMModel` on a flat parameter
+  vector with free coordinates, for ``em_problem`` and standard errors;
 * ``_prior`` -- the conjugate priors of MAP-EM;
 * ``_model`` -- the mixture as an :class:`emcore.EMModel`, starting parameters, best of
   restarts and the collapse rule;
 * ``_init`` -- k-means and the other starting responsibilities;
 * ``_backend`` -- the fit problem in memory, or hand-over to ``_dask``;
 * ``_dask`` -- map-reduce EM on a dask array (imports dask);
-* ``_online`` -- stepwise (online) EM, ``partial_fit``;
+* ``_online`` -- stepwise (online) EM and ``partial_fit``;
 * ``_select`` -- :func:`select_n_components`.
 """
 

@@ -14,17 +14,16 @@ from .._base import (
     warn_if_not_converged,
 )
 from .._checks import RANDOM_STATE, check_random_state
-from .._validation import Boolean, InstanceOf, Integer, Options, Real, check_params
+from .._validation import Boolean, InstanceOf, Integer, Options, Real
 from ..em import LoglikChange
 from ..exceptions import ConvergenceWarning, NotFittedError
 from ..gaussian.covariance import COVARIANCE_TYPES, CovarianceType, covariance_model
 from ..gaussian.mclust import MCLUST_MODELS
 from ..gaussian.mstep import DegenerateComponentError
-from ..gaussian.stats import MixtureParams
 from ._backend import fit_problem
 from ._config import FitConfig
 from ._init import INIT_METHODS
-from ._online import online_step
+from ._online import OnlineMixin
 from ._pool import N_JOBS
 from ._prior import MixturePrior
 from ._scoring import ScoringMixin
@@ -37,7 +36,7 @@ _FIT_ONLY = ("converged_", "n_iter_", "lower_bound_", "log_likelihood_history_",
 _ONLINE_ONLY = ("n_batches_", "n_samples_seen_", "_online")
 
 
-class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
+class GaussianMixture(ScoringMixin, OnlineMixin, DensityEstimatorMixin):
     """Gaussian mixture fitted by EM, with scikit-learn's interface.
 
     Parameters
@@ -288,6 +287,20 @@ or CovarianceType, default "full"
         ``resp_init`` is not supported. :meth:`predict`, :meth:`predict_proba`
         and :meth:`score_samples` of a dask array are lazy dask arrays. The
         initialisation and the rest: see ``emcore.mixture._dask``.
+
+        Parameters
+        ----------
+        X : array_like or dask.array.Array of shape (n_samples, n_features)
+            The samples (NaN entries allowed with ``missing="marginalize"``).
+        y : None
+            Ignored (scikit-learn's signature).
+        sample_weight : array_like of shape (n_samples,), optional
+            Non-negative weights.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
         """
         config = FitConfig.of(self)
         data, model, start = fit_problem(config, X, sample_weight)
@@ -324,47 +337,22 @@ or CovarianceType, default "full"
         return self
 
     def fit_predict(self, X, y=None, *, sample_weight=None):
-        """Fit, then return the label of each sample of ``X``."""
-        return self.fit(X, sample_weight=sample_weight).predict(X)
+        """Fit, then return the most responsible component of each sample of ``X``.
 
-    def partial_fit(self, X, y=None, *, sample_weight=None):
-        """One step of online (stepwise) EM on the batch ``X``; returns ``self``.
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The samples.
+        y : None
+            Ignored (scikit-learn's signature).
+        sample_weight : array_like of shape (n_samples,), optional
+            Non-negative weights.
 
-        Call ``t`` (1, 2, ...): E-step on ``X`` at the current parameters;
-        running statistics (per unit weight, about the first batch's mean)
-        :math:`s \\leftarrow (1 - \\eta_t) s + \\eta_t s_X` with
-        :math:`\\eta_t = (t + t_0)^{-\\kappa}` (``learning_offset`` :math:`t_0`,
-        ``learning_decay`` :math:`\\kappa`); M-step on ``s`` (Cappé & Moulines 2009), with
-        the ``prior`` if set (``s`` then counts as all the weight seen). The
-        first call starts like :meth:`fit` with one initialisation (or, with
-        ``warm_start``, from the fitted parameters) and ``s`` = its batch's
-        statistics: it is one ordinary EM step. A later :meth:`fit` starts
-        afresh. Sets the fitted parameters, ``n_features_in_``,
-        ``n_batches_`` and ``n_samples_seen_``, not ``converged_`` or histories.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore import GaussianMixture
-        >>> rng = np.random.default_rng(0)
-        >>> gm = GaussianMixture(2, random_state=0)
-        >>> for _ in range(50):
-        ...     labels = rng.integers(2, size=200)
-        ...     _ = gm.partial_fit(rng.normal(size=(200, 1)) + 6.0 * labels[:, None])
-        >>> print(np.sort(gm.means_.ravel()).round(1), gm.n_batches_)
-        [0. 6.] 50
+        Returns
+        -------
+        numpy.ndarray of int of shape (n_samples,)
         """
-        config = FitConfig.of(self)
-        state = getattr(self, "_online", None)
-        warm = (self._params() if state is None and config.warm_start and hasattr(self, "means_")
-                else None)
-        progress = Progress(config.verbose, config.verbose_interval)
-        if state is None:
-            progress.initialisation(0)
-        state = online_step(config, state, X, sample_weight, warm)
-        progress.batch(state.n_batches, state.n_samples_seen, state.batch_log_likelihood)
-        self._set_fitted(state.theta.moved(state.center), state.center.size, online=state)
-        return self
+        return self.fit(X, sample_weight=sample_weight).predict(X)
 
     def _set_fitted(self, theta, n_features, *, run=None, online=None):
         """The one writer of fitted attributes: ``theta`` (absolute coordinates), and either ``run``
@@ -397,24 +385,3 @@ or CovarianceType, default "full"
         self.log_likelihood_history_ = history
         self.lower_bound_ = (float(result.log_likelihood if prior is None else history[-1])
                              / total_weight)
-
-    def _params(self) -> MixtureParams:
-        if not hasattr(self, "means_"):
-            raise NotFittedError("this GaussianMixture is not fitted yet: call fit first")
-        return MixtureParams(np.asarray(self.weights_), np.asarray(self.means_),
-                             np.asarray(self.covariances_), np.asarray(self.precisions_cholesky_))
-
-    def sample(self, n_samples=1, random_state=None):
-        """Draw ``n_samples`` points; returns ``(X, labels)`` in random order.
-
-        ``random_state`` defaults to the estimator's ``random_state``.
-        """
-        params = self._params()
-        check_params({"n_samples": [Integer(1)]}, {"n_samples": n_samples})
-        rng = check_random_state(self.random_state if random_state is None else random_state)
-        k, d = params.means.shape
-        labels = rng.choice(k, size=n_samples, p=params.weights / params.weights.sum())
-        z = rng.standard_normal((n_samples, d))
-        cov = covariance_model(self.covariance_type)
-        return cov.sample(params.means, params.covariances, labels, z), labels
-

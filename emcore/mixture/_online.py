@@ -26,15 +26,16 @@ import dataclasses
 
 import numpy as np
 
+from .._base import Progress
 from .._checks import check_random_state, check_sample_weight, check_X
 from ..gaussian.mstep import m_step
 from ..gaussian.stats import MixtureParams, SufficientStats
-from ._config import check_inits, check_n_rows
+from ._config import FitConfig, check_inits, check_n_rows
 from ._data import MixtureData
 from ._model import initial_params
 from ._prior import ResolvedPrior, resolve_prior
 
-__all__ = ["OnlineState", "online_step"]
+__all__ = ["OnlineMixin", "OnlineState", "online_step"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,3 +117,60 @@ def _blend(old: SufficientStats, new: SufficientStats, eta: float) -> Sufficient
     mix = lambda a, b: (1.0 - eta) * a + eta * b  # noqa: E731
     return SufficientStats(mix(old.n, new.n), mix(old.first, new.first),
                            mix(old.second, new.second), old.shift)
+
+
+class OnlineMixin:
+    """:class:`GaussianMixture`'s ``partial_fit``: one step of online EM per call."""
+
+    def partial_fit(self, X, y=None, *, sample_weight=None):
+        """One step of online (stepwise) EM on the batch ``X``; returns ``self``.
+
+        Call ``t`` (1, 2, ...): E-step on ``X`` at the current parameters;
+        running statistics (per unit weight, about the first batch's mean)
+        :math:`s \\leftarrow (1 - \\eta_t) s + \\eta_t s_X` with
+        :math:`\\eta_t = (t + t_0)^{-\\kappa}` (``learning_offset`` :math:`t_0`,
+        ``learning_decay`` :math:`\\kappa`); M-step on ``s`` (Cappé & Moulines 2009), with
+        the ``prior`` if set (``s`` then counts as all the weight seen). The
+        first call starts like :meth:`fit` with one initialisation (or, with
+        ``warm_start``, from the fitted parameters) and ``s`` = its batch's
+        statistics: it is one ordinary EM step. A later :meth:`fit` starts
+        afresh. Sets the fitted parameters, ``n_features_in_``,
+        ``n_batches_`` and ``n_samples_seen_``, not ``converged_`` or histories.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            One batch of samples.
+        y : None
+            Ignored (scikit-learn's signature).
+        sample_weight : array_like of shape (n_samples,), optional
+            Non-negative weights of the batch's samples.
+
+        Returns
+        -------
+        self
+            The estimator, one online step further.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import GaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> gm = GaussianMixture(2, random_state=0)
+        >>> for _ in range(50):
+        ...     labels = rng.integers(2, size=200)
+        ...     _ = gm.partial_fit(rng.normal(size=(200, 1)) + 6.0 * labels[:, None])
+        >>> print(np.sort(gm.means_.ravel()).round(1), gm.n_batches_)
+        [0. 6.] 50
+        """
+        config = FitConfig.of(self)
+        state = getattr(self, "_online", None)
+        warm = (self._params() if state is None and config.warm_start and hasattr(self, "means_")
+                else None)
+        progress = Progress(config.verbose, config.verbose_interval)
+        if state is None:
+            progress.initialisation(0)
+        state = online_step(config, state, X, sample_weight, warm)
+        progress.batch(state.n_batches, state.n_samples_seen, state.batch_log_likelihood)
+        self._set_fitted(state.theta.moved(state.center), state.center.size, online=state)
+        return self

@@ -12,8 +12,11 @@ import math
 
 import numpy as np
 
-from .._checks import check_sample_weight, check_X
+from .._checks import check_random_state, check_sample_weight, check_X
+from .._validation import Integer, check_params
+from ..exceptions import NotFittedError
 from ..gaussian.covariance import covariance_model
+from ..gaussian.stats import MixtureParams
 from ._backend import rowwise
 from ._estep import normalize
 from ._missing import impute, log_prob_rows
@@ -24,7 +27,7 @@ __all__ = ["ScoringMixin"]
 
 class ScoringMixin:
     """``score_samples``, ``predict_proba``, ``predict``, ``score``, ``bic``,
-    ``aic``, ``icl``, ``impute``, ``em_problem`` and ``standard_errors``."""
+    ``aic``, ``icl``, ``impute``, ``em_problem``, ``standard_errors`` and ``sample``."""
 
     def _each_chunk(self, X, shape, dtype, finish):
         """Rows of ``X`` as ``finish(log_joint, shared)`` gives them, chunk by
@@ -291,3 +294,35 @@ class ScoringMixin:
 
         model, theta = self.em_problem(X, sample_weight)
         return standard_errors_by_attribute(model, theta, model.as_attributes)
+
+    def _params(self) -> MixtureParams:
+        if not hasattr(self, "means_"):
+            raise NotFittedError("this GaussianMixture is not fitted yet: call fit first")
+        return MixtureParams(np.asarray(self.weights_), np.asarray(self.means_),
+                             np.asarray(self.covariances_), np.asarray(self.precisions_cholesky_))
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw ``n_samples`` points from the fitted mixture.
+
+        Parameters
+        ----------
+        n_samples : int, default 1
+            How many points.
+        random_state : int or numpy.random.Generator, optional
+            Defaults to the estimator's ``random_state``.
+
+        Returns
+        -------
+        X : numpy.ndarray of shape (n_samples, n_features)
+            The points, in random order.
+        labels : numpy.ndarray of int of shape (n_samples,)
+            The component that drew each.
+        """
+        params = self._params()
+        check_params({"n_samples": [Integer(1)]}, {"n_samples": n_samples})
+        rng = check_random_state(self.random_state if random_state is None else random_state)
+        k, d = params.means.shape
+        labels = rng.choice(k, size=n_samples, p=params.weights / params.weights.sum())
+        z = rng.standard_normal((n_samples, d))
+        cov = covariance_model(self.covariance_type)
+        return cov.sample(params.means, params.covariances, labels, z), labels
