@@ -194,6 +194,28 @@ class FactorModel(EMModel):
         """The observed-data log-likelihood at ``theta`` (mean at the sample mean)."""
         return self.e_step_with_log_likelihood(theta)[1]
 
+    def zero_uniqueness_gain(self, theta) -> np.ndarray:
+        r"""Per variable j, :math:`\ell` with :math:`\psi_j` set to 0 (all else fixed) minus
+        :math:`\ell(\theta)`, shape (d,): positive means the likelihood still rises toward the
+        boundary :math:`\psi_j = 0`, where a Heywood case's maximum lies.
+
+        EM approaches such a boundary only like :math:`1/t`, so a fit stopped by a
+        tolerance leaves :math:`\psi_j` small but not tiny; this test does not depend on how
+        small. :math:`\psi_j = 0` is a rank-one downdate of :math:`C`: with
+        :math:`s_j = w_j^\top M^{-1} w_j / \psi_j` (= :math:`1 - \psi_j (C^{-1})_{jj}`, formed
+        without cancellation) and :math:`c_j = C^{-1} e_j`, the determinant lemma and
+        Sherman--Morrison give :math:`-\frac n2(\log s_j + \psi_j c_j^\top S c_j / s_j)`.
+        A variable with no loading (:math:`s_j = 0`) gets :math:`-\infty`. Costs one E-step.
+        """
+        W, psi = self.unpack(theta)
+        cov = LowRankPlusDiagonal(W, psi)
+        s = np.einsum("jq,jq->j", cov.gain, W)          # w_j^T M^-1 w_j / psi_j
+        root_prec = self.root * cov.inv_psi - (self.root @ cov.gain) @ cov.scaled.T  # R C^-1
+        quad = psi * np.einsum("ij,ij->j", root_prec, root_prec)  # psi_j c_j^T S c_j
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gain = -0.5 * self.n * (np.log(s) + quad / s)
+        return np.where(s > 0, gain, -np.inf)
+
     def m_step(self, stats) -> np.ndarray:
         r"""The M-step: :math:`W = A B^{-1}`, :math:`\psi = \operatorname{diag}(S - W A^\top)`.
 

@@ -150,11 +150,42 @@ def test_heywood_case_is_detected_named_and_listed():
     assert fa.noise_variance_[1:] == pytest.approx([0.36, 0.36], abs=1e-3)
 
 
+def test_heywood_case_is_reported_at_the_default_tolerance():
+    # EM creeps to psi_0 = 0 like 1/t: at tol=1e-6 it stops near psi_0 ~ 1e-3 of the variance,
+    # on either side of heywood_tol; the likelihood still rising toward psi_0 = 0 decides
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for tol in (1e-3, 1e-4, 1e-6):
+            with pytest.warns(HeywoodWarning, match=r"variable\(s\) 0 fell"):
+                fa = FactorAnalysis(1, tol=tol).fit(heywood_data())
+            assert fa.heywood_.tolist() == [0] and fa.noise_variance_[0] > 1e-3
+
+
+def test_zero_uniqueness_gain_equals_the_dense_log_likelihood_difference():
+    regular = data(21, n=300, d=7)
+    fitted = FactorAnalysis(2, tol=1e-4).fit(regular)
+    near_boundary = (np.array([[1.0], [0.8], [0.8]]), np.array([0.01, 0.36, 0.36]))
+    for X, (W, psi) in ((regular, (fitted.components_.T, fitted.noise_variance_)),
+                        (heywood_data(), near_boundary)):
+        model = FactorModel(X, W.shape[1])
+
+        def dense(p):
+            return stats.multivariate_normal(X.mean(axis=0), W @ W.T + np.diag(p)).logpdf(X).sum()
+
+        expected = np.array([dense(np.where(np.arange(psi.size) == j, 0.0, psi)) - dense(psi)
+                             for j in range(psi.size)])
+        gain = model.zero_uniqueness_gain(model.pack(W, psi))
+        assert np.allclose(gain, expected, rtol=1e-7, atol=1e-7)
+    assert np.all(expected[1:] < 0) and expected[0] > 0  # only psi_0 lies toward a boundary
+
+
 def test_regular_data_report_no_heywood_case():
     with warnings.catch_warnings():
         warnings.simplefilter("error", HeywoodWarning)
         fa = fit(data(10), 2)
-    assert fa.heywood_.size == 0
+        assert fa.heywood_.size == 0
+        for seed in range(5):  # at the default tolerance too
+            assert FactorAnalysis(2).fit(data(30 + seed, n=200)).heywood_.size == 0
 
 
 def test_varimax_leaves_the_likelihood_and_covariance_unchanged():
