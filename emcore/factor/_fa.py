@@ -147,7 +147,8 @@ class FactorAnalysis(EstimatorParams):
             warnings.warn(
                 f"Heywood case: the uniqueness of variable(s) {', '.join(names)} fell to {ratios} "
                 f"of its variance (heywood_tol={self.heywood_tol:g}), or the likelihood still "
-                "rises as it goes to 0; the maximum lies on the boundary psi = 0, where EM converges slowly and these estimates are not reliable. "
+                "rises as it goes to 0; the maximum lies on the boundary psi = 0, where EM "
+                "converges slowly and these estimates are not reliable. "
                 "FactorAnalysis.heywood_ lists them.", HeywoodWarning, stacklevel=3)
 
     # -- using the fit ---------------------------------------------------------------
