@@ -201,15 +201,15 @@ class FactorModel(EMModel):
 
         EM approaches such a boundary only like :math:`1/t`, so a fit stopped by a
         tolerance leaves :math:`\psi_j` small but not tiny; this test does not depend on how
-        small. :math:`\psi_j = 0` is a rank-one downdate of :math:`C`: with
-        :math:`s_j = w_j^\top M^{-1} w_j / \psi_j` (= :math:`1 - \psi_j (C^{-1})_{jj}`, formed
-        without cancellation) and :math:`c_j = C^{-1} e_j`, the determinant lemma and
+        small. :math:`\psi_j = 0` is a rank-one downdate of :math:`C`: with :math:`W_j^\top`
+        the j-th row of :math:`W`, :math:`s_j = W_j^\top M^{-1} W_j / \psi_j`
+        (= :math:`1 - \psi_j (C^{-1})_{jj}`, formed without cancellation) and :math:`c_j = C^{-1} e_j`, the determinant lemma and
         Sherman--Morrison give :math:`-\frac n2(\log s_j + \psi_j c_j^\top S c_j / s_j)`.
         A variable with no loading (:math:`s_j = 0`) gets :math:`-\infty`. Costs one E-step.
         """
         W, psi = self.unpack(theta)
         cov = LowRankPlusDiagonal(W, psi)
-        s = np.einsum("jq,jq->j", cov.gain, W)          # w_j^T M^-1 w_j / psi_j
+        s = np.einsum("jq,jq->j", cov.gain, W)          # W_j^T M^-1 W_j / psi_j
         root_prec = self.root * cov.inv_psi - (self.root @ cov.gain) @ cov.scaled.T  # R C^-1
         quad = psi * np.einsum("ij,ij->j", root_prec, root_prec)  # psi_j c_j^T S c_j
         with np.errstate(divide="ignore", invalid="ignore"):
