@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_X
 from .._validation import Integer, check_params
 from ..em import EMModel
 from ..models import PPCA
@@ -23,36 +24,16 @@ def check_data(X, name: str = "X", *, min_rows: int = 2, n_features: int | None 
                owner: str = "the model") -> np.ndarray:
     """``X`` as a finite 2-D float64 array of ``min_rows`` rows or more; errors name ``name``.
 
-    The messages also carry scikit-learn's phrases for the same problems
-    ("Expected 2D array", "0 feature(s)", "n_samples=1", "Sparse data", "Complex
-    data not supported", "is expecting ... features"), which its checks look for.
+    :func:`emcore._checks.check_X` (every estimator's check, with scikit-learn's
+    phrases in its messages) plus what factor analysis adds: float64, at least
+    ``min_rows`` rows, and a TypeError for a string.
     """
-    if isinstance(X, (str, bytes)) or X is None:
+    if isinstance(X, (str, bytes)):
         raise TypeError(f"{name} must be a 2-D numeric array, got {type(X).__name__}")
-    if type(X).__module__.startswith("scipy.sparse"):
-        raise TypeError(f"Sparse data was passed for {name}, but dense data is required: "
-                        f"use {name}.toarray()")
-    arr = np.asarray(X)
-    if arr.dtype.kind == "c":
-        raise ValueError(f"Complex data not supported: {name} must hold real numbers")
-    try:
-        arr = arr.astype(np.float64, copy=False)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}: {err}") from None
-    if arr.ndim != 2:
-        raise ValueError(f"Expected 2D array, got {arr.ndim}D array instead: {name} must be 2-D of "
-                         f"shape (n_samples, n_features), got shape {arr.shape}. Reshape your data")
-    if arr.shape[1] < 1:
-        raise ValueError(f"Found array with 0 feature(s) (shape={arr.shape}) while a minimum of 1 "
-                         f"is required: {name} has no columns")
+    arr = check_X(X, name, n_features=n_features, estimator=owner).astype(np.float64, copy=False)
     if arr.shape[0] < min_rows:
         raise ValueError(f"{name} has n_samples={arr.shape[0]}: it needs at least {min_rows} "
                          f"row(s), got shape {arr.shape}")
-    if n_features is not None and arr.shape[1] != n_features:
-        raise ValueError(f"{name} has {arr.shape[1]} features, but {owner} is expecting "
-                         f"{n_features} features as input (as in fit)")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values")
     return arr
 
 

@@ -292,3 +292,19 @@ def test_new_data_with_other_columns_is_refused():
     fa = fit(data(19), 1)
     with pytest.raises(ValueError, match="X has 5 features, but FactorAnalysis is expecting 8"):
         fa.score(np.zeros((3, 5)))
+
+
+def test_data_checks_are_emcore_s_shared_ones():
+    # check_data is emcore._checks.check_X plus a row count: its overflow guard and its
+    # float32 handling reach the factor estimators too
+    from emcore import MixtureOfFactorAnalyzers
+
+    huge = data(22) * 1e160
+    for estimator in (FactorAnalysis(1), MixtureOfFactorAnalyzers(1, 1)):
+        with pytest.raises(ValueError, match="Rescale X"):
+            estimator.fit(huge)
+    X = data(23)
+    single = FactorAnalysis(2, tol=1e-10).fit(X.astype(np.float32))
+    double = FactorAnalysis(2, tol=1e-10).fit(X.astype(np.float32).astype(np.float64))
+    assert single.components_.dtype == np.float64
+    assert single.score(X) == pytest.approx(double.score(X), rel=1e-12)
