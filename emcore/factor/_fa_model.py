@@ -184,8 +184,9 @@ class FactorModel(EMModel):
         tolerance leaves :math:`\psi_j` small but not tiny; this test does not depend on how
         small. :math:`\psi_j = 0` is a rank-one downdate of :math:`C`: with :math:`W_j^\top`
         the j-th row of :math:`W`, :math:`s_j = W_j^\top M^{-1} W_j / \psi_j`
-        (= :math:`1 - \psi_j (C^{-1})_{jj}`, formed without cancellation) and :math:`c_j = C^{-1} e_j`, the determinant lemma and
-        Sherman--Morrison give :math:`-\frac n2(\log s_j + \psi_j c_j^\top S c_j / s_j)`.
+        (= :math:`1 - \psi_j (C^{-1})_{jj}`, formed without cancellation) and
+        :math:`c_j = C^{-1} e_j`, the determinant lemma and Sherman--Morrison give
+        :math:`-\frac n2(\log s_j + \psi_j c_j^\top S c_j / s_j)`.
         A variable with no loading (:math:`s_j = 0`) gets :math:`-\infty`. Costs one E-step.
         """
         W, psi = self.unpack(theta)
