@@ -84,6 +84,31 @@ def test_harman_eight_physical_variables_match_r_factanal():
     assert objective == pytest.approx(r_objective, rel=1e-8)
 
 
+#: Lawley & Maxwell (1971): correlations of 220 boys' marks in Gaelic, English, History,
+#: Arithmetic, Algebra and Geometry (reprinted in Johnson & Wichern 2007, Example 9.8).
+LAWLEY_MAXWELL = np.array([
+    [1.000, 0.439, 0.410, 0.288, 0.329, 0.248],
+    [0.439, 1.000, 0.351, 0.354, 0.320, 0.329],
+    [0.410, 0.351, 1.000, 0.164, 0.190, 0.181],
+    [0.288, 0.354, 0.164, 1.000, 0.595, 0.470],
+    [0.329, 0.320, 0.190, 0.595, 1.000, 0.464],
+    [0.248, 0.329, 0.181, 0.470, 0.464, 1.000]])
+
+
+def test_lawley_maxwell_examination_loadings_match_the_published_table():
+    # Their maximum-likelihood loadings (3 decimals), in the orientation where W^T Psi^-1 W is
+    # diagonal and decreasing, first column positive
+    published = np.array([[0.553, 0.429], [0.568, 0.288], [0.392, 0.450],
+                          [0.740, -0.273], [0.724, -0.211], [0.595, -0.132]])
+    fa = FactorAnalysis(2, tol=1e-10).fit(with_correlation(LAWLEY_MAXWELL, 220))
+    W, psi = fa.components_.T, fa.noise_variance_
+    _, V = np.linalg.eigh(W.T @ (W / psi[:, None]))
+    W = W @ V[:, ::-1]
+    W *= np.sign(W.sum(axis=0))
+    assert np.max(np.abs(W - published)) < 5.01e-4  # half a unit of the published last digit
+    assert 1 - psi == pytest.approx([0.490, 0.406, 0.356, 0.623, 0.569, 0.372], abs=5.01e-4)
+
+
 def test_em_history_never_decreases():
     X = data(5)
     fa = FactorAnalysis(3, tol=0.0, max_iter=300).fit(X)
