@@ -44,9 +44,12 @@ class FactorAnalysis(EstimatorParams):
     rotation : {None, "varimax"}, default None
         Rotate the fitted loadings (the likelihood does not change).
     heywood_tol : float, default 1e-3
-        A variable whose uniqueness ends below ``heywood_tol`` times its
-        variance is a Heywood case: reported in ``heywood_`` and by a
-        :class:`emcore.HeywoodWarning` naming it.
+        A variable is a Heywood case, reported in ``heywood_`` and by a
+        :class:`emcore.HeywoodWarning` naming it, when its uniqueness ends below
+        ``heywood_tol`` times its variance, or when the log-likelihood at the fit
+        still rises as that uniqueness is set to 0
+        (:meth:`emcore.factor.FactorModel.zero_uniqueness_gain`): EM reaches such a
+        boundary maximum only like 1/t, so ``tol`` stops it short.
     random_state : None, int or numpy.random.Generator
     verbose : int, default 0
         1: a line per start; 2: also the mean log-likelihood every 10 iterations.
@@ -61,7 +64,7 @@ class FactorAnalysis(EstimatorParams):
     rotation_matrix_ : numpy.ndarray of shape (n_factors, n_factors) or None
         The orthogonal ``R`` with ``components_ = R.T @ W.T``.
     heywood_ : numpy.ndarray of int
-        Columns whose uniqueness fell below ``heywood_tol`` of their variance.
+        Columns whose uniqueness is at the boundary 0 (see ``heywood_tol``).
     log_likelihood_ : float
         The total log-likelihood at the fit.
     log_likelihood_history_ : numpy.ndarray
@@ -132,15 +135,20 @@ class FactorAnalysis(EstimatorParams):
         self.log_likelihood_history_ = np.asarray(run.log_likelihood_history, dtype=float).copy()
         self.n_iter_ = int(run.n_iter)
         self.converged_ = bool(run.converged)
-        self.heywood_ = np.flatnonzero(psi < self.heywood_tol * model.variance)
+        # On the boundary: tiny, or the likelihood still rises as psi_j goes to 0 (EM creeps
+        # there like 1/t, so a tolerance stops it with psi_j small but not below heywood_tol).
+        on_boundary = (psi < self.heywood_tol * model.variance) | (
+            model.zero_uniqueness_gain(run.theta) > 0)
+        self.heywood_ = np.flatnonzero(on_boundary)
         if self.heywood_.size:
             columns = getattr(X, "columns", None)
             names = [str(j) if columns is None else f"{j} ({columns[j]!r})" for j in self.heywood_]
             ratios = ", ".join(f"{psi[j] / model.variance[j]:.2g}" for j in self.heywood_)
             warnings.warn(
                 f"Heywood case: the uniqueness of variable(s) {', '.join(names)} fell to {ratios} "
-                f"of its variance (heywood_tol={self.heywood_tol:g}); the maximum lies on the "
-                "boundary psi = 0, where EM converges slowly and these estimates are not reliable. "
+                f"of its variance (heywood_tol={self.heywood_tol:g}), or the likelihood still "
+                "rises as it goes to 0; the maximum lies on the boundary psi = 0, where EM "
+                "converges slowly and these estimates are not reliable. "
                 "FactorAnalysis.heywood_ lists them.", HeywoodWarning, stacklevel=3)
 
     # -- using the fit ---------------------------------------------------------------

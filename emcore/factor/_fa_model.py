@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_X
 from .._validation import Integer, check_params
 from ..em import EMModel
 from ..models import PPCA
@@ -23,36 +24,16 @@ def check_data(X, name: str = "X", *, min_rows: int = 2, n_features: int | None 
                owner: str = "the model") -> np.ndarray:
     """``X`` as a finite 2-D float64 array of ``min_rows`` rows or more; errors name ``name``.
 
-    The messages also carry scikit-learn's phrases for the same problems
-    ("Expected 2D array", "0 feature(s)", "n_samples=1", "Sparse data", "Complex
-    data not supported", "is expecting ... features"), which its checks look for.
+    :func:`emcore._checks.check_X` (every estimator's check, with scikit-learn's
+    phrases in its messages) plus what factor analysis adds: float64, at least
+    ``min_rows`` rows, and a TypeError for a string.
     """
-    if isinstance(X, (str, bytes)) or X is None:
+    if isinstance(X, (str, bytes)):
         raise TypeError(f"{name} must be a 2-D numeric array, got {type(X).__name__}")
-    if type(X).__module__.startswith("scipy.sparse"):
-        raise TypeError(f"Sparse data was passed for {name}, but dense data is required: "
-                        f"use {name}.toarray()")
-    arr = np.asarray(X)
-    if arr.dtype.kind == "c":
-        raise ValueError(f"Complex data not supported: {name} must hold real numbers")
-    try:
-        arr = arr.astype(np.float64, copy=False)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}: {err}") from None
-    if arr.ndim != 2:
-        raise ValueError(f"Expected 2D array, got {arr.ndim}D array instead: {name} must be 2-D of "
-                         f"shape (n_samples, n_features), got shape {arr.shape}. Reshape your data")
-    if arr.shape[1] < 1:
-        raise ValueError(f"Found array with 0 feature(s) (shape={arr.shape}) while a minimum of 1 "
-                         f"is required: {name} has no columns")
+    arr = check_X(X, name, n_features=n_features, estimator=owner).astype(np.float64, copy=False)
     if arr.shape[0] < min_rows:
         raise ValueError(f"{name} has n_samples={arr.shape[0]}: it needs at least {min_rows} "
                          f"row(s), got shape {arr.shape}")
-    if n_features is not None and arr.shape[1] != n_features:
-        raise ValueError(f"{name} has {arr.shape[1]} features, but {owner} is expecting "
-                         f"{n_features} features as input (as in fit)")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values")
     return arr
 
 
@@ -193,6 +174,29 @@ class FactorModel(EMModel):
     def log_likelihood(self, theta) -> float:
         """The observed-data log-likelihood at ``theta`` (mean at the sample mean)."""
         return self.e_step_with_log_likelihood(theta)[1]
+
+    def zero_uniqueness_gain(self, theta) -> np.ndarray:
+        r"""Per variable j, :math:`\ell` with :math:`\psi_j` set to 0 (all else fixed) minus
+        :math:`\ell(\theta)`, shape (d,): positive means the likelihood still rises toward the
+        boundary :math:`\psi_j = 0`, where a Heywood case's maximum lies.
+
+        EM approaches such a boundary only like :math:`1/t`, so a fit stopped by a
+        tolerance leaves :math:`\psi_j` small but not tiny; this test does not depend on how
+        small. :math:`\psi_j = 0` is a rank-one downdate of :math:`C`: with :math:`W_j^\top`
+        the j-th row of :math:`W`, :math:`s_j = W_j^\top M^{-1} W_j / \psi_j`
+        (= :math:`1 - \psi_j (C^{-1})_{jj}`, formed without cancellation) and
+        :math:`c_j = C^{-1} e_j`, the determinant lemma and Sherman--Morrison give
+        :math:`-\frac n2(\log s_j + \psi_j c_j^\top S c_j / s_j)`.
+        A variable with no loading (:math:`s_j = 0`) gets :math:`-\infty`. Costs one E-step.
+        """
+        W, psi = self.unpack(theta)
+        cov = LowRankPlusDiagonal(W, psi)
+        s = np.einsum("jq,jq->j", cov.gain, W)          # W_j^T M^-1 W_j / psi_j
+        root_prec = self.root * cov.inv_psi - (self.root @ cov.gain) @ cov.scaled.T  # R C^-1
+        quad = psi * np.einsum("ij,ij->j", root_prec, root_prec)  # psi_j c_j^T S c_j
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gain = -0.5 * self.n * (np.log(s) + quad / s)
+        return np.where(s > 0, gain, -np.inf)
 
     def m_step(self, stats) -> np.ndarray:
         r"""The M-step: :math:`W = A B^{-1}`, :math:`\psi = \operatorname{diag}(S - W A^\top)`.

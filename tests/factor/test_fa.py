@@ -84,6 +84,31 @@ def test_harman_eight_physical_variables_match_r_factanal():
     assert objective == pytest.approx(r_objective, rel=1e-8)
 
 
+#: Lawley & Maxwell (1971): correlations of 220 boys' marks in Gaelic, English, History,
+#: Arithmetic, Algebra and Geometry (reprinted in Johnson & Wichern 2007, Example 9.8).
+LAWLEY_MAXWELL = np.array([
+    [1.000, 0.439, 0.410, 0.288, 0.329, 0.248],
+    [0.439, 1.000, 0.351, 0.354, 0.320, 0.329],
+    [0.410, 0.351, 1.000, 0.164, 0.190, 0.181],
+    [0.288, 0.354, 0.164, 1.000, 0.595, 0.470],
+    [0.329, 0.320, 0.190, 0.595, 1.000, 0.464],
+    [0.248, 0.329, 0.181, 0.470, 0.464, 1.000]])
+
+
+def test_lawley_maxwell_examination_loadings_match_the_published_table():
+    # Their maximum-likelihood loadings (3 decimals), in the orientation where W^T Psi^-1 W is
+    # diagonal and decreasing, first column positive
+    published = np.array([[0.553, 0.429], [0.568, 0.288], [0.392, 0.450],
+                          [0.740, -0.273], [0.724, -0.211], [0.595, -0.132]])
+    fa = FactorAnalysis(2, tol=1e-10).fit(with_correlation(LAWLEY_MAXWELL, 220))
+    W, psi = fa.components_.T, fa.noise_variance_
+    _, V = np.linalg.eigh(W.T @ (W / psi[:, None]))
+    W = W @ V[:, ::-1]
+    W *= np.sign(W.sum(axis=0))
+    assert np.max(np.abs(W - published)) < 5.01e-4  # half a unit of the published last digit
+    assert 1 - psi == pytest.approx([0.490, 0.406, 0.356, 0.623, 0.569, 0.372], abs=5.01e-4)
+
+
 def test_em_history_never_decreases():
     X = data(5)
     fa = FactorAnalysis(3, tol=0.0, max_iter=300).fit(X)
@@ -150,11 +175,42 @@ def test_heywood_case_is_detected_named_and_listed():
     assert fa.noise_variance_[1:] == pytest.approx([0.36, 0.36], abs=1e-3)
 
 
+def test_heywood_case_is_reported_at_the_default_tolerance():
+    # EM creeps to psi_0 = 0 like 1/t: at tol=1e-6 it stops near psi_0 ~ 1e-3 of the variance,
+    # on either side of heywood_tol; the likelihood still rising toward psi_0 = 0 decides
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for tol in (1e-3, 1e-4, 1e-6):
+            with pytest.warns(HeywoodWarning, match=r"variable\(s\) 0 fell"):
+                fa = FactorAnalysis(1, tol=tol).fit(heywood_data())
+            assert fa.heywood_.tolist() == [0] and fa.noise_variance_[0] > 1e-3
+
+
+def test_zero_uniqueness_gain_equals_the_dense_log_likelihood_difference():
+    regular = data(21, n=300, d=7)
+    fitted = FactorAnalysis(2, tol=1e-4).fit(regular)
+    near_boundary = (np.array([[1.0], [0.8], [0.8]]), np.array([0.01, 0.36, 0.36]))
+    for X, (W, psi) in ((regular, (fitted.components_.T, fitted.noise_variance_)),
+                        (heywood_data(), near_boundary)):
+        model = FactorModel(X, W.shape[1])
+
+        def dense(p):
+            return stats.multivariate_normal(X.mean(axis=0), W @ W.T + np.diag(p)).logpdf(X).sum()
+
+        expected = np.array([dense(np.where(np.arange(psi.size) == j, 0.0, psi)) - dense(psi)
+                             for j in range(psi.size)])
+        gain = model.zero_uniqueness_gain(model.pack(W, psi))
+        assert np.allclose(gain, expected, rtol=1e-7, atol=1e-7)
+    assert np.all(expected[1:] < 0) and expected[0] > 0  # only psi_0 lies toward a boundary
+
+
 def test_regular_data_report_no_heywood_case():
     with warnings.catch_warnings():
         warnings.simplefilter("error", HeywoodWarning)
         fa = fit(data(10), 2)
-    assert fa.heywood_.size == 0
+        assert fa.heywood_.size == 0
+        for seed in range(5):  # at the default tolerance too
+            assert FactorAnalysis(2).fit(data(30 + seed, n=200)).heywood_.size == 0
 
 
 def test_varimax_leaves_the_likelihood_and_covariance_unchanged():
@@ -261,3 +317,19 @@ def test_new_data_with_other_columns_is_refused():
     fa = fit(data(19), 1)
     with pytest.raises(ValueError, match="X has 5 features, but FactorAnalysis is expecting 8"):
         fa.score(np.zeros((3, 5)))
+
+
+def test_data_checks_are_emcore_s_shared_ones():
+    # check_data is emcore._checks.check_X plus a row count: its overflow guard and its
+    # float32 handling reach the factor estimators too
+    from emcore import MixtureOfFactorAnalyzers
+
+    huge = data(22) * 1e160
+    for estimator in (FactorAnalysis(1), MixtureOfFactorAnalyzers(1, 1)):
+        with pytest.raises(ValueError, match="Rescale X"):
+            estimator.fit(huge)
+    X = data(23)
+    single = FactorAnalysis(2, tol=1e-10).fit(X.astype(np.float32))
+    double = FactorAnalysis(2, tol=1e-10).fit(X.astype(np.float32).astype(np.float64))
+    assert single.components_.dtype == np.float64
+    assert single.score(X) == pytest.approx(double.score(X), rel=1e-12)
