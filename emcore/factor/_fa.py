@@ -110,7 +110,20 @@ class FactorAnalysis(EstimatorParams):
         self.verbose = verbose
 
     def fit(self, X, y=None):
-        """Fit by EM; returns ``self``. ``y`` is ignored."""
+        """Fit the loadings and uniquenesses by EM.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows (complete: no NaN).
+        y : None
+            Ignored (scikit-learn's signature).
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
         params = self._checked_params()
         model = FactorModel(X, params["n_factors"])
         rng = self._rng()
@@ -162,36 +175,102 @@ class FactorAnalysis(EstimatorParams):
                           owner=type(self).__name__) - self.mean_
 
     def score_samples(self, X) -> np.ndarray:
-        """The log-likelihood of each row, shape (n,) (Woodbury: O(d q) per row)."""
+        """The log-likelihood of each row (by Woodbury: O(d q) per row).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows (complete: no NaN).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+        """
         return self._covariance_model().log_density(self._centred(X))[0]
 
     def score(self, X, y=None) -> float:
-        """The mean log-likelihood per row, as scikit-learn's ``FactorAnalysis.score``."""
+        """The mean log-likelihood per row, as scikit-learn's ``FactorAnalysis.score``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows (complete: no NaN).
+        y : None
+            Ignored (scikit-learn's signature).
+
+        Returns
+        -------
+        float
+        """
         return float(np.mean(self.score_samples(X)))
 
     def transform(self, X) -> np.ndarray:
-        r"""The factors' posterior means :math:`\mathbb{E}[z \mid x]`, shape (n, n_factors)."""
+        r"""The factors' posterior means :math:`\mathbb{E}[z \mid x]`.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows (complete: no NaN).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_factors)
+        """
         return self._covariance_model().quadratic_and_factors(self._centred(X))[1]
 
     def fit_transform(self, X, y=None) -> np.ndarray:
-        """``fit(X).transform(X)``."""
+        """Fit, then return the factors' posterior means, ``fit(X).transform(X)``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows (complete: no NaN).
+        y : None
+            Ignored (scikit-learn's signature).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_factors)
+        """
         return self.fit(X).transform(X)
 
     def get_covariance(self) -> np.ndarray:
-        r"""The model covariance :math:`W W^\top + \Psi`, (d, d)."""
+        r"""The model covariance.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_features, n_features)
+            :math:`W W^\top + \Psi`.
+        """
         return self._covariance_model().covariance()
 
     def get_precision(self) -> np.ndarray:
-        """The inverse of :meth:`get_covariance`, by Woodbury (no d x d inverse)."""
+        """The inverse of :meth:`get_covariance`, by Woodbury (no d x d inverse).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_features, n_features)
+        """
         return self._covariance_model().precision()
 
     def em_problem(self, X):
-        """``(model, theta)``: :class:`emcore.factor.FactorModel` on ``X``, the fitted parameters.
+        """The fitted model as an :class:`emcore.EMModel` on ``X``, and its parameters.
 
-        For :func:`emcore.run_em` and :func:`emcore.em_rate`. The model's mean
-        is the sample mean of ``X`` (it is profiled out). Rotations of ``W``
-        leave the likelihood flat, so the EM map's Jacobian has eigenvalues 1
-        along them (``q(q-1)/2`` of them).
+        The model's mean is the sample mean of ``X`` (it is profiled out).
+        Rotations of ``W`` leave the likelihood flat, so the EM map's Jacobian has
+        eigenvalues 1 along them (``q(q-1)/2`` of them).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows (complete: no NaN).
+
+        Returns
+        -------
+        model : emcore.factor.FactorModel
+            For :func:`emcore.run_em` and :func:`emcore.em_rate`.
+        theta : numpy.ndarray
+            The fitted loadings and uniquenesses, flat.
         """
         self._check_fitted("components_")
         model = FactorModel(X, self.components_.shape[0])

@@ -117,7 +117,20 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
                                     noise=gm.covariances_)
 
     def fit(self, X, y=None):
-        """Fit by EM; returns ``self``. The best log-likelihood of ``n_init`` runs is kept."""
+        """Fit by EM; the best log-likelihood of ``n_init`` runs is kept.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows (complete: no NaN).
+        y : None
+            Ignored (scikit-learn's signature).
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
         p = self._checked_params()
         X = check_data(X)
         model = MFAModel(X, p["n_components"], p["n_factors"], common_noise=p["common_noise"],
@@ -145,24 +158,78 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
         return log_joint(X, theta)
 
     def score_samples(self, X) -> np.ndarray:
-        """The log-likelihood of each row, shape (n,)."""
+        """The log-likelihood of each row.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows (complete: no NaN).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+        """
         return log_sum_rows(self._log_joint(X))
 
     def score(self, X, y=None) -> float:
-        """The mean log-likelihood per row."""
+        """The mean log-likelihood per row.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows (complete: no NaN).
+        y : None
+            Ignored (scikit-learn's signature).
+
+        Returns
+        -------
+        float
+        """
         return float(np.mean(self.score_samples(X)))
 
     def predict_proba(self, X) -> np.ndarray:
-        """The responsibilities ``p(k | x)``, shape (n, n_components)."""
+        """The responsibilities ``p(k | x)``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows (complete: no NaN).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_components)
+        """
         logp = self._log_joint(X)
         return np.exp(logp - log_sum_rows(logp)[:, None])
 
     def predict(self, X) -> np.ndarray:
-        """The most probable component of each row."""
+        """The most probable component of each row.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows (complete: no NaN).
+
+        Returns
+        -------
+        numpy.ndarray of int of shape (n_samples,)
+        """
         return np.argmax(self._log_joint(X), axis=1)
 
     def fit_predict(self, X, y=None) -> np.ndarray:
-        """``fit(X).predict(X)``."""
+        """Fit, then return the most probable component of each row.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows (complete: no NaN).
+        y : None
+            Ignored (scikit-learn's signature).
+
+        Returns
+        -------
+        numpy.ndarray of int of shape (n_samples,)
+        """
         return self.fit(X).predict(X)
 
     def _n_parameters(self) -> int:
@@ -172,17 +239,53 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
         return (k - 1) + k * d + k * (d * q - q * (q - 1) // 2) + noise
 
     def bic(self, X) -> float:
-        """``-2 log L + p log n`` (lower is better); ``p`` counts loadings up to rotation."""
+        """Bayesian information criterion ``-2 log L + p log n`` (lower is better).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows (complete: no NaN).
+
+        Returns
+        -------
+        float
+            ``p`` counts the loadings up to rotation.
+        """
         n = check_data(X, min_rows=1).shape[0]
         return -2.0 * self.score(X) * n + self._n_parameters() * math.log(n)
 
     def aic(self, X) -> float:
-        """``-2 log L + 2 p`` (lower is better)."""
+        """Akaike information criterion ``-2 log L + 2 p`` (lower is better).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows (complete: no NaN).
+
+        Returns
+        -------
+        float
+        """
         n = check_data(X, min_rows=1).shape[0]
         return -2.0 * self.score(X) * n + 2.0 * self._n_parameters()
 
     def sample(self, n_samples=1, random_state=None):
-        """``(X, labels)``: ``n_samples`` draws from the fitted mixture."""
+        """Draw ``n_samples`` rows from the fitted mixture.
+
+        Parameters
+        ----------
+        n_samples : int, default 1
+            How many rows.
+        random_state : int or numpy.random.Generator, optional
+            Defaults to the estimator's ``random_state``.
+
+        Returns
+        -------
+        X : numpy.ndarray of shape (n_samples, n_features)
+            The rows.
+        labels : numpy.ndarray of int of shape (n_samples,)
+            The component of each.
+        """
         theta = self._params()
         n = check_params({"n_samples": [Integer(1)]}, {"n_samples": n_samples})["n_samples"]
         rng = self._rng(random_state)
@@ -194,7 +297,20 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
         return X, labels
 
     def em_problem(self, X):
-        """``(model, theta)``: :class:`emcore.factor.MFAModel` on ``X``, the fitted parameters."""
+        """The fitted mixture as an :class:`emcore.EMModel` on ``X``, and its parameters.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows (complete: no NaN).
+
+        Returns
+        -------
+        model : emcore.factor.MFAModel
+            For :func:`emcore.run_em` and :func:`emcore.em_rate`.
+        theta : numpy.ndarray
+            The fitted parameters, flat.
+        """
         theta = self._params()
         model = MFAModel(X, self.n_components, self.components_.shape[1],
                          common_noise=self.common_noise, reg_noise=self.reg_noise)
