@@ -6,6 +6,7 @@ by the functions that need them.
 
 from . import datasets, models
 from .acceleration import aitken
+from .resampling import BootstrapResult, bootstrap
 from .em import EMModel, EMResult, run_em
 from .exceptions import ConvergenceWarning, HeywoodWarning, MonotonicityWarning, NotAMaximumWarning
 from .factor import FactorAnalysis, MixtureOfFactorAnalyzers
@@ -17,6 +18,7 @@ from .statespace import LinearGaussianSSM
 __version__ = "0.1.0"
 
 __all__ = [
+    "BootstrapResult",
     "CategoricalHMM",
     "ConvergenceWarning",
     "EMModel",
@@ -33,6 +35,7 @@ __all__ = [
     "RateResult",
     "StandardErrors",
     "aitken",
+    "bootstrap",
     "datasets",
     "em_rate",
     "models",
