@@ -38,11 +38,33 @@ class ParamsMixin:
         return sorted(p for p in sig.parameters if p != "self")
 
     def get_params(self, deep=True):
-        """The constructor arguments as a dict (``deep`` is accepted for compatibility)."""
+        """The constructor arguments, as scikit-learn's ``get_params``.
+
+        Parameters
+        ----------
+        deep : bool, default True
+            Accepted for compatibility (no argument is itself an estimator).
+
+        Returns
+        -------
+        dict
+            Argument name to value.
+        """
         return {name: getattr(self, name) for name in self._get_param_names()}
 
     def set_params(self, **params):
-        """Set constructor arguments by name; returns ``self``."""
+        """Set constructor arguments by name, as scikit-learn's ``set_params``.
+
+        Parameters
+        ----------
+        **params
+            Argument names and their new values; an unknown name is a ValueError.
+
+        Returns
+        -------
+        self
+            The estimator.
+        """
         valid = self._get_param_names()
         for name, value in params.items():
             if name not in valid:

@@ -96,8 +96,7 @@ def squarem_cycle(model, theta0, stats0, ll0: float, scalar: bool) -> _Cycle:
 
 
 def aitken(sequence) -> np.ndarray:
-    r"""Aitken's :math:`\Delta^2` extrapolation of the limit of a linearly
-    converging scalar sequence.
+    r"""Extrapolate the limit of a linearly converging scalar sequence (Aitken's :math:`\Delta^2`).
 
     For :math:`x_t \to x^*` with :math:`x_{t+1} - x^* \approx \lambda (x_t - x^*)`,
 

@@ -84,20 +84,64 @@ class EMModel(ABC):
 
     @abstractmethod
     def e_step(self, theta: Any) -> Any:
-        """Return what the M-step needs, computed under parameters ``theta``."""
+        """Compute what the M-step needs under parameters ``theta``.
+
+        Parameters
+        ----------
+        theta : object
+            The current parameters, in the model's own form.
+
+        Returns
+        -------
+        object
+            The expected complete-data statistics (any form the M-step reads).
+        """
 
     @abstractmethod
     def m_step(self, stats: Any) -> Any:
-        """Return the parameters that maximise Q given the E-step's ``stats``."""
+        """The parameters that maximise Q given the E-step's ``stats``.
+
+        Parameters
+        ----------
+        stats : object
+            What :meth:`e_step` returned.
+
+        Returns
+        -------
+        object
+            The new parameters.
+        """
 
     @abstractmethod
     def log_likelihood(self, theta: Any) -> float:
-        """Return the observed-data log-likelihood at ``theta``."""
+        """The observed-data log-likelihood at ``theta``.
+
+        Parameters
+        ----------
+        theta : object
+            Parameters inside the parameter space (outside it, raise ValueError).
+
+        Returns
+        -------
+        float
+        """
 
     def e_step_with_log_likelihood(self, theta: Any) -> tuple[Any, float]:
-        """Return ``(e_step(theta), log_likelihood(theta))``.
+        """Both ``e_step(theta)`` and ``log_likelihood(theta)``.
 
         Override when both come out of one pass over the data.
+
+        Parameters
+        ----------
+        theta : object
+            The current parameters.
+
+        Returns
+        -------
+        stats : object
+            What :meth:`e_step` returns.
+        log_likelihood : float
+            What :meth:`log_likelihood` returns.
         """
         return self.e_step(theta), self.log_likelihood(theta)
 

@@ -58,7 +58,18 @@ class BootstrapResult:
     kind: str
 
     def interval(self, level: float = 0.95) -> dict:
-        """Percentile intervals: ``{attribute: (low, high)}``, arrays shaped like it."""
+        """Percentile intervals of every reported parameter.
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            The coverage, in (0, 1).
+
+        Returns
+        -------
+        dict
+            ``{attribute: (low, high)}``, two arrays shaped like the attribute.
+        """
         if not 0 < level < 1:
             raise ValueError(f"level must be in (0, 1), got {level!r}")
         tail = 100 * (1 - level) / 2

@@ -162,23 +162,35 @@ class CovarianceType(ABC):
         """Zero second moments: they have the shape of the covariances."""
         return np.zeros(self.cov_shape(k, d))
 
-    shared_root = staticmethod(lambda chol: None)
-    direct_rows = staticmethod(lambda k, d: k * d)  # rows of mahalanobis's largest buffer
+    @staticmethod
+    def shared_root(chol):
+        """The precision root shared by every component (the expanded path), or None."""
+        return None
+
+    @staticmethod
+    def direct_rows(k, d):
+        """Rows of ``mahalanobis``'s largest buffer per sample (the chunk size follows it)."""
+        return k * d
 
     def zero_scale(self, d):
+        """The zero of a prior's scale parameter (its shape for this type)."""
         shape = self.scale_shape(d)
         return np.zeros(shape) if shape else 0.0
 
     def per_component(self, psi, k):
+        """A prior's scale ``psi`` repeated for each of ``k`` components."""
         return np.broadcast_to(psi, (k,) + np.shape(psi))
 
     def default_scale(self, second, n, k, d):
+        """mclust's default prior scale from the data's second moments ``second``."""
         return second[0] / n / k ** (2.0 / d)
 
     def prior_exponent(self, nu, c, k, d):
+        """The exponent of the conjugate prior's determinant term for this type."""
         return (0.0 if nu is None else self._nu_part(nu, d)) + c
 
     def sample(self, means, covariances, labels, z):
+        """Samples ``means[labels] + Sigma^(1/2) z``, given standard normal draws ``z``."""
         out = np.empty(z.shape)
         for j in range(means.shape[0]):
             rows = labels == j

@@ -120,6 +120,7 @@ class HMMModel(EMModel):
 
     @property
     def size(self) -> int:
+        """The length of ``theta``: start, transition and emission parameters."""
         return self.k + self.k * self.k + self.emissions.size
 
     def free_coordinates(self, theta) -> FreeCoordinates:
@@ -130,6 +131,7 @@ class HMMModel(EMModel):
         return FreeCoordinates(blocks, theta)
 
     def pack(self, startprob, transmat, emission_vec) -> np.ndarray:
+        """``theta``: the start probabilities, the transition matrix and the emissions, flat."""
         return np.concatenate([np.ravel(startprob), np.ravel(transmat), np.ravel(emission_vec)])
 
     def split(self, theta):
@@ -146,6 +148,7 @@ class HMMModel(EMModel):
         return np.maximum(pi, 0.0), np.maximum(a, 0.0), theta[k + k * k:]
 
     def log_emissions(self, theta) -> np.ndarray:
+        """``log p(x_n | z_n = k)`` (n, K), with the known states' steps conditioned."""
         return self._conditioned(self.emissions.log_prob(self.X, self.split(theta)[2]))
 
     def e_step_with_log_likelihood(self, theta):

@@ -27,6 +27,7 @@ class PoissonEmissions(Emissions):
         return self.k * self.d
 
     def unpack(self, vec: np.ndarray) -> np.ndarray:
+        """The rates (K, d) of a parameter vector."""
         return vec.reshape(self.k, self.d)
 
     def log_prob(self, X: np.ndarray, params: np.ndarray) -> np.ndarray:
@@ -54,6 +55,7 @@ class PoissonEmissions(Emissions):
         return (0.5 * (rows + X.mean(axis=0))).ravel()
 
     def check_init(self, given):
+        """``lambdas_init`` checked (shape (K, d), non-negative), or None if not given."""
         if given is None:
             return None
         rates = check_array_of_shape(given, "lambdas_init", (self.k, self.d))

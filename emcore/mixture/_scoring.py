@@ -65,7 +65,7 @@ class ScoringMixin:
 
     @rowwise
     def predict_proba(self, X):
-        """Responsibilities ``gamma_nk``: the posterior probability of each component.
+        """The responsibilities ``gamma_nk``, the posterior probability of each component.
 
         Parameters
         ----------

@@ -175,11 +175,19 @@ class LinearGaussianSSM(ParamsMixin):
         return dataclasses.replace(start, **inits)
 
     def fit(self, Y, lengths=None):
-        """Estimate the parameters by EM from the sequences in ``Y``; returns ``self``.
+        """Estimate the parameters by EM (the Kalman smoother as the E-step).
 
-        ``Y`` has shape (n_steps, n_outputs), NaN marking a missing entry;
-        ``lengths`` gives the sizes of the sequences concatenated in it
-        (default: one sequence).
+        Parameters
+        ----------
+        Y : array_like of shape (n_steps, n_outputs)
+            The observations of the sequences, concatenated; NaN marks a missing entry.
+        lengths : array_like of int, optional
+            The lengths of the sequences in ``Y`` (default: one sequence).
+
+        Returns
+        -------
+        self
+            The fitted estimator.
         """
         update, diagonal = self._check_params()
         Y = check_Y(Y)
@@ -239,13 +247,27 @@ class LinearGaussianSSM(ParamsMixin):
         return SSMData(Y, check_lengths(lengths, Y.shape[0], "Y")), params
 
     def em_problem(self, Y, lengths=None):
-        """``(model, theta)``: an :class:`emcore.EMModel` on ``Y`` and the fitted parameters.
+        """The fitted model as an :class:`emcore.EMModel` on ``Y``, and its parameters.
 
         ``theta`` is the flat vector of the parameters in ``update`` (matrices
         row by row, covariances by their lower triangle, or diagonal), for
         :func:`emcore.run_em` (e.g. with ``accelerate="squarem"``),
         :func:`emcore.em_rate` and :func:`emcore.standard_errors`;
         ``model.params(theta)`` turns it back into matrices.
+
+        Parameters
+        ----------
+        Y : array_like of shape (n_steps, n_outputs)
+            The observations of the sequences, concatenated; NaN marks a missing entry.
+        lengths : array_like of int, optional
+            The lengths of the sequences in ``Y`` (default: one sequence).
+
+        Returns
+        -------
+        model : emcore.EMModel
+            The state-space model on ``Y``.
+        theta : numpy.ndarray
+            The fitted parameters in ``update``, flat.
         """
         update, diagonal = self._check_params()
         data, params = self._data(Y, lengths)
@@ -253,17 +275,56 @@ class LinearGaussianSSM(ParamsMixin):
         return SSMModel(data, layout), layout.pack(params)
 
     def score(self, Y, lengths=None) -> float:
-        """Total log-likelihood ``log p(Y)`` by the prediction-error decomposition."""
+        """Total log-likelihood ``log p(Y)`` by the prediction-error decomposition.
+
+        Parameters
+        ----------
+        Y : array_like of shape (n_steps, n_outputs)
+            The observations of the sequences, concatenated; NaN marks a missing entry.
+        lengths : array_like of int, optional
+            The lengths of the sequences in ``Y`` (default: one sequence).
+
+        Returns
+        -------
+        float
+            The total over the steps, as the HMMs' ``score``.
+        """
         data, params = self._data(Y, lengths)
         return filter_means(data, params, covariance_pass(data, params))[2]
 
     def filter(self, Y, lengths=None) -> FilterResult:
-        """The Kalman filter: filtered and predicted state moments and the log-likelihood."""
+        """The Kalman filter: filtered and predicted state moments and the log-likelihood.
+
+        Parameters
+        ----------
+        Y : array_like of shape (n_steps, n_outputs)
+            The observations of the sequences, concatenated; NaN marks a missing entry.
+        lengths : array_like of int, optional
+            The lengths of the sequences in ``Y`` (default: one sequence).
+
+        Returns
+        -------
+        FilterResult
+            Filtered and predicted means and covariances, and the log-likelihood.
+        """
         data, params = self._data(Y, lengths)
         return kalman_filter(data, params)[0]
 
     def smooth(self, Y, lengths=None) -> SmootherResult:
-        """The RTS smoother: ``E[x_t | Y]``, ``Cov(x_t | Y)`` and ``Cov(x_t, x_{t-1} | Y)``."""
+        """The RTS smoother: ``E[x_t | Y]``, ``Cov(x_t | Y)`` and ``Cov(x_t, x_{t-1} | Y)``.
+
+        Parameters
+        ----------
+        Y : array_like of shape (n_steps, n_outputs)
+            The observations of the sequences, concatenated; NaN marks a missing entry.
+        lengths : array_like of int, optional
+            The lengths of the sequences in ``Y`` (default: one sequence).
+
+        Returns
+        -------
+        SmootherResult
+            ``means``, ``covariances`` and ``cross`` (NaN at each sequence's first step).
+        """
         data, params = self._data(Y, lengths)
         fcov = covariance_pass(data, params)
         pred, filt, _ = filter_means(data, params, fcov)
@@ -275,9 +336,23 @@ class LinearGaussianSSM(ParamsMixin):
         return SmootherResult(smoothed_means(data, scov, pred, filt), scov.cov[scov.index], cross)
 
     def forecast(self, steps, Y=None, lengths=None):
-        """Means (steps, p) and covariances (steps, p, p) of the next ``steps`` observations.
+        """Forecast the next ``steps`` observations.
 
-        From the end of ``Y``'s last sequence, or by default of the data ``fit`` saw.
+        Parameters
+        ----------
+        steps : int
+            How many steps ahead.
+        Y : array_like of shape (n_steps, n_outputs), optional
+            Forecast from the end of its last sequence (default: the data ``fit`` saw).
+        lengths : array_like of int, optional
+            The lengths of the sequences in ``Y``.
+
+        Returns
+        -------
+        means : numpy.ndarray of shape (steps, n_outputs)
+            The forecasts.
+        covariances : numpy.ndarray of shape (steps, n_outputs, n_outputs)
+            Their covariances.
         """
         check_params({"steps": [Integer(1)]}, {"steps": steps})
         params = self._params()
@@ -296,9 +371,21 @@ class LinearGaussianSSM(ParamsMixin):
         return means, covs
 
     def sample(self, n_samples=1, random_state=None):
-        """Draw one sequence of ``n_samples`` steps; returns ``(Y, X)``, observations and states.
+        """Draw one sequence of ``n_samples`` steps from the fitted model.
 
-        ``random_state`` defaults to the estimator's ``random_state``.
+        Parameters
+        ----------
+        n_samples : int, default 1
+            The length of the sequence.
+        random_state : int or numpy.random.Generator, optional
+            Defaults to the estimator's ``random_state``.
+
+        Returns
+        -------
+        Y : numpy.ndarray of shape (n_samples, n_outputs)
+            The observations.
+        X : numpy.ndarray of shape (n_samples, n_states)
+            The hidden states.
         """
         params = self._params()
         check_params({"n_samples": [Integer(1)]}, {"n_samples": n_samples})

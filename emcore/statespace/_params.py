@@ -55,10 +55,12 @@ class SSMParams:
 
     @property
     def n_states(self) -> int:
+        """The dimension of the hidden state."""
         return self.transition.shape[0]
 
     @property
     def n_outputs(self) -> int:
+        """The dimension of an observation."""
         return self.observation.shape[0]
 
 

@@ -1,0 +1,75 @@
+"""Docstrings a programmer can work from, checked by numpydoc's validator.
+
+Every name in ``emcore.__all__`` and every public method of its classes documents each
+parameter and what it returns, in numpydoc sections that render on the reference page.
+Every public method of the subpackages' public classes has a docstring (its own or the
+one it overrides).
+"""
+
+import dataclasses
+import importlib
+import inspect
+
+import pytest
+
+import emcore
+
+validate = pytest.importorskip("numpydoc.validate").validate
+
+#: What the validator must not report for the top-level API: a missing docstring, an
+#: undocumented or unknown parameter, a missing Returns section, stray blank lines.
+CHECKS = {"GL08", "PR01", "PR02", "RT01", "GL02", "GL03"}
+SUBPACKAGES = ["emcore.hmm", "emcore.mixture", "emcore.models", "emcore.gaussian",
+               "emcore.factor", "emcore.statespace"]
+
+
+def _members(path, obj):
+    yield path, obj
+    if inspect.isclass(obj):
+        for name, member in inspect.getmembers(obj):
+            if not name.startswith("_") and (inspect.isfunction(member)
+                                             or isinstance(member, property)):
+                yield f"{path}.{name}", member
+
+
+def _top_level():
+    for name in emcore.__all__:
+        obj = getattr(emcore, name)
+        if not inspect.ismodule(obj):
+            yield from _members(f"emcore.{name}", obj)
+
+
+def _problems(path, obj, checks):
+    codes = {code for code, _ in validate(path)["errors"]} & checks
+    if inspect.isclass(obj) and (dataclasses.is_dataclass(obj) or issubclass(obj, Exception)):
+        codes.discard("PR01")  # results and errors: their fields are Attributes, not Parameters
+    return sorted(codes)
+
+
+def test_the_top_level_api_documents_every_parameter_and_return():
+    bad = {path: codes for path, obj in _top_level()
+           if (codes := _problems(path, obj, CHECKS))}
+    assert bad == {}
+
+
+def test_every_public_method_of_the_subpackages_has_a_docstring():
+    missing = []
+    for modname in SUBPACKAGES:
+        module = importlib.import_module(modname)
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isclass(obj):
+                for path, member in _members(f"{modname}.{name}", obj):
+                    if path != f"{modname}.{name}" and not inspect.getdoc(member):
+                        missing.append(path)
+    assert missing == []
+
+
+def test_the_check_can_fail():
+    def undocumented(x, y):
+        """Add two numbers."""
+        return x + y
+
+    undocumented.__module__ = __name__
+    globals()["undocumented"] = undocumented
+    assert {"PR01", "RT01"} <= set(_problems(f"{__name__}.undocumented", undocumented, CHECKS))
