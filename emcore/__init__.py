@@ -12,6 +12,7 @@ from .factor import FactorAnalysis, MixtureOfFactorAnalyzers
 from .hmm import CategoricalHMM, GaussianHMM, PoissonHMM
 from .inference import RateResult, StandardErrors, em_rate, standard_errors
 from .mixture import GaussianMixture, select_n_components
+from .nongaussian import RegressionMixture
 from .statespace import LinearGaussianSSM
 
 __version__ = "0.1.0"
@@ -31,6 +32,7 @@ __all__ = [
     "NotAMaximumWarning",
     "PoissonHMM",
     "RateResult",
+    "RegressionMixture",
     "StandardErrors",
     "aitken",
     "datasets",

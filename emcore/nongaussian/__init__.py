@@ -1,0 +1,16 @@
+"""Mixtures whose components are not Gaussian, fitted by EM.
+
+* ``_base`` -- what the estimators here share: declared checks, starts, restarts;
+* ``_glm`` -- weighted GLMs and the weighted multinomial logit: the M-steps of a
+  mixture of regressions, with their errors (collapsed design, separation);
+* ``_regression_model`` -- the mixture of regressions (and of experts) as an
+  :class:`emcore.EMModel`;
+* ``_regression`` -- the scikit-learn-style :class:`RegressionMixture`.
+"""
+
+from ._glm import SeparationError
+from ._regression import RegressionMixture
+from ._regression_model import RegressionMixtureModel, RegressionParams, RegressionStats
+
+__all__ = ["RegressionMixture", "RegressionMixtureModel", "RegressionParams", "RegressionStats",
+           "SeparationError"]
