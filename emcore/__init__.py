@@ -12,7 +12,7 @@ from .factor import FactorAnalysis, MixtureOfFactorAnalyzers
 from .hmm import CategoricalHMM, GaussianHMM, PoissonHMM
 from .inference import RateResult, StandardErrors, em_rate, standard_errors
 from .mixture import GaussianMixture, select_n_components
-from .nongaussian import RegressionMixture
+from .nongaussian import RegressionMixture, StudentTMixture
 from .statespace import LinearGaussianSSM
 
 __version__ = "0.1.0"
@@ -34,6 +34,7 @@ __all__ = [
     "RateResult",
     "RegressionMixture",
     "StandardErrors",
+    "StudentTMixture",
     "aitken",
     "datasets",
     "em_rate",

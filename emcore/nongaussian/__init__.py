@@ -5,12 +5,17 @@
   mixture of regressions, with their errors (collapsed design, separation);
 * ``_regression_model`` -- the mixture of regressions (and of experts) as an
   :class:`emcore.EMModel`;
-* ``_regression`` -- the scikit-learn-style :class:`RegressionMixture`.
+* ``_regression`` -- the scikit-learn-style :class:`RegressionMixture`;
+* ``_student_t_model`` -- the mixture of t distributions as an :class:`emcore.EMModel`;
+* ``_student_t`` -- the scikit-learn-style :class:`StudentTMixture`.
 """
 
 from ._glm import SeparationError
 from ._regression import RegressionMixture
 from ._regression_model import RegressionMixtureModel, RegressionParams, RegressionStats
+from ._student_t import StudentTMixture
+from ._student_t_model import DOF_BOUNDS, StudentTModel, StudentTParams, StudentTStats
 
-__all__ = ["RegressionMixture", "RegressionMixtureModel", "RegressionParams", "RegressionStats",
-           "SeparationError"]
+__all__ = ["DOF_BOUNDS", "RegressionMixture", "RegressionMixtureModel", "RegressionParams",
+           "RegressionStats", "SeparationError", "StudentTMixture", "StudentTModel",
+           "StudentTParams", "StudentTStats"]
