@@ -52,9 +52,9 @@ class RegressionMixtureModel(EMModel):
     The E-step gives the responsibilities :math:`\gamma_{nk}`; with sample
     weights :math:`w_n`, the M-step maximises, separately,
     :math:`\sum_n w_n \gamma_{nk} \log f(y_n \mid x_n^\top \beta_k)` for each
-    component (:func:`._glm.fit_glm`) and
+    component (``fit_glm`` in ``_glm``) and
     :math:`\sum_n w_n \sum_k \gamma_{nk} \log \pi_k(g_n)` for the gating
-    coefficients (:func:`._glm.fit_gating`; in closed form, the weighted
+    coefficients (``fit_gating`` in ``_glm``; in closed form, the weighted
     share of each component, when ``G`` is the intercept alone).
 
     Parameters

@@ -97,7 +97,7 @@ class StudentTModel(EMModel):
     :math:`N_k = \sum_n \gamma_{nk}`; :math:`\mu_k = \sum_n \gamma_{nk} u_{nk} x_n /
     \sum_n \gamma_{nk} u_{nk}`; :math:`\Sigma_k = \sum_n \gamma_{nk} u_{nk} (x_n -
     \mu_k)(x_n - \mu_k)^\top / N_k` (shaped by the covariance type); and, when
-    estimated, :math:`\nu_k` the one-dimensional root of :func:`solve_dof`. Each is the
+    estimated, :math:`\nu_k` the one-dimensional root of ``solve_dof``. Each is the
     exact maximiser of :math:`Q`, so with ``reg_covar=0`` the log-likelihood never
     decreases. Sample weights multiply every :math:`\gamma_{nk}`.
 
