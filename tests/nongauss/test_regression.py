@@ -191,3 +191,25 @@ def test_unconverged_fit_warns():
     x, y, _ = two_lines(60)
     with pytest.warns(ConvergenceWarning, match="max_iter"):
         RegressionMixture(2, max_iter=2, tol=1e-12, random_state=0).fit(x, y)
+
+
+def test_concomitant_that_separates_the_start_labels_is_a_separation_error():
+    x, y, _ = two_lines(60, seed=10)
+    g = np.linspace(-1, 1, 60)[:, None]
+    resp = np.column_stack([g[:, 0] < 0, g[:, 0] >= 0]).astype(float)  # split by g exactly
+    with pytest.raises(SeparationError, match="concomitant"):
+        RegressionMixture(2, resp_init=resp, max_iter=0).fit(x, y, concomitant=g)
+
+
+def test_without_intercept_the_lines_pass_through_the_origin():
+    rng = np.random.default_rng(11)
+    x = rng.uniform(0, 4, size=(200, 1))
+    y = np.where(rng.uniform(size=200) < 0.5, 2 * x[:, 0], -x[:, 0]) + rng.normal(0, 0.3, 200)
+    rm = RegressionMixture(2, fit_intercept=False, n_init=3, random_state=0).fit(x, y)
+    assert np.all(rm.intercept_ == 0)
+    np.testing.assert_allclose(np.sort(rm.coef_[:, 0]), [-1, 2], atol=0.1)
+    # the same fit as an explicit design without intercept: the ML slope of each component
+    resp = rm.predict_proba(x, y)
+    slopes = (resp.T @ (x[:, 0] * y)) / (resp.T @ x[:, 0] ** 2)
+    np.testing.assert_allclose(rm.coef_[:, 0], slopes, rtol=1e-4)
+
