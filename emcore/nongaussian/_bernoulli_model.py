@@ -45,10 +45,14 @@ def bernoulli_log_density(X, means) -> np.ndarray:
     (never ``0 * log 0 = nan``).
     """
     with np.errstate(divide="ignore"):
-        log1, log0 = np.log(means), np.log1p(-means)
-    out = X @ np.where(means > 0, log1, 0.0).T + (1 - X) @ np.where(means < 1, log0, 0.0).T
-    impossible = X @ (means == 0).T + (1 - X) @ (means == 1).T
-    out[impossible > 0] = -np.inf
+        log1 = np.where(means > 0, np.log(means), 0.0)
+        log0 = np.where(means < 1, np.log1p(-means), 0.0)
+    # sum_d x_d (log1 - log0) + sum_d log0: one product with the data
+    out = X @ (log1 - log0).T + log0.sum(axis=1)
+    zero, one = means == 0, means == 1
+    if zero.any() or one.any():
+        impossible = X @ zero.T.astype(float) + (1 - X) @ one.T.astype(float)
+        out[impossible > 0] = -np.inf
     return out
 
 
