@@ -9,17 +9,20 @@ through ``emcore._base.best_run`` and keeps the best.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from .._base import ParamsMixin, Progress, best_run, warn_if_not_converged
+from .._base import (DensityEstimatorMixin, ParamsMixin, Progress, best_run,
+                     warn_if_not_converged)
 from .._checks import check_array_of_shape, check_random_state
 from .._validation import check_params
 from ..em import LoglikChange
-from ..exceptions import NotFittedError
+from ..exceptions import ConvergenceWarning, NotFittedError
 from ..gaussian.mstep import DegenerateComponentError
 from ..gaussian.reference import log_sum_exp
 
-__all__ = ["MixtureEstimator", "log_sum_exp", "random_labels", "responsibilities_from"]
+__all__ = ["DensityMixtureEstimator", "MixtureEstimator", "log_sum_exp", "random_labels", "responsibilities_from"]
 
 #: Iterations between progress lines at ``verbose=2`` (GaussianMixture's default).
 VERBOSE_INTERVAL = 10
@@ -63,8 +66,9 @@ class MixtureEstimator(ParamsMixin):
         Stops when the mean log-likelihood per unit weight changes by less
         than ``tol``; progress at ``verbose`` 1 and 2 as GaussianMixture
         prints it; a :class:`emcore.ConvergenceWarning` when the best run did
-        not converge. A start whose M-step raises one of ``_skip`` is passed
-        over; if all do, the last error is raised.
+        not converge, or when it was ended by the model (:class:`emcore.exceptions.EndRun`: a
+        collapse that the model stops at, keeping the parameters before it). A start whose
+        M-step raises one of ``_skip`` is passed over; if all do, the last error is raised.
         """
         n_starts = 1 if params.get("resp_init") is not None else params["n_init"]
         progress = Progress(params["verbose"], VERBOSE_INTERVAL, total_weight)
@@ -72,8 +76,13 @@ class MixtureEstimator(ParamsMixin):
         best = best_run(model, starts, stop=LoglikChange(params["tol"] * total_weight),
                         max_iter=params["max_iter"], skip=self._skip,
                         progress=progress if params["verbose"] else None)
-        warn_if_not_converged(type(self).__name__, best, params["tol"], params["max_iter"],
-                              objective="the mean log-likelihood", stacklevel=4)
+        if best.ended_by is not None:
+            warnings.warn(f"{type(self).__name__} stopped its best run at iteration "
+                          f"{best.n_iter + 1}, keeping the parameters of iteration {best.n_iter}: "
+                          f"{best.ended_by}", ConvergenceWarning, stacklevel=3)
+        else:
+            warn_if_not_converged(type(self).__name__, best, params["tol"], params["max_iter"],
+                                  objective="the mean log-likelihood", stacklevel=4)
         return best
 
     def _check_fitted(self, attribute: str) -> None:
@@ -84,3 +93,7 @@ class MixtureEstimator(ParamsMixin):
         """The fit's record: history, iterations, convergence."""
         self.log_likelihood_history_ = np.asarray(best.log_likelihood_history, dtype=float).copy()
         self.n_iter_, self.converged_ = int(best.n_iter), bool(best.converged)
+
+
+class DensityMixtureEstimator(DensityEstimatorMixin, MixtureEstimator):
+    """A mixture of densities of ``X`` alone: scikit-learn's density-estimator tags too."""

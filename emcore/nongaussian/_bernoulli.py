@@ -8,13 +8,13 @@ import numpy as np
 
 from .._checks import RANDOM_STATE, check_sample_weight
 from .._validation import Integer, Options, Real, check_params
-from ._base import MixtureEstimator, log_sum_exp, responsibilities_from
+from ._base import DensityMixtureEstimator, log_sum_exp, responsibilities_from
 from ._bernoulli_model import BernoulliModel, BernoulliParams, check_binary
 
 __all__ = ["BernoulliMixture"]
 
 
-class BernoulliMixture(MixtureEstimator):
+class BernoulliMixture(DensityMixtureEstimator):
     r"""A mixture of multivariate Bernoulli distributions (latent class analysis), fitted by EM.
 
     Each component ``k`` switches feature ``d`` on with probability :math:`\mu_{kd}`,

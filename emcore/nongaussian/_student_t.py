@@ -9,13 +9,13 @@ import numpy as np
 from .._checks import RANDOM_STATE, check_sample_weight, check_X
 from .._validation import Integer, Options, Real, check_params
 from ..gaussian.covariance import COVARIANCE_TYPES, covariance_model
-from ._base import MixtureEstimator, log_sum_exp
+from ._base import DensityMixtureEstimator, log_sum_exp
 from ._student_t_model import DOF_BOUNDS, StudentTModel, StudentTParams, mahalanobis
 
 __all__ = ["StudentTMixture"]
 
 
-class StudentTMixture(MixtureEstimator):
+class StudentTMixture(DensityMixtureEstimator):
     r"""A mixture of multivariate Student t distributions, fitted by EM: a robust Gaussian mixture.
 
     Component ``k`` is :math:`t_{\nu_k}(\mu_k, \Sigma_k)`, a Gaussian whose precision is

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from ..em import EMModel
+from ..exceptions import EndRun
 from ..gaussian.covariance import covariance_model
 from ..gaussian.mstep import EMPTY_FRACTION, DegenerateComponentError, collapse_resolution
 from ._base import log_sum_exp
@@ -174,10 +175,13 @@ class StudentTModel(EMModel):
         resolution = collapse_resolution(means - self.center)
         collapsed = np.flatnonzero(~(spread > resolution))
         if collapsed.size:
-            raise DegenerateComponentError(
+            error = DegenerateComponentError(
                 f"component {int(collapsed[0])} collapsed onto a point (its scale, mean over "
                 f"the features, is {spread[collapsed[0]]:.3g}): the likelihood is unbounded "
                 "there; use fewer components, another start, or remove repeated points")
+            if self.reg_covar > 0:  # GaussianMixture's rule: end the run, keep where it was
+                raise EndRun(str(error)) from error
+            raise error
         try:
             chol = self.cov.precision_cholesky(covariances)
         except np.linalg.LinAlgError:

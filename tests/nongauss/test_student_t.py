@@ -6,7 +6,8 @@ import warnings
 import numpy as np
 import pytest
 
-from emcore import GaussianMixture, MonotonicityWarning, StudentTMixture, run_em
+from emcore import (ConvergenceWarning, GaussianMixture, MonotonicityWarning, StudentTMixture,
+                    run_em)
 from emcore.models import MultivariateT
 
 
@@ -143,12 +144,16 @@ def test_bad_arguments_are_errors_naming_them():
         StudentTMixture().fit(np.full((5, 2), np.nan))
 
 
-def test_component_on_a_single_point_is_a_degenerate_component_error():
+def test_component_on_a_single_point_is_an_error_or_ends_the_run():
     from emcore.mixture import DegenerateComponentError
 
     X = clusters(seed=11)
     X[0] = [100.0, -100.0]
     resp = np.zeros((X.shape[0], 2))
     resp[1:, 0] = resp[0, 1] = 1  # component 1 starts on the lone far point
-    with pytest.raises(DegenerateComponentError, match="collapsed"):
-        StudentTMixture(2, resp_init=resp, dof=5.0).fit(X)
+    with pytest.raises(DegenerateComponentError, match="collapsed|positive definite"):
+        StudentTMixture(2, resp_init=resp, dof=5.0, reg_covar=0).fit(X)
+    # with reg_covar > 0, as GaussianMixture: the run ends there, with a warning
+    with pytest.warns(ConvergenceWarning, match="collapsed onto a point"):
+        t = StudentTMixture(2, resp_init=resp, dof=5.0).fit(X)
+    assert not t.converged_ and t.n_iter_ == 0
