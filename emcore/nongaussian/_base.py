@@ -22,7 +22,8 @@ from ..exceptions import ConvergenceWarning, NotFittedError
 from ..gaussian.mstep import DegenerateComponentError
 from ..gaussian.reference import log_sum_exp
 
-__all__ = ["DensityMixtureEstimator", "MixtureEstimator", "log_sum_exp", "random_labels", "responsibilities_from"]
+__all__ = ["DensityMixtureEstimator", "MixtureEstimator", "log_sum_exp", "random_labels",
+           "responsibilities_from"]
 
 #: Iterations between progress lines at ``verbose=2`` (GaussianMixture's default).
 VERBOSE_INTERVAL = 10

@@ -35,8 +35,8 @@ _EPS = np.finfo(np.float64).eps
 NEWTON_TOL = 1e-11
 #: Newton iterations before the weighted data count as separated.
 NEWTON_MAX_ITER = 100
-#: Halvings of a Newton step before it counts as going nowhere.
-MAX_HALVINGS = 40
+#: Halvings of a Newton step at most (a step is halved until it is below NEWTON_TOL).
+MAX_HALVINGS = 2000
 #: A weighted design is rank deficient when its smallest singular value is below this
 #: fraction of its largest.
 RANK_RTOL = 1e3 * _EPS
@@ -155,12 +155,18 @@ def _solve(h, g):
 
 def _halved(objective, x, step, value):
     """``(step, objective(x + step))`` with ``step`` halved until the objective does not fall
-    (beyond round-off); ``(None, value)`` when no halving helps."""
+    (beyond round-off); ``(None, value)`` once the step is below ``NEWTON_TOL``: then ``x``
+    is the maximum to round-off. (A Newton step of a concave objective is an ascent direction,
+    so halving ends; from a start far away the first step may need many halvings.)"""
+    scale = NEWTON_TOL * max(1.0, float(np.max(np.abs(x))))
     for _ in range(MAX_HALVINGS):
-        new_value = objective(x + step)
+        with np.errstate(over="ignore", invalid="ignore"):  # a step too long: -inf or nan
+            new_value = objective(x + step)
         if new_value >= value - 1e-13 * abs(value):
             return step, max(new_value, value)
         step = step / 2
+        if np.max(np.abs(step)) <= scale:
+            break
     return None, value
 
 

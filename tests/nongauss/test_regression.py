@@ -213,3 +213,19 @@ def test_without_intercept_the_lines_pass_through_the_origin():
     slopes = (resp.T @ (x[:, 0] * y)) / (resp.T @ x[:, 0] ** 2)
     np.testing.assert_allclose(rm.coef_[:, 0], slopes, rtol=1e-4)
 
+
+
+def test_poisson_newton_step_that_overflows_is_halved_not_a_warning():
+    from emcore.nongaussian._glm import FAMILIES, fit_glm
+
+    rng = np.random.default_rng(13)
+    X = np.column_stack([np.ones(50), rng.normal(size=50)])
+    y = rng.poisson(np.exp(0.2 + 0.5 * X[:, 1])).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        # a start far away: its first Newton step overshoots to exp(huge)
+        beta, _ = fit_glm(FAMILIES["poisson"], X, y, np.ones(50), np.array([-30.0, 0.0]))
+    import statsmodels.api as sm
+
+    glm = sm.GLM(y, X, family=sm.families.Poisson()).fit(tol=1e-12)
+    np.testing.assert_allclose(beta, glm.params, rtol=1e-8)
