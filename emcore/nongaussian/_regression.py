@@ -316,6 +316,24 @@ class RegressionMixture(MixtureEstimator):
         mixed = np.sum(prior * means, axis=1)
         return (mixed, means, prior) if return_components else mixed
 
+    def em_problem(self, X, y, *, concomitant=None, sample_weight=None):
+        r"""``(model, theta)``: the :class:`emcore.nongaussian.RegressionMixtureModel` of the
+        data and the fitted parameters as one vector (``model.pack``), for
+        :func:`emcore.standard_errors` (``method="hessian"``) and :func:`emcore.em_rate`.
+
+        The vector holds each component's coefficients (intercept first), the sigmas
+        (Gaussian family) and the gating coefficients of components 1, ..., K-1 (those
+        of component 0 are fixed at 0; without concomitant variables, the log-odds
+        :math:`\log(\pi_k / \pi_1)`).
+        """
+        theta = self._params()
+        D = self._design(X, fitted=True)
+        y = self._check_y(y, D.shape[0])
+        G = self._gating_design(concomitant, D.shape[0], fitted=True)
+        w = check_sample_weight(sample_weight, D.shape[0])
+        model = RegressionMixtureModel(D, y, self.family, self.n_components, G, w)
+        return model, model.pack(theta)
+
     def bic(self, X, y, *, concomitant=None) -> float:
         """``-2 log L + p log n`` (lower is better)."""
         ll = self.score_samples(X, y, concomitant=concomitant)

@@ -43,6 +43,8 @@ class RegressionStats:
 
     weighted_resp: np.ndarray
     params: RegressionParams | None = None
+    #: Whether the parameters came as a vector (:meth:`RegressionMixtureModel.pack`).
+    packed: bool = False
 
 
 class RegressionMixtureModel(EMModel):
@@ -91,11 +93,38 @@ class RegressionMixtureModel(EMModel):
             out[:, k] += self.family.log_density(y, X @ theta.coef[k], sigma)
         return out
 
-    def e_step_with_log_likelihood(self, theta: RegressionParams):
-        logp = self.log_joint(theta)
+    # -- the parameters as one vector (for emcore.standard_errors and emcore.em_rate) ----------
+    def pack(self, theta: RegressionParams) -> np.ndarray:
+        """``theta`` as one vector: coefficients, sigmas (Gaussian), gating rows 1, ..., K-1."""
+        parts = [theta.coef.ravel()]
+        if theta.sigma is not None:
+            parts.append(theta.sigma)
+        parts.append(theta.gating[1:].ravel())
+        return np.concatenate(parts)
+
+    def unpack(self, vector) -> RegressionParams:
+        """The :class:`RegressionParams` of a vector from :meth:`pack`."""
+        v = np.asarray(vector, dtype=float)
+        k_, p, q = self.n_components, self.X.shape[1], self.G.shape[1]
+        coef, rest = v[:k_ * p].reshape(k_, p), v[k_ * p:]
+        sigma = None
+        if self.family.has_scale:
+            sigma, rest = rest[:k_], rest[k_:]
+            if not np.all(sigma > 0):
+                raise ValueError("the sigmas in theta must be positive")
+        gating = np.vstack([np.zeros((1, q)), rest.reshape(k_ - 1, q)])
+        return RegressionParams(coef, sigma, gating)
+
+    def e_step_with_log_likelihood(self, theta):
+        """The E-step and the log-likelihood; ``theta`` a :class:`RegressionParams` or a
+        vector from :meth:`pack` (then the M-step returns a vector too)."""
+        packed = isinstance(theta, np.ndarray)
+        params = self.unpack(theta) if packed else theta
+        logp = self.log_joint(params)
         norm = log_sum_exp(logp)
         resp = np.exp(logp - norm[:, None])
-        return RegressionStats(self.weights[:, None] * resp, theta), float(self.weights @ norm)
+        stats = RegressionStats(self.weights[:, None] * resp, params, packed)
+        return stats, float(self.weights @ norm)
 
     def e_step(self, theta):
         """Each row's weight times its responsibilities, a :class:`RegressionStats`."""
@@ -127,7 +156,8 @@ class RegressionMixtureModel(EMModel):
             gating = (np.log(counts) - np.log(counts[0]))[:, None]
         else:
             gating = fit_gating(self.G, c, None if old is None else old.gating)
-        return RegressionParams(coef, sigma, gating)
+        new = RegressionParams(coef, sigma, gating)
+        return self.pack(new) if stats.packed else new
 
     def params_from_responsibilities(self, resp) -> RegressionParams:
         """The M-step on given responsibilities (n, K): a start."""

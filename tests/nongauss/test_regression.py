@@ -229,3 +229,29 @@ def test_poisson_newton_step_that_overflows_is_halved_not_a_warning():
 
     glm = sm.GLM(y, X, family=sm.families.Poisson()).fit(tol=1e-12)
     np.testing.assert_allclose(beta, glm.params, rtol=1e-8)
+
+
+def test_standard_errors_of_one_component_are_statsmodels_glm_standard_errors():
+    sm = pytest.importorskip("statsmodels.api")
+    from emcore import standard_errors
+
+    rng = np.random.default_rng(14)
+    x = rng.normal(size=(300, 2))
+    y = rng.poisson(np.exp(0.5 + x @ [0.3, -0.2]))
+    rm = RegressionMixture(1, family="poisson").fit(x, y)
+    model, theta = rm.em_problem(x, y)
+    se = standard_errors(model, theta).se
+    glm = sm.GLM(y, sm.add_constant(x), family=sm.families.Poisson()).fit(tol=1e-12)
+    np.testing.assert_allclose(se, glm.bse, rtol=1e-5)  # central differences: ~1e-6
+
+
+def test_packed_parameters_run_the_same_em_as_the_estimator():
+    from emcore import run_em
+
+    x, y, g = two_lines(60, seed=15)
+    rm = RegressionMixture(2, tol=0, max_iter=20, random_state=0).fit(x, y, concomitant=g)
+    model, theta = rm.em_problem(x, y, concomitant=g)
+    np.testing.assert_allclose(model.pack(model.unpack(theta)), theta)
+    run = run_em(model, theta, tol=0, max_iter=5)
+    assert isinstance(run.theta, np.ndarray) and run.theta.shape == theta.shape
+    assert run.log_likelihood >= rm.log_likelihood_history_[-1] - 1e-9
