@@ -295,10 +295,19 @@ class RegressionMixture(MixtureEstimator):
     def predict_proba(self, X, y, *, concomitant=None) -> np.ndarray:
         """The responsibilities ``p(k | x_n, y_n, g_n)``, shape (n_samples, n_components).
 
-        Their ``argmax`` along the rows is each row's component (flexmix's ``clusters``).
+        Their ``argmax`` along the rows is each row's component (:meth:`predict_component`).
         """
         logp = self._log_joint(X, y, concomitant)
         return np.exp(logp - log_sum_exp(logp)[:, None])
+
+    def predict_component(self, X, y=None, *, concomitant=None) -> np.ndarray:
+        r"""Each row's component, shape (n_samples,): with ``y``, the most probable given
+        ``(x, y, g)`` (flexmix's ``clusters``); without, the one the gating weights
+        :math:`\pi_k(g)` favour (the expert a mixture of experts consults for a new ``x``)."""
+        if y is not None:
+            return np.argmax(self._log_joint(X, y, concomitant), axis=1)
+        return np.argmax(self.predict(X, concomitant=concomitant, return_components=True)[2],
+                         axis=1)
 
     def predict(self, X, *, concomitant=None, return_components=False):
         """The mixture's mean ``E[y | x, g] = sum_k pi_k(g) mu_k(x)``, shape (n_samples,).

@@ -255,3 +255,15 @@ def test_packed_parameters_run_the_same_em_as_the_estimator():
     run = run_em(model, theta, tol=0, max_iter=5)
     assert isinstance(run.theta, np.ndarray) and run.theta.shape == theta.shape
     assert run.log_likelihood >= rm.log_likelihood_history_[-1] - 1e-9
+
+
+def test_predict_component_is_the_posterior_or_the_gate_argmax():
+    x, y, g = two_lines(100, seed=16)
+    rm = RegressionMixture(2, n_init=2, random_state=0).fit(x, y, concomitant=g)
+    np.testing.assert_array_equal(rm.predict_component(x, y, concomitant=g),
+                                  rm.predict_proba(x, y, concomitant=g).argmax(axis=1))
+    prior = rm.predict(x, concomitant=g, return_components=True)[2]
+    np.testing.assert_array_equal(rm.predict_component(x, concomitant=g), prior.argmax(axis=1))
+    # the gate follows g: the component it favours for large g is the one of slope 1.5
+    steep = int(np.argmax(rm.coef_[:, 0]))
+    assert rm.predict_component(np.array([[1.0]]), concomitant=np.array([[3.0]]))[0] == steep
