@@ -121,8 +121,14 @@ class RegressionMixture(MixtureEstimator):
     >>> order = np.argsort(moe.intercept_)
     >>> print(moe.intercept_[order].round(1), moe.coef_[order, 0].round(1) + 0.0)
     [0.5 1.9] [0.  0.1]
-    >>> print(moe.gating_coef_.shape, round(moe.gating_coef_[1, 1] * (order[1] - order[0]), 0))
-    (2, 2) 3.0
+
+    The gate's slope in ``g`` (the log-odds of the busy expert against the quiet one; the
+    data were drawn with 3):
+
+    >>> busy = order[1]
+    >>> slope = moe.gating_coef_[1, 1] if busy == 1 else -moe.gating_coef_[1, 1]
+    >>> print(moe.gating_coef_.shape, round(float(slope), 1))
+    (2, 2) 3.2
     """
 
     _skip = (SeparationError,) + MixtureEstimator._skip
