@@ -60,8 +60,10 @@ execute: warm
 test-unit: book
 	EMCORE_BOOK_HTML=$(CURDIR)/_build/html $(BIN)/python -m pytest --doctest-modules emcore tests
 
+# Two notebooks at a time (pytest-xdist; each notebook stays whole on one worker): the
+# chapters are mostly single-threaded, so two cores run them in about half the time.
 test-notebooks: warm
-	$(BIN)/python -m pytest $(NBVAL) chapters
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(NBVAL) chapters
 
 test: book test-unit test-notebooks
 

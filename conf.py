@@ -23,6 +23,7 @@ extensions = [
     "sphinx_external_toc",
     "sphinx_proof",
     "sphinx_exercise",
+    "sphinx_togglebutton",  # folds dropdown admonitions and solutions (one click opens)
     "sphinxcontrib.bibtex",
 ]
 

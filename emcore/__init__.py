@@ -6,6 +6,7 @@ by the functions that need them.
 
 from . import datasets, models
 from .acceleration import aitken
+from .resampling import BootstrapResult, bootstrap
 from .em import EMModel, EMResult, run_em
 from .exceptions import ConvergenceWarning, HeywoodWarning, MonotonicityWarning, NotAMaximumWarning
 from .factor import FactorAnalysis, MixtureOfFactorAnalyzers
@@ -19,6 +20,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BernoulliMixture",
+    "BootstrapResult",
     "CategoricalHMM",
     "ConvergenceWarning",
     "EMModel",
@@ -37,6 +39,7 @@ __all__ = [
     "StandardErrors",
     "StudentTMixture",
     "aitken",
+    "bootstrap",
     "datasets",
     "em_rate",
     "models",

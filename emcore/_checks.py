@@ -50,8 +50,9 @@ def check_X(X, name: str = "X", n_features: int | None = None, missing: str | No
     if arr.ndim == 1:
         raise ValueError(
             f"Expected 2D array, got 1D array instead: {name} must be 2-D of shape (n_samples, "
-            f"n_features), got shape {arr.shape}. Reshape your data: one-dimensional data is "
-            f"fitted as {name} of shape (n_samples, 1), use {name}.reshape(-1, 1)"
+            f"n_features), got shape {arr.shape}. Reshape your data either using "
+            f"{name}.reshape(-1, 1) if it has a single feature or {name}.reshape(1, -1) if it "
+            f"is a single sample"
         )
     if arr.ndim != 2:
         raise ValueError(

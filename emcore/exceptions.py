@@ -21,9 +21,9 @@ class HeywoodWarning(UserWarning):
 class MonotonicityWarning(UserWarning):
     """The log-likelihood decreased during EM by more than round-off.
 
-    EM can never decrease the observed-data log-likelihood (chapter 3 of the
-    book proves it), so this warning means a model's E-step, M-step or
-    ``log_likelihood`` is inconsistent with the others.
+    EM can never decrease the observed-data log-likelihood (the book's chapter on
+    Jensen's inequality and the ELBO proves it), so this warning means a model's
+    E-step, M-step or ``log_likelihood`` is inconsistent with the others.
     """
 
 

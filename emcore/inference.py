@@ -83,16 +83,27 @@ class StandardErrors:
     se : numpy.ndarray of shape (p,)
         Standard errors, the square roots of the diagonal of ``cov``
         (NaN where that diagonal is not positive).
-    information : numpy.ndarray of shape (p, p)
-        The observed information :math:`I_{\text{obs}}` the method computed.
+    information : numpy.ndarray
+        The observed information :math:`I_{\text{obs}}` the method computed, in the
+        coordinates ``parametrization`` names: (p, p), or (q, q) in free coordinates.
     method : str
         ``"hessian"``, ``"sem"`` or ``"louis"``.
+    parametrization : str
+        ``"as given"`` (the model's own vector), or ``"free"``: the model offered
+        free coordinates (``free_coordinates(theta)``, see
+        :class:`emcore._free.FreeCoordinates`), the information was taken in them,
+        and ``cov`` mapped back by the delta method.
+    boundary : numpy.ndarray of shape (p,), bool
+        The parameters on the boundary of the parameter space (a probability of
+        0): fixed while the others are differentiated, their ``se`` is NaN.
     """
 
     cov: np.ndarray
     se: np.ndarray
     information: np.ndarray
     method: str
+    parametrization: str = "as given"
+    boundary: np.ndarray | None = None
 
 
 def _as_parameter_vector(theta, name: str = "theta_hat") -> tuple[np.ndarray, bool]:
@@ -307,6 +318,14 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
 
     Notes
     -----
+    A model whose parameters live on a constrained set may offer
+    ``free_coordinates(theta)`` (a :class:`emcore._free.FreeCoordinates`: drop-one
+    probabilities, the upper triangle of symmetric matrices), as the HMMs' and
+    the mixture's ``em_problem`` models do. The ``"hessian"`` method then
+    differentiates in those coordinates, where the estimate is a maximum, and
+    maps the covariance back by the delta method; a probability on the boundary
+    (0) is held fixed and gets a NaN standard error (``boundary`` says which).
+
     The numerical derivatives evaluate the model a few steps (about
     :math:`10^{-4}` relative) on both sides of ``theta_hat``; those points must
     lie inside the parameter space. For an estimate closer than that to a
@@ -337,6 +356,9 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
     _check_model(model)
     vec, scalar = _as_parameter_vector(theta_hat)
     p = vec.size
+    free = getattr(model, "free_coordinates", None)
+    if method == "hessian" and callable(free) and not scalar:
+        return _free_standard_errors(model, free(vec), step)
     if method == "hessian":
         info = -_hessian(model, vec, scalar, _steps(vec, step, HESSIAN_STEP))
     else:
@@ -348,11 +370,19 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
             outer = _hook(model, "complete_score_outer", method, vec, scalar)
             s_obs = _gradient(model, vec, scalar, _steps(vec, step, JACOBIAN_STEP))
             info = i_com - outer + np.outer(s_obs, s_obs)
+    info, cov = _covariance(info, method)
+    return StandardErrors(cov=cov, se=_se(cov), information=info, method=method,
+                          boundary=np.zeros(p, dtype=bool))
+
+
+def _covariance(info: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """The symmetrised information and its inverse; a NotAMaximumWarning if it is not
+    positive definite."""
     info = (info + info.T) / 2
     try:
         cov = np.linalg.inv(info)
     except np.linalg.LinAlgError:  # singular information: no finite covariance exists
-        cov = np.full((p, p), np.nan)
+        cov = np.full(info.shape, np.nan)
     cov = (cov + cov.T) / 2
     smallest = float(np.min(np.linalg.eigvalsh(info))) if np.all(np.isfinite(info)) else np.nan
     if not smallest > 0:
@@ -362,8 +392,49 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
             "negative definite, so theta_hat is not a strict local maximum and the "
             "standard errors are meaningless",
             NotAMaximumWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
+    return info, cov
+
+
+def _se(cov: np.ndarray) -> np.ndarray:
     diag = np.diag(cov)
-    se = np.where(diag > 0, np.sqrt(np.abs(diag)), np.nan)
-    return StandardErrors(cov=cov, se=se, information=info, method=method)
+    return np.where(diag > 0, np.sqrt(np.abs(diag)), np.nan)
+
+
+class _OnFace:
+    """The model's log-likelihood as a function of free coordinates."""
+
+    def __init__(self, model, coords):
+        self.model, self.coords = model, coords
+
+    def log_likelihood(self, phi):
+        return self.model.log_likelihood(self.coords.from_free(phi))
+
+
+def _free_standard_errors(model, coords, step) -> StandardErrors:
+    """The Hessian in free coordinates, mapped back by the delta method."""
+    phi = coords.to_free()
+    # two steps of a cross difference must not take a small probability below 0
+    h = np.minimum(_steps(phi, step, HESSIAN_STEP), coords.room() / 4)
+    info, cov_free = _covariance(-_hessian(_OnFace(model, coords), phi, False, h), "hessian")
+    jac = coords.jacobian()
+    cov = jac @ cov_free @ jac.T
+    cov[coords.boundary] = cov[:, coords.boundary] = np.nan
+    return StandardErrors(cov=cov, se=_se(cov), information=info, method="hessian",
+                          parametrization="free", boundary=coords.boundary.copy())
+
+
+def standard_errors_by_attribute(model, theta, as_attributes) -> dict:
+    """:func:`standard_errors` of a fitted estimator, keyed and shaped like its attributes.
+
+    ``as_attributes(vector)`` splits a vector laid out as ``theta`` into the
+    estimator's fitted attributes (``{"weights_": ..., ...}``). A parameter on the
+    boundary gets NaN, and ``"boundary"`` lists those as ``(attribute, index)``.
+    """
+    result = standard_errors(model, theta)
+    out = {key: np.array(value, dtype=float) for key, value in as_attributes(result.se).items()}
+    on_boundary = as_attributes(result.boundary)
+    out["boundary"] = [(key, tuple(int(i) for i in index))
+                       for key, mask in on_boundary.items() for index in np.argwhere(mask)]
+    return out

@@ -129,3 +129,12 @@ def test_every_reference_in_the_bib_file_is_cited_somewhere():
         for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", path.read_text()):
             cited.update(k.strip() for k in group.split(","))
     assert keys and sorted(set(keys) - cited) == []
+
+
+@pytest.mark.parametrize("md", chapter_sources(), ids=lambda p: p.stem)
+def test_solutions_and_dropdowns_are_folded_by_a_local_script(html, md):
+    page = (html / "chapters" / f"{md.stem}.html").read_text()
+    folded = re.findall(r'class="[^"]*\bdropdown admonition\b', page)
+    if folded:  # sphinx-togglebutton's script closes them; without it they stay open
+        assert re.search(r'<script src="[^"]*togglebutton\.js', page), md.stem
+    assert "solution-start" not in page and "```{" not in page

@@ -28,3 +28,10 @@ def test_a_reference_to_a_later_chapter_is_reported(monkeypatch, tmp_path: Path)
     monkeypatch.setattr(first_course, "glossary_terms", lambda: [])
     assert first_course.out_of_order() == [
         "a: {prf:ref} thm-later is defined later, in b"]
+
+
+def test_the_front_page_first_course_reads_in_table_of_contents_order():
+    order = [first_course.chapter_label(md) for md in first_course.chapters_in_order()]
+    course = first_course.first_course()
+    assert 8 <= len(course) <= 12 and len(set(course)) == len(course)
+    assert [order.index(label) for label in course] == sorted(order.index(c) for c in course)

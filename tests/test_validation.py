@@ -99,3 +99,10 @@ def test_open_unit_accepts_a_size_one_array():
 def test_float_arrays_name_the_argument(kwargs, value, match):
     with pytest.raises(ValueError, match=match):
         as_float_array(value, "x", **kwargs)
+
+
+def test_one_dimensional_input_offers_both_reshapes():
+    from emcore import GaussianMixture
+
+    with pytest.raises(ValueError, match=r"reshape\(-1, 1\).*reshape\(1, -1\)"):
+        GaussianMixture(1).fit(np.arange(5.0))

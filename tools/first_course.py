@@ -87,6 +87,18 @@ def out_of_order() -> list[str]:
     return problems
 
 
+def first_course() -> list[str]:
+    """The chapter labels of the front page's first-course table, in the table's order."""
+    text = (ROOT / "index.md").read_text()
+    table = text.split("## A first course", 1)[1].split("\n\n", 3)[2]
+    return re.findall(r"^\| *\d+ *\| \{ref\}`(ch-[a-z0-9-]+)`", table, re.MULTILINE)
+
+
+def chapter_label(md: Path) -> str:
+    """The label the chapter's title carries, ``(ch-...)=``."""
+    return re.search(r"^\((ch-[a-z0-9-]+)\)=", md.read_text(), re.MULTILINE).group(1)
+
+
 def main(argv: list[str]) -> int:
     total = 0
     for md in chapters_in_order():

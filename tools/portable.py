@@ -118,8 +118,8 @@ KERNEL_NOT_STARTED = "Kernel died before replying to kernel_info"
 
 
 def nbval_command(notebooks: list[str]) -> list[str]:
-    # One notebook at a time, as `make test-notebooks`. Tried with pytest-xdist (-n 2) on
-    # two cores: chapter 9's Dask-cluster cell then wrote to stderr and failed.
+    # One notebook at a time per pass: the two passes already fill two cores (and two
+    # Dask chapters started together on one machine wrote port warnings to stderr).
     return [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rf",
             "--nbval", "--nbval-current-env", "--nbval-sanitize-with", str(SANITIZE), *notebooks]
 

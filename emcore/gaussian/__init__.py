@@ -3,6 +3,8 @@
 * ``covariance`` -- the covariance types (``full``, ``tied``, ``diag``,
   ``spherical``): parameter algebra, log-densities, the M-step's covariances
   from sufficient statistics, sampling; one object per type;
+* ``mclust``, ``mclust_iterative`` -- R mclust's 14 models (``EII`` ... ``VVV``):
+  ``full``'s storage with a constrained M-step each, closed form or iterative;
 * ``reference`` -- the textbook E-step in plain numpy (log-densities,
   log-sum-exp, responsibilities, statistics): what the book shows and what
   the tests trust;
@@ -15,5 +17,6 @@
 """
 
 from .covariance import COVARIANCE_TYPES, CovarianceType, covariance_model
+from .mclust import MCLUST_MODELS
 
-__all__ = ["COVARIANCE_TYPES", "CovarianceType", "covariance_model"]
+__all__ = ["COVARIANCE_TYPES", "MCLUST_MODELS", "CovarianceType", "covariance_model"]

@@ -2,7 +2,8 @@
 
 ``covariance_model(name)`` returns the object of type ``name``; no other module
 branches on the name (a test greps). A fifth type is a subclass of
-:class:`CovarianceType` registered in ``_MODELS``. The interface (``K``
+:class:`CovarianceType` registered in ``_MODELS``; R mclust's 14 models
+(:mod:`.mclust`) are subclasses of ``full`` with their own M-steps. The interface (``K``
 components, ``d`` features; pure functions of their arguments, so HMM
 emissions can share them):
 
@@ -51,6 +52,7 @@ the standard normal ``z`` (n, d) scaled by each label's covariance root.
 
 from __future__ import annotations
 
+import functools
 import math
 from abc import ABC, abstractmethod
 
@@ -142,6 +144,9 @@ class CovarianceType(ABC):
     has_expanded_path = False
     needs_data_second = False
     expanded_max_d = math.inf
+    #: Whether ``covariances`` takes the current covariances as ``start=`` (an iterative
+    #: M-step starts there; :func:`emcore.gaussian.mstep.m_step` passes them).
+    warm_m_step = False
 
     def n_parameters(self, k, d):
         """Free parameters of a ``k``-component mixture in ``d`` dimensions."""
@@ -490,9 +495,21 @@ COVARIANCE_TYPES = tuple(_MODELS)
 
 
 def covariance_model(name) -> CovarianceType:
-    """The object of covariance type ``name`` (one of ``COVARIANCE_TYPES``), or ``name`` itself.
+    """The object of covariance type ``name`` (one of ``COVARIANCE_TYPES`` or of mclust's
+    ``MCLUST_MODELS``, :mod:`.mclust`), or ``name`` itself.
 
     A :class:`CovarianceType` instance of one's own passes through: it needs
     only the abstract methods, and runs on the reference E-step.
     """
-    return name if isinstance(name, CovarianceType) else _MODELS[name]
+    if isinstance(name, CovarianceType):
+        return name
+    return _MODELS[name] if name in _MODELS else _mclust_models()[name]
+
+
+@functools.cache
+def _mclust_models():
+    """mclust's 14 models (:mod:`.mclust`), imported on first use: they build on ``_Full``."""
+    from .mclust import CLOSED_FORM
+    from .mclust_iterative import ITERATIVE
+
+    return {m.name: m for m in CLOSED_FORM + ITERATIVE}

@@ -111,7 +111,10 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, prior=None, 
     if prior is None:
         n_guarded = n + 10 * _EPS
         delta = stats.first / n_guarded[:, None]
-        covariances, spread = cov.covariances(stats.second, n, n_guarded, delta, reg_covar)
+        start = ({"start": stats.params.covariances}
+                 if cov.warm_m_step and stats.params is not None else {})
+        covariances, spread = cov.covariances(stats.second, n, n_guarded, delta, reg_covar,
+                                              **start)
         weights = n_guarded / n_guarded.sum()
     else:
         weights, delta, covariances, spread = prior.m_step(cov, stats, reg_covar)

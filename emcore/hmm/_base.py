@@ -84,14 +84,25 @@ class BaseHMM(DensityEstimatorMixin):
         return model.pack(pi, a, em)
 
     def fit(self, X, lengths=None, states=None):
-        """Estimate the parameters by EM (Baum-Welch) from the sequences in ``X``; returns ``self``.
+        """Estimate the parameters by EM (Baum-Welch) from the sequences in ``X``.
 
-        ``lengths`` gives the sizes of the sequences concatenated in ``X``
-        (default: one sequence). ``states``, an integer array with one entry
-        per step, gives the steps whose state is known (``-1`` where it is
-        not): their posteriors are point masses on those states, which pins
+        Known ``states`` make those steps' posteriors point masses, which pins
         the states' order (no label switching). The run with the highest
         log-likelihood of ``n_init`` is kept.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The steps of the sequences, concatenated.
+        lengths : array_like of int, optional
+            The lengths of the sequences in ``X`` (default: one sequence).
+        states : array_like of int of shape (n_samples,), optional
+            The known state of each step, ``-1`` where it is unknown.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
         """
         pi, a = self._check_params()
         X = self._check_X(X, fitted=False)
@@ -153,37 +164,143 @@ class BaseHMM(DensityEstimatorMixin):
         return model, self._possible(model, theta)
 
     def em_problem(self, X, lengths=None):
-        """``(model, theta)``: the fitted HMM as an :class:`emcore.EMModel` on ``X``
-        and its parameters.
+        """The fitted HMM as an :class:`emcore.EMModel` on ``X``, and its parameters.
 
-        ``theta`` is the flat vector of ``startprob_``, ``transmat_`` and the
-        emission parameters, for :func:`emcore.run_em` (e.g. with
-        ``accelerate="squarem"``) and :func:`emcore.em_rate`.
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The steps of the sequences, concatenated.
+        lengths : array_like of int, optional
+            The lengths of the sequences in ``X`` (default: one sequence).
+
+        Returns
+        -------
+        model : emcore.hmm.HMMModel
+            For :func:`emcore.run_em` (e.g. with ``accelerate="squarem"``),
+            :func:`emcore.em_rate` and :func:`emcore.standard_errors`.
+        theta : numpy.ndarray
+            The flat vector of ``startprob_``, ``transmat_`` and the emission
+            parameters.
         """
         return self._fitted(X, lengths)
 
+    def standard_errors(self, X, lengths=None) -> dict:
+        """Standard errors of the fitted parameters, from the observed information on ``X``.
+
+        The Hessian of the log-likelihood is taken in free coordinates (drop-one
+        start and transition probabilities, the upper triangle of a covariance
+        matrix) and mapped back by the delta method
+        (:func:`emcore.standard_errors` with the model of :meth:`em_problem`).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The steps of the sequences, concatenated.
+        lengths : array_like of int, optional
+            The lengths of the sequences in ``X`` (default: one sequence).
+
+        Returns
+        -------
+        dict
+            One array per fitted parameter, keyed and shaped like the attribute
+            (``"startprob_"``, ``"transmat_"``, and the emissions', e.g.
+            ``"means_"`` and ``"covariances_"``), NaN for a parameter on the
+            boundary (a probability of 0); ``"boundary"`` lists those as
+            ``(attribute, index)`` pairs.
+        """
+        from ..inference import standard_errors_by_attribute
+
+        model, theta = self._fitted(X, lengths)
+        return standard_errors_by_attribute(model, theta,
+                                            lambda vec: self._as_attributes(model, vec))
+
+    def _as_attributes(self, model, vec) -> dict:
+        """A vector laid out as the model's theta, as arrays named and shaped like the
+        fitted attributes."""
+        k = self.n_components
+        shell = object.__new__(type(self))
+        type(self)._set_emissions(shell, model.emissions, np.asarray(vec)[k + k * k:])
+        emitted = {key: value for key, value in vars(shell).items() if key != "n_features_in_"}
+        return {"startprob_": vec[:k], "transmat_": vec[k:k + k * k].reshape(k, k), **emitted}
+
     def score(self, X, lengths=None) -> float:
-        """Total log-likelihood ``log p(X)`` of the sequences (summed, as in hmmlearn)."""
+        """Total log-likelihood ``log p(X)`` of the sequences (summed, as in hmmlearn).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The steps of the sequences, concatenated.
+        lengths : array_like of int, optional
+            The lengths of the sequences in ``X`` (default: one sequence).
+
+        Returns
+        -------
+        float
+            The total, not the mean per step (``GaussianMixture.score`` is the mean).
+        """
         model, theta = self._fitted(X, lengths)
         return model.log_likelihood(theta)
 
     def predict_proba(self, X, lengths=None, states=None) -> np.ndarray:
-        """Posterior state probabilities ``p(z_n = k | X)``, shape (n, K), by forward-backward.
+        """Posterior state probabilities ``p(z_n = k | X)`` by forward-backward.
 
-        With ``states`` (``-1`` where unknown), conditioned on the known ones.
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The steps of the sequences, concatenated.
+        lengths : array_like of int, optional
+            The lengths of the sequences in ``X`` (default: one sequence).
+        states : array_like of int of shape (n_samples,), optional
+            The known state of each step, ``-1`` where it is unknown. The posteriors are conditioned on them.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_components)
+            Rows sum to 1.
         """
         model, theta = self._fitted(X, lengths, states)
         return model.e_step(theta).posteriors
 
     def decode(self, X, lengths=None, states=None):
-        """``(log_prob, states)``: the Viterbi path and its joint log-probability
-        (summed over sequences); with ``states``, the best path through the known ones."""
+        """The most probable path of states (Viterbi) and its joint log-probability.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The steps of the sequences, concatenated.
+        lengths : array_like of int, optional
+            The lengths of the sequences in ``X`` (default: one sequence).
+        states : array_like of int of shape (n_samples,), optional
+            The known state of each step, ``-1`` where it is unknown. The path goes through them.
+
+        Returns
+        -------
+        log_prob : float
+            ``log p(X, path)``, summed over the sequences.
+        states : numpy.ndarray of shape (n_samples,)
+            The path.
+        """
         model, theta = self._fitted(X, lengths, states)
         pi, a, _ = model.split(theta)
         return _scan.viterbi(model.log_emissions(theta), model.lengths, pi, a)
 
     def predict(self, X, lengths=None, states=None) -> np.ndarray:
-        """The most probable state path (Viterbi), shape (n,), through the known ``states``."""
+        """The most probable path of states (Viterbi).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The steps of the sequences, concatenated.
+        lengths : array_like of int, optional
+            The lengths of the sequences in ``X`` (default: one sequence).
+        states : array_like of int of shape (n_samples,), optional
+            The known state of each step, ``-1`` where it is unknown. The path goes through them.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+            The state of each step.
+        """
         return self.decode(X, lengths=lengths, states=states)[1]
 
     def _n_parameters(self, em) -> int:
@@ -191,20 +308,58 @@ class BaseHMM(DensityEstimatorMixin):
         return (k - 1) + k * (k - 1) + em.n_free()
 
     def bic(self, X, lengths=None) -> float:
-        """Bayesian information criterion ``-2 log L + p log n`` (lower is better)."""
+        """Bayesian information criterion ``-2 log L + p log n`` (lower is better).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The steps of the sequences, concatenated.
+        lengths : array_like of int, optional
+            The lengths of the sequences in ``X`` (default: one sequence).
+
+        Returns
+        -------
+        float
+            With ``p`` the free parameters and ``n`` the number of steps.
+        """
         model, theta = self._fitted(X, lengths)
         return (-2.0 * model.log_likelihood(theta)
                 + self._n_parameters(model.emissions) * math.log(model.X.shape[0]))
 
     def aic(self, X, lengths=None) -> float:
-        """Akaike information criterion ``-2 log L + 2 p`` (lower is better)."""
+        """Akaike information criterion ``-2 log L + 2 p`` (lower is better).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The steps of the sequences, concatenated.
+        lengths : array_like of int, optional
+            The lengths of the sequences in ``X`` (default: one sequence).
+
+        Returns
+        -------
+        float
+            With ``p`` the free parameters.
+        """
         model, theta = self._fitted(X, lengths)
         return -2.0 * model.log_likelihood(theta) + 2.0 * self._n_parameters(model.emissions)
 
     def sample(self, n_samples=1, random_state=None):
-        """Draw one sequence of ``n_samples`` steps; returns ``(X, states)``.
+        """Draw one sequence of ``n_samples`` steps from the fitted model.
 
-        ``random_state`` defaults to the estimator's ``random_state``.
+        Parameters
+        ----------
+        n_samples : int, default 1
+            The length of the sequence.
+        random_state : int or numpy.random.Generator, optional
+            Defaults to the estimator's ``random_state``.
+
+        Returns
+        -------
+        X : numpy.ndarray of shape (n_samples, n_features)
+            The observations.
+        states : numpy.ndarray of shape (n_samples,)
+            The hidden states that emitted them.
         """
         if not hasattr(self, "transmat_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit first")

@@ -83,6 +83,15 @@ class Emissions(ABC):
     def sample(self, params: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
         """One observation for each of ``states``, as rows."""
 
+    def free_blocks(self) -> list[tuple[str, tuple]]:
+        """The layout of the parameter vector for standard errors: ``(kind, shape)`` blocks.
+
+        Kinds as :class:`emcore._free.FreeCoordinates` reads them: ``"free"``,
+        ``"simplex"`` (rows of probabilities) or ``"symmetric"`` (matrices stored in
+        full). The default, one free block, suits parameters that can move freely.
+        """
+        return [("free", (self.size,))]
+
     def permuted(self, params: np.ndarray, order: np.ndarray) -> np.ndarray:
         """The parameters with state ``j`` taking those of state ``order[j]``.
 
@@ -112,6 +121,10 @@ class GaussianEmissions(Emissions):
 
     def pack(self, means, covariances) -> np.ndarray:
         return np.concatenate([np.ravel(means), np.ravel(covariances)])
+
+    def free_blocks(self) -> list[tuple[str, tuple]]:
+        return [("free", (self.k, self.d)),
+                ("symmetric" if self.cov.is_matrix else "free", self.cov_shape)]
 
     def unpack(self, vec: np.ndarray):
         kd = self.k * self.d
@@ -234,6 +247,9 @@ class CategoricalEmissions(Emissions):
 
     def unpack(self, vec: np.ndarray) -> np.ndarray:
         return vec.reshape(self.k, self.s)
+
+    def free_blocks(self) -> list[tuple[str, tuple]]:
+        return [("simplex", (self.k, self.s))]
 
     def log_prob(self, X: np.ndarray, params: np.ndarray) -> np.ndarray:
         probs = self.unpack(params)

@@ -225,13 +225,20 @@ class CategoricalHMM(BaseHMM):
         afterwards ``X`` is only checked against them: scoring or decoding
         writes nothing.
         """
+        raw = np.asarray(X)
+        if raw.dtype.kind in "US" or (raw.dtype.kind == "O" and any(
+                isinstance(v, (str, bytes)) for v in raw.ravel())):
+            raise ValueError(
+                f"X must hold integer symbols 0, 1, ..., got dtype {raw.dtype}: encode "
+                "labels as symbols first, e.g. labels, X = np.unique(values, return_inverse=True)")
         arr = check_X(X, estimator="CategoricalHMM")  # 2-D, real, finite, not empty, not sparse
         if arr.shape[1] != 1:
             raise ValueError(f"X has {arr.shape[1]} features, but CategoricalHMM is expecting 1 "
                              f"features as input: X must be a column of integer symbols of shape "
                              f"(n_samples, 1), got shape {arr.shape}")
         if np.any(arr != np.round(arr)):
-            raise ValueError("X must hold integer symbols")
+            raise ValueError(f"X must hold integer symbols 0, 1, ..., got the value "
+                             f"{arr[arr != np.round(arr)][0]:g}")
         if arr.min() < 0:
             raise ValueError(f"Negative values in data passed to X: X must hold integer symbols "
                              f"0, 1, ..., got {arr.min():g}")

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from .._free import FreeCoordinates
 from ..em import EMModel
 from . import _scan
 
@@ -15,6 +16,10 @@ __all__ = ["HMMModel", "HMMStats"]
 
 #: Largest negative probability accepted (and taken as 0): above em_rate's default step.
 _STEP = 1e-4
+
+#: How far from 1 a probability vector's sum may be for the log-likelihood (round-off of
+#: the M-step's normalisation is about 1e-16; a difference step of em_rate about 1e-5).
+SIMPLEX_TOLERANCE = 1e-9
 
 
 @dataclasses.dataclass
@@ -117,6 +122,13 @@ class HMMModel(EMModel):
     def size(self) -> int:
         return self.k + self.k * self.k + self.emissions.size
 
+    def free_coordinates(self, theta) -> FreeCoordinates:
+        """Coordinates of ``theta`` that can move freely, for :func:`emcore.standard_errors`:
+        drop-one start and transition probabilities, the emissions' own layout."""
+        k = self.k
+        blocks = [("simplex", (1, k)), ("simplex", (k, k)), *self.emissions.free_blocks()]
+        return FreeCoordinates(blocks, theta)
+
     def pack(self, startprob, transmat, emission_vec) -> np.ndarray:
         return np.concatenate([np.ravel(startprob), np.ravel(transmat), np.ravel(emission_vec)])
 
@@ -147,7 +159,12 @@ class HMMModel(EMModel):
         return self.e_step_with_log_likelihood(theta)[0]
 
     def log_likelihood(self, theta) -> float:
+        """``log p(x | theta)``; a ValueError for start or transition probabilities whose
+        rows do not sum to 1 (the likelihood is not extended off the simplex)."""
         pi, a, em = self.split(theta)
+        if np.any(np.abs(np.r_[pi.sum(), a.sum(axis=1)] - 1.0) > SIMPLEX_TOLERANCE):
+            raise ValueError("startprob and the rows of transmat must sum to 1: the "
+                             "log-likelihood is defined on the simplex only")
         log_emis = self._conditioned(self.emissions.log_prob(self.X, em))
         return float(_scan.log_likelihood(log_emis, self.lengths, pi, a).sum())
 
@@ -157,10 +174,16 @@ class HMMModel(EMModel):
         rows = stats.trans.sum(axis=1, keepdims=True)
         stuck = ~(rows[:, 0] > 0)
         if np.any(stuck):
-            warnings.warn(
-                f"state {int(np.flatnonzero(stuck)[0])} is never left in expectation (no "
-                "transition out of it is observed): its row of the transition matrix is kept",
-                RuntimeWarning, stacklevel=3)
+            if np.all(np.asarray(self.lengths) <= 1):
+                why = ("no sequence is longer than one step, so no transition is observed: the "
+                       "transition matrix is kept at its start")
+            else:
+                ks = np.flatnonzero(stuck)
+                which, kept = ((f"state {ks[0]} is", "its row is") if len(ks) == 1 else
+                               ("states " + ", ".join(map(str, ks)) + " are", "their rows are"))
+                why = (f"{which} never left in expectation (no transition out is observed): "
+                       f"{kept} kept in the transition matrix")
+            warnings.warn(why, RuntimeWarning, stacklevel=3)
         a = np.where(stuck[:, None], stats.transmat,
                      stats.trans / np.where(stuck[:, None], 1.0, rows))
         return self.pack(pi, a, self.emissions.m_step(stats.emissions, stats.emission_params))

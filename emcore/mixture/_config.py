@@ -101,6 +101,7 @@ def check_inits(config, n: int, d: int) -> dict:
     """The explicit initial values of a :class:`._config.FitConfig`, checked
     against (n_samples, n_features) = (n, d)."""
     k, cov_type = config.n_components, config.covariance_type
+    cov = covariance_model(cov_type)
     out = {"weights": None, "means": None, "precisions": None, "resp": None}
     if config.weights_init is not None:
         w = check_array_of_shape(config.weights_init, "weights_init", (k,))
@@ -110,7 +111,6 @@ def check_inits(config, n: int, d: int) -> dict:
     if config.means_init is not None:
         out["means"] = check_array_of_shape(config.means_init, "means_init", (k, d))
     if config.precisions_init is not None:
-        cov = covariance_model(cov_type)
         prec = check_array_of_shape(config.precisions_init, "precisions_init", cov.cov_shape(k, d))
         if cov.is_matrix:
             scale = np.max(np.abs(prec), axis=(-2, -1), keepdims=True)
@@ -121,6 +121,13 @@ def check_inits(config, n: int, d: int) -> dict:
         except np.linalg.LinAlgError:
             raise ValueError(f"precisions_init must be positive definite ({cov_type} "
                              "covariances)") from None
+        if callable(getattr(cov, "check_form", None)):  # a constrained model (mclust's)
+            cov.check_form(out["precisions"][0])
+    if callable(getattr(cov, "min_samples", None)) and n < cov.min_samples(k, d):
+        raise ValueError(
+            f"covariance_type={cov.name!r} with n_components={k} in {d} dimensions has "
+            f"{cov.n_parameters(k, d)} free parameters: it needs at least "
+            f"{cov.min_samples(k, d)} samples, got n_samples={n}")
     if config.resp_init is not None:
         resp = check_array_of_shape(config.resp_init, "resp_init", (n, k))
         rows = resp.sum(axis=1)

@@ -18,6 +18,7 @@ from .._validation import Boolean, InstanceOf, Integer, Options, Real, check_par
 from ..em import LoglikChange
 from ..exceptions import ConvergenceWarning, NotFittedError
 from ..gaussian.covariance import COVARIANCE_TYPES, CovarianceType, covariance_model
+from ..gaussian.mclust import MCLUST_MODELS
 from ..gaussian.mstep import DegenerateComponentError
 from ..gaussian.stats import MixtureParams
 from ._backend import fit_problem
@@ -43,9 +44,17 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
     ----------
     n_components : int, default 1
         Number of components ``K``.
-    covariance_type : {"full", "tied", "diag", "spherical"} or CovarianceType, default "full"
+    covariance_type : {"full", "tied", "diag", "spherical"}, an mclust model name, \
+or CovarianceType, default "full"
         A full covariance per component, one shared full covariance, a
-        diagonal one per component, or one variance per component. A
+        diagonal one per component, or one variance per component. Or one of
+        R mclust's 14 models ``"EII" "VII" "EEI" "VEI" "EVI" "VVI" "EEE" "VEE"
+        "EVE" "VVE" "EEV" "VEV" "EVV" "VVV"``, ``Sigma_k = lambda_k D_k A_k D_k^T``
+        with volume, shape and orientation Equal, Variable or Identity
+        (:mod:`emcore.gaussian.mclust`): their covariances and precisions are
+        ``(K, d, d)`` arrays whatever the model, ``reg_covar`` is added to each
+        component's scatter before the constrained M-step (``n_parameters`` is
+        mclust's ``df``), and ``prior`` is not available for them. A
         :class:`~emcore.gaussian.CovarianceType` of one's own is
         fitted by the reference E-step (without ``missing="marginalize"`` or
         ``prior``, which need more of a type than its abstract methods).
@@ -210,7 +219,7 @@ class GaussianMixture(ScoringMixin, DensityEstimatorMixin):
 
     _parameter_constraints = {
         "n_components": [Integer(1)],
-        "covariance_type": [Options(COVARIANCE_TYPES),
+        "covariance_type": [Options(COVARIANCE_TYPES + MCLUST_MODELS),
                             InstanceOf(CovarianceType, "a CovarianceType")],
         "tol": [Real(0)],
         "reg_covar": [Real(0)],

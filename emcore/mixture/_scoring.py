@@ -24,7 +24,7 @@ __all__ = ["ScoringMixin"]
 
 class ScoringMixin:
     """``score_samples``, ``predict_proba``, ``predict``, ``score``, ``bic``,
-    ``aic`` and ``impute``."""
+    ``aic``, ``icl``, ``impute``, ``em_problem`` and ``standard_errors``."""
 
     def _each_chunk(self, X, shape, dtype, finish):
         """Rows of ``X`` as ``finish(log_joint, shared)`` gives them, chunk by
@@ -46,32 +46,71 @@ class ScoringMixin:
 
     @rowwise
     def score_samples(self, X):
-        """Log-density ``log p(x)`` of each sample, shape (n_samples,); of its
-        observed entries with NaN."""
+        """Log-density ``log p(x)`` of each sample (of its observed entries, with NaN).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Samples (NaN entries allowed with ``missing="marginalize"``), or a dask array.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+        """
         return self._each_chunk(X, (), np.float64,
                                 lambda log_joint, shared: normalize(log_joint, shared)[1])
 
     @rowwise
     def predict_proba(self, X):
-        """Responsibilities, shape (n_samples, n_components); rows sum to 1."""
+        """Responsibilities ``gamma_nk``: the posterior probability of each component.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Samples (NaN entries allowed with ``missing="marginalize"``), or a dask array.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_components)
+            Rows sum to 1.
+        """
         return self._each_chunk(X, (self.n_components,), np.float64,
                                 lambda log_joint, shared: normalize(log_joint, shared)[0].T)
 
     @rowwise
     def predict(self, X):
-        """Index of the most responsible component for each sample."""
+        """The most responsible component of each sample.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Samples (NaN entries allowed with ``missing="marginalize"``), or a dask array.
+
+        Returns
+        -------
+        numpy.ndarray of int of shape (n_samples,)
+        """
         return self._each_chunk(X, (), np.intp,
                                 lambda log_joint, shared: np.argmax(log_joint, axis=0))
 
     @rowwise
     def impute(self, X):
-        """``X`` (float64 copy) with each NaN replaced by its conditional
-        expectation under the mixture.
+        """``X`` with each NaN replaced by its conditional expectation under the mixture.
 
         A missing block ``x_m`` of a row with observed block ``x_o`` becomes
         ``E[x_m | x_o] = sum_k p(k | x_o) (mu_km + S_k,mo S_k,oo^{-1} (x_o - mu_ko))``;
         a row with nothing observed becomes the mixture's mean. Needs a fitted
         mixture (with either value of ``missing``); a dask array gives a lazy one.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Samples (NaN entries allowed with ``missing="marginalize"``), or a dask array.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_features)
+            A float64 copy, holes filled.
 
         Examples
         --------
@@ -94,7 +133,22 @@ class ScoringMixin:
         return impute(X, self.covariance_type, params.moved(-center), center)
 
     def score(self, X, y=None, *, sample_weight=None):
-        """Mean (weighted) log-likelihood per sample of ``X``."""
+        """Mean (weighted) log-likelihood per sample of ``X``, as scikit-learn's.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Samples (NaN entries allowed with ``missing="marginalize"``), or a dask array.
+        y : None
+            Ignored (scikit-learn's signature).
+        sample_weight : array_like of shape (n_samples,), optional
+            Non-negative weights; a row of integer weight ``m`` counts as ``m`` rows.
+
+        Returns
+        -------
+        float
+            The mean per sample (the HMMs' ``score`` is the total).
+        """
         logp = self.score_samples(X)
         w = check_sample_weight(sample_weight, logp.size)
         return float(logp.mean() if w is None else logp @ w / w.sum())
@@ -104,16 +158,136 @@ class ScoringMixin:
                                                                    self.n_features_in_)
 
     def bic(self, X, *, sample_weight=None):
-        """Bayesian information criterion ``-2 log L + p log n`` on ``X`` (lower is better)."""
+        """Bayesian information criterion ``-2 log L + p log n`` on ``X`` (lower is better).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Samples (NaN entries allowed with ``missing="marginalize"``), or a dask array.
+        sample_weight : array_like of shape (n_samples,), optional
+            Non-negative weights; a row of integer weight ``m`` counts as ``m`` rows.
+
+        Returns
+        -------
+        float
+            With ``p`` the free parameters and ``n`` the (weighted) number of samples.
+        """
         total, n = self._total_log_likelihood(X, sample_weight)
         return -2.0 * total + self._n_parameters() * math.log(n)
 
     def aic(self, X, *, sample_weight=None):
-        """Akaike information criterion ``-2 log L + 2 p`` on ``X`` (lower is better)."""
+        """Akaike information criterion ``-2 log L + 2 p`` on ``X`` (lower is better).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Samples (NaN entries allowed with ``missing="marginalize"``), or a dask array.
+        sample_weight : array_like of shape (n_samples,), optional
+            Non-negative weights; a row of integer weight ``m`` counts as ``m`` rows.
+
+        Returns
+        -------
+        float
+            With ``p`` the free parameters.
+        """
         return -2.0 * self._total_log_likelihood(X, sample_weight)[0] + 2.0 * self._n_parameters()
+
+    def icl(self, X, *, sample_weight=None):
+        """Integrated complete-data likelihood criterion on ``X`` (lower is better).
+
+        mclust's ICL (Biernacki, Celeux & Govaert 2000, in the form of mclust's
+        ``icl``): the BIC plus ``-2 sum_i log z_i``, where ``z_i`` is the largest
+        responsibility of sample ``i``, the posterior of its MAP component. The
+        added term is the entropy of the hard classification: ICL prefers
+        components that do not overlap. mclust reports ``-icl`` (higher is better).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Samples (NaN entries allowed with ``missing="marginalize"``), or a dask array.
+        sample_weight : array_like of shape (n_samples,), optional
+            Non-negative weights; a row of integer weight ``m`` counts as ``m`` rows.
+
+        Returns
+        -------
+        float
+            BIC plus the classification's entropy term.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import GaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.concatenate([rng.normal(0, 1, 100), rng.normal(6, 1, 100)])[:, None]
+        >>> gm = GaussianMixture(2, random_state=0).fit(X)
+        >>> gm.icl(X) > gm.bic(X)
+        True
+        >>> z = gm.predict_proba(X).max(axis=1)
+        >>> bool(np.isclose(gm.icl(X), gm.bic(X) - 2 * np.log(z).sum()))
+        True
+        """
+        proba = self.predict_proba(X)
+        w = check_sample_weight(sample_weight, proba.shape[0])
+        log_map = np.log(proba.max(axis=1))
+        entropy_term = -2.0 * float(log_map.sum() if w is None else log_map @ w)
+        return self.bic(X, sample_weight=sample_weight) + entropy_term
 
     def _total_log_likelihood(self, X, sample_weight):
         logp = self.score_samples(X)
         w = check_sample_weight(sample_weight, logp.size)
         return (float(logp.sum() if w is None else logp @ w),
                 (logp.size if w is None else float(w.sum())))
+
+    def em_problem(self, X, sample_weight=None):
+        """The fitted mixture as an :class:`emcore.EMModel` on ``X``, and its parameters.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Complete samples (no NaN), normally those the mixture was fitted to.
+        sample_weight : array_like of shape (n_samples,), optional
+            Non-negative weights.
+
+        Returns
+        -------
+        model : emcore.mixture._problem.MixtureProblem
+            For :func:`emcore.em_rate`, :func:`emcore.standard_errors` and
+            :func:`emcore.run_em`.
+        theta : numpy.ndarray
+            The flat vector of ``weights_``, ``means_`` and ``covariances_``.
+        """
+        from ._problem import MixtureProblem
+
+        params = self._params()
+        X = check_X(X, n_features=self.n_features_in_, estimator="GaussianMixture")
+        w = check_sample_weight(sample_weight, X.shape[0])
+        model = MixtureProblem(X, self.covariance_type, self.n_components, w)
+        return model, model.pack(params.weights, params.means, params.covariances)
+
+    def standard_errors(self, X, sample_weight=None) -> dict:
+        """Standard errors of the fitted parameters from the observed information on ``X``.
+
+        The Hessian of the log-likelihood is taken in free coordinates (drop-one
+        weights, the upper triangle of each covariance matrix) and mapped back by
+        the delta method (:func:`emcore.standard_errors` on :meth:`em_problem`).
+        They are the errors of a maximum-likelihood fit: with ``reg_covar`` or a
+        prior the fitted values are not exactly that maximum.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The complete samples the mixture was fitted to.
+        sample_weight : array_like of shape (n_samples,), optional
+            The weights it was fitted with.
+
+        Returns
+        -------
+        dict
+            ``"weights_"``, ``"means_"``, ``"covariances_"``: arrays shaped like the
+            attributes; NaN for a weight on the boundary (0), listed under
+            ``"boundary"`` as ``(attribute, index)`` pairs.
+        """
+        from ..inference import standard_errors_by_attribute
+
+        model, theta = self.em_problem(X, sample_weight)
+        return standard_errors_by_attribute(model, theta, model.as_attributes)

@@ -1,4 +1,4 @@
-"""Choosing the number of components (and covariance type) by BIC or AIC."""
+"""Choosing the number of components (and covariance type) by BIC, AIC or ICL."""
 
 from __future__ import annotations
 
@@ -6,17 +6,20 @@ import dataclasses
 import math
 import warnings
 
+import numpy as np
+
 from .._checks import check_sample_weight, check_X
 from .._validation import Options, check_params, validated
 from ..gaussian.covariance import covariance_model
+from ..gaussian.mclust import MCLUST_MODELS
 from ..gaussian.mstep import DegenerateComponentError
 from ._estimator import GaussianMixture
 
 __all__ = ["ModelSelection", "select_n_components"]
 
-_CRITERIA = ("bic", "aic")
+_CRITERIA = ("bic", "aic", "icl")
 _COLUMNS = ("n_components", "covariance_type", "n_parameters", "log_likelihood", "bic", "aic",
-            "converged")
+            "icl", "converged")
 
 
 @dataclasses.dataclass
@@ -28,7 +31,7 @@ class ModelSelection:
     table : list of dict
         One record per fitted model, in the order fitted, with keys
         ``n_components``, ``covariance_type``, ``n_parameters``,
-        ``log_likelihood`` (total, weighted), ``bic``, ``aic``,
+        ``log_likelihood`` (total, weighted), ``bic``, ``aic``, ``icl``,
         ``converged``, ``n_iter`` and ``error`` (``None``, or why the fit
         degenerated; its numbers are then NaN).
     best : dict
@@ -61,6 +64,46 @@ class ModelSelection:
             )
         return "\n".join(lines)
 
+    def grid(self):
+        """``(ks, covariance_types, values)``: the criterion as a (K, type) array, as mclust's
+        ``mclustBIC`` prints it (NaN where a fit degenerated or was not run)."""
+        ks = sorted({rec["n_components"] for rec in self.table})
+        types = list(dict.fromkeys(rec["covariance_type"] for rec in self.table))
+        values = np.full((len(ks), len(types)), np.nan)
+        for rec in self.table:
+            values[ks.index(rec["n_components"]), types.index(rec["covariance_type"])] = (
+                rec[self.criterion])
+        return ks, types, values
+
+    def format_grid(self) -> str:
+        """The criterion as text, one row per K and one column per covariance type; the best
+        cell marked with ``*``, a degenerate one shown as ``-``."""
+        ks, types, values = self.grid()
+        width = max(10, max(len(t) for t in types) + 1)
+        lines = [f"{self.criterion.upper():>3} " + "".join(f"{t:>{width}}" for t in types)]
+        for i, k in enumerate(ks):
+            cells = []
+            for j, cov_type in enumerate(types):
+                best = (k, cov_type) == (self.best["n_components"], self.best["covariance_type"])
+                text = "-" if np.isnan(values[i, j]) else f"{values[i, j]:.2f}" + "*" * best
+                cells.append(f"{text:>{width}}")
+            lines.append(f"{k:>3} " + "".join(cells))
+        return "\n".join(lines)
+
+    def summary(self, top: int = 3) -> str:
+        """A few lines: the ``top`` models by the criterion, and how many fits degenerated."""
+        ranked = sorted((rec for rec in self.table if rec["error"] is None),
+                        key=lambda rec: rec[self.criterion])
+        lines = [f"Best {self.criterion.upper()} values (lower is better):"]
+        for rec in ranked[:top]:
+            gap = rec[self.criterion] - ranked[0][self.criterion]
+            lines.append(f"  {rec['covariance_type']},{rec['n_components']}: "
+                         f"{rec[self.criterion]:.2f} ({gap:+.2f})")
+        degenerate = len(self.table) - len(ranked)
+        if degenerate:
+            lines.append(f"{degenerate} of {len(self.table)} fits degenerated (no value)")
+        return "\n".join(lines)
+
 
 @validated({"criterion": [Options(_CRITERIA)]})  # ks, covariance_types: checked below, one by one
 def select_n_components(X, ks, covariance_types=("full",), criterion="bic", *, sample_weight=None,
@@ -73,10 +116,14 @@ def select_n_components(X, ks, covariance_types=("full",), criterion="bic", *, s
     ks : iterable of int
         Numbers of components to try.
     covariance_types : str or iterable of str, default ("full",)
-    criterion : {"bic", "aic"}, default "bic"
+        Names accepted by :class:`GaussianMixture`; ``"all"`` stands for mclust's 14
+        models (``"EII"`` ... ``"VVV"``, which include the four scikit-learn types).
+    criterion : {"bic", "aic", "icl"}, default "bic"
         The best model has the lowest value: ``BIC = -2 log L + p log n``,
         ``AIC = -2 log L + 2 p``, with ``p`` free parameters and ``n`` the
-        total sample weight (the number of samples without weights).
+        total sample weight (the number of samples without weights), and
+        ``ICL`` = BIC plus the classification's entropy term
+        (:meth:`GaussianMixture.icl`). mclust reports ``-BIC`` and ``-ICL``.
     sample_weight : array-like of shape (n_samples,), optional
     **kwargs
         Passed to every :class:`GaussianMixture` (``random_state``,
@@ -87,9 +134,10 @@ def select_n_components(X, ks, covariance_types=("full",), criterion="bic", *, s
     Returns
     -------
     ModelSelection
-        ``table`` (a list of records), ``best`` and ``best_model``. A fit that
-        degenerates (see :class:`DegenerateComponentError`) stays in the table
-        with its ``error``; it cannot be the best.
+        ``table`` (a list of records), ``best`` and ``best_model``; ``format_grid()``
+        and ``summary()`` print it as mclust does. A fit that degenerates (see
+        :class:`DegenerateComponentError`) stays in the table with its ``error``; it
+        cannot be the best.
 
     Examples
     --------
@@ -100,9 +148,18 @@ def select_n_components(X, ks, covariance_types=("full",), criterion="bic", *, s
     (2, 'full')
     >>> [round(rec["bic"], 1) for rec in sel.table]
     [2607.6, 2322.2, 2335.1]
+
+    mclust's 14 models, in mclust's layout (its ``mclustBIC`` shows ``-BIC``):
+
+    >>> sel = select_n_components(load_faithful(), [1, 2], "all", random_state=0, tol=1e-8,
+    ...                           max_iter=1000)
+    >>> print(sel.summary(top=2))
+    Best BIC values (lower is better):
+      VVE,2: 2320.28 (+0.00)
+      VVV,2: 2322.19 (+1.91)
     """
     if isinstance(covariance_types, str):
-        covariance_types = (covariance_types,)
+        covariance_types = MCLUST_MODELS if covariance_types == "all" else (covariance_types,)
     ks = list(ks)
     if not ks:
         raise ValueError("ks must be a non-empty sequence of integers")
@@ -138,15 +195,16 @@ def select_n_components(X, ks, covariance_types=("full",), criterion="bic", *, s
                 nan = math.nan
                 record.update(
                     n_parameters=covariance_model(cov_type).n_parameters(int(k), X.shape[1]),
-                    log_likelihood=nan, bic=nan, aic=nan, converged=False, n_iter=0, error=error)
+                    log_likelihood=nan, bic=nan, aic=nan, icl=nan, converged=False, n_iter=0,
+                    error=error)
                 table.append(record)
                 models.append(None)
                 continue
             ll = float(gm.log_likelihood_history_[-1])
             p = covariance_model(cov_type).n_parameters(int(k), X.shape[1])
             record.update(n_parameters=p, log_likelihood=ll, bic=-2 * ll + p * math.log(n),
-                          aic=-2 * ll + 2 * p, converged=gm.converged_, n_iter=gm.n_iter_,
-                          error=None)
+                          aic=-2 * ll + 2 * p, icl=gm.icl(X, sample_weight=w),
+                          converged=gm.converged_, n_iter=gm.n_iter_, error=None)
             table.append(record)
             models.append(gm)
     fitted = [i for i, m in enumerate(models) if m is not None]

@@ -361,3 +361,33 @@ def test_poisson_hmm_samples_its_rates_and_a_zero_rate_state_emits_zeros():
     np.testing.assert_allclose(X[states == 1].mean(axis=0), [5.0, 1.0], rtol=0.06)
     assert np.isfinite(truth.score(X))
     assert truth.bic(X) == pytest.approx(-2 * truth.score(X) + (1 + 2 + 4) * np.log(len(X)))
+
+
+def test_sequences_of_one_step_keep_the_start_transition_matrix_and_say_why():
+    start = np.array([[0.7, 0.3], [0.4, 0.6]])
+    X = np.arange(6.0)[:, None]
+    with pytest.warns(RuntimeWarning, match="no sequence is longer than one step"):
+        model = GaussianHMM(2, max_iter=3, tol=0, transmat_init=start,
+                            random_state=0).fit(X, lengths=[1] * 6)
+    np.testing.assert_array_equal(model.transmat_, start)
+
+
+def test_a_state_never_left_keeps_its_row_and_is_named():
+    # state 1 is entered only at the last step of the one sequence: nothing leaves it
+    start = np.array([[0.9, 0.1], [0.5, 0.5]])
+    model = CategoricalHMM(2, max_iter=1, tol=0, startprob_init=[1.0, 0.0],
+                           transmat_init=start,
+                           emissionprob_init=[[1.0, 0.0], [0.0, 1.0]])
+    with pytest.warns(RuntimeWarning, match="state 1 is never left"):
+        model.fit(np.array([[0], [0], [0], [1]]))
+    np.testing.assert_array_equal(model.transmat_[1], start[1])
+    np.testing.assert_allclose(model.transmat_[0], [2 / 3, 1 / 3])
+
+
+def test_letters_get_a_hint_to_encode_them_and_fractions_are_named():
+    with pytest.raises(ValueError, match="return_inverse=True"):
+        CategoricalHMM(2).fit(np.array(list("abcab"))[:, None])
+    with pytest.raises(ValueError, match="got the value 0.5"):
+        CategoricalHMM(2).fit([[0], [0.5], [1]])
+    encoded = np.unique(np.array(list("abcab")), return_inverse=True)[1][:, None]
+    assert CategoricalHMM(2, random_state=0).fit(encoded).n_symbols_ == 3

@@ -1,0 +1,120 @@
+"""Free coordinates for parameters that live on a constrained set.
+
+A model's parameter vector may hold probabilities that sum to 1 (mixing weights,
+the start probabilities and the rows of a transition matrix) or symmetric matrices
+stored in full. Differentiating the log-likelihood in those coordinates steps off
+the set: a probability vector that no longer sums to 1 is not a distribution, and
+the two copies of an off-diagonal entry cannot move apart. The observed information
+is then taken at a point that is not a maximum in those directions, and the
+standard errors it gives are wrong. :class:`FreeCoordinates` maps such a vector to
+coordinates that can move freely (and back):
+
+* a probability vector keeps its entries except its largest, the *reference*,
+  which is one minus the others (drop-one coordinates). An entry below
+  :data:`BOUNDARY` is *on the boundary*: it stays fixed, so the log-likelihood is
+  differentiated on the face of the simplex the estimate lies on, and it gets no
+  standard error;
+* a symmetric matrix keeps its upper triangle.
+
+Both maps are affine, so the delta method's Jacobian is exact.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["BOUNDARY", "FreeCoordinates"]
+
+#: A probability below this is taken as on the boundary of the simplex: the
+#: difference steps of a numerical Hessian (about 1e-4 relative) cannot be taken
+#: around it without leaving the parameter space.
+BOUNDARY = 1e-8
+
+#: The kinds of block a parameter vector is made of, in order.
+KINDS = ("free", "simplex", "symmetric")
+
+
+class FreeCoordinates:
+    """The free coordinates of ``theta``, whose layout ``blocks`` describes.
+
+    Parameters
+    ----------
+    blocks : list of (str, tuple)
+        ``(kind, shape)`` for consecutive slices of ``theta``: ``"free"`` (any
+        shape, copied), ``"simplex"`` (shape ``(rows, m)``: each row a
+        probability vector) or ``"symmetric"`` (shape ``(..., d, d)``).
+    theta : array_like
+        The point whose face and reference entries the coordinates use.
+    """
+
+    def __init__(self, blocks, theta):
+        self.theta = np.asarray(theta, dtype=float).copy()
+        sizes = [math.prod(shape) for _, shape in blocks]
+        if sum(sizes) != self.theta.size:
+            raise ValueError(f"the blocks describe {sum(sizes)} parameters, theta has "
+                             f"{self.theta.size}")
+        self.boundary = np.zeros(self.theta.size, dtype=bool)
+        self._moving = []      # indices of theta that are free coordinates
+        self._references = []  # (reference index, indices of its row) per simplex row
+        self._mirrors = []     # the (d, d) index arrays of the symmetric matrices
+        start = 0
+        for (kind, shape), size in zip(blocks, sizes):
+            if kind not in KINDS:
+                raise ValueError(f"a block's kind must be one of {KINDS}, got {kind!r}")
+            index = np.arange(start, start + size).reshape(shape)
+            if kind == "free":
+                self._moving += list(index.ravel())
+            elif kind == "simplex":
+                for row in index.reshape(-1, shape[-1]):
+                    ref = row[np.argmax(self.theta[row])]
+                    others = row[row != ref]
+                    self._references.append((ref, row))
+                    on_face = self.theta[others] < BOUNDARY
+                    self.boundary[others[on_face]] = True
+                    self._moving += list(others[~on_face])
+                    # a row whose other entries are all 0 holds a 1 that cannot move either
+                    self.boundary[ref] = others.size > 0 and bool(np.all(on_face))
+            else:
+                d = shape[-1]
+                upper = np.triu_indices(d)
+                for matrix in index.reshape(-1, d, d):
+                    self._moving += list(matrix[upper])
+                    self._mirrors.append(matrix)
+            start += size
+        self._moving = np.array(self._moving, dtype=np.intp)
+        self.n_free = self._moving.size
+
+    def to_free(self, theta=None) -> np.ndarray:
+        """The free coordinates of ``theta`` (default: the point given at construction)."""
+        theta = self.theta if theta is None else np.asarray(theta, dtype=float)
+        return theta[self._moving].copy()
+
+    def from_free(self, phi) -> np.ndarray:
+        """The parameter vector with free coordinates ``phi`` (the rest as on the face)."""
+        theta = self.theta.copy()
+        theta[self._moving] = phi
+        for matrix in self._mirrors:
+            upper = theta[matrix]
+            theta[matrix] = np.triu(upper) + np.triu(upper, 1).T
+        for ref, row in self._references:
+            others = row[row != ref]
+            theta[ref] = 1.0 - theta[others].sum()
+        return theta
+
+    def room(self) -> np.ndarray:
+        """How far each free coordinate may move before leaving the set (inf if it may not
+        leave it): a probability's own value. A difference step must stay below it."""
+        room = np.full(self.n_free, np.inf)
+        in_simplex = np.zeros(self.theta.size, dtype=bool)
+        for _, row in self._references:
+            in_simplex[row] = True
+        room[in_simplex[self._moving]] = self.theta[self._moving][in_simplex[self._moving]]
+        return room
+
+    def jacobian(self) -> np.ndarray:
+        """``d theta / d phi``, shape (p, n_free): exact, the maps being affine."""
+        base = self.from_free(self.to_free())
+        return np.column_stack([self.from_free(self.to_free() + e) - base
+                                for e in np.eye(self.n_free)])

@@ -1,0 +1,103 @@
+"""A fitted Gaussian mixture as an :class:`emcore.EMModel` on a flat parameter vector.
+
+What :meth:`GaussianMixture.em_problem` returns, for :func:`emcore.em_rate`,
+:func:`emcore.standard_errors` and :func:`emcore.run_em` (e.g. with SQUAREM). It
+runs on the textbook E-step (:mod:`emcore.gaussian.reference`): the point is to
+differentiate the log-likelihood, not to be fast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._free import FreeCoordinates
+from ..em import EMModel
+from ..gaussian import reference
+from ..gaussian.covariance import covariance_model
+from ..gaussian.mstep import m_step
+from ..gaussian.stats import MixtureParams
+
+__all__ = ["MixtureProblem"]
+
+#: How far from 1 the weights may sum for the log-likelihood (as the HMM's rows).
+SIMPLEX_TOLERANCE = 1e-9
+
+
+class MixtureProblem(EMModel):
+    """The mixture's log-likelihood, E-step and M-step on ``X``.
+
+    ``theta`` is the weights (K,), the means (K, d) and the covariances in the
+    covariance type's compact shape, concatenated. The log-likelihood refuses
+    weights off the simplex and covariances that are not positive definite
+    (a ValueError), rather than extending the likelihood outside the
+    parameter space.
+    """
+
+    def __init__(self, X, covariance_type: str, n_components: int, sample_weight=None):
+        from ..gaussian import COVARIANCE_TYPES
+
+        if covariance_type not in COVARIANCE_TYPES:
+            # mclust's constrained models store full matrices: their free coordinates (volume,
+            # shape, orientation) are not yet parametrised here
+            raise ValueError(f"em_problem and standard_errors support covariance_type in "
+                             f"{COVARIANCE_TYPES}, got {covariance_type!r}: for mclust's models "
+                             "use emcore.bootstrap")
+        self.X = np.asarray(X, dtype=np.float64)
+        self.cov, self.cov_type = covariance_model(covariance_type), covariance_type
+        self.k, self.d = n_components, self.X.shape[1]
+        self.cov_shape = self.cov.cov_shape(self.k, self.d)
+        self.size = self.k * (1 + self.d) + int(np.prod(self.cov_shape))
+        self.sample_weight = sample_weight
+
+    def pack(self, weights, means, covariances) -> np.ndarray:
+        return np.concatenate([np.ravel(weights), np.ravel(means), np.ravel(covariances)])
+
+    def unpack(self, theta, on_simplex: bool = True) -> MixtureParams:
+        """The parameters of ``theta``; ``on_simplex=False`` (for the EM map, which
+        :func:`emcore.em_rate` evaluates a difference step off the simplex) takes
+        the weights as they come, a tiny negative one as 0."""
+        theta = np.asarray(theta, dtype=np.float64)
+        if theta.shape != (self.size,):
+            raise ValueError(f"theta must have shape ({self.size},), got {theta.shape}")
+        k, kd = self.k, self.k * self.d
+        weights, means = theta[:k], theta[k:k + kd].reshape(k, self.d)
+        covariances = theta[k + kd:].reshape(self.cov_shape)
+        if on_simplex and not (np.all(weights >= 0)
+                               and abs(weights.sum() - 1.0) <= SIMPLEX_TOLERANCE):
+            raise ValueError("the weights must be non-negative and sum to 1: the "
+                             "log-likelihood is defined on the simplex only")
+        weights = np.maximum(weights, 0.0)
+        try:
+            chol = self.cov.precision_cholesky(covariances)
+        except np.linalg.LinAlgError:
+            raise ValueError("the covariances must be positive definite") from None
+        return MixtureParams(weights, means, covariances, chol)
+
+    def log_likelihood(self, theta) -> float:
+        p = self.unpack(theta)
+        _, log_px = reference.responsibilities(self.X, p.weights, p.means,
+                                               p.precisions_cholesky, self.cov)
+        w = self.sample_weight
+        return float(log_px.sum() if w is None else log_px @ w)
+
+    def e_step(self, theta):
+        params = self.unpack(theta, on_simplex=False)
+        return reference.e_step(self.X, params, self.cov, self.sample_weight)[0]
+
+    def m_step(self, stats) -> np.ndarray:
+        new = m_step(stats, self.cov_type, 0.0)
+        return self.pack(new.weights, new.means, new.covariances)
+
+    def free_coordinates(self, theta) -> FreeCoordinates:
+        """Drop-one weights, the means, the covariances' upper triangles (for
+        :func:`emcore.standard_errors`)."""
+        blocks = [("simplex", (1, self.k)), ("free", (self.k, self.d)),
+                  ("symmetric" if self.cov.is_matrix else "free", self.cov_shape)]
+        return FreeCoordinates(blocks, theta)
+
+    def as_attributes(self, vec) -> dict:
+        """A vector laid out as ``theta``, as the estimator's attributes' names and shapes."""
+        vec = np.asarray(vec)
+        k, kd = self.k, self.k * self.d
+        return {"weights_": vec[:k], "means_": vec[k:k + kd].reshape(k, self.d),
+                "covariances_": vec[k + kd:].reshape(self.cov_shape)}
