@@ -3,12 +3,12 @@
 import argparse
 
 from . import (dask_mixture, factor_analysis, fast_paths, gil, hmm, mclust_models, missing, mixture,
-               statespace)
+               nongaussian, statespace)
 
 BENCHMARKS = {"mixture": mixture.main, "dask": dask_mixture.main, "hmm": hmm.main,
               "missing": missing.main, "gil": gil.main, "statespace": statespace.main,
               "factor": factor_analysis.main, "fastpaths": fast_paths.main,
-              "mclust": mclust_models.main}
+              "mclust": mclust_models.main, "nongaussian": nongaussian.main}
 
 
 def main(argv=None):

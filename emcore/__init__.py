@@ -13,11 +13,13 @@ from .factor import FactorAnalysis, MixtureOfFactorAnalyzers
 from .hmm import CategoricalHMM, GaussianHMM, PoissonHMM
 from .inference import RateResult, StandardErrors, em_rate, standard_errors
 from .mixture import GaussianMixture, select_n_components
+from .nongaussian import BernoulliMixture, RegressionMixture, StudentTMixture
 from .statespace import LinearGaussianSSM
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BernoulliMixture",
     "BootstrapResult",
     "CategoricalHMM",
     "ConvergenceWarning",
@@ -33,7 +35,9 @@ __all__ = [
     "NotAMaximumWarning",
     "PoissonHMM",
     "RateResult",
+    "RegressionMixture",
     "StandardErrors",
+    "StudentTMixture",
     "aitken",
     "bootstrap",
     "datasets",

@@ -1,0 +1,138 @@
+"""The mixture of multivariate Bernoulli distributions as an :class:`emcore.EMModel`."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..em import EMModel
+from ..gaussian.mstep import EMPTY_FRACTION, DegenerateComponentError
+from ._base import log_sum_exp
+
+__all__ = ["BernoulliModel", "BernoulliParams", "bernoulli_log_density", "check_binary"]
+
+
+def check_binary(X, name: str = "X", n_features: int | None = None) -> np.ndarray:
+    """``X`` as a 2-D float64 array of zeros and ones; a ValueError naming ``name`` otherwise."""
+    if X is None or isinstance(X, (str, bytes)):
+        raise TypeError(f"{name} must be a 2-D array of 0/1 values, got {type(X).__name__}")
+    if type(X).__module__.startswith("scipy.sparse"):
+        raise TypeError(f"Sparse data was passed for {name}, but dense data is required: "
+                        f"use {name}.toarray()")
+    arr = np.asarray(X)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold 0/1 values, got dtype {arr.dtype}")
+    if arr.ndim != 2 or 0 in arr.shape:
+        raise ValueError(f"{name} must be a non-empty 2-D array of shape (n_samples, "
+                         f"n_features), got shape {arr.shape}")
+    arr = arr.astype(np.float64)
+    bad = ~((arr == 0) | (arr == 1))
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise ValueError(f"{name} must be binary (0/1 only): {name}[{row}, {col}] = "
+                         f"{arr[row, col]!r}; threshold or binarise it first")
+    if n_features is not None and arr.shape[1] != n_features:
+        raise ValueError(f"{name} has {arr.shape[1]} features, but the mixture is expecting "
+                         f"{n_features} features as input")
+    return arr
+
+
+def bernoulli_log_density(X, means) -> np.ndarray:
+    r"""``log p(x_n | k) = sum_d x_nd log mu_kd + (1 - x_nd) log(1 - mu_kd)``, shape (n, K).
+
+    A probability of exactly 0 or 1 is allowed: a row it makes impossible gets ``-inf``
+    (never ``0 * log 0 = nan``).
+    """
+    with np.errstate(divide="ignore"):
+        log1 = np.where(means > 0, np.log(means), 0.0)
+        log0 = np.where(means < 1, np.log1p(-means), 0.0)
+    # sum_d x_d (log1 - log0) + sum_d log0: one product with the data
+    out = X @ (log1 - log0).T + log0.sum(axis=1)
+    zero, one = means == 0, means == 1
+    if zero.any() or one.any():
+        impossible = X @ zero.T.astype(float) + (1 - X) @ one.T.astype(float)
+        out[impossible > 0] = -np.inf
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class BernoulliParams:
+    """Parameters of a Bernoulli mixture: weights (K,) and each component's success
+    probabilities ``means`` (K, D)."""
+
+    weights: np.ndarray
+    means: np.ndarray
+
+
+class BernoulliModel(EMModel):
+    r"""A mixture of multivariate Bernoulli distributions (Bishop 2006, §9.3.3), for EM.
+
+    :math:`p(x \mid k) = \prod_d \mu_{kd}^{x_d} (1 - \mu_{kd})^{1 - x_d}`. The E-step gives the
+    responsibilities :math:`\gamma_{nk}`; the M-step, with :math:`N_k = \sum_n \gamma_{nk}`,
+    :math:`\pi_k = N_k / N` and :math:`\mu_{kd} = (\sum_n \gamma_{nk} x_{nd} + s)/(N_k + 2 s)`:
+    the maximum-likelihood estimate with ``smoothing`` :math:`s = 0`, the posterior mode
+    under a :math:`\text{Beta}(1 + s, 1 + s)` prior on each :math:`\mu_{kd}` otherwise. Sample
+    weights multiply every :math:`\gamma_{nk}`. The objective EM climbs, the
+    :meth:`log_likelihood`, is the log-likelihood plus
+    :math:`s \sum_{kd} [\log \mu_{kd} + \log(1 - \mu_{kd})]` (the log prior up to a constant).
+
+    Parameters
+    ----------
+    X : numpy.ndarray of shape (n, D), zeros and ones
+    n_components : int
+    smoothing : float, default 0.0
+    sample_weight : numpy.ndarray of shape (n,) or None
+    """
+
+    def __init__(self, X, n_components, *, smoothing=0.0, sample_weight=None):
+        self.X = X
+        self.n, self.d = X.shape
+        self.n_components = n_components
+        self.smoothing = smoothing
+        self.weights = np.ones(self.n) if sample_weight is None else sample_weight
+
+    def log_joint(self, theta: BernoulliParams, X=None) -> np.ndarray:
+        """``log pi_k + log p(x_n | k)``, shape (n, K); the model's data by default."""
+        X = self.X if X is None else X
+        with np.errstate(divide="ignore"):
+            return bernoulli_log_density(X, theta.means) + np.log(theta.weights)
+
+    def log_prior(self, theta: BernoulliParams) -> float:
+        """``s sum_kd [log mu_kd + log(1 - mu_kd)]``; 0 without smoothing."""
+        if self.smoothing == 0:
+            return 0.0
+        return float(self.smoothing * np.sum(np.log(theta.means) + np.log1p(-theta.means)))
+
+    def e_step_with_log_likelihood(self, theta: BernoulliParams):
+        logp = self.log_joint(theta)
+        norm = log_sum_exp(logp)
+        if not np.all(np.isfinite(norm[self.weights > 0])):
+            raise FloatingPointError("a row has probability zero under every component")
+        resp = np.exp(logp - norm[:, None])
+        c = self.weights[:, None] * resp
+        return c, float(self.weights @ norm) + self.log_prior(theta)
+
+    def e_step(self, theta):
+        """Each row's weight times its responsibilities, (n, K)."""
+        return self.e_step_with_log_likelihood(theta)[0]
+
+    def log_likelihood(self, theta) -> float:
+        """The log-likelihood, plus the log prior with ``smoothing`` (the objective of EM)."""
+        return self.e_step_with_log_likelihood(theta)[1]
+
+    def m_step(self, c) -> BernoulliParams:
+        """``pi_k = N_k / N``, ``mu_kd = (sum_n c_nk x_nd + s) / (N_k + 2 s)``."""
+        counts = c.sum(axis=0)
+        empty = np.flatnonzero(~(counts > EMPTY_FRACTION * counts.sum()))
+        if empty.size:
+            raise DegenerateComponentError(
+                f"component {int(empty[0])} lost all its weight: no row is explained by it; "
+                "use fewer components or another start")
+        s = self.smoothing
+        means = (c.T @ self.X + s) / (counts[:, None] + 2 * s)
+        return BernoulliParams(counts / counts.sum(), np.clip(means, 0.0, 1.0))
+
+    def n_parameters(self) -> int:
+        """``K - 1`` weights and ``K D`` probabilities."""
+        return self.n_components - 1 + self.n_components * self.d

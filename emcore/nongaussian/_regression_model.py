@@ -1,0 +1,170 @@
+"""The mixture of generalised linear regressions as an :class:`emcore.EMModel`."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..em import EMModel
+from ..gaussian.mstep import EMPTY_FRACTION, DegenerateComponentError
+from ._base import log_sum_exp
+from ._glm import FAMILIES, fit_gating, fit_glm, softmax_log
+
+__all__ = ["RegressionMixtureModel", "RegressionParams", "RegressionStats"]
+
+
+@dataclasses.dataclass(frozen=True)
+class RegressionParams:
+    r"""Parameters of a mixture of regressions.
+
+    Attributes
+    ----------
+    coef : numpy.ndarray of shape (K, p)
+        Each component's coefficients on the design's ``p`` columns.
+    sigma : numpy.ndarray of shape (K,) or None
+        Each component's residual standard deviation (Gaussian family only).
+    gating : numpy.ndarray of shape (K, q)
+        The multinomial-logit coefficients of the mixing weights on the
+        concomitant design's ``q`` columns, row 0 zero:
+        :math:`\pi_k(g) \propto \exp(g^\top \alpha_k)`. Without concomitant
+        variables ``q = 1`` (the intercept) and :math:`\pi_k \propto e^{\alpha_k}`.
+    """
+
+    coef: np.ndarray
+    sigma: np.ndarray | None
+    gating: np.ndarray
+
+
+@dataclasses.dataclass
+class RegressionStats:
+    """The E-step's output: each row's weight times responsibility ``c`` (n, K), and the
+    parameters they came from (None at a start), from which Newton's method warm-starts."""
+
+    weighted_resp: np.ndarray
+    params: RegressionParams | None = None
+    #: Whether the parameters came as a vector (:meth:`RegressionMixtureModel.pack`).
+    packed: bool = False
+
+
+class RegressionMixtureModel(EMModel):
+    r"""A mixture of GLM regressions with a multinomial-logit gating network, for EM.
+
+    :math:`p(y_n \mid x_n, g_n) = \sum_k \pi_k(g_n) f(y_n \mid x_n^\top \beta_k)`.
+    The E-step gives the responsibilities :math:`\gamma_{nk}`; with sample
+    weights :math:`w_n`, the M-step maximises, separately,
+    :math:`\sum_n w_n \gamma_{nk} \log f(y_n \mid x_n^\top \beta_k)` for each
+    component (``fit_glm`` in ``_glm``) and
+    :math:`\sum_n w_n \sum_k \gamma_{nk} \log \pi_k(g_n)` for the gating
+    coefficients (``fit_gating`` in ``_glm``; in closed form, the weighted
+    share of each component, when ``G`` is the intercept alone).
+
+    Parameters
+    ----------
+    X : numpy.ndarray of shape (n, p)
+        The regression design (intercept column included when wanted), float64.
+    y : numpy.ndarray
+        The response: (n,), or (n, 2) successes and failures for the binomial.
+    family : {"gaussian", "binomial", "poisson"}
+    n_components : int
+    G : numpy.ndarray of shape (n, q) or None
+        The concomitant design (intercept column included); None: the intercept alone.
+    sample_weight : numpy.ndarray of shape (n,) or None
+    """
+
+    def __init__(self, X, y, family, n_components, G=None, sample_weight=None):
+        self.X, self.y = X, y
+        self.family = FAMILIES[family]
+        self.n_components = n_components
+        self.n = X.shape[0]
+        self.G = np.ones((self.n, 1)) if G is None else G
+        self.constant_weights = G is None
+        self.weights = np.ones(self.n) if sample_weight is None else sample_weight
+
+    def log_joint(self, theta: RegressionParams, X=None, y=None, G=None) -> np.ndarray:
+        """``log pi_k(g_n) + log f(y_n | x_n^T beta_k)``, shape (n, K); the model's data by
+        default."""
+        X = self.X if X is None else X
+        y = self.y if y is None else y
+        G = self.G if G is None else G
+        out = softmax_log(G, theta.gating)
+        for k in range(self.n_components):
+            sigma = None if theta.sigma is None else theta.sigma[k]
+            out[:, k] += self.family.log_density(y, X @ theta.coef[k], sigma)
+        return out
+
+    # -- the parameters as one vector (for emcore.standard_errors and emcore.em_rate) ----------
+    def pack(self, theta: RegressionParams) -> np.ndarray:
+        """``theta`` as one vector: coefficients, sigmas (Gaussian), gating rows 1, ..., K-1."""
+        parts = [theta.coef.ravel()]
+        if theta.sigma is not None:
+            parts.append(theta.sigma)
+        parts.append(theta.gating[1:].ravel())
+        return np.concatenate(parts)
+
+    def unpack(self, vector) -> RegressionParams:
+        """The :class:`RegressionParams` of a vector from :meth:`pack`."""
+        v = np.asarray(vector, dtype=float)
+        k_, p, q = self.n_components, self.X.shape[1], self.G.shape[1]
+        coef, rest = v[:k_ * p].reshape(k_, p), v[k_ * p:]
+        sigma = None
+        if self.family.has_scale:
+            sigma, rest = rest[:k_], rest[k_:]
+            if not np.all(sigma > 0):
+                raise ValueError("the sigmas in theta must be positive")
+        gating = np.vstack([np.zeros((1, q)), rest.reshape(k_ - 1, q)])
+        return RegressionParams(coef, sigma, gating)
+
+    def e_step_with_log_likelihood(self, theta):
+        """The E-step and the log-likelihood; ``theta`` a :class:`RegressionParams` or a
+        vector from :meth:`pack` (then the M-step returns a vector too)."""
+        packed = isinstance(theta, np.ndarray)
+        params = self.unpack(theta) if packed else theta
+        logp = self.log_joint(params)
+        norm = log_sum_exp(logp)
+        resp = np.exp(logp - norm[:, None])
+        stats = RegressionStats(self.weights[:, None] * resp, params, packed)
+        return stats, float(self.weights @ norm)
+
+    def e_step(self, theta):
+        """Each row's weight times its responsibilities, a :class:`RegressionStats`."""
+        return self.e_step_with_log_likelihood(theta)[0]
+
+    def log_likelihood(self, theta) -> float:
+        """``sum_n w_n log sum_k pi_k(g_n) f(y_n | x_n^T beta_k)``."""
+        return self.e_step_with_log_likelihood(theta)[1]
+
+    def m_step(self, stats: RegressionStats) -> RegressionParams:
+        """Each component's weighted GLM and the gating model's weighted multinomial logit."""
+        c, old = stats.weighted_resp, stats.params
+        counts = c.sum(axis=0)
+        empty = np.flatnonzero(~(counts > EMPTY_FRACTION * counts.sum()))
+        if empty.size:
+            raise DegenerateComponentError(
+                f"component {int(empty[0])} lost all its weight: no row is explained by it; "
+                "use fewer components or another start")
+        k_ = self.n_components
+        coef = np.empty((k_, self.X.shape[1]))
+        sigma = np.empty(k_) if self.family.has_scale else None
+        for k in range(k_):
+            start = None if old is None else old.coef[k]
+            coef[k], s = fit_glm(self.family, self.X, self.y, c[:, k], start,
+                                 what=f"component {k}")
+            if sigma is not None:
+                sigma[k] = s
+        if self.constant_weights:
+            gating = (np.log(counts) - np.log(counts[0]))[:, None]
+        else:
+            gating = fit_gating(self.G, c, None if old is None else old.gating)
+        new = RegressionParams(coef, sigma, gating)
+        return self.pack(new) if stats.packed else new
+
+    def params_from_responsibilities(self, resp) -> RegressionParams:
+        """The M-step on given responsibilities (n, K): a start."""
+        return self.m_step(RegressionStats(self.weights[:, None] * resp))
+
+    def n_parameters(self) -> int:
+        """Free parameters: coefficients, sigmas (Gaussian), gating coefficients."""
+        k_ = self.n_components
+        scale = k_ if self.family.has_scale else 0
+        return k_ * self.X.shape[1] + scale + (k_ - 1) * self.G.shape[1]
