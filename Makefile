@@ -114,7 +114,7 @@ edition-packages:
 test-oracles: warm
 	@Rscript -e 'for (p in c("mclust", "flexmix", "lme4")) library(p, character.only = TRUE)' \
 	  >/dev/null || { echo "make test-oracles needs R; as root: apt-get install $(ORACLE_PACKAGES)" >&2; exit 1; }
-	$(BIN)/python -m pytest -p no:cacheprovider -q -rs -k live tests
+	EMCORE_ORACLES=1 $(BIN)/python -m pytest -p no:cacheprovider -q -rs -k "live and not alive" tests
 
 pdf-tools:
 	@command -v latexmk >/dev/null && command -v xelatex >/dev/null && command -v xindy >/dev/null || \

@@ -108,8 +108,22 @@ class BernoulliMixture(DensityMixtureEstimator):
         return BernoulliParams(np.full(k, 1.0 / k), means)
 
     def fit(self, X, y=None, *, sample_weight=None):
-        """Fit by EM; returns ``self``. ``X`` (n_samples, n_features) of 0/1 values;
-        ``sample_weight`` (n_samples,): integer weight ``m`` counts as ``m`` repeated rows."""
+        """Fit the mixture to binary rows by EM.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Binary rows (0/1).
+        y : None
+            Ignored (scikit-learn's signature).
+        sample_weight : array_like of shape (n_samples,), optional
+            Non-negative weights; integer weight ``m`` counts as ``m`` repeated rows.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
         p = self._checked_params()
         X = check_binary(X)
         w = check_sample_weight(sample_weight, X.shape[0])
@@ -137,11 +151,37 @@ class BernoulliMixture(DensityMixtureEstimator):
             BernoulliParams(self.weights_, self.means_))
 
     def score_samples(self, X) -> np.ndarray:
-        """The log-probability of each row, shape (n_samples,) (``-inf`` if impossible)."""
+        """The log-probability of each row, shape (n_samples,) (``-inf`` if impossible).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Binary rows (0/1).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+            The log-likelihood of each row.
+        """
         return log_sum_exp(self._log_joint(X))
 
     def score(self, X, y=None, *, sample_weight=None) -> float:
-        """The mean (weighted) log-likelihood per row."""
+        """The mean (weighted) log-likelihood per row.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Binary rows (0/1).
+        y : None
+            Ignored (scikit-learn's signature).
+        sample_weight : array_like of shape (n_samples,), optional
+            Non-negative weights; integer weight ``m`` counts as ``m`` repeated rows.
+
+        Returns
+        -------
+        float
+            The mean (weighted) log-likelihood per row.
+        """
         ll = self.score_samples(X)
         w = check_sample_weight(sample_weight, ll.size)
         return float(ll.mean() if w is None else ll @ w / w.sum())
@@ -151,6 +191,16 @@ class BernoulliMixture(DensityMixtureEstimator):
 
         A ValueError for a row that no component can produce (possible only with
         ``smoothing=0``).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Binary rows (0/1).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_components)
+            Rows sum to 1.
         """
         logp = self._log_joint(X)
         norm = log_sum_exp(logp)
@@ -162,24 +212,83 @@ class BernoulliMixture(DensityMixtureEstimator):
         return np.exp(logp - norm[:, None])
 
     def predict(self, X) -> np.ndarray:
-        """The most probable component of each row."""
+        """The most probable component of each row.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Binary rows (0/1).
+
+        Returns
+        -------
+        numpy.ndarray of int of shape (n_samples,)
+        """
         return np.argmax(self._log_joint(X), axis=1)
 
     def fit_predict(self, X, y=None, *, sample_weight=None) -> np.ndarray:
-        """``fit(X).predict(X)``."""
+        """``fit(X).predict(X)``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Binary rows (0/1).
+        y : None
+            Ignored (scikit-learn's signature).
+        sample_weight : array_like of shape (n_samples,), optional
+            Non-negative weights; integer weight ``m`` counts as ``m`` repeated rows.
+
+        Returns
+        -------
+        numpy.ndarray of int of shape (n_samples,)
+        """
         return self.fit(X, sample_weight=sample_weight).predict(X)
 
     def bic(self, X) -> float:
-        """``-2 log L + p log n`` (lower is better), ``p = K - 1 + K D``."""
+        """``-2 log L + p log n`` (lower is better), ``p = K - 1 + K D``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Binary rows (0/1).
+
+        Returns
+        -------
+        float
+        """
         ll = self.score_samples(X)
         return -2.0 * float(ll.sum()) + self._n_parameters * math.log(ll.size)
 
     def aic(self, X) -> float:
-        """``-2 log L + 2 p`` (lower is better)."""
+        """``-2 log L + 2 p`` (lower is better).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Binary rows (0/1).
+
+        Returns
+        -------
+        float
+        """
         return -2.0 * float(self.score_samples(X).sum()) + 2.0 * self._n_parameters
 
     def sample(self, n_samples=1, random_state=None):
-        """``(X, labels)``: ``n_samples`` binary rows (int) drawn from the fitted mixture."""
+        """``(X, labels)``: ``n_samples`` binary rows (int) drawn from the fitted mixture.
+
+        Parameters
+        ----------
+        n_samples : int, default 1
+            How many rows.
+        random_state : int or numpy.random.Generator, optional
+            Defaults to the estimator's ``random_state``.
+
+        Returns
+        -------
+        X : numpy.ndarray of shape (n_samples, n_features)
+            The rows.
+        labels : numpy.ndarray of int of shape (n_samples,)
+            The component of each.
+        """
         self._check_fitted("means_")
         n = check_params({"n_samples": [Integer(1)]}, {"n_samples": n_samples})["n_samples"]
         rng = self._rng(random_state)

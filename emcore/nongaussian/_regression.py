@@ -220,12 +220,23 @@ class RegressionMixture(MixtureEstimator):
 
     # -- fitting -------------------------------------------------------------------------
     def fit(self, X, y, *, concomitant=None, sample_weight=None):
-        """Fit by EM; returns ``self``.
+        """Fit the mixture of regressions (of experts, with concomitant variables) by EM.
 
-        ``X`` (n_samples, n_features) the regressors, ``y`` the response (see
-        ``family``), ``concomitant`` (n_samples, n_concomitant) the gating
-        variables, ``sample_weight`` (n_samples,) non-negative: a row of integer
-        weight ``m`` counts as ``m`` repeated rows.
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The regressors (an intercept is added with ``fit_intercept``).
+        y : array_like of shape (n_samples,) or (n_samples, 2)
+            The response (see ``family``; binomial: 0/1, or successes and failures).
+        concomitant : array_like of shape (n_samples, n_concomitant), optional
+            The gating variables (default: the constructor's).
+        sample_weight : array_like of shape (n_samples,), optional
+            Non-negative weights; integer weight ``m`` counts as ``m`` repeated rows.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
         """
         p = self._checked_params()
         D = self._design(X)
@@ -289,11 +300,43 @@ class RegressionMixture(MixtureEstimator):
         return model.log_joint(theta)
 
     def score_samples(self, X, y, *, concomitant=None) -> np.ndarray:
-        """``log p(y_n | x_n, g_n)`` for each row, shape (n_samples,)."""
+        """``log p(y_n | x_n, g_n)`` for each row, shape (n_samples,).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The regressors (an intercept is added with ``fit_intercept``).
+        y : array_like of shape (n_samples,) or (n_samples, 2)
+            The response (see ``family``; binomial: 0/1, or successes and failures).
+        concomitant : array_like of shape (n_samples, n_concomitant), optional
+            The gating variables (default: the constructor's).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+            The log-likelihood of each row.
+        """
         return log_sum_exp(self._log_joint(X, y, concomitant))
 
     def score(self, X, y, *, concomitant=None, sample_weight=None) -> float:
-        """The mean (weighted) log-likelihood per row."""
+        """The mean (weighted) log-likelihood per row.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The regressors (an intercept is added with ``fit_intercept``).
+        y : array_like of shape (n_samples,) or (n_samples, 2)
+            The response (see ``family``; binomial: 0/1, or successes and failures).
+        concomitant : array_like of shape (n_samples, n_concomitant), optional
+            The gating variables (default: the constructor's).
+        sample_weight : array_like of shape (n_samples,), optional
+            Non-negative weights; integer weight ``m`` counts as ``m`` repeated rows.
+
+        Returns
+        -------
+        float
+            The mean (weighted) log-likelihood per row.
+        """
         ll = self.score_samples(X, y, concomitant=concomitant)
         w = check_sample_weight(sample_weight, ll.size)
         return float(ll.mean() if w is None else ll @ w / w.sum())
@@ -302,14 +345,44 @@ class RegressionMixture(MixtureEstimator):
         """The responsibilities ``p(k | x_n, y_n, g_n)``, shape (n_samples, n_components).
 
         Their ``argmax`` along the rows is each row's component (:meth:`predict_component`).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The regressors (an intercept is added with ``fit_intercept``).
+        y : array_like of shape (n_samples,) or (n_samples, 2)
+            The response (see ``family``; binomial: 0/1, or successes and failures).
+        concomitant : array_like of shape (n_samples, n_concomitant), optional
+            The gating variables (default: the constructor's).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_components)
+            Rows sum to 1.
         """
         logp = self._log_joint(X, y, concomitant)
         return np.exp(logp - log_sum_exp(logp)[:, None])
 
     def predict_component(self, X, y=None, *, concomitant=None) -> np.ndarray:
-        r"""Each row's component, shape (n_samples,): with ``y``, the most probable given
-        ``(x, y, g)`` (flexmix's ``clusters``); without, the one the gating weights
-        :math:`\pi_k(g)` favour (the expert a mixture of experts consults for a new ``x``)."""
+        r"""The component of each row.
+
+        With ``y``, the most probable given ``(x, y, g)`` (flexmix's ``clusters``);
+        without, the one the gating weights :math:`\pi_k(g)` favour (the expert a
+        mixture of experts consults for a new ``x``).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The regressors (an intercept is added with ``fit_intercept``).
+        y : array_like, optional
+            The response; without it, the gating weights decide.
+        concomitant : array_like of shape (n_samples, n_concomitant), optional
+            The gating variables (default: the constructor's).
+
+        Returns
+        -------
+        numpy.ndarray of int of shape (n_samples,)
+        """
         if y is not None:
             return np.argmax(self._log_joint(X, y, concomitant), axis=1)
         return np.argmax(self.predict(X, concomitant=concomitant, return_components=True)[2],
@@ -321,6 +394,21 @@ class RegressionMixture(MixtureEstimator):
         For the binomial family, the probability of a success per trial. With
         ``return_components``, also each component's mean ``mu_k(x)`` (n_samples,
         n_components) and the weights ``pi_k(g)`` (n_samples, n_components).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The regressors (an intercept is added with ``fit_intercept``).
+        concomitant : array_like of shape (n_samples, n_concomitant), optional
+            The gating variables (default: the constructor's).
+        return_components : bool, default False
+            Also return each component's mean and the weights.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+            The mixture's mean; with ``return_components``, also the components' means
+            (n_samples, n_components) and the weights.
         """
         theta = self._params()
         D = self._design(X, fitted=True)
@@ -332,14 +420,34 @@ class RegressionMixture(MixtureEstimator):
         return (mixed, means, prior) if return_components else mixed
 
     def em_problem(self, X, y, *, concomitant=None, sample_weight=None):
-        r"""``(model, theta)``: the :class:`emcore.nongaussian.RegressionMixtureModel` of the
-        data and the fitted parameters as one vector (``model.pack``), for
-        :func:`emcore.standard_errors` (``method="hessian"``) and :func:`emcore.em_rate`.
+        r"""The fitted mixture as an :class:`emcore.EMModel` of the data, and its parameters.
+
+        The model is :class:`emcore.nongaussian.RegressionMixtureModel`; ``theta`` is one
+        vector (``model.pack``), for :func:`emcore.standard_errors` (``method="hessian"``)
+        and :func:`emcore.em_rate`.
 
         The vector holds each component's coefficients (intercept first), the sigmas
         (Gaussian family) and the gating coefficients of components 1, ..., K-1 (those
         of component 0 are fixed at 0; without concomitant variables, the log-odds
         :math:`\log(\pi_k / \pi_1)`).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The regressors (an intercept is added with ``fit_intercept``).
+        y : array_like of shape (n_samples,) or (n_samples, 2)
+            The response (see ``family``; binomial: 0/1, or successes and failures).
+        concomitant : array_like of shape (n_samples, n_concomitant), optional
+            The gating variables (default: the constructor's).
+        sample_weight : array_like of shape (n_samples,), optional
+            Non-negative weights; integer weight ``m`` counts as ``m`` repeated rows.
+
+        Returns
+        -------
+        model : emcore.EMModel
+            The model of the data.
+        theta : numpy.ndarray
+            The fitted parameters as one vector (``model.pack``).
         """
         theta = self._params()
         D = self._design(X, fitted=True)
@@ -350,11 +458,39 @@ class RegressionMixture(MixtureEstimator):
         return model, model.pack(theta)
 
     def bic(self, X, y, *, concomitant=None) -> float:
-        """``-2 log L + p log n`` (lower is better)."""
+        """``-2 log L + p log n`` (lower is better).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The regressors (an intercept is added with ``fit_intercept``).
+        y : array_like of shape (n_samples,) or (n_samples, 2)
+            The response (see ``family``; binomial: 0/1, or successes and failures).
+        concomitant : array_like of shape (n_samples, n_concomitant), optional
+            The gating variables (default: the constructor's).
+
+        Returns
+        -------
+        float
+        """
         ll = self.score_samples(X, y, concomitant=concomitant)
         return -2.0 * float(ll.sum()) + self._n_parameters * math.log(ll.size)
 
     def aic(self, X, y, *, concomitant=None) -> float:
-        """``-2 log L + 2 p`` (lower is better)."""
+        """``-2 log L + 2 p`` (lower is better).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The regressors (an intercept is added with ``fit_intercept``).
+        y : array_like of shape (n_samples,) or (n_samples, 2)
+            The response (see ``family``; binomial: 0/1, or successes and failures).
+        concomitant : array_like of shape (n_samples, n_concomitant), optional
+            The gating variables (default: the constructor's).
+
+        Returns
+        -------
+        float
+        """
         ll = self.score_samples(X, y, concomitant=concomitant)
         return -2.0 * float(ll.sum()) + 2.0 * self._n_parameters

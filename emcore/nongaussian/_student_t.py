@@ -106,8 +106,22 @@ class StudentTMixture(DensityMixtureEstimator):
         self.verbose = verbose
 
     def fit(self, X, y=None, *, sample_weight=None):
-        """Fit by EM; returns ``self``. ``sample_weight`` (n_samples,): a row of integer
-        weight ``m`` counts as ``m`` repeated rows. ``y`` is ignored."""
+        """Fit the mixture by EM, the gamma scale weights a second latent layer.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows.
+        y : None
+            Ignored (scikit-learn's signature).
+        sample_weight : array_like of shape (n_samples,), optional
+            Non-negative weights; integer weight ``m`` counts as ``m`` repeated rows.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
         from ..mixture import GaussianMixture
 
         p = self._checked_params()
@@ -155,30 +169,101 @@ class StudentTMixture(DensityMixtureEstimator):
         return model.log_joint(theta)
 
     def score_samples(self, X) -> np.ndarray:
-        """The log-density of each row, shape (n_samples,)."""
+        """The log-density of each row, shape (n_samples,).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+            The log-likelihood of each row.
+        """
         return log_sum_exp(self._log_joint(X)[0])
 
     def score(self, X, y=None, *, sample_weight=None) -> float:
-        """The mean (weighted) log-likelihood per row."""
+        """The mean (weighted) log-likelihood per row.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows.
+        y : None
+            Ignored (scikit-learn's signature).
+        sample_weight : array_like of shape (n_samples,), optional
+            Non-negative weights; integer weight ``m`` counts as ``m`` repeated rows.
+
+        Returns
+        -------
+        float
+            The mean (weighted) log-likelihood per row.
+        """
         ll = self.score_samples(X)
         w = check_sample_weight(sample_weight, ll.size)
         return float(ll.mean() if w is None else ll @ w / w.sum())
 
     def predict_proba(self, X) -> np.ndarray:
-        """The responsibilities ``p(k | x_n)``, shape (n_samples, n_components)."""
+        """The responsibilities ``p(k | x_n)``, shape (n_samples, n_components).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_components)
+            Rows sum to 1.
+        """
         logp = self._log_joint(X)[0]
         return np.exp(logp - log_sum_exp(logp)[:, None])
 
     def predict(self, X) -> np.ndarray:
-        """The most probable component of each row."""
+        """The most probable component of each row.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows.
+
+        Returns
+        -------
+        numpy.ndarray of int of shape (n_samples,)
+        """
         return np.argmax(self._log_joint(X)[0], axis=1)
 
     def fit_predict(self, X, y=None, *, sample_weight=None) -> np.ndarray:
-        """``fit(X).predict(X)``."""
+        """``fit(X).predict(X)``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows.
+        y : None
+            Ignored (scikit-learn's signature).
+        sample_weight : array_like of shape (n_samples,), optional
+            Non-negative weights; integer weight ``m`` counts as ``m`` repeated rows.
+
+        Returns
+        -------
+        numpy.ndarray of int of shape (n_samples,)
+        """
         return self.fit(X, sample_weight=sample_weight).predict(X)
 
     def mahalanobis(self, X) -> np.ndarray:
-        """Squared Mahalanobis distances ``delta_nk`` of each row to each component, (n, K)."""
+        """Squared Mahalanobis distances ``delta_nk`` of each row to each component, (n, K).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_components)
+        """
         model, theta = self._model_and_params(X)
         return mahalanobis(model.X, theta.means, theta.precisions_cholesky, model.cov)
 
@@ -188,6 +273,15 @@ class StudentTMixture(DensityMixtureEstimator):
         :math:`u_{nk} = (\nu_k + D)/(\nu_k + \delta_{nk})`: about 1 for a typical row,
         near 0 for one far from every component (lower is more outlying, as scikit-learn's
         outlier scores). It is the weight the row has in the M-step's means.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
         """
         logp, delta = self._log_joint(X)
         resp = np.exp(logp - log_sum_exp(logp)[:, None])
@@ -195,16 +289,51 @@ class StudentTMixture(DensityMixtureEstimator):
         return np.sum(resp * (dofs + self.n_features_in_) / (dofs + delta), axis=1)
 
     def bic(self, X) -> float:
-        """``-2 log L + p log n`` (lower is better); ``p`` counts estimated ``nu_k``."""
+        """``-2 log L + p log n`` (lower is better); ``p`` counts estimated ``nu_k``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows.
+
+        Returns
+        -------
+        float
+        """
         ll = self.score_samples(X)
         return -2.0 * float(ll.sum()) + self._n_parameters * math.log(ll.size)
 
     def aic(self, X) -> float:
-        """``-2 log L + 2 p`` (lower is better)."""
+        """``-2 log L + 2 p`` (lower is better).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows.
+
+        Returns
+        -------
+        float
+        """
         return -2.0 * float(self.score_samples(X).sum()) + 2.0 * self._n_parameters
 
     def sample(self, n_samples=1, random_state=None):
-        """``(X, labels)``: draws ``mu_k + z / sqrt(u)``, ``z ~ N(0, Sigma_k)``, ``u ~ Gamma``."""
+        """``(X, labels)``: draws ``mu_k + z / sqrt(u)``, ``z ~ N(0, Sigma_k)``, ``u ~ Gamma``.
+
+        Parameters
+        ----------
+        n_samples : int, default 1
+            How many rows.
+        random_state : int or numpy.random.Generator, optional
+            Defaults to the estimator's ``random_state``.
+
+        Returns
+        -------
+        X : numpy.ndarray of shape (n_samples, n_features)
+            The rows.
+        labels : numpy.ndarray of int of shape (n_samples,)
+            The component of each.
+        """
         self._check_fitted("means_")
         n = check_params({"n_samples": [Integer(1)]}, {"n_samples": n_samples})["n_samples"]
         rng = self._rng(random_state)
