@@ -220,3 +220,26 @@ def test_screenshot_is_written_for_a_person_to_look_at(driver, name, width):
     shot.unlink(missing_ok=True)
     assert driver.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_solutions_start_closed_and_open_on_a_click(driver, width):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    LOADED.pop(("chapters/05_mixtures_1d", width, ""), None)
+    load(driver, "chapters/05_mixtures_1d", width)
+    solutions = driver.find_elements(By.CSS_SELECTOR, "div.solution.dropdown")
+    assert solutions, "the chapter has solutions"
+    WebDriverWait(driver, 10).until(  # sphinx-togglebutton closes them once the page loads
+        lambda d: all("toggle-hidden" in s.get_attribute("class") for s in solutions))
+    exercise = driver.find_element(By.CSS_SELECTOR, "div.exercise")
+    assert exercise.is_displayed()  # the exercise itself stays open
+    first = solutions[0]
+    body = first.find_elements(By.CSS_SELECTOR, ":scope > :not(.admonition-title)")
+    assert body and not any(part.is_displayed() for part in body)
+    button = first.find_element(By.CSS_SELECTOR, ".toggle-button")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    button.click()
+    WebDriverWait(driver, 10).until(lambda d: "toggle-hidden" not in first.get_attribute("class"))
+    assert any(part.is_displayed() for part in body)
