@@ -9,13 +9,19 @@ through ``emcore._base.best_run`` and keeps the best.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
 
-from .._base import (DensityEstimatorMixin, ParamsMixin, Progress, best_run,
-                     warn_if_not_converged)
-from .._checks import check_array_of_shape, check_random_state
+from .._base import (
+    DensityEstimatorMixin,
+    ParamsMixin,
+    Progress,
+    best_run,
+    warn_if_not_converged,
+)
+from .._checks import check_array_of_shape, check_random_state, check_sample_weight
 from .._validation import check_params
 from ..em import LoglikChange
 from ..exceptions import ConvergenceWarning, NotFittedError
@@ -98,3 +104,72 @@ class MixtureEstimator(ParamsMixin):
 
 class DensityMixtureEstimator(DensityEstimatorMixin, MixtureEstimator):
     """A mixture of densities of ``X`` alone: scikit-learn's density-estimator tags too."""
+
+    def score(self, X, y=None, *, sample_weight=None) -> float:
+        """The mean (weighted) log-likelihood per row.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows.
+        y : None
+            Ignored (scikit-learn's signature).
+        sample_weight : array_like of shape (n_samples,), optional
+            Non-negative weights.
+
+        Returns
+        -------
+        float
+        """
+        ll = self.score_samples(X)
+        w = check_sample_weight(sample_weight, ll.size)
+        return float(ll.mean() if w is None else ll @ w / w.sum())
+
+    def fit_predict(self, X, y=None, *, sample_weight=None) -> np.ndarray:
+        """Fit, then return the most probable component of each row.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows.
+        y : None
+            Ignored (scikit-learn's signature).
+        sample_weight : array_like of shape (n_samples,), optional
+            Non-negative weights; integer weight ``m`` counts as ``m`` repeated rows.
+
+        Returns
+        -------
+        numpy.ndarray of int of shape (n_samples,)
+        """
+        return self.fit(X, sample_weight=sample_weight).predict(X)
+
+    def bic(self, X) -> float:
+        """Bayesian information criterion ``-2 log L + p log n`` (lower is better).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows.
+
+        Returns
+        -------
+        float
+            With ``p`` the model's free parameters (the t mixture counts each estimated
+            ``nu_k``) and ``n`` the number of rows.
+        """
+        ll = self.score_samples(X)
+        return -2.0 * float(ll.sum()) + self._n_parameters * math.log(ll.size)
+
+    def aic(self, X) -> float:
+        """Akaike information criterion ``-2 log L + 2 p`` (lower is better).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The rows.
+
+        Returns
+        -------
+        float
+        """
+        return -2.0 * float(self.score_samples(X).sum()) + 2.0 * self._n_parameters

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .._checks import RANDOM_STATE, check_sample_weight
@@ -165,27 +163,6 @@ class BernoulliMixture(DensityMixtureEstimator):
         """
         return log_sum_exp(self._log_joint(X))
 
-    def score(self, X, y=None, *, sample_weight=None) -> float:
-        """The mean (weighted) log-likelihood per row.
-
-        Parameters
-        ----------
-        X : array_like of shape (n_samples, n_features)
-            Binary rows (0/1).
-        y : None
-            Ignored (scikit-learn's signature).
-        sample_weight : array_like of shape (n_samples,), optional
-            Non-negative weights; integer weight ``m`` counts as ``m`` repeated rows.
-
-        Returns
-        -------
-        float
-            The mean (weighted) log-likelihood per row.
-        """
-        ll = self.score_samples(X)
-        w = check_sample_weight(sample_weight, ll.size)
-        return float(ll.mean() if w is None else ll @ w / w.sum())
-
     def predict_proba(self, X) -> np.ndarray:
         """The responsibilities ``p(k | x_n)``, shape (n_samples, n_components).
 
@@ -224,53 +201,6 @@ class BernoulliMixture(DensityMixtureEstimator):
         numpy.ndarray of int of shape (n_samples,)
         """
         return np.argmax(self._log_joint(X), axis=1)
-
-    def fit_predict(self, X, y=None, *, sample_weight=None) -> np.ndarray:
-        """``fit(X).predict(X)``.
-
-        Parameters
-        ----------
-        X : array_like of shape (n_samples, n_features)
-            Binary rows (0/1).
-        y : None
-            Ignored (scikit-learn's signature).
-        sample_weight : array_like of shape (n_samples,), optional
-            Non-negative weights; integer weight ``m`` counts as ``m`` repeated rows.
-
-        Returns
-        -------
-        numpy.ndarray of int of shape (n_samples,)
-        """
-        return self.fit(X, sample_weight=sample_weight).predict(X)
-
-    def bic(self, X) -> float:
-        """``-2 log L + p log n`` (lower is better), ``p = K - 1 + K D``.
-
-        Parameters
-        ----------
-        X : array_like of shape (n_samples, n_features)
-            Binary rows (0/1).
-
-        Returns
-        -------
-        float
-        """
-        ll = self.score_samples(X)
-        return -2.0 * float(ll.sum()) + self._n_parameters * math.log(ll.size)
-
-    def aic(self, X) -> float:
-        """``-2 log L + 2 p`` (lower is better).
-
-        Parameters
-        ----------
-        X : array_like of shape (n_samples, n_features)
-            Binary rows (0/1).
-
-        Returns
-        -------
-        float
-        """
-        return -2.0 * float(self.score_samples(X).sum()) + 2.0 * self._n_parameters
 
     def sample(self, n_samples=1, random_state=None):
         """``(X, labels)``: ``n_samples`` binary rows (int) drawn from the fitted mixture.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .._checks import RANDOM_STATE, check_sample_weight, check_X
@@ -183,27 +181,6 @@ class StudentTMixture(DensityMixtureEstimator):
         """
         return log_sum_exp(self._log_joint(X)[0])
 
-    def score(self, X, y=None, *, sample_weight=None) -> float:
-        """The mean (weighted) log-likelihood per row.
-
-        Parameters
-        ----------
-        X : array_like of shape (n_samples, n_features)
-            The rows.
-        y : None
-            Ignored (scikit-learn's signature).
-        sample_weight : array_like of shape (n_samples,), optional
-            Non-negative weights; integer weight ``m`` counts as ``m`` repeated rows.
-
-        Returns
-        -------
-        float
-            The mean (weighted) log-likelihood per row.
-        """
-        ll = self.score_samples(X)
-        w = check_sample_weight(sample_weight, ll.size)
-        return float(ll.mean() if w is None else ll @ w / w.sum())
-
     def predict_proba(self, X) -> np.ndarray:
         """The responsibilities ``p(k | x_n)``, shape (n_samples, n_components).
 
@@ -233,24 +210,6 @@ class StudentTMixture(DensityMixtureEstimator):
         numpy.ndarray of int of shape (n_samples,)
         """
         return np.argmax(self._log_joint(X)[0], axis=1)
-
-    def fit_predict(self, X, y=None, *, sample_weight=None) -> np.ndarray:
-        """``fit(X).predict(X)``.
-
-        Parameters
-        ----------
-        X : array_like of shape (n_samples, n_features)
-            The rows.
-        y : None
-            Ignored (scikit-learn's signature).
-        sample_weight : array_like of shape (n_samples,), optional
-            Non-negative weights; integer weight ``m`` counts as ``m`` repeated rows.
-
-        Returns
-        -------
-        numpy.ndarray of int of shape (n_samples,)
-        """
-        return self.fit(X, sample_weight=sample_weight).predict(X)
 
     def mahalanobis(self, X) -> np.ndarray:
         """Squared Mahalanobis distances ``delta_nk`` of each row to each component, (n, K).
@@ -287,35 +246,6 @@ class StudentTMixture(DensityMixtureEstimator):
         resp = np.exp(logp - log_sum_exp(logp)[:, None])
         dofs = self.degrees_of_freedom_
         return np.sum(resp * (dofs + self.n_features_in_) / (dofs + delta), axis=1)
-
-    def bic(self, X) -> float:
-        """``-2 log L + p log n`` (lower is better); ``p`` counts estimated ``nu_k``.
-
-        Parameters
-        ----------
-        X : array_like of shape (n_samples, n_features)
-            The rows.
-
-        Returns
-        -------
-        float
-        """
-        ll = self.score_samples(X)
-        return -2.0 * float(ll.sum()) + self._n_parameters * math.log(ll.size)
-
-    def aic(self, X) -> float:
-        """``-2 log L + 2 p`` (lower is better).
-
-        Parameters
-        ----------
-        X : array_like of shape (n_samples, n_features)
-            The rows.
-
-        Returns
-        -------
-        float
-        """
-        return -2.0 * float(self.score_samples(X).sum()) + 2.0 * self._n_parameters
 
     def sample(self, n_samples=1, random_state=None):
         """``(X, labels)``: draws ``mu_k + z / sqrt(u)``, ``z ~ N(0, Sigma_k)``, ``u ~ Gamma``.

@@ -10,7 +10,11 @@ import numpy as np
 from ..em import EMModel
 from ..exceptions import EndRun
 from ..gaussian.covariance import covariance_model
-from ..gaussian.mstep import EMPTY_FRACTION, DegenerateComponentError, collapse_resolution
+from ..gaussian.mstep import (
+    EMPTY_FRACTION,
+    DegenerateComponentError,
+    collapse_resolution,
+)
 from ._base import log_sum_exp
 
 __all__ = ["DOF_BOUNDS", "StudentTModel", "StudentTParams", "StudentTStats", "t_log_density"]
