@@ -12,6 +12,7 @@ from .exceptions import ConvergenceWarning, HeywoodWarning, MonotonicityWarning,
 from .factor import FactorAnalysis, MixtureOfFactorAnalyzers
 from .hmm import CategoricalHMM, GaussianHMM, PoissonHMM
 from .inference import RateResult, StandardErrors, em_rate, standard_errors
+from .mixed import LinearMixedModel
 from .mixture import GaussianMixture, select_n_components
 from .nongaussian import BernoulliMixture, RegressionMixture, StudentTMixture
 from .statespace import LinearGaussianSSM
@@ -30,6 +31,7 @@ __all__ = [
     "GaussianMixture",
     "HeywoodWarning",
     "LinearGaussianSSM",
+    "LinearMixedModel",
     "MixtureOfFactorAnalyzers",
     "MonotonicityWarning",
     "NotAMaximumWarning",
