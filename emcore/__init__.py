@@ -14,6 +14,7 @@ from .hmm import CategoricalHMM, GaussianHMM, PoissonHMM
 from .inference import RateResult, StandardErrors, em_rate, standard_errors
 from .mixed import LinearMixedModel
 from .mixture import GaussianMixture, select_n_components
+from .montecarlo import MCEMResult, run_mcem, run_saem, run_stochastic_em
 from .nongaussian import BernoulliMixture, RegressionMixture, StudentTMixture
 from .statespace import LinearGaussianSSM
 
@@ -32,6 +33,7 @@ __all__ = [
     "HeywoodWarning",
     "LinearGaussianSSM",
     "LinearMixedModel",
+    "MCEMResult",
     "MixtureOfFactorAnalyzers",
     "MonotonicityWarning",
     "NotAMaximumWarning",
@@ -46,6 +48,9 @@ __all__ = [
     "em_rate",
     "models",
     "run_em",
+    "run_mcem",
+    "run_saem",
+    "run_stochastic_em",
     "select_n_components",
     "standard_errors",
 ]
