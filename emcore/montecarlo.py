@@ -3,7 +3,7 @@ r"""EM when the E-step is an integral nobody can do: Monte Carlo EM, SAEM and st
 All three replace the conditional expectation of the E-step by draws of the
 missing data :math:`z` from :math:`p(z \mid x, \theta_t)`:
 
-* **MCEM** (Wei & Tanner 1990), :func:`run_mcem`: average the complete-data
+* **MCEM** (Wei & Tanner 1990), :func:`emcore.run_mcem`: average the complete-data
   log-likelihood over :math:`m_t` draws and maximise that. The sample size
   grows by the ascent-based rule of Caffo, Jank & Jones (2005): a step is
   accepted only when a lower confidence bound of its gain
@@ -11,14 +11,14 @@ missing data :math:`z` from :math:`p(z \mid x, \theta_t)`:
   the M-step is redone), the next size is chosen so that the gain just seen
   would be detected, and the run stops when an upper confidence bound of
   the gain is below ``tol`` -- so that stopping accounts for Monte Carlo error.
-* **SAEM** (Delyon, Lavielle & Moulines 1999), :func:`run_saem`: a few draws
+* **SAEM** (Delyon, Lavielle & Moulines 1999), :func:`emcore.run_saem`: a few draws
   per iteration; the sufficient statistics follow the stochastic
   approximation :math:`s_t = (1 - \eta_t) s_{t-1} + \eta_t \bar S(z_t)` (the
   notation of online EM in chapter 8), with :math:`\eta_t = 1` during a
   burn-in and :math:`\eta_t = (t - t_{\text{burn}})^{-\kappa}`,
   :math:`\tfrac12 < \kappa \le 1`, after it, so that :math:`\sum_t \eta_t = \infty`
   and :math:`\sum_t \eta_t^2 < \infty`.
-* **Stochastic EM** (Celeux & Diebolt 1985), :func:`run_stochastic_em`: one
+* **Stochastic EM** (Celeux & Diebolt 1985), :func:`emcore.run_stochastic_em`: one
   draw per iteration, the M-step on it; :math:`\theta_t` is a Markov chain that
   does not converge to a point, and the estimate is its average after a burn-in.
 
@@ -63,7 +63,8 @@ class SampledEMModel(ABC):
 
     :meth:`mc_m_step` (the maximiser of the Monte Carlo average of the
     complete-data log-likelihood) defaults to ``m_step`` of the mean
-    statistics; a model whose M-step needs the draws themselves overrides it.
+    statistics; a model whose M-step needs the draws themselves (no finite
+    statistics) overrides it and leaves the other two unimplemented.
     Parameters must be a float or a 1-D array. A model with an exact E-step
     as well (such as :class:`emcore.models.CensoredNormal`) can be run both
     ways, which is how the sampled methods are checked.
@@ -77,17 +78,25 @@ class SampledEMModel(ABC):
     def complete_log_likelihood(self, theta, draws) -> np.ndarray:
         """The complete-data log-likelihood of each draw, shape ``(size,)``."""
 
-    @abstractmethod
     def complete_statistics(self, draws) -> np.ndarray:
-        """The complete-data sufficient statistics of each draw, shape ``(size, k)``."""
+        """The complete-data sufficient statistics of each draw, shape ``(size, k)``.
 
-    @abstractmethod
+        A model without finite sufficient statistics (a GLMM's fixed effects)
+        leaves this unimplemented and overrides :meth:`mc_m_step`.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no finite sufficient statistics")
+
     def m_step(self, stats) -> Any:
         """The parameters from (averaged) complete-data statistics."""
+        raise NotImplementedError(f"{type(self).__name__} has no statistics M-step")
 
-    def mc_m_step(self, theta, draws) -> Any:
-        """The maximiser of the average complete-data log-likelihood over ``draws``."""
-        return self.m_step(np.mean(self.complete_statistics(draws), axis=0))
+    def mc_m_step(self, theta, draws, weights=None) -> Any:
+        """The maximiser of the (``weights``-weighted, else plain) average complete-data
+        log-likelihood over ``draws``, started from ``theta``."""
+        stats = np.asarray(self.complete_statistics(draws), dtype=float)
+        if weights is None:
+            return self.m_step(stats.mean(axis=0))
+        return self.m_step(np.asarray(weights) @ stats / np.sum(weights))
 
 
 @dataclasses.dataclass
@@ -291,8 +300,17 @@ def run_mcem(model: SampledEMModel, theta0, *, sample_size: int = 100, alpha: fl
                       np.asarray(sizes, dtype=int), n_draws)
 
 
-def _final_se(model, theta, draws):
-    stats = np.asarray(model.complete_statistics(draws), dtype=float)
+def _final_se(model, theta, draws, weights=None, n_batches=10):
+    """The Monte Carlo error of ``mc_m_step`` on ``draws``: the delta method through the
+    statistics when the model has them, else the spread of the M-step over
+    ``n_batches`` interleaved batches of the draws, divided by the root of their number."""
+    try:
+        stats = np.asarray(model.complete_statistics(draws), dtype=float)
+    except NotImplementedError:
+        fits = [np.atleast_1d(np.asarray(model.mc_m_step(
+                    theta, draws[b::n_batches], None if weights is None else
+                    weights[b::n_batches]), dtype=float)) for b in range(n_batches)]
+        return _shape_like(theta, np.std(fits, axis=0, ddof=1) / math.sqrt(n_batches))
     cov = np.atleast_2d(np.cov(stats, rowvar=False)) / stats.shape[0]
     return _shape_like(theta, _delta_se(model, stats.mean(axis=0), cov))
 
@@ -315,10 +333,17 @@ def run_saem(model: SampledEMModel, theta0, *, n_iter: int = 500, burn_in: int =
     averages the noise away, so :math:`\theta_t` converges to the maximum
     likelihood estimate (a fixed point of EM) as :math:`t \to \infty`.
 
+    A model without finite statistics (:meth:`emcore.montecarlo.SampledEMModel.complete_statistics`
+    not implemented) gets the same recursion on Q itself: the draws are kept
+    with the weights :math:`w_t = \eta_t \prod_{u > t} (1 - \eta_u)` and
+    :meth:`emcore.montecarlo.SampledEMModel.mc_m_step` maximises the weighted average.
+
     ``mc_se`` is the delta-method error of the M-step at :math:`s_T`, whose
     variance is :math:`\sum_t w_t^2` times the statistics' covariance per
-    draw, :math:`w_t` the weight :math:`s_T` gives iteration :math:`t`'s draws
-    (computed as :math:`\theta` moves, so approximate while it still does).
+    draw (computed as :math:`\theta` moves, so approximate while it still
+    does; the feedback of the noise through :math:`\theta` is left out, so it
+    understates the spread when EM's rate is large); without statistics, the
+    spread of the M-step over 10 interleaved batches of the kept draws.
 
     Examples
     --------
@@ -330,14 +355,28 @@ def run_saem(model: SampledEMModel, theta0, *, n_iter: int = 500, burn_in: int =
     >>> print(np.round(fit.theta, 2), np.round(fit.mc_se, 3))
     [1.89 0.94] [0.002 0.002]
     """
-    _check(model, ("sample_missing", "complete_statistics", "m_step"))
+    _check(model, ("sample_missing", "mc_m_step"))
     rng = check_random_state(random_state)
     theta, history = theta0, [theta0]
-    s, weight_sq, cov = None, 0.0, None
+    s, weight_sq, cov, by_draws = None, 0.0, None, None
+    kept, weights = None, np.zeros(0)
     for t in range(1, n_iter + 1):
-        stats = np.asarray(model.complete_statistics(model.sample_missing(theta, sample_size,
-                                                                           rng)), dtype=float)
+        draws = model.sample_missing(theta, sample_size, rng)
         eta = 1.0 if t <= burn_in else (t - burn_in) ** (-kappa)
+        if by_draws is None:
+            try:
+                model.complete_statistics(draws)
+                by_draws = False
+            except NotImplementedError:
+                by_draws = True
+        if by_draws:  # Q itself is the average: keep the draws with their weights
+            kept = draws if kept is None or eta == 1 else np.concatenate([kept, draws])
+            weights = np.r_[weights * (1 - eta) if eta < 1 else np.zeros(0),
+                            np.full(sample_size, eta / sample_size)]
+            theta = _finite(model.mc_m_step(theta, kept, weights), f"at iteration {t}")
+            history.append(theta)
+            continue
+        stats = np.asarray(model.complete_statistics(draws), dtype=float)
         mean = stats.mean(axis=0)
         if s is not None and t > burn_in:  # the statistics' spread per draw, about s
             outer = np.outer(mean - s, mean - s) * sample_size
@@ -346,10 +385,13 @@ def run_saem(model: SampledEMModel, theta0, *, n_iter: int = 500, burn_in: int =
         weight_sq = (1 - eta) ** 2 * weight_sq + eta**2 / sample_size
         theta = _finite(model.m_step(s), f"at iteration {t}")
         history.append(theta)
-    if cov is None:  # no iteration after the burn-in: the spread of the last draws
-        cov = np.atleast_2d(np.cov(stats, rowvar=False)) if sample_size > 1 else np.zeros(
-            (s.size, s.size)) * np.nan
-    mc_se = _shape_like(theta, _delta_se(model, s, cov * weight_sq))
+    if by_draws:
+        mc_se = _final_se(model, theta, kept, weights)
+    else:
+        if cov is None:  # no iteration after the burn-in: the spread of the last draws
+            cov = (np.atleast_2d(np.cov(stats, rowvar=False)) if sample_size > 1
+                   else np.full((s.size, s.size), np.nan))
+        mc_se = _shape_like(theta, _delta_se(model, s, cov * weight_sq))
     return MCEMResult(theta, mc_se, n_iter, True, "n_iter reached", history,
                       np.full(n_iter, sample_size), n_iter * sample_size)
 
