@@ -12,7 +12,7 @@ from .exceptions import ConvergenceWarning, HeywoodWarning, MonotonicityWarning,
 from .factor import FactorAnalysis, MixtureOfFactorAnalyzers
 from .hmm import CategoricalHMM, GaussianHMM, PoissonHMM
 from .inference import RateResult, StandardErrors, em_rate, standard_errors
-from .mixed import LinearMixedModel
+from .mixed import LinearMixedModel, LogisticMixedModel
 from .mixture import GaussianMixture, select_n_components
 from .montecarlo import MCEMResult, run_mcem, run_saem, run_stochastic_em
 from .nongaussian import BernoulliMixture, RegressionMixture, StudentTMixture
@@ -33,6 +33,7 @@ __all__ = [
     "HeywoodWarning",
     "LinearGaussianSSM",
     "LinearMixedModel",
+    "LogisticMixedModel",
     "MCEMResult",
     "MixtureOfFactorAnalyzers",
     "MonotonicityWarning",

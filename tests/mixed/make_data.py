@@ -9,6 +9,10 @@
 * ``unbalanced.csv``: 40 groups of 3 to 8 rows, two covariates, random intercept and slope.
 * ``boundary.csv``: 30 groups of 2 to 6 rows with no group effect at all (the REML and ML
   estimates of the intercept variance are 0).
+* ``logistic.csv``: 30 groups of 20 Bernoulli outcomes, a random intercept (sd 1).
+
+``cbpp.csv`` (lme4's contagious bovine pleuropneumonia data, binomial counts) is written by
+``reference_glmm.R`` from lme4 itself.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ def _write(name, columns):
 
 
 def main():
-    import pandas as pd
+    import pandas as pd  # noqa: F401  (statsmodels' dietox is read with pandas)
     import statsmodels
 
     os.makedirs(HERE, exist_ok=True)
@@ -60,6 +64,13 @@ def main():
     x = np.round(rng.normal(size=(g.size, 2)), 6)
     y = 1 + 0.5 * x[:, 0] - 0.3 * x[:, 1] + rng.normal(size=g.size)
     _write("boundary.csv", {"y": np.round(y, 6), "x1": x[:, 0], "x2": x[:, 1], "g": g})
+
+    rng = np.random.default_rng(0)
+    g = np.repeat(np.arange(30), 20)
+    x = np.round(rng.normal(size=600), 6)
+    eta = -0.5 + x + rng.normal(size=30)[g]
+    y = (rng.uniform(size=600) < 1 / (1 + np.exp(-eta))).astype(int)
+    _write("logistic.csv", {"y": y, "x": x, "g": g})
 
 
 if __name__ == "__main__":
