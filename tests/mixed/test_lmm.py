@@ -96,6 +96,14 @@ def test_px_em_needs_fewer_iterations_for_the_same_optimum(case):
     assert px.n_iter_ < em.n_iter_
 
 
+@pytest.mark.parametrize("case", ["dietox_intercept", "unbalanced"])
+def test_px_em_working_mean_removes_ml_ems_crawl(case):
+    em, px = fitted(case, 0, "em"), fitted(case, 0, "px-em")
+    assert close(px.fe_params_, em.fe_params_, 1e-7)
+    assert abs(px.llf_ - em.llf_) < 1e-9 * abs(em.llf_)
+    assert px.n_iter_ * 5 < em.n_iter_
+
+
 @pytest.mark.parametrize("method", ["em", "px-em"])
 @pytest.mark.parametrize("reml", [True, False])
 def test_log_likelihood_never_decreases(reml, method):
