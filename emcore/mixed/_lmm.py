@@ -15,9 +15,9 @@ from ._lmm_model import LMMModel
 
 __all__ = ["LinearMixedModel"]
 
-#: A direction of the random effects whose variance adds less than this fraction of the
-#: residual variance to the largest group's covariance is tried at 0.
-_BOUNDARY_RTOL = 1e-2
+#: A direction of the random effects (in the units of Z's columns) whose variance is below
+#: this fraction of the residual variance, or of the largest direction's, is tried at 0.
+_BOUNDARY_RTOL, _BOUNDARY_RATIO = 1e-2, 1e-3
 
 
 class LimitDistance:
@@ -53,6 +53,18 @@ class LimitDistance:
         return step <= allowed * scale and change <= allowed * max(1.0, abs(ll_new))
 
 
+def _negligible(model, theta):
+    """``(w, U, zero, D)``: the eigen-decomposition ``w, U`` of ``G`` in the units of the
+    random effects' columns (``D G D``, ``D`` their root mean squares) and which directions
+    are negligible: adding less than ``_BOUNDARY_RTOL`` of the residual variance per row, or
+    less than ``_BOUNDARY_RATIO`` of the largest direction."""
+    _, G, s2 = model.unpack(theta)
+    D = np.sqrt(np.maximum(np.einsum("gjj->j", model.ZZ_g) / model.n, 1e-300))
+    w, U = np.linalg.eigh(D[:, None] * G * D[None, :])
+    zero = (w < _BOUNDARY_RTOL * s2) | (w < _BOUNDARY_RATIO * w[-1])
+    return w, U, zero, D
+
+
 class _BoundaryWatch:
     """A ``run_em`` callback that stops the run, at iterations 32, 64, 128, ..., when a
     direction of the random effects is heading to variance 0 (see :func:`_snap_to_boundary`).
@@ -60,16 +72,9 @@ class _BoundaryWatch:
 
     def __init__(self, model):
         self.model, self.t = model, 0
-        self.zz_max = max(float(np.linalg.eigvalsh(model.ZZ_g).max()), 1e-300)
-
-    def null_space(self, theta) -> np.ndarray:
-        """The eigenvectors of ``G`` (columns) whose variance is negligible."""
-        _, G, s2 = self.model.unpack(theta)
-        w, U = np.linalg.eigh(G)
-        return U[:, w * self.zz_max < _BOUNDARY_RTOL * s2]
 
     def small(self, theta) -> bool:
-        return self.null_space(theta).shape[1] > 0
+        return bool(_negligible(self.model, theta)[2].any())
 
     def __call__(self, t, theta, ll) -> bool:
         self.t += 1
@@ -82,24 +87,30 @@ def _snap_to_boundary(model, run, tol, max_iter):
 
     At a maximum on the boundary EM's rate is 1 (all the information about the
     variance is missing), so plain EM only creeps towards 0. From the snapped
-    point plain EM (whose :math:`G` keeps its null space) fits the rest; the
-    point is kept when the score says no zeroed variance would grow
+    point PX-EM (whose :math:`G` keeps its rank, while its range may turn)
+    fits the rest; the point is kept when the score says no zeroed variance would grow
     (:meth:`LMMModel.variance_score`: :math:`N^\top D N \preceq 0`) and the
     log-likelihood is no lower.
     """
-    beta, G, s2 = model.unpack(run.theta)
-    w, U = np.linalg.eigh(G)
-    zero = w * _BoundaryWatch(model).zz_max < _BOUNDARY_RTOL * s2
+    beta, _, s2 = model.unpack(run.theta)
+    w, U, zero, D = _negligible(model, run.theta)
     if not zero.any() or max_iter <= 0:
         return None
-    plain = copy.copy(model)
-    plain.expanded = False
-    again = run_em(plain, model.pack(beta, (U * np.where(zero, 0.0, w)) @ U.T, s2),
+    back = U / D[:, None]                   # G = back diag(w) back'
+    px = copy.copy(model)
+    px.expanded = True                      # keeps G's rank, and turns its range freely
+    again = run_em(px, model.pack(beta, (back * np.where(zero, 0.0, w)) @ back.T, s2),
                    stop=LimitDistance(tol), max_iter=max_iter)
-    null = U[:, zero]                       # plain EM keeps G's null space
-    score = null.T @ model.variance_score(again.theta) @ null
+    beta, G, s2 = model.unpack(again.theta)
+    w, U = np.linalg.eigh(G)
+    rank = w.size - int(zero.sum())
+    w[:w.size - rank] = 0.0                 # exactly singular (PX-EM's round-off removed)
+    theta = model.pack(beta, (U * w) @ U.T, s2)
+    null = U[:, :w.size - rank]
+    score = null.T @ model.variance_score(theta) @ null
     tie = 1e-12 * max(1.0, abs(run.log_likelihood))
     if np.linalg.eigvalsh(score).max() <= 0 and again.log_likelihood >= run.log_likelihood - tie:
+        again.theta = theta
         return again
     return None
 

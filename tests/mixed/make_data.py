@@ -10,6 +10,8 @@
 * ``boundary.csv``: 30 groups of 2 to 6 rows with no group effect at all (the REML and ML
   estimates of the intercept variance are 0).
 * ``logistic.csv``: 30 groups of 20 Bernoulli outcomes, a random intercept (sd 1).
+* ``singular.csv``: 30 groups of 1 to 8 rows whose random slope is half the random
+  intercept (correlation 1): lme4 reports a singular fit (a rank-1 covariance).
 
 ``cbpp.csv`` (lme4's contagious bovine pleuropneumonia data, binomial counts) is written by
 ``reference_glmm.R`` from lme4 itself.
@@ -71,6 +73,14 @@ def main():
     eta = -0.5 + x + rng.normal(size=30)[g]
     y = (rng.uniform(size=600) < 1 / (1 + np.exp(-eta))).astype(int)
     _write("logistic.csv", {"y": y, "x": x, "g": g})
+
+    rng = np.random.default_rng(2)
+    sizes = rng.integers(1, 9, size=30)
+    g = np.repeat(np.arange(30), sizes)
+    x, w = np.round(rng.normal(size=g.size) * 3 + 1, 6), np.round(rng.uniform(size=g.size), 6)
+    u = rng.normal(size=30)
+    y = 2 + 0.5 * x - w + u[g] + 0.5 * u[g] * x + rng.normal(size=g.size)
+    _write("singular.csv", {"y": np.round(y, 6), "x": x, "w": w, "g": g})
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ cases <- list(
   list(name = "dietox_slope", file = "dietox.csv", formula = Weight ~ Time + (Time | Pig)),
   list(name = "sleepsim", file = "sleepsim.csv", formula = y ~ days + (days | subject)),
   list(name = "unbalanced", file = "unbalanced.csv", formula = y ~ x + w + (x | g)),
-  list(name = "boundary", file = "boundary.csv", formula = y ~ x1 + x2 + (1 | g))
+  list(name = "boundary", file = "boundary.csv", formula = y ~ x1 + x2 + (1 | g)),
+  list(name = "singular", file = "singular.csv", formula = y ~ x + w + (x | g))
 )
 
 here <- "tests/mixed"

@@ -23,6 +23,7 @@ CASES = {
     "sleepsim": ("sleepsim.csv", "y", ["days"], ["days"], "subject"),
     "unbalanced": ("unbalanced.csv", "y", ["x", "w"], ["x"], "g"),
     "boundary": ("boundary.csv", "y", ["x1", "x2"], [], "g"),
+    "singular": ("singular.csv", "y", ["x", "w"], ["x"], "g"),
 }
 
 
