@@ -222,3 +222,19 @@ def test_em_problem_runs_on_run_em():
     model, theta = fitted("sleepsim", 1, "em").em_problem()
     again = run_em(model, theta, max_iter=3)
     assert abs(again.log_likelihood - fitted("sleepsim", 1, "em").llf_) < 1e-8
+
+
+def test_verbose_prints_progress(capsys):
+    X, y, g, Z = load("sleepsim")
+    LinearMixedModel(verbose=2).fit(X, y, g, Z)
+    out = capsys.readouterr().out
+    assert "Initialization 0" in out and "Iteration 10" in out and "converged" in out
+
+
+def test_too_few_iterations_warn_and_say_so():
+    from emcore import ConvergenceWarning
+
+    X, y, g, Z = load("sleepsim")
+    with pytest.warns(ConvergenceWarning, match="max_iter=5"):
+        fit = LinearMixedModel(max_iter=5).fit(X, y, g, Z)
+    assert not fit.converged_ and fit.n_iter_ == 5 and np.isfinite(fit.llf_)
