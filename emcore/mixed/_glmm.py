@@ -254,9 +254,24 @@ class LogisticMixedModel(ParamsMixin):
     def fit(self, X, y, groups, Z=None, trials=None):
         """Fit by MCEM or SAEM; returns ``self``.
 
-        ``X`` is used as given (add a column of ones for an intercept); ``y``
-        holds 0/1 outcomes, or success counts out of ``trials``; ``groups`` one
-        label per row. Only a random intercept is implemented: ``Z`` must be None.
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, p)
+            The fixed-effects design, used as given (add a column of ones for an
+            intercept).
+        y : array_like of shape (n_samples,)
+            0/1 outcomes, or success counts out of ``trials``.
+        groups : array_like of shape (n_samples,)
+            The group label of each row.
+        Z : None
+            Only a random intercept is implemented: ``Z`` must be None.
+        trials : array_like of shape (n_samples,), optional
+            Binomial numbers of trials; default 1 (Bernoulli outcomes).
+
+        Returns
+        -------
+        LogisticMixedModel
+            ``self``, fitted.
         """
         params = check_params(self._parameter_constraints,
                               {k: getattr(self, k) for k in self._parameter_constraints})
@@ -300,7 +315,15 @@ class LogisticMixedModel(ParamsMixin):
         return self
 
     def em_problem(self):
-        """``(model, theta)``: the fitted :class:`LogisticRandomIntercept` and its parameters."""
+        """The sampled-E-step problem at the fit, for :func:`emcore.run_mcem` and its siblings.
+
+        Returns
+        -------
+        model : emcore.mixed.LogisticRandomIntercept
+            The model on the fitted data.
+        theta : numpy.ndarray
+            The fitted ``[beta, tau2]``.
+        """
         if not hasattr(self, "_theta"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit first")
         return self._model, self._theta.copy()

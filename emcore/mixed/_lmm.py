@@ -255,6 +255,11 @@ class LinearMixedModel(ParamsMixin):
             The group label of each row (any sortable labels).
         Z : array_like of shape (n_samples, q), optional
             The random-effects design; default a column of ones (a random intercept).
+
+        Returns
+        -------
+        LinearMixedModel
+            ``self``, fitted.
         """
         params = check_params(self._parameter_constraints,
                               {k: getattr(self, k) for k in self._parameter_constraints})
@@ -304,8 +309,15 @@ class LinearMixedModel(ParamsMixin):
         self._model, self._theta = model, theta
 
     def em_problem(self):
-        """``(model, theta)``: the fitted :class:`emcore.mixed.LMMModel` and its parameters,
-        for :func:`emcore.run_em` and :func:`emcore.em_rate`."""
+        """The EM problem at the fit, for :func:`emcore.run_em` and :func:`emcore.em_rate`.
+
+        Returns
+        -------
+        model : emcore.mixed.LMMModel
+            The model on the fitted data (its ``reml`` and PX-EM settings).
+        theta : numpy.ndarray
+            The fitted parameters, packed as ``model.pack`` does.
+        """
         if not hasattr(self, "_theta"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit first")
         return self._model, self._theta.copy()

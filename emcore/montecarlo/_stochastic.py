@@ -44,6 +44,26 @@ def run_saem(model: SampledEMModel, theta0, *, n_iter: int = 500, burn_in: int =
     understates the spread when EM's rate is large); without statistics, the
     spread of the M-step over 10 interleaved batches of the kept draws.
 
+    Parameters
+    ----------
+    model : SampledEMModel
+    theta0 : float or numpy.ndarray
+        Starting parameters.
+    n_iter : int, default 500
+        Iterations (all are made: there is no stopping rule).
+    burn_in : int, default 100
+        Iterations with :math:`\eta_t = 1`.
+    sample_size : int, default 1
+        Draws per iteration.
+    kappa : float, default 1.0
+        The step sizes' exponent, :math:`\tfrac12 < \kappa \le 1`.
+    random_state : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    MCEMResult
+        The last iterate and its Monte Carlo error.
+
     Examples
     --------
     >>> import numpy as np
@@ -109,6 +129,25 @@ def run_stochastic_em(model: SampledEMModel, theta0, *, n_iter: int = 1000, burn
     spread). The estimate is the average of :math:`\theta_t` after ``burn_in``;
     ``mc_se`` comes from ``n_batches`` batch means of the chain (they allow for
     its autocorrelation).
+
+    Parameters
+    ----------
+    model : SampledEMModel
+    theta0 : float or numpy.ndarray
+        Starting parameters.
+    n_iter : int, default 1000
+        Iterations of the chain.
+    burn_in : int, default 200
+        Iterations left out of the average.
+    n_batches : int, default 20
+        Batches of the chain after the burn-in, for the Monte Carlo error.
+    random_state : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    MCEMResult
+        The chain's average after the burn-in and its Monte Carlo error; the
+        chain itself in ``theta_history``.
 
     Examples
     --------
