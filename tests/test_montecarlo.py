@@ -144,3 +144,9 @@ def test_a_model_that_leaves_the_parameter_space_is_stopped():
         warnings.simplefilter("error")
         with pytest.raises(FloatingPointError):
             run_saem(Broken(), np.array([0.0]), random_state=0)
+
+
+def test_verbose_mcem_prints_one_line_per_iteration(capsys):
+    run = run_mcem(MODEL, MODEL.initial_params(), tol=1e-1, random_state=0, verbose=1)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "MCEM iteration" in line]
+    assert len(lines) == run.n_iter and "draws" in lines[-1] and "bounds" in lines[-1]
