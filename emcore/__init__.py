@@ -12,7 +12,9 @@ from .exceptions import ConvergenceWarning, HeywoodWarning, MonotonicityWarning,
 from .factor import FactorAnalysis, MixtureOfFactorAnalyzers
 from .hmm import CategoricalHMM, GaussianHMM, PoissonHMM
 from .inference import RateResult, StandardErrors, em_rate, standard_errors
+from .mixed import LinearMixedModel, LogisticMixedModel
 from .mixture import GaussianMixture, select_n_components
+from .montecarlo import MCEMResult, run_mcem, run_saem, run_stochastic_em
 from .nongaussian import BernoulliMixture, RegressionMixture, StudentTMixture
 from .statespace import LinearGaussianSSM
 
@@ -30,6 +32,9 @@ __all__ = [
     "GaussianMixture",
     "HeywoodWarning",
     "LinearGaussianSSM",
+    "LinearMixedModel",
+    "LogisticMixedModel",
+    "MCEMResult",
     "MixtureOfFactorAnalyzers",
     "MonotonicityWarning",
     "NotAMaximumWarning",
@@ -44,6 +49,9 @@ __all__ = [
     "em_rate",
     "models",
     "run_em",
+    "run_mcem",
+    "run_saem",
+    "run_stochastic_em",
     "select_n_components",
     "standard_errors",
 ]

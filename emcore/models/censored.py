@@ -6,13 +6,14 @@ import numpy as np
 
 from .._validation import as_float_array
 from ..em import EMModel
+from ..montecarlo import SampledEMModel
 
 __all__ = ["CensoredNormal"]
 
 _LOG_2PI = float(np.log(2 * np.pi))
 
 
-class CensoredNormal(EMModel):
+class CensoredNormal(EMModel, SampledEMModel):
     r"""I.i.d. :math:`\mathcal{N}(\mu, \sigma^2)` values, some known only to lie beyond a bound.
 
     Value ``y[i]`` is seen exactly when ``censored[i]`` is false; otherwise
@@ -42,7 +43,10 @@ class CensoredNormal(EMModel):
 
     Parameters are the vector ``[mu, sigma]`` (the standard deviation, not
     the variance). The model has the hook ``complete_information`` used by
-    ``standard_errors(..., method="sem")``.
+    ``standard_errors(..., method="sem")``. It is also a
+    :class:`emcore.montecarlo.SampledEMModel` (the censored values drawn from
+    their truncated normals), so :func:`emcore.run_mcem` and its siblings can be
+    checked against the exact E-step.
 
     Parameters
     ----------
@@ -153,3 +157,34 @@ class CensoredNormal(EMModel):
         s = t2 - 2 * mu * t1 + self.n * mu**2
         cross = 2 * r / sigma**3
         return np.array([[self.n / sigma**2, cross], [cross, 3 * s / sigma**4 - self.n / sigma**2]])
+
+    # -- the sampled E-step (emcore.montecarlo) ----------------------------------------
+    def sample_missing(self, theta, size: int, rng) -> np.ndarray:
+        """``size`` draws of the censored values beyond their bounds, shape (size, n_censored).
+
+        By inversion: a uniform :math:`u` gives the point whose tail probability
+        is :math:`u` times the bound's, computed on the log scale.
+        """
+        from scipy.special import log_ndtr, ndtri_exp
+
+        mu, sigma = self._theta(theta)
+        s = self._sign
+        alpha = (s * self.y[self.censored] - s * mu) / sigma      # standardised bound of s*y
+        u = rng.uniform(size=(size, alpha.size))
+        z = -ndtri_exp(np.log1p(-u) + log_ndtr(-alpha))          # P(Z > z) = (1-u) P(Z > a)
+        return s * (s * mu + sigma * np.maximum(z, alpha))
+
+    def complete_statistics(self, draws) -> np.ndarray:
+        r"""Per draw, :math:`(T_1, T_2) = (\sum_i y_i, \sum_i y_i^2)` with the censored
+        values filled in, shape (size, 2)."""
+        draws = np.atleast_2d(draws)
+        seen = self.y[~self.censored]
+        return np.column_stack([seen.sum() + draws.sum(axis=1),
+                                np.sum(seen**2) + np.sum(draws**2, axis=1)])
+
+    def complete_log_likelihood(self, theta, draws) -> np.ndarray:
+        """Per draw, the normal log-likelihood of the filled-in sample, shape (size,)."""
+        mu, sigma = self._theta(theta)
+        t1, t2 = self.complete_statistics(draws).T
+        squares = t2 - 2 * mu * t1 + self.n * mu**2
+        return -0.5 * squares / sigma**2 - self.n * (np.log(sigma) + 0.5 * _LOG_2PI)

@@ -1,0 +1,9 @@
+"""Mixed models fitted by EM: linear (EM and PX-EM, :class:`emcore.LinearMixedModel`) and
+logistic (Monte Carlo EM and SAEM, :class:`emcore.LogisticMixedModel`)."""
+
+from ._glmm import LogisticMixedModel, LogisticRandomIntercept
+from ._lmm import LimitDistance, LinearMixedModel
+from ._lmm_model import LMMModel, LMMStats
+
+__all__ = ["LMMModel", "LMMStats", "LimitDistance", "LinearMixedModel", "LogisticMixedModel",
+           "LogisticRandomIntercept"]
