@@ -189,16 +189,17 @@ def bootstrap(estimator, X, lengths=None, *, n_boot: int = 200, kind: str = "non
         if "n_jobs" in model.get_params():
             model.set_params(n_jobs=1)  # the replicates share the threads
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model.fit(Xb, lb) if is_hmm else model.fit(Xb)
+            model.fit(Xb, lb) if is_hmm else model.fit(Xb)
         except (ValueError, ArithmeticError):
             return None
         values = {key: np.array(getattr(model, key), dtype=float) for key in reference}
         return _permuted(values, _match(reference, values), shared)
 
     results = []
-    with ThreadPoolExecutor(resolve_n_jobs(n_jobs)) as pool:
+    # a replicate's fit may warn (not converged, a component emptied): silenced here, in the
+    # calling thread, because warnings' filters are process-wide and not safe to change per thread
+    with warnings.catch_warnings(), ThreadPoolExecutor(resolve_n_jobs(n_jobs)) as pool:
+        warnings.simplefilter("ignore")
         for b, result in enumerate(pool.map(replicate, range(int(n_boot)))):
             results.append(result)
             if verbose and (b + 1) % max(1, int(n_boot) // 10) == 0:
