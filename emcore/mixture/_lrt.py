@@ -92,11 +92,11 @@ def _total_log_likelihood(gm, n):
 
 def _refit(model, Xb):
     """EM on ``Xb`` from ``model``'s fitted parameters (one start): its total log-likelihood."""
-    gm = GaussianMixture(
-        model.n_components, covariance_type=model.covariance_type, tol=model.tol,
-        reg_covar=model.reg_covar, max_iter=model.max_iter, n_init=1,
-        weights_init=model.weights_, means_init=model.means_,
-        precisions_init=model.precisions_, n_jobs=1)
+    # the fit's own settings (tol, max_iter, reg_covar, ...), one start at its parameters,
+    # one thread: the replicates share the threads
+    gm = GaussianMixture(**dict(
+        model.get_params(), n_init=1, weights_init=model.weights_, means_init=model.means_,
+        precisions_init=model.precisions_, resp_init=None, n_jobs=1, verbose=0))
     gm.fit(Xb)
     if gm._collapse is not None:
         raise DegenerateComponentError(gm._collapse)
