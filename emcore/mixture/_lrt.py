@@ -154,7 +154,9 @@ def bootstrap_lrt(X, covariance_type="full", max_components=None, *, n_bootstrap
         1 prints a line each tenth of the replicates of each test.
     **kwargs
         Passed to every :class:`GaussianMixture` (``tol``, ``max_iter``, ``reg_covar``,
-        ``init_params``, ...).
+        ``init_params``, ...). mclust fits each K once, from its hierarchical start:
+        ``init_params="hc", n_init=1`` does the same (and, on faithful, gives mclust's
+        statistics); the default best of ``n_init`` k-means starts may find higher maxima.
 
     Returns
     -------

@@ -32,7 +32,15 @@ def observed(request):
     return model, bootstrap_lrt(X, model, 3, n_bootstrap=1, random_state=0, **TIGHT)
 
 
-def test_observed_statistics_equal_mclusts(observed):
+@pytest.mark.parametrize("model", sorted(TESTS))
+def test_from_mclusts_start_the_observed_statistics_are_mclusts(model):
+    # mclust fits every K from its hierarchical start: so does init_params="hc"
+    lrt = bootstrap_lrt(X, model, 3, n_bootstrap=1, n_init=1, init_params="hc", **TIGHT)
+    np.testing.assert_allclose(lrt.log_likelihoods, TESTS[model]["loglik"], rtol=1e-8)
+    np.testing.assert_allclose(lrt.observed, TESTS[model]["obs"], rtol=1e-6)
+
+
+def test_best_of_several_starts_reaches_mclusts_maxima_or_higher(observed):
     model, lrt = observed
     ref = TESTS[model]
     # K = 1 and 2: the same maxima as mclust's hierarchical start reaches
@@ -40,7 +48,7 @@ def test_observed_statistics_equal_mclusts(observed):
     np.testing.assert_allclose(lrt.observed[0], ref["obs"][0], rtol=1e-6)
     if model == "VVV":
         # with 3 components mclust's hierarchical start stops at a local maximum; the best of
-        # emcore's starts is higher, so its statistic for 2 vs 3 is larger
+        # emcore's k-means starts is higher, so its statistic for 2 vs 3 is larger
         assert lrt.log_likelihoods[2] > ref["loglik"][2] + 1.0
         assert lrt.observed[1] > ref["obs"][1] + 2.0
     else:

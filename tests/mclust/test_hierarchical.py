@@ -95,3 +95,18 @@ def test_live_mclust_hierarchical_reproduces_the_stored_reference(tmp_path):
                    capture_output=True, timeout=600)
     live = json.loads((tmp_path / "hierarchical.json").read_text())
     assert live["partitions"] == REFERENCE["partitions"]
+
+
+def test_init_params_hc_is_the_hierarchical_partition():
+    labels = hierarchical_partitions(X, 3)[3]
+    by_name = GaussianMixture(3, covariance_type="VVV", init_params="hc", max_iter=0).fit(X)
+    by_resp = GaussianMixture(3, covariance_type="VVV", resp_init=np.eye(3)[labels - 1],
+                              max_iter=0).fit(X)
+    np.testing.assert_allclose(by_name.means_, by_resp.means_, rtol=1e-12)
+    np.testing.assert_allclose(by_name.covariances_, by_resp.covariances_, rtol=1e-12)
+    # and EM from it reaches mclust's VVV fit with 2 components (mclust starts there too)
+    gm = GaussianMixture(2, covariance_type="VVV", init_params="hc", tol=1e-10,
+                         max_iter=1000).fit(X)
+    lrt = json.loads((HERE / "bootstrap_lrt.json").read_text())
+    loglik = next(t["loglik"][1] for t in lrt["tests"] if t["model"] == "VVV")
+    assert gm.score(X) * len(X) == pytest.approx(loglik, rel=1e-8)
