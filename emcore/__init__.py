@@ -13,7 +13,7 @@ from .factor import FactorAnalysis, MixtureOfFactorAnalyzers
 from .hmm import CategoricalHMM, GaussianHMM, PoissonHMM
 from .inference import RateResult, StandardErrors, em_rate, standard_errors
 from .mixed import LinearMixedModel, LogisticMixedModel
-from .mixture import GaussianMixture, select_n_components
+from .mixture import GaussianMixture, bootstrap_lrt, hierarchical_partitions, select_n_components
 from .montecarlo import MCEMResult, run_mcem, run_saem, run_stochastic_em
 from .nongaussian import BernoulliMixture, RegressionMixture, StudentTMixture
 from .statespace import LinearGaussianSSM
@@ -45,8 +45,10 @@ __all__ = [
     "StudentTMixture",
     "aitken",
     "bootstrap",
+    "bootstrap_lrt",
     "datasets",
     "em_rate",
+    "hierarchical_partitions",
     "models",
     "run_em",
     "run_mcem",

@@ -30,22 +30,31 @@ statistics, the M-step -- are in :mod:`emcore.gaussian`.
 * ``_backend`` -- the fit problem in memory, or hand-over to ``_dask``;
 * ``_dask`` -- map-reduce EM on a dask array (imports dask);
 * ``_online`` -- stepwise (online) EM and ``partial_fit``;
-* ``_select`` -- :func:`select_n_components`.
+* ``_select`` -- :func:`select_n_components`;
+* ``_lrt`` -- :func:`bootstrap_lrt`, the parametric bootstrap likelihood-ratio test
+  of K against K + 1 components;
+* ``_hierarchical`` -- :func:`hierarchical_partitions`, mclust's model-based
+  agglomerative clustering (VVV criterion).
 """
 
 from ..exceptions import NotFittedError
 from ..gaussian.mstep import DegenerateComponentError
 from ..gaussian.stats import MixtureParams
 from ._estimator import GaussianMixture
+from ._hierarchical import hierarchical_partitions
+from ._lrt import BootstrapLRT, bootstrap_lrt
 from ._prior import MixturePrior
 from ._select import ModelSelection, select_n_components
 
 __all__ = [
+    "BootstrapLRT",
     "DegenerateComponentError",
     "GaussianMixture",
     "MixtureParams",
     "MixturePrior",
     "ModelSelection",
     "NotFittedError",
+    "bootstrap_lrt",
+    "hierarchical_partitions",
     "select_n_components",
 ]

@@ -69,11 +69,14 @@ or CovarianceType, default "full"
     n_init : int, default 1
         Number of initialisations; the fit with the highest log-likelihood
         is kept.
-    init_params : {"kmeans", "k-means++", "random", "random_from_data"}, default "kmeans"
+    init_params : {"kmeans", "k-means++", "random", "random_from_data", "hc"}, default "kmeans"
         How the starting responsibilities are chosen: hard labels of weighted
         k-means (seeded by greedy k-means++), of the nearest k-means++ seed,
         of the nearest of ``K`` random samples, or uniformly random
-        responsibilities. One M-step turns them into parameters.
+        responsibilities; ``"hc"``: mclust's start, the partition of its
+        model-based hierarchical clustering (:func:`emcore.hierarchical_partitions`,
+        which ignores sample weights and needs memory for ``n_samples**2`` floats).
+        One M-step turns them into parameters.
     weights_init, means_init, precisions_init : array-like, optional
         Explicit starting values (shapes as ``weights_``, ``means_``,
         ``precisions_``). Given values replace the estimated ones; with only

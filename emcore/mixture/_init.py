@@ -1,4 +1,4 @@
-"""Starting points for EM: k-means (seeded by k-means++), k-means++, random.
+"""Starting points for EM: k-means (seeded by k-means++), k-means++, random, hierarchical.
 
 Every method returns responsibilities, chunk by chunk (``resp(s, e)`` gives a
 ``(K, e - s)`` array for rows ``s:e``); the estimator turns them into
@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = ["INIT_METHODS", "initial_responsibilities", "nearest_centers"]
 
-INIT_METHODS = ("kmeans", "k-means++", "random", "random_from_data")
+INIT_METHODS = ("kmeans", "k-means++", "random", "random_from_data", "hc")
 
 #: Lloyd's iterations stop when the centres move less than this, squared and
 #: summed, relative to the data's mean variance (or after KMEANS_MAX_ITER).
@@ -163,4 +163,9 @@ def initial_responsibilities(method: str, data, k: int, rng, means=None):
         return _one_hot(nearest_centers(data, _rows(data, idx))[0], k)
     if method == "random":
         return _random_resp(data, k, rng)
+    if method == "hc":  # mclust's start; it sees every row once, whatever its weight
+        from ._hierarchical import hierarchical_partitions
+
+        X = np.asarray(data.X, dtype=np.float64)
+        return _one_hot(hierarchical_partitions(X, k)[k] - 1, k)
     raise ValueError(f"init_params must be one of {INIT_METHODS}, got {method!r}")

@@ -247,11 +247,14 @@ def test_fit_memory_stays_below_twice_the_data():
 
 def test_public_names_are_exported_from_their_homes():
     from emcore.gaussian import stats as _params
-    from emcore.mixture import _estimator, _select
+    from emcore.mixture import _estimator, _hierarchical, _lrt, _select
 
     assert set(emcore.mixture.__all__) == {"DegenerateComponentError", "GaussianMixture", "MixtureParams",
                                            "MixturePrior", "ModelSelection", "NotFittedError",
-                                           "select_n_components"}
+                                           "select_n_components", "BootstrapLRT", "bootstrap_lrt",
+                                           "hierarchical_partitions"}
+    assert emcore.bootstrap_lrt is _lrt.bootstrap_lrt
+    assert emcore.hierarchical_partitions is _hierarchical.hierarchical_partitions
     assert emcore.GaussianMixture is _estimator.GaussianMixture
     assert emcore.select_n_components is _select.select_n_components
     assert emcore.mixture.MixtureParams is _params.MixtureParams
