@@ -1,0 +1,38 @@
+"""The reader's edition: one version everywhere, how to cite, errata, the execution report."""
+
+import runpy
+import tomllib
+from importlib.metadata import version as installed_version
+
+import yaml
+
+import emcore
+from tests.test_book import html  # noqa: F401  (the built book, a session fixture)
+from tools.notebooks import ROOT
+
+
+def test_citation_cff_is_yaml_with_the_package_version():
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0"
+    for key in ("message", "title", "authors"):  # the keys CFF 1.2.0 requires
+        assert cff[key], key
+    assert all("name" in a or "family-names" in a for a in cff["authors"])
+    assert str(cff["version"]) == emcore.__version__
+
+
+def test_one_version_source():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" not in project["project"]
+    assert "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "emcore.__version__"}
+    # The installed distribution's metadata came from that attribute.
+    assert installed_version("emcore") == emcore.__version__
+    conf = runpy.run_path(str(ROOT / "conf.py"))
+    assert conf["release"] == conf["version"] == emcore.__version__
+    assert conf["myst_substitutions"]["version"] == emcore.__version__
+
+
+def test_front_page_shows_the_version(html):  # noqa: F811
+    page = (html / "index.html").read_text()
+    assert f"This is version {emcore.__version__} of the book" in page
+    assert "{{ version }}" not in page
