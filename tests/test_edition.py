@@ -36,3 +36,25 @@ def test_front_page_shows_the_version(html):  # noqa: F811
     page = (html / "index.html").read_text()
     assert f"This is version {emcore.__version__} of the book" in page
     assert "{{ version }}" not in page
+
+
+# ---- Changes and errata ----------------------------------------------------------------
+
+def test_errata_page_is_back_matter():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    back = next(s for s in toc["subtrees"] if s.get("caption") == "Back matter")
+    assert {"file": "errata"} in back["entries"]
+    assert not back.get("numbered")
+    text = (ROOT / "errata.md").read_text()
+    assert "## How to report an error" in text and "{{ version }}" in text
+
+
+def test_every_chapter_page_links_to_the_errata(html):  # noqa: F811
+    from tools.notebooks import chapter_sources
+
+    for md in chapter_sources():
+        page = (html / "chapters" / f"{md.stem}.html").read_text()
+        assert 'href="../errata.html"' in page, md.stem
+        assert f"Version {emcore.__version__}." in page, md.stem
+    assert "How to report an error" in (html / "errata.html").read_text()
+
