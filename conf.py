@@ -6,12 +6,15 @@ chapters' ``.md`` sources are excluded, so Sphinx sees every chapter once.
 """
 
 import shutil
+import sys
 from pathlib import Path
 
 from docutils import nodes
 from sphinx import addnodes
 
 import emcore
+
+sys.path.insert(0, str(Path(__file__).parent))  # tools.execution_report, an extension here
 
 project = "The EM Algorithm, Executed"
 author = "The emcore authors"
@@ -30,6 +33,7 @@ extensions = [
     "sphinx_exercise",
     "sphinx_togglebutton",  # folds dropdown admonitions and solutions (one click opens)
     "sphinxcontrib.bibtex",
+    "tools.execution_report",  # the execution report's tables, from the stored notebooks
 ]
 
 external_toc_path = "_toc.yml"
