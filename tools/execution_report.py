@@ -24,7 +24,7 @@ PACKAGES = ("numpy", "scipy", "sympy", "matplotlib", "scikit-learn", "ipykernel"
 FOLD_TAGS = {"hide-input", "hide-cell"}
 #: The columns of the chapter table, in order.
 COLUMNS = ("Chapter", "Code cells", "Folded", "Asserts", "Visible asserts", "Sympy cells",
-           "Notebook last committed")
+           "Last committed")
 
 
 @dataclass
@@ -137,7 +137,7 @@ def portability_passes() -> list[tuple[str, str]]:
 def _table(header, rows, widths):
     from docutils import nodes
 
-    table = nodes.table()
+    table = nodes.table(classes=["colwidths-given"])  # the widths below, in HTML and LaTeX
     group = nodes.tgroup(cols=len(header))
     table += group
     group += [nodes.colspec(colwidth=w) for w in widths]
@@ -179,7 +179,7 @@ def _report_nodes(env, part: str) -> list:
     if part == "chapters":
         table = _table(COLUMNS, [
             (link(r), r.code_cells, r.folded_cells, r.asserts, r.visible_asserts,
-             r.sympy_cells, r.last_committed) for r in records], [30, 8, 8, 8, 8, 8, 14])
+             r.sympy_cells, r.last_committed) for r in records], [32, 9, 9, 9, 9, 9, 13])
         table["classes"].append("execution-report")
         return [table]
     if part == "totals":
@@ -196,7 +196,21 @@ def _report_nodes(env, part: str) -> list:
             ("Python (notebook metadata language_info)", python),
             *[(f"{name} (constraints.txt)", v) for name, v in pinned_versions().items()],
         ], [30, 20])]
-    return [_table(("Portability pass", "Settings"), portability_passes(), [30, 30])]
+    rows = [(name, _settings(settings)) for name, settings in portability_passes()]
+    return [_table(("Portability pass", "Settings"), rows, [40, 60])]
+
+
+def _settings(settings: str):
+    """One environment setting per line, as literals (LaTeX may break one after a comma)."""
+    from docutils import nodes
+
+    para = nodes.paragraph()
+    for i, setting in enumerate(settings.split()):
+        if i:
+            para += nodes.raw("", "<br/>", format="html")
+            para += nodes.raw("", r"\newline{}", format="latex")
+        para += nodes.literal(text=setting)
+    return para
 
 
 def setup(app):
