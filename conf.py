@@ -6,14 +6,22 @@ chapters' ``.md`` sources are excluded, so Sphinx sees every chapter once.
 """
 
 import shutil
+import sys
 from pathlib import Path
 
 from docutils import nodes
 from sphinx import addnodes
 
+import emcore
+
+sys.path.insert(0, str(Path(__file__).parent))  # tools.execution_report, an extension here
+
 project = "The EM Algorithm, Executed"
 author = "The emcore authors"
 copyright = "2026, the emcore authors"
+# One version for the library and the book (pyproject.toml reads the same attribute):
+# shown on the front page ({{ version }}), on the PDF's title page, and in CITATION.cff.
+release = version = emcore.__version__
 
 extensions = [
     "sphinx.ext.autodoc",
@@ -25,6 +33,7 @@ extensions = [
     "sphinx_exercise",
     "sphinx_togglebutton",  # folds dropdown admonitions and solutions (one click opens)
     "sphinxcontrib.bibtex",
+    "tools.execution_report",  # the execution report's tables, from the stored notebooks
 ]
 
 external_toc_path = "_toc.yml"
@@ -57,6 +66,7 @@ nb_execution_mode = "off"
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist", "substitution"]
 myst_heading_anchors = 3
+myst_substitutions = {"version": version}
 
 bibtex_bibfiles = ["references.bib"]
 bibtex_default_style = "plain"
@@ -84,6 +94,11 @@ html_theme_options = {
 # The theme reads the reader's light/dark choice from localStorage; on a first visit
 # (nothing stored) an empty default logs "Got invalid theme mode" to the console.
 html_context = {"default_mode": "light"}
+# Every page's footer links to the "Changes and errata" page and names the version.
+templates_path = ["_templates"]
+html_theme_options["footer_content_items"] = [
+    "author.html", "copyright.html", "last-updated.html", "extra-footer.html", "errata-footer.html",
+]
 html_static_path = ["_static"]
 html_css_files = ["book.css"]
 suppress_warnings = []
