@@ -91,7 +91,7 @@ def first_course() -> list[str]:
     """The chapter labels of the front page's first-course table, in the table's order."""
     text = (ROOT / "index.md").read_text()
     table = text.split("## A first course", 1)[1].split("\n\n", 3)[2]
-    return re.findall(r"^\| *\d+ *\| \{ref\}`(ch-[a-z0-9-]+)`", table, re.MULTILINE)
+    return re.findall(r"^\| *\d+\. \{ref\}`(ch-[a-z0-9-]+)`", table, re.MULTILINE)
 
 
 def chapter_label(md: Path) -> str:
