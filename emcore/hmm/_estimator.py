@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_X
+from .._checks import check_observed, check_X
 from .._validation import Options, Real
 from ._base import BaseHMM
 from ._emissions import HMM_COVARIANCE_TYPES, CategoricalEmissions, GaussianEmissions
+from ._missing import ImputeMixin, MissingGaussianEmissions, observed_center
 from ._poisson import PoissonEmissions
 
 __all__ = ["CategoricalHMM", "GaussianHMM", "PoissonHMM"]
@@ -44,7 +45,7 @@ _COMMON_DOC = """
 """
 
 
-class GaussianHMM(BaseHMM):
+class GaussianHMM(ImputeMixin, BaseHMM):
     """Hidden Markov model with Gaussian emissions, fitted by EM (Baum-Welch).
 
     Parameters
@@ -82,6 +83,16 @@ class GaussianHMM(BaseHMM):
         Progress on standard output as ``GaussianMixture`` prints it: 0 none,
         1 each initialisation's start and end, 2 also every 10 iterations the
         time and the change of the log-likelihood per observation.
+    missing : {"raise", "marginalize"}, default "raise"
+        ``"raise"`` refuses NaN in ``X``; ``"marginalize"`` takes NaN as a
+        missing entry (missing at random), integrated out of the step's
+        emission density in ``fit``, ``score``, ``predict_proba``, ``decode``
+        and ``predict``: a step emits the marginal Gaussian of its observed
+        entries, a step with nothing observed contributes only its transition,
+        and the log-likelihood is the observed data's. The M-step uses the
+        conditional mean and covariance of the missing entries given the
+        observed ones in each state (``emcore.hmm._missing``), so EM stays
+        monotone. Every column needs an observed entry in ``fit``.
     {common}
     Examples
     --------
@@ -104,11 +115,13 @@ class GaussianHMM(BaseHMM):
         "init_params": [Options(("kmeans", "random"))],
         "covariance_type": [Options(HMM_COVARIANCE_TYPES)],
         "reg_covar": [Real(0)],
+        "missing": [Options(("raise", "marginalize"))],
     }
 
     def __init__(self, n_components=1, *, covariance_type="diag", tol=1e-3, max_iter=100, n_init=1,
                  init_params="kmeans", startprob_init=None, transmat_init=None, means_init=None,
-                 covariances_init=None, reg_covar=1e-6, random_state=None, verbose=0):
+                 covariances_init=None, reg_covar=1e-6, random_state=None, verbose=0,
+                 missing="raise"):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
@@ -122,14 +135,28 @@ class GaussianHMM(BaseHMM):
         self.reg_covar = reg_covar
         self.random_state = random_state
         self.verbose = verbose
+        self.missing = missing
 
+    def __sklearn_tags__(self):
+        """scikit-learn's tags; NaN is allowed in ``X`` exactly when ``missing="marginalize"``."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self.missing == "marginalize"
+        return tags
 
     def _check_X(self, X, fitted):
-        X = check_X(X, n_features=self.n_features_in_ if fitted else None, estimator="GaussianHMM")
-        return np.asarray(X, dtype=np.float64)
+        X = check_X(X, n_features=self.n_features_in_ if fitted else None, estimator="GaussianHMM",
+                    missing=self.missing)
+        X = np.asarray(X, dtype=np.float64)
+        if not fitted and self.missing == "marginalize":
+            check_observed((~np.isnan(X)).sum(axis=0))
+        return X
 
     def _emissions(self, X):
         d = self.n_features_in_ if X is None else X.shape[1]
+        if self.missing == "marginalize":
+            center = None if X is None else observed_center(X)
+            return MissingGaussianEmissions(self.covariance_type, self.n_components, d,
+                                            float(self.reg_covar), center)
         center = None if X is None else X.mean(axis=0)
         return GaussianEmissions(self.covariance_type, self.n_components, d, float(self.reg_covar),
                                  center)
