@@ -8,6 +8,7 @@ import numpy as np
 from .._checks import check_observed, check_X
 from .._validation import Options, Real
 from ._base import BaseHMM
+from ._frozen import UPDATE_DOC
 from ._emissions import HMM_COVARIANCE_TYPES, CategoricalEmissions, GaussianEmissions
 from ._missing import ImputeMixin, MissingGaussianEmissions, observed_center
 from ._poisson import PoissonEmissions
@@ -93,6 +94,7 @@ class GaussianHMM(ImputeMixin, BaseHMM):
         conditional mean and covariance of the missing entries given the
         observed ones in each state (``emcore.hmm._missing``), so EM stays
         monotone. Every column needs an observed entry in ``fit``.
+    {update}
     {common}
     Examples
     --------
@@ -110,6 +112,7 @@ class GaussianHMM(ImputeMixin, BaseHMM):
     True
     """
 
+    _update_names = ("startprob", "transmat", "means", "covariances")
     _parameter_constraints = {
         **BaseHMM._parameter_constraints,
         "init_params": [Options(("kmeans", "random"))],
@@ -121,7 +124,7 @@ class GaussianHMM(ImputeMixin, BaseHMM):
     def __init__(self, n_components=1, *, covariance_type="diag", tol=1e-3, max_iter=100, n_init=1,
                  init_params="kmeans", startprob_init=None, transmat_init=None, means_init=None,
                  covariances_init=None, reg_covar=1e-6, random_state=None, verbose=0,
-                 missing="raise"):
+                 missing="raise", update=None):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
@@ -136,6 +139,7 @@ class GaussianHMM(ImputeMixin, BaseHMM):
         self.random_state = random_state
         self.verbose = verbose
         self.missing = missing
+        self.update = update
 
     def __sklearn_tags__(self):
         """scikit-learn's tags; NaN is allowed in ``X`` exactly when ``missing="marginalize"``."""
@@ -178,6 +182,7 @@ class GaussianHMM(ImputeMixin, BaseHMM):
 
 
 GaussianHMM.__doc__ = GaussianHMM.__doc__.replace(
+    "    {update}", UPDATE_DOC.format(names=GaussianHMM._update_names)).replace(
     "    {common}", "\n" + _COMMON_DOC.strip("\n").replace(
     "    n_features_in_ : int", "    means_ : numpy.ndarray of shape (n_components, n_features)\n"
     "    covariances_ : numpy.ndarray\n"
@@ -208,6 +213,7 @@ class CategoricalHMM(BaseHMM):
         Progress on standard output as ``GaussianMixture`` prints it: 0 none,
         1 each initialisation's start and end, 2 also every 10 iterations the
         time and the change of the log-likelihood per observation.
+    {update}
     {common}
     Examples
     --------
@@ -223,9 +229,11 @@ class CategoricalHMM(BaseHMM):
     -10.18341
     """
 
+    _update_names = ("startprob", "transmat", "emissionprob")
+
     def __init__(self, n_components=1, *, tol=1e-3, max_iter=100, n_init=1, init_params="random",
                  startprob_init=None, transmat_init=None, emissionprob_init=None, random_state=None,
-                 verbose=0):
+                 verbose=0, update=None):
         self.n_components = n_components
         self.tol = tol
         self.max_iter = max_iter
@@ -236,6 +244,7 @@ class CategoricalHMM(BaseHMM):
         self.emissionprob_init = emissionprob_init
         self.random_state = random_state
         self.verbose = verbose
+        self.update = update
 
     def __sklearn_tags__(self):
         """scikit-learn's tags: a density estimator on a column of non-negative integer codes."""
@@ -298,6 +307,7 @@ class CategoricalHMM(BaseHMM):
 
 
 CategoricalHMM.__doc__ = CategoricalHMM.__doc__.replace(
+    "    {update}", UPDATE_DOC.format(names=CategoricalHMM._update_names)).replace(
     "    {common}", "\n" + _COMMON_DOC.strip("\n").replace(
     "    n_features_in_ : int",
     "    emissionprob_ : numpy.ndarray of shape (n_components, n_symbols)\n"
@@ -333,6 +343,7 @@ class PoissonHMM(BaseHMM):
     random_state : None, int or numpy.random.Generator
     verbose : int, default 0
         Progress on standard output as ``GaussianMixture`` prints it.
+    {update}
     {common}
     Examples
     --------
@@ -346,9 +357,11 @@ class PoissonHMM(BaseHMM):
     [ 2. 12.] True
     """
 
+    _update_names = ("startprob", "transmat", "lambdas")
+
     def __init__(self, n_components=1, *, tol=1e-3, max_iter=100, n_init=1, init_params="random",
                  startprob_init=None, transmat_init=None, lambdas_init=None, random_state=None,
-                 verbose=0):
+                 verbose=0, update=None):
         self.n_components = n_components
         self.tol = tol
         self.max_iter = max_iter
@@ -359,6 +372,7 @@ class PoissonHMM(BaseHMM):
         self.lambdas_init = lambdas_init
         self.random_state = random_state
         self.verbose = verbose
+        self.update = update
 
     def __sklearn_tags__(self):
         """scikit-learn's tags: a density estimator on non-negative integer counts."""
@@ -391,6 +405,7 @@ class PoissonHMM(BaseHMM):
 
 
 PoissonHMM.__doc__ = PoissonHMM.__doc__.replace(
+    "    {update}", UPDATE_DOC.format(names=PoissonHMM._update_names)).replace(
     "    {common}", "\n" + _COMMON_DOC.strip("\n").replace(
         "    n_features_in_ : int",
         "    lambdas_ : numpy.ndarray of shape (n_components, n_features)\n"
