@@ -165,6 +165,7 @@ class BaseHMM(DensityEstimatorMixin):
         X = self._check_X(X, fitted=True)
         lengths = check_lengths(lengths, X.shape[0])
         model = HMMModel(X, lengths, self._emissions(X), self._check_states(states, X.shape[0]))
+        model.freeze(check_update(self), type(self)._update_names[2:])
         theta = model.pack(self.startprob_, self.transmat_, self._emission_vector(model.emissions))
         return model, self._possible(model, theta)
 
@@ -210,8 +211,8 @@ class BaseHMM(DensityEstimatorMixin):
             One array per fitted parameter, keyed and shaped like the attribute
             (``"startprob_"``, ``"transmat_"``, and the emissions', e.g.
             ``"means_"`` and ``"covariances_"``), NaN for a parameter on the
-            boundary (a probability of 0); ``"boundary"`` lists those as
-            ``(attribute, index)`` pairs.
+            boundary (a probability of 0), listed in ``"boundary"`` as
+            ``(attribute, index)`` pairs, and NaN for a frozen one (``update``).
         """
         from ..inference import standard_errors_by_attribute
 

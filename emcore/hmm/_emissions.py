@@ -59,7 +59,7 @@ class Emissions(ABC):
 
     k: int
     size: int
-    #: The names of the emission parameters that the M-step keeps (``update=``, :mod:`._frozen`).
+    #: The names of the emission parameters that the M-step keeps (``update=``, ``_frozen``).
     frozen: frozenset = frozenset()
 
     @abstractmethod

@@ -59,9 +59,10 @@ class HMMModel(EMModel):
     """
 
     #: Names of the parameters the M-step keeps at their current values (``update=``):
-    #: ``"startprob"``, ``"transmat"`` and the emissions' (frozen there too, see :mod:`._frozen`).
+    #: ``"startprob"``, ``"transmat"`` and the emissions' (frozen there too, see ``_frozen``).
     frozen: frozenset = frozenset()
     _emissions_frozen = False
+    _emission_names: tuple = ()
 
     def __init__(self, X, lengths, emissions, states=None):
         self.X, self.lengths, self.emissions = X, np.asarray(lengths, dtype=np.intp), emissions
@@ -72,6 +73,7 @@ class HMMModel(EMModel):
         """Keep ``names`` (a subset of ``startprob``, ``transmat`` and ``emission_names``)
         at their current values in every M-step."""
         self.frozen = frozenset(names)
+        self._emission_names = tuple(emission_names)
         self.emissions.frozen = self.frozen & set(emission_names)
         self._emissions_frozen = set(emission_names) <= self.frozen
 
@@ -138,9 +140,13 @@ class HMMModel(EMModel):
 
     def free_coordinates(self, theta) -> FreeCoordinates:
         """Coordinates of ``theta`` that can move freely, for :func:`emcore.standard_errors`:
-        drop-one start and transition probabilities, the emissions' own layout."""
+        drop-one start and transition probabilities, the emissions' own layout; none
+        for a frozen parameter."""
         k = self.k
         blocks = [("simplex", (1, k)), ("simplex", (k, k)), *self.emissions.free_blocks()]
+        names = ("startprob", "transmat", *self._emission_names)
+        blocks = [("fixed", shape) if name in self.frozen else (kind, shape)
+                  for name, (kind, shape) in zip(names, blocks)]
         return FreeCoordinates(blocks, theta)
 
     def pack(self, startprob, transmat, emission_vec) -> np.ndarray:

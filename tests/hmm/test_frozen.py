@@ -141,3 +141,22 @@ def test_one_step_with_one_block_frozen_is_the_conditional_maximiser(cov_type):
     step = GaussianHMM(2, max_iter=1, tol=0, update=("means",), **inits).fit(X)
     np.testing.assert_allclose(step.means_, gamma.T @ X / n_k[:, None], rtol=1e-10)
     assert np.array_equal(step.covariances_, inits["covariances_init"])
+
+
+def test_standard_errors_hold_frozen_parameters_fixed():
+    """A frozen parameter has no standard error (NaN); the free ones' come from the
+    information of the free block alone, ``inv(H_ff) <= inv(H)_ff``: no larger than
+    with everything estimated, and smaller where the frozen block is correlated."""
+    X = _gaussian_data()
+    full = GaussianHMM(2, covariance_type="full", tol=1e-12, max_iter=5000,
+                       random_state=0).fit(X)
+    inits = dict(startprob_init=full.startprob_, transmat_init=full.transmat_,
+                 means_init=full.means_, covariances_init=full.covariances_)
+    frozen = GaussianHMM(2, covariance_type="full", max_iter=0,
+                         update=("startprob", "transmat", "means"), **inits).fit(X)
+    se_full, se_frozen = full.standard_errors(X), frozen.standard_errors(X)
+    assert np.all(np.isnan(se_frozen["covariances_"]))
+    assert np.all(np.isfinite(se_frozen["means_"]))
+    assert np.all(se_frozen["means_"] <= se_full["means_"] * (1 + 1e-4))
+    assert np.any(se_frozen["means_"] < se_full["means_"] * 0.999)
+    np.testing.assert_allclose(se_frozen["transmat_"], se_full["transmat_"], rtol=0.5)
