@@ -228,3 +228,22 @@ def test_nan_without_marginalize_is_refused_and_tagged():
         GaussianHMM(1, missing="marginalize").fit(np.array([[0.0, np.nan], [1.0, np.nan]]))
     with pytest.raises(ValueError, match="missing"):
         GaussianHMM(1, missing="drop").fit(X)
+
+
+def test_holes_with_known_states_and_frozen_parameters():
+    """Missing entries combine with partly known states and with ``update=``: a known state
+    on a step with nothing observed is its posterior; frozen means stay; EM stays monotone."""
+    _, X = _simulated(8, n=300)
+    empty = np.flatnonzero(np.isnan(X).all(axis=1))
+    states = np.full(len(X), -1)
+    states[empty[:3]] = [0, 1, 0]
+    means = np.array([[0.0, 0.0, 0.0], [3.0, 3.0, -3.0]])
+    hmm = GaussianHMM(2, covariance_type="full", missing="marginalize", means_init=means,
+                      covariances_init=np.stack([np.eye(3)] * 2), tol=0, max_iter=20,
+                      update=("startprob", "transmat", "covariances")).fit(X, states=states)
+    assert np.array_equal(hmm.means_, means)
+    hist = hmm.log_likelihood_history_
+    assert np.all(np.diff(hist) >= -1e-9 * np.abs(hist[1:]))
+    post = hmm.predict_proba(X, states=states)
+    np.testing.assert_array_equal(post[empty[:3]], np.eye(2)[[0, 1, 0]])
+    np.testing.assert_array_equal(hmm.predict(X, states=states)[empty[:3]], [0, 1, 0])
