@@ -74,7 +74,8 @@ class GaussianHMM(ImputeMixin, BaseHMM):
         Explicit start, shapes (K,) and (K, K), rows summing to 1.
     means_init : array-like of shape (K, d), optional
     covariances_init : array-like, optional
-        Shaped as ``covariances_`` for the ``covariance_type``.
+        Shaped as ``covariances_`` for the ``covariance_type``. Given together
+        with ``means_init`` (both, when ``update`` leaves out either).
     reg_covar : float, default 1e-6
         Added to the diagonal of every covariance after each M-step. Such a
         step is kept only if it does not lower the emissions' part of ``Q``,
