@@ -4,11 +4,13 @@ import argparse
 
 from . import (dask_mixture, factor_analysis, fast_paths, gil, hmm, mclust_models, missing, mixture,
                nongaussian, statespace)
+from . import hmm_missing
 
 BENCHMARKS = {"mixture": mixture.main, "dask": dask_mixture.main, "hmm": hmm.main,
               "missing": missing.main, "gil": gil.main, "statespace": statespace.main,
               "factor": factor_analysis.main, "fastpaths": fast_paths.main,
-              "mclust": mclust_models.main, "nongaussian": nongaussian.main}
+              "mclust": mclust_models.main, "nongaussian": nongaussian.main,
+              "hmm_missing": hmm_missing.main}
 
 
 def main(argv=None):

@@ -33,7 +33,7 @@ __all__ = ["BOUNDARY", "FreeCoordinates"]
 BOUNDARY = 1e-8
 
 #: The kinds of block a parameter vector is made of, in order.
-KINDS = ("free", "simplex", "symmetric")
+KINDS = ("free", "simplex", "symmetric", "fixed")
 
 
 class FreeCoordinates:
@@ -44,7 +44,8 @@ class FreeCoordinates:
     blocks : list of (str, tuple)
         ``(kind, shape)`` for consecutive slices of ``theta``: ``"free"`` (any
         shape, copied), ``"simplex"`` (shape ``(rows, m)``: each row a
-        probability vector) or ``"symmetric"`` (shape ``(..., d, d)``).
+        probability vector), ``"symmetric"`` (shape ``(..., d, d)``) or
+        ``"fixed"`` (any shape: known, not estimated, so no free coordinate).
     theta : array_like
         The point whose face and reference entries the coordinates use.
     """
@@ -66,6 +67,8 @@ class FreeCoordinates:
             index = np.arange(start, start + size).reshape(shape)
             if kind == "free":
                 self._moving += list(index.ravel())
+            elif kind == "fixed":
+                pass  # held at theta: not a coordinate, its standard error is NaN
             elif kind == "simplex":
                 for row in index.reshape(-1, shape[-1]):
                     ref = row[np.argmax(self.theta[row])]

@@ -7,7 +7,9 @@ blocked scan of ``_blocked`` or the tree (parallel prefix scan) of ``_tree``;
 :class:`emcore.EMModel`, ``_emissions`` the emission contract
 (:class:`Emissions`) and the Gaussian (on :mod:`emcore.gaussian`) and
 categorical emissions, ``_poisson`` the Poisson emission (a new emission is one such
-file), ``_base`` and ``_estimator`` the scikit-learn-style classes.
+file), ``_base`` and ``_estimator`` the scikit-learn-style classes; ``_missing`` the
+Gaussian emissions with NaN entries integrated out (``missing="marginalize"``) and
+``_frozen`` the parameters ``update=`` leaves out.
 """
 
 from ._emissions import DegenerateStateError, Emissions

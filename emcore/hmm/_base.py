@@ -14,6 +14,7 @@ from ..em import LoglikChange
 from ..exceptions import NotFittedError
 from . import _scan
 from ._emissions import check_stochastic
+from ._frozen import check_update, n_free_parameters
 from ._model import HMMModel
 
 __all__ = ["BaseHMM"]
@@ -49,6 +50,9 @@ class BaseHMM(DensityEstimatorMixin):
         raise NotImplementedError
 
     # -- checks --------------------------------------------------------------
+    #: What ``update=`` may name: the start and transition probabilities, then the emissions'.
+    _update_names = ("startprob", "transmat")
+
     #: The scalar constructor arguments, declared (checked by
     #: :func:`emcore._validation.check_params`).
     _parameter_constraints = {
@@ -108,6 +112,7 @@ class BaseHMM(DensityEstimatorMixin):
         X = self._check_X(X, fitted=False)
         lengths = check_lengths(lengths, X.shape[0])
         model = HMMModel(X, lengths, self._emissions(X), self._check_states(states, X.shape[0]))
+        model.freeze(check_update(self), type(self)._update_names[2:])
         em_init = self._emission_inits(model.emissions)
         rng = check_random_state(self.random_state)
         stop = LoglikChange(float(self.tol))  # the total log-likelihood's change, as hmmlearn's
@@ -160,6 +165,7 @@ class BaseHMM(DensityEstimatorMixin):
         X = self._check_X(X, fitted=True)
         lengths = check_lengths(lengths, X.shape[0])
         model = HMMModel(X, lengths, self._emissions(X), self._check_states(states, X.shape[0]))
+        model.freeze(check_update(self), type(self)._update_names[2:])
         theta = model.pack(self.startprob_, self.transmat_, self._emission_vector(model.emissions))
         return model, self._possible(model, theta)
 
@@ -205,8 +211,8 @@ class BaseHMM(DensityEstimatorMixin):
             One array per fitted parameter, keyed and shaped like the attribute
             (``"startprob_"``, ``"transmat_"``, and the emissions', e.g.
             ``"means_"`` and ``"covariances_"``), NaN for a parameter on the
-            boundary (a probability of 0); ``"boundary"`` lists those as
-            ``(attribute, index)`` pairs.
+            boundary (a probability of 0), listed in ``"boundary"`` as
+            ``(attribute, index)`` pairs, and NaN for a frozen one (``update``).
         """
         from ..inference import standard_errors_by_attribute
 
@@ -304,8 +310,7 @@ class BaseHMM(DensityEstimatorMixin):
         return self.decode(X, lengths=lengths, states=states)[1]
 
     def _n_parameters(self, em) -> int:
-        k = self.n_components
-        return (k - 1) + k * (k - 1) + em.n_free()
+        return n_free_parameters(self, em)
 
     def bic(self, X, lengths=None) -> float:
         """Bayesian information criterion ``-2 log L + p log n`` (lower is better).
@@ -320,7 +325,8 @@ class BaseHMM(DensityEstimatorMixin):
         Returns
         -------
         float
-            With ``p`` the free parameters and ``n`` the number of steps.
+            With ``p`` the free parameters (those ``update`` leaves out are not
+            counted) and ``n`` the number of steps.
         """
         model, theta = self._fitted(X, lengths)
         return (-2.0 * model.log_likelihood(theta)
@@ -339,7 +345,7 @@ class BaseHMM(DensityEstimatorMixin):
         Returns
         -------
         float
-            With ``p`` the free parameters.
+            With ``p`` the free parameters (those ``update`` leaves out are not counted).
         """
         model, theta = self._fitted(X, lengths)
         return -2.0 * model.log_likelihood(theta) + 2.0 * self._n_parameters(model.emissions)

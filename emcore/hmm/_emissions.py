@@ -31,6 +31,7 @@ from ..gaussian import expanded, reference
 from ..gaussian.covariance import COVARIANCE_TYPES, covariance_model
 from ..gaussian.mstep import DegenerateComponentError, m_step
 from ..gaussian.stats import MixtureParams, SufficientStats
+from ._frozen import frozen_gaussian_m_step
 
 __all__ = ["CategoricalEmissions", "DegenerateStateError", "Emissions", "GaussianEmissions"]
 
@@ -58,6 +59,8 @@ class Emissions(ABC):
 
     k: int
     size: int
+    #: The names of the emission parameters that the M-step keeps (``update=``, ``_frozen``).
+    frozen: frozenset = frozenset()
 
     @abstractmethod
     def n_free(self) -> int:
@@ -82,6 +85,11 @@ class Emissions(ABC):
     @abstractmethod
     def sample(self, params: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
         """One observation for each of ``states``, as rows."""
+
+    def n_free_by_name(self, names: tuple) -> dict:
+        """``n_free`` split by the estimator's emission parameter ``names``; by default
+        all of it under the one name."""
+        return {names[0]: self.n_free()}
 
     def free_blocks(self) -> list[tuple[str, tuple]]:
         """The layout of the parameter vector for standard errors: ``(kind, shape)`` blocks.
@@ -118,6 +126,10 @@ class GaussianEmissions(Emissions):
 
     def n_free(self) -> int:
         return self.k * self.d + self.cov.n_cov_parameters(self.k, self.d)
+
+    def n_free_by_name(self, names: tuple) -> dict:
+        return {"means": self.k * self.d,
+                "covariances": self.cov.n_cov_parameters(self.k, self.d)}
 
     def pack(self, means, covariances) -> np.ndarray:
         return np.concatenate([np.ravel(means), np.ravel(covariances)])
@@ -183,6 +195,12 @@ class GaussianEmissions(Emissions):
         means, covariances = self.unpack(params)
         stats.params = MixtureParams(None, means - self.center, covariances,
                                      self._chol(covariances))
+        if self.frozen:
+            return frozen_gaussian_m_step(self, stats, params)
+        return self.finish_m_step(stats, params)
+
+    def finish_m_step(self, stats: SufficientStats, params: np.ndarray) -> np.ndarray:
+        """The core's M-step on ``stats`` (their ``params`` set), checked as ``m_step`` says."""
         try:
             new = m_step(stats, self.cov_type, self.reg, strict=False)
         except DegenerateComponentError as err:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_X
+from .._checks import check_observed, check_X
 from .._validation import Options, Real
 from ._base import BaseHMM
+from ._frozen import UPDATE_DOC
 from ._emissions import HMM_COVARIANCE_TYPES, CategoricalEmissions, GaussianEmissions
+from ._missing import ImputeMixin, MissingGaussianEmissions, observed_center
 from ._poisson import PoissonEmissions
 
 __all__ = ["CategoricalHMM", "GaussianHMM", "PoissonHMM"]
@@ -44,7 +46,7 @@ _COMMON_DOC = """
 """
 
 
-class GaussianHMM(BaseHMM):
+class GaussianHMM(ImputeMixin, BaseHMM):
     """Hidden Markov model with Gaussian emissions, fitted by EM (Baum-Welch).
 
     Parameters
@@ -72,7 +74,8 @@ class GaussianHMM(BaseHMM):
         Explicit start, shapes (K,) and (K, K), rows summing to 1.
     means_init : array-like of shape (K, d), optional
     covariances_init : array-like, optional
-        Shaped as ``covariances_`` for the ``covariance_type``.
+        Shaped as ``covariances_`` for the ``covariance_type``. Given together
+        with ``means_init`` (both, when ``update`` leaves out either).
     reg_covar : float, default 1e-6
         Added to the diagonal of every covariance after each M-step. Such a
         step is kept only if it does not lower the emissions' part of ``Q``,
@@ -82,6 +85,17 @@ class GaussianHMM(BaseHMM):
         Progress on standard output as ``GaussianMixture`` prints it: 0 none,
         1 each initialisation's start and end, 2 also every 10 iterations the
         time and the change of the log-likelihood per observation.
+    missing : {"raise", "marginalize"}, default "raise"
+        ``"raise"`` refuses NaN in ``X``; ``"marginalize"`` takes NaN as a
+        missing entry (missing at random), integrated out of the step's
+        emission density in ``fit``, ``score``, ``predict_proba``, ``decode``
+        and ``predict``: a step emits the marginal Gaussian of its observed
+        entries, a step with nothing observed contributes only its transition,
+        and the log-likelihood is the observed data's. The M-step uses the
+        conditional mean and covariance of the missing entries given the
+        observed ones in each state (``emcore.hmm._missing``), so EM stays
+        monotone. Every column needs an observed entry in ``fit``.
+    {update}
     {common}
     Examples
     --------
@@ -99,16 +113,19 @@ class GaussianHMM(BaseHMM):
     True
     """
 
+    _update_names = ("startprob", "transmat", "means", "covariances")
     _parameter_constraints = {
         **BaseHMM._parameter_constraints,
         "init_params": [Options(("kmeans", "random"))],
         "covariance_type": [Options(HMM_COVARIANCE_TYPES)],
         "reg_covar": [Real(0)],
+        "missing": [Options(("raise", "marginalize"))],
     }
 
     def __init__(self, n_components=1, *, covariance_type="diag", tol=1e-3, max_iter=100, n_init=1,
                  init_params="kmeans", startprob_init=None, transmat_init=None, means_init=None,
-                 covariances_init=None, reg_covar=1e-6, random_state=None, verbose=0):
+                 covariances_init=None, reg_covar=1e-6, random_state=None, verbose=0,
+                 missing="raise", update=None):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
@@ -122,14 +139,29 @@ class GaussianHMM(BaseHMM):
         self.reg_covar = reg_covar
         self.random_state = random_state
         self.verbose = verbose
+        self.missing = missing
+        self.update = update
 
+    def __sklearn_tags__(self):
+        """scikit-learn's tags; NaN is allowed in ``X`` exactly when ``missing="marginalize"``."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self.missing == "marginalize"
+        return tags
 
     def _check_X(self, X, fitted):
-        X = check_X(X, n_features=self.n_features_in_ if fitted else None, estimator="GaussianHMM")
-        return np.asarray(X, dtype=np.float64)
+        X = check_X(X, n_features=self.n_features_in_ if fitted else None, estimator="GaussianHMM",
+                    missing=self.missing)
+        X = np.asarray(X, dtype=np.float64)
+        if not fitted and self.missing == "marginalize":
+            check_observed((~np.isnan(X)).sum(axis=0))
+        return X
 
     def _emissions(self, X):
         d = self.n_features_in_ if X is None else X.shape[1]
+        if self.missing == "marginalize":
+            center = None if X is None else observed_center(X)
+            return MissingGaussianEmissions(self.covariance_type, self.n_components, d,
+                                            float(self.reg_covar), center)
         center = None if X is None else X.mean(axis=0)
         return GaussianEmissions(self.covariance_type, self.n_components, d, float(self.reg_covar),
                                  center)
@@ -151,6 +183,7 @@ class GaussianHMM(BaseHMM):
 
 
 GaussianHMM.__doc__ = GaussianHMM.__doc__.replace(
+    "    {update}", UPDATE_DOC.format(names=GaussianHMM._update_names)).replace(
     "    {common}", "\n" + _COMMON_DOC.strip("\n").replace(
     "    n_features_in_ : int", "    means_ : numpy.ndarray of shape (n_components, n_features)\n"
     "    covariances_ : numpy.ndarray\n"
@@ -181,6 +214,7 @@ class CategoricalHMM(BaseHMM):
         Progress on standard output as ``GaussianMixture`` prints it: 0 none,
         1 each initialisation's start and end, 2 also every 10 iterations the
         time and the change of the log-likelihood per observation.
+    {update}
     {common}
     Examples
     --------
@@ -196,9 +230,11 @@ class CategoricalHMM(BaseHMM):
     -10.18341
     """
 
+    _update_names = ("startprob", "transmat", "emissionprob")
+
     def __init__(self, n_components=1, *, tol=1e-3, max_iter=100, n_init=1, init_params="random",
                  startprob_init=None, transmat_init=None, emissionprob_init=None, random_state=None,
-                 verbose=0):
+                 verbose=0, update=None):
         self.n_components = n_components
         self.tol = tol
         self.max_iter = max_iter
@@ -209,6 +245,7 @@ class CategoricalHMM(BaseHMM):
         self.emissionprob_init = emissionprob_init
         self.random_state = random_state
         self.verbose = verbose
+        self.update = update
 
     def __sklearn_tags__(self):
         """scikit-learn's tags: a density estimator on a column of non-negative integer codes."""
@@ -271,6 +308,7 @@ class CategoricalHMM(BaseHMM):
 
 
 CategoricalHMM.__doc__ = CategoricalHMM.__doc__.replace(
+    "    {update}", UPDATE_DOC.format(names=CategoricalHMM._update_names)).replace(
     "    {common}", "\n" + _COMMON_DOC.strip("\n").replace(
     "    n_features_in_ : int",
     "    emissionprob_ : numpy.ndarray of shape (n_components, n_symbols)\n"
@@ -306,6 +344,7 @@ class PoissonHMM(BaseHMM):
     random_state : None, int or numpy.random.Generator
     verbose : int, default 0
         Progress on standard output as ``GaussianMixture`` prints it.
+    {update}
     {common}
     Examples
     --------
@@ -319,9 +358,11 @@ class PoissonHMM(BaseHMM):
     [ 2. 12.] True
     """
 
+    _update_names = ("startprob", "transmat", "lambdas")
+
     def __init__(self, n_components=1, *, tol=1e-3, max_iter=100, n_init=1, init_params="random",
                  startprob_init=None, transmat_init=None, lambdas_init=None, random_state=None,
-                 verbose=0):
+                 verbose=0, update=None):
         self.n_components = n_components
         self.tol = tol
         self.max_iter = max_iter
@@ -332,6 +373,7 @@ class PoissonHMM(BaseHMM):
         self.lambdas_init = lambdas_init
         self.random_state = random_state
         self.verbose = verbose
+        self.update = update
 
     def __sklearn_tags__(self):
         """scikit-learn's tags: a density estimator on non-negative integer counts."""
@@ -364,6 +406,7 @@ class PoissonHMM(BaseHMM):
 
 
 PoissonHMM.__doc__ = PoissonHMM.__doc__.replace(
+    "    {update}", UPDATE_DOC.format(names=PoissonHMM._update_names)).replace(
     "    {common}", "\n" + _COMMON_DOC.strip("\n").replace(
         "    n_features_in_ : int",
         "    lambdas_ : numpy.ndarray of shape (n_components, n_features)\n"

@@ -32,6 +32,7 @@ class HMMStats:
     emissions: object  # the emission's own statistics (Emissions.accumulate)
     transmat: np.ndarray  # (K, K) the transition matrix they were computed under
     emission_params: np.ndarray  # the emission parameters they were computed under
+    startprob: np.ndarray | None = None  # the start probabilities they were computed under
 
 
 class HMMModel(EMModel):
@@ -57,10 +58,24 @@ class HMMModel(EMModel):
         observations together with the known states.
     """
 
+    #: Names of the parameters the M-step keeps at their current values (``update=``):
+    #: ``"startprob"``, ``"transmat"`` and the emissions' (frozen there too, see ``_frozen``).
+    frozen: frozenset = frozenset()
+    _emissions_frozen = False
+    _emission_names: tuple = ()
+
     def __init__(self, X, lengths, emissions, states=None):
         self.X, self.lengths, self.emissions = X, np.asarray(lengths, dtype=np.intp), emissions
         self.k = emissions.k
         self.states = states
+
+    def freeze(self, names, emission_names) -> None:
+        """Keep ``names`` (a subset of ``startprob``, ``transmat`` and ``emission_names``)
+        at their current values in every M-step."""
+        self.frozen = frozenset(names)
+        self._emission_names = tuple(emission_names)
+        self.emissions.frozen = self.frozen & set(emission_names)
+        self._emissions_frozen = set(emission_names) <= self.frozen
 
     def _conditioned(self, log_emis: np.ndarray) -> np.ndarray:
         """Log-emissions with every state but the known one ruled out at the known steps."""
@@ -125,9 +140,13 @@ class HMMModel(EMModel):
 
     def free_coordinates(self, theta) -> FreeCoordinates:
         """Coordinates of ``theta`` that can move freely, for :func:`emcore.standard_errors`:
-        drop-one start and transition probabilities, the emissions' own layout."""
+        drop-one start and transition probabilities, the emissions' own layout; none
+        for a frozen parameter."""
         k = self.k
         blocks = [("simplex", (1, k)), ("simplex", (k, k)), *self.emissions.free_blocks()]
+        names = ("startprob", "transmat", *self._emission_names)
+        blocks = [("fixed", shape) if name in self.frozen else (kind, shape)
+                  for name, (kind, shape) in zip(names, blocks)]
         return FreeCoordinates(blocks, theta)
 
     def pack(self, startprob, transmat, emission_vec) -> np.ndarray:
@@ -156,7 +175,7 @@ class HMMModel(EMModel):
         ll, post, start, trans = _scan.forward_backward(
             self._conditioned(self.emissions.log_prob(self.X, em)), self.lengths, pi, a)
         em_stats = self.emissions.accumulate(self.X, post, em)
-        return HMMStats(start, trans, post, em_stats, a, em), float(ll.sum())
+        return HMMStats(start, trans, post, em_stats, a, em, pi), float(ll.sum())
 
     def e_step(self, theta):
         return self.e_step_with_log_likelihood(theta)[0]
@@ -172,8 +191,18 @@ class HMMModel(EMModel):
         return float(_scan.log_likelihood(log_emis, self.lengths, pi, a).sum())
 
     def m_step(self, stats: HMMStats) -> np.ndarray:
-        """Baum-Welch: normalised expected counts; the emissions' weighted estimates."""
-        pi = stats.start / stats.start.sum()
+        """Baum-Welch: normalised expected counts; the emissions' weighted estimates.
+
+        Parameters in ``frozen`` keep the values the statistics were computed under.
+        """
+        pi = stats.startprob if "startprob" in self.frozen else stats.start / stats.start.sum()
+        a = stats.transmat if "transmat" in self.frozen else self._transitions(stats)
+        if self._emissions_frozen:
+            return self.pack(pi, a, stats.emission_params)
+        return self.pack(pi, a, self.emissions.m_step(stats.emissions, stats.emission_params))
+
+    def _transitions(self, stats: HMMStats) -> np.ndarray:
+        """The normalised expected transition counts; a row never left keeps its values."""
         rows = stats.trans.sum(axis=1, keepdims=True)
         stuck = ~(rows[:, 0] > 0)
         if np.any(stuck):
@@ -186,7 +215,6 @@ class HMMModel(EMModel):
                                ("states " + ", ".join(map(str, ks)) + " are", "their rows are"))
                 why = (f"{which} never left in expectation (no transition out is observed): "
                        f"{kept} kept in the transition matrix")
-            warnings.warn(why, RuntimeWarning, stacklevel=3)
-        a = np.where(stuck[:, None], stats.transmat,
-                     stats.trans / np.where(stuck[:, None], 1.0, rows))
-        return self.pack(pi, a, self.emissions.m_step(stats.emissions, stats.emission_params))
+            warnings.warn(why, RuntimeWarning, stacklevel=4)
+        return np.where(stuck[:, None], stats.transmat,
+                        stats.trans / np.where(stuck[:, None], 1.0, rows))

@@ -97,7 +97,8 @@ class KeywordLengthsCategoricalHMM(_y_second(CategoricalHMM)):
 ESTIMATORS = [GaussianHMM(2, covariance_type="full", random_state=0), CategoricalHMM(2, random_state=0),
               KeywordLengthsGaussianHMM(random_state=0),
               KeywordLengthsGaussianHMM(2, covariance_type="full", random_state=0),
-              KeywordLengthsCategoricalHMM(2, random_state=0)]
+              KeywordLengthsCategoricalHMM(2, random_state=0),
+              KeywordLengthsGaussianHMM(2, missing="marginalize", random_state=0)]
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=NOT_BASE_ESTIMATOR)

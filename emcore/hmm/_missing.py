@@ -1,0 +1,180 @@
+"""Gaussian emissions with missing entries (NaN): :class:`MissingGaussianEmissions`.
+
+``GaussianHMM(missing="marginalize")`` integrates a step's NaN entries out of
+its emission density: state ``k`` emits the marginal Gaussian of the observed
+coordinates ``o``, ``log N(x_o | mu_ko, S_k,oo)``, and a step with every
+entry missing emits ``log p = 0`` in every state (it contributes only its
+transition). Forward-backward then gives the posteriors and the
+log-likelihood of the observed data.
+
+The M-step takes, per state, the expected complete-data statistics given
+the observed entries: a row's missing block is completed by its
+conditional mean ``x^_m = mu_m - C P_mo (x_o - mu_o)`` (``C = P_mm^{-1}``)
+and ``C`` is added to the second moments on that block -- EM for the
+observed-data likelihood, so it never decreases. Steps with nothing observed
+carry no information and add nothing to the statistics (the fixed points are
+the same; the steps are larger).
+
+The algebra is the mixture's: rows grouped by pattern
+(:class:`emcore.mixture._missing.IncompleteRows`, one factorisation of each
+state's missing block per pattern) and the conditional-Gaussian methods of
+the covariance types (:mod:`emcore.gaussian._conditional`). The states play
+the components, with weight 1 each, so the mixture's log-joints are the
+states' log-densities; the posteriors come from forward-backward instead of
+from those log-joints.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._checks import check_lengths, check_X
+from ..exceptions import NotFittedError
+from ..gaussian.stats import MixtureParams, SufficientStats
+from ..mixture._missing import IncompleteRows
+from . import _scan
+from ._emissions import GaussianEmissions
+
+__all__ = ["ImputeMixin", "MissingGaussianEmissions", "observed_center"]
+
+
+def observed_center(X: np.ndarray) -> np.ndarray:
+    """Each column's mean over its observed (non-NaN) entries; 0 for a column never observed."""
+    seen = ~np.isnan(X)
+    counts = seen.sum(axis=0)
+    return np.where(seen, X, 0.0).sum(axis=0) / np.maximum(counts, 1)
+
+
+class MissingGaussianEmissions(GaussianEmissions):
+    """:class:`GaussianEmissions` whose ``X`` may hold NaN (missing at random), integrated out.
+
+    Rows without NaN take the complete emissions' fast paths; the others are
+    grouped by pattern once per ``X`` (kept while the same array is passed).
+    """
+
+    _grouped: tuple | None = None
+
+    def _incomplete(self, X: np.ndarray):
+        """``(rows with a NaN (n,) bool, IncompleteRows or None)`` of ``X``, cached by identity."""
+        if self._grouped is not None and self._grouped[0] is X:
+            return self._grouped[1:]
+        holed = np.isnan(X).any(axis=1)
+        rows = IncompleteRows(X, np.flatnonzero(holed), self.center) if holed.any() else None
+        self._grouped = (X, holed, rows)
+        return holed, rows
+
+    def _params(self, params: np.ndarray) -> MixtureParams:
+        """The states as a mixture's components of weight 1, means about ``center``."""
+        means, covariances = self.unpack(params)
+        return MixtureParams(np.ones(self.k), means - self.center, covariances,
+                             self._chol(covariances))
+
+    def _slices(self, incomplete, mixture):
+        """``(group, s, e, C, log-densities (K, m), x^ - mu (K, m, d))`` per slice of holed rows."""
+        # the mixture's slices: with weights 1 their log-joints are the states' log-densities
+        for task in incomplete._tasks(mixture, self.cov):
+            group, c, _, _, s, e = task
+            log_dens, xhat = IncompleteRows._slice(mixture, self.cov, task)
+            yield group, s, e, c, log_dens, xhat
+
+    def log_prob(self, X: np.ndarray, params: np.ndarray) -> np.ndarray:
+        """``log N(x_no | mu_ko, S_k,oo)`` on each step's observed block; 0 where none is."""
+        holed, incomplete = self._incomplete(X)
+        if incomplete is None:
+            return super().log_prob(X, params)
+        out = np.zeros((X.shape[0], self.k))
+        if not holed.all():
+            out[~holed] = super().log_prob(X[~holed], params)
+        for group, s, e, _, log_dens, _ in self._slices(incomplete, self._params(params)):
+            out[group.rows[s:e]] = log_dens.T
+        return out
+
+    def accumulate(self, X: np.ndarray, posteriors: np.ndarray,
+                   params: np.ndarray) -> SufficientStats:
+        """As the complete emissions', each holed row completed by its conditional mean
+        under each state, with the conditional covariance added to its second moments."""
+        holed, incomplete = self._incomplete(X)
+        if incomplete is None:
+            return super().accumulate(X, posteriors, params)
+        stats = super().accumulate(X[~holed], posteriors[~holed], params)  # about the centre
+        mixture = self._params(params)
+        for group, s, e, c, _, xhat in self._slices(incomplete, mixture):
+            r = np.ascontiguousarray(posteriors[group.rows[s:e]].T)  # (K, m)
+            pid, n_pat = group.pid[s:e], group.mis.shape[0]
+            r_pattern = np.stack([np.bincount(pid, weights=rk, minlength=n_pat) for rk in r])
+            first, second = self.cov.completed_moments(xhat, r, c, r_pattern, group.mis)
+            # those sums are about each state's mean: re-expressed about the centre
+            stats = stats.plus(SufficientStats(r.sum(axis=1), first, second, mixture.means),
+                               self.cov_type)
+        return stats
+
+    def impute(self, X: np.ndarray, posteriors: np.ndarray, params: np.ndarray) -> np.ndarray:
+        """A copy of ``X``, each NaN replaced by ``sum_k gamma_nk E[x_nm | x_no, state k]``."""
+        out = np.array(X, dtype=np.float64)
+        holed, incomplete = self._incomplete(X)
+        if incomplete is None:
+            return out
+        mixture = self._params(params)
+        for group, s, e, _, _, xhat in self._slices(incomplete, mixture):
+            rows = group.rows[s:e]
+            xhat += mixture.means[:, None, :]  # the completed rows, about the centre
+            filled = np.einsum("nk,knd->nd", posteriors[rows], xhat) + self.center
+            out[rows] = np.where(np.isnan(out[rows]), filled, out[rows])
+        empty = incomplete.empty
+        out[empty] = posteriors[empty] @ (mixture.means + self.center)
+        return out
+
+    def initial(self, X: np.ndarray, method: str, rng) -> np.ndarray:
+        """The complete emissions' start, on ``X`` with each hole filled by its column's mean."""
+        return super().initial(np.where(np.isnan(X), self.center, X), method, rng)
+
+
+class ImputeMixin:
+    """``GaussianHMM.impute``: the missing entries' conditional expectations given all of ``X``."""
+
+    def impute(self, X, lengths=None) -> np.ndarray:
+        """``X`` with each NaN replaced by its conditional expectation given the observed data.
+
+        A step's missing block becomes ``E[x_m | X_obs] = sum_k p(z_n = k |
+        X_obs) E[x_m | x_o, z_n = k]``: the posteriors of forward-backward on
+        the observed entries (so the neighbouring steps count) times each
+        state's conditional mean, ``mu_km + S_k,mo S_k,oo^{-1} (x_o - mu_ko)``;
+        a step with nothing observed gets the posterior mean of the states'
+        means. Works for a fit with either value of ``missing``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The steps of the sequences, concatenated; NaN where missing.
+        lengths : array_like of int, optional
+            The lengths of the sequences in ``X`` (default: one sequence).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_features)
+            A float64 copy, holes filled.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import GaussianHMM
+        >>> hmm = GaussianHMM(2, max_iter=0, startprob_init=[0.5, 0.5],
+        ...                   transmat_init=[[0.9, 0.1], [0.1, 0.9]],
+        ...                   means_init=[[0.0, 0.0], [5.0, 5.0]],
+        ...                   covariances_init=[[1.0, 1.0], [1.0, 1.0]]).fit(np.zeros((2, 2)))
+        >>> print(hmm.impute([[5.2, 4.9], [np.nan, np.nan], [4.8, np.nan]]).round(2))
+        [[5.2  4.9 ]
+         [4.94 4.94]
+         [4.8  5.  ]]
+        """
+        if not hasattr(self, "transmat_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit first")
+        X = np.asarray(check_X(X, n_features=self.n_features_in_, missing="marginalize",
+                               estimator=type(self).__name__), dtype=np.float64)
+        lengths = check_lengths(lengths, X.shape[0])
+        em = MissingGaussianEmissions(self.covariance_type, self.n_components, X.shape[1],
+                                      center=observed_center(X))
+        params = em.pack(self.means_, self.covariances_)
+        posteriors = _scan.forward_backward(em.log_prob(X, params), lengths, self.startprob_,
+                                            self.transmat_)[1]
+        return em.impute(X, posteriors, params)
