@@ -257,7 +257,8 @@ class BaseHMM(DensityEstimatorMixin):
         lengths : array_like of int, optional
             The lengths of the sequences in ``X`` (default: one sequence).
         states : array_like of int of shape (n_samples,), optional
-            The known state of each step, ``-1`` where it is unknown. The posteriors are conditioned on them.
+            The known state of each step, ``-1`` where it is unknown; the posteriors
+            are conditioned on them.
 
         Returns
         -------
@@ -277,7 +278,8 @@ class BaseHMM(DensityEstimatorMixin):
         lengths : array_like of int, optional
             The lengths of the sequences in ``X`` (default: one sequence).
         states : array_like of int of shape (n_samples,), optional
-            The known state of each step, ``-1`` where it is unknown. The path goes through them.
+            The known state of each step, ``-1`` where it is unknown; the path goes
+            through them.
 
         Returns
         -------
@@ -300,7 +302,8 @@ class BaseHMM(DensityEstimatorMixin):
         lengths : array_like of int, optional
             The lengths of the sequences in ``X`` (default: one sequence).
         states : array_like of int of shape (n_samples,), optional
-            The known state of each step, ``-1`` where it is unknown. The path goes through them.
+            The known state of each step, ``-1`` where it is unknown; the path goes
+            through them.
 
         Returns
         -------
