@@ -16,7 +16,7 @@ carry no information and add nothing to the statistics (the fixed points are
 the same; the steps are larger).
 
 The algebra is the mixture's: rows grouped by pattern
-(:class:`emcore.mixture._missing.IncompleteRows`, one factorisation of each
+(:class:`emcore.gaussian.holes.HoledRows`, one factorisation of each
 state's missing block per pattern) and the conditional-Gaussian methods of
 the covariance types (:mod:`emcore.gaussian._conditional`). The states play
 the components, with weight 1 each, so the mixture's log-joints are the
@@ -30,8 +30,8 @@ import numpy as np
 
 from .._checks import check_lengths, check_X
 from ..exceptions import NotFittedError
+from ..gaussian.holes import HoledRows
 from ..gaussian.stats import MixtureParams, SufficientStats
-from ..mixture._missing import IncompleteRows
 from . import _scan
 from ._emissions import GaussianEmissions
 
@@ -55,11 +55,11 @@ class MissingGaussianEmissions(GaussianEmissions):
     _grouped: tuple | None = None
 
     def _incomplete(self, X: np.ndarray):
-        """``(rows with a NaN (n,) bool, IncompleteRows or None)`` of ``X``, cached by identity."""
+        """``(rows with a NaN (n,) bool, HoledRows or None)`` of ``X``, cached by identity."""
         if self._grouped is not None and self._grouped[0] is X:
             return self._grouped[1:]
         holed = np.isnan(X).any(axis=1)
-        rows = IncompleteRows(X, np.flatnonzero(holed), self.center) if holed.any() else None
+        rows = HoledRows(X, np.flatnonzero(holed), self.center) if holed.any() else None
         self._grouped = (X, holed, rows)
         return holed, rows
 
@@ -72,9 +72,9 @@ class MissingGaussianEmissions(GaussianEmissions):
     def _slices(self, incomplete, mixture):
         """``(group, s, e, C, log-densities (K, m), x^ - mu (K, m, d))`` per slice of holed rows."""
         # the mixture's slices: with weights 1 their log-joints are the states' log-densities
-        for task in incomplete._tasks(mixture, self.cov):
+        for task in incomplete.tasks(mixture, self.cov):
             group, c, _, _, s, e = task
-            log_dens, xhat = IncompleteRows._slice(mixture, self.cov, task)
+            log_dens, xhat = HoledRows.slice(mixture, self.cov, task)
             yield group, s, e, c, log_dens, xhat
 
     def log_prob(self, X: np.ndarray, params: np.ndarray) -> np.ndarray:
