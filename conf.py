@@ -165,7 +165,7 @@ latex_elements = {
 % Figures: Sphinx already shrinks them to the text width; also to half the page height.
 \makeatletter\AtBeginDocument{\spx@image@maxheight=0.5\textheight}\makeatother
 % The index's two columns are narrow: the owner of an entry (a long dotted name) in small type.
-\AtBeginDocument{\renewcommand{\spxextra}[1]{\space{\footnotesize(#1)}}}
+\AtBeginDocument{\renewcommand{\sphinxstyleindexextra}[1]{ {\footnotesize(\emph{#1})}}}
 """,
 }
 
