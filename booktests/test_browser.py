@@ -242,4 +242,4 @@ def test_solutions_start_closed_and_open_on_a_click(driver, width):
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
     button.click()
     WebDriverWait(driver, 10).until(lambda d: "toggle-hidden" not in first.get_attribute("class"))
-    assert any(part.is_displayed() for part in body)
+    WebDriverWait(driver, 10).until(lambda d: any(part.is_displayed() for part in body))

@@ -25,11 +25,12 @@ class BernoulliMixture(DensityMixtureEstimator):
     ----------
     n_components : int, default 1
     smoothing : float, default 0.0
-        :math:`s \ge 0`: the M-step's :math:`\mu_{kd} = (\sum_n \gamma_{nk} x_{nd} + s) /
-        (N_k + 2 s)`, the posterior mode under a :math:`\text{Beta}(1 + s, 1 + s)` prior
-        (Laplace's add-one rule with :math:`s = 1`). 0 is maximum likelihood; then a
-        feature that no row of a component switches on gets probability exactly 0, and a
-        new row that switches it on has density 0 under that component.
+        :math:`s \ge 0`: the M-step adds :math:`s` to each feature's weighted count of
+        ones and :math:`2 s` to :math:`N_k`, the posterior mode under a
+        :math:`\text{Beta}(1 + s, 1 + s)` prior (Laplace's add-one rule with :math:`s = 1`).
+        0 is maximum likelihood; then a feature that no row of a component switches on
+        gets probability exactly 0, and a new row that switches it on has density 0 under
+        that component.
     tol : float, default 1e-5
         Stop when the objective per unit weight changes by less than ``tol``.
     max_iter : int, default 500
