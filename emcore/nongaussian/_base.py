@@ -22,7 +22,7 @@ from .._base import (
     warn_if_not_converged,
 )
 from .._checks import check_array_of_shape, check_random_state, check_sample_weight
-from .._validation import check_params
+from .._validation import Integer, check_params
 from ..em import LoglikChange
 from ..exceptions import ConvergenceWarning, NotFittedError
 from ..gaussian.mstep import DegenerateComponentError
@@ -173,3 +173,11 @@ class DensityMixtureEstimator(DensityEstimatorMixin, MixtureEstimator):
         float
         """
         return -2.0 * float(self.score_samples(X).sum()) + 2.0 * self._n_parameters
+
+    def _draw_labels(self, n_samples, random_state):
+        """``(rng, labels)``: the generator and ``n_samples`` components drawn by the weights,
+        the first step of ``sample``."""
+        self._check_fitted("means_")
+        n = check_params({"n_samples": [Integer(1)]}, {"n_samples": n_samples})["n_samples"]
+        rng = self._rng(random_state)
+        return rng, rng.choice(self.n_components, size=n, p=self.weights_ / self.weights_.sum())

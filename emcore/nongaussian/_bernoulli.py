@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import RANDOM_STATE, check_sample_weight
-from .._validation import Integer, Options, Real, check_params
+from .._validation import Integer, Options, Real
 from ._base import DensityMixtureEstimator, log_sum_exp, responsibilities_from
 from ._bernoulli_model import BernoulliModel, BernoulliParams, check_binary
 
@@ -220,9 +220,7 @@ class BernoulliMixture(DensityMixtureEstimator):
         labels : numpy.ndarray of int of shape (n_samples,)
             The component of each.
         """
-        self._check_fitted("means_")
-        n = check_params({"n_samples": [Integer(1)]}, {"n_samples": n_samples})["n_samples"]
-        rng = self._rng(random_state)
-        labels = rng.choice(self.n_components, size=n, p=self.weights_ / self.weights_.sum())
+        rng, labels = self._draw_labels(n_samples, random_state)
+        n = labels.size
         X = (rng.uniform(size=(n, self.n_features_in_)) < self.means_[labels]).astype(int)
         return X, labels

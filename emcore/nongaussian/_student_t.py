@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import RANDOM_STATE, check_sample_weight, check_X
-from .._validation import Integer, Options, Real, check_params
+from .._validation import Integer, Options, Real
 from ..gaussian.covariance import COVARIANCE_TYPES, covariance_model
 from ._base import DensityMixtureEstimator, log_sum_exp
 from ._student_t_model import DOF_BOUNDS, StudentTModel, StudentTParams, mahalanobis
@@ -264,10 +264,8 @@ class StudentTMixture(DensityMixtureEstimator):
         labels : numpy.ndarray of int of shape (n_samples,)
             The component of each.
         """
-        self._check_fitted("means_")
-        n = check_params({"n_samples": [Integer(1)]}, {"n_samples": n_samples})["n_samples"]
-        rng = self._rng(random_state)
-        labels = rng.choice(self.n_components, size=n, p=self.weights_ / self.weights_.sum())
+        rng, labels = self._draw_labels(n_samples, random_state)
+        n = labels.size
         z = rng.standard_normal((n, self.n_features_in_))
         noise = covariance_model(self.covariance_type).sample(
             np.zeros_like(self.means_), self.covariances_, labels, z)
