@@ -113,7 +113,7 @@ def load_gettysburg() -> str:
 
     Three paragraphs separated by blank lines, with the original punctuation
     (dashes written ``--``). A small public-domain text for the categorical
-    hidden Markov model of chapter 13, whose letters alternate between vowels
+    hidden Markov model of chapter 14, whose letters alternate between vowels
     and consonants.
 
     Examples

@@ -14,7 +14,7 @@ missing data :math:`z` from :math:`p(z \mid x, \theta_t)`:
 * **SAEM** (Delyon, Lavielle & Moulines 1999), :func:`emcore.run_saem`: a few draws
   per iteration; the sufficient statistics follow the stochastic
   approximation :math:`s_t = (1 - \eta_t) s_{t-1} + \eta_t \bar S(z_t)` (the
-  notation of online EM in chapter 8), with :math:`\eta_t = 1` during a
+  notation of online EM in chapter 10), with :math:`\eta_t = 1` during a
   burn-in and :math:`\eta_t = (t - t_{\text{burn}})^{-\kappa}`,
   :math:`\tfrac12 < \kappa \le 1`, after it, so that :math:`\sum_t \eta_t = \infty`
   and :math:`\sum_t \eta_t^2 < \infty`.
