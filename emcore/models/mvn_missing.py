@@ -125,27 +125,60 @@ class MVNMissing(EMModel):
         var = np.nanvar(self.X, axis=0)
         return pack(mean, np.diag(np.where(var > 0, var, 1.0)))
 
+    def _conditionals(self, theta):
+        r"""Per pattern: ``(obs, mis, rows, chol, centred, gain)``, with ``chol`` the Cholesky
+        factor of :math:`\Sigma_{oo}`, ``centred`` the rows' :math:`x_o - \mu_o` and ``gain``
+        :math:`B = \Sigma_{mo}\Sigma_{oo}^{-1}` (None when nothing is missing), so that
+        :math:`\hat x_m = \mu_m + B (x_o - \mu_o)` and
+        :math:`C_{mm} = \Sigma_{mm} - B \Sigma_{om}`."""
+        mean, cov, _, _ = unpack(theta, self.n_features)
+        for obs, mis, rows in self.patterns:
+            chol = np.linalg.cholesky(cov[np.ix_(obs, obs)])
+            centred = self.X[np.ix_(rows, obs)] - mean[obs]
+            gain = None
+            if mis.size:
+                # B = Sigma_mo Sigma_oo^{-1}, by two triangular solves of Sigma_om.
+                gain = np.linalg.solve(chol.T, np.linalg.solve(chol, cov[np.ix_(obs, mis)])).T
+            yield obs, mis, rows, chol, centred, gain
+
     def _sweep(self, theta, *, moments: bool, loglik: bool):
         mean, cov, _, _ = unpack(theta, self.n_features)
         filled = np.where(self.observed, self.X, 0.0)
         t2 = np.zeros_like(cov)
         ll = 0.0
-        for obs, mis, rows in self.patterns:
-            chol = np.linalg.cholesky(cov[np.ix_(obs, obs)])
-            centred = self.X[np.ix_(rows, obs)] - mean[obs]
+        for obs, mis, rows, chol, centred, gain in self._conditionals(theta):
             if loglik:
                 half = np.linalg.solve(chol, centred.T)
                 ll -= 0.5 * (float(np.sum(half * half))
                              + rows.size * (obs.size * _LOG_2PI + log_det(chol)))
             if moments and mis.size:
-                # B = Sigma_mo Sigma_oo^{-1}, by two triangular solves of Sigma_om.
-                gain = np.linalg.solve(chol.T, np.linalg.solve(chol, cov[np.ix_(obs, mis)])).T
                 filled[np.ix_(rows, mis)] = mean[mis] + centred @ gain.T
                 t2[np.ix_(mis, mis)] += rows.size * (cov[np.ix_(mis, mis)]
                                                      - gain @ cov[np.ix_(obs, mis)])
         if moments:
             t2 += filled.T @ filled
         return filled, t2, ll
+
+    def draw_missing(self, theta, rng: np.random.Generator) -> np.ndarray:
+        r"""The data with each row's missing block drawn from its conditional
+        :math:`\mathcal{N}(\hat x_m, C_{mm})` under ``theta``: the I-step of data augmentation
+        (:func:`emcore.multiple_imputation`).
+
+        ``rng`` is a :class:`numpy.random.Generator`. Rows with nothing observed were left
+        out at construction and are not returned.
+        """
+        mean, cov, _, _ = unpack(theta, self.n_features)
+        filled = self.X.copy()
+        for obs, mis, rows, _, centred, gain in self._conditionals(theta):
+            if mis.size:
+                cond = cov[np.ix_(mis, mis)] - gain @ cov[np.ix_(obs, mis)]
+                # a symmetric square root: C_mm may be singular (a variable a linear function of
+                # the observed ones), where a Cholesky factor does not exist
+                vals, vecs = np.linalg.eigh((cond + cond.T) / 2)
+                root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+                noise = rng.standard_normal((rows.size, mis.size)) @ root.T
+                filled[np.ix_(rows, mis)] = mean[mis] + centred @ gain.T + noise
+        return filled
 
     def impute(self, theta) -> np.ndarray:
         r"""The data with each missing entry replaced by its conditional mean :math:`\hat x_m`.
