@@ -13,7 +13,7 @@ from .._validation import Integer, Real, validated
 from ..exceptions import ConvergenceWarning
 from ..models.mvn_missing import MVNMissing, as_incomplete_table
 from ._rubin import RubinResult, rubin_combine
-from ._samplers import NormalSampler
+from ._samplers import MixtureSampler, NormalSampler
 
 __all__ = ["ImputationResult", "multiple_imputation"]
 
@@ -114,12 +114,26 @@ def multiple_imputation(model_or_estimator, X, m: int, *, n_burn: int = 100,
 
     Parameters
     ----------
-    model_or_estimator : MVNMissing (the class or an instance)
-        The model: one multivariate normal with values missing at random, under
-        the Jeffreys prior :math:`p(\mu, \Sigma) \propto |\Sigma|^{-(D+1)/2}` (the
-        P-step draws :math:`\Sigma \sim \mathrm{IW}(N-1, S)`,
-        :math:`\mu \sim \mathcal N(\bar y, \Sigma/N)`). An instance's own data are
-        not used: ``X`` is.
+    model_or_estimator : MVNMissing (the class or an instance), or GaussianMixture
+        The model of the complete data, its values missing at random.
+
+        * ``MVNMissing``: one multivariate normal, under the Jeffreys prior
+          :math:`p(\mu, \Sigma) \propto |\Sigma|^{-(D+1)/2}` (the P-step draws
+          :math:`\Sigma \sim \mathrm{IW}(N-1, S)`, :math:`\mu \sim \mathcal N(\bar y,
+          \Sigma/N)`, :math:`S` the scatter of the completed data about their mean
+          :math:`\bar y`); the chain starts at the EM estimate. An instance's own data
+          are not used: ``X`` is.
+        * a :class:`emcore.GaussianMixture` with ``covariance_type="full"``: the
+          I-step draws each row's component too, and the P-step draws the weights
+          and each component's mean and covariance from their conjugate posterior.
+          Improper priors give improper posteriors for mixtures, so the prior is the
+          estimator's ``prior`` when it is a :class:`emcore.mixture.MixturePrior`
+          with a mean and a scale, else mclust's default (Fraley & Raftery 2007:
+          :math:`\kappa = 0.01`, :math:`\nu = D + 2`, the data's EM mean and
+          covariance, scaled by :math:`K^{-2/D}`) with flat weights; the chain starts
+          at the posterior mode found by MAP-EM (a copy of the estimator with that
+          prior and ``missing="marginalize"``, fitted to ``X``). The component
+          labels may switch along the chain; the imputations do not depend on them.
     X : array_like of shape (N, D)
         The data, NaN where an entry is missing (at random); at least ``D + 1``
         rows, every row and every column with an observed entry.
@@ -169,11 +183,15 @@ def multiple_imputation(model_or_estimator, X, m: int, *, n_burn: int = 100,
         raise ValueError(f"X has rows with every entry missing: {empty[:10].tolist()}"
                          f"{' ...' if empty.size > 10 else ''}; they carry no information "
                          "about the parameters: drop them before imputing")
+    from ..mixture import GaussianMixture
+
     if model_or_estimator is MVNMissing or isinstance(model_or_estimator, MVNMissing):
         sampler = NormalSampler(table)
+    elif isinstance(model_or_estimator, GaussianMixture):
+        sampler = MixtureSampler(table, model_or_estimator)
     else:
         raise TypeError("model_or_estimator must be emcore.models.MVNMissing (the class or an "
-                        f"instance), got {model_or_estimator!r}")
+                        f"instance) or an emcore.GaussianMixture, got {model_or_estimator!r}")
     missing = np.isnan(table)
     if not missing.any():
         warnings.warn("X has no missing entries: every imputation equals X", UserWarning,
