@@ -141,7 +141,8 @@ def test_verbose_prints_a_line_per_imputation(capsys):
 
 def test_a_slowly_mixing_chain_warns_and_a_mixing_one_does_not():
     X = bivariate(100, 0.9, seed=9)  # 90% of one column missing: DA moves slowly
-    with pytest.warns(ConvergenceWarning, match=r"(mean\[1\]|cov\[1, 1\]) has autocorrelation .* n_between"):
+    slow = r"(mean\[1\]|cov\[1, 1\]) has autocorrelation .* n_between"
+    with pytest.warns(ConvergenceWarning, match=slow):
         multiple_imputation(MVNMissing, X, m=200, n_burn=0, n_between=1, random_state=0)
     X = bivariate(100, 0.2, seed=9)
     with warnings.catch_warnings():
