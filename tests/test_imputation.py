@@ -125,7 +125,7 @@ def test_seeded_runs_repeat_and_keep_the_observed_entries():
     assert np.all(np.isfinite(first.imputations))
     assert first.means.shape == (3, 2) and first.covariances.shape == (3, 2, 2)
     assert first.weights is None and first.trace.shape == (5 + 3 * 2, 5)
-    assert first.m == 3
+    assert first.n_imputations == 3
     assert first.trace_names == ["mean[0]", "mean[1]", "cov[0, 0]", "cov[1, 0]", "cov[1, 1]"]
     # imputation 1, at iteration 5 + 2, was drawn from the parameters that iteration 6
     # drew (trace row 5)

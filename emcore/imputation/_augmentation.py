@@ -20,7 +20,7 @@ __all__ = ["ImputationResult", "multiple_imputation"]
 
 @dataclasses.dataclass
 class ImputationResult:
-    r"""What :func:`multiple_imputation` returns: ``m`` completed data sets and the
+    r"""What :func:`emcore.multiple_imputation` returns: ``m`` completed data sets and the
     parameter draws that produced them.
 
     Attributes
@@ -65,12 +65,12 @@ class ImputationResult:
     n_between: int
 
     @property
-    def m(self) -> int:
+    def n_imputations(self) -> int:
         """The number of imputations."""
         return self.imputations.shape[0]
 
     def pool(self, analysis, *, df_complete=None) -> RubinResult:
-        """Analyse each completed data set and combine the analyses by :func:`rubin_combine`.
+        """Analyse each completed data set and combine the analyses by :func:`emcore.rubin_combine`.
 
         Parameters
         ----------
@@ -80,7 +80,7 @@ class ImputationResult:
             vector and its (p, p) covariance matrix.
         df_complete : float, optional
             The analysis's complete-data degrees of freedom, passed on to
-            :func:`rubin_combine`.
+            :func:`emcore.rubin_combine`.
 
         Returns
         -------
