@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from .._base import Progress
 from .._checks import RANDOM_STATE, check_random_state
 from .._validation import Integer, Real, validated
 from ..exceptions import ConvergenceWarning
@@ -153,7 +154,7 @@ def multiple_imputation(model_or_estimator, X, m: int, *, n_burn: int = 100,
     random_state : None, int or numpy.random.Generator
         Seeds the chain: the same seed gives the same imputations.
     verbose : int, default 0
-        1: a line per kept imputation.
+        1: a progress bar, a line every ``n_between`` iterations.
     max_autocorrelation : float, default 0.3
         A :class:`emcore.ConvergenceWarning` is raised when a monitored
         parameter's autocorrelation at lag ``n_between`` exceeds this (or
@@ -205,15 +206,15 @@ def multiple_imputation(model_or_estimator, X, m: int, *, n_burn: int = 100,
     start = sampler.as_tuple(theta)
     n_iter = n_burn + m * n_between
     trace, kept, params = [], [], []
+    progress = Progress(verbose, n_between)
     for t in range(1, n_iter + 1):
         data = sampler.impute(theta, rng)
         if t > n_burn and (t - n_burn) % n_between == 0:
             kept.append(data)
             params.append(sampler.as_tuple(theta))
-            if verbose:
-                print(f"imputation {len(kept)}/{m} drawn at iteration {t}/{n_iter}")
         theta = sampler.draw_params(data, rng)
         trace.append(sampler.monitored(theta))
+        progress.run_step(t, n_iter, f"{len(kept)}/{m} imputations")
     trace = np.array(trace)
     acf = _autocorrelation(trace[n_burn:], n_between)
     limit = max(max_autocorrelation, 4 / math.sqrt(m * n_between))

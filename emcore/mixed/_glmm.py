@@ -199,6 +199,8 @@ class LogisticMixedModel(ParamsMixin):
     burn_in : int, default 50
         SAEM's iterations with step size 1.
     random_state : None, int or numpy.random.Generator
+    verbose : int, default 0
+        1: MCEM prints a line per iteration, SAEM a progress bar.
 
     Attributes
     ----------
@@ -240,16 +242,18 @@ class LogisticMixedModel(ParamsMixin):
         "max_iter": [Integer(1)],
         "burn_in": [Integer(0)],
         "random_state": RANDOM_STATE,
+        "verbose": [Integer(0)],
     }
 
     def __init__(self, *, method="mcem", sample_size=100, tol=1e-3, max_iter=200, burn_in=50,
-                 random_state=None):
+                 random_state=None, verbose=0):
         self.method = method
         self.sample_size = sample_size
         self.tol = tol
         self.max_iter = max_iter
         self.burn_in = burn_in
         self.random_state = random_state
+        self.verbose = verbose
 
     def fit(self, X, y, groups, Z=None, trials=None):
         """Fit by MCEM or SAEM; returns ``self``.
@@ -299,11 +303,12 @@ class LogisticMixedModel(ParamsMixin):
         theta0 = model.initial_params()
         if params["method"] == "mcem":
             run = run_mcem(model, theta0, sample_size=params["sample_size"], tol=params["tol"],
-                           max_iter=params["max_iter"], random_state=params["random_state"])
+                           max_iter=params["max_iter"], random_state=params["random_state"],
+                           verbose=params["verbose"])
         else:
             run = run_saem(model, theta0, n_iter=params["max_iter"], burn_in=params["burn_in"],
                            sample_size=params["sample_size"],
-                           random_state=params["random_state"])
+                           random_state=params["random_state"], verbose=params["verbose"])
         theta, se = np.asarray(run.theta), np.asarray(run.mc_se)
         self.fe_params_, self.cov_re_ = theta[:-1].copy(), theta[-1:].reshape(1, 1)
         self.mc_se_ = {"fe_params": se[:-1].copy(), "cov_re": se[-1:].reshape(1, 1)}

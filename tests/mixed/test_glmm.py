@@ -133,3 +133,11 @@ def test_live_glmer_reproduces_the_stored_reference(tmp_path):
     assert live.keys() == REF.keys()
     for key, values in REF.items():
         assert np.allclose(live[key], values, rtol=1e-6), key
+
+
+def test_verbose_saem_shows_its_progress(capsys):
+    X, y, groups, trials = load("logistic")
+    LogisticMixedModel(method="saem", max_iter=20, burn_in=5, random_state=0,
+                       verbose=1).fit(X, y, groups)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 10 and lines[-1].startswith("  [####################] 20/20\t time ")
