@@ -110,8 +110,8 @@ def test_fits_are_reproducible_from_the_seed():
 
 def test_bad_input_is_named():
     X, y, g, trials = load("cbpp")
-    with pytest.raises(ValueError, match="random intercept only"):
-        LogisticMixedModel().fit(X, y, g, Z=X)
+    with pytest.raises(ValueError, match="Z must have one row per row of X"):
+        LogisticMixedModel().fit(X, y, g, Z=X[:5], trials=trials)  # random slopes: Z (n, q)
     with pytest.raises(ValueError, match="between 0 and trials"):
         LogisticMixedModel().fit(X, y + 100, g, trials=trials)
     with pytest.raises(ValueError, match="groups"):
