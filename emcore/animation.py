@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import io
+import itertools
 import re
 from typing import Any
 
@@ -171,6 +173,7 @@ class EMAnimation:
                     f'<i class="{name}"></i>',
                     f'<svg viewBox="0 0 16 16" aria-hidden="true"><path d="{path}"/></svg>')
             html = html.replace('<img id="_anim_img', f'<img alt="{self.title}" id="_anim_img')
+            html = _stable_id(html)
             self._html = (f'{_OPEN}<div class="emcore-animation">{_STYLE}{html}</div>{_CLOSE}')
         return self._html
 
@@ -222,6 +225,21 @@ def _palette_frames(html: str) -> str:
         return f'{match.group(1)}{base64.b64encode(buffer.getvalue()).decode("ascii")}"'
 
     return re.sub(r'(frames\[\d+\] = "data:image/png;base64,)([^"]*)"', quantize, html)
+
+
+_players = itertools.count()
+
+
+def _stable_id(html: str) -> str:
+    """The player's random element id (uuid4) replaced by one made from its content and a
+    count of the players made in this process: a notebook executed twice is stored byte for
+    byte the same, and two players on one page still differ."""
+    random_id = re.search(r'id="_anim_img([0-9a-f]{32})"', html)
+    if random_id is None:
+        return html
+    old = random_id.group(1)
+    digest = hashlib.sha256(html.replace(old, "").encode()).hexdigest()[:24]
+    return html.replace(old, f"{digest}{next(_players):08x}")
 
 
 def _as_iterations(iterations) -> list[int]:

@@ -231,3 +231,12 @@ def test_animate_elbo_rejects_bad_input_naming_it(kwargs, error, words):
 def test_strip_rejects_a_panel_count_that_is_not_a_positive_int(small, n_panels):
     with pytest.raises(ValueError, match="n_panels"):
         small.strip(n_panels)
+
+
+def test_the_player_is_the_same_text_when_made_again_but_its_ids_differ():
+    first, second = (animate_mixture(poor_start(), heights(), [0, 1])._repr_html_()
+                     for _ in range(2))
+    ids = [re.search(r'id="_anim_img(\w+)"', h).group(1) for h in (first, second)]
+    assert ids[0] != ids[1]
+    assert first.replace(ids[0], "ID") == second.replace(ids[1], "ID")
+    assert ids[0][:24] == ids[1][:24]      # the content part; the count makes them unique
