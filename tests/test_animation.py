@@ -227,6 +227,19 @@ def test_animate_elbo_rejects_bad_input_naming_it(kwargs, error, words):
         animate_elbo(**args)
 
 
+def test_the_elbo_strip_shows_the_first_two_iterations_and_chosen_frames_can_be_asked_for():
+    anim = animate_elbo(GeneticLinkage(), 0.05, theta_range=(0.02, 0.9), n_iter=4)
+    assert anim.strip_frames == [0, 1, 2, 3]
+    assert anim._repr_png_() == anim.strip(frames=[0, 1, 2, 3])
+    assert anim.strip(frames=[0, 1, 2, 3]) != anim.strip(4)      # not the spread-out default
+
+
+@pytest.mark.parametrize("frames", [[], [0, 3], [-1], [0.5], [[0, 1]]])
+def test_strip_rejects_frames_that_are_not_indices_of_frames(small, frames):
+    with pytest.raises(ValueError, match="frames must be indices"):
+        small.strip(frames=frames)
+
+
 @pytest.mark.parametrize("n_panels", [0, 1.5, True])
 def test_strip_rejects_a_panel_count_that_is_not_a_positive_int(small, n_panels):
     with pytest.raises(ValueError, match="n_panels"):

@@ -49,7 +49,8 @@ def animate_elbo(model, theta0, *, theta_range, n_iter=6, fps=1.0, xlabel=r"$\th
         Frames ``(0, "E"), (0, "M"), (1, "E"), ...``; an M-frame's ``params`` is
         :math:`\theta^{(t+1)}`. Its ``curves`` hold the drawn values: ``"theta"`` (the
         grid), ``"log_likelihood"`` (:math:`\ell` on it) and ``"bounds"`` (one array per
-        iteration ``t``, :math:`\mathcal L(q^{(t)}, \theta)` on the grid).
+        iteration ``t``, :math:`\mathcal L(q^{(t)}, \theta)` on the grid). Its PDF strip
+        shows the first four frames, the two steps of the first two iterations.
 
     Examples
     --------
@@ -110,4 +111,5 @@ def animate_elbo(model, theta0, *, theta_range, n_iter=6, fps=1.0, xlabel=r"$\th
         ax.legend(loc="lower right", fontsize=9)
 
     return EMAnimation(frames, draw, "EM and its lower bound", fps=fps,
-                       curves={"theta": grid, "log_likelihood": ell, "bounds": bounds})
+                       curves={"theta": grid, "log_likelihood": ell, "bounds": bounds},
+                       strip_frames=range(min(4, len(frames))))  # the first climbs are the story

@@ -149,7 +149,7 @@ def animate_mixture(estimator, X, iterations=20, *, labels=None, fps=2.0):
         if d == 1:
             for j in range(k):
                 ax.plot(grid, dens[i][:, j], color=COLORS[j % len(COLORS)], lw=2)
-            ax.scatter(X[:, 0], jitter, c=colours(resp[i]), s=8, marker="|")
+            ax.scatter(X[:, 0], jitter, c=colours(resp[i]), s=60, marker="|", linewidths=1.5)
             ax.set(xlim=(grid[0], grid[-1]), ylim=(-0.12 * top, top), xlabel=labels[0],
                    ylabel="weighted density")
         else:

@@ -85,15 +85,20 @@ class EMAnimation:
         Frames per second when played.
     curves : dict, optional
         The curves the frames draw, by name (see the function that made the animation).
+    strip_frames : sequence of int, optional
+        The frames of the PDF strip (``_repr_png_``); by default four spread evenly.
 
     Attributes
     ----------
     frames : list of Frame
     curves : dict
+    strip_frames : list of int or None
     """
 
-    def __init__(self, frames, draw, title, figsize=(6.4, 4.0), fps=2.0, curves=None):
+    def __init__(self, frames, draw, title, figsize=(6.4, 4.0), fps=2.0, curves=None,
+                 strip_frames=None):
         self.frames = list(frames)
+        self.strip_frames = None if strip_frames is None else [int(i) for i in strip_frames]
         self.curves = {} if curves is None else dict(curves)
         self.draw = draw
         self.title = title
@@ -150,13 +155,15 @@ class EMAnimation:
             self._html = (f'{_OPEN}<div class="emcore-animation">{_STYLE}{html}</div>{_CLOSE}')
         return self._html
 
-    def strip(self, n_panels: int = 4) -> bytes:
+    def strip(self, n_panels: int = 4, frames=None) -> bytes:
         """A still of ``n_panels`` frames side by side, first and last included, as PNG.
 
         Parameters
         ----------
         n_panels : int, default 4
             How many frames, spread evenly over the animation (at most all of them).
+        frames : sequence of int, optional
+            Which frames (indices into :attr:`frames`), instead of ``n_panels`` spread ones.
 
         Returns
         -------
@@ -166,8 +173,15 @@ class EMAnimation:
         if isinstance(n_panels, bool) or not isinstance(n_panels, (int, np.integer)) \
                 or n_panels < 1:
             raise ValueError(f"n_panels must be a positive int, got {n_panels!r}")
-        n = min(int(n_panels), len(self))
-        picks = np.unique(np.round(np.linspace(0, len(self) - 1, n)).astype(int))
+        if frames is None:
+            n = min(int(n_panels), len(self))
+            picks = np.unique(np.round(np.linspace(0, len(self) - 1, n)).astype(int))
+        else:
+            picks = np.asarray(frames)
+            if picks.ndim != 1 or picks.size == 0 or picks.dtype.kind not in "iu" \
+                    or picks.min() < 0 or picks.max() >= len(self):
+                raise ValueError(f"frames must be indices of frames, 0 to {len(self) - 1}, "
+                                 f"got {frames!r}")
         ncols = min(2, picks.size)
         nrows = -(-picks.size // ncols)
         fig, axes = self._figure(nrows, ncols, dpi=100)
@@ -177,25 +191,30 @@ class EMAnimation:
             ax.set_axis_off()
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png")
-        return buffer.getvalue()
+        return _palette_png(buffer.getvalue())
 
     def _repr_html_(self):
         return self.to_jshtml()
 
     def _repr_png_(self):
-        return self.strip()
+        return self.strip(frames=self.strip_frames)
+
+
+def _palette_png(png: bytes) -> bytes:
+    """A PNG image as a 256-colour PNG: about a third of the bytes, the same look."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(256)
+    buffer = io.BytesIO()
+    image.save(buffer, format="png", optimize=True)
+    return buffer.getvalue()
 
 
 def _palette_frames(html: str) -> str:
-    """The player's embedded frames as 256-colour PNGs: a third of the bytes, same look."""
-    from PIL import Image
-
+    """The player's embedded frames as 256-colour PNGs."""
     def quantize(match):
-        data = base64.b64decode(match.group(2).replace("\\\n", ""))
-        image = Image.open(io.BytesIO(data)).convert("RGB").quantize(256)
-        buffer = io.BytesIO()
-        image.save(buffer, format="png", optimize=True)
-        return f'{match.group(1)}{base64.b64encode(buffer.getvalue()).decode("ascii")}"'
+        png = _palette_png(base64.b64decode(match.group(2).replace("\\\n", "")))
+        return f'{match.group(1)}{base64.b64encode(png).decode("ascii")}"'
 
     return re.sub(r'(frames\[\d+\] = "data:image/png;base64,)([^"]*)"', quantize, html)
 
