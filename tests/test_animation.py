@@ -253,3 +253,13 @@ def test_the_player_is_the_same_text_when_made_again_but_its_ids_differ():
     assert ids[0] != ids[1]
     assert first.replace(ids[0], "ID") == second.replace(ids[1], "ID")
     assert ids[0][:24] == ids[1][:24]      # the content part; the count makes them unique
+
+
+def test_with_a_prior_every_frame_holds_the_log_posterior_that_map_em_climbs():
+    X = heights()
+    anim = animate_mixture(poor_start(prior="default"), X, [0, 3])
+    for frame in anim.frames:
+        gm = fitted(poor_start(prior="default"), X, frame.iteration)
+        assert frame.log_likelihood == pytest.approx(gm.log_posterior_history_[-1], rel=1e-12)
+    assert anim.frames[0].log_likelihood != pytest.approx(
+        fitted(poor_start(prior="default"), X, 0).log_likelihood_history_[0], rel=1e-6)

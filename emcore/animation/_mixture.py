@@ -112,7 +112,7 @@ def animate_mixture(estimator, X, iterations=20, *, labels=None, fps=2.0):
     gm.fit(X)
     start = (gm.weights_.copy(), gm.means_.copy(), gm.covariances_.copy(),
              gm.precisions_cholesky_.copy())
-    kept = {0: (start, float(gm.log_likelihood_history_[0]))}
+    kept = {0: (start, float(gm.log_posterior_history_[0]))}  # what the callback gets
     wanted = set(its)
 
     def keep(t, params, ll):

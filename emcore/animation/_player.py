@@ -56,7 +56,8 @@ class Frame:
         The parameters drawn: a :class:`~emcore.mixture.MixtureParams` (means in the
         data's coordinates) or the float ``theta``.
     log_likelihood : float
-        The log-likelihood at ``params``, as emcore's EM recorded it.
+        The log-likelihood at ``params``, as emcore's EM recorded it (for a mixture with
+        a ``prior``, the log-posterior that its EM climbs).
     """
 
     iteration: int
