@@ -263,3 +263,19 @@ def test_with_a_prior_every_frame_holds_the_log_posterior_that_map_em_climbs():
         assert frame.log_likelihood == pytest.approx(gm.log_posterior_history_[-1], rel=1e-12)
     assert anim.frames[0].log_likelihood != pytest.approx(
         fitted(poor_start(prior="default"), X, 0).log_likelihood_history_[0], rel=1e-6)
+
+
+def test_the_book_shows_the_player_in_html_and_the_strip_in_the_pdf():
+    """myst-nb picks one MIME type of an output per builder (with conf.py's overrides)."""
+    import importlib.util
+
+    from myst_nb.core.render import get_mime_priority
+
+    spec = importlib.util.spec_from_file_location("book_conf", SANITIZE.parent.parent / "conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    overrides = getattr(conf, "nb_mime_priority_overrides", ())
+    bundle = {"text/html", "image/png", "text/plain"}     # what an EMAnimation displays
+    chosen = {builder: next(m for m in get_mime_priority(builder, overrides) if m in bundle)
+              for builder in ("html", "latex")}
+    assert chosen == {"html": "text/html", "latex": "image/png"}
