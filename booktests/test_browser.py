@@ -243,3 +243,52 @@ def test_solutions_start_closed_and_open_on_a_click(driver, width):
     button.click()
     WebDriverWait(driver, 10).until(lambda d: "toggle-hidden" not in first.get_attribute("class"))
     WebDriverWait(driver, 10).until(lambda d: any(part.is_displayed() for part in body))
+
+
+ANIMATED = ["chapters/04_jensen_elbo", "chapters/05_mixtures_1d",
+            "chapters/06_mixtures_multivariate"]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", ANIMATED)
+def test_each_animation_shows_a_frame_steps_plays_and_pauses_and_fits_the_page(driver, name, width):
+    """The players of emcore.animation, offline: frames embedded, buttons drawn inline."""
+    import time
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    LOADED.pop((name, width, ""), None)
+    load(driver, name, width)
+    players = driver.find_elements(By.CSS_SELECTOR, ".emcore-animation")
+    assert players, f"{name} shows no animation"
+    for player in players:
+        img = player.find_element(By.CSS_SELECTOR, "img[id^='_anim_img']")
+        slider = player.find_element(By.CSS_SELECTOR, "input.anim-slider")
+        shown = "return arguments[0].complete && arguments[0].naturalWidth"
+        WebDriverWait(driver, 10).until(lambda d: d.execute_script(shown, img))
+        assert img.get_attribute("src").startswith("data:image/png;base64,")
+        assert int(slider.get_attribute("max")) >= 7          # at least eight frames
+
+        def press(title):
+            button = player.find_element(By.CSS_SELECTOR, f"button[title='{title}']")
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+            assert button.is_displayed() and button.size["width"] > 0
+            button.click()
+
+        first = img.get_attribute("src")
+        press("Next frame")
+        WebDriverWait(driver, 5).until(lambda d: img.get_attribute("src") != first)
+        assert slider.get_attribute("value") == "1"
+        press("Play")
+        WebDriverWait(driver, 15).until(lambda d: int(slider.get_attribute("value")) >= 3)
+        press("Pause")
+        paused = slider.get_attribute("value")
+        time.sleep(1.5)                                      # longer than one frame
+        assert slider.get_attribute("value") == paused
+        box = driver.execute_script(
+            "const r = arguments[0].getBoundingClientRect(); return [r.left, r.right];", player)
+        assert 0 <= box[0] and box[1] <= WIDTHS[width][0]
+    sideways = driver.execute_script("return Math.max(document.documentElement.scrollWidth, "
+                                     "document.body.scrollWidth)")
+    assert sideways <= WIDTHS[width][0]
