@@ -317,7 +317,7 @@ def _figure_contrast(driver) -> tuple[float, float]:
     return (paper + 0.05) / (ink + 0.05), paper
 
 
-def test_a_figure_reads_the_same_in_light_and_dark_mode(driver, back_to_light):
+def test_a_figure_keeps_its_contrast_in_light_and_dark_mode(driver, back_to_light):
     """Screenshot the first figure of the mixtures chapter in both modes and measure it:
     its text and lines (the darkest pixels) against its paper (the median pixel) must keep at
     least WCAG's 7:1 contrast for text, and the paper must stay light on the dark page."""
