@@ -43,6 +43,14 @@ HESSIAN_STEP = float(np.finfo(float).eps ** (1 / 4))
 
 _METHODS = ("hessian", "sem", "louis")
 
+#: The largest Newton distance, :math:`\sqrt{g^\top I_{\text{obs}}^{-1} g}` with :math:`g` the
+#: gradient of the log-likelihood (in free coordinates where the model offers them), at which a
+#: point still counts as a maximum. It measures how far a Newton step would move the point, in
+#: standard errors: below 0.1, the distance to the maximum is a tenth of the estimate's own
+#: uncertainty. Scale-free: rescaling a parameter rescales its gradient and its standard error
+#: alike.
+MAX_NEWTON_DISTANCE = 0.1
+
 
 @dataclasses.dataclass
 class RateResult:
@@ -337,7 +345,13 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
     NotAMaximumWarning
         When the observed information is not positive definite (the Hessian
         of the log-likelihood is not negative definite): ``theta_hat`` is not
-        a strict local maximum and the standard errors are meaningless.
+        a strict local maximum and the standard errors are meaningless. Also
+        when the gradient :math:`g` of the log-likelihood (central differences,
+        in free coordinates where the model offers them) is not near zero: when
+        the Newton distance :math:`\sqrt{g^\top I_{\text{obs}}^{-1} g}`, how many
+        standard errors a Newton step would move ``theta_hat``, exceeds
+        ``MAX_NEWTON_DISTANCE`` (0.1). An EM run stopped too early (a large
+        ``tol``) is the usual cause: refit with a smaller one.
 
     Examples
     --------
@@ -359,6 +373,7 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
     free = getattr(model, "free_coordinates", None)
     if method == "hessian" and callable(free) and not scalar:
         return _free_standard_errors(model, free(vec), step)
+    s_obs = _gradient(model, vec, scalar, _steps(vec, step, JACOBIAN_STEP))
     if method == "hessian":
         info = -_hessian(model, vec, scalar, _steps(vec, step, HESSIAN_STEP))
     else:
@@ -368,9 +383,9 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
             info = i_com @ (np.eye(p) - dm)
         else:
             outer = _hook(model, "complete_score_outer", method, vec, scalar)
-            s_obs = _gradient(model, vec, scalar, _steps(vec, step, JACOBIAN_STEP))
             info = i_com - outer + np.outer(s_obs, s_obs)
     info, cov = _covariance(info, method)
+    _check_stationary(s_obs, cov)
     return StandardErrors(cov=cov, se=_se(cov), information=info, method=method,
                           boundary=np.zeros(p, dtype=bool))
 
@@ -379,6 +394,8 @@ def _covariance(info: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
     """The symmetrised information and its inverse; a NotAMaximumWarning if it is not
     positive definite."""
     info = (info + info.T) / 2
+    if info.size == 0:  # every parameter on the boundary: nothing to differentiate
+        return info, info.copy()
     try:
         cov = np.linalg.inv(info)
     except np.linalg.LinAlgError:  # singular information: no finite covariance exists
@@ -395,6 +412,24 @@ def _covariance(info: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
             stacklevel=3,
         )
     return info, cov
+
+
+def _check_stationary(gradient: np.ndarray, cov: np.ndarray) -> None:
+    """A NotAMaximumWarning when a Newton step from the point would move it by more than
+    ``MAX_NEWTON_DISTANCE`` standard errors (skipped when ``cov`` is not finite: the
+    information has been reported as not positive definite already)."""
+    if gradient.size == 0 or not np.all(np.isfinite(cov)):
+        return
+    distance = float(np.sqrt(max(gradient @ cov @ gradient, 0.0)))
+    if distance > MAX_NEWTON_DISTANCE:
+        warnings.warn(
+            f"the gradient of the log-likelihood is not zero at theta_hat: a Newton step "
+            f"would move it by {distance:.3g} standard errors (more than "
+            f"{MAX_NEWTON_DISTANCE}), so theta_hat is not a maximum (has EM converged? "
+            "refit with a smaller tol) and the standard errors describe another point",
+            NotAMaximumWarning,
+            stacklevel=3,
+        )
 
 
 def _se(cov: np.ndarray) -> np.ndarray:
@@ -417,7 +452,10 @@ def _free_standard_errors(model, coords, step) -> StandardErrors:
     phi = coords.to_free()
     # two steps of a cross difference must not take a small probability below 0
     h = np.minimum(_steps(phi, step, HESSIAN_STEP), coords.room() / 4)
-    info, cov_free = _covariance(-_hessian(_OnFace(model, coords), phi, False, h), "hessian")
+    on_face = _OnFace(model, coords)
+    info, cov_free = _covariance(-_hessian(on_face, phi, False, h), "hessian")
+    h_grad = np.minimum(_steps(phi, step, JACOBIAN_STEP), coords.room() / 4)
+    _check_stationary(_gradient(on_face, phi, False, h_grad), cov_free)
     jac = coords.jacobian()
     cov = jac @ cov_free @ jac.T
     cov[coords.boundary] = cov[:, coords.boundary] = np.nan
