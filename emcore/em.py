@@ -234,7 +234,7 @@ def _check_model(model):
 
 @dataclasses.dataclass(frozen=True)
 class LoglikChange:
-    """A stopping rule for :func:`run_em`: stop once the log-likelihood changes
+    """A stopping rule for :func:`emcore.run_em`: stop once the log-likelihood changes
     by less than ``tol``.
 
     An absolute change (``tol >= 0``; 0 never stops), unlike ``run_em``'s own

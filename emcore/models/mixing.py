@@ -163,7 +163,7 @@ class MixingProportion(ExponentialFamilyEM):
 
         Weight :math:`\pi_j` moves in :math:`[0, \pi_j + \pi_K]`, so that no difference step
         takes it or the last weight below 0; a weight within
-        :data:`emcore._free.BOUNDARY` of 0 is on the boundary, held fixed and flagged (NaN
+        ``emcore._free.BOUNDARY`` of 0 is on the boundary, held fixed and flagged (NaN
         standard error). With the last weight :math:`\pi_K` at 0 every weight is flagged (for
         two components that is exact: :math:`\pi_1 = 1` cannot move).
         """
