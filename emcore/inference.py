@@ -31,6 +31,7 @@ import warnings
 
 import numpy as np
 
+from ._differences import OnFace, gradient, hessian
 from ._validation import Options, Real, check_params, validated
 from .exceptions import NotAMaximumWarning
 
@@ -232,37 +233,6 @@ def em_rate(model, theta_hat, *, step: float | None = None) -> RateResult:
                       step=h, fixed_point_residual=residual)
 
 
-def _loglik(model, vec, scalar) -> float:
-    return float(model.log_likelihood(float(vec[0]) if scalar else vec.copy()))
-
-
-def _gradient(model, vec, scalar, h) -> np.ndarray:
-    grad = np.empty(vec.size)
-    for i in range(vec.size):
-        e = np.zeros(vec.size)
-        e[i] = h[i]
-        grad[i] = (_loglik(model, vec + e, scalar) - _loglik(model, vec - e, scalar)) / (2 * h[i])
-    return grad
-
-
-def _hessian(model, vec, scalar, h) -> np.ndarray:
-    p = vec.size
-    f0 = _loglik(model, vec, scalar)
-    hess = np.empty((p, p))
-    for i in range(p):
-        ei = np.zeros(p)
-        ei[i] = h[i]
-        hess[i, i] = (_loglik(model, vec + ei, scalar) - 2 * f0
-                      + _loglik(model, vec - ei, scalar)) / h[i] ** 2
-        for j in range(i):
-            ej = np.zeros(p)
-            ej[j] = h[j]
-            f = [_loglik(model, vec + si * ei + sj * ej, scalar)
-                 for si in (1, -1) for sj in (1, -1)]
-            hess[i, j] = hess[j, i] = (f[0] - f[1] - f[2] + f[3]) / (4 * h[i] * h[j])
-    return hess
-
-
 def _hook(model, name: str, method: str, vec, scalar) -> np.ndarray:
     hook = getattr(model, name, None)
     if not callable(hook):
@@ -373,9 +343,9 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
     free = getattr(model, "free_coordinates", None)
     if method == "hessian" and callable(free) and not scalar:
         return _free_standard_errors(model, free(vec), step)
-    s_obs = _gradient(model, vec, scalar, _steps(vec, step, JACOBIAN_STEP))
+    s_obs = gradient(model, vec, scalar, _steps(vec, step, JACOBIAN_STEP))
     if method == "hessian":
-        info = -_hessian(model, vec, scalar, _steps(vec, step, HESSIAN_STEP))
+        info = -hessian(model, vec, scalar, _steps(vec, step, HESSIAN_STEP))
     else:
         i_com = _hook(model, "complete_information", method, vec, scalar)
         if method == "sem":
@@ -437,25 +407,15 @@ def _se(cov: np.ndarray) -> np.ndarray:
     return np.where(diag > 0, np.sqrt(np.abs(diag)), np.nan)
 
 
-class _OnFace:
-    """The model's log-likelihood as a function of free coordinates."""
-
-    def __init__(self, model, coords):
-        self.model, self.coords = model, coords
-
-    def log_likelihood(self, phi):
-        return self.model.log_likelihood(self.coords.from_free(phi))
-
-
 def _free_standard_errors(model, coords, step) -> StandardErrors:
     """The Hessian in free coordinates, mapped back by the delta method."""
     phi = coords.to_free()
     # two steps of a cross difference must not take a small probability below 0
     h = np.minimum(_steps(phi, step, HESSIAN_STEP), coords.room() / 4)
-    on_face = _OnFace(model, coords)
-    info, cov_free = _covariance(-_hessian(on_face, phi, False, h), "hessian")
+    on_face = OnFace(model, coords)
+    info, cov_free = _covariance(-hessian(on_face, phi, False, h), "hessian")
     h_grad = np.minimum(_steps(phi, step, JACOBIAN_STEP), coords.room() / 4)
-    _check_stationary(_gradient(on_face, phi, False, h_grad), cov_free)
+    _check_stationary(gradient(on_face, phi, False, h_grad), cov_free)
     jac = coords.jacobian()
     cov = jac @ cov_free @ jac.T
     cov[coords.boundary] = cov[:, coords.boundary] = np.nan

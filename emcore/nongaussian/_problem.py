@@ -106,9 +106,10 @@ class FlatMixtureProblem(EMModel):
 def student_t_problem(model, estimate_dof: bool) -> FlatMixtureProblem:
     """The flat problem of a :class:`StudentTModel` (its data, components and scale type)."""
     k, d, cov = model.n_components, model.d, model.cov
+    scales = ("symmetric",) if cov.is_matrix else ("free",)
+    dofs = ("bounded", DOF_BOUNDS) if estimate_dof else ("fixed",)
     layout = [("weights_", (k,), ("simplex",)), ("means_", (k, d), ("free",)),
-              ("covariances_", cov.cov_shape(k, d), ("symmetric",) if cov.is_matrix else ("free",)),
-              ("degrees_of_freedom_", (k,), ("bounded", DOF_BOUNDS) if estimate_dof else ("fixed",))]
+              ("covariances_", cov.cov_shape(k, d), scales), ("degrees_of_freedom_", (k,), dofs)]
 
     def to_params(a):
         try:

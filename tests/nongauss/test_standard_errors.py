@@ -1,4 +1,4 @@
-"""Standard errors of the t and Bernoulli mixtures: against a Hessian of our own and the bootstrap."""
+"""Standard errors of the t and Bernoulli mixtures: against our own Hessian and the bootstrap."""
 
 import warnings
 
@@ -29,7 +29,8 @@ def t_fit():
         warnings.simplefilter("ignore")
         est = StudentTMixture(2, reg_covar=0.0, tol=1e-12, max_iter=5000,
                               random_state=0).fit(x)
-    assert est.converged_ and np.all((est.degrees_of_freedom_ > 1) & (est.degrees_of_freedom_ < 100))
+    dofs = est.degrees_of_freedom_
+    assert est.converged_ and np.all((dofs > 1) & (dofs < 100))
     return est, x
 
 
@@ -51,8 +52,8 @@ def test_t_mixture_standard_errors_match_a_hessian_in_logit_and_log_coordinates(
     np.testing.assert_allclose(emcore, ours, rtol=1e-3)
     assert se["boundary"] == []
     # the function-level call on em_problem agrees with the estimator-level one
-    np.testing.assert_allclose(standard_errors(model, theta).se,
-                               np.concatenate([np.ravel(se[k]) for k in model.as_attributes(theta)]))
+    by_key = np.concatenate([np.ravel(se[k]) for k in model.as_attributes(theta)])
+    np.testing.assert_allclose(standard_errors(model, theta).se, by_key)
 
 
 def test_t_mixture_standard_errors_agree_with_the_parametric_bootstrap(t_fit):
