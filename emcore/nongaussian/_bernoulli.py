@@ -8,11 +8,12 @@ from .._checks import RANDOM_STATE, check_sample_weight, check_X
 from .._validation import Integer, Options, Real
 from ._base import DensityMixtureEstimator, log_sum_exp, responsibilities_from
 from ._bernoulli_model import BernoulliModel, BernoulliParams, check_binary
+from ._problem import StandardErrorsMixin, bernoulli_problem
 
 __all__ = ["BernoulliMixture"]
 
 
-class BernoulliMixture(DensityMixtureEstimator):
+class BernoulliMixture(StandardErrorsMixin, DensityMixtureEstimator):
     r"""A mixture of multivariate Bernoulli distributions (latent class analysis), fitted by EM.
 
     Each component ``k`` switches feature ``d`` on with probability :math:`\mu_{kd}`,
@@ -157,6 +158,13 @@ class BernoulliMixture(DensityMixtureEstimator):
         return self
 
     # -- using the fit -------------------------------------------------------------------
+    def _flat_problem(self, X, sample_weight):
+        """The fit as a :class:`FlatMixtureProblem` on ``X``, and its parameters."""
+        X = check_binary(X, n_features=self.n_features_in_)
+        model = BernoulliModel(X, self.n_components, smoothing=self.smoothing,
+                               sample_weight=check_sample_weight(sample_weight, X.shape[0]))
+        return bernoulli_problem(model), BernoulliParams(self.weights_, self.means_)
+
     def _log_joint(self, X) -> np.ndarray:
         self._check_fitted("means_")
         X = self._binary(X, n_features=self.n_features_in_)
