@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ._base import replicate_progress
 from ._checks import check_lengths, check_random_state
 from ._validation import Integer, Options, check_params
 
@@ -147,7 +148,7 @@ def bootstrap(estimator, X, lengths=None, *, n_boot: int = 200, kind: str = "non
     n_jobs : int, optional
         Threads over replicates (-1: every core; default as the estimators').
     verbose : int, default 0
-        1 prints a line each tenth of the replicates.
+        1 prints a progress bar each tenth of the replicates.
 
     Returns
     -------
@@ -203,15 +204,12 @@ def bootstrap(estimator, X, lengths=None, *, n_boot: int = 200, kind: str = "non
         values = {key: np.array(getattr(model, key), dtype=float) for key in reference}
         return _permuted(values, _match(reference, values), shared)
 
-    results = []
     # a replicate's fit may warn (not converged, a component emptied): silenced here, in the
     # calling thread, because warnings' filters are process-wide and not safe to change per thread
     with warnings.catch_warnings(), ThreadPoolExecutor(resolve_n_jobs(n_jobs)) as pool:
         warnings.simplefilter("ignore")
-        for b, result in enumerate(pool.map(replicate, range(int(n_boot)))):
-            results.append(result)
-            if verbose and (b + 1) % max(1, int(n_boot) // 10) == 0:
-                print(f"bootstrap: {b + 1}/{n_boot} replicates")
+        results = list(replicate_progress(pool.map(replicate, range(int(n_boot))),
+                                          int(n_boot), "bootstrap", verbose))
     kept = [r for r in results if r is not None]
     if len(kept) < 2:
         raise ValueError(f"only {len(kept)} of {n_boot} bootstrap refits succeeded")
