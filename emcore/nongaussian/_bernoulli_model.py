@@ -58,8 +58,15 @@ def bernoulli_log_density(X, means) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True)
 class BernoulliParams:
-    """Parameters of a Bernoulli mixture: weights (K,) and each component's success
-    probabilities ``means`` (K, D)."""
+    """Parameters of a Bernoulli mixture.
+
+    Attributes
+    ----------
+    weights : numpy.ndarray of shape (K,)
+        The mixing weights.
+    means : numpy.ndarray of shape (K, D)
+        Each component's success probabilities.
+    """
 
     weights: np.ndarray
     means: np.ndarray
@@ -93,18 +100,61 @@ class BernoulliModel(EMModel):
         self.weights = np.ones(self.n) if sample_weight is None else sample_weight
 
     def log_joint(self, theta: BernoulliParams, X=None) -> np.ndarray:
-        """``log pi_k + log p(x_n | k)``, shape (n, K); the model's data by default."""
+        """``log pi_k + log p(x_n | k)``, shape (n, K); the model's data by default.
+
+        Parameters
+        ----------
+        theta : BernoulliParams
+            The weights and success probabilities.
+        X : numpy.ndarray of shape (n, D), optional
+            Zeros and ones; the model's ``X`` when None.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n, K)
+            The joint log-densities; ``-inf`` where a probability of 0 or 1 rules a row out.
+        """
         X = self.X if X is None else X
         with np.errstate(divide="ignore"):
             return bernoulli_log_density(X, theta.means) + np.log(theta.weights)
 
     def log_prior(self, theta: BernoulliParams) -> float:
-        """``s sum_kd [log mu_kd + log(1 - mu_kd)]``; 0 without smoothing."""
+        """``s sum_kd [log mu_kd + log(1 - mu_kd)]``; 0 without smoothing.
+
+        Parameters
+        ----------
+        theta : BernoulliParams
+            The weights and success probabilities.
+
+        Returns
+        -------
+        float
+            The log prior up to a constant.
+        """
         if self.smoothing == 0:
             return 0.0
         return float(self.smoothing * np.sum(np.log(theta.means) + np.log1p(-theta.means)))
 
     def e_step_with_log_likelihood(self, theta: BernoulliParams):
+        """The E-step and the objective from one pass over the data.
+
+        Parameters
+        ----------
+        theta : BernoulliParams
+            The weights and success probabilities.
+
+        Returns
+        -------
+        weighted_resp : numpy.ndarray of shape (n, K)
+            Each row's sample weight times its responsibilities.
+        log_likelihood : float
+            The weighted log-likelihood plus :meth:`log_prior`.
+
+        Raises
+        ------
+        FloatingPointError
+            When a row of positive weight is impossible under every component.
+        """
         logp = self.log_joint(theta)
         norm = log_sum_exp(logp)
         if not np.all(np.isfinite(norm[self.weights > 0])):
@@ -114,15 +164,49 @@ class BernoulliModel(EMModel):
         return c, float(self.weights @ norm) + self.log_prior(theta)
 
     def e_step(self, theta):
-        """Each row's weight times its responsibilities, (n, K)."""
+        """Each row's weight times its responsibilities, (n, K).
+
+        Parameters
+        ----------
+        theta : BernoulliParams
+            The weights and success probabilities.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n, K)
+            The weighted responsibilities.
+        """
         return self.e_step_with_log_likelihood(theta)[0]
 
     def log_likelihood(self, theta) -> float:
-        """The log-likelihood, plus the log prior with ``smoothing`` (the objective of EM)."""
+        """The log-likelihood, plus the log prior with ``smoothing`` (the objective of EM).
+
+        Parameters
+        ----------
+        theta : BernoulliParams
+            The weights and success probabilities.
+
+        Returns
+        -------
+        float
+            The weighted log-likelihood plus :meth:`log_prior`.
+        """
         return self.e_step_with_log_likelihood(theta)[1]
 
     def m_step(self, c) -> BernoulliParams:
-        """``pi_k = N_k / N``, ``mu_kd = (sum_n c_nk x_nd + s) / (N_k + 2 s)``."""
+        """``pi_k = N_k / N``, ``mu_kd = (sum_n c_nk x_nd + s) / (N_k + 2 s)``.
+
+        Parameters
+        ----------
+        c : numpy.ndarray of shape (n, K)
+            The weighted responsibilities (:meth:`e_step`).
+
+        Returns
+        -------
+        BernoulliParams
+            The new weights and success probabilities; a ``DegenerateComponentError`` when
+            a component has lost all its weight.
+        """
         counts = c.sum(axis=0)
         empty = np.flatnonzero(~(counts > EMPTY_FRACTION * counts.sum()))
         if empty.size:
@@ -134,5 +218,11 @@ class BernoulliModel(EMModel):
         return BernoulliParams(counts / counts.sum(), np.clip(means, 0.0, 1.0))
 
     def n_parameters(self) -> int:
-        """``K - 1`` weights and ``K D`` probabilities."""
+        """``K - 1`` weights and ``K D`` probabilities.
+
+        Returns
+        -------
+        int
+            The number of free parameters.
+        """
         return self.n_components - 1 + self.n_components * self.d

@@ -38,12 +38,22 @@ class RegressionParams:
 
 @dataclasses.dataclass
 class RegressionStats:
-    """The E-step's output: each row's weight times responsibility ``c`` (n, K), and the
-    parameters they came from (None at a start), from which Newton's method warm-starts."""
+    """The E-step's output.
+
+    Attributes
+    ----------
+    weighted_resp : numpy.ndarray of shape (n, K)
+        Each row's sample weight times its responsibilities, ``c``.
+    params : RegressionParams or None
+        The parameters they came from (None at a start), from which the M-step's Newton
+        iterations warm-start.
+    packed : bool
+        Whether the parameters came as a vector (:meth:`RegressionMixtureModel.pack`); then
+        the M-step returns a vector too.
+    """
 
     weighted_resp: np.ndarray
     params: RegressionParams | None = None
-    #: Whether the parameters came as a vector (:meth:`RegressionMixtureModel.pack`).
     packed: bool = False
 
 
@@ -82,8 +92,24 @@ class RegressionMixtureModel(EMModel):
         self.weights = np.ones(self.n) if sample_weight is None else sample_weight
 
     def log_joint(self, theta: RegressionParams, X=None, y=None, G=None) -> np.ndarray:
-        """``log pi_k(g_n) + log f(y_n | x_n^T beta_k)``, shape (n, K); the model's data by
-        default."""
+        """``log pi_k(g_n) + log f(y_n | x_n^T beta_k)``, shape (n, K).
+
+        Parameters
+        ----------
+        theta : RegressionParams
+            The mixture's parameters.
+        X : numpy.ndarray of shape (n, p), optional
+            The regression design; the model's when None.
+        y : numpy.ndarray of shape (n,) or (n, 2), optional
+            The response; the model's when None.
+        G : numpy.ndarray of shape (n, q), optional
+            The concomitant design; the model's when None.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n, K)
+            The joint log-densities.
+        """
         X = self.X if X is None else X
         y = self.y if y is None else y
         G = self.G if G is None else G
@@ -95,7 +121,18 @@ class RegressionMixtureModel(EMModel):
 
     # -- the parameters as one vector (for emcore.standard_errors and emcore.em_rate) ----------
     def pack(self, theta: RegressionParams) -> np.ndarray:
-        """``theta`` as one vector: coefficients, sigmas (Gaussian), gating rows 1, ..., K-1."""
+        """``theta`` as one vector: coefficients, sigmas (Gaussian), gating rows 1, ..., K-1.
+
+        Parameters
+        ----------
+        theta : RegressionParams
+            The mixture's parameters.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_params,)
+            The parameter vector, of length :meth:`n_parameters`.
+        """
         parts = [theta.coef.ravel()]
         if theta.sigma is not None:
             parts.append(theta.sigma)
@@ -103,7 +140,18 @@ class RegressionMixtureModel(EMModel):
         return np.concatenate(parts)
 
     def unpack(self, vector) -> RegressionParams:
-        """The :class:`RegressionParams` of a vector from :meth:`pack`."""
+        """The :class:`RegressionParams` of a vector from :meth:`pack`.
+
+        Parameters
+        ----------
+        vector : array_like of shape (n_params,)
+            A parameter vector; its sigmas (Gaussian family) must be positive.
+
+        Returns
+        -------
+        RegressionParams
+            The parameters, gating row 0 zero.
+        """
         v = np.asarray(vector, dtype=float)
         k_, p, q = self.n_components, self.X.shape[1], self.G.shape[1]
         coef, rest = v[:k_ * p].reshape(k_, p), v[k_ * p:]
@@ -116,8 +164,21 @@ class RegressionMixtureModel(EMModel):
         return RegressionParams(coef, sigma, gating)
 
     def e_step_with_log_likelihood(self, theta):
-        """The E-step and the log-likelihood; ``theta`` a :class:`RegressionParams` or a
-        vector from :meth:`pack` (then the M-step returns a vector too)."""
+        """The E-step and the log-likelihood from one pass over the data.
+
+        Parameters
+        ----------
+        theta : RegressionParams or numpy.ndarray of shape (n_params,)
+            The parameters, or a vector from :meth:`pack`
+            (then the M-step returns a vector too).
+
+        Returns
+        -------
+        stats : RegressionStats
+            The weighted responsibilities and the parameters they came from.
+        log_likelihood : float
+            The weighted log-likelihood.
+        """
         packed = isinstance(theta, np.ndarray)
         params = self.unpack(theta) if packed else theta
         logp = self.log_joint(params)
@@ -127,15 +188,47 @@ class RegressionMixtureModel(EMModel):
         return stats, float(self.weights @ norm)
 
     def e_step(self, theta):
-        """Each row's weight times its responsibilities, a :class:`RegressionStats`."""
+        """Each row's weight times its responsibilities, a :class:`RegressionStats`.
+
+        Parameters
+        ----------
+        theta : RegressionParams or numpy.ndarray of shape (n_params,)
+            The parameters, or a vector from :meth:`pack`.
+
+        Returns
+        -------
+        RegressionStats
+        """
         return self.e_step_with_log_likelihood(theta)[0]
 
     def log_likelihood(self, theta) -> float:
-        """``sum_n w_n log sum_k pi_k(g_n) f(y_n | x_n^T beta_k)``."""
+        """``sum_n w_n log sum_k pi_k(g_n) f(y_n | x_n^T beta_k)``.
+
+        Parameters
+        ----------
+        theta : RegressionParams or numpy.ndarray of shape (n_params,)
+            The parameters, or a vector from :meth:`pack`.
+
+        Returns
+        -------
+        float
+            The weighted log-likelihood.
+        """
         return self.e_step_with_log_likelihood(theta)[1]
 
     def m_step(self, stats: RegressionStats) -> RegressionParams:
-        """Each component's weighted GLM and the gating model's weighted multinomial logit."""
+        """Each component's weighted GLM and the gating model's weighted multinomial logit.
+
+        Parameters
+        ----------
+        stats : RegressionStats
+            The E-step's output (:meth:`e_step`).
+
+        Returns
+        -------
+        RegressionParams or numpy.ndarray of shape (n_params,)
+            The new parameters; a vector when the E-step was given one.
+        """
         c, old = stats.weighted_resp, stats.params
         counts = c.sum(axis=0)
         empty = np.flatnonzero(~(counts > EMPTY_FRACTION * counts.sum()))
@@ -160,11 +253,27 @@ class RegressionMixtureModel(EMModel):
         return self.pack(new) if stats.packed else new
 
     def params_from_responsibilities(self, resp) -> RegressionParams:
-        """The M-step on given responsibilities (n, K): a start."""
+        """The M-step on given responsibilities (n, K): a start.
+
+        Parameters
+        ----------
+        resp : numpy.ndarray of shape (n, K)
+            Responsibilities, each row summing to one.
+
+        Returns
+        -------
+        RegressionParams
+        """
         return self.m_step(RegressionStats(self.weights[:, None] * resp))
 
     def n_parameters(self) -> int:
-        """Free parameters: coefficients, sigmas (Gaussian), gating coefficients."""
+        """Free parameters: coefficients, sigmas (Gaussian), gating coefficients.
+
+        Returns
+        -------
+        int
+            The number of free parameters.
+        """
         k_ = self.n_components
         scale = k_ if self.family.has_scale else 0
         return k_ * self.X.shape[1] + scale + (k_ - 1) * self.G.shape[1]

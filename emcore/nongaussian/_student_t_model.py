@@ -26,9 +26,22 @@ DOF_BOUNDS = (1e-2, 1e6)
 
 @dataclasses.dataclass(frozen=True)
 class StudentTParams:
-    """Parameters of a t mixture: weights (K,), means (K, D), covariances and their precision
-    Cholesky factors (shaped as the covariance type's; the *scale* matrices of the t's, not
-    their covariances), degrees of freedom ``dofs`` (K,)."""
+    """Parameters of a t mixture.
+
+    Attributes
+    ----------
+    weights : numpy.ndarray of shape (K,)
+        The mixing weights.
+    means : numpy.ndarray of shape (K, D)
+        The components' locations.
+    covariances : numpy.ndarray
+        The *scale* matrices of the t's (not their covariances), shaped as the covariance
+        type's.
+    precisions_cholesky : numpy.ndarray
+        The Cholesky factors of their inverses, shaped as the covariance type's.
+    dofs : numpy.ndarray of shape (K,)
+        The degrees of freedom.
+    """
 
     weights: np.ndarray
     means: np.ndarray
@@ -39,8 +52,19 @@ class StudentTParams:
 
 @dataclasses.dataclass
 class StudentTStats:
-    """The E-step's output: sample weights times responsibilities ``c`` (n, K), the expected
-    gamma weights ``u`` (n, K) and ``E[log u]`` (n, K), at the ``dofs`` they came from."""
+    """The E-step's output.
+
+    Attributes
+    ----------
+    weighted_resp : numpy.ndarray of shape (n, K)
+        Sample weights times responsibilities, ``c``.
+    u : numpy.ndarray of shape (n, K)
+        The expected gamma weights ``E[u | x_n, k]``.
+    log_u : numpy.ndarray of shape (n, K)
+        ``E[log u | x_n, k]``.
+    dofs : numpy.ndarray of shape (K,)
+        The degrees of freedom these expectations were computed at.
+    """
 
     weighted_resp: np.ndarray
     u: np.ndarray
@@ -132,7 +156,22 @@ class StudentTModel(EMModel):
         self.center = self.weights @ X / self.weights.sum()
 
     def log_joint(self, theta: StudentTParams, X=None):
-        """``(log pi_k + log t(x_n | k), delta)``, both (n, K); the model's data by default."""
+        """``(log pi_k + log t(x_n | k), delta)``, both (n, K); the model's data by default.
+
+        Parameters
+        ----------
+        theta : StudentTParams
+            The mixture's parameters.
+        X : numpy.ndarray of shape (n, D), optional
+            The data; the model's ``X`` when None.
+
+        Returns
+        -------
+        log_joint : numpy.ndarray of shape (n, K)
+            The joint log-densities.
+        delta : numpy.ndarray of shape (n, K)
+            The Mahalanobis distances under each component's scale matrix.
+        """
         X = self.X if X is None else X
         k_ = self.n_components
         delta = mahalanobis(X, theta.means, theta.precisions_cholesky, self.cov)
@@ -142,6 +181,20 @@ class StudentTModel(EMModel):
         return t_log_density(delta, half_log_det, theta.dofs, self.d) + log_w, delta
 
     def e_step_with_log_likelihood(self, theta: StudentTParams):
+        """The E-step and the log-likelihood from one pass over the data.
+
+        Parameters
+        ----------
+        theta : StudentTParams
+            The mixture's parameters.
+
+        Returns
+        -------
+        stats : StudentTStats
+            The weighted responsibilities and the gamma weights.
+        log_likelihood : float
+            The weighted log-likelihood.
+        """
         from scipy.special import digamma
 
         logp, delta = self.log_joint(theta)
@@ -153,15 +206,48 @@ class StudentTModel(EMModel):
         return StudentTStats(c, u, log_u, theta.dofs), float(self.weights @ norm)
 
     def e_step(self, theta):
-        """Weighted responsibilities and the gamma weights, a :class:`StudentTStats`."""
+        """Weighted responsibilities and the gamma weights, a :class:`StudentTStats`.
+
+        Parameters
+        ----------
+        theta : StudentTParams
+            The mixture's parameters.
+
+        Returns
+        -------
+        StudentTStats
+        """
         return self.e_step_with_log_likelihood(theta)[0]
 
     def log_likelihood(self, theta) -> float:
-        """``sum_n w_n log sum_k pi_k t_{nu_k}(x_n | mu_k, Sigma_k)``."""
+        """``sum_n w_n log sum_k pi_k t_{nu_k}(x_n | mu_k, Sigma_k)``.
+
+        Parameters
+        ----------
+        theta : StudentTParams
+            The mixture's parameters.
+
+        Returns
+        -------
+        float
+            The weighted log-likelihood.
+        """
         return self.e_step_with_log_likelihood(theta)[1]
 
     def m_step(self, stats: StudentTStats) -> StudentTParams:
-        """Weights, weighted means and scatters, then each ``nu_k`` (see the class docstring)."""
+        """Weights, weighted means and scatters, then each ``nu_k`` (see the class docstring).
+
+        Parameters
+        ----------
+        stats : StudentTStats
+            The E-step's output (:meth:`e_step`).
+
+        Returns
+        -------
+        StudentTParams
+            The new parameters; the degrees of freedom are carried over from ``stats``
+            unless they are estimated.
+        """
         c, u = stats.weighted_resp, stats.u
         counts = c.sum(axis=0)
         empty = np.flatnonzero(~(counts > EMPTY_FRACTION * counts.sum()))
@@ -200,6 +286,12 @@ class StudentTModel(EMModel):
         return StudentTParams(counts / counts.sum(), means, covariances, chol, dofs)
 
     def n_parameters(self) -> int:
-        """Free parameters: the Gaussian mixture's, plus ``K`` degrees of freedom if estimated."""
+        """Free parameters: the Gaussian mixture's, plus ``K`` degrees of freedom if estimated.
+
+        Returns
+        -------
+        int
+            The number of free parameters.
+        """
         k_ = self.n_components
         return self.cov.n_parameters(k_, self.d) + (k_ if self.estimate_dof else 0)
