@@ -29,7 +29,20 @@ _EPS = np.finfo(np.float64).eps
 
 @dataclasses.dataclass
 class MixtureParams:
-    """Parameters of a Gaussian mixture (means relative to the data's centre inside a fit)."""
+    """Parameters of a Gaussian mixture (means relative to the data's centre inside a fit).
+
+    Attributes
+    ----------
+    weights : numpy.ndarray of shape (K,)
+        The mixing weights.
+    means : numpy.ndarray of shape (K, d)
+        The components' means.
+    covariances : numpy.ndarray
+        The covariances, shaped as the covariance type's
+        (:class:`emcore.gaussian.CovarianceType`).
+    precisions_cholesky : numpy.ndarray
+        The Cholesky factors of the precisions, shaped as the covariances.
+    """
 
     weights: np.ndarray
     means: np.ndarray
@@ -37,7 +50,18 @@ class MixtureParams:
     precisions_cholesky: np.ndarray
 
     def moved(self, offset) -> MixtureParams:
-        """The same mixture with ``offset`` added to every mean (a change of origin)."""
+        """The same mixture with ``offset`` added to every mean (a change of origin).
+
+        Parameters
+        ----------
+        offset : numpy.ndarray of shape (d,)
+            What to add to each mean.
+
+        Returns
+        -------
+        MixtureParams
+            A new instance; the other arrays are shared, not copied.
+        """
         return MixtureParams(self.weights, self.means + offset, self.covariances,
                              self.precisions_cholesky)
 

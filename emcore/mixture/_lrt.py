@@ -68,7 +68,13 @@ class BootstrapLRT:
     level: float
 
     def summary(self) -> str:
-        """The tests as text, one line per ``K vs K + 1``, as mclust prints them."""
+        """The tests as text, one line per ``K vs K + 1``, as mclust prints them.
+
+        Returns
+        -------
+        str
+            A heading, then each test's likelihood-ratio statistic and bootstrap p-value.
+        """
         lines = ["Bootstrap sequential LRT for the number of mixture components",
                  f"Model = {self.covariance_type}, replicates = {self.replicates.shape[0]}",
                  f"{'':<9}{'LRTS':>12}{'bootstrap p-value':>20}"]

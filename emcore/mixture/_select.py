@@ -48,7 +48,14 @@ class ModelSelection:
     criterion: str
 
     def format(self) -> str:
-        """The table as aligned text, the best model marked with ``*``."""
+        """The table as aligned text, the best model marked with ``*``.
+
+        Returns
+        -------
+        str
+            One line per fitted model (K, covariance type, parameters, log-likelihood, BIC,
+            AIC, converged), a degenerate fit with the start of its error instead.
+        """
         head = (f"{'K':>3} {'covariance':<10} {'params':>6} {'log-lik':>12} {'BIC':>12} "
                 f"{'AIC':>12}  conv")
         lines = [head]
@@ -66,8 +73,17 @@ class ModelSelection:
         return "\n".join(lines)
 
     def grid(self):
-        """``(ks, covariance_types, values)``: the criterion as a (K, type) array, as mclust's
-        ``mclustBIC`` prints it (NaN where a fit degenerated or was not run)."""
+        """The criterion as a (K, type) array, as mclust's ``mclustBIC`` prints it.
+
+        Returns
+        -------
+        ks : list of int
+            The numbers of components, sorted.
+        covariance_types : list of str
+            The covariance types, in the order first fitted.
+        values : numpy.ndarray of shape (len(ks), len(covariance_types))
+            The criterion; NaN where a fit degenerated or was not run.
+        """
         ks = sorted({rec["n_components"] for rec in self.table})
         types = list(dict.fromkeys(rec["covariance_type"] for rec in self.table))
         values = np.full((len(ks), len(types)), np.nan)
@@ -77,8 +93,14 @@ class ModelSelection:
         return ks, types, values
 
     def format_grid(self) -> str:
-        """The criterion as text, one row per K and one column per covariance type; the best
-        cell marked with ``*``, a degenerate one shown as ``-``."""
+        """The criterion as text, one row per K and one column per covariance type.
+
+        Returns
+        -------
+        str
+            The :meth:`grid` as text, with two decimals; the best cell marked with ``*``, a
+            degenerate or missing one shown as ``-``.
+        """
         ks, types, values = self.grid()
         width = max(10, max(len(t) for t in types) + 1)
         lines = [f"{self.criterion.upper():>3} " + "".join(f"{t:>{width}}" for t in types)]
@@ -134,7 +156,19 @@ class ModelSelection:
         return ax
 
     def summary(self, top: int = 3) -> str:
-        """A few lines: the ``top`` models by the criterion, and how many fits degenerated."""
+        """A few lines: the ``top`` models by the criterion, and how many fits degenerated.
+
+        Parameters
+        ----------
+        top : int, default 3
+            How many of the best models to list.
+
+        Returns
+        -------
+        str
+            Each listed model's criterion and its gap to the best, then a count of the
+            degenerate fits when there are any.
+        """
         ranked = sorted((rec for rec in self.table if rec["error"] is None),
                         key=lambda rec: rec[self.criterion])
         lines = [f"Best {self.criterion.upper()} values (lower is better):"]

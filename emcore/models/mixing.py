@@ -271,6 +271,16 @@ class MixingProportion(ExponentialFamilyEM):
         ``emcore._free.BOUNDARY`` of 0 is on the boundary, held fixed and flagged (NaN
         standard error). With the last weight :math:`\pi_K` at 0 every weight is flagged (for
         two components that is exact: :math:`\pi_1 = 1` cannot move).
+
+        Parameters
+        ----------
+        theta : float or array_like of shape (K - 1,)
+            The first ``K - 1`` weights.
+
+        Returns
+        -------
+        emcore._free.FreeCoordinates
+            One bounded coordinate per weight.
         """
         from .._free import FreeCoordinates
 

@@ -191,9 +191,21 @@ class MVNMissing(EMModel):
         :math:`\mathcal{N}(\hat x_m, C_{mm})` under ``theta``: the I-step of data augmentation
         (:func:`emcore.multiple_imputation`).
 
-        ``rng`` is a :class:`numpy.random.Generator`; ``rows``, a boolean mask of
-        shape (n_rows,), limits the draws to those rows (the others keep their NaN).
         Rows with nothing observed were left out at construction and are not returned.
+
+        Parameters
+        ----------
+        theta : array_like of shape (n_params,)
+            A parameter vector (:meth:`pack`).
+        rng : numpy.random.Generator
+            The source of the draws.
+        rows : numpy.ndarray of bool, shape (n_rows,), optional
+            Draw only in these rows (the others keep their NaN); every row by default.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, D)
+            A copy of the data with the chosen rows' missing entries drawn.
         """
         mean, cov, _, _ = unpack(theta, self.n_features)
         filled = self.X.copy()
@@ -211,7 +223,19 @@ class MVNMissing(EMModel):
         return filled
 
     def row_log_likelihoods(self, theta) -> np.ndarray:
-        r"""Each row's :math:`\log \mathcal{N}(x_{n,o}; \mu_o, \Sigma_{oo})`, shape (n_rows,)."""
+        r"""Each row's :math:`\log \mathcal{N}(x_{n,o}; \mu_o, \Sigma_{oo})`, shape (n_rows,).
+
+        Parameters
+        ----------
+        theta : array_like of shape (n_params,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        ndarray of shape (n_rows,)
+            The log-density of each row's observed entries; they sum to
+            :meth:`log_likelihood`.
+        """
         out = np.empty(self.n_rows)
         for _, _, rows, chol, centred, _ in self._conditionals(theta):
             out[rows] = _log_densities(chol, centred)

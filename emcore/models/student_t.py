@@ -142,9 +142,22 @@ class MultivariateT(EMModel):
         return n_gaussian_params(self.n_features) + int(self.estimate_nu)
 
     def free_coordinates(self, theta):
-        """The mean and the covariance's lower triangle, free; ``nu`` (when estimated) confined
-        to ``NU_BOUNDS``, and on the boundary, fixed and flagged, when the fit put it at an end
-        (a Gaussian sample drives it to the upper one). For :func:`emcore.standard_errors`."""
+        """Coordinates for :func:`emcore.standard_errors`: ``nu`` confined to ``NU_BOUNDS``.
+
+        The mean and the covariance's lower triangle are free; ``nu`` (when estimated) is
+        bounded, and on the boundary, fixed and flagged, when the fit put it at an end (a
+        Gaussian sample drives it to the upper one).
+
+        Parameters
+        ----------
+        theta : array_like of shape (n_params,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        emcore._free.FreeCoordinates
+            A free block, then a bounded one for ``nu`` when it is estimated.
+        """
         from .._free import FreeCoordinates
 
         theta = np.asarray(theta, dtype=float)
