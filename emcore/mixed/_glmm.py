@@ -38,6 +38,17 @@ class LogisticRandomIntercept(SampledEMModel):
 
     Parameters are ``[beta, tau2]``. The missing data are the ``m`` group
     effects; a draw is a row of shape ``(m,)``.
+
+    Parameters
+    ----------
+    X : numpy.ndarray of shape (N, p)
+        The fixed effects' design, full column rank.
+    y : numpy.ndarray of shape (N,)
+        Numbers of successes, whole, between 0 and ``trials``.
+    trials : numpy.ndarray of shape (N,)
+        Binomial numbers of trials (ones for 0/1 outcomes).
+    group_index : numpy.ndarray of int, shape (N,)
+        Each row's group, ``0, ..., m - 1`` (rows need not be sorted by group).
     """
 
     def __init__(self, X, y, trials, group_index):
@@ -105,8 +116,23 @@ class LogisticRandomIntercept(SampledEMModel):
         return self.X @ beta - self._shift(beta)
 
     def sample_missing(self, theta, size, rng):
-        """``size`` draws of the group effects, shape (size, m), by grid inversion (centred
-        on the intercept when ``X`` has a constant column)."""
+        """``size`` draws of the group effects, shape (size, m), by grid inversion.
+
+        Parameters
+        ----------
+        theta : array_like of shape (p + 1,)
+            ``[beta, tau2]``.
+        size : int
+            The number of draws.
+        rng : numpy.random.Generator
+            The source of randomness.
+
+        Returns
+        -------
+        numpy.ndarray of shape (size, m)
+            The draws; when ``X`` has a constant column they are centred on the intercept
+            (the group effect plus the intercept's share).
+        """
         points, logdens = self._grid(theta)
         dens = np.exp(logdens - logdens.max(axis=1, keepdims=True))
         cdf = np.concatenate([np.zeros((self.m, 1)), np.cumsum(
@@ -116,7 +142,18 @@ class LogisticRandomIntercept(SampledEMModel):
         return draws + self._shift(self._split(theta)[0])
 
     def log_likelihood(self, theta) -> float:
-        """The observed-data log-likelihood by quadrature on each group's grid."""
+        """The observed-data log-likelihood by quadrature on each group's grid.
+
+        Parameters
+        ----------
+        theta : array_like of shape (p + 1,)
+            ``[beta, tau2]``.
+
+        Returns
+        -------
+        float
+            The log-likelihood, binomial coefficients included.
+        """
         beta, tau2 = self._split(theta)
         points, logdens = self._grid(theta)
         top = logdens.max(axis=1, keepdims=True)
@@ -125,13 +162,37 @@ class LogisticRandomIntercept(SampledEMModel):
         return float(per_group.sum() + self._log_choose)
 
     def posterior_means(self, theta) -> np.ndarray:
-        """:math:`\\mathbb{E}[b_i \\mid y]` by quadrature, shape (m,)."""
+        """:math:`\\mathbb{E}[b_i \\mid y]` by quadrature, shape (m,).
+
+        Parameters
+        ----------
+        theta : array_like of shape (p + 1,)
+            ``[beta, tau2]``.
+
+        Returns
+        -------
+        numpy.ndarray of shape (m,)
+            Each group's posterior mean effect, in the order of the group index.
+        """
         points, logdens = self._grid(theta)
         w = np.exp(logdens - logdens.max(axis=1, keepdims=True))
         return np.trapezoid(w * points, points, axis=1) / np.trapezoid(w, points, axis=1)
 
     def complete_log_likelihood(self, theta, draws) -> np.ndarray:
-        """Per draw, :math:`\\log p(y, b \\mid \\theta)`, shape (size,)."""
+        """Per draw, :math:`\\log p(y, b \\mid \\theta)`, shape (size,).
+
+        Parameters
+        ----------
+        theta : array_like of shape (p + 1,)
+            ``[beta, tau2]``.
+        draws : numpy.ndarray of shape (size, m)
+            Draws from :meth:`sample_missing`.
+
+        Returns
+        -------
+        numpy.ndarray of shape (size,)
+            The complete-data log-likelihood of each draw.
+        """
         beta, tau2 = self._split(theta)
         draws = np.atleast_2d(draws)
         eta = self._eta_without_centre(beta)[:, None] + draws.T[self.group]
@@ -141,8 +202,25 @@ class LogisticRandomIntercept(SampledEMModel):
         return data + prior + self._log_choose
 
     def mc_m_step(self, theta, draws, weights=None):
-        """``tau2`` from the draws' mean square; ``beta`` by Newton's method on the
-        (weighted) average binomial log-likelihood over the draws, from ``theta``'s."""
+        """``tau2`` from the draws' mean square; ``beta`` by Newton's method.
+
+        Newton's method maximises the (weighted) average binomial log-likelihood over the
+        draws, from ``theta``'s ``beta``.
+
+        Parameters
+        ----------
+        theta : array_like of shape (p + 1,)
+            ``[beta, tau2]``.
+        draws : numpy.ndarray of shape (size, m)
+            Draws from :meth:`sample_missing`.
+        weights : numpy.ndarray of shape (size,), optional
+            Weights of the draws; equal when None.
+
+        Returns
+        -------
+        numpy.ndarray of shape (p + 1,)
+            The new ``[beta, tau2]``.
+        """
         beta, _ = self._split(theta)
         draws = np.atleast_2d(draws)
         w = np.full(draws.shape[0], 1.0 / draws.shape[0]) if weights is None else (
@@ -166,7 +244,13 @@ class LogisticRandomIntercept(SampledEMModel):
         return np.r_[beta, max(tau2, 1e-300)]
 
     def initial_params(self) -> np.ndarray:
-        """Logistic regression ignoring the groups, and ``tau2 = 1``."""
+        """Logistic regression ignoring the groups, and ``tau2 = 1``.
+
+        Returns
+        -------
+        numpy.ndarray of shape (p + 1,)
+            The start ``[beta, 1]``.
+        """
         beta = np.zeros(self.p)
         for _ in range(100):
             prob = 1.0 / (1.0 + np.exp(-(self.X @ beta)))

@@ -34,6 +34,19 @@ class LogisticRandomEffects(SampledEMModel):
 
     Parameters are ``[beta (p), lower triangle of Sigma row by row (q (q + 1) / 2)]``; a
     draw of the missing data has shape ``(n_groups, q)``.
+
+    Parameters
+    ----------
+    X : numpy.ndarray of shape (N, p)
+        The fixed effects' design, full column rank.
+    Z : numpy.ndarray of shape (N, q)
+        The random effects' design, full column rank.
+    y : numpy.ndarray of shape (N,)
+        Numbers of successes, whole, between 0 and ``trials``.
+    trials : numpy.ndarray of shape (N,)
+        Binomial numbers of trials (ones for 0/1 outcomes).
+    group_index : numpy.ndarray of int, shape (N,)
+        Each row's group, ``0, ..., m - 1`` (rows need not be sorted by group).
     """
 
     def __init__(self, X, Z, y, trials, group_index):
@@ -66,7 +79,20 @@ class LogisticRandomEffects(SampledEMModel):
         return theta[:self.p], cov
 
     def pack(self, beta, cov):
-        """The parameter vector of ``beta`` (p,) and ``Sigma`` (q, q)."""
+        """The parameter vector of ``beta`` (p,) and ``Sigma`` (q, q).
+
+        Parameters
+        ----------
+        beta : array_like of shape (p,)
+            The fixed effects.
+        cov : array_like of shape (q, q)
+            The random effects' covariance; its lower triangle is stored.
+
+        Returns
+        -------
+        numpy.ndarray of shape (p + q (q + 1) / 2,)
+            The parameter vector.
+        """
         return np.r_[beta, np.asarray(cov)[self._tril]]
 
     def _shift(self, beta):
@@ -102,8 +128,25 @@ class LogisticRandomEffects(SampledEMModel):
         return b, np.linalg.cholesky(np.linalg.inv(hess))
 
     def sample_missing(self, theta, size, rng):
-        """``size`` draws of the group effects, shape (size, m, q): an independence
-        Metropolis--Hastings chain per group with a *t* proposal at the posterior mode."""
+        """``size`` draws of the group effects, shape (size, m, q), by Metropolis--Hastings.
+
+        Each group has an independence chain with a *t* proposal at the posterior mode.
+
+        Parameters
+        ----------
+        theta : array_like of shape (p + q (q + 1) / 2,)
+            A parameter vector (:meth:`pack`).
+        size : int
+            The number of draws.
+        rng : numpy.random.Generator
+            The source of randomness.
+
+        Returns
+        -------
+        numpy.ndarray of shape (size, m, q)
+            The draws; a column of ``Z`` that is also a column of ``X`` has its effects
+            centred on that fixed effect.
+        """
         beta, cov = self._split(theta)
         precision = np.linalg.inv(cov)
         mode, root = self._modes(beta, precision)
@@ -131,7 +174,20 @@ class LogisticRandomEffects(SampledEMModel):
         return -0.5 * (_T_DF + self.q) * np.log1p(np.sum(white**2, axis=-1) / _T_DF)
 
     def complete_log_likelihood(self, theta, draws) -> np.ndarray:
-        """Per draw, :math:`\\log p(y, b \\mid \\theta)`, shape (size,)."""
+        """Per draw, :math:`\\log p(y, b \\mid \\theta)`, shape (size,).
+
+        Parameters
+        ----------
+        theta : array_like of shape (p + q (q + 1) / 2,)
+            A parameter vector (:meth:`pack`).
+        draws : numpy.ndarray of shape (size, m, q)
+            Draws from :meth:`sample_missing`.
+
+        Returns
+        -------
+        numpy.ndarray of shape (size,)
+            The complete-data log-likelihood of each draw.
+        """
         beta, cov = self._split(theta)
         precision = np.linalg.inv(cov)
         _, logdet = np.linalg.slogdet(cov)
@@ -140,8 +196,25 @@ class LogisticRandomEffects(SampledEMModel):
         return per_group.sum(axis=-1) + const + self._log_choose
 
     def mc_m_step(self, theta, draws, weights=None):
-        """``Sigma`` from the draws' mean outer product; ``beta`` by Newton's method on the
-        (weighted) average binomial log-likelihood over the draws."""
+        """``Sigma`` from the draws' mean outer product; ``beta`` by Newton's method.
+
+        Newton's method maximises the (weighted) average binomial log-likelihood over the
+        draws, from ``theta``'s ``beta``.
+
+        Parameters
+        ----------
+        theta : array_like of shape (p + q (q + 1) / 2,)
+            A parameter vector (:meth:`pack`).
+        draws : numpy.ndarray of shape (size, m, q)
+            Draws from :meth:`sample_missing`.
+        weights : numpy.ndarray of shape (size,), optional
+            Weights of the draws; equal when None.
+
+        Returns
+        -------
+        numpy.ndarray of shape (p + q (q + 1) / 2,)
+            The new parameter vector.
+        """
         beta, _ = self._split(theta)
         draws = np.asarray(draws)
         w = np.full(draws.shape[0], 1.0 / draws.shape[0]) if weights is None else (
@@ -183,7 +256,18 @@ class LogisticRandomEffects(SampledEMModel):
         return nodes, log_w[:, None] + log_jac + 0.5 * self.q * math.log(2), log_f
 
     def log_likelihood(self, theta) -> float:
-        """The observed-data log-likelihood by adaptive Gauss--Hermite quadrature."""
+        """The observed-data log-likelihood by adaptive Gauss--Hermite quadrature.
+
+        Parameters
+        ----------
+        theta : array_like of shape (p + q (q + 1) / 2,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        float
+            The log-likelihood, binomial coefficients included.
+        """
         _, log_w, log_f = self._quadrature(theta)
         terms = log_w + log_f
         top = terms.max(axis=0)
@@ -191,14 +275,31 @@ class LogisticRandomEffects(SampledEMModel):
                      + self._log_choose)
 
     def posterior_means(self, theta) -> np.ndarray:
-        """:math:`\\mathbb{E}[b_i \\mid y]` by quadrature, shape (m, q)."""
+        """:math:`\\mathbb{E}[b_i \\mid y]` by quadrature, shape (m, q).
+
+        Parameters
+        ----------
+        theta : array_like of shape (p + q (q + 1) / 2,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        numpy.ndarray of shape (m, q)
+            Each group's posterior mean effects, in the order of the group index.
+        """
         nodes, log_w, log_f = self._quadrature(theta)
         terms = log_w + log_f
         weights = np.exp(terms - terms.max(axis=0))
         return np.einsum("gm,gmi->mi", weights, nodes) / weights.sum(axis=0)[:, None]
 
     def initial_params(self) -> np.ndarray:
-        """Logistic regression ignoring the groups, and ``Sigma = I``."""
+        """Logistic regression ignoring the groups, and ``Sigma = I``.
+
+        Returns
+        -------
+        numpy.ndarray of shape (p + q (q + 1) / 2,)
+            The packed start.
+        """
         beta = np.zeros(self.p)
         for _ in range(100):
             prob = 1.0 / (1.0 + np.exp(-(self.X @ beta)))

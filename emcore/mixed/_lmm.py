@@ -31,6 +31,12 @@ class LimitDistance:
     :math:`\delta_t / (1 - \rho) \le \mathrm{tol} \cdot \max(1, \max_i |\theta_i|)` and
     the log-likelihood's last change :math:`|\Delta\ell_t| / (1 - \rho) \le \mathrm{tol}
     \cdot \max(1, |\ell|)`; a bound below 1000 ulps is raised to that.
+
+    Parameters
+    ----------
+    tol : float
+        The relative distance to the limit at which to stop; 0 never stops (the run ends
+        at ``max_iter``).
     """
 
     def __init__(self, tol: float):

@@ -133,13 +133,48 @@ class LMMModel(EMModel):
 
     # -- parameters ------------------------------------------------------------------
     def pack(self, beta, cov_re, scale) -> np.ndarray:
-        """``[beta, vech(cov_re), scale]`` as one vector."""
+        """``[beta, vech(cov_re), scale]`` as one vector.
+
+        Parameters
+        ----------
+        beta : array_like of shape (p,)
+            The fixed effects.
+        cov_re : array_like of shape (q, q)
+            The random effects' covariance :math:`G`; its lower triangle is stored.
+        scale : float
+            The residual variance.
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+            The parameter vector, ``n_params = p + q (q + 1) / 2 + 1``.
+        """
         return np.concatenate([np.asarray(beta, float), np.asarray(cov_re, float)[self._tril],
                                [float(scale)]])
 
     def unpack(self, theta) -> tuple[np.ndarray, np.ndarray, float]:
-        """``(beta, cov_re, scale)``; a ValueError when ``cov_re`` is not positive
-        semi-definite or ``scale`` is not positive (the point left the parameter space)."""
+        """``(beta, cov_re, scale)`` of a parameter vector.
+
+        Parameters
+        ----------
+        theta : array_like of shape (n_params,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        beta : ndarray of shape (p,)
+            The fixed effects.
+        cov_re : ndarray of shape (q, q)
+            The random effects' covariance, symmetric.
+        scale : float
+            The residual variance.
+
+        Raises
+        ------
+        ValueError
+            When ``theta`` has the wrong length or is not finite, or ``scale`` is not
+            positive (the point left the parameter space).
+        """
         theta = np.asarray(theta, dtype=float)
         p, k = self.p, self._tril[0].size
         if theta.shape != (p + k + 1,) or not np.all(np.isfinite(theta)):
@@ -160,8 +195,16 @@ class LMMModel(EMModel):
         return U * np.sqrt(np.clip(w, 0.0, None))
 
     def initial_params(self) -> np.ndarray:
-        """A start: least-squares ``beta``; half the residual variance to the
-        noise, the rest spread over the random effects' columns."""
+        """A start: least-squares ``beta``, the residual variance split between noise and effects.
+
+        Half the residual variance goes to the noise, the rest is spread over the random
+        effects' columns (a diagonal ``cov_re``).
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+            The packed start.
+        """
         beta = np.linalg.lstsq(self.XX, self.Xy, rcond=None)[0]
         rss = self.yy_g.sum() - 2 * beta @ self.Xy + beta @ self.XX @ beta
         s2 = max(rss / max(self.n - self.p, 1), 1e-8 * self.yy_g.sum() / self.n, 1e-300)
@@ -215,15 +258,49 @@ class LMMModel(EMModel):
         return LMMStats(means, second, post["beta"], A_inv, H)
 
     def e_step(self, theta) -> LMMStats:
-        """Posterior moments of the random effects (and of ``beta`` under REML)."""
+        """Posterior moments of the random effects (and of ``beta`` under REML).
+
+        Parameters
+        ----------
+        theta : array_like of shape (n_params,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        LMMStats
+        """
         return self._stats(self._posterior(theta))
 
     def e_step_with_log_likelihood(self, theta) -> tuple[LMMStats, float]:
+        """The E-step and the log-likelihood from one factorisation per group.
+
+        Parameters
+        ----------
+        theta : array_like of shape (n_params,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        stats : LMMStats
+            What :meth:`e_step` returns.
+        log_likelihood : float
+            What :meth:`log_likelihood` returns.
+        """
         post = self._posterior(theta)
         return self._stats(post), self._log_likelihood(post)
 
     def log_likelihood(self, theta) -> float:
-        """The ML log-likelihood, or with ``reml`` the REML one (as statsmodels and lme4)."""
+        """The ML log-likelihood, or with ``reml`` the REML one (as statsmodels and lme4).
+
+        Parameters
+        ----------
+        theta : array_like of shape (n_params,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        float
+        """
         return self._log_likelihood(self._posterior(theta))
 
     def variance_score(self, theta) -> np.ndarray:
@@ -235,6 +312,16 @@ class LMMModel(EMModel):
         X_i^\top V_i^{-1}` (REML). At a point where :math:`G` is singular, with null space
         spanned by :math:`N`, :math:`N^\top D N \preceq 0` says that no variance can grow
         from 0: the point is a boundary maximum (given the others are at theirs).
+
+        Parameters
+        ----------
+        theta : array_like of shape (n_params,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        ndarray of shape (q, q)
+            The symmetric gradient :math:`D`.
         """
         post = self._posterior(theta)
         L, s2 = post["L"], post["s2"]
@@ -262,7 +349,18 @@ class LMMModel(EMModel):
         return rr, cross
 
     def m_step(self, stats: LMMStats) -> np.ndarray:
-        """New ``[beta, vech(G), sigma2]`` (see the class docstring)."""
+        """New ``[beta, vech(G), sigma2]`` (see the class docstring).
+
+        Parameters
+        ----------
+        stats : LMMStats
+            The E-step's posterior moments (:meth:`e_step`).
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+            The packed parameters.
+        """
         q = self.q
         kron = np.einsum("gij,gkl->ikjl", stats.second, self.ZZ_g).reshape(q * q, q * q)
         alpha = np.eye(q)

@@ -36,27 +36,91 @@ class SampledEMModel(ABC):
 
     @abstractmethod
     def sample_missing(self, theta, size: int, rng: np.random.Generator):
-        """``size`` draws of the missing data given the data and ``theta`` (first axis: draws)."""
+        """``size`` draws of the missing data given the data and ``theta`` (first axis: draws).
+
+        Parameters
+        ----------
+        theta : float or numpy.ndarray of shape (n_params,)
+            The parameters to draw under.
+        size : int
+            The number of draws.
+        rng : numpy.random.Generator
+            The source of randomness.
+
+        Returns
+        -------
+        numpy.ndarray of shape (size, ...)
+            The draws, stacked along the first axis.
+        """
 
     @abstractmethod
     def complete_log_likelihood(self, theta, draws) -> np.ndarray:
-        """The complete-data log-likelihood of each draw, shape ``(size,)``."""
+        r"""The complete-data log-likelihood of each draw, shape ``(size,)``.
+
+        Parameters
+        ----------
+        theta : float or numpy.ndarray of shape (n_params,)
+            The parameters.
+        draws : numpy.ndarray of shape (size, ...)
+            Draws of the missing data (:meth:`sample_missing`).
+
+        Returns
+        -------
+        numpy.ndarray of shape (size,)
+            :math:`\log p(x, z_j \mid \theta)` for each draw.
+        """
 
     def complete_statistics(self, draws) -> np.ndarray:
         """The complete-data sufficient statistics of each draw, shape ``(size, k)``.
 
         A model without finite sufficient statistics (a GLMM's fixed effects)
         leaves this unimplemented and overrides :meth:`mc_m_step`.
+
+        Parameters
+        ----------
+        draws : numpy.ndarray of shape (size, ...)
+            Draws of the missing data (:meth:`sample_missing`).
+
+        Returns
+        -------
+        numpy.ndarray of shape (size, k)
+            One row of statistics per draw.
         """
         raise NotImplementedError(f"{type(self).__name__} has no finite sufficient statistics")
 
     def m_step(self, stats) -> Any:
-        """The parameters from (averaged) complete-data statistics."""
+        """The parameters from (averaged) complete-data statistics.
+
+        Parameters
+        ----------
+        stats : numpy.ndarray of shape (k,)
+            Averaged statistics (:meth:`complete_statistics`).
+
+        Returns
+        -------
+        float or numpy.ndarray of shape (n_params,)
+            The parameters maximising the complete-data log-likelihood at ``stats``.
+        """
         raise NotImplementedError(f"{type(self).__name__} has no statistics M-step")
 
     def mc_m_step(self, theta, draws, weights=None) -> Any:
-        """The maximiser of the (``weights``-weighted, else plain) average complete-data
-        log-likelihood over ``draws``, started from ``theta``."""
+        """The maximiser of the average complete-data log-likelihood over ``draws``.
+
+        Parameters
+        ----------
+        theta : float or numpy.ndarray of shape (n_params,)
+            The current parameters: where an iterative maximiser starts (the default,
+            :meth:`m_step` of the mean statistics, ignores them).
+        draws : numpy.ndarray of shape (size, ...)
+            Draws of the missing data (:meth:`sample_missing`).
+        weights : numpy.ndarray of shape (size,), optional
+            Weights of the draws (SAEM's decaying step sizes); a plain average when None.
+
+        Returns
+        -------
+        float or numpy.ndarray of shape (n_params,)
+            The new parameters.
+        """
         stats = np.asarray(self.complete_statistics(draws), dtype=float)
         if weights is None:
             return self.m_step(stats.mean(axis=0))
