@@ -1,9 +1,8 @@
 """Docstrings a programmer can work from, checked by numpydoc's validator.
 
-Every name in ``emcore.__all__`` and every public method of its classes documents each
-parameter and what it returns, in numpydoc sections that render on the reference page.
-Every public method of the subpackages' public classes has a docstring (its own or the
-one it overrides).
+Every name in ``emcore.__all__``, every name in a public subpackage's ``__all__``, and every
+public method and property of their classes documents each parameter and what it returns,
+in numpydoc sections that render on the reference page.
 """
 
 import dataclasses
@@ -21,6 +20,11 @@ validate = pytest.importorskip("numpydoc.validate").validate
 CHECKS = {"GL08", "PR01", "PR02", "RT01", "GL02", "GL03"}
 SUBPACKAGES = ["emcore.hmm", "emcore.mixture", "emcore.models", "emcore.gaussian",
                "emcore.factor", "emcore.statespace"]
+#: Every public subpackage whose ``__all__`` the validator reads.
+PUBLIC_SUBPACKAGES = SUBPACKAGES + ["emcore.nongaussian", "emcore.mixed", "emcore.montecarlo",
+                                    "emcore.imputation", "emcore.animation"]
+#: Known gaps, ``path: codes`` the validator still reports (issue 42); empty when none.
+KNOWN_GAPS: dict[str, list[str]] = {}
 
 
 def _members(path, obj):
@@ -37,6 +41,19 @@ def _top_level():
         obj = getattr(emcore, name)
         if not inspect.ismodule(obj):
             yield from _members(f"emcore.{name}", obj)
+
+
+def _subpackages():
+    """Every callable in a public subpackage's ``__all__``, with its public members.
+
+    Constants (tuples, dicts, floats) are skipped: they have no docstring of their own.
+    """
+    for modname in PUBLIC_SUBPACKAGES:
+        module = importlib.import_module(modname)
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if callable(obj) and not inspect.ismodule(obj):
+                yield from _members(f"{modname}.{name}", obj)
 
 
 def _problems(path, obj, checks):
@@ -63,6 +80,12 @@ def test_every_public_method_of_the_subpackages_has_a_docstring():
                     if path != f"{modname}.{name}" and not inspect.getdoc(member):
                         missing.append(path)
     assert missing == []
+
+
+def test_the_subpackages_document_every_parameter_and_return():
+    bad = {path: codes for path, obj in _subpackages()
+           if (codes := _problems(path, obj, CHECKS))}
+    assert bad == KNOWN_GAPS
 
 
 def test_the_check_can_fail():
