@@ -11,6 +11,7 @@ from .em import EMModel, EMResult, run_em
 from .exceptions import ConvergenceWarning, HeywoodWarning, MonotonicityWarning, NotAMaximumWarning
 from .factor import FactorAnalysis, MixtureOfFactorAnalyzers
 from .hmm import CategoricalHMM, GaussianHMM, PoissonHMM
+from .imputation import ImputationResult, RubinResult, multiple_imputation, rubin_combine
 from .inference import RateResult, StandardErrors, em_rate, standard_errors
 from .mixed import LinearMixedModel, LogisticMixedModel
 from .mixture import GaussianMixture, bootstrap_lrt, hierarchical_partitions, select_n_components
@@ -31,6 +32,7 @@ __all__ = [
     "GaussianHMM",
     "GaussianMixture",
     "HeywoodWarning",
+    "ImputationResult",
     "LinearGaussianSSM",
     "LinearMixedModel",
     "LogisticMixedModel",
@@ -41,6 +43,7 @@ __all__ = [
     "PoissonHMM",
     "RateResult",
     "RegressionMixture",
+    "RubinResult",
     "StandardErrors",
     "StudentTMixture",
     "aitken",
@@ -50,6 +53,8 @@ __all__ = [
     "em_rate",
     "hierarchical_partitions",
     "models",
+    "multiple_imputation",
+    "rubin_combine",
     "run_em",
     "run_mcem",
     "run_saem",

@@ -125,27 +125,68 @@ class MVNMissing(EMModel):
         var = np.nanvar(self.X, axis=0)
         return pack(mean, np.diag(np.where(var > 0, var, 1.0)))
 
+    def _conditionals(self, theta):
+        r"""Per pattern: ``(obs, mis, rows, chol, centred, gain)``, with ``chol`` the Cholesky
+        factor of :math:`\Sigma_{oo}`, ``centred`` the rows' :math:`x_o - \mu_o` and ``gain``
+        :math:`B = \Sigma_{mo}\Sigma_{oo}^{-1}` (None when nothing is missing), so that
+        :math:`\hat x_m = \mu_m + B (x_o - \mu_o)` and
+        :math:`C_{mm} = \Sigma_{mm} - B \Sigma_{om}`."""
+        mean, cov, _, _ = unpack(theta, self.n_features)
+        for obs, mis, rows in self.patterns:
+            chol = np.linalg.cholesky(cov[np.ix_(obs, obs)])
+            centred = self.X[np.ix_(rows, obs)] - mean[obs]
+            gain = None
+            if mis.size:
+                # B = Sigma_mo Sigma_oo^{-1}, by two triangular solves of Sigma_om.
+                gain = np.linalg.solve(chol.T, np.linalg.solve(chol, cov[np.ix_(obs, mis)])).T
+            yield obs, mis, rows, chol, centred, gain
+
     def _sweep(self, theta, *, moments: bool, loglik: bool):
         mean, cov, _, _ = unpack(theta, self.n_features)
         filled = np.where(self.observed, self.X, 0.0)
         t2 = np.zeros_like(cov)
         ll = 0.0
-        for obs, mis, rows in self.patterns:
-            chol = np.linalg.cholesky(cov[np.ix_(obs, obs)])
-            centred = self.X[np.ix_(rows, obs)] - mean[obs]
+        for obs, mis, rows, chol, centred, gain in self._conditionals(theta):
             if loglik:
-                half = np.linalg.solve(chol, centred.T)
-                ll -= 0.5 * (float(np.sum(half * half))
-                             + rows.size * (obs.size * _LOG_2PI + log_det(chol)))
+                ll += float(np.sum(_log_densities(chol, centred)))
             if moments and mis.size:
-                # B = Sigma_mo Sigma_oo^{-1}, by two triangular solves of Sigma_om.
-                gain = np.linalg.solve(chol.T, np.linalg.solve(chol, cov[np.ix_(obs, mis)])).T
                 filled[np.ix_(rows, mis)] = mean[mis] + centred @ gain.T
                 t2[np.ix_(mis, mis)] += rows.size * (cov[np.ix_(mis, mis)]
                                                      - gain @ cov[np.ix_(obs, mis)])
         if moments:
             t2 += filled.T @ filled
         return filled, t2, ll
+
+    def draw_missing(self, theta, rng: np.random.Generator, rows=None) -> np.ndarray:
+        r"""The data with each row's missing block drawn from its conditional
+        :math:`\mathcal{N}(\hat x_m, C_{mm})` under ``theta``: the I-step of data augmentation
+        (:func:`emcore.multiple_imputation`).
+
+        ``rng`` is a :class:`numpy.random.Generator`; ``rows``, a boolean mask of
+        shape (n_rows,), limits the draws to those rows (the others keep their NaN).
+        Rows with nothing observed were left out at construction and are not returned.
+        """
+        mean, cov, _, _ = unpack(theta, self.n_features)
+        filled = self.X.copy()
+        for obs, mis, pattern_rows, _, centred, gain in self._conditionals(theta):
+            chosen = np.ones(pattern_rows.size, bool) if rows is None else rows[pattern_rows]
+            if mis.size and chosen.any():
+                centred, pattern_rows = centred[chosen], pattern_rows[chosen]
+                cond = cov[np.ix_(mis, mis)] - gain @ cov[np.ix_(obs, mis)]
+                # a symmetric square root: C_mm may be singular (a variable a linear function of
+                # the observed ones), where a Cholesky factor does not exist
+                vals, vecs = np.linalg.eigh((cond + cond.T) / 2)
+                root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+                noise = rng.standard_normal((pattern_rows.size, mis.size)) @ root.T
+                filled[np.ix_(pattern_rows, mis)] = mean[mis] + centred @ gain.T + noise
+        return filled
+
+    def row_log_likelihoods(self, theta) -> np.ndarray:
+        r"""Each row's :math:`\log \mathcal{N}(x_{n,o}; \mu_o, \Sigma_{oo})`, shape (n_rows,)."""
+        out = np.empty(self.n_rows)
+        for _, _, rows, chol, centred, _ in self._conditionals(theta):
+            out[rows] = _log_densities(chol, centred)
+        return out
 
     def impute(self, theta) -> np.ndarray:
         r"""The data with each missing entry replaced by its conditional mean :math:`\hat x_m`.
@@ -191,3 +232,8 @@ class MVNMissing(EMModel):
         centred = full - full.mean(axis=0)
         return pack(full.mean(axis=0), centred.T @ centred / full.shape[0])
 
+
+def _log_densities(chol, centred):
+    """``log N(x_o; mu_o, L L^T)`` of rows ``centred`` (``x_o - mu_o``), ``chol`` = ``L``."""
+    half = np.linalg.solve(chol, centred.T)
+    return -0.5 * (np.sum(half * half, axis=0) + centred.shape[1] * _LOG_2PI + log_det(chol))
