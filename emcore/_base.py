@@ -10,7 +10,9 @@
   the time since the last line and the change of the monitored objective (the
   mean log-likelihood per sample, the log-posterior with a prior), and at the
   end of each initialisation its time and the objective reached; in
-  ``partial_fit``, one line per batch. Lines go to standard output.
+  ``partial_fit``, one line per batch. Runs of a fixed length (SAEM, stochastic
+  EM, data augmentation) print, from ``verbose`` 1, a progress bar every
+  ``interval`` iterations. Lines go to standard output.
 * **Restarts** (:func:`best_run`): one :func:`emcore.run_em` run per start, and
   the best of them.
 """
@@ -157,6 +159,16 @@ class Progress:
             print(f"Initialization {'converged' if converged else 'did not converge'}.{note} "
                   f"time lapse {time.perf_counter() - self._start:.5f}s\t "
                   f"lower bound {objective / self.total_weight:.5f}")
+
+    def run_step(self, t: int, total: int, note: str = "") -> None:
+        """Iteration ``t`` of a run of ``total`` iterations (a Monte Carlo run, whose length
+        is fixed) ended: at ``verbose >= 1``, every ``interval`` iterations and at the last,
+        a bar of the share done, the time since the run began and ``note``."""
+        if self.verbose >= 1 and (t % self.interval == 0 or t == total):
+            done = 20 * t // total
+            tail = f"\t {note}" if note else ""
+            print(f"  [{'#' * done}{'.' * (20 - done)}] {t}/{total}\t time "
+                  f"{time.perf_counter() - self._start:.2f}s{tail}")
 
     def batch(self, t: int, n_samples: float, mean_log_likelihood: float) -> None:
         """``partial_fit``'s batch ``t`` (1, 2, ...) of total weight ``n_samples`` was used."""

@@ -125,12 +125,27 @@ def test_seeded_runs_repeat_and_keep_the_observed_entries():
     assert np.all(np.isfinite(first.imputations))
     assert first.means.shape == (3, 2) and first.covariances.shape == (3, 2, 2)
     assert first.weights is None and first.trace.shape == (5 + 3 * 2, 5)
-    assert first.m == 3
+    assert first.n_imputations == 3
+    assert first.trace_names == ["mean[0]", "mean[1]", "cov[0, 0]", "cov[1, 0]", "cov[1, 1]"]
+    # imputation 1, at iteration 5 + 2, was drawn from the parameters that iteration 6
+    # drew (trace row 5)
+    assert np.allclose(first.means[0], first.trace[5, :2])
+
+
+def test_verbose_prints_a_line_per_imputation(capsys):
+    X = bivariate(30, 0.3, seed=8)
+    multiple_imputation(MVNMissing, X, m=2, n_burn=3, n_between=2, random_state=0, verbose=1)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4  # iterations 2, 4, 6 and the last, 7
+    assert lines[0].startswith("  [#####...............] 2/7\t time ")
+    assert lines[-1].startswith("  [####################] 7/7\t time ")
+    assert lines[-1].endswith("\t 2/2 imputations")
 
 
 def test_a_slowly_mixing_chain_warns_and_a_mixing_one_does_not():
     X = bivariate(100, 0.9, seed=9)  # 90% of one column missing: DA moves slowly
-    with pytest.warns(ConvergenceWarning, match="n_between"):
+    slow = r"(mean\[1\]|cov\[1, 1\]) has autocorrelation .* n_between"
+    with pytest.warns(ConvergenceWarning, match=slow):
         multiple_imputation(MVNMissing, X, m=200, n_burn=0, n_between=1, random_state=0)
     X = bivariate(100, 0.2, seed=9)
     with warnings.catch_warnings():

@@ -150,3 +150,20 @@ def test_verbose_mcem_prints_one_line_per_iteration(capsys):
     run = run_mcem(MODEL, MODEL.initial_params(), tol=1e-1, random_state=0, verbose=1)
     lines = [line for line in capsys.readouterr().out.splitlines() if "MCEM iteration" in line]
     assert len(lines) == run.n_iter and "draws" in lines[-1] and "bounds" in lines[-1]
+
+
+def test_fixed_length_runs_show_a_progress_bar_when_verbose(capsys):
+    run_saem(MODEL, MODEL.initial_params(), n_iter=40, burn_in=5, random_state=0, verbose=1)
+    saem = capsys.readouterr().out.splitlines()
+    run_stochastic_em(MODEL, MODEL.initial_params(), n_iter=40, burn_in=5, random_state=0,
+                      verbose=1)
+    sem = capsys.readouterr().out.splitlines()
+    for lines in (saem, sem):
+        assert len(lines) == 10  # every tenth of the run
+        assert lines[0].startswith("  [##..................] 4/40\t time ")
+        assert lines[-1].startswith("  [####################] 40/40\t time ")
+    quiet = run_saem(MODEL, MODEL.initial_params(), n_iter=40, burn_in=5, random_state=0)
+    assert capsys.readouterr().out == ""
+    loud = run_saem(MODEL, MODEL.initial_params(), n_iter=40, burn_in=5, random_state=0,
+                    verbose=1)
+    assert np.array_equal(quiet.theta, loud.theta)  # printing draws nothing

@@ -15,7 +15,7 @@ def test_scalar_case_matches_a_hand_computation():
     total = 0.04 + 1.2 * between
     r = 1.2 * between / 0.04
     df = 4 * (1 + 1 / r) ** 2
-    assert pooled.m == 5
+    assert pooled.n_imputations == 5
     assert pooled.estimate == pytest.approx(1.0)
     assert pooled.within == pytest.approx(0.04)
     assert pooled.between == pytest.approx(between)

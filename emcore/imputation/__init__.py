@@ -10,7 +10,7 @@ two steps made random: a Gibbs sampler that alternates
 
 Its draws of the missing entries, taken far enough apart in the chain, are
 *proper* multiple imputations: each completed data set is analysed as if it
-were complete, and :func:`rubin_combine` pools the ``m`` analyses (Rubin 1987),
+were complete, and :func:`emcore.rubin_combine` pools the ``m`` analyses (Rubin 1987),
 adding to the average within-imputation variance the between-imputation
 variance that the missing entries cause.
 """

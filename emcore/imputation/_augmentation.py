@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from .._base import Progress
 from .._checks import RANDOM_STATE, check_random_state
 from .._validation import Integer, Real, validated
 from ..exceptions import ConvergenceWarning
@@ -20,7 +21,7 @@ __all__ = ["ImputationResult", "multiple_imputation"]
 
 @dataclasses.dataclass
 class ImputationResult:
-    r"""What :func:`multiple_imputation` returns: ``m`` completed data sets and the
+    r"""What :func:`emcore.multiple_imputation` returns: ``m`` completed data sets and the
     parameter draws that produced them.
 
     Attributes
@@ -28,7 +29,8 @@ class ImputationResult:
     imputations : numpy.ndarray of shape (m, N, D)
         The completed data sets: ``X`` with its missing entries drawn.
     means : numpy.ndarray of shape (m, D), or (m, K, D) for a mixture
-        The mean(s) :math:`\mu` of the parameter draw behind each imputation.
+        The mean(s) :math:`\mu` of the parameter draw :math:`\theta_{t-1}` that each
+        imputation was drawn from (at iteration :math:`t`).
     covariances : numpy.ndarray of shape (m, D, D), or (m, K, D, D)
         The covariance(s) :math:`\Sigma` of those draws.
     weights : numpy.ndarray of shape (m, K), or None
@@ -42,6 +44,8 @@ class ImputationResult:
         The monitored parameters after every P-step (the mean and the lower
         triangle of the covariance; for a mixture, those of the mixture's overall
         mean and covariance, which do not depend on how the components are labelled).
+    trace_names : list of str
+        The names of the trace's columns (``"mean[0]"``, ``"cov[1, 0]"``, ...).
     autocorrelation : numpy.ndarray of shape (P,)
         Each monitored parameter's autocorrelation at lag ``n_between`` (between
         successive imputations), estimated from the chain after the burn-in.
@@ -56,17 +60,18 @@ class ImputationResult:
     start: tuple
     missing: np.ndarray
     trace: np.ndarray
+    trace_names: list
     autocorrelation: np.ndarray
     n_burn: int
     n_between: int
 
     @property
-    def m(self) -> int:
+    def n_imputations(self) -> int:
         """The number of imputations."""
         return self.imputations.shape[0]
 
     def pool(self, analysis, *, df_complete=None) -> RubinResult:
-        """Analyse each completed data set and combine the analyses by :func:`rubin_combine`.
+        """Analyse each completed data set and combine the analyses by :func:`emcore.rubin_combine`.
 
         Parameters
         ----------
@@ -76,7 +81,7 @@ class ImputationResult:
             vector and its (p, p) covariance matrix.
         df_complete : float, optional
             The analysis's complete-data degrees of freedom, passed on to
-            :func:`rubin_combine`.
+            :func:`emcore.rubin_combine`.
 
         Returns
         -------
@@ -149,7 +154,7 @@ def multiple_imputation(model_or_estimator, X, m: int, *, n_burn: int = 100,
     random_state : None, int or numpy.random.Generator
         Seeds the chain: the same seed gives the same imputations.
     verbose : int, default 0
-        1: a line per kept imputation.
+        1: a progress bar, a line every ``n_between`` iterations.
     max_autocorrelation : float, default 0.3
         A :class:`emcore.ConvergenceWarning` is raised when a monitored
         parameter's autocorrelation at lag ``n_between`` exceeds this (or
@@ -201,25 +206,25 @@ def multiple_imputation(model_or_estimator, X, m: int, *, n_burn: int = 100,
     start = sampler.as_tuple(theta)
     n_iter = n_burn + m * n_between
     trace, kept, params = [], [], []
+    progress = Progress(verbose, n_between)
     for t in range(1, n_iter + 1):
         data = sampler.impute(theta, rng)
-        theta = sampler.draw_params(data, rng)
-        trace.append(sampler.monitored(theta))
         if t > n_burn and (t - n_burn) % n_between == 0:
             kept.append(data)
             params.append(sampler.as_tuple(theta))
-            if verbose:
-                print(f"imputation {len(kept)}/{m} drawn at iteration {t}/{n_iter}")
+        theta = sampler.draw_params(data, rng)
+        trace.append(sampler.monitored(theta))
+        progress.run_step(t, n_iter, f"{len(kept)}/{m} imputations")
     trace = np.array(trace)
     acf = _autocorrelation(trace[n_burn:], n_between)
     limit = max(max_autocorrelation, 4 / math.sqrt(m * n_between))
     if missing.any() and np.max(acf) > limit:
-        worst = int(np.argmax(acf))
-        warnings.warn(f"the data-augmentation chain mixes slowly: monitored parameter {worst} "
-                      f"has autocorrelation {acf[worst]:.2f} at lag n_between={n_between} "
+        worst = sampler.monitored_names()[int(np.argmax(acf))]
+        warnings.warn(f"the data-augmentation chain mixes slowly: {worst} "
+                      f"has autocorrelation {np.max(acf):.2f} at lag n_between={n_between} "
                       f"(above {limit:.2f}), so the {m} imputations are not independent "
                       "draws; increase n_between (and n_burn)", ConvergenceWarning, stacklevel=3)
     parts = [np.array(part) for part in zip(*params)]
     weights = parts.pop(0) if len(parts) == 3 else None
     return ImputationResult(np.array(kept), parts[0], parts[1], weights, start, missing,
-                            trace, acf, n_burn, n_between)
+                            trace, sampler.monitored_names(), acf, n_burn, n_between)

@@ -12,7 +12,7 @@ __all__ = ["RubinResult", "rubin_combine"]
 @dataclasses.dataclass
 class RubinResult:
     r"""Rubin's rules for ``m`` analyses of multiply imputed data (what
-    :func:`rubin_combine` returns).
+    :func:`emcore.rubin_combine` returns).
 
     Arrays have the estimand's shape: ``()`` for a scalar, ``(p,)`` for a vector
     (``within``, ``between`` and ``total`` are ``(p, p)`` when full covariance
@@ -40,7 +40,7 @@ class RubinResult:
     fmi : float or numpy.ndarray
         The fraction of missing information,
         :math:`\hat\gamma = (r + 2/(\nu + 3)) / (r + 1)`.
-    m : int
+    n_imputations : int
         The number of imputations.
     """
 
@@ -51,7 +51,7 @@ class RubinResult:
     df: object
     relative_increase: object
     fmi: object
-    m: int
+    n_imputations: int
 
     @property
     def std_error(self):

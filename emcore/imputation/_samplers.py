@@ -34,6 +34,12 @@ def draw_normal_inverse_wishart(rng, centre, kappa, scatter, df):
     return mean, (cov + cov.T) / 2
 
 
+def _packed_names(d, prefix):
+    """The names of a packed mean and covariance's entries (the lower triangle row by row)."""
+    return ([f"{prefix}mean[{j}]" for j in range(d)]
+            + [f"{prefix}cov[{i}, {j}]" for i in range(d) for j in range(i + 1)])
+
+
 class NormalSampler:
     r"""Data augmentation for one multivariate normal, under the Jeffreys prior
     :math:`p(\mu, \Sigma) \propto |\Sigma|^{-(D+1)/2}`, whose complete-data posterior is
@@ -66,6 +72,9 @@ class NormalSampler:
 
     def monitored(self, theta):
         return np.asarray(theta, dtype=float)
+
+    def monitored_names(self):
+        return _packed_names(self.model.n_features, "")
 
     def as_tuple(self, theta):
         return self.model.unpack(theta)
@@ -158,6 +167,9 @@ class MixtureSampler:
 
     def monitored(self, theta):
         return _mixture_moments(*theta)
+
+    def monitored_names(self):
+        return _packed_names(self.model.n_features, "overall ")
 
     def as_tuple(self, theta):
         return theta

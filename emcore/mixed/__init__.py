@@ -2,8 +2,9 @@
 logistic (Monte Carlo EM and SAEM, :class:`emcore.LogisticMixedModel`)."""
 
 from ._glmm import LogisticMixedModel, LogisticRandomIntercept
+from ._glmm_slopes import LogisticRandomEffects
 from ._lmm import LimitDistance, LinearMixedModel
 from ._lmm_model import LMMModel, LMMStats
 
 __all__ = ["LMMModel", "LMMStats", "LimitDistance", "LinearMixedModel", "LogisticMixedModel",
-           "LogisticRandomIntercept"]
+           "LogisticRandomEffects", "LogisticRandomIntercept"]

@@ -21,6 +21,7 @@ from .._checks import RANDOM_STATE, check_X
 from .._validation import Integer, Options, Real, as_float_array, check_params
 from ..exceptions import NotFittedError
 from ..montecarlo import SampledEMModel, run_mcem, run_saem
+from ._glmm_slopes import LogisticRandomEffects
 
 __all__ = ["LogisticMixedModel", "LogisticRandomIntercept"]
 
@@ -199,18 +200,20 @@ class LogisticMixedModel(ParamsMixin):
     burn_in : int, default 50
         SAEM's iterations with step size 1.
     random_state : None, int or numpy.random.Generator
+    verbose : int, default 0
+        1: MCEM prints a line per iteration, SAEM a progress bar.
 
     Attributes
     ----------
     fe_params_ : numpy.ndarray of shape (p,)
-    cov_re_ : numpy.ndarray of shape (1, 1)
-        :math:`\tau^2`.
+    cov_re_ : numpy.ndarray of shape (1, 1), or (q, q) with ``Z``
+        :math:`\tau^2` (the random effects' covariance :math:`\Sigma` with ``Z``).
     mc_se_ : dict
-        ``{"fe_params": (p,), "cov_re": (1, 1)}``: the Monte Carlo standard errors.
+        ``{"fe_params": (p,), "cov_re": (1, 1) or (q, q)}``: the Monte Carlo standard errors.
     llf_ : float
         The log-likelihood at the estimates (quadrature; includes the binomial
         coefficients, as ``glmer``'s does).
-    random_effects_ : numpy.ndarray of shape (n_groups, 1)
+    random_effects_ : numpy.ndarray of shape (n_groups, 1), or (n_groups, q) with ``Z``
         The posterior means :math:`\mathbb{E}[b_i \mid y]`.
     groups_ : numpy.ndarray
     n_iter_ : int
@@ -240,16 +243,18 @@ class LogisticMixedModel(ParamsMixin):
         "max_iter": [Integer(1)],
         "burn_in": [Integer(0)],
         "random_state": RANDOM_STATE,
+        "verbose": [Integer(0)],
     }
 
     def __init__(self, *, method="mcem", sample_size=100, tol=1e-3, max_iter=200, burn_in=50,
-                 random_state=None):
+                 random_state=None, verbose=0):
         self.method = method
         self.sample_size = sample_size
         self.tol = tol
         self.max_iter = max_iter
         self.burn_in = burn_in
         self.random_state = random_state
+        self.verbose = verbose
 
     def fit(self, X, y, groups, Z=None, trials=None):
         """Fit by MCEM or SAEM; returns ``self``.
@@ -263,8 +268,11 @@ class LogisticMixedModel(ParamsMixin):
             0/1 outcomes, or success counts out of ``trials``.
         groups : array_like of shape (n_samples,)
             The group label of each row.
-        Z : None
-            Only a random intercept is implemented: ``Z`` must be None.
+        Z : array_like of shape (n_samples, q), optional
+            The random-effects design; default None, a random intercept. With
+            ``q > 1`` columns (random slopes) the group effects' posterior is
+            drawn by :class:`emcore.mixed.LogisticRandomEffects` (an independence
+            Metropolis--Hastings chain per group) and ``cov_re_`` is ``(q, q)``.
         trials : array_like of shape (n_samples,), optional
             Binomial numbers of trials; default 1 (Bernoulli outcomes).
 
@@ -275,8 +283,6 @@ class LogisticMixedModel(ParamsMixin):
         """
         params = check_params(self._parameter_constraints,
                               {k: getattr(self, k) for k in self._parameter_constraints})
-        if Z is not None:
-            raise ValueError("Z must be None: LogisticMixedModel fits a random intercept only")
         X = check_X(X, "X", estimator=type(self).__name__).astype(np.float64, copy=False)
         n = X.shape[0]
         y = as_float_array(y, "y", ndim=1, nonnegative=True)
@@ -295,20 +301,35 @@ class LogisticMixedModel(ParamsMixin):
             raise ValueError("X has linearly dependent columns: the fixed effects are not "
                              "identifiable")
         labels, index = np.unique(groups, return_inverse=True)
-        model = LogisticRandomIntercept(X, y, trials, index)
+        if Z is None:
+            model = LogisticRandomIntercept(X, y, trials, index)
+        else:
+            Z = check_X(Z, "Z", estimator=type(self).__name__).astype(np.float64, copy=False)
+            if Z.shape[0] != n:
+                raise ValueError(f"Z must have one row per row of X ({n}), got {Z.shape[0]}")
+            if np.linalg.matrix_rank(Z) < Z.shape[1]:
+                raise ValueError("Z has linearly dependent columns: the random effects' "
+                                 "covariance is not identifiable")
+            model = LogisticRandomEffects(X, Z, y, trials, index)
         theta0 = model.initial_params()
         if params["method"] == "mcem":
             run = run_mcem(model, theta0, sample_size=params["sample_size"], tol=params["tol"],
-                           max_iter=params["max_iter"], random_state=params["random_state"])
+                           max_iter=params["max_iter"], random_state=params["random_state"],
+                           verbose=params["verbose"])
         else:
             run = run_saem(model, theta0, n_iter=params["max_iter"], burn_in=params["burn_in"],
                            sample_size=params["sample_size"],
-                           random_state=params["random_state"])
+                           random_state=params["random_state"], verbose=params["verbose"])
         theta, se = np.asarray(run.theta), np.asarray(run.mc_se)
-        self.fe_params_, self.cov_re_ = theta[:-1].copy(), theta[-1:].reshape(1, 1)
-        self.mc_se_ = {"fe_params": se[:-1].copy(), "cov_re": se[-1:].reshape(1, 1)}
+        p = X.shape[1]
+        if Z is None:
+            self.fe_params_, self.cov_re_ = theta[:-1].copy(), theta[-1:].reshape(1, 1)
+            self.mc_se_ = {"fe_params": se[:-1].copy(), "cov_re": se[-1:].reshape(1, 1)}
+        else:
+            self.fe_params_, self.cov_re_ = model._split(theta)
+            self.mc_se_ = {"fe_params": se[:p].copy(), "cov_re": model._split(se)[1]}
         self.llf_ = model.log_likelihood(theta)
-        self.random_effects_ = model.posterior_means(theta)[:, None]
+        self.random_effects_ = model.posterior_means(theta).reshape(len(labels), -1)
         self.groups_ = labels
         self.n_iter_, self.converged_ = run.n_iter, run.converged
         self._model, self._theta = model, theta

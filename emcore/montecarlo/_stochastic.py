@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .._base import Progress
 from .._checks import RANDOM_STATE, check_random_state
 from .._validation import Integer, Real, validated
 from ._protocol import (MCEMResult, SampledEMModel, _check, _delta_se, _final_se, _finite,
@@ -17,9 +18,11 @@ __all__ = ["run_saem", "run_stochastic_em"]
 @validated({
     "n_iter": [Integer(1)], "burn_in": [Integer(0)], "sample_size": [Integer(1)],
     "kappa": [Real(0.5, 1, low_open=True)], "random_state": RANDOM_STATE,
+    "verbose": [Integer(0)],
 })
 def run_saem(model: SampledEMModel, theta0, *, n_iter: int = 500, burn_in: int = 100,
-             sample_size: int = 1, kappa: float = 1.0, random_state=None) -> MCEMResult:
+             sample_size: int = 1, kappa: float = 1.0, random_state=None,
+             verbose: int = 0) -> MCEMResult:
     r"""SAEM (Delyon, Lavielle & Moulines 1999): a stochastic approximation of the statistics.
 
     Each iteration draws ``sample_size`` values of the missing data at
@@ -58,6 +61,8 @@ def run_saem(model: SampledEMModel, theta0, *, n_iter: int = 500, burn_in: int =
     kappa : float, default 1.0
         The step sizes' exponent, :math:`\tfrac12 < \kappa \le 1`.
     random_state : None, int or numpy.random.Generator
+    verbose : int, default 0
+        1: a progress bar, one line every tenth of the run.
 
     Returns
     -------
@@ -79,6 +84,7 @@ def run_saem(model: SampledEMModel, theta0, *, n_iter: int = 500, burn_in: int =
     theta, history = theta0, [theta0]
     s, weight_sq, cov, by_draws = None, 0.0, None, None
     kept, weights = None, np.zeros(0)
+    progress = Progress(verbose, max(1, n_iter // 10))
     for t in range(1, n_iter + 1):
         draws = model.sample_missing(theta, sample_size, rng)
         eta = 1.0 if t <= burn_in else (t - burn_in) ** (-kappa)
@@ -94,6 +100,7 @@ def run_saem(model: SampledEMModel, theta0, *, n_iter: int = 500, burn_in: int =
                             np.full(sample_size, eta / sample_size)]
             theta = _finite(model.mc_m_step(theta, kept, weights), f"at iteration {t}")
             history.append(theta)
+            progress.run_step(t, n_iter)
             continue
         stats = np.asarray(model.complete_statistics(draws), dtype=float)
         mean = stats.mean(axis=0)
@@ -104,6 +111,7 @@ def run_saem(model: SampledEMModel, theta0, *, n_iter: int = 500, burn_in: int =
         weight_sq = (1 - eta) ** 2 * weight_sq + eta**2 / sample_size
         theta = _finite(model.m_step(s), f"at iteration {t}")
         history.append(theta)
+        progress.run_step(t, n_iter)
     if by_draws:
         mc_se = _final_se(model, theta, kept, weights)
     else:
@@ -117,10 +125,10 @@ def run_saem(model: SampledEMModel, theta0, *, n_iter: int = 500, burn_in: int =
 
 @validated({
     "n_iter": [Integer(2)], "burn_in": [Integer(0)], "n_batches": [Integer(2)],
-    "random_state": RANDOM_STATE,
+    "random_state": RANDOM_STATE, "verbose": [Integer(0)],
 })
 def run_stochastic_em(model: SampledEMModel, theta0, *, n_iter: int = 1000, burn_in: int = 200,
-                      n_batches: int = 20, random_state=None) -> MCEMResult:
+                      n_batches: int = 20, random_state=None, verbose: int = 0) -> MCEMResult:
     r"""Stochastic EM (Celeux & Diebolt 1985): one draw of the missing data, then the M-step.
 
     :math:`\theta_t = \bar\theta(S(z_t))` with :math:`z_t \sim p(z \mid x, \theta_{t-1})`:
@@ -142,6 +150,8 @@ def run_stochastic_em(model: SampledEMModel, theta0, *, n_iter: int = 1000, burn
     n_batches : int, default 20
         Batches of the chain after the burn-in, for the Monte Carlo error.
     random_state : None, int or numpy.random.Generator
+    verbose : int, default 0
+        1: a progress bar, one line every tenth of the run.
 
     Returns
     -------
@@ -165,10 +175,12 @@ def run_stochastic_em(model: SampledEMModel, theta0, *, n_iter: int = 1000, burn
                          f"after burn_in={burn_in}")
     rng = check_random_state(random_state)
     theta, history = theta0, [theta0]
+    progress = Progress(verbose, max(1, n_iter // 10))
     for t in range(1, n_iter + 1):
         theta = _finite(model.mc_m_step(theta, model.sample_missing(theta, 1, rng)),
                         f"at iteration {t}")
         history.append(theta)
+        progress.run_step(t, n_iter)
     chain = np.array([np.atleast_1d(np.asarray(h, dtype=float)) for h in history[burn_in + 1:]])
     batches = np.array([b.mean(axis=0) for b in np.array_split(chain, n_batches)])
     se = batches.std(axis=0, ddof=1) / math.sqrt(n_batches)

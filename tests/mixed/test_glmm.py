@@ -110,8 +110,8 @@ def test_fits_are_reproducible_from_the_seed():
 
 def test_bad_input_is_named():
     X, y, g, trials = load("cbpp")
-    with pytest.raises(ValueError, match="random intercept only"):
-        LogisticMixedModel().fit(X, y, g, Z=X)
+    with pytest.raises(ValueError, match="Z must have one row per row of X"):
+        LogisticMixedModel().fit(X, y, g, Z=X[:5], trials=trials)  # random slopes: Z (n, q)
     with pytest.raises(ValueError, match="between 0 and trials"):
         LogisticMixedModel().fit(X, y + 100, g, trials=trials)
     with pytest.raises(ValueError, match="groups"):
@@ -133,3 +133,11 @@ def test_live_glmer_reproduces_the_stored_reference(tmp_path):
     assert live.keys() == REF.keys()
     for key, values in REF.items():
         assert np.allclose(live[key], values, rtol=1e-6), key
+
+
+def test_verbose_saem_shows_its_progress(capsys):
+    X, y, groups, trials = load("logistic")
+    LogisticMixedModel(method="saem", max_iter=20, burn_in=5, random_state=0,
+                       verbose=1).fit(X, y, groups)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 10 and lines[-1].startswith("  [####################] 20/20\t time ")
