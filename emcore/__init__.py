@@ -6,6 +6,7 @@ by the functions that need them.
 
 from . import datasets, models
 from .acceleration import aitken
+from .animation import EMAnimation, animate_elbo, animate_mixture
 from .resampling import BootstrapResult, bootstrap
 from .em import EMModel, EMResult, run_em
 from .exceptions import ConvergenceWarning, HeywoodWarning, MonotonicityWarning, NotAMaximumWarning
@@ -26,6 +27,7 @@ __all__ = [
     "BootstrapResult",
     "CategoricalHMM",
     "ConvergenceWarning",
+    "EMAnimation",
     "EMModel",
     "EMResult",
     "FactorAnalysis",
@@ -47,6 +49,8 @@ __all__ = [
     "StandardErrors",
     "StudentTMixture",
     "aitken",
+    "animate_elbo",
+    "animate_mixture",
     "bootstrap",
     "bootstrap_lrt",
     "datasets",

@@ -119,11 +119,34 @@ class FactorModel(EMModel):
 
     # -- parameters --------------------------------------------------------------
     def pack(self, W, psi) -> np.ndarray:
-        """``theta`` from the loadings (d, q) and the uniquenesses (d,)."""
+        """``theta`` from the loadings (d, q) and the uniquenesses (d,).
+
+        Parameters
+        ----------
+        W : array_like of shape (d, q)
+            The loadings.
+        psi : array_like of shape (d,)
+            The uniquenesses, positive.
+
+        Returns
+        -------
+        ndarray of shape (d * (q + 1),)
+        """
         return np.concatenate([np.asarray(W, dtype=float).ravel(), np.asarray(psi, dtype=float)])
 
     def unpack(self, theta):
-        """``(W, psi)`` from ``theta``; ValueError for a wrong length or a uniqueness <= 0."""
+        """``(W, psi)`` from ``theta``; ValueError for a wrong length or a uniqueness <= 0.
+
+        Parameters
+        ----------
+        theta : array_like of shape (d * (q + 1),)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        W : ndarray of shape (d, q)
+        psi : ndarray of shape (d,)
+        """
         d, q = self.d, self.n_factors
         vec = np.asarray(theta, dtype=float)
         if vec.shape != (d * (q + 1),):
@@ -142,6 +165,18 @@ class FactorModel(EMModel):
         PPCA sees only the standardised covariance, through the ``2 r`` rows
         :math:`\pm\sqrt r\, R\, \mathrm{diag}(s)^{-1}`, whose mean is 0 and whose covariance
         is the standardised :math:`S` (``s`` the standard deviations), not a copy of the data.
+
+        Parameters
+        ----------
+        random_state : int, numpy.random.Generator or None, default None
+            The seed of the ``"random"`` start.
+        method : {"ppca", "random"}, default "ppca"
+            Which start.
+
+        Returns
+        -------
+        ndarray of shape (d * (q + 1),)
+            The packed start.
         """
         q, sd = self.n_factors, np.sqrt(self.variance)
         if method == "random":
@@ -157,6 +192,20 @@ class FactorModel(EMModel):
 
     # -- EM ----------------------------------------------------------------------
     def e_step_with_log_likelihood(self, theta):
+        """The E-step's averages and the log-likelihood, from one factorisation of ``C``.
+
+        Parameters
+        ----------
+        theta : array_like of shape (d * (q + 1),)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        stats : tuple of ndarray
+            ``(A, B)``, of shapes (d, q) and (q, q).
+        log_likelihood : float
+            As :meth:`log_likelihood`.
+        """
         W, psi = self.unpack(theta)
         cov = LowRankPlusDiagonal(W, psi)
         g = self.root @ cov.scaled          # R Psi^-1 W, (r, q)
@@ -168,11 +217,32 @@ class FactorModel(EMModel):
         return (a, b), ll
 
     def e_step(self, theta):
-        """The averages ``(A, B)`` above."""
+        """The averages ``(A, B)`` above.
+
+        Parameters
+        ----------
+        theta : array_like of shape (d * (q + 1),)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        tuple of ndarray
+            ``(A, B)``, of shapes (d, q) and (q, q).
+        """
         return self.e_step_with_log_likelihood(theta)[0]
 
     def log_likelihood(self, theta) -> float:
-        """The observed-data log-likelihood at ``theta`` (mean at the sample mean)."""
+        """The observed-data log-likelihood at ``theta`` (mean at the sample mean).
+
+        Parameters
+        ----------
+        theta : array_like of shape (d * (q + 1),)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        float
+        """
         return self.e_step_with_log_likelihood(theta)[1]
 
     def zero_uniqueness_gain(self, theta) -> np.ndarray:
@@ -188,6 +258,15 @@ class FactorModel(EMModel):
         :math:`c_j = C^{-1} e_j`, the determinant lemma and Sherman--Morrison give
         :math:`-\frac n2(\log s_j + \psi_j c_j^\top S c_j / s_j)`.
         A variable with no loading (:math:`s_j = 0`) gets :math:`-\infty`. Costs one E-step.
+
+        Parameters
+        ----------
+        theta : array_like of shape (d * (q + 1),)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        ndarray of shape (d,)
         """
         W, psi = self.unpack(theta)
         cov = LowRankPlusDiagonal(W, psi)
@@ -203,6 +282,16 @@ class FactorModel(EMModel):
 
         A uniqueness below ``PSI_FLOOR`` times its variance (round-off only)
         is set to that floor; the estimator reports such variables.
+
+        Parameters
+        ----------
+        stats : tuple of ndarray
+            ``(A, B)`` from :meth:`e_step`.
+
+        Returns
+        -------
+        ndarray of shape (d * (q + 1),)
+            The packed loadings and uniquenesses.
         """
         a, b = stats
         W = np.linalg.solve(b, a.T).T

@@ -32,6 +32,17 @@ def ledermann_bound(d: int) -> int:
     Then the model has no more free parameters (:math:`dq + d - q(q-1)/2`)
     than the covariance has entries (:math:`d(d+1)/2`).
 
+    Parameters
+    ----------
+    d : int
+        Number of variables.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
     >>> [ledermann_bound(d) for d in (1, 2, 3, 5, 10, 100)]
     [0, 0, 1, 2, 6, 86]
     """
@@ -112,6 +123,23 @@ def varimax(loadings, *, tol=1e-10, max_iter=500):
     normalisation): :math:`R \leftarrow U V^\top` from the SVD of
     :math:`W^\top (\Lambda^3 - \Lambda \operatorname{diag}(\Lambda^\top\Lambda)/d)`.
 
+    Parameters
+    ----------
+    loadings : array_like of shape (d, q)
+        The loadings to rotate.
+    tol : float, default 1e-10
+        Stop when the criterion's relative gain is below it.
+    max_iter : int, default 500
+        Most iterations.
+
+    Returns
+    -------
+    rotated : ndarray of shape (d, q)
+    R : ndarray of shape (q, q)
+        The orthogonal rotation, ``rotated = loadings @ R``.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> W = np.array([[1.0, 1.0], [1.0, -1.0], [2.0, 2.0]])
     >>> rotated, R = varimax(W)

@@ -154,11 +154,35 @@ class MFAModel(EMModel):
 
     # -- densities ---------------------------------------------------------------------
     def log_joint(self, X, theta: MFAParams) -> np.ndarray:
-        """``log pi_k + log N(x_n | mu_k, W_k W_k^T + Psi_k)`` for rows ``X``, shape (n, K)."""
+        """``log pi_k + log N(x_n | mu_k, W_k W_k^T + Psi_k)`` for rows ``X``, shape (n, K).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, d)
+            Rows.
+        theta : MFAParams
+            The parameters.
+
+        Returns
+        -------
+        ndarray of shape (n, K)
+        """
         return log_joint(X, theta)
 
     # -- EM --------------------------------------------------------------------------------
     def e_step_with_log_likelihood(self, theta: MFAParams):
+        """The expected sufficient statistics and the log-likelihood, in one pass over ``X``.
+
+        Parameters
+        ----------
+        theta : MFAParams
+            The parameters.
+
+        Returns
+        -------
+        stats : MFAStats
+        log_likelihood : float
+        """
         k_, d, q = self.n_components, self.d, self.n_factors
         covs, log_w = _components(theta)
         st = MFAStats(np.zeros(k_), np.zeros((k_, d)), np.zeros((k_, d)), np.zeros((k_, d, q)),
@@ -182,15 +206,45 @@ class MFAModel(EMModel):
         return st, ll
 
     def e_step(self, theta):
-        """The expected sufficient statistics, an :class:`MFAStats`."""
+        """The expected sufficient statistics, an :class:`MFAStats`.
+
+        Parameters
+        ----------
+        theta : MFAParams
+            The parameters.
+
+        Returns
+        -------
+        MFAStats
+        """
         return self.e_step_with_log_likelihood(theta)[0]
 
     def log_likelihood(self, theta) -> float:
-        """The observed-data log-likelihood (log-sum-exp over components)."""
+        """The observed-data log-likelihood (log-sum-exp over components).
+
+        Parameters
+        ----------
+        theta : MFAParams
+            The parameters.
+
+        Returns
+        -------
+        float
+        """
         return self.e_step_with_log_likelihood(theta)[1]
 
     def m_step(self, stats: MFAStats) -> MFAParams:
-        """The maximiser of Q (see the class docstring), plus ``reg_noise``."""
+        """The maximiser of Q (see the class docstring), plus ``reg_noise``.
+
+        Parameters
+        ----------
+        stats : MFAStats
+            The E-step's statistics.
+
+        Returns
+        -------
+        MFAParams
+        """
         k_, q = self.n_components, self.n_factors
         empty = np.flatnonzero(~(stats.counts > 0))
         if empty.size:
@@ -224,6 +278,21 @@ class MFAModel(EMModel):
         """A start: the given ``means`` (K, d) (default: K distinct random rows), ``weights``
         (uniform) and ``noise`` (K, d) (the data's variances), split half into ``noise`` and half
         into random loadings of that scale.
+
+        Parameters
+        ----------
+        random_state : int, numpy.random.Generator or None, default None
+            The seed of the random rows and loadings.
+        means : array_like of shape (K, d), optional
+            Starting means.
+        weights : array_like of shape (K,), optional
+            Starting weights.
+        noise : array_like of shape (K, d), optional
+            The variances split between the uniquenesses and the loadings.
+
+        Returns
+        -------
+        MFAParams
         """
         rng = np.random.default_rng(random_state)
         k_, d, q = self.n_components, self.d, self.n_factors

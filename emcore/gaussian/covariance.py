@@ -89,48 +89,191 @@ class CovarianceType(ABC):
 
     @abstractmethod
     def cov_shape(self, k, d):
-        """Shape of ``covariances`` (and of the second moments) for ``k`` components."""
+        """Shape of ``covariances`` (and of the second moments) for ``k`` components.
+
+        Parameters
+        ----------
+        k : int
+            Number of components.
+        d : int
+            Number of features.
+
+        Returns
+        -------
+        tuple of int
+        """
 
     @abstractmethod
     def n_cov_parameters(self, k, d):
-        """Free parameters of the ``k`` covariances."""
+        """Free parameters of the ``k`` covariances.
+
+        Parameters
+        ----------
+        k : int
+            Number of components.
+        d : int
+            Number of features.
+
+        Returns
+        -------
+        int
+        """
 
     @abstractmethod
     def precision_cholesky(self, cov):
-        """Factors ``U`` with ``Sigma^(-1) = U U^T``; LinAlgError unless positive definite."""
+        """Factors ``U`` with ``Sigma^(-1) = U U^T``; LinAlgError unless positive definite.
+
+        Parameters
+        ----------
+        cov : ndarray of shape ``cov_shape(k, d)``
+            Covariances.
+
+        Returns
+        -------
+        ndarray of shape ``cov_shape(k, d)``
+            The factors ``U``.
+        """
 
     @abstractmethod
     def from_precisions(self, prec):
-        """``(covariances, U)`` from precisions; LinAlgError unless positive definite."""
+        """``(covariances, U)`` from precisions; LinAlgError unless positive definite.
+
+        Parameters
+        ----------
+        prec : ndarray of shape ``cov_shape(k, d)``
+            Precisions (inverse covariances).
+
+        Returns
+        -------
+        covariances, chol : ndarray of shape ``cov_shape(k, d)``
+        """
 
     @abstractmethod
     def precisions(self, chol):
-        """The precisions ``U U^T``."""
+        """The precisions ``U U^T``.
+
+        Parameters
+        ----------
+        chol : ndarray of shape ``cov_shape(k, d)``
+            The factors ``U``.
+
+        Returns
+        -------
+        ndarray of shape ``cov_shape(k, d)``
+        """
 
     @abstractmethod
     def half_log_det(self, chol, k, d):
-        """``log det U_k`` for each of the ``k`` components, shape (k,)."""
+        """``log det U_k`` for each of the ``k`` components, shape (k,).
+
+        Parameters
+        ----------
+        chol : ndarray of shape ``cov_shape(k, d)``
+            The factors ``U``.
+        k : int
+            Number of components.
+        d : int
+            Number of features.
+
+        Returns
+        -------
+        ndarray of shape (k,)
+        """
 
     @abstractmethod
     def whiten(self, diff, chol, j):
-        """``U_j^T (x - mu_j)`` for each row of ``diff`` (n, d): the rows times ``U_j``."""
+        """``U_j^T (x - mu_j)`` for each row of ``diff`` (n, d): the rows times ``U_j``.
+
+        Parameters
+        ----------
+        diff : ndarray of shape (n, d)
+            Rows ``x - mu_j``.
+        chol : ndarray of shape ``cov_shape(k, d)``
+            The factors ``U``.
+        j : int
+            The component.
+
+        Returns
+        -------
+        ndarray of shape (n, d)
+        """
 
     @abstractmethod
     def add_centred(self, second, j, diff, r):
         """Add component ``j``'s second moments ``sum r diff diff^T`` (``diff``
-        (d, m)) to ``second``."""
+        (d, m)) to ``second``.
+
+        Parameters
+        ----------
+        second : ndarray of shape ``cov_shape(k, d)``
+            Second moments, updated in place.
+        j : int
+            The component.
+        diff : ndarray of shape (d, m)
+            Deviations ``x - s_j`` of ``m`` samples, as columns.
+        r : ndarray of shape (m,)
+            The samples' responsibilities for component ``j``.
+        """
 
     @abstractmethod
     def outer(self, a, b):
-        """``a_k b_k^T`` for each component, in the shape of the second moments."""
+        """``a_k b_k^T`` for each component, in the shape of the second moments.
+
+        Parameters
+        ----------
+        a, b : ndarray of shape (k, d)
+            One vector per component.
+
+        Returns
+        -------
+        ndarray of shape ``cov_shape(k, d)``
+        """
 
     @abstractmethod
     def covariances(self, m2, n, n_guarded, delta, reg):
-        """The M-step's covariances from second moments, and each one's mean variance."""
+        """The M-step's covariances from second moments, and each one's mean variance.
+
+        Parameters
+        ----------
+        m2 : ndarray of shape ``cov_shape(k, d)``
+            Second moments about the shifts ``s``.
+        n : ndarray of shape (k,)
+            The components' total responsibilities.
+        n_guarded : ndarray of shape (k,)
+            ``n`` kept away from zero (the divisor).
+        delta : ndarray of shape (k, d)
+            The new means minus the shifts.
+        reg : float
+            Added to the diagonal (``reg_covar``).
+
+        Returns
+        -------
+        covariances : ndarray of shape ``cov_shape(k, d)``
+        spread : ndarray
+            Each covariance's mean variance before ``reg`` is added.
+        """
 
     @abstractmethod
     def scatter_trace(self, chol, n, first, m2, delta):
-        """``sum_k tr(P_k S_k)``, the trace term of ``Q`` (:func:`emcore.gaussian.mstep.m_step`)."""
+        """``sum_k tr(P_k S_k)``, the trace term of ``Q`` (:func:`emcore.gaussian.mstep.m_step`).
+
+        Parameters
+        ----------
+        chol : ndarray of shape ``cov_shape(k, d)``
+            The factors ``U``.
+        n : ndarray of shape (k,)
+            The components' total responsibilities.
+        first : ndarray of shape (k, d)
+            First moments about the shifts.
+        m2 : ndarray of shape ``cov_shape(k, d)``
+            Second moments about the shifts.
+        delta : ndarray of shape (k, d)
+            The means minus the shifts.
+
+        Returns
+        -------
+        float
+        """
 
     @abstractmethod
     def _scaled_noise(self, z, covariances, j):
@@ -149,48 +292,180 @@ class CovarianceType(ABC):
     warm_m_step = False
 
     def n_parameters(self, k, d):
-        """Free parameters of a ``k``-component mixture in ``d`` dimensions."""
+        """Free parameters of a ``k``-component mixture in ``d`` dimensions.
+
+        Parameters
+        ----------
+        k : int
+            Number of components.
+        d : int
+            Number of features.
+
+        Returns
+        -------
+        int
+            Covariance parameters, ``k * d`` means and ``k - 1`` weights.
+        """
         return self.n_cov_parameters(k, d) + k * d + k - 1
 
     def log_gaussian(self, X, means, chol):
-        """(n, K) log-densities of the rows of ``X`` under every component."""
+        """(n, K) log-densities of the rows of ``X`` under every component.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, d)
+            Samples.
+        means : ndarray of shape (K, d)
+            Component means.
+        chol : ndarray of shape ``cov_shape(K, d)``
+            The factors ``U``.
+
+        Returns
+        -------
+        ndarray of shape (n, K)
+        """
         k, d = means.shape
         maha = self.mahalanobis(np.array(X.T, dtype=np.float64), self.prepare(means, chol), k)
         return (-0.5 * (d * _LOG_2PI + maha) + self.half_log_det(chol, k, d)[:, None]).T
 
     def empty_second(self, k, d):
-        """Zero second moments: they have the shape of the covariances."""
+        """Zero second moments: they have the shape of the covariances.
+
+        Parameters
+        ----------
+        k : int
+            Number of components.
+        d : int
+            Number of features.
+
+        Returns
+        -------
+        ndarray of shape ``cov_shape(k, d)``
+        """
         return np.zeros(self.cov_shape(k, d))
 
     @staticmethod
     def shared_root(chol):
-        """The precision root shared by every component (the expanded path), or None."""
+        """The precision root shared by every component (the expanded path), or None.
+
+        Parameters
+        ----------
+        chol : ndarray of shape ``cov_shape(k, d)``
+            The factors ``U``.
+
+        Returns
+        -------
+        ndarray or None
+        """
         return None
 
     @staticmethod
     def direct_rows(k, d):
-        """Rows of ``mahalanobis``'s largest buffer per sample (the chunk size follows it)."""
+        """Rows of ``mahalanobis``'s largest buffer per sample (the chunk size follows it).
+
+        Parameters
+        ----------
+        k : int
+            Number of components.
+        d : int
+            Number of features.
+
+        Returns
+        -------
+        int
+        """
         return k * d
 
     def zero_scale(self, d):
-        """The zero of a prior's scale parameter (its shape for this type)."""
+        """The zero of a prior's scale parameter (its shape for this type).
+
+        Parameters
+        ----------
+        d : int
+            Number of features.
+
+        Returns
+        -------
+        float or ndarray
+        """
         shape = self.scale_shape(d)
         return np.zeros(shape) if shape else 0.0
 
     def per_component(self, psi, k):
-        """A prior's scale ``psi`` repeated for each of ``k`` components."""
+        """A prior's scale ``psi`` repeated for each of ``k`` components.
+
+        Parameters
+        ----------
+        psi : float or ndarray
+            The scale.
+        k : int
+            Number of components.
+
+        Returns
+        -------
+        ndarray
+            Shaped as the second moments.
+        """
         return np.broadcast_to(psi, (k,) + np.shape(psi))
 
     def default_scale(self, second, n, k, d):
-        """mclust's default prior scale from the data's second moments ``second``."""
+        """mclust's default prior scale from the data's second moments ``second``.
+
+        Parameters
+        ----------
+        second : ndarray of shape ``cov_shape(1, d)``
+            The data's second moments about their mean, as one component's.
+        n : int
+            Number of samples.
+        k : int
+            Number of components.
+        d : int
+            Number of features.
+
+        Returns
+        -------
+        float or ndarray
+        """
         return second[0] / n / k ** (2.0 / d)
 
     def prior_exponent(self, nu, c, k, d):
-        """The exponent of the conjugate prior's determinant term for this type."""
+        """The exponent of the conjugate prior's determinant term for this type.
+
+        Parameters
+        ----------
+        nu : float or None
+            The prior's degrees of freedom (None: no covariance prior).
+        c : float
+            1 when the prior has a mean (its normal part adds one), else 0.
+        k : int
+            Number of components.
+        d : int
+            Number of features.
+
+        Returns
+        -------
+        float
+        """
         return (0.0 if nu is None else self._nu_part(nu, d)) + c
 
     def sample(self, means, covariances, labels, z):
-        """Samples ``means[labels] + Sigma^(1/2) z``, given standard normal draws ``z``."""
+        """Samples ``means[labels] + Sigma^(1/2) z``, given standard normal draws ``z``.
+
+        Parameters
+        ----------
+        means : ndarray of shape (K, d)
+            Component means.
+        covariances : ndarray of shape ``cov_shape(K, d)``
+            Component covariances.
+        labels : ndarray of shape (n,)
+            Each sample's component.
+        z : ndarray of shape (n, d)
+            Standard normal draws.
+
+        Returns
+        -------
+        ndarray of shape (n, d)
+        """
         out = np.empty(z.shape)
         for j in range(means.shape[0]):
             rows = labels == j
@@ -512,6 +787,15 @@ def covariance_model(name) -> CovarianceType:
 
     A :class:`CovarianceType` instance of one's own passes through: it needs
     only the abstract methods, and runs on the reference E-step.
+
+    Parameters
+    ----------
+    name : str or CovarianceType
+        A name of ``COVARIANCE_TYPES`` or ``MCLUST_MODELS``, or a covariance type object.
+
+    Returns
+    -------
+    CovarianceType
     """
     if isinstance(name, CovarianceType):
         return name

@@ -179,7 +179,8 @@ class LogisticRandomIntercept(SampledEMModel):
 
 
 class LogisticMixedModel(ParamsMixin):
-    r"""A logistic (binomial) random-intercept model fitted by Monte Carlo EM or SAEM.
+    r"""A logistic (binomial) mixed model (random intercept, or random slopes with ``Z``) fitted
+    by Monte Carlo EM or SAEM.
 
     :math:`y_{ij} \mid b_i \sim \operatorname{Binomial}(n_{ij}, \operatorname{logit}^{-1}
     (x_{ij}^\top\beta + b_i))`, :math:`b_i \sim \mathcal{N}(0, \tau^2)`: the E-step is an
@@ -187,6 +188,9 @@ class LogisticMixedModel(ParamsMixin):
     or :func:`emcore.run_saem` (``method="saem"``) replaces it by draws of the
     :math:`b_i` (:class:`LogisticRandomIntercept`). Estimates carry a Monte
     Carlo error (``mc_se_``); the log-likelihood at them is computed by quadrature.
+    With a random-effects design ``Z`` of :math:`q` columns (random slopes),
+    :math:`z_{ij}^\top b_i` replaces :math:`b_i`, :math:`b_i \sim \mathcal{N}(0, \Sigma)`,
+    and the draws come from :class:`LogisticRandomEffects`.
 
     Parameters
     ----------

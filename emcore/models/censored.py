@@ -99,13 +99,29 @@ class CensoredNormal(EMModel, SampledEMModel):
         return float(vec[0]), float(vec[1])
 
     def initial_params(self) -> np.ndarray:
-        """A start: the mean and standard deviation of the uncensored values."""
+        """A start: the mean and standard deviation of the uncensored values.
+
+        Returns
+        -------
+        ndarray of shape (2,)
+            ``[mu, sigma]``.
+        """
         seen = self.y[~self.censored]
         return np.array([seen.mean(), seen.std()])
 
     def tail_moments(self, theta) -> tuple[np.ndarray, np.ndarray]:
         r""":math:`\mathbb{E}[y_i]` and :math:`\mathbb{E}[y_i^2]` of the censored values, given the
         bound.
+
+        Parameters
+        ----------
+        theta : array_like of shape (2,)
+            ``[mu, sigma]``, sigma positive.
+
+        Returns
+        -------
+        first, second : ndarray of shape (n_censored,)
+            The conditional first and second moments of each censored value.
         """
         from scipy.special import log_ndtr
 
@@ -119,13 +135,35 @@ class CensoredNormal(EMModel, SampledEMModel):
         return first, second
 
     def e_step(self, theta) -> tuple[float, float]:
-        r""":math:`T_1 = \sum_i \mathbb{E}[y_i]` and :math:`T_2 = \sum_i \mathbb{E}[y_i^2]`."""
+        r""":math:`T_1 = \sum_i \mathbb{E}[y_i]` and :math:`T_2 = \sum_i \mathbb{E}[y_i^2]`.
+
+        Parameters
+        ----------
+        theta : array_like of shape (2,)
+            ``[mu, sigma]``, sigma positive.
+
+        Returns
+        -------
+        tuple of float
+            :math:`(T_1, T_2)`.
+        """
         first, second = self.tail_moments(theta)
         seen = self.y[~self.censored]
         return float(seen.sum() + first.sum()), float(np.sum(seen**2) + second.sum())
 
     def m_step(self, stats) -> np.ndarray:
-        r""":math:`\mu = T_1/n`, :math:`\sigma = \sqrt{T_2/n - \mu^2}`."""
+        r""":math:`\mu = T_1/n`, :math:`\sigma = \sqrt{T_2/n - \mu^2}`.
+
+        Parameters
+        ----------
+        stats : tuple of float
+            :math:`(T_1, T_2)` from :meth:`e_step`.
+
+        Returns
+        -------
+        ndarray of shape (2,)
+            ``[mu, sigma]``.
+        """
         t1, t2 = stats
         mu = t1 / self.n
         return np.array([mu, np.sqrt(max(t2 / self.n - mu**2, 0.0))])
@@ -133,6 +171,16 @@ class CensoredNormal(EMModel, SampledEMModel):
     def log_likelihood(self, theta) -> float:
         """Observed-data log-likelihood: densities of the values, tail probabilities of the
         bounds.
+
+        Parameters
+        ----------
+        theta : array_like of shape (2,)
+            ``[mu, sigma]``, sigma positive.
+
+        Returns
+        -------
+        float
+            The observed-data log-likelihood.
         """
         from scipy.special import log_ndtr
 
@@ -150,6 +198,16 @@ class CensoredNormal(EMModel, SampledEMModel):
         :math:`I_{\\text{com}} = \begin{pmatrix} n/\sigma^2 & 2R/\sigma^3 \\
         2R/\sigma^3 & 3S/\sigma^4 - n/\sigma^2 \end{pmatrix}`.
         The optional hook of :func:`emcore.standard_errors` (``method="sem"``).
+
+        Parameters
+        ----------
+        theta : array_like of shape (2,)
+            ``[mu, sigma]``, sigma positive.
+
+        Returns
+        -------
+        ndarray of shape (2, 2)
+            The expected complete-data information.
         """
         mu, sigma = self._theta(theta)
         t1, t2 = self.e_step(theta)
@@ -164,6 +222,20 @@ class CensoredNormal(EMModel, SampledEMModel):
 
         By inversion: a uniform :math:`u` gives the point whose tail probability
         is :math:`u` times the bound's, computed on the log scale.
+
+        Parameters
+        ----------
+        theta : array_like of shape (2,)
+            ``[mu, sigma]``, sigma positive.
+        size : int
+            The number of draws.
+        rng : numpy.random.Generator
+            The source of randomness.
+
+        Returns
+        -------
+        ndarray of shape (size, n_censored)
+            The draws.
         """
         from scipy.special import log_ndtr, ndtri_exp
 
@@ -176,14 +248,38 @@ class CensoredNormal(EMModel, SampledEMModel):
 
     def complete_statistics(self, draws) -> np.ndarray:
         r"""Per draw, :math:`(T_1, T_2) = (\sum_i y_i, \sum_i y_i^2)` with the censored
-        values filled in, shape (size, 2)."""
+        values filled in, shape (size, 2).
+
+        Parameters
+        ----------
+        draws : array_like of shape (size, n_censored)
+            Draws of the censored values (:meth:`sample_missing`).
+
+        Returns
+        -------
+        ndarray of shape (size, 2)
+            :math:`(T_1, T_2)` per draw.
+        """
         draws = np.atleast_2d(draws)
         seen = self.y[~self.censored]
         return np.column_stack([seen.sum() + draws.sum(axis=1),
                                 np.sum(seen**2) + np.sum(draws**2, axis=1)])
 
     def complete_log_likelihood(self, theta, draws) -> np.ndarray:
-        """Per draw, the normal log-likelihood of the filled-in sample, shape (size,)."""
+        """Per draw, the normal log-likelihood of the filled-in sample, shape (size,).
+
+        Parameters
+        ----------
+        theta : array_like of shape (2,)
+            ``[mu, sigma]``, sigma positive.
+        draws : array_like of shape (size, n_censored)
+            Draws of the censored values (:meth:`sample_missing`).
+
+        Returns
+        -------
+        ndarray of shape (size,)
+            The complete-data log-likelihood per draw.
+        """
         mu, sigma = self._theta(theta)
         t1, t2 = self.complete_statistics(draws).T
         squares = t2 - 2 * mu * t1 + self.n * mu**2

@@ -78,32 +78,108 @@ class ExponentialFamilyEM(EMModel):
 
     @abstractmethod
     def expected_statistic(self, theta):
-        r""":math:`\mathbb{E}[T \mid x, \theta]`."""
+        r""":math:`\mathbb{E}[T \mid x, \theta]`.
+
+        Parameters
+        ----------
+        theta : object
+            The model's parameters.
+
+        Returns
+        -------
+        float or ndarray
+            The expected sufficient statistic.
+        """
 
     @abstractmethod
     def statistic_mean(self, theta):
-        r"""The expectation map :math:`\mathbb{E}_\theta[T]`."""
+        r"""The expectation map :math:`\mathbb{E}_\theta[T]`.
+
+        Parameters
+        ----------
+        theta : object
+            The model's parameters.
+
+        Returns
+        -------
+        float or ndarray
+            The complete-data mean of the sufficient statistic.
+        """
 
     @abstractmethod
     def params_from_mean(self, t):
-        r"""The parameters :math:`\theta` with :math:`\mathbb{E}_\theta[T] = t`."""
+        r"""The parameters :math:`\theta` with :math:`\mathbb{E}_\theta[T] = t`.
+
+        Parameters
+        ----------
+        t : float or ndarray
+            A value of the sufficient statistic's mean.
+
+        Returns
+        -------
+        object
+            The model's parameters.
+        """
 
     @abstractmethod
     def statistic_variance(self, theta):
-        r""":math:`\operatorname{Var}_\theta(T)`: the complete information (natural parameter)."""
+        r""":math:`\operatorname{Var}_\theta(T)`: the complete information (natural parameter).
+
+        Parameters
+        ----------
+        theta : object
+            The model's parameters.
+
+        Returns
+        -------
+        float or ndarray
+            The complete-data variance (a matrix for a vector statistic).
+        """
 
     @abstractmethod
     def conditional_statistic_variance(self, theta):
-        r""":math:`\operatorname{Var}(T \mid x, \theta)`: the missing information (natural)."""
+        r""":math:`\operatorname{Var}(T \mid x, \theta)`: the missing information (natural).
+
+        Parameters
+        ----------
+        theta : object
+            The model's parameters.
+
+        Returns
+        -------
+        float or ndarray
+            The variance given the observed data (a matrix for a vector statistic).
+        """
 
     def e_step(self, theta):
-        r"""The E-step: :math:`\mathbb{E}[T \mid x, \theta]` (:meth:`expected_statistic`)."""
+        r"""The E-step: :math:`\mathbb{E}[T \mid x, \theta]` (:meth:`expected_statistic`).
+
+        Parameters
+        ----------
+        theta : object
+            The model's parameters.
+
+        Returns
+        -------
+        float or ndarray
+            The expected sufficient statistic.
+        """
         return self.expected_statistic(theta)
 
     def m_step(self, stats):
         r"""The M-step, moment matching: :math:`\mathbb{E}_\theta[T] =` ``stats``.
 
         (:meth:`params_from_mean`.)
+
+        Parameters
+        ----------
+        stats : float or ndarray
+            The E-step's expected sufficient statistic.
+
+        Returns
+        -------
+        object
+            The parameters that match it.
         """
         return self.params_from_mean(stats)
 
@@ -116,6 +192,16 @@ class ExponentialFamilyEM(EMModel):
         At a maximum they are the eigenvalues of the EM map's Jacobian; the
         largest is EM's rate. Directions in which :math:`T` cannot vary
         (a fixed total) give 0.
+
+        Parameters
+        ----------
+        theta : object
+            The model's parameters.
+
+        Returns
+        -------
+        ndarray
+            The fractions of missing information, largest first.
         """
         complete = np.atleast_2d(np.asarray(self.statistic_variance(theta), dtype=float))
         missing = np.atleast_2d(np.asarray(self.conditional_statistic_variance(theta), dtype=float))

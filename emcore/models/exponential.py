@@ -62,33 +62,111 @@ class ExponentialMissing(ExponentialFamilyEM):
         return as_positive_scalar(theta, "theta (the exponential rate)")
 
     def expected_statistic(self, theta) -> float:
-        """Expected complete-data total :math:`E[T \\mid y_{obs}, \\theta]` (the E-step)."""
+        """Expected complete-data total :math:`E[T \\mid y_{obs}, \\theta]` (the E-step).
+
+        Parameters
+        ----------
+        theta : float
+            The rate, positive.
+
+        Returns
+        -------
+        float
+            The expected total.
+        """
         return self.observed_sum + self.n_missing / self._theta(theta)
 
     def statistic_mean(self, theta) -> float:
-        """The expectation map :math:`E_\\theta[T] = n / \\theta`."""
+        """The expectation map :math:`E_\\theta[T] = n / \\theta`.
+
+        Parameters
+        ----------
+        theta : float
+            The rate, positive.
+
+        Returns
+        -------
+        float
+            The expected complete-data total.
+        """
         return self.n_total / self._theta(theta)
 
     def params_from_mean(self, t: float) -> float:
-        """The rate maximising :math:`n\\log\\theta - \\theta\\,E[T]`: ``n / t`` (the M-step)."""
+        """The rate maximising :math:`n\\log\\theta - \\theta\\,E[T]`: ``n / t`` (the M-step).
+
+        Parameters
+        ----------
+        t : float
+            An expected total, positive.
+
+        Returns
+        -------
+        float
+            The rate.
+        """
         return self.n_total / t
 
     def statistic_variance(self, theta) -> float:
-        """:math:`\\operatorname{Var}_\\theta(T) = n / \\theta^2`."""
+        """:math:`\\operatorname{Var}_\\theta(T) = n / \\theta^2`.
+
+        Parameters
+        ----------
+        theta : float
+            The rate, positive.
+
+        Returns
+        -------
+        float
+            The complete-data variance of :math:`T`.
+        """
         return self.n_total / self._theta(theta) ** 2
 
     def conditional_statistic_variance(self, theta) -> float:
-        """:math:`\\operatorname{Var}(T \\mid y_{obs}, \\theta) = m / \\theta^2` (the missing)."""
+        """:math:`\\operatorname{Var}(T \\mid y_{obs}, \\theta) = m / \\theta^2` (the missing).
+
+        Parameters
+        ----------
+        theta : float
+            The rate, positive.
+
+        Returns
+        -------
+        float
+            The variance of :math:`T` given the observed values.
+        """
         return self.n_missing / self._theta(theta) ** 2
 
     def log_likelihood(self, theta) -> float:
-        """Observed-data log-likelihood :math:`n_{obs}\\log\\theta - \\theta\\sum y_{obs}`."""
+        """Observed-data log-likelihood :math:`n_{obs}\\log\\theta - \\theta\\sum y_{obs}`.
+
+        Parameters
+        ----------
+        theta : float
+            The rate, positive.
+
+        Returns
+        -------
+        float
+            The observed-data log-likelihood.
+        """
         theta = self._theta(theta)
         return self.n_observed * float(np.log(theta)) - theta * self.observed_sum
 
     def q_function(self, theta, theta_t) -> float:
         """:math:`Q(\\theta \\mid \\theta_t) = n\\log\\theta -
         \\theta\\,E[T \\mid y_{obs}, \\theta_t]`.
+
+        Parameters
+        ----------
+        theta : float
+            The rate at which :math:`Q` is evaluated.
+        theta_t : float
+            The rate of the E-step.
+
+        Returns
+        -------
+        float
+            :math:`Q(\\theta \\mid \\theta_t)`.
         """
         theta = self._theta(theta)
         return self.n_total * float(np.log(theta)) - theta * self.e_step(theta_t)
@@ -98,6 +176,16 @@ class ExponentialMissing(ExponentialFamilyEM):
 
         The optional hook that :func:`emcore.standard_errors` uses for the
         ``"sem"`` and ``"louis"`` methods.
+
+        Parameters
+        ----------
+        theta : float
+            The rate, positive.
+
+        Returns
+        -------
+        float
+            The complete-data information.
         """
         # The natural parameter is -theta, so the information in theta is Var(T).
         return self.statistic_variance(theta)
@@ -110,11 +198,27 @@ class ExponentialMissing(ExponentialFamilyEM):
         variance is :math:`\\operatorname{Var}(T \\mid y_{obs}) = m/\\theta^2` and
         whose conditional mean is the observed score. The optional hook that
         :func:`emcore.standard_errors` uses for ``method="louis"``.
+
+        Parameters
+        ----------
+        theta : float
+            The rate, positive.
+
+        Returns
+        -------
+        float
+            The conditional second moment of the complete-data score.
         """
         theta = self._theta(theta)
         return (self.conditional_statistic_variance(theta)
                 + (self.n_observed / theta - self.observed_sum) ** 2)
 
     def mle(self) -> float:
-        """The observed-data maximum-likelihood estimate, in closed form."""
+        """The observed-data maximum-likelihood estimate, in closed form.
+
+        Returns
+        -------
+        float
+            :math:`n_{obs} / \\sum y_{obs}`.
+        """
         return self.n_observed / self.observed_sum

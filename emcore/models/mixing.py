@@ -81,6 +81,16 @@ class MixingProportion(ExponentialFamilyEM):
     def weights(self, theta) -> np.ndarray:
         """All ``K`` weights from the parameters (the first ``K - 1``); ValueError outside the
         simplex.
+
+        Parameters
+        ----------
+        theta : float or array_like of shape (K - 1,)
+            The first ``K - 1`` weights.
+
+        Returns
+        -------
+        ndarray of shape (K,)
+            All the weights.
         """
         free = np.atleast_1d(np.asarray(theta, dtype=float))
         if free.shape != (self.n_components - 1,):
@@ -96,20 +106,64 @@ class MixingProportion(ExponentialFamilyEM):
         return self.densities @ self.weights(theta)
 
     def responsibilities(self, theta) -> np.ndarray:
-        r""":math:`\gamma_{nk}`, shape (N, K)."""
+        r""":math:`\gamma_{nk}`, shape (N, K).
+
+        Parameters
+        ----------
+        theta : float or array_like of shape (K - 1,)
+            The first ``K - 1`` weights.
+
+        Returns
+        -------
+        ndarray of shape (N, K)
+            Each point's posterior probabilities of the components.
+        """
         weighted = self.densities * self.weights(theta)
         return weighted / weighted.sum(axis=1, keepdims=True)
 
     def expected_statistic(self, theta) -> np.ndarray:
-        r"""Expected component counts :math:`N_k = \sum_n \gamma_{nk}` (the E-step)."""
+        r"""Expected component counts :math:`N_k = \sum_n \gamma_{nk}` (the E-step).
+
+        Parameters
+        ----------
+        theta : float or array_like of shape (K - 1,)
+            The first ``K - 1`` weights.
+
+        Returns
+        -------
+        ndarray of shape (K,)
+            The expected counts.
+        """
         return self.responsibilities(theta).sum(axis=0)
 
     def statistic_mean(self, theta) -> np.ndarray:
-        r"""The expectation map :math:`\mathbb{E}_\pi[T] = N \pi`."""
+        r"""The expectation map :math:`\mathbb{E}_\pi[T] = N \pi`.
+
+        Parameters
+        ----------
+        theta : float or array_like of shape (K - 1,)
+            The first ``K - 1`` weights.
+
+        Returns
+        -------
+        ndarray of shape (K,)
+            The complete-data expected counts.
+        """
         return self.x.size * self.weights(theta)
 
     def params_from_mean(self, t) -> np.ndarray:
-        """The first ``K - 1`` weights ``N_k / N`` (the M-step)."""
+        """The first ``K - 1`` weights ``N_k / N`` (the M-step).
+
+        Parameters
+        ----------
+        t : array_like of shape (K,)
+            Expected component counts.
+
+        Returns
+        -------
+        ndarray of shape (K - 1,)
+            The first ``K - 1`` weights.
+        """
         t = np.asarray(t, dtype=float)
         return t[:-1] / t.sum()
 
@@ -117,6 +171,16 @@ class MixingProportion(ExponentialFamilyEM):
         r""":math:`\operatorname{Var}_\pi(T) = N(\operatorname{diag}\pi - \pi\pi^\top)`, (K, K).
 
         Singular: the counts sum to N.
+
+        Parameters
+        ----------
+        theta : float or array_like of shape (K - 1,)
+            The first ``K - 1`` weights.
+
+        Returns
+        -------
+        ndarray of shape (K, K)
+            The complete-data covariance of the counts.
         """
         pi = self.weights(theta)
         return self.x.size * (np.diag(pi) - np.outer(pi, pi))
@@ -126,18 +190,49 @@ class MixingProportion(ExponentialFamilyEM):
 
         The points are independent given :math:`x`, each a multinomial draw, so it is
         :math:`\sum_n (\operatorname{diag}\gamma_n - \gamma_n\gamma_n^\top)`.
+
+        Parameters
+        ----------
+        theta : float or array_like of shape (K - 1,)
+            The first ``K - 1`` weights.
+
+        Returns
+        -------
+        ndarray of shape (K, K)
+            The covariance of the counts given the data.
         """
         gamma = self.responsibilities(theta)
         return np.diag(gamma.sum(axis=0)) - gamma.T @ gamma
 
     def log_likelihood(self, theta) -> float:
-        r"""Observed-data log-likelihood :math:`\sum_n \log \sum_k \pi_k f_k(x_n)`."""
+        r"""Observed-data log-likelihood :math:`\sum_n \log \sum_k \pi_k f_k(x_n)`.
+
+        Parameters
+        ----------
+        theta : float or array_like of shape (K - 1,)
+            The first ``K - 1`` weights.
+
+        Returns
+        -------
+        float
+            The observed-data log-likelihood (``-inf`` if a point has zero density).
+        """
         with np.errstate(divide="ignore"):
             return float(np.sum(np.log(self._mixture(theta))))
 
     def complete_information(self, theta) -> np.ndarray:
         r""":math:`I_{\text{com}} = \operatorname{diag}(N_j/\pi_j^2) +
         N_K/\pi_K^2\,\mathbf{1}\mathbf{1}^\top`, shape (K-1, K-1).
+
+        Parameters
+        ----------
+        theta : float or array_like of shape (K - 1,)
+            The first ``K - 1`` weights.
+
+        Returns
+        -------
+        ndarray of shape (K - 1, K - 1)
+            The expected complete-data information in the free weights.
         """
         pi, counts = self.weights(theta), self.e_step(theta)
         # -d2/dpi_i dpi_j of sum_k N_k log pi_k with pi_K = 1 - sum_j pi_j.
@@ -150,6 +245,16 @@ class MixingProportion(ExponentialFamilyEM):
         Point :math:`n` contributes :math:`s_n = (z_{nj}/\pi_j - z_{nK}/\pi_K)_j`;
         the points are independent given :math:`x`, so the second moment is the
         sum of their covariances plus the outer product of the summed means.
+
+        Parameters
+        ----------
+        theta : float or array_like of shape (K - 1,)
+            The first ``K - 1`` weights.
+
+        Returns
+        -------
+        ndarray of shape (K - 1, K - 1)
+            The conditional second moment of the complete-data score.
         """
         pi = self.weights(theta)
         # s_n = A z_n with A = [diag(1/pi_j) | -1/pi_K], z_n ~ Multinomial(1, gamma_n).
@@ -158,10 +263,35 @@ class MixingProportion(ExponentialFamilyEM):
         mean = a @ self.expected_statistic(theta)
         return a @ z_cov @ a.T + np.outer(mean, mean)
 
+    def free_coordinates(self, theta):
+        r"""The weights as coordinates confined to the simplex, for :func:`emcore.standard_errors`.
+
+        Weight :math:`\pi_j` moves in :math:`[0, \pi_j + \pi_K]`, so that no difference step
+        takes it or the last weight below 0; a weight within
+        ``emcore._free.BOUNDARY`` of 0 is on the boundary, held fixed and flagged (NaN
+        standard error). With the last weight :math:`\pi_K` at 0 every weight is flagged (for
+        two components that is exact: :math:`\pi_1 = 1` cannot move).
+        """
+        from .._free import FreeCoordinates
+
+        free = np.atleast_1d(np.asarray(theta, dtype=float))
+        last = float(self.weights(free)[-1])
+        return FreeCoordinates([("bounded", (1,), (0.0, w + last)) for w in free], free)
+
     def observed_information(self, theta) -> np.ndarray:
         r"""The observed information in closed form, :math:`\sum_n d_n d_n^\top / p_n^2`.
 
         Here :math:`p_n = \sum_k \pi_k f_k(x_n)` and :math:`d_{nj} = f_j(x_n) - f_K(x_n)`.
+
+        Parameters
+        ----------
+        theta : float or array_like of shape (K - 1,)
+            The first ``K - 1`` weights.
+
+        Returns
+        -------
+        ndarray of shape (K - 1, K - 1)
+            Minus the Hessian of the observed-data log-likelihood.
         """
         d = self.densities[:, :-1] - self.densities[:, -1:]
         w = d / self._mixture(theta)[:, None]

@@ -78,17 +78,50 @@ class GeneticLinkage(EMModel):
         self.n = int(self.counts.sum())
 
     def cell_probabilities(self, theta) -> np.ndarray:
-        """The four cell probabilities at ``theta``."""
+        """The four cell probabilities at ``theta``.
+
+        Parameters
+        ----------
+        theta : float
+            The linkage parameter, in (0, 1).
+
+        Returns
+        -------
+        ndarray of shape (4,)
+            The cell probabilities.
+        """
         theta = as_open_unit(theta, "theta")
         return np.array([0.5 + theta / 4, (1 - theta) / 4, (1 - theta) / 4, theta / 4])
 
     def e_step(self, theta) -> float:
-        r"""Expected latent count :math:`E[z \mid y, \theta] = y_1\theta / (2 + \theta)`."""
+        r"""Expected latent count :math:`E[z \mid y, \theta] = y_1\theta / (2 + \theta)`.
+
+        Parameters
+        ----------
+        theta : float
+            The linkage parameter, in (0, 1).
+
+        Returns
+        -------
+        float
+            The expected latent count.
+        """
         theta = as_open_unit(theta, "theta")
         return float(self.counts[0]) * theta / (2.0 + theta)
 
     def m_step(self, stats: float) -> float:
-        r"""The :math:`\theta` maximising Q, given the expected latent count ``stats``."""
+        r"""The :math:`\theta` maximising Q, given the expected latent count ``stats``.
+
+        Parameters
+        ----------
+        stats : float
+            The expected latent count from :meth:`e_step`.
+
+        Returns
+        -------
+        float
+            The updated linkage parameter.
+        """
         y1, y2, y3, y4 = (float(c) for c in self.counts)
         # y4 > 0 (checked in __init__), so the denominator is positive.
         return (stats + y4) / (stats + y2 + y3 + y4)
@@ -98,6 +131,16 @@ class GeneticLinkage(EMModel):
 
         The multinomial coefficient :math:`\log(n!/\prod_j y_j!)` is left out:
         it does not depend on :math:`\theta`.
+
+        Parameters
+        ----------
+        theta : float
+            The linkage parameter, in (0, 1).
+
+        Returns
+        -------
+        float
+            The observed-data log-likelihood, without the constant.
         """
         logp = np.log(self.cell_probabilities(theta))
         return float(np.dot(self.counts, logp))
@@ -106,6 +149,18 @@ class GeneticLinkage(EMModel):
         r""":math:`Q(\theta \mid \theta_t) = (\hat z + y_4)\log\theta + (y_2 + y_3)\log(1-\theta)`.
 
         Constants that do not depend on :math:`\theta` are left out.
+
+        Parameters
+        ----------
+        theta : float
+            Where :math:`Q` is evaluated, in (0, 1).
+        theta_t : float
+            The parameter of the E-step.
+
+        Returns
+        -------
+        float
+            :math:`Q(\theta \mid \theta_t)` up to a constant.
         """
         theta = as_open_unit(theta, "theta")
         z_hat = self.e_step(theta_t)
@@ -113,7 +168,13 @@ class GeneticLinkage(EMModel):
         return (z_hat + y4) * math.log(theta) + (y2 + y3) * math.log1p(-theta)
 
     def mle(self) -> float:
-        """The observed-data maximum-likelihood estimate, a root of a quadratic."""
+        """The observed-data maximum-likelihood estimate, a root of a quadratic.
+
+        Returns
+        -------
+        float
+            The positive root.
+        """
         y1, y2, y3, y4 = (float(c) for c in self.counts)
         b = y1 - 2.0 * (y2 + y3) - y4
         # The product of the roots is -2 y4 / n < 0: exactly one root is positive.

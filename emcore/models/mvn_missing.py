@@ -108,11 +108,35 @@ class MVNMissing(EMModel):
         return n_gaussian_params(self.n_features)
 
     def pack(self, mean, cov) -> np.ndarray:
-        """The parameter vector of a mean of shape (D,) and a covariance of shape (D, D)."""
+        """The parameter vector of a mean of shape (D,) and a covariance of shape (D, D).
+
+        Parameters
+        ----------
+        mean : array_like of shape (D,)
+            The mean.
+        cov : array_like of shape (D, D)
+            The covariance, positive definite.
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+            The mean followed by the covariance's upper triangle.
+        """
         return pack(mean, cov)
 
     def unpack(self, theta) -> tuple[np.ndarray, np.ndarray]:
-        """The mean, shape (D,), and the covariance, shape (D, D), of a parameter vector."""
+        """The mean, shape (D,), and the covariance, shape (D, D), of a parameter vector.
+
+        Parameters
+        ----------
+        theta : array_like of shape (n_params,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        mean : ndarray of shape (D,)
+        cov : ndarray of shape (D, D)
+        """
         mean, cov, _, _ = unpack(theta, self.n_features)
         return mean, cov
 
@@ -120,6 +144,11 @@ class MVNMissing(EMModel):
         """A start: each column's observed mean, and a diagonal covariance of observed variances.
 
         A column with a single observation (variance 0) gets variance 1.
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+            The packed start.
         """
         mean = np.nanmean(self.X, axis=0)
         var = np.nanvar(self.X, axis=0)
@@ -192,23 +221,67 @@ class MVNMissing(EMModel):
         r"""The data with each missing entry replaced by its conditional mean :math:`\hat x_m`.
 
         Rows with nothing observed were left out at construction and are not returned.
+
+        Parameters
+        ----------
+        theta : array_like of shape (n_params,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        ndarray of shape (N, D)
+            The completed data.
         """
         return self._sweep(theta, moments=True, loglik=False)[0]
 
     def e_step(self, theta) -> tuple[np.ndarray, np.ndarray]:
         r""":math:`T_1 = \sum_n \mathbb{E}[x_n]`, shape (D,), and
         :math:`T_2 = \sum_n \mathbb{E}[x_n x_n^\top]`, shape (D, D).
+
+        Parameters
+        ----------
+        theta : array_like of shape (n_params,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        tuple of ndarray
+            :math:`(T_1, T_2)`.
         """
         filled, t2, _ = self._sweep(theta, moments=True, loglik=False)
         return filled.sum(axis=0), t2
 
     def e_step_with_log_likelihood(self, theta):
-        """The E-step's statistics and the log-likelihood, sharing each pattern's factorisation."""
+        """The E-step's statistics and the log-likelihood, sharing each pattern's factorisation.
+
+        Parameters
+        ----------
+        theta : array_like of shape (n_params,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        stats : tuple of ndarray
+            :math:`(T_1, T_2)`, as :meth:`e_step`.
+        log_likelihood : float
+            As :meth:`log_likelihood`.
+        """
         filled, t2, ll = self._sweep(theta, moments=True, loglik=True)
         return (filled.sum(axis=0), t2), ll
 
     def m_step(self, stats) -> np.ndarray:
-        r""":math:`\mu = T_1/N`, :math:`\Sigma = T_2/N - \mu\mu^\top`, packed."""
+        r""":math:`\mu = T_1/N`, :math:`\Sigma = T_2/N - \mu\mu^\top`, packed.
+
+        Parameters
+        ----------
+        stats : tuple of ndarray
+            :math:`(T_1, T_2)` from :meth:`e_step`.
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+            The packed mean and covariance.
+        """
         t1, t2 = stats
         mean = t1 / self.n_rows
         cov = t2 / self.n_rows - np.outer(mean, mean)
@@ -217,6 +290,16 @@ class MVNMissing(EMModel):
     def log_likelihood(self, theta) -> float:
         r"""Observed-data log-likelihood
         :math:`\sum_n \log \mathcal{N}(x_{n,o}; \mu_o, \Sigma_{oo})`.
+
+        Parameters
+        ----------
+        theta : array_like of shape (n_params,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        float
+            The observed-data log-likelihood.
         """
         return self._sweep(theta, moments=False, loglik=True)[2]
 
@@ -225,6 +308,11 @@ class MVNMissing(EMModel):
 
         Complete-case analysis, for comparison; a ValueError when fewer than
         two rows are complete.
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+            The packed complete-case mean and covariance.
         """
         full = self.X[self.observed.all(axis=1)]
         if full.shape[0] < 2:

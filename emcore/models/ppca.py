@@ -118,6 +118,16 @@ class PPCA(EMModel):
         """A starting point: the sample mean, a random ``W`` and ``sigma2`` the average variance.
 
         ``random_state`` is an int, a ``numpy.random.Generator`` or None.
+
+        Parameters
+        ----------
+        random_state : int, numpy.random.Generator or None, default None
+            The seed of the random ``W``.
+
+        Returns
+        -------
+        PPCAParams
+            The start.
         """
         rng = np.random.default_rng(random_state)
         d, m = self.S.shape[0], self.n_components
@@ -126,13 +136,34 @@ class PPCA(EMModel):
         return PPCAParams(mean=self.x_bar.copy(), W=W, sigma2=scale)
 
     def covariance(self, theta) -> np.ndarray:
-        r"""The model covariance :math:`C = W W^\top + \sigma^2 I_D`, shape (D, D)."""
+        r"""The model covariance :math:`C = W W^\top + \sigma^2 I_D`, shape (D, D).
+
+        Parameters
+        ----------
+        theta : PPCAParams
+            The parameters.
+
+        Returns
+        -------
+        ndarray of shape (D, D)
+            The model covariance.
+        """
         theta = self._check_params(theta)
         return theta.W @ theta.W.T + theta.sigma2 * np.eye(self.S.shape[0])
 
     def latent_posterior(self, theta) -> tuple[np.ndarray, np.ndarray]:
         r"""Posterior means :math:`\mathbb{E}[z_n \mid x_n]`, shape (N, L), and the shared
         covariance :math:`\sigma^2 B_\theta^{-1}`, shape (L, L).
+
+        Parameters
+        ----------
+        theta : PPCAParams
+            The parameters.
+
+        Returns
+        -------
+        means : ndarray of shape (N, L)
+        covariance : ndarray of shape (L, L)
         """
         theta = self._check_params(theta)
         m_mat = theta.W.T @ theta.W + theta.sigma2 * np.eye(self.n_components)
@@ -150,6 +181,16 @@ class PPCA(EMModel):
         can only raise it, and the EM update of :math:`(W, \sigma^2)` that
         follows raises it again (an ECME step; from a start at :math:`\bar x`
         it is plain EM). The statistics use the data only through :math:`S`.
+
+        Parameters
+        ----------
+        theta : PPCAParams
+            The parameters.
+
+        Returns
+        -------
+        A : ndarray of shape (D, L)
+        B : ndarray of shape (L, L)
         """
         theta = self._check_params(theta)
         m_mat = theta.W.T @ theta.W + theta.sigma2 * np.eye(self.n_components)
@@ -163,6 +204,16 @@ class PPCA(EMModel):
     def m_step(self, stats) -> PPCAParams:
         r""":math:`\mu = \bar x`, :math:`W = A B^{-1}`,
         :math:`\sigma^2 = (\operatorname{tr} S - \operatorname{tr}(W^\top A))/D`.
+
+        Parameters
+        ----------
+        stats : tuple of ndarray
+            ``(A, B)`` from :meth:`e_step`.
+
+        Returns
+        -------
+        PPCAParams
+            The updated parameters.
         """
         a, b = stats
         W = np.linalg.solve(b.T, a.T).T
@@ -178,6 +229,16 @@ class PPCA(EMModel):
     def log_likelihood(self, theta) -> float:
         r"""Observed-data log-likelihood
         :math:`\sum_n \log \mathcal{N}(x_n; \mu, W W^\top + \sigma^2 I)`.
+
+        Parameters
+        ----------
+        theta : PPCAParams
+            The parameters.
+
+        Returns
+        -------
+        float
+            The observed-data log-likelihood.
         """
         cov = self.covariance(theta)
         n, d = self.X.shape
@@ -203,6 +264,11 @@ class PPCA(EMModel):
         ValueError
             When the discarded eigenvalues are all zero (then the likelihood
             is unbounded as :math:`\sigma^2 \to 0`).
+
+        Returns
+        -------
+        PPCAParams
+            The maximum-likelihood estimate (``W`` up to a rotation).
         """
         eigval, eigvec = np.linalg.eigh(self.S)
         eigval, eigvec = eigval[::-1], eigvec[:, ::-1]

@@ -89,14 +89,40 @@ class MultivariateT(EMModel):
         return self.nu is None
 
     def pack(self, mean, scale, nu: float | None = None) -> np.ndarray:
-        """The parameter vector; give ``nu`` exactly when it is estimated."""
+        """The parameter vector; give ``nu`` exactly when it is estimated.
+
+        Parameters
+        ----------
+        mean : array_like of shape (D,)
+            The location.
+        scale : array_like of shape (D, D)
+            The scale matrix, positive definite.
+        nu : float, optional
+            The degrees of freedom, only when they are estimated.
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+            The parameter vector.
+        """
         if (nu is None) == self.estimate_nu:
             raise ValueError("nu must be given to pack exactly when the model estimates it "
                              "(nu=None)")
         return pack(mean, scale) if nu is None else pack(mean, scale, nu)
 
     def unpack(self, theta):
-        """``(mean, scale)``, or ``(mean, scale, nu)`` when ``nu`` is estimated."""
+        """``(mean, scale)``, or ``(mean, scale, nu)`` when ``nu`` is estimated.
+
+        Parameters
+        ----------
+        theta : array_like of shape (n_params,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        tuple
+            ``(mean, scale)`` or ``(mean, scale, nu)``.
+        """
         mean, scale, _, nu = self._split(theta)
         return (mean, scale, nu) if self.estimate_nu else (mean, scale)
 
@@ -115,8 +141,31 @@ class MultivariateT(EMModel):
         """Length of the parameter vector."""
         return n_gaussian_params(self.n_features) + int(self.estimate_nu)
 
+    def free_coordinates(self, theta):
+        """The mean and the covariance's lower triangle, free; ``nu`` (when estimated) confined
+        to ``NU_BOUNDS``, and on the boundary, fixed and flagged, when the fit put it at an end
+        (a Gaussian sample drives it to the upper one). For :func:`emcore.standard_errors`."""
+        from .._free import FreeCoordinates
+
+        theta = np.asarray(theta, dtype=float)
+        blocks = [("free", (n_gaussian_params(self.n_features),))]
+        if self.estimate_nu:
+            blocks.append(("bounded", (1,), NU_BOUNDS))
+        return FreeCoordinates(blocks, theta)
+
     def initial_params(self, nu0: float = 10.0) -> np.ndarray:
-        """A start: the sample mean and covariance, and ``nu0`` when ``nu`` is estimated."""
+        """A start: the sample mean and covariance, and ``nu0`` when ``nu`` is estimated.
+
+        Parameters
+        ----------
+        nu0 : float, default 10.0
+            The starting degrees of freedom, used when they are estimated.
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+            The packed start.
+        """
         centred = self.X - self.X.mean(axis=0)
         cov = centred.T @ centred / self.X.shape[0]
         if self.estimate_nu:
@@ -124,18 +173,51 @@ class MultivariateT(EMModel):
         return pack(self.X.mean(axis=0), cov)
 
     def weights(self, theta) -> np.ndarray:
-        r"""The E-step's weights :math:`w_n = (\nu + D)/(\nu + \delta_n)`, shape (N,)."""
+        r"""The E-step's weights :math:`w_n = (\nu + D)/(\nu + \delta_n)`, shape (N,).
+
+        Parameters
+        ----------
+        theta : array_like of shape (n_params,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        ndarray of shape (N,)
+            The weights; an outlier's is small.
+        """
         mean, _, chol, nu = self._split(theta)
         return (nu + self.n_features) / (nu + mahalanobis(self.X, mean, chol))
 
     def e_step(self, theta):
-        r""":math:`(\sum w_n, \sum w_n x_n, \sum w_n x_n x_n^\top, \nu)`."""
+        r""":math:`(\sum w_n, \sum w_n x_n, \sum w_n x_n x_n^\top, \nu)`.
+
+        Parameters
+        ----------
+        theta : array_like of shape (n_params,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        tuple
+            The weighted sums and the current degrees of freedom.
+        """
         w = self.weights(theta)
         nu = self._split(theta)[3]
         return float(w.sum()), w @ self.X, (self.X * w[:, None]).T @ self.X, nu
 
     def m_step(self, stats) -> np.ndarray:
-        """The weighted mean and scatter; then the ECME step for ``nu`` when it is estimated."""
+        """The weighted mean and scatter; then the ECME step for ``nu`` when it is estimated.
+
+        Parameters
+        ----------
+        stats : tuple
+            The weighted sums from :meth:`e_step`.
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+            The packed parameters.
+        """
         sw, swx, swxx, nu = stats
         mean = swx / sw
         scale = (swxx - sw * np.outer(mean, mean)) / self.X.shape[0]
@@ -153,11 +235,26 @@ class MultivariateT(EMModel):
         found = minimize_scalar(lambda s: -_t_loglik(delta, logdet, d, float(np.exp(s))),
                                 bounds=(lo, hi), method="bounded", options={"xatol": 1e-10})
         nu_new = float(np.exp(found.x))
+        # the bounded search stops short of its ends: an end at least as good is the maximum
+        for end in NU_BOUNDS:
+            if _t_loglik(delta, logdet, d, end) >= _t_loglik(delta, logdet, d, nu_new):
+                nu_new = float(end)
         if _t_loglik(delta, logdet, d, nu_new) >= _t_loglik(delta, logdet, d, nu_old):
             return nu_new
         return nu_old
 
     def log_likelihood(self, theta) -> float:
-        """Observed-data log-likelihood, the sum of the multivariate t log-densities."""
+        """Observed-data log-likelihood, the sum of the multivariate t log-densities.
+
+        Parameters
+        ----------
+        theta : array_like of shape (n_params,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        float
+            The observed-data log-likelihood.
+        """
         mean, _, chol, nu = self._split(theta)
         return _t_loglik(mahalanobis(self.X, mean, chol), log_det(chol), self.n_features, nu)

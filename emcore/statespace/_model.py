@@ -74,17 +74,61 @@ class SSMModel(EMModel):
         self._steps = [order[bounds[g]:bounds[g + 1]] for g in range(len(data.observed))]
 
     def params(self, theta) -> SSMParams:
-        """The matrices (:class:`emcore.statespace.SSMParams`) of a flat vector ``theta``."""
+        """The matrices (:class:`emcore.statespace.SSMParams`) of a flat vector ``theta``.
+
+        Parameters
+        ----------
+        theta : array_like
+            A flat parameter vector (:meth:`SSMLayout.pack`).
+
+        Returns
+        -------
+        SSMParams
+        """
         return self.layout.unpack(theta)
 
     def log_likelihood(self, theta) -> float:
+        """The observed-data log-likelihood, by the Kalman filter.
+
+        Parameters
+        ----------
+        theta : array_like
+            A flat parameter vector (:meth:`SSMLayout.pack`).
+
+        Returns
+        -------
+        float
+        """
         params = self.layout.unpack(theta)
         return filter_means(self.data, params, covariance_pass(self.data, params))[2]
 
     def e_step(self, theta) -> SSMStats:
+        """The smoothed moments' sums, by the Kalman filter and the RTS smoother.
+
+        Parameters
+        ----------
+        theta : array_like
+            A flat parameter vector (:meth:`SSMLayout.pack`).
+
+        Returns
+        -------
+        SSMStats
+        """
         return self.e_step_with_log_likelihood(theta)[0]
 
     def e_step_with_log_likelihood(self, theta):
+        """The E-step's statistics and the log-likelihood, from one filtering pass.
+
+        Parameters
+        ----------
+        theta : array_like
+            A flat parameter vector (:meth:`SSMLayout.pack`).
+
+        Returns
+        -------
+        stats : SSMStats
+        log_likelihood : float
+        """
         params = self.layout.unpack(theta)
         data = self.data
         fcov = covariance_pass(data, params)
@@ -139,7 +183,18 @@ class SSMModel(EMModel):
         return Sxx, Y_seen.T @ x_seen + extra_yx, Syy, int(seen.sum())
 
     def m_step(self, stats: SSMStats) -> np.ndarray:
-        """The regressions on the smoothed moments, for the parameters that are updated."""
+        """The regressions on the smoothed moments, for the parameters that are updated.
+
+        Parameters
+        ----------
+        stats : SSMStats
+            The E-step's statistics.
+
+        Returns
+        -------
+        ndarray
+            The flat vector of the updated parameters.
+        """
         layout = self.layout
         update, diagonal, fixed = layout.update, layout.diagonal, layout.fixed
         new = {}

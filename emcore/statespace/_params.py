@@ -136,7 +136,17 @@ class SSMLayout:
         return int(np.prod(shape))
 
     def pack(self, params: SSMParams) -> np.ndarray:
-        """The flat vector of the updated parameters of ``params``."""
+        """The flat vector of the updated parameters of ``params``.
+
+        Parameters
+        ----------
+        params : SSMParams
+            All the matrices.
+
+        Returns
+        -------
+        ndarray
+        """
         parts = []
         for name in self.update:
             value = getattr(params, name)
@@ -153,6 +163,15 @@ class SSMLayout:
 
         (SQUAREM's extrapolation may leave the parameter space; this error is
         what tells it to fall back to plain EM steps.)
+
+        Parameters
+        ----------
+        theta : array_like
+            A flat vector (:meth:`pack`).
+
+        Returns
+        -------
+        SSMParams
         """
         theta = np.asarray(theta, dtype=np.float64)
         if theta.shape != (self.size,):
