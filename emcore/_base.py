@@ -157,6 +157,15 @@ class FromParamsMixin:
             When a parameter is missing or a ``*_init`` argument is passed.
         ValueError
             When a parameter is invalid (named as given).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import GaussianMixture
+        >>> gm = GaussianMixture.from_params(weights=[0.5, 0.5], means=[[0.0], [4.0]],
+        ...                                  covariances=[1.0, 1.0], covariance_type="spherical")
+        >>> print(gm.predict([[0.5], [3.0]]), round(gm.score([[2.0]]), 4))
+        [0 1] -2.9189
         """
         names = cls._parameter_inits()
         aliases = cls._from_params_aliases

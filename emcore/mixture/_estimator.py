@@ -80,7 +80,8 @@ or CovarianceType, default "full"
         Added to the diagonal of every covariance after each M-step.
     max_iter : int, default 100
         Largest number of EM iterations per initialisation. ``max_iter=0``
-        keeps the starting parameters (useful with explicit ones).
+        keeps the starting parameters (:meth:`from_params` gives a model of
+        given parameters without data).
     n_init : int, default 1
         Number of initialisations; the fit with the highest log-likelihood
         is kept.
@@ -313,7 +314,9 @@ or CovarianceType, default "full"
         in-memory fit to round-off. ``sample_weight`` may be a dask array;
         ``resp_init`` is not supported. :meth:`predict`, :meth:`predict_proba`
         and :meth:`score_samples` of a dask array are lazy dask arrays. The
-        initialisation and the rest: see ``emcore.mixture._dask``.
+        initialisation and the rest: see ``emcore.mixture._dask``. Only this
+        estimator's step stays out of core: in a ``Pipeline``, a scikit-learn
+        step before it (a ``StandardScaler``) turns the dask array into numpy.
 
         Parameters
         ----------
