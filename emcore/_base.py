@@ -368,19 +368,18 @@ def once_per_call():
     the user sees one warning per call, ``"... (7 times in this call)"``, at their own
     line, under their own warning filters.
     """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             yield
-        finally:
-            held = list(caught)
-    counts = {}
-    for w in held:
-        key = (w.category, str(w.message))
-        counts[key] = counts.get(key, 0) + 1
-    for (category, message), count in counts.items():
-        note = f" ({count} times in this call)" if count > 1 else ""
-        warnings.warn(message + note, category, stacklevel=_outside_stacklevel())
+    finally:  # also when the block raises: its warnings may say why
+        counts = {}
+        for w in caught:
+            key = (w.category, str(w.message))
+            counts[key] = counts.get(key, 0) + 1
+        for (category, message), count in counts.items():
+            note = f" ({count} times in this call)" if count > 1 else ""
+            warnings.warn(message + note, category, stacklevel=_outside_stacklevel())
 
 
 def _reported(stop, progress):
