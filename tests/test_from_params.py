@@ -1,4 +1,4 @@
-"""``from_params``: an estimator of given parameters, without data, equal to a ``max_iter=0`` fit."""
+"""``from_params``: a model of given parameters, without data, equals a ``max_iter=0`` fit."""
 
 import itertools
 
