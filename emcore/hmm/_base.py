@@ -7,9 +7,9 @@ import math
 
 import numpy as np
 
-from .._base import (DensityEstimatorMixin, FromParamsMixin, Progress, best_run,
-                     warn_if_not_converged)
+from .._base import DensityEstimatorMixin, Progress, best_run, warn_if_not_converged
 from .._checks import RANDOM_STATE, check_lengths, check_random_state
+from .._from_params import FromParamsMixin
 from .._validation import Integer, Options, Real, check_params
 from ..em import LoglikChange
 from ..exceptions import NotFittedError

@@ -8,13 +8,13 @@ import numpy as np
 
 from .._base import (
     DensityEstimatorMixin,
-    FromParamsMixin,
     Progress,
     best_run,
     density_estimator_tags,
     warn_if_not_converged,
 )
 from .._checks import RANDOM_STATE, check_array_of_shape, check_random_state
+from .._from_params import FromParamsMixin
 from .._validation import Boolean, InstanceOf, Integer, Options, Real
 from ..em import LoglikChange
 from ..exceptions import ConvergenceWarning, NotFittedError
