@@ -292,3 +292,88 @@ def test_each_animation_shows_a_frame_steps_plays_and_pauses_and_fits_the_page(d
     sideways = driver.execute_script("return Math.max(document.documentElement.scrollWidth, "
                                      "document.body.scrollWidth)")
     assert sideways <= WIDTHS[width][0]
+
+
+# ---- Dark mode: every figure stays readable -----------------------------------------------
+
+def _luminance(rgb):
+    """WCAG relative luminance of sRGB colours (0-255 components, last axis)."""
+    import numpy as np
+
+    c = np.asarray(rgb, dtype=float)[..., :3] / 255
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return linear @ np.array([0.2126, 0.7152, 0.0722])
+
+
+def _css_rgb(color: str) -> tuple[int, ...]:
+    import re
+
+    return tuple(int(float(v)) for v in re.findall(r"[\d.]+", color)[:3])
+
+
+def _open_in_mode(driver, name: str, mode: str):
+    """Open a page and pick ``mode`` in the theme's colour-mode menu, as a reader would."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    w, h = WIDTHS["desktop"]
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": w, "height": h, "deviceScaleFactor": 1, "mobile": False})
+    driver.get((HTML / f"{name}.html").as_uri())
+    WebDriverWait(driver, 30).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
+    clicked = driver.execute_script(f"""
+        const button = document.querySelector('.theme-change-button[data-mode="{mode}"]');
+        if (button) button.click();
+        return !!button;""")
+    assert clicked, "the theme's colour-mode menu is missing"
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script("return document.documentElement.dataset.theme") == mode)
+
+
+@pytest.fixture
+def back_to_light(driver):
+    """The colour mode is stored in the browser: leave it light for the other tests."""
+    yield
+    driver.execute_script("localStorage.removeItem('mode'); localStorage.removeItem('theme');")
+    LOADED.clear()
+
+
+@pytest.mark.parametrize("name", chapter_pages())
+def test_every_figure_has_a_white_backdrop_in_dark_mode(driver, back_to_light, name):
+    _open_in_mode(driver, name, "dark")
+    page, backdrops = driver.execute_script("""
+        return [getComputedStyle(document.body).backgroundColor,
+                [...document.querySelectorAll('div.cell_output img')].map(
+                    i => [i.src.slice(-40), getComputedStyle(i).backgroundColor])];""")
+    assert _luminance(_css_rgb(page)) < 0.1, f"the page is not dark: {page}"
+    dark = [(src, color) for src, color in backdrops if _luminance(_css_rgb(color)) < 0.9]
+    assert dark == []
+
+
+def _figure_contrast(driver) -> tuple[float, float]:
+    """(contrast ratio of a figure's ink to its paper, its paper's luminance), from a screenshot."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+    from selenium.webdriver.common.by import By
+
+    image = driver.find_elements(By.CSS_SELECTOR, "div.cell_output img")[0]
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", image)
+    shot = np.asarray(Image.open(io.BytesIO(image.screenshot_as_png)).convert("RGB"))
+    lum = _luminance(shot)
+    paper, ink = np.percentile(lum, 50), np.percentile(lum, 0.5)
+    return (paper + 0.05) / (ink + 0.05), paper
+
+
+def test_a_figure_keeps_its_contrast_in_light_and_dark_mode(driver, back_to_light):
+    """Screenshot the first figure of the mixtures chapter in both modes and measure it:
+    its text and lines (the darkest pixels) against its paper (the median pixel) must keep at
+    least WCAG's 7:1 contrast for text, and the paper must stay light on the dark page."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for mode in ("light", "dark"):
+        _open_in_mode(driver, "chapters/05_mixtures_1d", mode)
+        contrast, paper = _figure_contrast(driver)
+        driver.save_screenshot(str(SHOTS / f"chapters_05_mixtures_1d-{mode}-figure.png"))
+        assert paper > 0.5, (mode, paper)
+        assert contrast >= 7, (mode, contrast)

@@ -30,7 +30,7 @@ import warnings
 from .em import EMResult, run_em
 from .exceptions import ConvergenceWarning
 
-__all__ = ["DensityEstimatorMixin", "ParamsMixin", "Progress", "best_run",
+__all__ = ["DensityEstimatorMixin", "ParamsMixin", "Progress", "best_run", "replicate_progress",
            "density_estimator_tags", "once_per_call", "warn_if_not_converged"]
 
 
@@ -181,6 +181,34 @@ class Progress:
             print(f"  Batch {t}\t time lapse {now - self._last:.5f}s\t n_samples {n_samples:g}\t "
                   f"mean log-likelihood {mean_log_likelihood:.5f}")
             self._last = now
+
+
+def replicate_progress(results, total: int, label: str, verbose: int):
+    """Yield ``results`` unchanged; with ``verbose`` >= 1, print a progress bar each tenth of
+    ``total`` (and at the end) as they arrive: the bootstraps' progress line.
+
+    Parameters
+    ----------
+    results : iterable
+        The replicates' results, in order (e.g. a thread pool's ``map``).
+    total : int
+        How many there will be.
+    label : str
+        What the line is about, e.g. ``"bootstrap"``.
+    verbose : int
+        0 prints nothing.
+
+    Yields
+    ------
+    object
+        Each element of ``results``.
+    """
+    every = max(1, total // 10)
+    for b, result in enumerate(results, start=1):
+        if verbose and (b % every == 0 or b == total):
+            filled = round(20 * b / total)
+            print(f"{label}: [{'#' * filled}{'.' * (20 - filled)}] {b}/{total} replicates")
+        yield result
 
 
 def _rank(result: EMResult):

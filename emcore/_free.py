@@ -14,9 +14,14 @@ coordinates that can move freely (and back):
   :data:`BOUNDARY` is *on the boundary*: it stays fixed, so the log-likelihood is
   differentiated on the face of the simplex the estimate lies on, and it gets no
   standard error;
-* a symmetric matrix keeps its upper triangle.
+* a symmetric matrix keeps its upper triangle;
+* a parameter confined to an interval (degrees of freedom in ``[0.01, 1e6]``, a
+  probability in ``[0, 1]``) is free inside it, and on the boundary when it lies within
+  :data:`BOUNDARY` (relative to the bound's size) of an end: then it stays fixed too;
+* a block confined to a linear subspace (covariance matrices shared by all components,
+  multiples of the identity) keeps its coordinates in a basis of that subspace.
 
-Both maps are affine, so the delta method's Jacobian is exact.
+All these maps are affine, so the delta method's Jacobian is exact.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ __all__ = ["BOUNDARY", "FreeCoordinates"]
 BOUNDARY = 1e-8
 
 #: The kinds of block a parameter vector is made of, in order.
-KINDS = ("free", "simplex", "symmetric", "fixed")
+KINDS = ("free", "simplex", "symmetric", "fixed", "bounded", "span")
 
 
 class FreeCoordinates:
@@ -41,18 +46,23 @@ class FreeCoordinates:
 
     Parameters
     ----------
-    blocks : list of (str, tuple)
+    blocks : list of tuple
         ``(kind, shape)`` for consecutive slices of ``theta``: ``"free"`` (any
         shape, copied), ``"simplex"`` (shape ``(rows, m)``: each row a
         probability vector), ``"symmetric"`` (shape ``(..., d, d)``) or
-        ``"fixed"`` (any shape: known, not estimated, so no free coordinate).
+        ``"fixed"`` (any shape: known, not estimated, so no free coordinate);
+        or ``("bounded", shape, (low, high))``: each entry confined to
+        ``[low, high]`` (either end may be infinite); or ``("span", shape, basis)``:
+        the block, raveled, is ``basis @ c`` for coordinates ``c`` (``basis`` of shape
+        ``(size, m)``, full column rank), such as covariances shared by all components
+        or multiples of the identity.
     theta : array_like
         The point whose face and reference entries the coordinates use.
     """
 
     def __init__(self, blocks, theta):
         self.theta = np.asarray(theta, dtype=float).copy()
-        sizes = [math.prod(shape) for _, shape in blocks]
+        sizes = [math.prod(block[1]) for block in blocks]
         if sum(sizes) != self.theta.size:
             raise ValueError(f"the blocks describe {sum(sizes)} parameters, theta has "
                              f"{self.theta.size}")
@@ -60,8 +70,11 @@ class FreeCoordinates:
         self._moving = []      # indices of theta that are free coordinates
         self._references = []  # (reference index, indices of its row) per simplex row
         self._mirrors = []     # the (d, d) index arrays of the symmetric matrices
+        self._room = {}        # index -> distance to the nearest end of its interval
+        self._spans = []       # (indices of theta, basis) per "span" block
         start = 0
-        for (kind, shape), size in zip(blocks, sizes):
+        for block, size in zip(blocks, sizes):
+            kind, shape = block[0], block[1]
             if kind not in KINDS:
                 raise ValueError(f"a block's kind must be one of {KINDS}, got {kind!r}")
             index = np.arange(start, start + size).reshape(shape)
@@ -69,6 +82,18 @@ class FreeCoordinates:
                 self._moving += list(index.ravel())
             elif kind == "fixed":
                 pass  # held at theta: not a coordinate, its standard error is NaN
+            elif kind == "span":
+                self._spans.append((index.ravel(), np.asarray(block[2], dtype=float)))
+            elif kind == "bounded":
+                low, high = block[2]
+                for i in index.ravel():
+                    nearer = low if self.theta[i] - low <= high - self.theta[i] else high
+                    gap = abs(self.theta[i] - nearer)
+                    if gap < BOUNDARY * max(1.0, abs(nearer)):
+                        self.boundary[i] = True
+                    else:
+                        self._moving.append(i)
+                        self._room[int(i)] = gap
             elif kind == "simplex":
                 for row in index.reshape(-1, shape[-1]):
                     ref = row[np.argmax(self.theta[row])]
@@ -87,17 +112,23 @@ class FreeCoordinates:
                     self._mirrors.append(matrix)
             start += size
         self._moving = np.array(self._moving, dtype=np.intp)
-        self.n_free = self._moving.size
+        self.n_free = self._moving.size + sum(basis.shape[1] for _, basis in self._spans)
 
     def to_free(self, theta=None) -> np.ndarray:
         """The free coordinates of ``theta`` (default: the point given at construction)."""
         theta = self.theta if theta is None else np.asarray(theta, dtype=float)
-        return theta[self._moving].copy()
+        spans = [np.linalg.lstsq(basis, theta[index], rcond=None)[0]
+                 for index, basis in self._spans]
+        return np.concatenate([theta[self._moving], *spans])
 
     def from_free(self, phi) -> np.ndarray:
         """The parameter vector with free coordinates ``phi`` (the rest as on the face)."""
-        theta = self.theta.copy()
-        theta[self._moving] = phi
+        theta, phi = self.theta.copy(), np.asarray(phi, dtype=float)
+        theta[self._moving] = phi[:self._moving.size]
+        start = self._moving.size
+        for index, basis in self._spans:
+            theta[index] = basis @ phi[start:start + basis.shape[1]]
+            start += basis.shape[1]
         for matrix in self._mirrors:
             upper = theta[matrix]
             theta[matrix] = np.triu(upper) + np.triu(upper, 1).T
@@ -108,16 +139,22 @@ class FreeCoordinates:
 
     def room(self) -> np.ndarray:
         """How far each free coordinate may move before leaving the set (inf if it may not
-        leave it): a probability's own value. A difference step must stay below it."""
+        leave it): a probability's own value, a bounded entry's distance to the nearer end.
+        A difference step must stay below it."""
         room = np.full(self.n_free, np.inf)
         in_simplex = np.zeros(self.theta.size, dtype=bool)
         for _, row in self._references:
             in_simplex[row] = True
-        room[in_simplex[self._moving]] = self.theta[self._moving][in_simplex[self._moving]]
+        moving = room[:self._moving.size]   # the span coordinates come after: room inf
+        moving[in_simplex[self._moving]] = self.theta[self._moving][in_simplex[self._moving]]
+        for j, i in enumerate(self._moving):
+            room[j] = self._room.get(int(i), room[j])
         return room
 
     def jacobian(self) -> np.ndarray:
         """``d theta / d phi``, shape (p, n_free): exact, the maps being affine."""
         base = self.from_free(self.to_free())
+        if self.n_free == 0:
+            return np.zeros((self.theta.size, 0))
         return np.column_stack([self.from_free(self.to_free() + e) - base
                                 for e in np.eye(self.n_free)])

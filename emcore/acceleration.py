@@ -98,6 +98,10 @@ def squarem_cycle(model, theta0, stats0, ll0: float, scalar: bool) -> _Cycle:
 def aitken(sequence) -> np.ndarray:
     r"""Extrapolate the limit of a linearly converging scalar sequence (Aitken's :math:`\Delta^2`).
 
+    For scalar sequences only (a one-parameter EM run): it raises for a run whose
+    parameters are vectors, where componentwise extrapolation is not Aitken's
+    method; use :func:`emcore.run_em` with ``accelerate="squarem"`` there.
+
     For :math:`x_t \to x^*` with :math:`x_{t+1} - x^* \approx \lambda (x_t - x^*)`,
 
     .. math::

@@ -23,6 +23,20 @@ Space Methods* (Oxford, 2nd ed. 2012). Identical to the ``Nile`` data set of R
 (package ``datasets``); copied from ``nile.csv`` of statsmodels 0.15.0, which
 marks it public domain.
 
+Binarised handwritten digits (``digits_binary.csv.gz``): the 1797 8x8 images of
+the test set of "Optical Recognition of Handwritten Digits" (E. Alpaydin and
+C. Kaynak, UCI Machine Learning Repository, 1998, doi:10.24432/C50P49; licence
+CC BY 4.0), as shipped in scikit-learn's ``load_digits``, each pixel (0-16)
+set to 1 when it is at least 8. Attribute the UCI set where the data is shown.
+
+Patents and R&D (``patents.csv``): 70 pharmaceutical and biomedical firms in 1976,
+their patent applications, R&D spending per sale and log R&D spending, from the
+NBER R&D Masterfile as analysed by P. Wang, I. M. Cockburn and M. L. Puterman,
+"Analysis of patent data -- a mixed-Poisson-regression-model approach", *Journal
+of Business & Economic Statistics* 16 (1998) 27-41. Copied from the data set
+``patent`` of the R package flexmix 2.3-18 (GPL-2); published firm-level
+figures: facts; cite the sources above where the data is shown.
+
 Gettysburg Address (``gettysburg.txt``): Abraham Lincoln's address of
 19 November 1863, the text of the "Bliss copy", his last known handwritten
 copy. Public domain (a work of 1863); see ``emcore/data/README.md``.
@@ -30,12 +44,14 @@ copy. Public domain (a work of 1863); see ``emcore/data/README.md``.
 
 from __future__ import annotations
 
+import gzip
 from importlib import resources
 
 import numpy as np
 
-__all__ = ["FAITHFUL_COLUMNS", "GEHAN_COLUMNS", "NILE_COLUMNS", "load_faithful", "load_gehan",
-           "load_gettysburg", "load_nile"]
+__all__ = ["FAITHFUL_COLUMNS", "GEHAN_COLUMNS", "NILE_COLUMNS", "load_binary_digits",
+           "load_faithful", "load_gehan", "load_gettysburg", "load_nile", "load_patents",
+           "PATENTS_COLUMNS"]
 
 #: Column names of :func:`load_faithful`, in order.
 FAITHFUL_COLUMNS = ("eruptions", "waiting")
@@ -43,6 +59,8 @@ FAITHFUL_COLUMNS = ("eruptions", "waiting")
 GEHAN_COLUMNS = ("treatment", "weeks", "relapse")
 #: Column names of :func:`load_nile`, in order.
 NILE_COLUMNS = ("year", "volume")
+#: Column names of :func:`load_patents`, in order.
+PATENTS_COLUMNS = ("patents", "rds", "lgrd")
 
 
 def _read_csv(filename: str, columns: tuple[str, ...]) -> np.ndarray:
@@ -108,6 +126,41 @@ def load_gehan() -> np.ndarray:
     return _read_csv("gehan.csv", GEHAN_COLUMNS)
 
 
+def load_binary_digits() -> tuple[np.ndarray, np.ndarray]:
+    """Return 1797 binarised 8x8 handwritten digits and their labels.
+
+    The test set of the UCI "Optical Recognition of Handwritten Digits" data
+    (Alpaydin & Kaynak 1998, CC BY 4.0; the copy in scikit-learn's
+    ``load_digits``), each pixel's count of 0-16 turned into 1 when it is at
+    least 8 and 0 otherwise. Row ``n`` of ``X`` reshaped to (8, 8) is the
+    image, row by row from the top left. Sources and licence are in the module
+    docstring and in ``emcore/data/README.md``.
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (1797, 64)
+        The pixels, 0 or 1, as float64 (a new array each call).
+    digit : numpy.ndarray of shape (1797,)
+        The digit (0-9) each image shows, as int64.
+
+    Examples
+    --------
+    >>> from emcore.datasets import load_binary_digits
+    >>> X, digit = load_binary_digits()
+    >>> X.shape, digit[:5].tolist()
+    ((1797, 64), [0, 1, 2, 3, 4])
+    >>> print(X[0].reshape(8, 8).astype(int)[1])
+    [0 0 1 1 1 1 0 0]
+    """
+    raw = resources.files("emcore").joinpath("data", "digits_binary.csv.gz").read_bytes()
+    lines = gzip.decompress(raw).decode("ascii").split()
+    if lines[0] != "digit,pixels":  # the file and this function must agree on the columns
+        raise RuntimeError(f"digits_binary.csv.gz has columns {lines[0]}, expected digit,pixels")
+    digit = np.array([int(line[0]) for line in lines[1:]], dtype=np.int64)
+    X = np.array([[float(c) for c in line[2:]] for line in lines[1:]], dtype=np.float64)
+    return X, digit
+
+
 def load_gettysburg() -> str:
     """Return the text of the Gettysburg Address (Bliss copy) as one string.
 
@@ -149,3 +202,31 @@ def load_nile() -> np.ndarray:
     [1871. 1120.] 919.35
     """
     return _read_csv("nile.csv", NILE_COLUMNS)
+
+
+def load_patents() -> np.ndarray:
+    """Return the patent data of Wang, Cockburn & Puterman (1998), shape (70, 3).
+
+    One row per pharmaceutical or biomedical firm in 1976. Column 0 is
+    ``patents``, the number of patent applications; column 1 is ``rds``, R&D
+    spending divided by sales; column 2 is ``lgrd``, the natural log of R&D
+    spending in millions of dollars (the names are in :data:`PATENTS_COLUMNS`).
+    The classic data set of a mixture of Poisson regressions with a
+    concomitant variable (flexmix's ``patent``); sources and licence are in
+    the module docstring and in ``emcore/data/README.md``.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new float64 array each call, shape (70, 3), rows in flexmix's order.
+
+    Examples
+    --------
+    >>> from emcore.datasets import PATENTS_COLUMNS, load_patents
+    >>> data = load_patents()
+    >>> data.shape, PATENTS_COLUMNS
+    ((70, 3), ('patents', 'rds', 'lgrd'))
+    >>> print(data[0], int(data[:, 0].sum()))
+    [42.      0.0549  4.0869] 1642
+    """
+    return _read_csv("patents.csv", PATENTS_COLUMNS)

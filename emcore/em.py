@@ -47,6 +47,29 @@ class EMModel(ABC):
     mixture does) may override :meth:`e_step_with_log_likelihood`, so that
     each EM iteration costs one pass over the data instead of two.
 
+    The contract :func:`run_em`, :func:`emcore.em_rate`,
+    :func:`emcore.standard_errors` and SQUAREM rely on:
+
+    * **Leaving the parameter space raises ValueError.** ``log_likelihood``
+      (and ``e_step``, where it would divide by zero or take the log of a
+      negative number) must raise :class:`ValueError` for parameters outside
+      the space (a negative variance, weights off the simplex), never return
+      NaN or extend the formula beyond it. SQUAREM's safeguard catches the
+      ValueError and falls back to the plain EM point; the numerical
+      derivatives of ``standard_errors`` would otherwise differentiate a
+      function that is not the likelihood.
+    * **The log-likelihood belongs to the same model as the two steps**: EM
+      never decreases it, and :func:`run_em` warns
+      (:class:`emcore.MonotonicityWarning`) when it does by more than round-off.
+    * **Stopping** is :func:`run_em`'s: ``tol=0`` runs exactly ``max_iter``
+      iterations, as the estimators do; a callable ``stop`` rule such as
+      :class:`emcore.em.LoglikChange` replaces the named rules. An M-step may
+      raise :class:`emcore.exceptions.EndRun` to end the run where it is.
+    * For :func:`emcore.standard_errors` the parameters must be a float or a
+      1-D array, and a model whose parameters live on a constrained set
+      should offer ``free_coordinates(theta)`` (an
+      :class:`emcore._free.FreeCoordinates`).
+
     Optional analytic hooks, used by :func:`emcore.standard_errors` when a
     model defines them (parameters a float or a 1-D array of length ``p``):
 
@@ -211,13 +234,22 @@ def _check_model(model):
 
 @dataclasses.dataclass(frozen=True)
 class LoglikChange:
-    """A stopping rule for :func:`run_em`: stop once the log-likelihood changes
+    """A stopping rule for :func:`emcore.run_em`: stop once the log-likelihood changes
     by less than ``tol``.
 
-    An absolute change (``tol >= 0``; 0 never stops). Any callable
+    An absolute change (``tol >= 0``; 0 never stops), unlike ``run_em``'s own
+    ``stop="loglik"``, which is relative to ``max(1, |l|)``. Any callable
     ``stop(t, theta_old, theta_new, ll_old, ll_new)`` is a rule; this one is a
     value, so an estimator can pass its own rule without a dummy ``tol``.
 
+    Parameters
+    ----------
+    tol : float
+        Stop when ``|ll_new - ll_old| < tol``.
+
+    Examples
+    --------
+    >>> from emcore.em import LoglikChange
     >>> LoglikChange(0.5)(1, None, None, -10.0, -9.7)
     True
     """

@@ -31,6 +31,7 @@ import warnings
 
 import numpy as np
 
+from ._differences import OnFace, gradient, hessian
 from ._validation import Options, Real, check_params, validated
 from .exceptions import NotAMaximumWarning
 
@@ -42,6 +43,14 @@ JACOBIAN_STEP = float(np.finfo(float).eps ** (1 / 3))
 HESSIAN_STEP = float(np.finfo(float).eps ** (1 / 4))
 
 _METHODS = ("hessian", "sem", "louis")
+
+#: The largest Newton distance, :math:`\sqrt{g^\top I_{\text{obs}}^{-1} g}` with :math:`g` the
+#: gradient of the log-likelihood (in free coordinates where the model offers them), at which a
+#: point still counts as a maximum. It measures how far a Newton step would move the point, in
+#: standard errors: below 0.1, the distance to the maximum is a tenth of the estimate's own
+#: uncertainty. Scale-free: rescaling a parameter rescales its gradient and its standard error
+#: alike.
+MAX_NEWTON_DISTANCE = 0.1
 
 
 @dataclasses.dataclass
@@ -224,37 +233,6 @@ def em_rate(model, theta_hat, *, step: float | None = None) -> RateResult:
                       step=h, fixed_point_residual=residual)
 
 
-def _loglik(model, vec, scalar) -> float:
-    return float(model.log_likelihood(float(vec[0]) if scalar else vec.copy()))
-
-
-def _gradient(model, vec, scalar, h) -> np.ndarray:
-    grad = np.empty(vec.size)
-    for i in range(vec.size):
-        e = np.zeros(vec.size)
-        e[i] = h[i]
-        grad[i] = (_loglik(model, vec + e, scalar) - _loglik(model, vec - e, scalar)) / (2 * h[i])
-    return grad
-
-
-def _hessian(model, vec, scalar, h) -> np.ndarray:
-    p = vec.size
-    f0 = _loglik(model, vec, scalar)
-    hess = np.empty((p, p))
-    for i in range(p):
-        ei = np.zeros(p)
-        ei[i] = h[i]
-        hess[i, i] = (_loglik(model, vec + ei, scalar) - 2 * f0
-                      + _loglik(model, vec - ei, scalar)) / h[i] ** 2
-        for j in range(i):
-            ej = np.zeros(p)
-            ej[j] = h[j]
-            f = [_loglik(model, vec + si * ei + sj * ej, scalar)
-                 for si in (1, -1) for sj in (1, -1)]
-            hess[i, j] = hess[j, i] = (f[0] - f[1] - f[2] + f[3]) / (4 * h[i] * h[j])
-    return hess
-
-
 def _hook(model, name: str, method: str, vec, scalar) -> np.ndarray:
     hook = getattr(model, name, None)
     if not callable(hook):
@@ -337,7 +315,13 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
     NotAMaximumWarning
         When the observed information is not positive definite (the Hessian
         of the log-likelihood is not negative definite): ``theta_hat`` is not
-        a strict local maximum and the standard errors are meaningless.
+        a strict local maximum and the standard errors are meaningless. Also
+        when the gradient :math:`g` of the log-likelihood (central differences,
+        in free coordinates where the model offers them) is not near zero: when
+        the Newton distance :math:`\sqrt{g^\top I_{\text{obs}}^{-1} g}`, how many
+        standard errors a Newton step would move ``theta_hat``, exceeds
+        ``MAX_NEWTON_DISTANCE`` (0.1). An EM run stopped too early (a large
+        ``tol``) is the usual cause: refit with a smaller one.
 
     Examples
     --------
@@ -359,8 +343,9 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
     free = getattr(model, "free_coordinates", None)
     if method == "hessian" and callable(free) and not scalar:
         return _free_standard_errors(model, free(vec), step)
+    s_obs = gradient(model, vec, scalar, _steps(vec, step, JACOBIAN_STEP))
     if method == "hessian":
-        info = -_hessian(model, vec, scalar, _steps(vec, step, HESSIAN_STEP))
+        info = -hessian(model, vec, scalar, _steps(vec, step, HESSIAN_STEP))
     else:
         i_com = _hook(model, "complete_information", method, vec, scalar)
         if method == "sem":
@@ -368,9 +353,9 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
             info = i_com @ (np.eye(p) - dm)
         else:
             outer = _hook(model, "complete_score_outer", method, vec, scalar)
-            s_obs = _gradient(model, vec, scalar, _steps(vec, step, JACOBIAN_STEP))
             info = i_com - outer + np.outer(s_obs, s_obs)
     info, cov = _covariance(info, method)
+    _check_stationary(s_obs, cov)
     return StandardErrors(cov=cov, se=_se(cov), information=info, method=method,
                           boundary=np.zeros(p, dtype=bool))
 
@@ -379,6 +364,8 @@ def _covariance(info: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
     """The symmetrised information and its inverse; a NotAMaximumWarning if it is not
     positive definite."""
     info = (info + info.T) / 2
+    if info.size == 0:  # every parameter on the boundary: nothing to differentiate
+        return info, info.copy()
     try:
         cov = np.linalg.inv(info)
     except np.linalg.LinAlgError:  # singular information: no finite covariance exists
@@ -397,19 +384,27 @@ def _covariance(info: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
     return info, cov
 
 
+def _check_stationary(gradient: np.ndarray, cov: np.ndarray) -> None:
+    """A NotAMaximumWarning when a Newton step from the point would move it by more than
+    ``MAX_NEWTON_DISTANCE`` standard errors (skipped when ``cov`` is not finite: the
+    information has been reported as not positive definite already)."""
+    if gradient.size == 0 or not np.all(np.isfinite(cov)):
+        return
+    distance = float(np.sqrt(max(gradient @ cov @ gradient, 0.0)))
+    if distance > MAX_NEWTON_DISTANCE:
+        warnings.warn(
+            f"the gradient of the log-likelihood is not zero at theta_hat: a Newton step "
+            f"would move it by {distance:.3g} standard errors (more than "
+            f"{MAX_NEWTON_DISTANCE}), so theta_hat is not a maximum (has EM converged? "
+            "refit with a smaller tol) and the standard errors describe another point",
+            NotAMaximumWarning,
+            stacklevel=3,
+        )
+
+
 def _se(cov: np.ndarray) -> np.ndarray:
     diag = np.diag(cov)
     return np.where(diag > 0, np.sqrt(np.abs(diag)), np.nan)
-
-
-class _OnFace:
-    """The model's log-likelihood as a function of free coordinates."""
-
-    def __init__(self, model, coords):
-        self.model, self.coords = model, coords
-
-    def log_likelihood(self, phi):
-        return self.model.log_likelihood(self.coords.from_free(phi))
 
 
 def _free_standard_errors(model, coords, step) -> StandardErrors:
@@ -417,7 +412,10 @@ def _free_standard_errors(model, coords, step) -> StandardErrors:
     phi = coords.to_free()
     # two steps of a cross difference must not take a small probability below 0
     h = np.minimum(_steps(phi, step, HESSIAN_STEP), coords.room() / 4)
-    info, cov_free = _covariance(-_hessian(_OnFace(model, coords), phi, False, h), "hessian")
+    on_face = OnFace(model, coords)
+    info, cov_free = _covariance(-hessian(on_face, phi, False, h), "hessian")
+    h_grad = np.minimum(_steps(phi, step, JACOBIAN_STEP), coords.room() / 4)
+    _check_stationary(gradient(on_face, phi, False, h_grad), cov_free)
     jac = coords.jacobian()
     cov = jac @ cov_free @ jac.T
     cov[coords.boundary] = cov[:, coords.boundary] = np.nan

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ._base import replicate_progress
 from ._checks import check_lengths, check_random_state
 from ._validation import Integer, Options, check_params
 
@@ -28,8 +29,8 @@ __all__ = ["BootstrapResult", "bootstrap"]
 MATCH_ON = ("means_", "emissionprob_", "lambdas_")
 
 #: The fitted parameters a bootstrap reports, where the estimator has them.
-REPORTED = ("weights_", "means_", "covariances_", "startprob_", "transmat_", "emissionprob_",
-            "lambdas_")
+REPORTED = ("weights_", "means_", "covariances_", "degrees_of_freedom_", "startprob_",
+            "transmat_", "emissionprob_", "lambdas_")
 
 
 @dataclasses.dataclass
@@ -128,8 +129,10 @@ def bootstrap(estimator, X, lengths=None, *, n_boot: int = 200, kind: str = "non
 
     Parameters
     ----------
-    estimator : GaussianMixture, GaussianHMM, CategoricalHMM or PoissonHMM
-        A fitted estimator; it is not changed (each replicate refits a clone).
+    estimator : GaussianMixture, StudentTMixture, BernoulliMixture, or an HMM
+        A fitted estimator; it is not changed (each replicate refits a clone, from the
+        fitted values, or for the t and Bernoulli mixtures from the fit's responsibilities
+        on the replicate's rows).
     X : array_like of shape (n_samples, n_features)
         The data it was fitted to.
     lengths : array_like of int, optional
@@ -145,7 +148,7 @@ def bootstrap(estimator, X, lengths=None, *, n_boot: int = 200, kind: str = "non
     n_jobs : int, optional
         Threads over replicates (-1: every core; default as the estimators').
     verbose : int, default 0
-        1 prints a line each tenth of the replicates.
+        1 prints a progress bar each tenth of the replicates.
 
     Returns
     -------
@@ -169,7 +172,11 @@ def bootstrap(estimator, X, lengths=None, *, n_boot: int = 200, kind: str = "non
 
     check_params({"n_boot": [Integer(2)], "kind": [Options(("nonparametric", "parametric"))],
                   "verbose": [Integer(0)]}, {"n_boot": n_boot, "kind": kind, "verbose": verbose})
-    if not hasattr(estimator, "get_params") or not _fitted_attributes(estimator):
+    # a mixture without *_init arguments (the t and Bernoulli mixtures) starts each refit
+    # from the fit's responsibilities on the replicate's rows
+    by_resp = ("resp_init" in getattr(estimator, "get_params", dict)()
+               and hasattr(estimator, "weights_") and not _fitted_attributes(estimator))
+    if not hasattr(estimator, "get_params") or not (_fitted_attributes(estimator) or by_resp):
         raise TypeError("estimator must be a fitted emcore mixture or HMM, got "
                         f"{type(estimator).__name__}")
     is_hmm = hasattr(estimator, "transmat_")
@@ -186,6 +193,8 @@ def bootstrap(estimator, X, lengths=None, *, n_boot: int = 200, kind: str = "non
         rng = np.random.default_rng(seeds[b])
         Xb, lb = _resample(estimator, X, lengths, kind, rng, is_hmm)
         model = clone(estimator).set_params(n_init=1, **starts)
+        if by_resp:
+            model.set_params(resp_init=estimator.predict_proba(Xb))
         if "n_jobs" in model.get_params():
             model.set_params(n_jobs=1)  # the replicates share the threads
         try:
@@ -195,15 +204,12 @@ def bootstrap(estimator, X, lengths=None, *, n_boot: int = 200, kind: str = "non
         values = {key: np.array(getattr(model, key), dtype=float) for key in reference}
         return _permuted(values, _match(reference, values), shared)
 
-    results = []
     # a replicate's fit may warn (not converged, a component emptied): silenced here, in the
     # calling thread, because warnings' filters are process-wide and not safe to change per thread
     with warnings.catch_warnings(), ThreadPoolExecutor(resolve_n_jobs(n_jobs)) as pool:
         warnings.simplefilter("ignore")
-        for b, result in enumerate(pool.map(replicate, range(int(n_boot)))):
-            results.append(result)
-            if verbose and (b + 1) % max(1, int(n_boot) // 10) == 0:
-                print(f"bootstrap: {b + 1}/{n_boot} replicates")
+        results = list(replicate_progress(pool.map(replicate, range(int(n_boot))),
+                                          int(n_boot), "bootstrap", verbose))
     kept = [r for r in results if r is not None]
     if len(kept) < 2:
         raise ValueError(f"only {len(kept)} of {n_boot} bootstrap refits succeeded")

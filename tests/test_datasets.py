@@ -57,3 +57,41 @@ def test_nile_is_rs_nile_series():
     assert data[:, 0].tolist() == list(range(1871, 1971))
     assert data[:5, 1].tolist() == [1120, 1160, 963, 1210, 1160]
     assert data[:, 1].sum() == 91935 and data[:, 1].min() == 456 and data[:, 1].max() == 1370
+
+
+def test_binary_digits_are_uci_test_set_thresholded_at_8():
+    # UCI optdigits, test set ("optdigits.tes"): 1797 images, class counts 178 182 177 183 181
+    # 182 181 179 174 180 for the digits 0-9 (the repository's description of the data).
+    from emcore.datasets import load_binary_digits
+
+    X, digit = load_binary_digits()
+    assert X.shape == (1797, 64) and X.dtype == np.float64 and digit.dtype == np.int64
+    assert set(np.unique(X)) == {0.0, 1.0}
+    assert np.bincount(digit).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+    X[0, 0] = 5.0
+    assert load_binary_digits()[0][0, 0] == 0.0  # a new array each call
+
+
+def test_binary_digits_equal_scikit_learns_digits_above_half_ink():
+    import pytest
+
+    datasets = pytest.importorskip("sklearn.datasets")
+    from emcore.datasets import load_binary_digits
+
+    X, digit = load_binary_digits()
+    digits = datasets.load_digits()
+    np.testing.assert_array_equal(X, digits.data >= 8)
+    np.testing.assert_array_equal(digit, digits.target)
+
+
+def test_patents_are_flexmix_patent_data():
+    # Wang, Cockburn & Puterman (1998), as flexmix's `patent`: 70 firms; the first row is
+    # Abbott Laboratories, 42 applications, R&D/sales 0.0549, log R&D 4.0869.
+    from emcore.datasets import PATENTS_COLUMNS, load_patents
+
+    data = load_patents()
+    assert data.shape == (70, 3) and PATENTS_COLUMNS == ("patents", "rds", "lgrd")
+    assert data[0].tolist() == [42, 0.0549, 4.0869]
+    counts = data[:, 0]
+    assert np.all(counts == np.round(counts)) and counts.min() >= 0 and counts.sum() == 1642
+    assert np.all(data[:, 1] > 0)  # R&D per sale is positive for every firm

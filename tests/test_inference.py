@@ -1,5 +1,6 @@
 """em_rate and standard_errors: EM's rate and the observed information, against closed forms."""
 
+import re
 import warnings
 
 import numpy as np
@@ -153,7 +154,8 @@ def test_louis_formula_holds_away_from_the_maximum():
     # With the S_obs S_obs^T term, Louis's identity is exact at every theta.
     model, _ = three_component_mixture()
     theta = np.array([0.2, 0.5])
-    louis = standard_errors(model, theta, "louis").information
+    with pytest.warns(NotAMaximumWarning, match="gradient"):   # theta is not the maximum
+        louis = standard_errors(model, theta, "louis").information
     assert np.allclose(louis, model.observed_information(theta), rtol=1e-6)
 
 
@@ -161,6 +163,49 @@ def test_not_a_maximum_warns():
     with pytest.warns(NotAMaximumWarning, match="not positive definite"):
         result = standard_errors(Bowl(), np.array([0.0, 0.0]))
     assert np.all(np.isnan(result.se))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_an_unconverged_fit_warns_that_the_gradient_is_not_zero(method):
+    model, theta_hat = three_component_mixture()
+    early = run_em(model, np.array([0.05, 0.05]), max_iter=1).theta
+    # the Newton distance, computed here from the closed-form score and information
+    f = model.densities
+    weights = np.r_[early, 1 - early.sum()]
+    score = ((f[:, :2] - f[:, 2:]) / (f @ weights)[:, None]).sum(axis=0)
+    distance = np.sqrt(score @ np.linalg.solve(model.observed_information(early), score))
+    assert distance > 1                      # far from the maximum, in standard errors
+    with pytest.warns(NotAMaximumWarning, match="gradient") as caught:
+        standard_errors(model, early, method)
+    reported = float(re.search(r"by (\S+) standard errors", str(caught[0].message)).group(1))
+    if method != "sem":   # SEM's (I - DM) I_com equals I_obs only at a fixed point of EM
+        assert abs(reported / distance - 1) < 0.01
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_converged_fit_does_not_warn_about_the_gradient(method):
+    model, theta_hat = three_component_mixture()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = standard_errors(model, theta_hat, method)
+    assert np.all(np.isfinite(result.se))
+
+
+def test_an_unconverged_gaussian_mixture_warns_in_free_coordinates():
+    from emcore import GaussianMixture
+
+    rng = np.random.default_rng(3)
+    X = np.vstack([rng.normal(0, 1, (150, 2)), rng.normal(3, 1, (150, 2))])
+    early = GaussianMixture(2, max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")      # the ConvergenceWarning of max_iter=2
+        early.fit(X)
+    with pytest.warns(NotAMaximumWarning, match="gradient"):
+        early.standard_errors(X)
+    done = GaussianMixture(2, tol=1e-10, max_iter=1000, random_state=0).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        done.standard_errors(X)
 
 
 def test_a_maximum_does_not_warn():

@@ -116,6 +116,30 @@ def test_nbval_passes_on_the_stored_outputs_and_fails_on_a_tampered_one(toy_copy
     assert "0.300000000000" in tampered.stdout
 
 
+def test_check_reports_a_figure_with_a_transparent_background(toy_copy):
+    import base64
+    import io
+
+    from PIL import Image
+
+    def png(alpha):
+        buffer = io.BytesIO()
+        Image.new("RGBA", (8, 8), (255, 255, 255, alpha)).save(buffer, format="PNG")
+        return base64.b64encode(buffer.getvalue()).decode()
+
+    def add_figure(alpha):
+        def change(nb):
+            cell = _first_code_cell_with_stream(nb)
+            cell.outputs.append(nbformat.v4.new_output(
+                "display_data", data={"image/png": png(alpha), "text/plain": "<Figure>"}))
+        return change
+
+    _edit_notebook(toy_copy, add_figure(255))
+    assert pair_problems(toy_copy) == []
+    _edit_notebook(toy_copy, add_figure(0))
+    assert any("transparent background" in p for p in pair_problems(toy_copy))
+
+
 def test_check_reports_stream_output_split_across_messages(toy_copy):
     def change(nb):
         cell = _first_code_cell_with_stream(nb)

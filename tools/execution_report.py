@@ -4,7 +4,9 @@ A Sphinx extension (``conf.py`` loads it). The directive ``{execution-report}``
 on ``execution.md`` becomes, at build time, a table with one row per chapter
 (in table-of-contents order) read from the executed ``chapters/*.ipynb``, the
 versions pinned in ``constraints.txt`` and the portability passes of
-``tools/portable.py``. Nothing on that page is typed by hand, and
+``tools/portable.py``; a chapter's run time is what ``make execute`` stored in its
+notebook's metadata (``tools.notebooks.record_run_time``). Nothing on that page is
+typed by hand, and
 ``tests/test_edition.py`` recounts the notebooks to hold the page to them.
 """
 
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.first_course import FOLDED_TAGS
-from tools.notebooks import ROOT, toc_files
+from tools.notebooks import ROOT, RUN_TIME_KEY, toc_files
 
 #: The packages whose pinned versions the report names, as constraints.txt spells them.
 PACKAGES = ("numpy", "scipy", "sympy", "matplotlib", "scikit-learn", "ipykernel")
@@ -24,7 +26,7 @@ PACKAGES = ("numpy", "scipy", "sympy", "matplotlib", "scikit-learn", "ipykernel"
 FOLD_TAGS = {"hide-input", "hide-cell"}
 #: The columns of the chapter table, in order.
 COLUMNS = ("Chapter", "Code cells", "Folded", "Asserts", "Visible asserts", "Sympy cells",
-           "Last committed")
+           "Run time", "Last committed")
 
 
 @dataclass
@@ -38,7 +40,21 @@ class ChapterRecord:
     asserts: int
     visible_asserts: int
     sympy_cells: int
+    run_seconds: float | None  # None: the notebook was executed before run times were kept
     last_committed: str
+
+    @property
+    def run_time(self) -> str:
+        """The run time as the page shows it."""
+        return "not recorded" if self.run_seconds is None else format_seconds(self.run_seconds)
+
+
+def format_seconds(seconds: float) -> str:
+    """``8.3 s``, ``1 min 05 s``: tenths of a second below a minute, whole seconds above."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
 
 
 def _sympy_names(sources: list[str]) -> set[str]:
@@ -88,6 +104,7 @@ def chapter_record(notebook: Path) -> ChapterRecord:
         asserts=sum(asserts(c) for c in code),
         visible_asserts=sum(asserts(c) for c in code if not FOLDED_TAGS & tags(c)),
         sympy_cells=sum(bool(uses_sympy.search(c.source)) for c in code),
+        run_seconds=nb.metadata.get(RUN_TIME_KEY, {}).get("seconds"),
         last_committed=last_committed(notebook),
     )
 
@@ -179,7 +196,8 @@ def _report_nodes(env, part: str) -> list:
     if part == "chapters":
         table = _table(COLUMNS, [
             (link(r), r.code_cells, r.folded_cells, r.asserts, r.visible_asserts,
-             r.sympy_cells, r.last_committed) for r in records], [32, 9, 9, 9, 9, 9, 13])
+             r.sympy_cells, r.run_time, r.last_committed) for r in records],
+            [30, 8, 8, 8, 8, 8, 10, 12])
         table["classes"].append("execution-report")
         return [table]
     if part == "totals":
@@ -188,7 +206,8 @@ def _report_nodes(env, part: str) -> list:
             f"{sum(r.folded_cells for r in records)} of them folded, "
             f"{sum(r.asserts for r in records)} assert lines "
             f"({sum(r.visible_asserts for r in records)} visible without opening a fold), "
-            f"{sum(r.sympy_cells for r in records)} cells using sympy."))]
+            f"{sum(r.sympy_cells for r in records)} cells using sympy; "
+            + _total_run_time(records) + "."))]
     if part == "versions":
         kernel, python = kernel_description()
         return [_table(("Executed with", "Version"), [
@@ -198,6 +217,15 @@ def _report_nodes(env, part: str) -> list:
         ], [30, 20])]
     rows = [(name, _settings(settings)) for name, settings in portability_passes()]
     return [_table(("Portability pass", "Settings"), rows, [40, 60])]
+
+
+def _total_run_time(records) -> str:
+    timed = [r.run_seconds for r in records if r.run_seconds is not None]
+    if not timed:
+        return "no run time recorded"
+    missing = len(records) - len(timed)
+    return (f"{format_seconds(sum(timed))} of run time"
+            + (f" (not recorded for {missing} chapters)" if missing else ""))
 
 
 def _settings(settings: str):

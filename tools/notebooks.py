@@ -2,9 +2,10 @@
 
 ``python -m tools.notebooks execute [chapters/NN_x.md ...]`` turns each chapter's
 ``.md`` (the only file anyone edits) into its ``.ipynb`` and executes it in
-place: stable cell ids (a hash of each cell's type and source), no timing
-metadata, no interpreter patch version, outputs stored. Running it twice gives
-byte-identical files.
+place: stable cell ids (a hash of each cell's type and source), no per-cell
+timing metadata, no interpreter patch version, outputs stored. Running it twice
+gives the same cells and outputs; only the chapter's run time, stored once in the
+notebook's metadata (``RUN_TIME_KEY``), changes from run to run.
 
 The integrity tests (``tests/test_notebooks.py``) import the same helpers, so
 what ``make execute`` writes and what ``make test`` checks cannot drift apart.
@@ -19,6 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
 FMT = "md:myst"
+#: The notebook-metadata key under which ``execute`` stores how long the chapter ran.
+RUN_TIME_KEY = "emcore_run_time"
 
 
 def chapter_sources() -> list[Path]:
@@ -65,6 +68,24 @@ FORBIDDEN_OUTPUT = {
 }
 
 
+def transparent_figure(png_base64: str) -> bool:
+    """Whether a stored PNG figure has see-through pixels.
+
+    A transparent figure shows the page behind it, and its black text and axes vanish on
+    the book's dark theme; matplotlib's inline figures are opaque white, and must stay so.
+    """
+    import base64
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(base64.b64decode(png_base64)))
+    if image.mode not in ("RGBA", "LA", "P"):
+        return False
+    alpha = image.convert("RGBA").getchannel("A")
+    return alpha.getextrema()[0] < 255
+
+
 def _output_text(out) -> str:
     if out.get("output_type") == "stream":
         return out.get("text", "")
@@ -102,6 +123,10 @@ def pair_problems(md: Path) -> list[str]:
         for out in cell.outputs:
             if out.output_type == "error":
                 problems.append(f"{nb_path.name}: cell {i} stored an error ({out.get('ename')})")
+            png = out.get("data", {}).get("image/png")
+            if png and transparent_figure(png):
+                problems.append(f"{nb_path.name}: cell {i} stores a figure with a transparent "
+                                "background (unreadable on the dark theme)")
             text = _output_text(out)
             for needle, what in {**FORBIDDEN_OUTPUT, str(ROOT): "this checkout's path"}.items():
                 if needle in text:
@@ -129,6 +154,33 @@ def strip_volatile(nb) -> None:
         nb.metadata.pop("jupytext", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+
+
+def record_run_time(nb) -> float:
+    """Store the chapter's run time: the sum of its cells' execution times (nbclient's).
+
+    Each code cell's ``execution`` metadata (``record_timing``) holds the kernel's time
+    stamps: when it received the cell (``iopub.execute_input``) and when it replied
+    (``shell.execute_reply``). The sum of these spans, rounded to a tenth of a second,
+    goes into the notebook's metadata under ``RUN_TIME_KEY`` (kernel start-up not
+    included); :func:`strip_volatile` then removes the per-cell records. Returns the seconds.
+    """
+    from datetime import datetime
+
+    total = 0.0
+    for cell in nb.cells:
+        times = cell.get("metadata", {}).get("execution", {})
+        start, end = times.get("iopub.execute_input"), times.get("shell.execute_reply")
+        if start and end:
+            span = datetime.fromisoformat(end.replace("Z", "+00:00")) - datetime.fromisoformat(
+                start.replace("Z", "+00:00"))
+            total += span.total_seconds()
+    nb.metadata[RUN_TIME_KEY] = {
+        "seconds": round(total, 1),
+        "what": "sum over code cells of shell.execute_reply - iopub.execute_input "
+                "(nbclient record_timing)",
+    }
+    return nb.metadata[RUN_TIME_KEY]["seconds"]
 
 
 def merge_streams(nb) -> None:
@@ -163,8 +215,9 @@ def execute(md: Path) -> Path:
         "language": "python",
     }
     stable_ids(nb)
-    ep = ExecutePreprocessor(timeout=600, kernel_name="python3", record_timing=False)
+    ep = ExecutePreprocessor(timeout=600, kernel_name="python3", record_timing=True)
     ep.preprocess(nb, {"metadata": {"path": str(md.parent)}})
+    record_run_time(nb)
     merge_streams(nb)
     strip_volatile(nb)
     out = md.with_suffix(".ipynb")

@@ -31,7 +31,7 @@ class RubinResult:
         :math:`T = \bar U + (1 + 1/m) B`, the variance of :math:`\bar Q`.
     df : float or numpy.ndarray
         Degrees of freedom of the reference *t* distribution, per coordinate:
-        Rubin's :math:`\nu = (m-1)(1 + 1/r)^2`, or Barnard & Rubin's (1999)
+        Rubin's :math:`\nu_m = (m-1)(1 + 1/r)^2`, or Barnard & Rubin's (1999)
         small-sample version when ``df_complete`` was given; ``inf`` when
         :math:`B = 0`.
     relative_increase : float or numpy.ndarray
@@ -39,7 +39,7 @@ class RubinResult:
         due to the missing data.
     fmi : float or numpy.ndarray
         The fraction of missing information,
-        :math:`\hat\gamma = (r + 2/(\nu + 3)) / (r + 1)`.
+        :math:`\hat\gamma = (r + 2/(\nu_m + 3)) / (r + 1)`.
     n_imputations : int
         The number of imputations.
     """

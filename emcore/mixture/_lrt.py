@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .._base import replicate_progress
 from .._checks import check_random_state, check_X
 from .._validation import Integer, Real, check_params
 from ..gaussian.mstep import DegenerateComponentError
@@ -151,7 +152,7 @@ def bootstrap_lrt(X, covariance_type="full", max_components=None, *, n_bootstrap
     n_jobs : int, optional
         Threads over the replicates (-1: every core; default as the estimators').
     verbose : int, default 0
-        1 prints a line each tenth of the replicates of each test.
+        1 prints a progress bar each tenth of the replicates of each test.
     **kwargs
         Passed to every :class:`GaussianMixture` (``tol``, ``max_iter``, ``reg_covar``,
         ``init_params``, ...). mclust fits each K once, from its hierarchical start:
@@ -218,13 +219,9 @@ def bootstrap_lrt(X, covariance_type="full", max_components=None, *, n_bootstrap
             obs = 2 * (_total_log_likelihood(alternative, n) - _total_log_likelihood(null, n))
             seeds = [np.random.SeedSequence(entropy, spawn_key=(k, 1, b))
                      for b in range(n_bootstrap)]
-            boot = []
-            for b, value in enumerate(pool.map(
-                    lambda seed: _replicate(null, alternative, n, seed), seeds)):
-                boot.append(value)
-                if verbose and (b + 1) % max(1, n_bootstrap // 10) == 0:
-                    print(f"bootstrap_lrt: {k} vs {k + 1}: {b + 1}/{n_bootstrap} replicates")
-            boot = np.array(boot)
+            boot = np.array(list(replicate_progress(
+                pool.map(lambda seed: _replicate(null, alternative, n, seed), seeds),
+                n_bootstrap, f"bootstrap_lrt {k} vs {k + 1}", verbose)))
             observed.append(obs)
             replicates.append(boot)
             p_values.append((1 + np.sum(boot >= obs)) / (n_bootstrap + 1))

@@ -17,7 +17,7 @@ from ..gaussian.covariance import covariance_model
 from ..gaussian.mstep import m_step
 from ..gaussian.stats import MixtureParams
 
-__all__ = ["MixtureProblem"]
+__all__ = ["LINEAR_MCLUST_MODELS", "MixtureProblem", "mclust_span"]
 
 #: How far from 1 the weights may sum for the log-likelihood (as the HMM's rows).
 SIMPLEX_TOLERANCE = 1e-9
@@ -36,15 +36,10 @@ class MixtureProblem(EMModel):
     def __init__(self, X, covariance_type: str, n_components: int, sample_weight=None):
         from ..gaussian import COVARIANCE_TYPES
 
-        if covariance_type not in COVARIANCE_TYPES:
-            # mclust's constrained models store full matrices: their free coordinates (volume,
-            # shape, orientation) are not yet parametrised here
-            raise ValueError(f"em_problem and standard_errors support covariance_type in "
-                             f"{COVARIANCE_TYPES}, got {covariance_type!r}: for mclust's models "
-                             "use emcore.bootstrap")
         self.X = np.asarray(X, dtype=np.float64)
         self.cov, self.cov_type = covariance_model(covariance_type), covariance_type
         self.k, self.d = n_components, self.X.shape[1]
+        self.mclust = covariance_type not in COVARIANCE_TYPES
         self.cov_shape = self.cov.cov_shape(self.k, self.d)
         self.size = self.k * (1 + self.d) + int(np.prod(self.cov_shape))
         self.sample_weight = sample_weight
@@ -90,9 +85,12 @@ class MixtureProblem(EMModel):
 
     def free_coordinates(self, theta) -> FreeCoordinates:
         """Drop-one weights, the means, the covariances' upper triangles (for
-        :func:`emcore.standard_errors`)."""
-        blocks = [("simplex", (1, self.k)), ("free", (self.k, self.d)),
-                  ("symmetric" if self.cov.is_matrix else "free", self.cov_shape)]
+        :func:`emcore.standard_errors`); for mclust's models with a linear constraint, the
+        covariances' coordinates in a basis of what the model allows (:func:`mclust_span`)."""
+        cov_block = ("symmetric" if self.cov.is_matrix else "free", self.cov_shape)
+        if self.mclust:  # NotImplementedError for the curved models
+            cov_block = ("span", self.cov_shape, mclust_span(self.cov_type, self.k, self.d))
+        blocks = [("simplex", (1, self.k)), ("free", (self.k, self.d)), cov_block]
         return FreeCoordinates(blocks, theta)
 
     def as_attributes(self, vec) -> dict:
@@ -101,3 +99,39 @@ class MixtureProblem(EMModel):
         k, kd = self.k, self.k * self.d
         return {"weights_": vec[:k], "means_": vec[k:k + kd].reshape(k, self.d),
                 "covariances_": vec[k + kd:].reshape(self.cov_shape)}
+
+
+#: mclust's models whose covariances form a linear subspace of the (K, d, d) stacks; the
+#: other eight (a common volume or shape with varying others, a common orientation) are
+#: curved sets, not parametrised here.
+LINEAR_MCLUST_MODELS = ("EII", "VII", "EEI", "VVI", "EEE", "VVV")
+
+
+def mclust_span(name: str, k: int, d: int) -> np.ndarray:
+    """A basis (columns) of the raveled (K, d, d) covariances that mclust model ``name`` allows.
+
+    ``EII``: one multiple of the identity for all; ``VII``: one per component; ``EEI``/``VVI``:
+    a diagonal shared / per component; ``EEE``/``VVV``: a symmetric matrix shared / per
+    component. The other models raise NotImplementedError.
+    """
+    if name not in LINEAR_MCLUST_MODELS:
+        raise NotImplementedError(
+            f"standard errors for mclust's {name!r} are not implemented: its covariances form "
+            f"a curved set (a common volume, shape or orientation with others varying), "
+            f"which needs a nonlinear parametrisation; the linear models "
+            f"{LINEAR_MCLUST_MODELS} have them. Use emcore.bootstrap for {name!r}")
+    if name in ("EII", "VII"):
+        units = [np.eye(d)]
+    elif name in ("EEI", "VVI"):
+        units = [np.diag(np.eye(d)[j]) for j in range(d)]
+    else:
+        units = [np.eye(d)[:, [i]] @ np.eye(d)[[j]] + (i != j) * np.eye(d)[:, [j]] @ np.eye(d)[[i]]
+                 for i in range(d) for j in range(i, d)]
+    shared = name[0] == "E"
+    columns = []
+    for unit in units:
+        for c in ([None] if shared else range(k)):
+            stack = np.zeros((k, d, d))
+            stack[slice(None) if c is None else c] = unit
+            columns.append(stack.ravel())
+    return np.column_stack(columns)

@@ -274,7 +274,11 @@ class ScoringMixin:
         weights, the upper triangle of each covariance matrix) and mapped back by
         the delta method (:func:`emcore.standard_errors` on :meth:`em_problem`).
         They are the errors of a maximum-likelihood fit: with ``reg_covar`` or a
-        prior the fitted values are not exactly that maximum.
+        prior the fitted values are not exactly that maximum. mclust's models whose
+        covariances form a linear set (``"EII"``, ``"VII"``, ``"EEI"``, ``"VVI"``,
+        ``"EEE"``, ``"VVV"``) are differentiated in a basis of that set (entries the model
+        fixes at 0 get NaN); the eight others raise NotImplementedError (use
+        :func:`emcore.bootstrap`).
 
         Parameters
         ----------
@@ -289,6 +293,12 @@ class ScoringMixin:
             ``"weights_"``, ``"means_"``, ``"covariances_"``: arrays shaped like the
             attributes; NaN for a weight on the boundary (0), listed under
             ``"boundary"`` as ``(attribute, index)`` pairs.
+
+        Raises
+        ------
+        NotImplementedError
+            For mclust's curved covariance models (``"VEI"``, ``"EVI"``, ``"VEE"``,
+            ``"EVE"``, ``"VVE"``, ``"EEV"``, ``"VEV"``, ``"EVV"``).
         """
         from ..inference import standard_errors_by_attribute
 

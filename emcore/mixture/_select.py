@@ -14,6 +14,7 @@ from ..gaussian.covariance import covariance_model
 from ..gaussian.mclust import MCLUST_MODELS
 from ..gaussian.mstep import DegenerateComponentError
 from ._estimator import GaussianMixture
+from ._hierarchical import hierarchical_partitions
 
 __all__ = ["ModelSelection", "select_n_components"]
 
@@ -89,6 +90,48 @@ class ModelSelection:
                 cells.append(f"{text:>{width}}")
             lines.append(f"{k:>3} " + "".join(cells))
         return "\n".join(lines)
+
+    def plot(self, ax=None):
+        """The criterion against K, one line per covariance type, as mclust's ``plot(BIC)``.
+
+        Each covariance type gets its own colour and marker; a degenerate fit leaves a gap
+        in its line, and the best model is ringed. matplotlib is imported here.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw; default a new figure's axes.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes drawn on, with one line per covariance type (labelled by its name).
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from emcore import select_n_components
+        >>> from emcore.datasets import load_faithful
+        >>> sel = select_n_components(load_faithful(), [1, 2], ["EII", "VVV"], random_state=0)
+        >>> [line.get_label() for line in sel.plot().get_lines()[:2]]
+        ['EII', 'VVV']
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            ax = plt.subplots(figsize=(7, 4.5))[1]
+        ks, types, values = self.grid()
+        markers = "osD^v<>phH*Xd8P"
+        for j, cov_type in enumerate(types):
+            ax.plot(ks, values[:, j], marker=markers[j % len(markers)], ms=5, lw=1,
+                    color=f"C{j % 10}", ls="-" if j < 10 else "--", label=cov_type)
+        ax.plot([self.best["n_components"]], [self.best[self.criterion]], "o", ms=14,
+                mfc="none", mec="k", label="_best")
+        ax.set(xlabel="number of components $K$", xticks=ks,
+               ylabel=f"{self.criterion.upper()} (lower is better)")
+        ax.legend(ncol=2 if len(types) > 7 else 1, fontsize=8)
+        return ax
 
     def summary(self, top: int = 3) -> str:
         """A few lines: the ``top`` models by the criterion, and how many fits degenerated."""
@@ -175,10 +218,18 @@ def select_n_components(X, ks, covariance_types=("full",), criterion="bic", *, s
     X = check_X(X, missing=kwargs.get("missing", "raise"))  # NaN only with missing="marginalize"
     w = check_sample_weight(sample_weight, X.shape[0])
     n = float(X.shape[0] if w is None else w.sum())
+    starts = {}
+    if (kwargs.get("init_params") == "hc" and kwargs.get("resp_init") is None
+            and not np.isnan(X).any()):
+        # mclust's start: one tree serves every model and K, so it is grown once here
+        # instead of once per fit (the partitions are the same; the fits are too)
+        partitions = hierarchical_partitions(X, [int(k) for k in ks])
+        starts = {k: {"resp_init": np.eye(k)[labels - 1]} for k, labels in partitions.items()}
     table, models = [], []
     for cov_type in covariance_types:
         for k in ks:
-            gm = GaussianMixture(int(k), covariance_type=cov_type, **kwargs)
+            gm = GaussianMixture(int(k), covariance_type=cov_type, **kwargs,
+                                 **starts.get(int(k), {}))
             record = {"n_components": int(k), "covariance_type": cov_type}
             try:
                 with warnings.catch_warnings(record=True) as caught:

@@ -263,6 +263,21 @@ class MixingProportion(ExponentialFamilyEM):
         mean = a @ self.expected_statistic(theta)
         return a @ z_cov @ a.T + np.outer(mean, mean)
 
+    def free_coordinates(self, theta):
+        r"""The weights as coordinates confined to the simplex, for :func:`emcore.standard_errors`.
+
+        Weight :math:`\pi_j` moves in :math:`[0, \pi_j + \pi_K]`, so that no difference step
+        takes it or the last weight below 0; a weight within
+        ``emcore._free.BOUNDARY`` of 0 is on the boundary, held fixed and flagged (NaN
+        standard error). With the last weight :math:`\pi_K` at 0 every weight is flagged (for
+        two components that is exact: :math:`\pi_1 = 1` cannot move).
+        """
+        from .._free import FreeCoordinates
+
+        free = np.atleast_1d(np.asarray(theta, dtype=float))
+        last = float(self.weights(free)[-1])
+        return FreeCoordinates([("bounded", (1,), (0.0, w + last)) for w in free], free)
+
     def observed_information(self, theta) -> np.ndarray:
         r"""The observed information in closed form, :math:`\sum_n d_n d_n^\top / p_n^2`.
 

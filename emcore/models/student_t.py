@@ -141,6 +141,18 @@ class MultivariateT(EMModel):
         """Length of the parameter vector."""
         return n_gaussian_params(self.n_features) + int(self.estimate_nu)
 
+    def free_coordinates(self, theta):
+        """The mean and the covariance's lower triangle, free; ``nu`` (when estimated) confined
+        to ``NU_BOUNDS``, and on the boundary, fixed and flagged, when the fit put it at an end
+        (a Gaussian sample drives it to the upper one). For :func:`emcore.standard_errors`."""
+        from .._free import FreeCoordinates
+
+        theta = np.asarray(theta, dtype=float)
+        blocks = [("free", (n_gaussian_params(self.n_features),))]
+        if self.estimate_nu:
+            blocks.append(("bounded", (1,), NU_BOUNDS))
+        return FreeCoordinates(blocks, theta)
+
     def initial_params(self, nu0: float = 10.0) -> np.ndarray:
         """A start: the sample mean and covariance, and ``nu0`` when ``nu`` is estimated.
 
@@ -223,6 +235,10 @@ class MultivariateT(EMModel):
         found = minimize_scalar(lambda s: -_t_loglik(delta, logdet, d, float(np.exp(s))),
                                 bounds=(lo, hi), method="bounded", options={"xatol": 1e-10})
         nu_new = float(np.exp(found.x))
+        # the bounded search stops short of its ends: an end at least as good is the maximum
+        for end in NU_BOUNDS:
+            if _t_loglik(delta, logdet, d, end) >= _t_loglik(delta, logdet, d, nu_new):
+                nu_new = float(end)
         if _t_loglik(delta, logdet, d, nu_new) >= _t_loglik(delta, logdet, d, nu_old):
             return nu_new
         return nu_old

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import RANDOM_STATE, check_sample_weight
+from .._checks import RANDOM_STATE, check_sample_weight, check_X
 from .._validation import Integer, Options, Real
 from ._base import DensityMixtureEstimator, log_sum_exp, responsibilities_from
 from ._bernoulli_model import BernoulliModel, BernoulliParams, check_binary
+from ._problem import StandardErrorsMixin, bernoulli_problem
 
 __all__ = ["BernoulliMixture"]
 
 
-class BernoulliMixture(DensityMixtureEstimator):
+class BernoulliMixture(StandardErrorsMixin, DensityMixtureEstimator):
     r"""A mixture of multivariate Bernoulli distributions (latent class analysis), fitted by EM.
 
     Each component ``k`` switches feature ``d`` on with probability :math:`\mu_{kd}`,
@@ -42,6 +43,10 @@ class BernoulliMixture(DensityMixtureEstimator):
     resp_init : array-like of shape (n_samples, n_components), optional
     random_state : None, int or numpy.random.Generator
     verbose : int, default 0
+    binarize : float or None, default None
+        None: ``X`` must hold 0/1 values (anything else is a ValueError). A number ``b``:
+        every method first sets each entry of a real ``X`` to 1 if it is above ``b`` and to
+        0 otherwise (as scikit-learn's ``BernoulliNB(binarize=b)``).
 
     Attributes
     ----------
@@ -80,10 +85,12 @@ class BernoulliMixture(DensityMixtureEstimator):
         "init_params": [Options(("random", "random_from_data"))],
         "random_state": RANDOM_STATE,
         "verbose": [Integer(0, 2)],
+        "binarize": [None, Real()],
     }  # resp_init is checked against the data
 
     def __init__(self, n_components=1, *, smoothing=0.0, tol=1e-5, max_iter=500, n_init=1,
-                 init_params="random", resp_init=None, random_state=None, verbose=0):
+                 init_params="random", resp_init=None, random_state=None, verbose=0,
+                 binarize=None):
         self.n_components = n_components
         self.smoothing = smoothing
         self.tol = tol
@@ -93,6 +100,14 @@ class BernoulliMixture(DensityMixtureEstimator):
         self.resp_init = resp_init
         self.random_state = random_state
         self.verbose = verbose
+        self.binarize = binarize
+
+    def _binary(self, X, n_features=None) -> np.ndarray:
+        """``X`` checked as 0/1 rows, or, with ``binarize``, as real rows thresholded."""
+        if self.binarize is None:
+            return check_binary(X, n_features=n_features)
+        X = check_X(X, n_features=n_features, estimator=type(self).__name__)
+        return (X > self.binarize).astype(np.float64)
 
     def _start(self, model, rng, method) -> BernoulliParams:
         k = model.n_components
@@ -124,7 +139,7 @@ class BernoulliMixture(DensityMixtureEstimator):
             The fitted estimator.
         """
         p = self._checked_params()
-        X = check_binary(X)
+        X = self._binary(X)
         w = check_sample_weight(sample_weight, X.shape[0])
         k = p["n_components"]
         if k > (X.shape[0] if w is None else np.count_nonzero(w)):
@@ -143,9 +158,16 @@ class BernoulliMixture(DensityMixtureEstimator):
         return self
 
     # -- using the fit -------------------------------------------------------------------
+    def _flat_problem(self, X, sample_weight):
+        """The fit as a :class:`FlatMixtureProblem` on ``X``, and its parameters."""
+        X = check_binary(X, n_features=self.n_features_in_)
+        model = BernoulliModel(X, self.n_components, smoothing=self.smoothing,
+                               sample_weight=check_sample_weight(sample_weight, X.shape[0]))
+        return bernoulli_problem(model), BernoulliParams(self.weights_, self.means_)
+
     def _log_joint(self, X) -> np.ndarray:
         self._check_fitted("means_")
-        X = check_binary(X, n_features=self.n_features_in_)
+        X = self._binary(X, n_features=self.n_features_in_)
         return BernoulliModel(X, self.n_components).log_joint(
             BernoulliParams(self.weights_, self.means_))
 

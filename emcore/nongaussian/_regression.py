@@ -157,6 +157,17 @@ class RegressionMixture(MixtureEstimator):
         self.max_iter = max_iter
         self.verbose = verbose
 
+    def __sklearn_tags__(self):
+        """scikit-learn's tags: a regressor of a 1-D ``y`` on dense real 2-D ``X`` (imports sklearn).
+
+        ``predict`` is the mixture's mean; ``score`` is the mean log-likelihood, not R^2.
+        """
+        from sklearn.utils import InputTags, RegressorTags, Tags, TargetTags
+
+        return Tags(estimator_type="regressor", target_tags=TargetTags(required=True),
+                    input_tags=InputTags(two_d_array=True, sparse=False),
+                    regressor_tags=RegressorTags(), requires_fit=True, non_deterministic=False)
+
     # -- data ----------------------------------------------------------------------------
     def _design(self, X, *, fitted=False):
         """The regression design: ``X`` checked, a column of ones first with ``fit_intercept``."""
@@ -168,6 +179,10 @@ class RegressionMixture(MixtureEstimator):
     def _check_y(self, y, n):
         """``y`` checked for the family: (n,) floats or counts, (n, 2) for the binomial."""
         family = self.family
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
+                             "is None")
+        y = np.asarray(y)
         if family == "gaussian":
             if np.ndim(y) != 1:
                 raise ValueError(f"y must be 1-D for the gaussian family, got shape {np.shape(y)}")
@@ -213,6 +228,9 @@ class RegressionMixture(MixtureEstimator):
 
     @staticmethod
     def _check_full_rank(D, name):
+        if D.shape[0] < D.shape[1]:
+            raise ValueError(f"{name} has n_samples = {D.shape[0]}, fewer than the "
+                             f"{D.shape[1]} columns of its design (with the intercept)")
         sv = np.linalg.svd(D, compute_uv=False)
         if sv.size < D.shape[1] or not sv[-1] > 1e3 * np.finfo(float).eps * sv[0]:
             raise ValueError(f"the design of {name} (with its intercept column) has collinear "
@@ -243,10 +261,10 @@ class RegressionMixture(MixtureEstimator):
         n = D.shape[0]
         y = self._check_y(y, n)
         G = self._gating_design(concomitant, n)
+        w = check_sample_weight(sample_weight, n)
         self._check_full_rank(D, "X")
         if G is not None:
             self._check_full_rank(G, "concomitant")
-        w = check_sample_weight(sample_weight, n)
         model = RegressionMixtureModel(D, y, p["family"], p["n_components"], G, w)
         k = p["n_components"]
         if self.resp_init is not None:

@@ -8,12 +8,13 @@ from .._checks import RANDOM_STATE, check_sample_weight, check_X
 from .._validation import Integer, Options, Real
 from ..gaussian.covariance import COVARIANCE_TYPES, covariance_model
 from ._base import DensityMixtureEstimator, log_sum_exp
+from ._problem import StandardErrorsMixin, student_t_problem
 from ._student_t_model import DOF_BOUNDS, StudentTModel, StudentTParams, mahalanobis
 
 __all__ = ["StudentTMixture"]
 
 
-class StudentTMixture(DensityMixtureEstimator):
+class StudentTMixture(StandardErrorsMixin, DensityMixtureEstimator):
     r"""A mixture of multivariate Student t distributions, fitted by EM: a robust Gaussian mixture.
 
     Component ``k`` is :math:`t_{\nu_k}(\mu_k, \Sigma_k)`, a Gaussian whose precision is
@@ -161,6 +162,14 @@ class StudentTMixture(DensityMixtureEstimator):
         theta = StudentTParams(self.weights_, self.means_, self.covariances_,
                                self.precisions_cholesky_, self.degrees_of_freedom_)
         return StudentTModel(X, self.n_components, self.covariance_type), theta
+
+    def _flat_problem(self, X, sample_weight):
+        """The fit as a :class:`FlatMixtureProblem` on ``X``, and its parameters."""
+        model, theta = self._model_and_params(X)
+        model = StudentTModel(model.X, self.n_components, self.covariance_type,
+                              estimate_dof=self.dof == "estimate",
+                              sample_weight=check_sample_weight(sample_weight, model.n))
+        return student_t_problem(model, self.dof == "estimate"), theta
 
     def _log_joint(self, X):
         model, theta = self._model_and_params(X)

@@ -68,3 +68,60 @@ def test_degenerate_cells_are_shown_as_such():
     assert math.isnan(sel.table[0]["icl"]) and "collapsed" in sel.table[0]["error"]
     assert sel.format_grid().splitlines()[1].split() == ["3", "-", f"{sel.table[1]['bic']:.2f}*"]
     assert sel.summary().splitlines()[-1] == "1 of 2 fits degenerated (no value)"
+
+
+def test_plot_draws_one_line_per_model_with_the_grids_values(faithful_table):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = faithful_table.plot()
+    ks, types, values = faithful_table.grid()
+    lines = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+    assert [line.get_label() for line in lines] == types
+    for j, line in enumerate(lines):
+        assert list(line.get_xdata()) == ks
+        np.testing.assert_array_equal(line.get_ydata(), values[:, j])
+    # the ring sits on the best cell, the lowest value of the grid
+    (ring,) = [line for line in ax.get_lines() if line.get_label() == "_best"]
+    assert ring.get_ydata()[0] == np.nanmin(values)
+    assert ring.get_xdata()[0] == ks[np.nanargmin(values) // len(types)]
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == types
+    assert ax.get_ylabel().startswith("BIC")
+    plt.close(ax.figure)
+
+
+def test_plot_leaves_a_gap_at_a_degenerate_cell():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from emcore.mixture._select import ModelSelection
+
+    table = [{"n_components": k, "covariance_type": "VVV", "bic": b, "error": e}
+             for k, b, e in [(1, 10.0, None), (2, 8.0, None), (3, math.nan, "collapsed")]]
+    fig, ax = plt.subplots()
+    assert faithful_plot_axes(ModelSelection(table, table[1], None, "bic"), ax) is ax
+    (line,) = [line for line in ax.get_lines() if line.get_label() == "VVV"]
+    assert np.isnan(line.get_ydata()[2]) and line.get_ydata()[1] == 8.0
+    plt.close(fig)
+
+
+def faithful_plot_axes(selection, ax):
+    return selection.plot(ax=ax)
+
+
+def test_hc_table_grows_the_tree_once_and_equals_fits_from_hc():
+    # with init_params="hc" the table starts every fit from the one tree's partitions; each
+    # cell must equal a GaussianMixture fitted on its own with init_params="hc"
+    from emcore import GaussianMixture
+
+    X = load("faithful")
+    kw = dict(init_params="hc", tol=1e-8, max_iter=2000)
+    sel = select_n_components(X, [2, 3], ["EEE", "VVV"], **kw)
+    for rec in sel.table:
+        gm = GaussianMixture(rec["n_components"], covariance_type=rec["covariance_type"],
+                             **kw).fit(X)
+        assert rec["log_likelihood"] == pytest.approx(gm.score(X) * X.shape[0], rel=1e-12)

@@ -100,3 +100,35 @@ run("poisson_concomitant", "poisson", n = 300, k = 2, seed = 2, concomitant = TR
 run("binomial", "binomial", n = 300, k = 2, seed = 3, concomitant = FALSE)
 run("binomial_concomitant", "binomial", n = 400, k = 2, seed = 4, concomitant = TRUE)
 run("poisson_three", "poisson", n = 400, k = 3, seed = 5, concomitant = TRUE)
+
+# The patent data of Wang, Cockburn & Puterman (1998), shipped with flexmix (and with emcore as
+# emcore/data/patents.csv): 70 firms' patent counts against log R&D spending, three Poisson
+# regressions with R&D per sale (RDS) as the concomitant variable, the model of Grun & Leisch
+# (2008, section 5). The best of `nstarts` random starts (flexmix's own: hard labels drawn
+# uniformly; 300 iterations each, EM's change per iteration is at round-off well before) is
+# stored: patent_fit.csv as above, plus `starts` and `best_of` (how many of the starts reached
+# the best log-likelihood to 1e-6 relative). About a minute.
+run_patent <- function(nstarts = 10) {
+  if (length(wanted) && !("patent" %in% wanted)) return(invisible(NULL))
+  data("patent", package = "flexmix")
+  set.seed(1998)
+  fits <- lapply(seq_len(nstarts), function(i) tryCatch(
+    flexmix(Patents ~ lgRD, k = 3, data = patent, model = FLXMRglm(family = "poisson"),
+            concomitant = tight_multinom(~ RDS), control = list(tolerance = 0, iter.max = 300)),
+    error = function(e) NULL))
+  fits <- Filter(function(f) !is.null(f) && length(f@size) == 3, fits)
+  ll <- sapply(fits, function(f) as.numeric(logLik(f)))
+  fit <- fits[[which.max(ll)]]
+  coef <- parameters(fit)
+  gating <- parameters(fit, which = "concomitant")
+  keys <- c("loglik", "iter", "starts", "best_of")
+  values <- c(sprintf("%.17g", max(ll)), fit@iter, length(fits),
+              sum(ll > max(ll) - 1e-6 * abs(max(ll))))
+  for (kk in 1:3) for (j in 1:2) {
+    keys <- c(keys, sprintf("coef_%d_%d", kk - 1, j - 1), sprintf("gating_%d_%d", kk - 1, j - 1))
+    values <- c(values, sprintf("%.17g", coef[j, kk]), sprintf("%.17g", gating[j, kk]))
+  }
+  writeLines(paste(keys, values, sep = ","), file.path(out, "patent_fit.csv"))
+}
+
+run_patent()

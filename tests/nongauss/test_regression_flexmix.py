@@ -78,3 +78,36 @@ def test_fit_matches_flexmix_run_live(tmp_path):
                    capture_output=True, timeout=900)
     for name in names:
         check_same_fit(*fit_like_flexmix(tmp_path, name))
+
+
+def check_patent_fit(folder):
+    """emcore's best of random starts on the patent data against flexmix's (Wang et al. 1998)."""
+    from emcore.datasets import load_patents
+
+    ref = read_fit(folder, "patent")
+    data = load_patents()
+    rm = RegressionMixture(3, family="poisson", n_init=10, random_state=0, tol=1e-11,
+                           max_iter=5000).fit(data[:, 2:3], data[:, 0], concomitant=data[:, 1:2])
+    assert rm.log_likelihood_history_[-1] == pytest.approx(ref["loglik"], rel=1e-9)
+    coef = np.array([[ref[f"coef_{k}_0"], ref[f"coef_{k}_1"]] for k in range(3)])
+    gating = np.array([[ref[f"gating_{k}_0"], ref[f"gating_{k}_1"]] for k in range(3)])
+    # the labels are arbitrary in both programs: match components by their intercepts, and
+    # compare the gate relative to the same component (each program fixes its first at zero)
+    ours, theirs = np.argsort(rm.intercept_), np.argsort(coef[:, 0])
+    np.testing.assert_allclose(rm.intercept_[ours], coef[theirs, 0], rtol=1e-4)
+    np.testing.assert_allclose(rm.coef_[ours, 0], coef[theirs, 1], rtol=1e-4)
+    ours_gate = rm.gating_coef_[ours] - rm.gating_coef_[ours[0]]
+    theirs_gate = gating[theirs] - gating[theirs[0]]
+    np.testing.assert_allclose(ours_gate, theirs_gate, rtol=0,
+                               atol=1e-3 * np.abs(theirs_gate).max())
+
+
+def test_patent_model_of_wang_et_al_matches_flexmix_maximum():
+    check_patent_fit(STORED)
+
+
+@pytest.mark.skipif(not _flexmix_available(), reason="needs Rscript with flexmix")
+def test_patent_model_matches_flexmix_run_live(tmp_path):
+    subprocess.run(["Rscript", str(HERE / "reference.R"), str(tmp_path), "patent"], check=True,
+                   capture_output=True, timeout=900)
+    check_patent_fit(tmp_path)

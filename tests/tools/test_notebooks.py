@@ -6,7 +6,8 @@ import sys
 import nbformat
 
 from tools import notebooks
-from tools.notebooks import ROOT, merge_streams, stable_ids, strip_volatile, toc_files
+from tools.notebooks import (ROOT, RUN_TIME_KEY, merge_streams, record_run_time, stable_ids,
+                             strip_volatile, toc_files)
 
 
 def _notebook(*sources):
@@ -44,6 +45,32 @@ def test_strip_volatile_removes_machine_specific_metadata():
     strip_volatile(nb)
     assert nb.metadata["language_info"] == {"name": "python"}
     assert "widgets" not in nb.metadata and "execution" not in nb.cells[0].metadata
+
+
+def test_record_run_time_sums_the_cells_execution_times():
+    nb = _notebook("x = 1", "y = 2", "# not run")
+    stamps = [("2026-01-01T00:00:00.000000Z", "2026-01-01T00:00:01.250000Z"),
+              ("2026-01-01T00:00:02.000000Z", "2026-01-01T00:01:03.000000Z")]
+    for cell, (start, end) in zip(nb.cells, stamps):
+        cell.metadata["execution"] = {"iopub.status.busy": start, "iopub.execute_input": start,
+                                      "shell.execute_reply": end}
+    assert record_run_time(nb) == 62.2          # 1.25 s + 61 s, to a tenth of a second
+    assert nb.metadata[RUN_TIME_KEY]["seconds"] == 62.2
+    strip_volatile(nb)                           # the per-cell records go, the total stays
+    assert all("execution" not in c.metadata for c in nb.cells)
+    assert nb.metadata[RUN_TIME_KEY]["seconds"] == 62.2
+
+
+def test_execute_records_the_run_time_and_no_cell_timing(tmp_path):
+    md = tmp_path / "toy.md"
+    md.write_text("---\njupytext:\n  text_representation:\n    extension: .md\n"
+                  "    format_name: myst\nkernelspec:\n  display_name: Python 3\n"
+                  "  language: python\n  name: python3\n---\n\n# Toy\n\n"
+                  "```{code-cell} ipython3\nimport time\ntime.sleep(0.3)\nprint('done')\n```\n")
+    nb = nbformat.read(notebooks.execute(md), as_version=4)
+    assert 0.3 <= nb.metadata[RUN_TIME_KEY]["seconds"] < 30
+    assert all("execution" not in c.metadata for c in nb.cells)
+    assert nb.cells[-1].outputs[0].text == "done\n"
 
 
 def test_toc_lists_the_root_first():
