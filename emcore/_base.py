@@ -14,12 +14,16 @@
   EM, data augmentation) print, from ``verbose`` 1, a progress bar every
   ``interval`` iterations. Lines go to standard output.
 * **Restarts** (:func:`best_run`): one :func:`emcore.run_em` run per start, and
-  the best of them.
+  the best of them. A warning repeated in the runs (one per EM iteration, say) is
+  printed once per call, with its count (:func:`once_per_call`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import os
+import sys
 import time
 import warnings
 
@@ -27,7 +31,7 @@ from .em import EMResult, run_em
 from .exceptions import ConvergenceWarning
 
 __all__ = ["DensityEstimatorMixin", "ParamsMixin", "Progress", "best_run", "replicate_progress",
-           "density_estimator_tags", "warn_if_not_converged"]
+           "density_estimator_tags", "once_per_call", "warn_if_not_converged"]
 
 
 class ParamsMixin:
@@ -223,6 +227,12 @@ def best_run(model, starts, *, stop, progress=None, callback=None, skip=(),
     None) prints each run's start, iterations and end; ``callback`` and the
     other arguments go to :func:`emcore.run_em`.
     """
+    with once_per_call():
+        return _best_run(model, starts, stop=stop, progress=progress, callback=callback,
+                         skip=skip, **run_em_args)
+
+
+def _best_run(model, starts, *, stop, progress, callback, skip, **run_em_args):
     best, failure = None, None
     for i, start in enumerate(starts):
         if progress is not None:
@@ -241,6 +251,40 @@ def best_run(model, starts, *, stop, progress=None, callback=None, skip=(),
     if best is None:
         raise failure
     return best
+
+
+_INSIDE = (os.path.dirname(os.path.abspath(__file__)), contextlib.__file__)
+
+
+def _outside_stacklevel() -> int:
+    """The ``stacklevel``, for a ``warnings.warn`` in the caller, of the first frame outside
+    emcore (and the ``with`` machinery): the user's line."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_INSIDE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+@contextlib.contextmanager
+def once_per_call():
+    """Warnings inside the block are held, then each distinct one is warned once, with its count.
+
+    An EM run may hit the same condition at every iteration (a state never left, say);
+    the user sees one warning per call, ``"... (7 times in this call)"``, at their own
+    line, under their own warning filters.
+    """
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:  # also when the block raises: its warnings may say why
+        counts = {}
+        for w in caught:
+            key = (w.category, str(w.message))
+            counts[key] = counts.get(key, 0) + 1
+        for (category, message), count in counts.items():
+            note = f" ({count} times in this call)" if count > 1 else ""
+            warnings.warn(message + note, category, stacklevel=_outside_stacklevel())
 
 
 def _reported(stop, progress):

@@ -40,6 +40,20 @@ figures: facts; cite the sources above where the data is shown.
 Gettysburg Address (``gettysburg.txt``): Abraham Lincoln's address of
 19 November 1863, the text of the "Bliss copy", his last known handwritten
 copy. Public domain (a work of 1863); see ``emcore/data/README.md``.
+
+Dyestuff (``dyestuff.csv``): the yield of dyestuff (grams of standard colour)
+in 5 preparations from each of 6 batches of an intermediate product, from
+O. L. Davies (ed.), *Statistical Methods in Research and Production* (Oliver &
+Boyd, 1947), analysed by G. E. P. Box and G. C. Tiao, *Bayesian Inference in
+Statistical Analysis* (Addison-Wesley, 1973), section 5.1, and by D. M. Bates
+with lme4. Identical to ``Dyestuff`` of the R package lme4 1.1-31 (batches A-F
+coded 1-6). Published measurements: facts; cite the sources above where the data is shown.
+
+CBPP (``cbpp.csv``): contagious bovine pleuropneumonia in 15 herds of zebu cattle in
+Ethiopia, new serological cases among the animals at risk in up to four periods, from
+M. Lesnoff et al., *Preventive Veterinary Medicine* 64 (2004) 27-40. Identical to
+``cbpp`` of the R package lme4 1.1-31 (factors coded by their level numbers).
+Published counts: facts; cite the source above where the data is shown.
 """
 
 from __future__ import annotations
@@ -52,6 +66,7 @@ import numpy as np
 __all__ = ["FAITHFUL_COLUMNS", "GEHAN_COLUMNS", "NILE_COLUMNS", "load_binary_digits",
            "load_faithful", "load_gehan", "load_gettysburg", "load_nile", "load_patents",
            "PATENTS_COLUMNS"]
+__all__ += ["CBPP_COLUMNS", "DYESTUFF_COLUMNS", "load_cbpp", "load_dyestuff"]
 
 #: Column names of :func:`load_faithful`, in order.
 FAITHFUL_COLUMNS = ("eruptions", "waiting")
@@ -61,6 +76,10 @@ GEHAN_COLUMNS = ("treatment", "weeks", "relapse")
 NILE_COLUMNS = ("year", "volume")
 #: Column names of :func:`load_patents`, in order.
 PATENTS_COLUMNS = ("patents", "rds", "lgrd")
+#: Column names of :func:`load_dyestuff`, in order.
+DYESTUFF_COLUMNS = ("batch", "yield")
+#: Column names of :func:`load_cbpp`, in order.
+CBPP_COLUMNS = ("herd", "incidence", "size", "period")
 
 
 def _read_csv(filename: str, columns: tuple[str, ...]) -> np.ndarray:
@@ -230,3 +249,55 @@ def load_patents() -> np.ndarray:
     [42.      0.0549  4.0869] 1642
     """
     return _read_csv("patents.csv", PATENTS_COLUMNS)
+
+
+def load_dyestuff() -> np.ndarray:
+    """Return the dyestuff yields of Davies (1947) as a float64 array of shape (30, 2).
+
+    Column 0 is ``batch`` (1 to 6, for batches A to F); column 1 is ``yield``,
+    grams of standard colour (the names are in :data:`DYESTUFF_COLUMNS`). Five
+    preparations per batch: the classic one-way random-effects data set
+    (Box & Tiao 1973, section 5.1; lme4's ``Dyestuff``). Sources are in the
+    module docstring and in ``emcore/data/README.md``.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new array each call, shape (30, 2), batch by batch.
+
+    Examples
+    --------
+    >>> from emcore.datasets import DYESTUFF_COLUMNS, load_dyestuff
+    >>> data = load_dyestuff()
+    >>> data.shape, DYESTUFF_COLUMNS
+    ((30, 2), ('batch', 'yield'))
+    >>> print(data[:, 1].mean())
+    1527.5
+    """
+    return _read_csv("dyestuff.csv", DYESTUFF_COLUMNS)
+
+
+def load_cbpp() -> np.ndarray:
+    """Return the CBPP herd data of Lesnoff et al. (2004) as a float64 array of shape (56, 4).
+
+    One row per herd and period. Column 0 is ``herd`` (1 to 15); column 1 is
+    ``incidence``, the new serological cases; column 2 is ``size``, the animals
+    at risk; column 3 is ``period`` (1 to 4) (the names are in
+    :data:`CBPP_COLUMNS`). lme4's example of a binomial mixed model. Sources
+    are in the module docstring and in ``emcore/data/README.md``.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new array each call, shape (56, 4), herd by herd.
+
+    Examples
+    --------
+    >>> from emcore.datasets import CBPP_COLUMNS, load_cbpp
+    >>> data = load_cbpp()
+    >>> data.shape, CBPP_COLUMNS
+    ((56, 4), ('herd', 'incidence', 'size', 'period'))
+    >>> print(int(data[:, 1].sum()), "cases in", int(data[:, 2].sum()), "animal-periods")
+    99 cases in 842 animal-periods
+    """
+    return _read_csv("cbpp.csv", CBPP_COLUMNS)

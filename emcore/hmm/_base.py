@@ -9,6 +9,7 @@ import numpy as np
 
 from .._base import DensityEstimatorMixin, Progress, best_run, warn_if_not_converged
 from .._checks import RANDOM_STATE, check_lengths, check_random_state
+from .._from_params import FromParamsMixin
 from .._validation import Integer, Options, Real, check_params
 from ..em import LoglikChange
 from ..exceptions import NotFittedError
@@ -24,7 +25,7 @@ __all__ = ["BaseHMM"]
 _VERBOSE_INTERVAL = 10
 
 
-class BaseHMM(DensityEstimatorMixin):
+class BaseHMM(FromParamsMixin, DensityEstimatorMixin):
     """Shared machinery; subclasses supply the emissions (see ``_estimator``).
 
     scikit-learn's protocol (``get_params``, ``set_params``, ``__sklearn_tags__``:

@@ -39,8 +39,8 @@ _COMMON_DOC = """
     sequences (``emcore.hmm._scan``); the M-step is Baum-Welch's closed form. A zero
     entry of ``transmat_`` or ``startprob_`` stays zero. ``fit`` stops when
     the total log-likelihood changes by less than ``tol`` in one iteration
-    (as hmmlearn). ``max_iter=0`` keeps the start, so a model given by its
-    ``*_init`` arguments can be scored and decoded. A state that receives
+    (as hmmlearn). ``max_iter=0`` keeps the start; ``from_params`` gives a model
+    of given parameters, to score, decode and sample, without data. A state that receives
     no posterior mass raises ``DegenerateStateError`` (a ValueError) naming
     it, instead of producing NaN.
 """
@@ -101,10 +101,10 @@ class GaussianHMM(ImputeMixin, BaseHMM):
     --------
     >>> import numpy as np
     >>> from emcore import GaussianHMM
-    >>> truth = GaussianHMM(2, max_iter=0, startprob_init=[1.0, 0.0],
-    ...                     transmat_init=[[0.95, 0.05], [0.1, 0.9]],
-    ...                     means_init=[[0.0], [5.0]], covariances_init=[[1.0], [1.0]])
-    >>> X, states = truth.fit(np.zeros((2, 1))).sample(2000, random_state=0)
+    >>> truth = GaussianHMM.from_params(startprob=[1.0, 0.0],
+    ...                                 transmat=[[0.95, 0.05], [0.1, 0.9]],
+    ...                                 means=[[0.0], [5.0]], covariances=[[1.0], [1.0]])
+    >>> X, states = truth.sample(2000, random_state=0)
     >>> hmm = GaussianHMM(2, tol=1e-8, max_iter=500, random_state=0).fit(X)
     >>> print(np.sort(hmm.means_.ravel()).round(0), hmm.converged_)
     [0. 5.] True
@@ -221,9 +221,9 @@ class CategoricalHMM(BaseHMM):
     >>> import numpy as np
     >>> from emcore import CategoricalHMM
     >>> X = np.array([[0, 0, 1, 1, 0, 1, 2, 2, 2, 1]]).T
-    >>> hmm = CategoricalHMM(2, max_iter=0, startprob_init=[0.5, 0.5],
-    ...                      transmat_init=[[0.9, 0.1], [0.2, 0.8]],
-    ...                      emissionprob_init=[[0.6, 0.4, 0.0], [0.1, 0.3, 0.6]]).fit(X)
+    >>> hmm = CategoricalHMM.from_params(startprob=[0.5, 0.5],
+    ...                                  transmat=[[0.9, 0.1], [0.2, 0.8]],
+    ...                                  emissionprob=[[0.6, 0.4, 0.0], [0.1, 0.3, 0.6]])
     >>> print(hmm.predict(X))
     [0 0 0 0 0 0 1 1 1 1]
     >>> print(round(hmm.score(X), 6))
@@ -350,9 +350,9 @@ class PoissonHMM(BaseHMM):
     --------
     >>> import numpy as np
     >>> from emcore import PoissonHMM
-    >>> truth = PoissonHMM(2, max_iter=0, startprob_init=[1.0, 0.0],
-    ...                    transmat_init=[[0.95, 0.05], [0.1, 0.9]], lambdas_init=[[2.0], [12.0]])
-    >>> X, states = truth.fit(np.zeros((2, 1))).sample(1000, random_state=0)
+    >>> truth = PoissonHMM.from_params(startprob=[1.0, 0.0],
+    ...                                transmat=[[0.95, 0.05], [0.1, 0.9]], lambdas=[[2.0], [12.0]])
+    >>> X, states = truth.sample(1000, random_state=0)
     >>> hmm = PoissonHMM(2, tol=1e-8, max_iter=500, random_state=0).fit(X)
     >>> print(np.sort(hmm.lambdas_.ravel()).round(0), hmm.converged_)
     [ 2. 12.] True

@@ -13,7 +13,8 @@ from .._base import (
     density_estimator_tags,
     warn_if_not_converged,
 )
-from .._checks import RANDOM_STATE, check_random_state
+from .._checks import RANDOM_STATE, check_array_of_shape, check_random_state
+from .._from_params import FromParamsMixin
 from .._validation import Boolean, InstanceOf, Integer, Options, Real
 from ..em import LoglikChange
 from ..exceptions import ConvergenceWarning, NotFittedError
@@ -36,7 +37,21 @@ _FIT_ONLY = ("converged_", "n_iter_", "lower_bound_", "log_likelihood_history_",
 _ONLINE_ONLY = ("n_batches_", "n_samples_seen_", "_online")
 
 
-class GaussianMixture(ScoringMixin, OnlineMixin, DensityEstimatorMixin):
+def _precisions_of(covariances, k, d, settings):
+    """``from_params``'s ``covariances`` as the ``precisions_init`` they stand for."""
+    cov = covariance_model(settings.get("covariance_type", "full"))
+    c = check_array_of_shape(covariances, "covariances", cov.cov_shape(k, d))
+    if not cov.is_matrix:
+        if np.any(c <= 0):
+            raise ValueError("covariances must be positive (variances)")
+        return 1.0 / c
+    try:
+        return np.linalg.inv(c)
+    except np.linalg.LinAlgError:
+        raise ValueError("covariances must be positive definite") from None
+
+
+class GaussianMixture(ScoringMixin, OnlineMixin, FromParamsMixin, DensityEstimatorMixin):
     """Gaussian mixture fitted by EM, with scikit-learn's interface.
 
     Parameters
@@ -65,7 +80,8 @@ or CovarianceType, default "full"
         Added to the diagonal of every covariance after each M-step.
     max_iter : int, default 100
         Largest number of EM iterations per initialisation. ``max_iter=0``
-        keeps the starting parameters (useful with explicit ones).
+        keeps the starting parameters (:meth:`from_params` gives a model of
+        given parameters without data).
     n_init : int, default 1
         Number of initialisations; the fit with the highest log-likelihood
         is kept.
@@ -273,6 +289,15 @@ or CovarianceType, default "full"
         """scikit-learn's tags; NaN is allowed in ``X`` exactly when ``missing="marginalize"``."""
         return density_estimator_tags(allow_nan=self.missing == "marginalize")
 
+    # from_params(weights=, means=, covariances= or precisions=, covariance_type=, ...)
+    _from_params_aliases = {"covariances": ("precisions", _precisions_of)}
+
+    @classmethod
+    def _from_params_rows(cls, k, d, settings):
+        cov = covariance_model(settings.get("covariance_type", "full"))
+        fewest = getattr(cov, "min_samples", None)  # mclust's models: one per free parameter
+        return max(2, k, fewest(k, d) if callable(fewest) else 0)
+
     def fit(self, X, y=None, *, sample_weight=None):
         """Fit the mixture to ``X`` (n_samples, n_features) by EM; returns ``self``.
 
@@ -289,7 +314,9 @@ or CovarianceType, default "full"
         in-memory fit to round-off. ``sample_weight`` may be a dask array;
         ``resp_init`` is not supported. :meth:`predict`, :meth:`predict_proba`
         and :meth:`score_samples` of a dask array are lazy dask arrays. The
-        initialisation and the rest: see ``emcore.mixture._dask``.
+        initialisation and the rest: see ``emcore.mixture._dask``. Only this
+        estimator's step stays out of core: in a ``Pipeline``, a scikit-learn
+        step before it (a ``StandardScaler``) turns the dask array into numpy.
 
         Parameters
         ----------
