@@ -54,41 +54,134 @@ def check_occupancy(n_k: np.ndarray) -> None:
 
 
 class Emissions(ABC):
-    """The emission distributions of the ``k`` states of an HMM, parameters a
-    flat vector of ``size``."""
+    """The emission distributions of the ``k`` states of an HMM, parameters a flat vector.
+
+    Attributes
+    ----------
+    k : int
+        The number of hidden states.
+    size : int
+        The length of the parameter vector.
+    frozen : frozenset of str
+        The names of the emission parameters that the M-step keeps (``update=``).
+    """
 
     k: int
     size: int
-    #: The names of the emission parameters that the M-step keeps (``update=``, ``_frozen``).
     frozen: frozenset = frozenset()
 
     @abstractmethod
     def n_free(self) -> int:
-        """Free parameters (for BIC and AIC)."""
+        """Free parameters (for BIC and AIC).
+
+        Returns
+        -------
+        int
+        """
 
     @abstractmethod
     def log_prob(self, X: np.ndarray, params: np.ndarray) -> np.ndarray:
-        """``log p(x_n | state k)`` for every step and state, shape (n, K)."""
+        """``log p(x_n | state k)`` for every step and state, shape (n, K).
+
+        Parameters
+        ----------
+        X : numpy.ndarray of shape (n, n_features)
+            The observations, one step per row.
+        params : numpy.ndarray of shape (size,)
+            The current emission parameters.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n, K)
+        """
 
     @abstractmethod
     def accumulate(self, X: np.ndarray, posteriors: np.ndarray, params: np.ndarray):
-        """The expected complete-data statistics, given the posteriors ``gamma`` (n, K)."""
+        """The expected complete-data statistics, given the posteriors ``gamma`` (n, K).
+
+        Parameters
+        ----------
+        X : numpy.ndarray of shape (n, n_features)
+            The observations, one step per row.
+        posteriors : numpy.ndarray of shape (n, K)
+            Each step's posterior state probabilities.
+        params : numpy.ndarray of shape (size,)
+            The current emission parameters.
+
+        Returns
+        -------
+        object
+            What :meth:`m_step` takes.
+        """
 
     @abstractmethod
     def m_step(self, stats, params: np.ndarray) -> np.ndarray:
-        """New parameters from ``accumulate``'s statistics; ``params`` are the current ones."""
+        """New parameters from ``accumulate``'s statistics; ``params`` are the current ones.
+
+        Parameters
+        ----------
+        stats : object
+            The statistics from :meth:`accumulate`.
+        params : numpy.ndarray of shape (size,)
+            The current emission parameters.
+
+        Returns
+        -------
+        numpy.ndarray of shape (size,)
+            The new emission parameters.
+        """
 
     @abstractmethod
     def initial(self, X: np.ndarray, method: str, rng) -> np.ndarray:
-        """Starting parameters from the data."""
+        """Starting parameters from the data.
+
+        Parameters
+        ----------
+        X : numpy.ndarray of shape (n, n_features)
+            The observations, one step per row.
+        method : {"kmeans", "random"}
+            The estimator's ``init_params``.
+        rng : numpy.random.Generator
+            The source of randomness.
+
+        Returns
+        -------
+        numpy.ndarray of shape (size,)
+            The starting emission parameters.
+        """
 
     @abstractmethod
     def sample(self, params: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
-        """One observation for each of ``states``, as rows."""
+        """One observation for each of ``states``, as rows.
+
+        Parameters
+        ----------
+        params : numpy.ndarray of shape (size,)
+            The emission parameters.
+        states : numpy.ndarray of int, shape (n,)
+            The hidden state of each step.
+        rng : numpy.random.Generator
+            The source of randomness.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n, n_features)
+            The observations.
+        """
 
     def n_free_by_name(self, names: tuple) -> dict:
-        """``n_free`` split by the estimator's emission parameter ``names``; by default
-        all of it under the one name."""
+        """``n_free`` split by the estimator's emission parameter ``names``.
+
+        Parameters
+        ----------
+        names : tuple of str
+            The estimator's emission parameter names, such as ``("means", "covariances")``.
+
+        Returns
+        -------
+        dict
+            Free parameters by name; by default all of :meth:`n_free` under the first name.
+        """
         return {names[0]: self.n_free()}
 
     def free_blocks(self) -> list[tuple[str, tuple]]:
@@ -97,6 +190,11 @@ class Emissions(ABC):
         Kinds as :class:`emcore._free.FreeCoordinates` reads them: ``"free"``,
         ``"simplex"`` (rows of probabilities) or ``"symmetric"`` (matrices stored in
         full). The default, one free block, suits parameters that can move freely.
+
+        Returns
+        -------
+        list of tuple
+            ``(kind, shape)`` blocks, in the order of the parameter vector.
         """
         return [("free", (self.size,))]
 
@@ -105,6 +203,18 @@ class Emissions(ABC):
 
         Used to put a start's states in the order known states say; the
         default suits parameters laid out state by state, in ``K`` equal blocks.
+
+        Parameters
+        ----------
+        params : numpy.ndarray of shape (size,)
+            The emission parameters.
+        order : numpy.ndarray of int, shape (K,)
+            A permutation of the states.
+
+        Returns
+        -------
+        numpy.ndarray of shape (size,)
+            The permuted parameters.
         """
         return np.asarray(params).reshape(self.k, -1)[order].ravel()
 

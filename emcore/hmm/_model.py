@@ -70,8 +70,15 @@ class HMMModel(EMModel):
         self.states = states
 
     def freeze(self, names, emission_names) -> None:
-        """Keep ``names`` (a subset of ``startprob``, ``transmat`` and ``emission_names``)
-        at their current values in every M-step."""
+        """Keep ``names`` at their current values in every M-step.
+
+        Parameters
+        ----------
+        names : iterable of str
+            A subset of ``"startprob"``, ``"transmat"`` and ``emission_names``.
+        emission_names : iterable of str
+            The estimator's names of the emission parameters, in the order of their blocks.
+        """
         self.frozen = frozenset(names)
         self._emission_names = tuple(emission_names)
         self.emissions.frozen = self.frozen & set(emission_names)
@@ -96,6 +103,16 @@ class HMMModel(EMModel):
         log-emissions (all permutations up to 7 states, else greedily), so
         that a start whose states are found in another order is relabelled
         before EM, which cannot swap them.
+
+        Parameters
+        ----------
+        emission_params : numpy.ndarray of shape (emissions.size,)
+            The emission parameters of a start.
+
+        Returns
+        -------
+        numpy.ndarray of int, shape (K,)
+            The permutation, for :meth:`emcore.hmm.Emissions.permuted`.
         """
         k = self.k
         if self.states is None or not np.any(self.states >= 0):
@@ -114,7 +131,18 @@ class HMMModel(EMModel):
         return order
 
     def check_states_possible(self, theta) -> None:
-        """A ValueError naming the first known step whose state is impossible under ``theta``."""
+        """A ValueError naming the first known step whose state is impossible under ``theta``.
+
+        Parameters
+        ----------
+        theta : array_like of shape (size,)
+            A parameter vector (:meth:`pack`).
+
+        Raises
+        ------
+        ValueError
+            When the known states have probability zero under ``theta``.
+        """
         if self.states is None:
             return
         try:
@@ -139,9 +167,20 @@ class HMMModel(EMModel):
         return self.k + self.k * self.k + self.emissions.size
 
     def free_coordinates(self, theta) -> FreeCoordinates:
-        """Coordinates of ``theta`` that can move freely, for :func:`emcore.standard_errors`:
-        drop-one start and transition probabilities, the emissions' own layout; none
-        for a frozen parameter."""
+        """Coordinates of ``theta`` that can move freely, for :func:`emcore.standard_errors`.
+
+        Drop-one start and transition probabilities, the emissions' own layout
+        (:meth:`emcore.hmm.Emissions.free_blocks`); none for a frozen parameter.
+
+        Parameters
+        ----------
+        theta : array_like of shape (size,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        emcore._free.FreeCoordinates
+        """
         k = self.k
         blocks = [("simplex", (1, k)), ("simplex", (k, k)), *self.emissions.free_blocks()]
         names = ("startprob", "transmat", *self._emission_names)
@@ -150,11 +189,46 @@ class HMMModel(EMModel):
         return FreeCoordinates(blocks, theta)
 
     def pack(self, startprob, transmat, emission_vec) -> np.ndarray:
-        """``theta``: the start probabilities, the transition matrix and the emissions, flat."""
+        """``theta``: the start probabilities, the transition matrix and the emissions, flat.
+
+        Parameters
+        ----------
+        startprob : array_like of shape (K,)
+            The initial state distribution.
+        transmat : array_like of shape (K, K)
+            The transition matrix, rows summing to 1.
+        emission_vec : array_like of shape (emissions.size,)
+            The emission parameters in the emission object's layout.
+
+        Returns
+        -------
+        numpy.ndarray of shape (size,)
+        """
         return np.concatenate([np.ravel(startprob), np.ravel(transmat), np.ravel(emission_vec)])
 
     def split(self, theta):
-        """``(startprob, transmat, emission vector)`` of a flat parameter vector."""
+        """``(startprob, transmat, emission vector)`` of a flat parameter vector.
+
+        Probabilities pushed just below 0 by a difference step (down to ``-1e-4``) are
+        taken as 0.
+
+        Parameters
+        ----------
+        theta : array_like of shape (size,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        startprob : numpy.ndarray of shape (K,)
+        transmat : numpy.ndarray of shape (K, K)
+        emission_vec : numpy.ndarray of shape (emissions.size,)
+
+        Raises
+        ------
+        ValueError
+            When ``theta`` has the wrong shape, is not finite, or has a clearly negative
+            probability.
+        """
         theta = np.asarray(theta, dtype=float)
         if theta.shape != (self.size,):
             raise ValueError(f"theta must have shape ({self.size},), got {theta.shape}")
@@ -167,10 +241,35 @@ class HMMModel(EMModel):
         return np.maximum(pi, 0.0), np.maximum(a, 0.0), theta[k + k * k:]
 
     def log_emissions(self, theta) -> np.ndarray:
-        """``log p(x_n | z_n = k)`` (n, K), with the known states' steps conditioned."""
+        """``log p(x_n | z_n = k)`` (n, K), with the known states' steps conditioned.
+
+        Parameters
+        ----------
+        theta : array_like of shape (size,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n, K)
+            The log-emissions; ``-inf`` for every state but the known one at a known step.
+        """
         return self._conditioned(self.emissions.log_prob(self.X, self.split(theta)[2]))
 
     def e_step_with_log_likelihood(self, theta):
+        """Forward-backward: the expected statistics and the log-likelihood in one pass.
+
+        Parameters
+        ----------
+        theta : array_like of shape (size,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        stats : HMMStats
+            The expected counts and posteriors, summed over the sequences.
+        log_likelihood : float
+            ``log p(x | theta)``, summed over the sequences.
+        """
         pi, a, em = self.split(theta)
         ll, post, start, trans = _scan.forward_backward(
             self._conditioned(self.emissions.log_prob(self.X, em)), self.lengths, pi, a)
@@ -178,11 +277,37 @@ class HMMModel(EMModel):
         return HMMStats(start, trans, post, em_stats, a, em, pi), float(ll.sum())
 
     def e_step(self, theta):
+        """The expected complete-data statistics, by forward-backward.
+
+        Parameters
+        ----------
+        theta : array_like of shape (size,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        HMMStats
+        """
         return self.e_step_with_log_likelihood(theta)[0]
 
     def log_likelihood(self, theta) -> float:
-        """``log p(x | theta)``; a ValueError for start or transition probabilities whose
-        rows do not sum to 1 (the likelihood is not extended off the simplex)."""
+        """``log p(x | theta)``, summed over the sequences.
+
+        Parameters
+        ----------
+        theta : array_like of shape (size,)
+            A parameter vector (:meth:`pack`).
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        ValueError
+            For start or transition probabilities whose rows do not sum to 1 (the
+            likelihood is not extended off the simplex).
+        """
         pi, a, em = self.split(theta)
         if np.any(np.abs(np.r_[pi.sum(), a.sum(axis=1)] - 1.0) > SIMPLEX_TOLERANCE):
             raise ValueError("startprob and the rows of transmat must sum to 1: the "
@@ -194,6 +319,16 @@ class HMMModel(EMModel):
         """Baum-Welch: normalised expected counts; the emissions' weighted estimates.
 
         Parameters in ``frozen`` keep the values the statistics were computed under.
+
+        Parameters
+        ----------
+        stats : HMMStats
+            The E-step's statistics (:meth:`e_step`).
+
+        Returns
+        -------
+        numpy.ndarray of shape (size,)
+            The new parameter vector.
         """
         pi = stats.startprob if "startprob" in self.frozen else stats.start / stats.start.sum()
         a = stats.transmat if "transmat" in self.frozen else self._transitions(stats)
