@@ -17,20 +17,60 @@ __all__ = ["PoissonEmissions"]
 
 
 class PoissonEmissions(Emissions):
-    """Rates ``lambdas`` (K, d), non-negative, flattened row by row."""
+    """Rates ``lambdas`` (K, d), non-negative, flattened row by row.
+
+    Parameters
+    ----------
+    k : int
+        The number of hidden states.
+    d : int
+        The number of count features.
+    """
 
     def __init__(self, k: int, d: int):
         self.k, self.d = k, d
         self.size = k * d
 
     def n_free(self) -> int:
+        """One rate per state and feature.
+
+        Returns
+        -------
+        int
+            ``K d``.
+        """
         return self.k * self.d
 
     def unpack(self, vec: np.ndarray) -> np.ndarray:
-        """The rates (K, d) of a parameter vector."""
+        """The rates (K, d) of a parameter vector.
+
+        Parameters
+        ----------
+        vec : numpy.ndarray of shape (K * d,)
+            A parameter vector.
+
+        Returns
+        -------
+        numpy.ndarray of shape (K, d)
+            A view of ``vec``.
+        """
         return vec.reshape(self.k, self.d)
 
     def log_prob(self, X: np.ndarray, params: np.ndarray) -> np.ndarray:
+        """``sum_j (x_j log lambda_kj - lambda_kj - log x_j!)`` for every step and state.
+
+        Parameters
+        ----------
+        X : numpy.ndarray of shape (n, d)
+            Counts, one step per row.
+        params : numpy.ndarray of shape (K * d,)
+            The current rates (:meth:`unpack`).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n, K)
+            The log-probabilities; a rate of 0 gives a count of 0 probability 1.
+        """
         from scipy.special import gammaln, xlogy
 
         rates = self.unpack(params)
@@ -41,21 +81,77 @@ class PoissonEmissions(Emissions):
         return counts_term - rates.sum(axis=1) - gammaln(X + 1.0).sum(axis=1)[:, None]
 
     def accumulate(self, X: np.ndarray, posteriors: np.ndarray, params: np.ndarray):
-        """Posterior-weighted counts (K, d) and expected visits (K,)."""
+        """Posterior-weighted counts (K, d) and expected visits (K,).
+
+        Parameters
+        ----------
+        X : numpy.ndarray of shape (n, d)
+            Counts, one step per row.
+        posteriors : numpy.ndarray of shape (n, K)
+            Each step's posterior state probabilities.
+        params : numpy.ndarray of shape (K * d,)
+            The current rates (:meth:`unpack`).
+
+        Returns
+        -------
+        counts : numpy.ndarray of shape (K, d)
+            ``sum_n gamma_nk x_n``.
+        visits : numpy.ndarray of shape (K,)
+            ``sum_n gamma_nk``.
+        """
         return np.dot(posteriors.T, X), posteriors.sum(axis=0)
 
     def m_step(self, stats, params: np.ndarray) -> np.ndarray:
+        """Each rate the posterior-weighted mean count, ``counts / visits``.
+
+        Parameters
+        ----------
+        stats : tuple
+            ``(counts, visits)`` from :meth:`accumulate`.
+        params : numpy.ndarray of shape (K * d,)
+            The current rates (not used: the step is in closed form).
+
+        Returns
+        -------
+        numpy.ndarray of shape (K * d,)
+            The new rates; a ``DegenerateStateError`` when a state has no expected visits.
+        """
         counts, visits = stats
         check_occupancy(visits)
         return (counts / visits[:, None]).ravel()
 
     def initial(self, X: np.ndarray, method: str, rng) -> np.ndarray:
-        """Rates between the data's mean counts and ``K`` random rows (so the states differ)."""
+        """Rates between the data's mean counts and ``K`` random rows (so the states differ).
+
+        Parameters
+        ----------
+        X : numpy.ndarray of shape (n, d)
+            Counts, one step per row.
+        method : str
+            The estimator's ``init_params`` (not used: every start is random rows).
+        rng : numpy.random.Generator
+            The source of randomness.
+
+        Returns
+        -------
+        numpy.ndarray of shape (K * d,)
+            The starting rates, each row halfway between a random row and the mean.
+        """
         rows = X[rng.choice(X.shape[0], size=self.k, replace=X.shape[0] < self.k)]
         return (0.5 * (rows + X.mean(axis=0))).ravel()
 
     def check_init(self, given):
-        """``lambdas_init`` checked (shape (K, d), non-negative), or None if not given."""
+        """``lambdas_init`` checked (shape (K, d), non-negative), or None if not given.
+
+        Parameters
+        ----------
+        given : array_like of shape (K, d) or None
+            The user's starting rates.
+
+        Returns
+        -------
+        numpy.ndarray of shape (K, d) or None
+        """
         if given is None:
             return None
         rates = check_array_of_shape(given, "lambdas_init", (self.k, self.d))
@@ -64,4 +160,20 @@ class PoissonEmissions(Emissions):
         return rates
 
     def sample(self, params: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
+        """Poisson counts for each of ``states``, as rows.
+
+        Parameters
+        ----------
+        params : numpy.ndarray of shape (K * d,)
+            The rates.
+        states : numpy.ndarray of int, shape (n,)
+            The hidden state of each step.
+        rng : numpy.random.Generator
+            The source of randomness.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n, d)
+            The counts, as floats.
+        """
         return rng.poisson(self.unpack(params)[states]).astype(np.float64)
