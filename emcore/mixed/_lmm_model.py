@@ -98,11 +98,15 @@ class LMMModel(EMModel):
     Parameters
     ----------
     X : numpy.ndarray of shape (N, p)
+        The fixed effects' design.
     y : numpy.ndarray of shape (N,)
+        The response.
     Z : numpy.ndarray of shape (N, q)
+        The random effects' design.
     group_index : numpy.ndarray of int, shape (N,)
         The group of each row, ``0 .. m-1``, every group non-empty.
     reml : bool, default True
+        Maximise the REML likelihood (else the ML one).
     expanded : bool, default False
         PX-EM instead of EM.
     """

@@ -87,9 +87,13 @@ class BernoulliModel(EMModel):
     Parameters
     ----------
     X : numpy.ndarray of shape (n, D), zeros and ones
+        The binary data, as float64.
     n_components : int
+        The number of components ``K``.
     smoothing : float, default 0.0
+        The prior's :math:`s`; 0 for maximum likelihood.
     sample_weight : numpy.ndarray of shape (n,) or None
+        Non-negative weights of the rows; None for ones.
     """
 
     def __init__(self, X, n_components, *, smoothing=0.0, sample_weight=None):

@@ -76,10 +76,13 @@ class RegressionMixtureModel(EMModel):
     y : numpy.ndarray
         The response: (n,), or (n, 2) successes and failures for the binomial.
     family : {"gaussian", "binomial", "poisson"}
+        The components' GLM family (canonical link).
     n_components : int
+        The number of components ``K``.
     G : numpy.ndarray of shape (n, q) or None
         The concomitant design (intercept column included); None: the intercept alone.
     sample_weight : numpy.ndarray of shape (n,) or None
+        Non-negative weights of the rows; None for ones.
     """
 
     def __init__(self, X, y, family, n_components, G=None, sample_weight=None):

@@ -133,7 +133,9 @@ class StudentTModel(EMModel):
     Parameters
     ----------
     X : numpy.ndarray of shape (n, D)
+        The data, float64.
     n_components : int
+        The number of components ``K``.
     covariance_type : str
         One of the core's types (``"full"``, ``"tied"``, ``"diag"``, ``"spherical"``).
     estimate_dof : bool
@@ -141,6 +143,7 @@ class StudentTModel(EMModel):
     reg_covar : float, default 0.0
         Added to the diagonal of each scale matrix after the M-step (then not exact EM).
     sample_weight : numpy.ndarray of shape (n,) or None
+        Non-negative weights of the rows; None for ones.
     """
 
     def __init__(self, X, n_components, covariance_type, *, estimate_dof=True, reg_covar=0.0,
