@@ -37,14 +37,14 @@ def _as_iterations(iterations) -> list[int]:
 
 def _full_covariances(covariances, cov_type, k, d):
     """Every component's d x d covariance matrix, whatever the covariance type's shape."""
-    cov = np.asarray(covariances)
-    if cov.shape == (k, d, d):
-        return cov
-    if cov_type == "tied":
-        return np.broadcast_to(cov, (k, d, d))
-    if cov_type == "diag":
-        return cov[:, :, None] * np.eye(d)
-    return cov[:, None, None] * np.eye(d)  # spherical
+    # The type's sampler maps standard normal rows z to z A_j^T with A_j A_j^T = Sigma_j, so
+    # feeding it the identity gives rows R_j with R_j^T R_j = Sigma_j, whatever the shape.
+    model, eye = covariance_model(cov_type), np.eye(d)
+    full = np.empty((k, d, d))
+    for j in range(k):
+        rows = model.sample(np.zeros((k, d)), np.asarray(covariances), np.full(d, j), eye)
+        full[j] = rows.T @ rows
+    return full
 
 
 def animate_mixture(estimator, X, iterations=20, *, labels=None, fps=2.0):

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from ..em import run_em
+from ..gaussian.covariance import covariance_model
 from ..models._gaussian import pack
 from ..models.mvn_missing import MVNMissing
 
@@ -104,7 +105,8 @@ class MixtureSampler:
         from ..mixture import MixturePrior
 
         params = estimator.get_params(deep=False)
-        if params["covariance_type"] != "full":
+        # The P-step draws unconstrained covariances: only the full type's own object fits.
+        if covariance_model(params["covariance_type"]) is not covariance_model("full"):
             raise ValueError("multiple_imputation supports GaussianMixture with covariance_type="
                              f"'full' only, got {params['covariance_type']!r}")
         self.model = MVNMissing(table)
