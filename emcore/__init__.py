@@ -10,7 +10,7 @@ from .resampling import BootstrapResult, bootstrap
 from .em import EMModel, EMResult, run_em
 from .exceptions import ConvergenceWarning, HeywoodWarning, MonotonicityWarning, NotAMaximumWarning
 from .factor import FactorAnalysis, MixtureOfFactorAnalyzers
-from .hmm import CategoricalHMM, GaussianHMM, PoissonHMM
+from .hmm import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM
 from .inference import RateResult, StandardErrors, em_rate, standard_errors
 from .mixed import LinearMixedModel, LogisticMixedModel
 from .mixture import GaussianMixture, bootstrap_lrt, hierarchical_partitions, select_n_components
@@ -28,6 +28,7 @@ __all__ = [
     "EMModel",
     "EMResult",
     "FactorAnalysis",
+    "GMMHMM",
     "GaussianHMM",
     "GaussianMixture",
     "HeywoodWarning",
