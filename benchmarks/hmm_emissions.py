@@ -103,6 +103,7 @@ def _hmmlearn_gmm(X, lengths, start, m, cov_type):
     ref = Ref(len(pi), n_mix=N_MIX, covariance_type=cov_type, n_iter=m, tol=-np.inf,
               init_params="", weights_prior=1.0, means_weight=0.0, **priors)
     ref.startprob_, ref.transmat_, ref.weights_, ref.means_, ref.covars_ = pi, A, w, means, cov
+    ref.n_features = d
     ref._init_covar_priors()
     ref._fix_priors_shape()
     ref._init = lambda X, lengths=None: None  # its k-means set-up, discarded with init_params=""

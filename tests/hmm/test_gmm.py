@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from emcore import GMMHMM, GaussianHMM
+from emcore import GMMHMM, GaussianHMM, PoissonHMM
 from emcore.hmm import DegenerateStateError
 
 N_ITER = 20
@@ -251,3 +251,18 @@ def test_an_empty_component_is_named_with_its_state():
     with pytest.raises(DegenerateStateError, match="state 0's mixture component 1"):
         hmm.fit(X)
 
+
+
+@pytest.mark.parametrize("make", [lambda: PoissonHMM(2, random_state=0),
+                                  lambda: GMMHMM(2, n_mix=2, random_state=0)])
+@pytest.mark.parametrize("change, kwargs, match", [
+    (None, {"states": np.array([0, 2] + [-1] * 10)}, "a state 0..1"),
+    (None, {"lengths": [5, 5]}, "lengths"),
+    ("nan", {}, "NaN"),
+])
+def test_new_emissions_refuse_bad_input_naming_it(make, change, kwargs, match):
+    X = np.random.default_rng(0).poisson(4.0, size=(12, 2)).astype(float)
+    if change == "nan":
+        X[3, 1] = np.nan
+    with pytest.raises(ValueError, match=match):
+        make().fit(X, **kwargs)
