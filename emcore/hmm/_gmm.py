@@ -53,6 +53,7 @@ class GMMEmissions(Emissions):
         return weights, means, vec[k * m * (1 + d):].reshape((k,) + self.state_cov_shape)
 
     def pack(self, weights, means, covariances) -> np.ndarray:
+        """The flat parameter vector of ``unpack``'s three arrays."""
         return np.concatenate([np.ravel(weights), np.ravel(means), np.ravel(covariances)])
 
     def _groups(self, params):
