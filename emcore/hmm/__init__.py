@@ -1,4 +1,5 @@
-"""Hidden Markov models fitted by EM (Baum-Welch): Gaussian, categorical and Poisson emissions.
+"""Hidden Markov models fitted by EM (Baum-Welch): Gaussian, categorical, Poisson and
+Gaussian-mixture emissions.
 
 ``_scan`` holds the forward-backward and Viterbi recursions (shared by all
 models) and picks how forward-backward runs: its own loop over time, the
@@ -7,7 +8,8 @@ blocked scan of ``_blocked`` or the tree (parallel prefix scan) of ``_tree``;
 :class:`emcore.EMModel`, ``_emissions`` the emission contract
 (:class:`Emissions`) and the Gaussian (on :mod:`emcore.gaussian`) and
 categorical emissions, ``_poisson`` the Poisson emission and ``_gmm`` the
-Gaussian-mixture one (a new emission is one such file; ``_gmm_hmm`` its estimator), ``_base`` and ``_estimator`` the scikit-learn-style classes; ``_missing`` the
+Gaussian-mixture one (a new emission is one such file), ``_base``, ``_estimator``
+and ``_gmm_hmm`` the scikit-learn-style classes; ``_missing`` the
 Gaussian emissions with NaN entries integrated out (``missing="marginalize"``) and
 ``_frozen`` the parameters ``update=`` leaves out.
 """
