@@ -49,8 +49,11 @@ class GMMHMM(BaseHMM):
         steps a k-means-started ``K``-component mixture gives that state, or
         with random observations as means and the data's covariance; equal
         weights. ``startprob`` and ``transmat`` start uniform unless given.
-    startprob_init, transmat_init : array-like, optional
-        Explicit start, shapes (K,) and (K, K), rows summing to 1.
+    startprob_init : array-like of shape (K,), optional
+        Starting probabilities of the first state, summing to 1 (uniform if not given).
+    transmat_init : array-like of shape (K, K), optional
+        Starting transition matrix, rows summing to 1 (uniform if not given); a zero
+        entry stays zero through EM (left-right and other topologies).
     weights_init : array-like of shape (K, M), optional
         Rows summing to 1.
     means_init : array-like of shape (K, M, d), optional
