@@ -5,12 +5,14 @@ import argparse
 from . import (dask_mixture, factor_analysis, fast_paths, gil, hmm, mclust_models, missing, mixture,
                nongaussian, statespace)
 from . import hmm_missing
+from . import hmm_emissions
 
 BENCHMARKS = {"mixture": mixture.main, "dask": dask_mixture.main, "hmm": hmm.main,
               "missing": missing.main, "gil": gil.main, "statespace": statespace.main,
               "factor": factor_analysis.main, "fastpaths": fast_paths.main,
               "mclust": mclust_models.main, "nongaussian": nongaussian.main,
               "hmm_missing": hmm_missing.main}
+BENCHMARKS["hmm_emissions"] = hmm_emissions.main
 
 
 def main(argv=None):

@@ -54,6 +54,13 @@ Ethiopia, new serological cases among the animals at risk in up to four periods,
 M. Lesnoff et al., *Preventive Veterinary Medicine* 64 (2004) 27-40. Identical to
 ``cbpp`` of the R package lme4 1.1-31 (factors coded by their level numbers).
 Published counts: facts; cite the source above where the data is shown.
+
+Major earthquakes (``earthquakes.csv``): the number of earthquakes of
+magnitude 7 or more in the world in each year 1900-2006, as tabulated by
+W. Zucchini, I. L. MacDonald and R. Langrock, *Hidden Markov Models for Time
+Series* (Chapman and Hall/CRC, 2nd ed. 2016), Table 1.1, from the U.S.
+Geological Survey's lists. Counts of natural events: facts; cite the book
+where the data is shown.
 """
 
 from __future__ import annotations
@@ -67,6 +74,7 @@ __all__ = ["FAITHFUL_COLUMNS", "GEHAN_COLUMNS", "NILE_COLUMNS", "load_binary_dig
            "load_faithful", "load_gehan", "load_gettysburg", "load_nile", "load_patents",
            "PATENTS_COLUMNS"]
 __all__ += ["CBPP_COLUMNS", "DYESTUFF_COLUMNS", "load_cbpp", "load_dyestuff"]
+__all__ += ["EARTHQUAKES_COLUMNS", "load_earthquakes"]
 
 #: Column names of :func:`load_faithful`, in order.
 FAITHFUL_COLUMNS = ("eruptions", "waiting")
@@ -80,6 +88,8 @@ PATENTS_COLUMNS = ("patents", "rds", "lgrd")
 DYESTUFF_COLUMNS = ("batch", "yield")
 #: Column names of :func:`load_cbpp`, in order.
 CBPP_COLUMNS = ("herd", "incidence", "size", "period")
+#: Column names of :func:`load_earthquakes`, in order.
+EARTHQUAKES_COLUMNS = ("year", "count")
 
 
 def _read_csv(filename: str, columns: tuple[str, ...]) -> np.ndarray:
@@ -301,3 +311,27 @@ def load_cbpp() -> np.ndarray:
     99 cases in 842 animal-periods
     """
     return _read_csv("cbpp.csv", CBPP_COLUMNS)
+
+
+def load_earthquakes() -> np.ndarray:
+    """Return the yearly counts of major earthquakes, 1900-2006, as a float64 array (107, 2).
+
+    Column 0 is ``year``; column 1 is ``count``, the number of earthquakes of
+    magnitude 7 or more in the world that year (the names are in
+    :data:`EARTHQUAKES_COLUMNS`). The running example of Zucchini, MacDonald
+    and Langrock's *Hidden Markov Models for Time Series*; sources are in the
+    module docstring and in ``emcore/data/README.md``.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new array each call, shape (107, 2), rows in time order.
+
+    Examples
+    --------
+    >>> from emcore.datasets import load_earthquakes
+    >>> quakes = load_earthquakes()
+    >>> print(quakes[0], quakes[:, 1].sum())
+    [1900.   13.] 2072.0
+    """
+    return _read_csv("earthquakes.csv", EARTHQUAKES_COLUMNS)

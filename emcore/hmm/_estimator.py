@@ -70,8 +70,11 @@ class GaussianHMM(ImputeMixin, BaseHMM):
         (one M-step from hard k-means labels), or ``K`` random observations as
         means with the data's covariance. ``startprob`` and ``transmat``
         start uniform unless given.
-    startprob_init, transmat_init : array-like, optional
-        Explicit start, shapes (K,) and (K, K), rows summing to 1.
+    startprob_init : array-like of shape (K,), optional
+        Starting probabilities of the first state, summing to 1 (uniform if not given).
+    transmat_init : array-like of shape (K, K), optional
+        Starting transition matrix, rows summing to 1 (uniform if not given); a zero
+        entry stays zero through EM (left-right and other topologies).
     means_init : array-like of shape (K, d), optional
     covariances_init : array-like, optional
         Shaped as ``covariances_`` for the ``covariance_type``. Given together
@@ -207,7 +210,11 @@ class CategoricalHMM(BaseHMM):
     init_params : {"random"}, default "random"
         Emission rows drawn from a flat Dirichlet; ``startprob`` and
         ``transmat`` start uniform unless given.
-    startprob_init, transmat_init : array-like, optional
+    startprob_init : array-like of shape (K,), optional
+        Starting probabilities of the first state, summing to 1 (uniform if not given).
+    transmat_init : array-like of shape (K, K), optional
+        Starting transition matrix, rows summing to 1 (uniform if not given); a zero
+        entry stays zero through EM (left-right and other topologies).
     emissionprob_init : array-like of shape (K, S), optional
     random_state : None, int or numpy.random.Generator
     verbose : int, default 0
@@ -337,8 +344,11 @@ class PoissonHMM(BaseHMM):
     init_params : {"random"}, default "random"
         Starting rates halfway between the mean counts and ``K`` random
         rows; ``startprob`` and ``transmat`` start uniform unless given.
-    startprob_init, transmat_init : array-like, optional
-        Explicit start, shapes (K,) and (K, K), rows summing to 1.
+    startprob_init : array-like of shape (K,), optional
+        Starting probabilities of the first state, summing to 1 (uniform if not given).
+    transmat_init : array-like of shape (K, K), optional
+        Starting transition matrix, rows summing to 1 (uniform if not given); a zero
+        entry stays zero through EM (left-right and other topologies).
     lambdas_init : array-like of shape (K, d), optional
         Explicit starting rates, non-negative.
     random_state : None, int or numpy.random.Generator

@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 
+from .._validation import as_float_array
+
 __all__ = ["RubinResult", "rubin_combine"]
 
 
@@ -131,8 +133,8 @@ def rubin_combine(estimates, variances, *, df_complete=None) -> RubinResult:
     >>> print(round(lower, 3), round(upper, 3), round(pooled.df, 2))
     0.451 1.549 21.78
     """
-    q = _float_array(estimates, "estimates")
-    u = _float_array(variances, "variances")
+    q = as_float_array(estimates, "estimates")
+    u = as_float_array(variances, "variances")
     if q.ndim not in (1, 2):
         raise ValueError(f"estimates must have shape (m,) or (m, p), got {q.shape}")
     m = q.shape[0]
@@ -169,15 +171,3 @@ def rubin_combine(estimates, variances, *, df_complete=None) -> RubinResult:
         qbar, ubar, between, total = (float(v) for v in (qbar, ubar, between, total))
         r, df, fmi = float(r), float(df), float(fmi)
     return RubinResult(qbar, ubar, between, total, df, r, fmi, m)
-
-
-def _float_array(value, name):
-    try:
-        arr = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a numeric array") from None
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return arr
-
-

@@ -21,7 +21,7 @@ from .._checks import RANDOM_STATE, check_X
 from .._validation import Integer, Options, Real, as_float_array, check_params
 from ..exceptions import NotFittedError
 from ..montecarlo import SampledEMModel, run_mcem, run_saem
-from ._glmm_slopes import LogisticRandomEffects
+from ._glmm_slopes import LogisticRandomEffects, pooled_logistic_fit
 
 __all__ = ["LogisticMixedModel", "LogisticRandomIntercept"]
 
@@ -251,15 +251,7 @@ class LogisticRandomIntercept(SampledEMModel):
         numpy.ndarray of shape (p + 1,)
             The start ``[beta, 1]``.
         """
-        beta = np.zeros(self.p)
-        for _ in range(100):
-            prob = 1.0 / (1.0 + np.exp(-(self.X @ beta)))
-            hess = self.X.T @ (self.X * (self.trials * prob * (1 - prob))[:, None])
-            step = np.linalg.solve(hess, self.X.T @ (self.y - self.trials * prob))
-            beta = beta + step
-            if np.max(np.abs(step)) < 1e-10 * (1 + np.max(np.abs(beta))):
-                break
-        return np.r_[beta, 1.0]
+        return np.r_[pooled_logistic_fit(self.X, self.y, self.trials), 1.0]
 
 
 class LogisticMixedModel(ParamsMixin):
@@ -436,3 +428,4 @@ class LogisticMixedModel(ParamsMixin):
         if not hasattr(self, "_theta"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit first")
         return self._model, self._theta.copy()
+

@@ -300,12 +300,17 @@ class LogisticRandomEffects(SampledEMModel):
         numpy.ndarray of shape (p + q (q + 1) / 2,)
             The packed start.
         """
-        beta = np.zeros(self.p)
-        for _ in range(100):
-            prob = 1.0 / (1.0 + np.exp(-(self.X @ beta)))
-            hess = self.X.T @ (self.X * (self.trials * prob * (1 - prob))[:, None])
-            step = np.linalg.solve(hess, self.X.T @ (self.y - self.trials * prob))
-            beta = beta + step
-            if np.max(np.abs(step)) < 1e-10 * (1 + np.max(np.abs(beta))):
-                break
-        return self.pack(beta, np.eye(self.q))
+        return self.pack(pooled_logistic_fit(self.X, self.y, self.trials), np.eye(self.q))
+
+def pooled_logistic_fit(X, y, trials) -> np.ndarray:
+    """Coefficients of the binomial logistic regression of ``y`` successes in ``trials`` on
+    ``X``, ignoring the groups (Newton's method): a GLMM's start."""
+    beta = np.zeros(X.shape[1])
+    for _ in range(100):
+        prob = 1.0 / (1.0 + np.exp(-(X @ beta)))
+        hess = X.T @ (X * (trials * prob * (1 - prob))[:, None])
+        step = np.linalg.solve(hess, X.T @ (y - trials * prob))
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-10 * (1 + np.max(np.abs(beta))):
+            break
+    return beta

@@ -93,11 +93,15 @@ or CovarianceType, default "full"
         model-based hierarchical clustering (:func:`emcore.hierarchical_partitions`,
         which ignores sample weights and needs memory for ``n_samples**2`` floats).
         One M-step turns them into parameters.
-    weights_init, means_init, precisions_init : array-like, optional
-        Explicit starting values (shapes as ``weights_``, ``means_``,
-        ``precisions_``). Given values replace the estimated ones; with only
-        ``means_init``, the other parameters come from assigning each sample
-        to its nearest initial mean.
+    weights_init : array-like of shape (n_components,), optional
+        Starting weights, positive and summing to 1; they replace the estimated ones.
+    means_init : array-like of shape (n_components, n_features), optional
+        Starting means. Given alone, the other parameters come from assigning
+        each sample to its nearest initial mean.
+    precisions_init : array-like, optional
+        Starting precisions (inverse covariances), in the shape of ``precisions_``
+        for the ``covariance_type`` (the table on the reference page); they
+        replace the estimated ones.
     resp_init : array-like of shape (n_samples, n_components), optional
         Explicit starting responsibilities (rows are normalised); they
         replace ``init_params``.
@@ -128,11 +132,13 @@ or CovarianceType, default "full"
         The offset :math:`t_0 \\ge 0`: with 2 the second batch gets the step
         :math:`4^{-0.6} = 0.44`, a little less than the first, not
         :math:`2^{-0.6} = 0.66` as with 0.
-    verbose, verbose_interval : int, default 0 and 10
+    verbose : int, default 0
         Progress on standard output as scikit-learn prints it: 0 none, 1 each
         initialisation's start and end, 2 also every ``verbose_interval``
         iterations (and each :meth:`partial_fit` batch) the time and the
-        change of the objective; on dask too (``emcore._base``).
+        change of the objective; on dask too.
+    verbose_interval : int, default 10
+        Iterations between two progress lines at ``verbose=2``.
     n_jobs : int or None, default None
         Threads over chunks of rows in the E-step and in ``predict``-like
         methods: -1 all cores available to the process, 1 serial; None the
@@ -147,8 +153,8 @@ or CovarianceType, default "full"
         uses the conditional expectations of the missing entries; every
         method then accepts NaN, and :meth:`impute` fills them. Rows with
         nothing observed add nothing (log-density 0). The initialisation runs
-        on ``X`` with each hole filled by its column's observed mean
-        (``emcore.mixture._missing``). :meth:`partial_fit` accepts NaN too: a
+        on ``X`` with each hole filled by its column's observed mean.
+        :meth:`partial_fit` accepts NaN too: a
         later batch's summaries are taken about the first batch's centre, so a
         batch may leave a column unobserved. :func:`emcore.select_n_components`
         passes ``missing`` on.
@@ -185,8 +191,7 @@ or CovarianceType, default "full"
     works in log space (log-sum-exp with the maximum shifted out) on Cholesky
     factors of the precisions, in chunks of samples, and returns the
     sufficient statistics directly, never an (n, K) responsibility matrix;
-    responsibilities below ``2^-53`` of their sample's largest are dropped
-    (see the module ``emcore.mixture._estep``).
+    responsibilities below ``2^-53`` of their sample's largest are dropped.
 
     *Degenerate components.* A collapse gives a :class:`~emcore.ConvergenceWarning` and the best
     parameters reached with ``reg_covar > 0``, an error with ``reg_covar=0``
@@ -313,8 +318,10 @@ or CovarianceType, default "full"
         runs it on its cluster. From the same start the result equals the
         in-memory fit to round-off. ``sample_weight`` may be a dask array;
         ``resp_init`` is not supported. :meth:`predict`, :meth:`predict_proba`
-        and :meth:`score_samples` of a dask array are lazy dask arrays. The
-        initialisation and the rest: see ``emcore.mixture._dask``. Only this
+        and :meth:`score_samples` of a dask array are lazy dask arrays. Unless
+        ``weights_init``, ``means_init`` and ``precisions_init`` are all given, the
+        initialisation runs here on a uniform random sample of at most 20 000
+        rows (all rows when there are fewer). Only this
         estimator's step stays out of core: in a ``Pipeline``, a scikit-learn
         step before it (a ``StandardScaler``) turns the dask array into numpy.
 

@@ -51,13 +51,21 @@ class LinearGaussianSSM(ParamsMixin):
         ``n_states=1``, ``transition_init=[[1.0]]``, ``observation_init=[[1.0]]``,
         ``update=("transition_cov", "observation_cov")``). ``"initial_cov"``
         needs several sequences: from one, EM shrinks it towards 0.
-    transition_init, transition_cov_init : array-like, optional
-    observation_init, observation_cov_init : array-like, optional
-        Starting (or, if not updated, fixed) values of shapes (k, k), (k, k),
-        (p, k) and (p, p); covariances must be symmetric positive definite.
-    initial_mean_init, initial_cov_init : array-like, optional
-        Mean (k,) and covariance (k, k) of the state at the **first step** of
-        each sequence (statsmodels' ``initialize_known(a1, P1)``).
+    transition_init : array-like of shape (k, k), optional
+        The transition matrix :math:`A` at the start (fixed if not updated).
+    transition_cov_init : array-like of shape (k, k), optional
+        The state noise covariance :math:`Q` at the start (fixed if not updated),
+        symmetric positive definite.
+    observation_init : array-like of shape (p, k), optional
+        The observation matrix :math:`C` at the start (fixed if not updated).
+    observation_cov_init : array-like of shape (p, p), optional
+        The observation noise covariance :math:`R` at the start (fixed if not
+        updated), symmetric positive definite.
+    initial_mean_init : array-like of shape (k,), optional
+        Mean of the state at the **first step** of each sequence.
+    initial_cov_init : array-like of shape (k, k), optional
+        Covariance of the state at the first step (with ``initial_mean_init``,
+        statsmodels' ``initialize_known(a1, P1)``).
     diagonal : tuple of str, default ("observation_cov",)
         Covariances (of ``"transition_cov"``, ``"observation_cov"``,
         ``"initial_cov"``) held diagonal by the M-step.

@@ -1,4 +1,4 @@
-"""GaussianHMM and CategoricalHMM through scikit-learn's check_estimator.
+"""GaussianHMM, CategoricalHMM, PoissonHMM and GMMHMM through scikit-learn's check_estimator.
 
 The checks run twice. First on the estimators as they are: there every check
 that passes ``y`` fails, because an HMM's second argument is ``lengths``
@@ -9,9 +9,10 @@ else changed: that run shows that those checks fail for this reason alone.
 
 import warnings
 
+import numpy as np
 import pytest
 
-from emcore import CategoricalHMM, ConvergenceWarning, GaussianHMM
+from emcore import GMMHMM, CategoricalHMM, ConvergenceWarning, GaussianHMM, PoissonHMM
 
 pytest.importorskip("sklearn", reason="scikit-learn (the test extra) is not installed")
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
@@ -64,20 +65,36 @@ def expected_failed_checks(estimator):
         failing.update(dict.fromkeys(SEVERAL_COLUMNS, COLUMNS_REASON))
         if type(estimator) is CategoricalHMM:
             failing["check_fit2d_1feature"] = Y_REASON  # its data are one column
-    elif type(estimator) is GaussianHMM:
+    elif type(estimator) in (GaussianHMM, PoissonHMM, GMMHMM):
         failing.update(dict.fromkeys(Y_IN_LENGTHS_PLACE, Y_REASON))
+    if type(estimator) is PoissonHMM:
+        failing.pop("check_positive_only_tag_during_fit")  # its data are made >= 0: counts
+        failing["check_fit2d_1sample"] = COUNTS_REASON
+    if type(estimator) is KeywordLengthsPoissonHMM:
+        failing.update(dict.fromkeys(
+            ["check_positive_only_tag_during_fit", "check_fit_non_negative"],
+            "checks that negative X is refused, but this variant turns every value into a count "
+            "first; the plain PoissonHMM above passes it"))
     return failing
 
 
-def _y_second(cls):
-    """``cls`` whose methods take ``(X, y=None, *, lengths=None)``, scikit-learn's order."""
+COUNTS_REASON = (
+    "feeds X with negative and fractional values; a PoissonHMM models counts and refuses them "
+    "('Negative values in data passed to X: X must hold counts'). The keyword-lengths variant "
+    "below is fed the checks' data as counts"
+)
+
+
+def _y_second(cls, data=lambda X: X):
+    """``cls`` whose methods take ``(X, y=None, *, lengths=None)``, scikit-learn's order,
+    and see ``data(X)``."""
 
     def fit(self, X, y=None, *, lengths=None):
-        return cls.fit(self, X, lengths)
+        return cls.fit(self, data(X), lengths)
 
     def method(name):
         def call(self, X, y=None, *, lengths=None, **states):
-            return getattr(cls, name)(self, X, lengths, **states)
+            return getattr(cls, name)(self, data(X), lengths, **states)
         call.__name__ = name
         return call
 
@@ -94,11 +111,36 @@ class KeywordLengthsCategoricalHMM(_y_second(CategoricalHMM)):
     """CategoricalHMM with ``lengths`` by keyword (a module-level class, so it pickles)."""
 
 
+def _as_counts(X):
+    """The checks' real numbers as counts: ``round(3 |x|)`` (NaN and inf stay, strings fail)."""
+    if not hasattr(X, "dtype") and not isinstance(X, list):
+        return X  # sparse matrices and the like: refused by the estimator as they are
+    arr = np.asarray(X)
+    if arr.dtype.kind not in "fiuO":
+        return X
+    try:
+        return np.round(3.0 * np.abs(arr.astype(np.float64)))
+    except (TypeError, ValueError):
+        return X
+
+
+class KeywordLengthsPoissonHMM(_y_second(PoissonHMM, _as_counts)):
+    """PoissonHMM with ``lengths`` by keyword, fed the checks' data as counts (a module-level
+    class, so it pickles)."""
+
+
+class KeywordLengthsGMMHMM(_y_second(GMMHMM)):
+    """GMMHMM with ``lengths`` by keyword (a module-level class, so it pickles)."""
+
+
 ESTIMATORS = [GaussianHMM(2, covariance_type="full", random_state=0), CategoricalHMM(2, random_state=0),
               KeywordLengthsGaussianHMM(random_state=0),
               KeywordLengthsGaussianHMM(2, covariance_type="full", random_state=0),
               KeywordLengthsCategoricalHMM(2, random_state=0),
-              KeywordLengthsGaussianHMM(2, missing="marginalize", random_state=0)]
+              KeywordLengthsGaussianHMM(2, missing="marginalize", random_state=0),
+              PoissonHMM(2, random_state=0), KeywordLengthsPoissonHMM(2, random_state=0),
+              GMMHMM(2, n_mix=2, random_state=0),
+              KeywordLengthsGMMHMM(2, n_mix=2, covariance_type="full", random_state=0)]
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=NOT_BASE_ESTIMATOR)

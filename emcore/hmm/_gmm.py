@@ -1,0 +1,206 @@
+"""Gaussian-mixture emissions: each state emits from its own mixture of ``M`` Gaussians.
+
+The whole emission in one class, on the contract of :class:`._emissions.Emissions`.
+The E-step has two latent layers: the state ``z_n`` (the HMM's forward-backward
+gives ``gamma_nk``) and, given the state, the component ``c_n``, whose posterior
+is the mixture's responsibility within the state::
+
+    r_nkm = gamma_nk * w_km N(x_n | mu_km, Sigma_km) / sum_m' w_km' N(x_n | mu_km', Sigma_km')
+
+The M-step is the Gaussian mixture's with ``r_nkm`` as weights: ``w_km`` the
+normalised ``sum_n r_nkm`` within the state, the means and covariances those of
+the Gaussian core (:class:`._emissions.GaussianEmissions`, which also carries
+``reg_covar``'s check and the frozen blocks). The ``K * M`` components form one
+group of Gaussian components, except for ``"tied"``, where each state's ``M``
+components share the state's covariance (as hmmlearn's GMMHMM): ``K`` groups.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._checks import check_array_of_shape
+from ._emissions import DegenerateStateError, Emissions, GaussianEmissions, check_occupancy
+from ._emissions import check_stochastic
+
+__all__ = ["GMMEmissions"]
+
+
+class GMMEmissions(Emissions):
+    """Weights (K, M), means (K, M, d) and covariances (K, then the core's compact
+    shape for ``M`` components), flattened in that order."""
+
+    def __init__(self, cov_type: str, k: int, n_mix: int, d: int, reg_covar: float = 0.0,
+                 center=None):
+        self.cov_type, self.k, self.m, self.d = cov_type, k, n_mix, d
+        shared = cov_type == "tied"
+        # the Gaussian components, in groups whose members the core fits together
+        self.n_groups = k if shared else 1
+        per_group = n_mix if shared else k * n_mix
+        self.gaussian = GaussianEmissions(cov_type, per_group, d, reg_covar, center)
+        self.center = self.gaussian.center
+        self.state_cov_shape = self.gaussian.cov.cov_shape(n_mix, d)
+        n_cov = int(np.prod(self.gaussian.cov_shape)) * self.n_groups
+        self.size = k * n_mix + k * n_mix * d + n_cov
+        self._cache = (None, None, None)  # (X, params, component log-densities) of log_prob
+
+    # -- layout ------------------------------------------------------------------
+    def unpack(self, vec: np.ndarray):
+        """``(weights (K, M), means (K, M, d), covariances (K, *compact shape))``."""
+        k, m, d = self.k, self.m, self.d
+        weights = vec[:k * m].reshape(k, m)
+        means = vec[k * m:k * m * (1 + d)].reshape(k, m, d)
+        return weights, means, vec[k * m * (1 + d):].reshape((k,) + self.state_cov_shape)
+
+    def pack(self, weights, means, covariances) -> np.ndarray:
+        """The flat parameter vector of ``unpack``'s three arrays."""
+        return np.concatenate([np.ravel(weights), np.ravel(means), np.ravel(covariances)])
+
+    def _groups(self, params):
+        """The Gaussian core's parameter vector of each group of components."""
+        _, means, covariances = self.unpack(params)
+        means = means.reshape(self.n_groups, -1, self.d)
+        covariances = covariances.reshape((self.n_groups,) + self.gaussian.cov_shape)
+        return [self.gaussian.pack(means[g], covariances[g]) for g in range(self.n_groups)]
+
+    def n_free(self) -> int:
+        return sum(self.n_free_by_name(()).values())
+
+    def n_free_by_name(self, names: tuple) -> dict:
+        n_cov = self.n_groups * self.gaussian.cov.n_cov_parameters(self.gaussian.k, self.d)
+        return {"weights": self.k * (self.m - 1), "means": self.k * self.m * self.d,
+                "covariances": n_cov}
+
+    def free_blocks(self) -> list[tuple[str, tuple]]:
+        kind = "symmetric" if self.gaussian.cov.is_matrix else "free"
+        return [("simplex", (self.k, self.m)), ("free", (self.k * self.m, self.d)),
+                (kind, (self.k,) + self.state_cov_shape)]
+
+    def permuted(self, params: np.ndarray, order: np.ndarray) -> np.ndarray:
+        return self.pack(*(part[order] for part in self.unpack(params)))
+
+    # -- the E-step's two layers ----------------------------------------------------
+    def _component_log_prob(self, X, params) -> np.ndarray:
+        """``log w_km + log N(x_n | mu_km, Sigma_km)``, shape (n, K, M); the last one kept,
+        since ``accumulate`` follows ``log_prob`` with the same parameters."""
+        cached_X, cached_params, cached = self._cache
+        if cached_X is X and cached_params is not None and np.array_equal(cached_params, params):
+            return cached
+        weights = self.unpack(params)[0]
+        if not np.all(weights >= 0):
+            raise ValueError("mixture weights must be non-negative")
+        dens = np.concatenate([self.gaussian.log_prob(X, group) for group in self._groups(params)],
+                              axis=1).reshape(X.shape[0], self.k, self.m)
+        with np.errstate(divide="ignore"):
+            dens += np.log(weights)
+        self._cache = (X, np.array(params, copy=True), dens)
+        return dens
+
+    def log_prob(self, X: np.ndarray, params: np.ndarray) -> np.ndarray:
+        """``log sum_m w_km N(x_n | mu_km, Sigma_km)``, shape (n, K)."""
+        dens = self._component_log_prob(X, params)
+        top = dens.max(axis=2)
+        safe = np.where(np.isfinite(top), top, 0.0)
+        with np.errstate(divide="ignore"):
+            return np.log(np.exp(dens - safe[:, :, None]).sum(axis=2)) + safe
+
+    def accumulate(self, X: np.ndarray, posteriors: np.ndarray, params: np.ndarray):
+        """The second layer: ``r_nkm``, then each group's Gaussian statistics weighted by it.
+
+        Returns the state occupancies ``N_k`` (K,), the component ones (K, M)
+        and the core's :class:`~emcore.gaussian.stats.SufficientStats` of each group.
+        """
+        dens = self._component_log_prob(X, params)
+        log_state = self.log_prob(X, params)
+        with np.errstate(invalid="ignore"):
+            within = np.exp(dens - log_state[:, :, None])  # p(c_n = m | x_n, z_n = k)
+        resp = np.where(posteriors[:, :, None] > 0, posteriors[:, :, None] * within, 0.0)
+        resp = np.nan_to_num(resp, nan=0.0).reshape(X.shape[0], self.n_groups, -1)
+        groups = self._groups(params)
+        stats = [self.gaussian.accumulate(X, np.ascontiguousarray(resp[:, g]), groups[g])
+                 for g in range(self.n_groups)]
+        if self.gaussian.cov.needs_data_second:
+            # the core takes a shared covariance's second moment as the data's own, since a
+            # mixture's responsibilities sum to 1 at each step; within state g they sum to
+            # gamma_ng, so that moment is weighted by the state's posteriors
+            xc = X - self.center
+            for g, group_stats in enumerate(stats):
+                group_stats.second = np.dot(xc.T * posteriors[:, g], xc)
+        return posteriors.sum(axis=0), resp.sum(axis=0).reshape(self.k, self.m), stats
+
+    def m_step(self, stats, params: np.ndarray) -> np.ndarray:
+        """Weights ``N_km / N_k``; means and covariances by the Gaussian core, group by group."""
+        n_state, n_comp, group_stats = stats
+        check_occupancy(n_state)
+        weights, means, covariances = self.unpack(params)
+        if "weights" not in self.frozen:
+            weights = n_comp / n_comp.sum(axis=1, keepdims=True)  # N_km / N_k
+        self.gaussian.frozen = self.frozen & {"means", "covariances"}
+        new = []
+        for g, (group_stats_g, group) in enumerate(zip(group_stats, self._groups(params))):
+            try:
+                new.append(self.gaussian.unpack(self.gaussian.m_step(group_stats_g, group)))
+            except DegenerateStateError as err:
+                empty = np.flatnonzero(~(group_stats_g.n > 0))
+                if not empty.size:
+                    raise
+                j = int(empty[0]) + g * self.gaussian.k
+                raise DegenerateStateError(
+                    f"state {j // self.m}'s mixture component {j % self.m} has zero expected "
+                    "occupancy; use fewer components (n_mix) or another start") from err
+        means = np.concatenate([mu for mu, _ in new])
+        covariances = np.concatenate([c[None] if self.n_groups > 1 else c for _, c in new])
+        return self.pack(weights, means, covariances)
+
+    # -- start, checks and sampling ----------------------------------------------------
+    def initial(self, X: np.ndarray, method: str, rng) -> np.ndarray:
+        """Each state's mixture started on its share of the data: the steps a k-means-started
+        Gaussian mixture with ``K`` components gives it (``"kmeans"``) or all of them."""
+        labels = np.zeros(X.shape[0], dtype=np.intp)
+        if method == "kmeans":
+            from ..mixture import GaussianMixture
+
+            gm = GaussianMixture(self.k, covariance_type="diag", max_iter=0, reg_covar=1e-6,
+                                 random_state=rng).fit(X)
+            labels = gm.predict(X)
+        one_state = GaussianEmissions(self.cov_type, self.m, self.d, self.gaussian.reg,
+                                      self.center)
+        parts = []
+        for j in range(self.k):
+            mine = X[labels == j] if method == "kmeans" else X
+            if mine.shape[0] < max(self.m, 2):
+                mine, how = X, "random"
+            else:
+                how = method
+            parts.append(one_state.unpack(one_state.initial(mine, how, rng)))
+        means = np.stack([mu for mu, _ in parts])
+        covariances = np.stack([c for _, c in parts])
+        return self.pack(np.full((self.k, self.m), 1.0 / self.m), means, covariances)
+
+    def check_init(self, weights, means, covariances):
+        """Checked explicit starting values (None where not given)."""
+        k, m, d = self.k, self.m, self.d
+        out_w = None if weights is None else check_stochastic(weights, "weights_init", (k, m))
+        out_m = None if means is None else check_array_of_shape(means, "means_init", (k, m, d))
+        out_c = None
+        if covariances is not None:
+            out_c = check_array_of_shape(covariances, "covariances_init",
+                                         (k,) + self.state_cov_shape)
+            flat = out_c.reshape((self.n_groups,) + self.gaussian.cov_shape)
+            for group in flat:
+                self.gaussian.check_init(None, group)
+        return out_w, out_m, out_c
+
+    def sample(self, params: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
+        """A component by the state's weights, then a draw from that Gaussian."""
+        weights = self.unpack(params)[0]
+        cum = np.cumsum(weights, axis=1)[states]
+        u = rng.random(states.size) * cum[:, -1]
+        comp = np.minimum((u[:, None] >= cum).sum(axis=1), self.m - 1)
+        flat = states * self.m + comp
+        size = self.gaussian.k
+        out = np.empty((states.size, self.d))
+        for g, group in enumerate(self._groups(params)):
+            rows = np.flatnonzero(flat // size == g)
+            out[rows] = self.gaussian.sample(group, flat[rows] % size, rng)
+        return out
