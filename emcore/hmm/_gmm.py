@@ -27,8 +27,27 @@ __all__ = ["GMMEmissions"]
 
 
 class GMMEmissions(Emissions):
-    """Weights (K, M), means (K, M, d) and covariances (K, then the core's compact
-    shape for ``M`` components), flattened in that order."""
+    """Weights (K, M), means (K, M, d) and covariances (K, then the core's compact shape).
+
+    The covariances of each state are in the Gaussian core's compact shape for ``M``
+    components; the three arrays are flattened in that order.
+
+    Parameters
+    ----------
+    cov_type : str
+        The covariance type of the components (``"tied"``: each state's ``M`` components
+        share one covariance).
+    k : int
+        The number of hidden states.
+    n_mix : int
+        The number of mixture components per state, ``M``.
+    d : int
+        The number of features.
+    reg_covar : float, default 0.0
+        Added to the diagonal of each covariance in the M-step.
+    center : array_like of shape (d,), optional
+        The origin of the sums (the data's mean keeps their digits); default 0.
+    """
 
     def __init__(self, cov_type: str, k: int, n_mix: int, d: int, reg_covar: float = 0.0,
                  center=None):
@@ -46,14 +65,40 @@ class GMMEmissions(Emissions):
 
     # -- layout ------------------------------------------------------------------
     def unpack(self, vec: np.ndarray):
-        """``(weights (K, M), means (K, M, d), covariances (K, *compact shape))``."""
+        """``(weights (K, M), means (K, M, d), covariances (K, *compact shape))``.
+
+        Parameters
+        ----------
+        vec : numpy.ndarray of shape (size,)
+            A parameter vector.
+
+        Returns
+        -------
+        weights : numpy.ndarray of shape (K, M)
+        means : numpy.ndarray of shape (K, M, d)
+        covariances : numpy.ndarray of shape (K, *compact shape)
+        """
         k, m, d = self.k, self.m, self.d
         weights = vec[:k * m].reshape(k, m)
         means = vec[k * m:k * m * (1 + d)].reshape(k, m, d)
         return weights, means, vec[k * m * (1 + d):].reshape((k,) + self.state_cov_shape)
 
     def pack(self, weights, means, covariances) -> np.ndarray:
-        """The flat parameter vector of ``unpack``'s three arrays."""
+        """The flat parameter vector of ``unpack``'s three arrays.
+
+        Parameters
+        ----------
+        weights : array_like of shape (K, M)
+            Each state's mixture weights.
+        means : array_like of shape (K, M, d)
+            The components' means.
+        covariances : array_like of shape (K, *compact shape)
+            The components' covariances.
+
+        Returns
+        -------
+        numpy.ndarray of shape (size,)
+        """
         return np.concatenate([np.ravel(weights), np.ravel(means), np.ravel(covariances)])
 
     def _groups(self, params):
@@ -64,19 +109,57 @@ class GMMEmissions(Emissions):
         return [self.gaussian.pack(means[g], covariances[g]) for g in range(self.n_groups)]
 
     def n_free(self) -> int:
+        """Free parameters (for BIC and AIC): weights, means and covariances.
+
+        Returns
+        -------
+        int
+        """
         return sum(self.n_free_by_name(()).values())
 
     def n_free_by_name(self, names: tuple) -> dict:
+        """Free parameters by name.
+
+        Parameters
+        ----------
+        names : tuple of str
+            The estimator's names (not used: the three names are fixed).
+
+        Returns
+        -------
+        dict
+            Counts under ``"weights"``, ``"means"`` and ``"covariances"``.
+        """
         n_cov = self.n_groups * self.gaussian.cov.n_cov_parameters(self.gaussian.k, self.d)
         return {"weights": self.k * (self.m - 1), "means": self.k * self.m * self.d,
                 "covariances": n_cov}
 
     def free_blocks(self) -> list[tuple[str, tuple]]:
+        """The layout for standard errors: simplex weights, free means, the covariances.
+
+        Returns
+        -------
+        list of tuple
+            ``(kind, shape)`` blocks, in the order of the parameter vector.
+        """
         kind = "symmetric" if self.gaussian.cov.is_matrix else "free"
         return [("simplex", (self.k, self.m)), ("free", (self.k * self.m, self.d)),
                 (kind, (self.k,) + self.state_cov_shape)]
 
     def permuted(self, params: np.ndarray, order: np.ndarray) -> np.ndarray:
+        """The parameters with state ``j`` taking those of state ``order[j]``.
+
+        Parameters
+        ----------
+        params : numpy.ndarray of shape (size,)
+            The parameters.
+        order : numpy.ndarray of int, shape (K,)
+            A permutation of the states.
+
+        Returns
+        -------
+        numpy.ndarray of shape (size,)
+        """
         return self.pack(*(part[order] for part in self.unpack(params)))
 
     # -- the E-step's two layers ----------------------------------------------------
@@ -97,7 +180,19 @@ class GMMEmissions(Emissions):
         return dens
 
     def log_prob(self, X: np.ndarray, params: np.ndarray) -> np.ndarray:
-        """``log sum_m w_km N(x_n | mu_km, Sigma_km)``, shape (n, K)."""
+        """``log sum_m w_km N(x_n | mu_km, Sigma_km)``, shape (n, K).
+
+        Parameters
+        ----------
+        X : numpy.ndarray of shape (n, d)
+            The observations, one step per row.
+        params : numpy.ndarray of shape (size,)
+            The current parameters (:meth:`unpack`).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n, K)
+        """
         dens = self._component_log_prob(X, params)
         top = dens.max(axis=2)
         safe = np.where(np.isfinite(top), top, 0.0)
@@ -107,8 +202,23 @@ class GMMEmissions(Emissions):
     def accumulate(self, X: np.ndarray, posteriors: np.ndarray, params: np.ndarray):
         """The second layer: ``r_nkm``, then each group's Gaussian statistics weighted by it.
 
-        Returns the state occupancies ``N_k`` (K,), the component ones (K, M)
-        and the core's :class:`~emcore.gaussian.stats.SufficientStats` of each group.
+        Parameters
+        ----------
+        X : numpy.ndarray of shape (n, d)
+            The observations, one step per row.
+        posteriors : numpy.ndarray of shape (n, K)
+            Each step's posterior state probabilities.
+        params : numpy.ndarray of shape (size,)
+            The current parameters (:meth:`unpack`).
+
+        Returns
+        -------
+        n_state : numpy.ndarray of shape (K,)
+            The state occupancies ``N_k``.
+        n_comp : numpy.ndarray of shape (K, M)
+            The component occupancies ``N_km``.
+        stats : list of SufficientStats
+            The Gaussian core's statistics of each group of components.
         """
         dens = self._component_log_prob(X, params)
         log_state = self.log_prob(X, params)
@@ -129,7 +239,20 @@ class GMMEmissions(Emissions):
         return posteriors.sum(axis=0), resp.sum(axis=0).reshape(self.k, self.m), stats
 
     def m_step(self, stats, params: np.ndarray) -> np.ndarray:
-        """Weights ``N_km / N_k``; means and covariances by the Gaussian core, group by group."""
+        """Weights ``N_km / N_k``; means and covariances by the Gaussian core, group by group.
+
+        Parameters
+        ----------
+        stats : tuple
+            What :meth:`accumulate` returns.
+        params : numpy.ndarray of shape (size,)
+            The current parameters (:meth:`unpack`).
+
+        Returns
+        -------
+        numpy.ndarray of shape (size,)
+            The new parameters; frozen blocks keep their values.
+        """
         n_state, n_comp, group_stats = stats
         check_occupancy(n_state)
         weights, means, covariances = self.unpack(params)
@@ -154,8 +277,26 @@ class GMMEmissions(Emissions):
 
     # -- start, checks and sampling ----------------------------------------------------
     def initial(self, X: np.ndarray, method: str, rng) -> np.ndarray:
-        """Each state's mixture started on its share of the data: the steps a k-means-started
-        Gaussian mixture with ``K`` components gives it (``"kmeans"``) or all of them."""
+        """Each state's mixture started on its share of the data.
+
+        With ``"kmeans"`` a state's share is the steps that a k-means-started Gaussian
+        mixture with ``K`` components gives it; with ``"random"`` (or when the share is
+        too small) it is all of them. The weights start equal.
+
+        Parameters
+        ----------
+        X : numpy.ndarray of shape (n, d)
+            The observations, one step per row.
+        method : {"kmeans", "random"}
+            The estimator's ``init_params``.
+        rng : numpy.random.Generator
+            The source of randomness.
+
+        Returns
+        -------
+        numpy.ndarray of shape (size,)
+            The starting parameters.
+        """
         labels = np.zeros(X.shape[0], dtype=np.intp)
         if method == "kmeans":
             from ..mixture import GaussianMixture
@@ -178,7 +319,22 @@ class GMMEmissions(Emissions):
         return self.pack(np.full((self.k, self.m), 1.0 / self.m), means, covariances)
 
     def check_init(self, weights, means, covariances):
-        """Checked explicit starting values (None where not given)."""
+        """Checked explicit starting values (None where not given).
+
+        Parameters
+        ----------
+        weights : array_like of shape (K, M) or None
+            ``weights_init``, rows summing to 1.
+        means : array_like of shape (K, M, d) or None
+            ``means_init``.
+        covariances : array_like of shape (K, *compact shape) or None
+            ``covariances_init``, symmetric positive definite.
+
+        Returns
+        -------
+        tuple
+            The three checked arrays, None where not given.
+        """
         k, m, d = self.k, self.m, self.d
         out_w = None if weights is None else check_stochastic(weights, "weights_init", (k, m))
         out_m = None if means is None else check_array_of_shape(means, "means_init", (k, m, d))
@@ -192,7 +348,22 @@ class GMMEmissions(Emissions):
         return out_w, out_m, out_c
 
     def sample(self, params: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
-        """A component by the state's weights, then a draw from that Gaussian."""
+        """A component by the state's weights, then a draw from that Gaussian.
+
+        Parameters
+        ----------
+        params : numpy.ndarray of shape (size,)
+            The parameters.
+        states : numpy.ndarray of int, shape (n,)
+            The hidden state of each step.
+        rng : numpy.random.Generator
+            The source of randomness.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n, d)
+            One observation per step.
+        """
         weights = self.unpack(params)[0]
         cum = np.cumsum(weights, axis=1)[states]
         u = rng.random(states.size) * cum[:, -1]
