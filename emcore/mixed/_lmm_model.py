@@ -150,8 +150,8 @@ class LMMModel(EMModel):
 
         Returns
         -------
-        ndarray of shape (n_params,)
-            The parameter vector, ``n_params = p + q (q + 1) / 2 + 1``.
+        ndarray of shape (p + q (q + 1) / 2 + 1,)
+            The parameter vector.
         """
         return np.concatenate([np.asarray(beta, float), np.asarray(cov_re, float)[self._tril],
                                [float(scale)]])
@@ -161,7 +161,7 @@ class LMMModel(EMModel):
 
         Parameters
         ----------
-        theta : array_like of shape (n_params,)
+        theta : array_like of shape (p + q (q + 1) / 2 + 1,)
             A parameter vector (:meth:`pack`).
 
         Returns
@@ -206,7 +206,7 @@ class LMMModel(EMModel):
 
         Returns
         -------
-        ndarray of shape (n_params,)
+        ndarray of shape (p + q (q + 1) / 2 + 1,)
             The packed start.
         """
         beta = np.linalg.lstsq(self.XX, self.Xy, rcond=None)[0]
@@ -266,7 +266,7 @@ class LMMModel(EMModel):
 
         Parameters
         ----------
-        theta : array_like of shape (n_params,)
+        theta : array_like of shape (p + q (q + 1) / 2 + 1,)
             A parameter vector (:meth:`pack`).
 
         Returns
@@ -280,7 +280,7 @@ class LMMModel(EMModel):
 
         Parameters
         ----------
-        theta : array_like of shape (n_params,)
+        theta : array_like of shape (p + q (q + 1) / 2 + 1,)
             A parameter vector (:meth:`pack`).
 
         Returns
@@ -298,7 +298,7 @@ class LMMModel(EMModel):
 
         Parameters
         ----------
-        theta : array_like of shape (n_params,)
+        theta : array_like of shape (p + q (q + 1) / 2 + 1,)
             A parameter vector (:meth:`pack`).
 
         Returns
@@ -319,7 +319,7 @@ class LMMModel(EMModel):
 
         Parameters
         ----------
-        theta : array_like of shape (n_params,)
+        theta : array_like of shape (p + q (q + 1) / 2 + 1,)
             A parameter vector (:meth:`pack`).
 
         Returns
@@ -362,7 +362,7 @@ class LMMModel(EMModel):
 
         Returns
         -------
-        ndarray of shape (n_params,)
+        ndarray of shape (p + q (q + 1) / 2 + 1,)
             The packed parameters.
         """
         q = self.q

@@ -40,7 +40,7 @@ class SampledEMModel(ABC):
 
         Parameters
         ----------
-        theta : float or numpy.ndarray of shape (n_params,)
+        theta : float or 1-D numpy.ndarray
             The parameters to draw under.
         size : int
             The number of draws.
@@ -59,7 +59,7 @@ class SampledEMModel(ABC):
 
         Parameters
         ----------
-        theta : float or numpy.ndarray of shape (n_params,)
+        theta : float or 1-D numpy.ndarray
             The parameters.
         draws : numpy.ndarray of shape (size, ...)
             Draws of the missing data (:meth:`sample_missing`).
@@ -98,7 +98,7 @@ class SampledEMModel(ABC):
 
         Returns
         -------
-        float or numpy.ndarray of shape (n_params,)
+        float or 1-D numpy.ndarray
             The parameters maximising the complete-data log-likelihood at ``stats``.
         """
         raise NotImplementedError(f"{type(self).__name__} has no statistics M-step")
@@ -108,7 +108,7 @@ class SampledEMModel(ABC):
 
         Parameters
         ----------
-        theta : float or numpy.ndarray of shape (n_params,)
+        theta : float or 1-D numpy.ndarray
             The current parameters: where an iterative maximiser starts (the default,
             :meth:`m_step` of the mean statistics, ignores them).
         draws : numpy.ndarray of shape (size, ...)
@@ -118,7 +118,7 @@ class SampledEMModel(ABC):
 
         Returns
         -------
-        float or numpy.ndarray of shape (n_params,)
+        float or 1-D numpy.ndarray
             The new parameters.
         """
         stats = np.asarray(self.complete_statistics(draws), dtype=float)

@@ -133,7 +133,7 @@ class RegressionMixtureModel(EMModel):
 
         Returns
         -------
-        numpy.ndarray of shape (n_params,)
+        1-D numpy.ndarray
             The parameter vector, of length :meth:`n_parameters`.
         """
         parts = [theta.coef.ravel()]
@@ -147,7 +147,7 @@ class RegressionMixtureModel(EMModel):
 
         Parameters
         ----------
-        vector : array_like of shape (n_params,)
+        vector : 1-D array_like
             A parameter vector; its sigmas (Gaussian family) must be positive.
 
         Returns
@@ -171,7 +171,7 @@ class RegressionMixtureModel(EMModel):
 
         Parameters
         ----------
-        theta : RegressionParams or numpy.ndarray of shape (n_params,)
+        theta : RegressionParams or 1-D numpy.ndarray
             The parameters, or a vector from :meth:`pack`
             (then the M-step returns a vector too).
 
@@ -195,7 +195,7 @@ class RegressionMixtureModel(EMModel):
 
         Parameters
         ----------
-        theta : RegressionParams or numpy.ndarray of shape (n_params,)
+        theta : RegressionParams or 1-D numpy.ndarray
             The parameters, or a vector from :meth:`pack`.
 
         Returns
@@ -209,7 +209,7 @@ class RegressionMixtureModel(EMModel):
 
         Parameters
         ----------
-        theta : RegressionParams or numpy.ndarray of shape (n_params,)
+        theta : RegressionParams or 1-D numpy.ndarray
             The parameters, or a vector from :meth:`pack`.
 
         Returns
@@ -229,7 +229,7 @@ class RegressionMixtureModel(EMModel):
 
         Returns
         -------
-        RegressionParams or numpy.ndarray of shape (n_params,)
+        RegressionParams or 1-D numpy.ndarray
             The new parameters; a vector when the E-step was given one.
         """
         c, old = stats.weighted_resp, stats.params
