@@ -158,7 +158,7 @@ class RegressionMixture(MixtureEstimator):
         self.verbose = verbose
 
     def __sklearn_tags__(self):
-        """scikit-learn's tags: a regressor of a 1-D ``y`` on dense real 2-D ``X`` (imports sklearn).
+        """scikit-learn's tags: a regressor of a 1-D ``y`` on dense real 2-D ``X``.
 
         ``predict`` is the mixture's mean; ``score`` is the mean log-likelihood, not R^2.
         """
