@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import check_array_of_shape
+from ..gaussian.covariance import covariance_model
 from ._emissions import DegenerateStateError, Emissions, GaussianEmissions, check_occupancy
 from ._emissions import check_stochastic
 
@@ -52,7 +53,7 @@ class GMMEmissions(Emissions):
     def __init__(self, cov_type: str, k: int, n_mix: int, d: int, reg_covar: float = 0.0,
                  center=None):
         self.cov_type, self.k, self.m, self.d = cov_type, k, n_mix, d
-        shared = cov_type == "tied"
+        shared = covariance_model(cov_type).is_shared
         # the Gaussian components, in groups whose members the core fits together
         self.n_groups = k if shared else 1
         per_group = n_mix if shared else k * n_mix

@@ -94,14 +94,11 @@ or CovarianceType, default "full"
         which ignores sample weights and needs memory for ``n_samples**2`` floats).
         One M-step turns them into parameters.
     weights_init : array-like of shape (n_components,), optional
-        Starting weights, positive and summing to 1; they replace the estimated ones.
+        Starting weights, summing to 1 (given values replace estimated ones).
     means_init : array-like of shape (n_components, n_features), optional
-        Starting means. Given alone, the other parameters come from assigning
-        each sample to its nearest initial mean.
+        Starting means; given alone, the rest comes from the nearest-mean labels.
     precisions_init : array-like, optional
-        Starting precisions (inverse covariances), in the shape of ``precisions_``
-        for the ``covariance_type`` (the table on the reference page); they
-        replace the estimated ones.
+        Starting precisions, shaped as ``precisions_`` for the ``covariance_type``.
     resp_init : array-like of shape (n_samples, n_components), optional
         Explicit starting responsibilities (rows are normalised); they
         replace ``init_params``.
@@ -318,10 +315,8 @@ or CovarianceType, default "full"
         runs it on its cluster. From the same start the result equals the
         in-memory fit to round-off. ``sample_weight`` may be a dask array;
         ``resp_init`` is not supported. :meth:`predict`, :meth:`predict_proba`
-        and :meth:`score_samples` of a dask array are lazy dask arrays. Unless
-        ``weights_init``, ``means_init`` and ``precisions_init`` are all given, the
-        initialisation runs here on a uniform random sample of at most 20 000
-        rows (all rows when there are fewer). Only this
+        and :meth:`score_samples` of a dask array are lazy dask arrays. Without all
+        three ``*_init`` the start is found here on at most 20 000 random rows. Only this
         estimator's step stays out of core: in a ``Pipeline``, a scikit-learn
         step before it (a ``StandardScaler``) turns the dask array into numpy.
 
