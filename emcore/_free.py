@@ -175,7 +175,7 @@ class FreeCoordinates:
 
     def jacobian(self) -> np.ndarray:
         """``d theta / d phi``, shape (p, n_free): exact for the affine maps (unit steps), by
-        central differences of step :data:`CURVED_STEP` for a curved block's coordinates."""
+        central differences of step ``CURVED_STEP`` for a curved block's coordinates."""
         if self.n_free == 0:
             return np.zeros((self.theta.size, 0))
         phi = self.to_free()
