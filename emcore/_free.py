@@ -19,9 +19,13 @@ coordinates that can move freely (and back):
   probability in ``[0, 1]``) is free inside it, and on the boundary when it lies within
   :data:`BOUNDARY` (relative to the bound's size) of an end: then it stays fixed too;
 * a block confined to a linear subspace (covariance matrices shared by all components,
-  multiples of the identity) keeps its coordinates in a basis of that subspace.
+  multiples of the identity) keeps its coordinates in a basis of that subspace;
+* a block on a curved set (covariances with a common volume, shape or orientation and
+  the others varying) is a smooth function of coordinates the model chooses, given by
+  their value at ``theta`` and the function.
 
-All these maps are affine, so the delta method's Jacobian is exact.
+All these maps but the last are affine, so the delta method's Jacobian is exact; a
+curved block's columns are central differences (relative error about 1e-10).
 """
 
 from __future__ import annotations
@@ -38,7 +42,10 @@ __all__ = ["BOUNDARY", "FreeCoordinates"]
 BOUNDARY = 1e-8
 
 #: The kinds of block a parameter vector is made of, in order.
-KINDS = ("free", "simplex", "symmetric", "fixed", "bounded", "span")
+KINDS = ("free", "simplex", "symmetric", "fixed", "bounded", "span", "curved")
+
+#: The step of the central differences that give a curved block's Jacobian columns.
+CURVED_STEP = 1e-5
 
 
 class FreeCoordinates:
@@ -55,7 +62,8 @@ class FreeCoordinates:
         ``[low, high]`` (either end may be infinite); or ``("span", shape, basis)``:
         the block, raveled, is ``basis @ c`` for coordinates ``c`` (``basis`` of shape
         ``(size, m)``, full column rank), such as covariances shared by all components
-        or multiples of the identity.
+        or multiples of the identity; or ``("curved", shape, (start, function))``: the block
+        is ``function(c)`` for coordinates ``c`` that are ``start`` at ``theta``.
     theta : array_like
         The point whose face and reference entries the coordinates use.
     """
@@ -72,6 +80,7 @@ class FreeCoordinates:
         self._mirrors = []     # the (d, d) index arrays of the symmetric matrices
         self._room = {}        # index -> distance to the nearest end of its interval
         self._spans = []       # (indices of theta, basis) per "span" block
+        self._curves = []      # (indices of theta, start, function) per "curved" block
         start = 0
         for block, size in zip(blocks, sizes):
             kind, shape = block[0], block[1]
@@ -84,6 +93,12 @@ class FreeCoordinates:
                 pass  # held at theta: not a coordinate, its standard error is NaN
             elif kind == "span":
                 self._spans.append((index.ravel(), np.asarray(block[2], dtype=float)))
+            elif kind == "curved":
+                start_c, function = block[2]
+                start_c = np.atleast_1d(np.asarray(start_c, dtype=float))
+                if not np.allclose(function(start_c), self.theta[index.ravel()]):
+                    raise ValueError("a curved block's function must give theta at its start")
+                self._curves.append((index.ravel(), start_c, function))
             elif kind == "bounded":
                 low, high = block[2]
                 for i in index.ravel():
@@ -112,14 +127,18 @@ class FreeCoordinates:
                     self._mirrors.append(matrix)
             start += size
         self._moving = np.array(self._moving, dtype=np.intp)
-        self.n_free = self._moving.size + sum(basis.shape[1] for _, basis in self._spans)
+        self.n_free = (self._moving.size + sum(basis.shape[1] for _, basis in self._spans)
+                       + sum(c.size for _, c, _ in self._curves))
 
     def to_free(self, theta=None) -> np.ndarray:
-        """The free coordinates of ``theta`` (default: the point given at construction)."""
+        """The free coordinates of ``theta`` (default: the point given at construction; a
+        curved block has them only there)."""
+        if theta is not None and self._curves and not np.array_equal(theta, self.theta):
+            raise ValueError("a curved block's coordinates are known only at the point given")
         theta = self.theta if theta is None else np.asarray(theta, dtype=float)
         spans = [np.linalg.lstsq(basis, theta[index], rcond=None)[0]
                  for index, basis in self._spans]
-        return np.concatenate([theta[self._moving], *spans])
+        return np.concatenate([theta[self._moving], *spans, *(c for _, c, _ in self._curves)])
 
     def from_free(self, phi) -> np.ndarray:
         """The parameter vector with free coordinates ``phi`` (the rest as on the face)."""
@@ -129,6 +148,9 @@ class FreeCoordinates:
         for index, basis in self._spans:
             theta[index] = basis @ phi[start:start + basis.shape[1]]
             start += basis.shape[1]
+        for index, start_c, function in self._curves:
+            theta[index] = np.ravel(function(phi[start:start + start_c.size]))
+            start += start_c.size
         for matrix in self._mirrors:
             upper = theta[matrix]
             theta[matrix] = np.triu(upper) + np.triu(upper, 1).T
@@ -152,9 +174,14 @@ class FreeCoordinates:
         return room
 
     def jacobian(self) -> np.ndarray:
-        """``d theta / d phi``, shape (p, n_free): exact, the maps being affine."""
-        base = self.from_free(self.to_free())
+        """``d theta / d phi``, shape (p, n_free): exact for the affine maps (unit steps), by
+        central differences of step ``CURVED_STEP`` for a curved block's coordinates."""
         if self.n_free == 0:
             return np.zeros((self.theta.size, 0))
-        return np.column_stack([self.from_free(self.to_free() + e) - base
-                                for e in np.eye(self.n_free)])
+        phi = self.to_free()
+        steps = np.ones(self.n_free)
+        n_curved = sum(c.size for _, c, _ in self._curves)
+        if n_curved:
+            steps[-n_curved:] = CURVED_STEP * np.maximum(1.0, np.abs(phi[-n_curved:]))
+        return np.column_stack([(self.from_free(phi + h * e) - self.from_free(phi - h * e))
+                                / (2 * h) for h, e in zip(steps, np.eye(self.n_free))])

@@ -38,6 +38,22 @@ def test_a_span_block_round_trips_and_its_jacobian_is_the_basis():
     np.testing.assert_allclose(coords.jacobian(), expected)
 
 
+def test_a_curved_block_round_trips_and_its_jacobian_is_the_derivative():
+    # a point on the unit circle, coordinate its angle
+    circle = lambda c: np.array([np.cos(c[0]), np.sin(c[0])])
+    theta = np.array([0.5, np.cos(0.7), np.sin(0.7)])
+    coords = FreeCoordinates([("free", (1,)), ("curved", (2,), (0.7, circle))], theta)
+    assert coords.n_free == 2
+    np.testing.assert_allclose(coords.to_free(), [0.5, 0.7])
+    np.testing.assert_allclose(coords.from_free([0.5, 0.2]), [0.5, np.cos(0.2), np.sin(0.2)])
+    expected = np.array([[1.0, 0.0], [0.0, -np.sin(0.7)], [0.0, np.cos(0.7)]])
+    np.testing.assert_allclose(coords.jacobian(), expected, atol=1e-9)
+    with pytest.raises(ValueError, match="only at the point"):
+        coords.to_free(theta + 0.1)
+    with pytest.raises(ValueError, match="give theta at its start"):
+        FreeCoordinates([("curved", (2,), (0.0, circle))], theta[1:])
+
+
 def test_a_weight_driven_to_zero_is_flagged_not_given_a_standard_error():
     model = _edge_mixture(seed=1)
     f1, f2 = model.densities.T

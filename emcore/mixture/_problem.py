@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._free import FreeCoordinates
+from ._curved import mclust_curve
 from ..em import EMModel
 from ..gaussian import reference
 from ..gaussian.covariance import covariance_model
@@ -86,10 +87,19 @@ class MixtureProblem(EMModel):
     def free_coordinates(self, theta) -> FreeCoordinates:
         """Drop-one weights, the means, the covariances' upper triangles (for
         :func:`emcore.standard_errors`); for mclust's models with a linear constraint, the
-        covariances' coordinates in a basis of what the model allows (:func:`mclust_span`)."""
+        covariances' coordinates in a basis of what the model allows (:func:`mclust_span`),
+        for the eight curved ones log volumes, log shapes and rotations (:func:`mclust_curve`).
+        """
         cov_block = ("symmetric" if self.cov.is_matrix else "free", self.cov_shape)
-        if self.mclust:  # NotImplementedError for the curved models
+        if self.cov_type in LINEAR_MCLUST_MODELS:
             cov_block = ("span", self.cov_shape, mclust_span(self.cov_type, self.k, self.d))
+        elif self.mclust:
+            curve = mclust_curve(self.cov_type, self.unpack(theta).covariances)
+            if curve[0].size != self.cov.n_cov_parameters(self.k, self.d):
+                raise RuntimeError(f"{curve[0].size} coordinates for the covariances of "
+                                   f"{self.cov_type!r}, which has "
+                                   f"{self.cov.n_cov_parameters(self.k, self.d)} parameters")
+            cov_block = ("curved", self.cov_shape, curve)
         blocks = [("simplex", (1, self.k)), ("free", (self.k, self.d)), cov_block]
         return FreeCoordinates(blocks, theta)
 
@@ -103,7 +113,7 @@ class MixtureProblem(EMModel):
 
 #: mclust's models whose covariances form a linear subspace of the (K, d, d) stacks; the
 #: other eight (a common volume or shape with varying others, a common orientation) are
-#: curved sets, not parametrised here.
+#: curved sets (:mod:`emcore.mixture._curved`).
 LINEAR_MCLUST_MODELS = ("EII", "VII", "EEI", "VVI", "EEE", "VVV")
 
 
@@ -112,14 +122,12 @@ def mclust_span(name: str, k: int, d: int) -> np.ndarray:
 
     ``EII``: one multiple of the identity for all; ``VII``: one per component; ``EEI``/``VVI``:
     a diagonal shared / per component; ``EEE``/``VVV``: a symmetric matrix shared / per
-    component. The other models raise NotImplementedError.
+    component. The other models' covariances form a curved set: a ValueError (they have
+    :func:`emcore.mixture._curved.mclust_curve`).
     """
     if name not in LINEAR_MCLUST_MODELS:
-        raise NotImplementedError(
-            f"standard errors for mclust's {name!r} are not implemented: its covariances form "
-            f"a curved set (a common volume, shape or orientation with others varying), "
-            f"which needs a nonlinear parametrisation; the linear models "
-            f"{LINEAR_MCLUST_MODELS} have them. Use emcore.bootstrap for {name!r}")
+        raise ValueError(f"mclust's {name!r} is not one of the linear models "
+                         f"{LINEAR_MCLUST_MODELS}: its covariances form a curved set")
     if name in ("EII", "VII"):
         units = [np.eye(d)]
     elif name in ("EEI", "VVI"):

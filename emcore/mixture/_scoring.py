@@ -277,8 +277,9 @@ class ScoringMixin:
         prior the fitted values are not exactly that maximum. mclust's models whose
         covariances form a linear set (``"EII"``, ``"VII"``, ``"EEI"``, ``"VVI"``,
         ``"EEE"``, ``"VVV"``) are differentiated in a basis of that set (entries the model
-        fixes at 0 get NaN); the eight others raise NotImplementedError (use
-        :func:`emcore.bootstrap`).
+        fixes at 0 get NaN); the eight others (a common volume, shape or orientation with
+        others varying) in log volumes, log shapes and rotations of the fitted orientations
+        (``emcore.mixture._curved``), as many as the model has parameters.
 
         Parameters
         ----------
@@ -293,12 +294,6 @@ class ScoringMixin:
             ``"weights_"``, ``"means_"``, ``"covariances_"``: arrays shaped like the
             attributes; NaN for a weight on the boundary (0), listed under
             ``"boundary"`` as ``(attribute, index)`` pairs.
-
-        Raises
-        ------
-        NotImplementedError
-            For mclust's curved covariance models (``"VEI"``, ``"EVI"``, ``"VEE"``,
-            ``"EVE"``, ``"VVE"``, ``"EEV"``, ``"VEV"``, ``"EVV"``).
         """
         from ..inference import standard_errors_by_attribute
 

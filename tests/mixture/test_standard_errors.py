@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from emcore import GaussianMixture, em_rate, standard_errors
+from emcore.mixture._problem import mclust_span
 
 
 def _two_components(n=400, seed=0):
@@ -100,12 +101,18 @@ def test_the_problem_refuses_points_outside_the_parameter_space(fitted):
 
 
 @pytest.mark.parametrize("curved", ["VEI", "EVI", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV"])
-def test_curved_mclust_models_raise_not_implemented_and_point_to_the_bootstrap(curved):
+def test_curved_mclust_models_have_standard_errors(curved):
+    # their agreement with a Hessian in another chart: tests/mclust/test_standard_errors_iterative
     X = np.column_stack([_two_components(seed=1)[:, 0], _two_components(seed=2)[:, 0]])
-    gm = GaussianMixture(2, covariance_type=curved, random_state=0).fit(X)
-    with pytest.raises(NotImplementedError, match="bootstrap"):
-        gm.standard_errors(X)
-    assert 0 < em_rate(*gm.em_problem(X)).rate < 1     # em_problem itself still works
+    gm = GaussianMixture(2, covariance_type=curved, reg_covar=0, tol=1e-10, max_iter=2000,
+                         random_state=0).fit(X)
+    se = gm.standard_errors(X)
+    assert np.all(np.isfinite(se["means_"])) and np.all(se["weights_"] > 0)
+    assert np.all(np.diagonal(se["covariances_"], axis1=1, axis2=2) > 0)
+    with pytest.raises(ValueError, match="curved"):
+        mclust_span(curved, 2, 2)
+    default = GaussianMixture(2, covariance_type=curved, random_state=0).fit(X)
+    assert 0 < em_rate(*default.em_problem(X)).rate < 1     # em_problem itself works
 
 
 def _compact_to_full(cov, covariance_type, k, d):
