@@ -23,6 +23,8 @@ statistics, the M-step -- are in :mod:`emcore.gaussian`.
   ``sample``, ``em_problem``, ``standard_errors``);
 * ``_problem`` -- the fitted mixture as an :class:`emcore.EMModel` on a flat parameter
   vector with free coordinates, for ``em_problem`` and standard errors;
+* ``_curved`` -- free coordinates of mclust's models with curved constraints (volume,
+  shape and orientation of the eigen-decomposition), for ``_problem``'s standard errors;
 * ``_prior`` -- the conjugate priors of MAP-EM;
 * ``_model`` -- the mixture as an :class:`emcore.EMModel`, starting parameters, best of
   restarts and the collapse rule;
