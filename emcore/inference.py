@@ -71,6 +71,19 @@ class RateResult:
     fixed_point_residual : float
         :math:`\\max_i |M(\\hat\\theta)_i - \\hat\\theta_i|`: how far ``theta_hat`` is
         from a fixed point (the rate describes EM only near one).
+
+    See Also
+    --------
+    emcore.em_rate : Returns it.
+    emcore.standard_errors : The SEM method's standard errors use the same Jacobian.
+
+    Examples
+    --------
+    >>> from emcore import em_rate
+    >>> from emcore.models import ExponentialMissing
+    >>> result = em_rate(ExponentialMissing([5.0], n_missing=1), 0.2)
+    >>> print(result.jacobian.shape, f"{result.rate:.6f}", result.fixed_point_residual < 1e-12)
+    (1, 1) 0.500000 True
     """
 
     jacobian: np.ndarray
@@ -105,6 +118,19 @@ class StandardErrors:
     boundary : numpy.ndarray of shape (p,), bool
         The parameters on the boundary of the parameter space (a probability of
         0): fixed while the others are differentiated, their ``se`` is NaN.
+
+    See Also
+    --------
+    emcore.standard_errors : Returns it.
+    emcore.bootstrap : Standard errors by refitting resampled data instead.
+
+    Examples
+    --------
+    >>> from emcore import standard_errors
+    >>> from emcore.models import ExponentialMissing
+    >>> result = standard_errors(ExponentialMissing([5.0], n_missing=1), 0.2)
+    >>> print(result.method, result.parametrization, result.cov.shape, f"{result.se[0]:.6f}")
+    hessian as given (1, 1) 0.200000
     """
 
     cov: np.ndarray
@@ -204,6 +230,13 @@ def em_rate(model, theta_hat, *, step: float | None = None) -> RateResult:
     TypeError, ValueError
         For a model without the EM methods, parameters that are not a float
         or a 1-D array, or a bad ``step``.
+
+    See Also
+    --------
+    emcore.RateResult : What it returns.
+    emcore.run_em : Finds the fixed point ``theta_hat``.
+    emcore.aitken : Extrapolates a linearly converging sequence to its limit.
+    emcore.standard_errors : Standard errors at the same point.
 
     Examples
     --------
@@ -312,7 +345,7 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
 
     Warns
     -----
-    NotAMaximumWarning
+    emcore.NotAMaximumWarning
         When the observed information is not positive definite (the Hessian
         of the log-likelihood is not negative definite): ``theta_hat`` is not
         a strict local maximum and the standard errors are meaningless. Also
@@ -322,6 +355,12 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
         standard errors a Newton step would move ``theta_hat``, exceeds
         ``MAX_NEWTON_DISTANCE`` (0.1). An EM run stopped too early (a large
         ``tol``) is the usual cause: refit with a smaller one.
+
+    See Also
+    --------
+    emcore.StandardErrors : What it returns.
+    emcore.em_rate : The rate of convergence from the same EM map.
+    emcore.bootstrap : Standard errors of an estimator by resampling.
 
     Examples
     --------
