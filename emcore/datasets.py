@@ -209,8 +209,13 @@ def load_gettysburg() -> str:
 
     Three paragraphs separated by blank lines, with the original punctuation
     (dashes written ``--``). A small public-domain text for the categorical
-    hidden Markov model of chapter 14, whose letters alternate between vowels
-    and consonants.
+    hidden Markov model of the book's chapter on hidden Markov models, whose
+    letters alternate between vowels and consonants.
+
+    Returns
+    -------
+    str
+        The address, paragraphs separated by one blank line.
 
     See Also
     --------

@@ -311,6 +311,7 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
     theta_hat : float or array_like of shape (p,)
         The maximum-likelihood estimate.
     method : {"hessian", "sem", "louis"}, default "hessian"
+        How the observed information is obtained (the three ways above).
     step : float, optional
         Relative difference step in (0, 1) for the numerical derivatives.
 
@@ -326,22 +327,6 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
         names it), or for arguments of the wrong type.
     ValueError
         For an unknown ``method`` or a malformed ``theta_hat``.
-
-    Notes
-    -----
-    A model whose parameters live on a constrained set may offer
-    ``free_coordinates(theta)`` (a :class:`emcore._free.FreeCoordinates`: drop-one
-    probabilities, the upper triangle of symmetric matrices), as the HMMs' and
-    the mixture's ``em_problem`` models do. The ``"hessian"`` method then
-    differentiates in those coordinates, where the estimate is a maximum, and
-    maps the covariance back by the delta method; a probability on the boundary
-    (0) is held fixed and gets a NaN standard error (``boundary`` says which).
-
-    The numerical derivatives evaluate the model a few steps (about
-    :math:`10^{-4}` relative) on both sides of ``theta_hat``; those points must
-    lie inside the parameter space. For an estimate closer than that to a
-    boundary, pass a smaller ``step`` (or report that the estimate is on the
-    boundary, where these standard errors do not apply).
 
     Warns
     -----
@@ -361,6 +346,22 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
     emcore.StandardErrors : What it returns.
     emcore.em_rate : The rate of convergence from the same EM map.
     emcore.bootstrap : Standard errors of an estimator by resampling.
+
+    Notes
+    -----
+    A model whose parameters live on a constrained set may offer
+    ``free_coordinates(theta)`` (a :class:`emcore._free.FreeCoordinates`: drop-one
+    probabilities, the upper triangle of symmetric matrices), as the HMMs' and
+    the mixture's ``em_problem`` models do. The ``"hessian"`` method then
+    differentiates in those coordinates, where the estimate is a maximum, and
+    maps the covariance back by the delta method; a probability on the boundary
+    (0) is held fixed and gets a NaN standard error (``boundary`` says which).
+
+    The numerical derivatives evaluate the model a few steps (about
+    :math:`10^{-4}` relative) on both sides of ``theta_hat``; those points must
+    lie inside the parameter space. For an estimate closer than that to a
+    boundary, pass a smaller ``step`` (or report that the estimate is on the
+    boundary, where these standard errors do not apply).
 
     Examples
     --------

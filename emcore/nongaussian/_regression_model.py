@@ -252,6 +252,7 @@ class RegressionMixtureModel(EMModel):
         Returns
         -------
         RegressionStats
+            The weighted responsibilities, and the parameters they came from.
         """
         return self.e_step_with_log_likelihood(theta)[0]
 
@@ -317,6 +318,7 @@ class RegressionMixtureModel(EMModel):
         Returns
         -------
         RegressionParams
+            The M-step's parameters for these responsibilities.
         """
         return self.m_step(RegressionStats(self.weights[:, None] * resp))
 

@@ -275,6 +275,7 @@ class StudentTModel(EMModel):
         Returns
         -------
         StudentTStats
+            The weighted responsibilities and the expected gamma weights.
         """
         return self.e_step_with_log_likelihood(theta)[0]
 
