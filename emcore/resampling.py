@@ -174,6 +174,13 @@ def bootstrap(estimator, X, lengths=None, *, n_boot: int = 200, kind: str = "non
     BootstrapResult
         ``se`` and ``interval(level)`` keyed by the fitted attributes' names.
 
+    Raises
+    ------
+    TypeError
+        When ``estimator`` is not a fitted emcore mixture or HMM.
+    ValueError
+        When fewer than two refits succeed, or for an invalid argument.
+
     See Also
     --------
     emcore.BootstrapResult : What it returns.

@@ -202,6 +202,11 @@ class FactorAnalysis(EstimatorParams):
         -------
         numpy.ndarray of shape (n_samples,)
             The log-density of each row under the fitted model.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return self._covariance_model().log_density(self._centred(X))[0]
 
@@ -234,6 +239,11 @@ class FactorAnalysis(EstimatorParams):
         -------
         numpy.ndarray of shape (n_samples, n_factors)
             Row ``n`` is the posterior mean of the factors given ``X[n]``.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return self._covariance_model().quadratic_and_factors(self._centred(X))[1]
 
@@ -261,6 +271,11 @@ class FactorAnalysis(EstimatorParams):
         -------
         numpy.ndarray of shape (n_features, n_features)
             :math:`W W^\top + \Psi`.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return self._covariance_model().covariance()
 
@@ -271,6 +286,11 @@ class FactorAnalysis(EstimatorParams):
         -------
         numpy.ndarray of shape (n_features, n_features)
             The inverse of the model covariance ``W W^T + Psi``.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return self._covariance_model().precision()
 

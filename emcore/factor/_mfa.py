@@ -185,6 +185,11 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
         -------
         numpy.ndarray of shape (n_samples,)
             The log-density of each row under the fitted mixture.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return log_sum_rows(self._log_joint(X))
 
@@ -217,6 +222,11 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
         -------
         numpy.ndarray of shape (n_samples, n_components)
             Rows sum to 1.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         logp = self._log_joint(X)
         return np.exp(logp - log_sum_rows(logp)[:, None])
@@ -233,6 +243,11 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
         -------
         numpy.ndarray of int of shape (n_samples,)
             The component (0 to ``n_components - 1``) of largest responsibility.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return np.argmax(self._log_joint(X), axis=1)
 
@@ -307,6 +322,11 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
             The rows.
         labels : numpy.ndarray of int of shape (n_samples,)
             The component of each.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         theta = self._params()
         n = check_params({"n_samples": [Integer(1)]}, {"n_samples": n_samples})["n_samples"]

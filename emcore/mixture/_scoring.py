@@ -339,6 +339,11 @@ class ScoringMixin:
             The points, in random order.
         labels : numpy.ndarray of int of shape (n_samples,)
             The component that drew each.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         params = self._params()
         check_params({"n_samples": [Integer(1)]}, {"n_samples": n_samples})

@@ -234,6 +234,13 @@ def select_n_components(X, ks, covariance_types=("full",), criterion="bic", *, s
         :class:`DegenerateComponentError`) stays in the table with its ``error``; it
         cannot be the best.
 
+    Raises
+    ------
+    ValueError
+        For an empty ``ks`` or ``covariance_types``, or an invalid argument.
+    emcore.mixture.DegenerateComponentError
+        When every model degenerated.
+
     See Also
     --------
     emcore.mixture.ModelSelection : What it returns.

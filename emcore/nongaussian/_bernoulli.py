@@ -205,6 +205,11 @@ class BernoulliMixture(StandardErrorsMixin, DensityMixtureEstimator):
         -------
         numpy.ndarray of shape (n_samples,)
             The log-likelihood of each row.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return log_sum_exp(self._log_joint(X))
 
@@ -223,6 +228,11 @@ class BernoulliMixture(StandardErrorsMixin, DensityMixtureEstimator):
         -------
         numpy.ndarray of shape (n_samples, n_components)
             Rows sum to 1.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         logp = self._log_joint(X)
         norm = log_sum_exp(logp)
@@ -245,6 +255,11 @@ class BernoulliMixture(StandardErrorsMixin, DensityMixtureEstimator):
         -------
         numpy.ndarray of int of shape (n_samples,)
             The component (0 to ``n_components - 1``) of largest responsibility.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return np.argmax(self._log_joint(X), axis=1)
 
@@ -264,6 +279,11 @@ class BernoulliMixture(StandardErrorsMixin, DensityMixtureEstimator):
             The rows.
         labels : numpy.ndarray of int of shape (n_samples,)
             The component of each.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         rng, labels = self._draw_labels(n_samples, random_state)
         n = labels.size

@@ -244,8 +244,12 @@ class BernoulliModel(EMModel):
         Returns
         -------
         BernoulliParams
-            The new weights and success probabilities; a ``DegenerateComponentError`` when
-            a component has lost all its weight.
+            The new weights and success probabilities.
+
+        Raises
+        ------
+        emcore.mixture.DegenerateComponentError
+            When a component has lost all its weight.
         """
         counts = c.sum(axis=0)
         empty = np.flatnonzero(~(counts > EMPTY_FRACTION * counts.sum()))

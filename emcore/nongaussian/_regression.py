@@ -93,11 +93,13 @@ class RegressionMixture(MixtureEstimator):
     ValueError
         Bad ``y`` for the family (non-binary or negative counts for the
         binomial, negative or fractional counts for the Poisson), a design
-        with collinear columns; :class:`emcore.nongaussian.SeparationError`
-        (a ValueError) when every start ends in a separated component or
-        gating model; ``emcore.mixture.DegenerateComponentError`` when every
-        start ends in an empty component, a rank-deficient weighted design,
-        or a Gaussian component fitting its rows exactly.
+        with collinear columns.
+    emcore.nongaussian.SeparationError
+        (a ValueError) When every start ends in a separated component or
+        gating model.
+    emcore.mixture.DegenerateComponentError
+        When every start ends in an empty component, a rank-deficient weighted
+        design, or a Gaussian component fitting its rows exactly.
 
     See Also
     --------
@@ -348,6 +350,11 @@ class RegressionMixture(MixtureEstimator):
         -------
         numpy.ndarray of shape (n_samples,)
             The log-likelihood of each row.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return log_sum_exp(self._log_joint(X, y, concomitant))
 
@@ -392,6 +399,11 @@ class RegressionMixture(MixtureEstimator):
         -------
         numpy.ndarray of shape (n_samples, n_components)
             Rows sum to 1.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         logp = self._log_joint(X, y, concomitant)
         return np.exp(logp - log_sum_exp(logp)[:, None])
@@ -416,6 +428,11 @@ class RegressionMixture(MixtureEstimator):
         -------
         numpy.ndarray of int of shape (n_samples,)
             The component (0 to ``n_components - 1``) of each row.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         if y is not None:
             return np.argmax(self._log_joint(X, y, concomitant), axis=1)
@@ -443,6 +460,11 @@ class RegressionMixture(MixtureEstimator):
         numpy.ndarray of shape (n_samples,)
             The mixture's mean; with ``return_components``, also the components' means
             (n_samples, n_components) and the weights.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         theta = self._params()
         D = self._design(X, fitted=True)

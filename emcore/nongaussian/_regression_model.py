@@ -283,6 +283,14 @@ class RegressionMixtureModel(EMModel):
         -------
         RegressionParams or 1-D numpy.ndarray
             The new parameters; a vector when the E-step was given one.
+
+        Raises
+        ------
+        emcore.mixture.DegenerateComponentError
+            When a component loses all its weight, or its weighted design is rank-deficient.
+        emcore.nongaussian.SeparationError
+            When a component's (or the gating model's) weighted regression has no finite
+            maximum.
         """
         c, old = stats.weighted_resp, stats.params
         counts = c.sum(axis=0)

@@ -210,6 +210,11 @@ class StudentTMixture(StandardErrorsMixin, DensityMixtureEstimator):
         -------
         numpy.ndarray of shape (n_samples,)
             The log-likelihood of each row.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return log_sum_exp(self._log_joint(X)[0])
 
@@ -225,6 +230,11 @@ class StudentTMixture(StandardErrorsMixin, DensityMixtureEstimator):
         -------
         numpy.ndarray of shape (n_samples, n_components)
             Rows sum to 1.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         logp = self._log_joint(X)[0]
         return np.exp(logp - log_sum_exp(logp)[:, None])
@@ -241,6 +251,11 @@ class StudentTMixture(StandardErrorsMixin, DensityMixtureEstimator):
         -------
         numpy.ndarray of int of shape (n_samples,)
             The component (0 to ``n_components - 1``) of largest responsibility.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return np.argmax(self._log_joint(X)[0], axis=1)
 
@@ -256,6 +271,11 @@ class StudentTMixture(StandardErrorsMixin, DensityMixtureEstimator):
         -------
         numpy.ndarray of shape (n_samples, n_components)
             Entry ``(n, k)`` is row ``n``'s squared distance to component ``k``.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         model, theta = self._model_and_params(X)
         return mahalanobis(model.X, theta.means, theta.precisions_cholesky, model.cov)
@@ -276,6 +296,11 @@ class StudentTMixture(StandardErrorsMixin, DensityMixtureEstimator):
         -------
         numpy.ndarray of shape (n_samples,)
             Lower is more outlying.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         logp, delta = self._log_joint(X)
         resp = np.exp(logp - log_sum_exp(logp)[:, None])
@@ -298,6 +323,11 @@ class StudentTMixture(StandardErrorsMixin, DensityMixtureEstimator):
             The rows.
         labels : numpy.ndarray of int of shape (n_samples,)
             The component of each.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         rng, labels = self._draw_labels(n_samples, random_state)
         n = labels.size

@@ -307,6 +307,15 @@ class StudentTModel(EMModel):
         StudentTParams
             The new parameters; the degrees of freedom are carried over from ``stats``
             unless they are estimated.
+
+        Raises
+        ------
+        emcore.mixture.DegenerateComponentError
+            When a component loses all its weight, or collapses onto a point (with
+            ``reg_covar=0``) or onto fewer distinct samples than dimensions.
+        emcore.exceptions.EndRun
+            When a component collapses onto a point with ``reg_covar > 0``:
+            :func:`emcore.run_em` then keeps the parameters it was given.
         """
         c, u = stats.weighted_resp, stats.u
         counts = c.sum(axis=0)
