@@ -246,7 +246,7 @@ def select_n_components(X, ks, covariance_types=("full",), criterion="bic", *, s
     emcore.mixture.ModelSelection : What it returns.
     emcore.bootstrap_lrt : A test of K against K + 1 components instead of a criterion.
     emcore.GaussianMixture.bic : The criterion of one fitted model.
-    emcore.hierarchical_partitions : mclust's hierarchical start.
+    emcore.hierarchical_partitions : The hierarchical clustering that starts mclust.
 
     Examples
     --------
