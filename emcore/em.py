@@ -268,6 +268,10 @@ class LoglikChange:
     tol : float
         Stop when ``|ll_new - ll_old| < tol``.
 
+    See Also
+    --------
+    emcore.run_em : Takes it as ``stop``.
+
     Examples
     --------
     >>> from emcore.em import LoglikChange

@@ -142,4 +142,29 @@ class EndRun(Exception):
     such as a mixture component that collapses onto a point: :func:`emcore.run_em`
     then returns the current parameters, not converged, with the exception
     as :attr:`emcore.EMResult.ended_by` (its ``__cause__`` the model's own error).
+
+    See Also
+    --------
+    emcore.run_em : Ends the run where it is when an M-step raises it.
+    emcore.EMResult : Records it in ``ended_by``.
+
+    Examples
+    --------
+    An M-step that ends the run rather than return a rate above 0.3; from
+    ``theta0 = 1`` the first step would give 0.33, so the run keeps the start:
+
+    >>> from emcore import run_em
+    >>> from emcore.exceptions import EndRun
+    >>> from emcore.models import ExponentialMissing
+    >>> class Bounded(ExponentialMissing):
+    ...     def m_step(self, stats):
+    ...         theta = super().m_step(stats)
+    ...         if theta > 0.3:
+    ...             raise EndRun(f"theta would be {theta:.2f}")
+    ...         return theta
+    >>> result = run_em(Bounded([5.0], n_missing=1), theta0=1.0)
+    >>> print(result.theta, result.n_iter, result.converged, type(result.ended_by).__name__)
+    1.0 0 False EndRun
+    >>> result.message
+    'ended by the model: theta would be 0.33'
     """
