@@ -55,7 +55,8 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
     random_state : None, int or numpy.random.Generator
         Seeds the starts and the random loadings.
     verbose : int, default 0
-        1: a line per start; 2: also the mean log-likelihood every 10 iterations.
+        1: a line at the start and end of each run; 2: also the change of the mean
+        log-likelihood every 10 iterations.
 
     Attributes
     ----------

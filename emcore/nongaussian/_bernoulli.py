@@ -48,7 +48,8 @@ class BernoulliMixture(StandardErrorsMixin, DensityMixtureEstimator):
     random_state : None, int or numpy.random.Generator
         Seeds the starts.
     verbose : int, default 0
-        1: a line per start; 2: also the mean log-likelihood every 10 iterations.
+        1: a line at the start and end of each run; 2: also the change of the mean
+        log-likelihood every 10 iterations.
     binarize : float or None, default None
         None: ``X`` must hold 0/1 values (anything else is a ValueError). A number ``b``:
         every method first sets each entry of a real ``X`` to 1 if it is above ``b`` and to

@@ -70,7 +70,8 @@ class RegressionMixture(MixtureEstimator):
     max_iter : int, default 500
         Most EM iterations of each start.
     verbose : int, default 0
-        1: a line per start; 2: also the mean log-likelihood every 10 iterations.
+        1: a line at the start and end of each run; 2: also the change of the mean
+        log-likelihood every 10 iterations.
 
     Attributes
     ----------
