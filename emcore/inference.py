@@ -71,6 +71,19 @@ class RateResult:
     fixed_point_residual : float
         :math:`\\max_i |M(\\hat\\theta)_i - \\hat\\theta_i|`: how far ``theta_hat`` is
         from a fixed point (the rate describes EM only near one).
+
+    See Also
+    --------
+    emcore.em_rate : Returns it.
+    emcore.standard_errors : The SEM method's standard errors use the same Jacobian.
+
+    Examples
+    --------
+    >>> from emcore import em_rate
+    >>> from emcore.models import ExponentialMissing
+    >>> result = em_rate(ExponentialMissing([5.0], n_missing=1), 0.2)
+    >>> print(result.jacobian.shape, f"{result.rate:.6f}", result.fixed_point_residual < 1e-12)
+    (1, 1) 0.500000 True
     """
 
     jacobian: np.ndarray
@@ -105,6 +118,19 @@ class StandardErrors:
     boundary : numpy.ndarray of shape (p,), bool
         The parameters on the boundary of the parameter space (a probability of
         0): fixed while the others are differentiated, their ``se`` is NaN.
+
+    See Also
+    --------
+    emcore.standard_errors : Returns it.
+    emcore.bootstrap : Standard errors by refitting resampled data instead.
+
+    Examples
+    --------
+    >>> from emcore import standard_errors
+    >>> from emcore.models import ExponentialMissing
+    >>> result = standard_errors(ExponentialMissing([5.0], n_missing=1), 0.2)
+    >>> print(result.method, result.parametrization, result.cov.shape, f"{result.se[0]:.6f}")
+    hessian as given (1, 1) 0.200000
     """
 
     cov: np.ndarray
@@ -205,6 +231,13 @@ def em_rate(model, theta_hat, *, step: float | None = None) -> RateResult:
         For a model without the EM methods, parameters that are not a float
         or a 1-D array, or a bad ``step``.
 
+    See Also
+    --------
+    emcore.RateResult : What it returns.
+    emcore.run_em : Finds the fixed point ``theta_hat``.
+    emcore.aitken : Extrapolates a linearly converging sequence to its limit.
+    emcore.standard_errors : Standard errors at the same point.
+
     Examples
     --------
     The exponential toy: half of the data are missing, so the rate is 1/2.
@@ -278,6 +311,7 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
     theta_hat : float or array_like of shape (p,)
         The maximum-likelihood estimate.
     method : {"hessian", "sem", "louis"}, default "hessian"
+        How the observed information is obtained (the three ways above).
     step : float, optional
         Relative difference step in (0, 1) for the numerical derivatives.
 
@@ -294,6 +328,25 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
     ValueError
         For an unknown ``method`` or a malformed ``theta_hat``.
 
+    Warns
+    -----
+    emcore.NotAMaximumWarning
+        When the observed information is not positive definite (the Hessian
+        of the log-likelihood is not negative definite): ``theta_hat`` is not
+        a strict local maximum and the standard errors are meaningless. Also
+        when the gradient :math:`g` of the log-likelihood (central differences,
+        in free coordinates where the model offers them) is not near zero: when
+        the Newton distance :math:`\sqrt{g^\top I_{\text{obs}}^{-1} g}`, how many
+        standard errors a Newton step would move ``theta_hat``, exceeds
+        ``MAX_NEWTON_DISTANCE`` (0.1). An EM run stopped too early (a large
+        ``tol``) is the usual cause: refit with a smaller one.
+
+    See Also
+    --------
+    emcore.StandardErrors : What it returns.
+    emcore.em_rate : The rate of convergence from the same EM map.
+    emcore.bootstrap : Standard errors of an estimator by resampling.
+
     Notes
     -----
     A model whose parameters live on a constrained set may offer
@@ -309,19 +362,6 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
     lie inside the parameter space. For an estimate closer than that to a
     boundary, pass a smaller ``step`` (or report that the estimate is on the
     boundary, where these standard errors do not apply).
-
-    Warns
-    -----
-    NotAMaximumWarning
-        When the observed information is not positive definite (the Hessian
-        of the log-likelihood is not negative definite): ``theta_hat`` is not
-        a strict local maximum and the standard errors are meaningless. Also
-        when the gradient :math:`g` of the log-likelihood (central differences,
-        in free coordinates where the model offers them) is not near zero: when
-        the Newton distance :math:`\sqrt{g^\top I_{\text{obs}}^{-1} g}`, how many
-        standard errors a Newton step would move ``theta_hat``, exceeds
-        ``MAX_NEWTON_DISTANCE`` (0.1). An EM run stopped too early (a large
-        ``tol``) is the usual cause: refit with a smaller one.
 
     Examples
     --------

@@ -125,6 +125,7 @@ def hierarchical_partitions(X, ks, *, transform="SVD"):
     Parameters
     ----------
     X : array_like of shape (n_samples, n_features)
+        The samples to partition.
     ks : int or iterable of int
         Numbers of groups, each between 1 and the number of rows.
     transform : {"SVD", "VARS"}, default "SVD"
@@ -137,6 +138,11 @@ def hierarchical_partitions(X, ks, *, transform="SVD"):
     dict
         ``{k: labels}``, labels an int array of shape (n_samples,) numbered 1, ..., k in
         the order the groups first appear (as mclust numbers them).
+
+    See Also
+    --------
+    emcore.GaussianMixture : Starts from a partition (``resp_init``) or from ``init_params``.
+    emcore.select_n_components : Fits a mixture for each number of components.
 
     Notes
     -----
