@@ -8,7 +8,7 @@ responsibilities never exists; the data is held once more, transposed in its own
 dtype, and each chunk is centred and cast to float64 on its own.
 
 Per pass, one of two paths (each covariance type's chunk kernels are in
-:mod:`emcore.gaussian.covariance`), or the reference (:mod:`emcore.gaussian.reference`)
+:mod:`emcore.gaussian.fast`), or the reference (:mod:`emcore.gaussian.reference`)
 for a covariance type without those kernels:
 
 * **expanded** -- log-densities and second moments both from parameter-free
@@ -77,8 +77,11 @@ def chunk_size(cov, d, k, expanded=False):
 
 
 def _per_sample(cov, d, k, expanded):
-    """Floats of a chunk's largest buffers per sample, on either path."""
-    return n_features(cov, d) + 3 * k if expanded else 2 * cov.direct_rows(k, d) + 4 * k + 2 * d
+    """Floats of a chunk's largest buffers per sample, on either path (or the reference's)."""
+    if expanded:
+        return n_features(cov, d) + 3 * k
+    rows = cov.direct_rows(k, d) if cov.has_expanded_path else k * d
+    return 2 * rows + 4 * k + 2 * d
 
 
 class ChunkScorer:

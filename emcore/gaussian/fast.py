@@ -1,0 +1,199 @@
+"""The optional fast kernels of the four built-in covariance types.
+
+A covariance type (:class:`.covariance.CovarianceType`) is the textbook
+algebra: what the reference E-step (:mod:`.reference`), the M-step and
+sampling need. The classes here add, as a mixin, the chunk kernels of the
+mixture's fast E-step (``emcore.mixture._estep``) and of an HMM's
+log-densities (:mod:`.expanded`); a type without them
+(``has_expanded_path`` false, the base's default) runs on the reference,
+and the tests compare every kernel with it.
+
+``xt`` (d, m) is a chunk's samples, centred and transposed.
+
+*Expanded path*, ``-(x - mu)^T P (x - mu) / 2 = a_q^T q(x) + a_x^T x + c``:
+``n_quadratic(d)`` rows of features ``q(x)`` written by ``quadratic(xt, out)``,
+``coefficients(means, U)`` -> (a_q, a_x, c), ``shared_root(U)`` (the ``U`` of a
+term all components share, ``-|U^T x|^2 / 2``, or None: the chunk's product with
+the coefficients gives ``U^T x`` too), ``second_from_quadratic(g, d, data_second)``
+(the second moments from the product of features and responsibilities; a
+shared covariance needs the data's own, ``needs_data_second``),
+``precision_scale(U)`` (a bound of each largest eigenvalue of ``P``, for the
+round-off bound of :mod:`.expanded`) and ``expanded_max_d`` (most features
+for which the path pays).
+
+*Direct path*: ``prepare(means, U)``, then ``mahalanobis(xt, prep, k)`` -> (K, m)
+squared distances ``|U_k^T (x - mu_k)|^2``, ``x - mu_k`` taken first; its largest
+buffer has ``direct_rows(k, d)`` rows per sample (the chunk size follows it).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _tuning
+
+__all__ = ["DiagKernels", "FastKernels", "FullKernels", "SphericalKernels", "TiedKernels"]
+
+
+def _sum_of_squares_by_component(y, k):
+    """(K*d, m) -> (K, m): per component, the sum of squares of its d rows (in place)."""
+    np.square(y, out=y)
+    return y.reshape(k, -1, y.shape[1]).sum(axis=1)
+
+
+class FastKernels:
+    """What every type with fast kernels shares: the defaults of the hooks above."""
+
+    has_expanded_path = True
+    expanded_max_d = math.inf
+
+    @staticmethod
+    def shared_root(chol):
+        """The precision root shared by every component (the expanded path), or None."""
+        return None
+
+    @staticmethod
+    def direct_rows(k, d):
+        """Rows of ``mahalanobis``'s largest buffer per sample (the chunk size follows it)."""
+        return k * d
+
+
+class FullKernels(FastKernels):
+    """``full``: ``d (d + 1) / 2`` quadratic features; the direct path one component at a time."""
+
+    expanded_max_d = _tuning.EXPANDED_MAX_D
+
+    n_quadratic = staticmethod(lambda d: d * (d + 1) // 2)
+    direct_rows = staticmethod(lambda k, d: 2 * d)
+
+    def precision_scale(self, chol):
+        return np.einsum("kij,kij->k", chol, chol)
+
+    def quadratic(self, xt, out):
+        """Products ``x_i x_j``, ``i <= j``, row by row (the order of ``triu_indices``)."""
+        d = xt.shape[0]
+        row = 0
+        for i in range(d):
+            np.multiply(xt[i], xt[i:], out=out[row:row + d - i])
+            row += d - i
+
+    def coefficients(self, means, chol):
+        d = means.shape[1]
+        prec = chol @ np.swapaxes(chol, 1, 2)
+        iu, ju = np.triu_indices(d)
+        quad = prec[:, iu, ju] * np.where(iu == ju, -0.5, -1.0)
+        nu = np.einsum("kij,ki->kj", chol, means)
+        return quad.T, np.einsum("kij,kj->ik", prec, means), -0.5 * np.einsum("kj,kj->k", nu, nu)
+
+    def second_from_quadratic(self, g, d, data_second):
+        k = g.shape[1]
+        iu, ju = np.triu_indices(d)
+        m2 = np.empty((k, d, d))
+        m2[:, iu, ju] = g.T
+        m2[:, ju, iu] = g.T
+        return m2
+
+    def prepare(self, means, chol):
+        return np.swapaxes(chol, 1, 2).copy(), means
+
+    def mahalanobis(self, xt, prep, k):
+        # x - mu_k first, then U_k^T: no cancellation between U^T x and U^T mu far from mu.
+        # Component by component, so the buffers are two (d, m) blocks (direct_rows).
+        ut, means = prep
+        out, diff, y = np.empty((k, xt.shape[1])), np.empty(xt.shape), np.empty(xt.shape)
+        for j in range(k):
+            np.subtract(xt, means[j][:, None], out=diff)
+            np.dot(ut[j], diff, out=y)
+            np.einsum("ij,ij->j", y, y, out=out[j])
+        return out
+
+
+class TiedKernels(FullKernels):
+    """``tied``: no quadratic features, the shared ``-|U^T x|^2 / 2`` from the same product."""
+
+    needs_data_second = True
+    expanded_max_d = math.inf
+
+    n_quadratic = staticmethod(lambda d: 0)
+    direct_rows = staticmethod(lambda k, d: 2 * k * d)
+    # -x^T P x / 2 = -|U^T x|^2 / 2 is shared by all components
+    shared_root = staticmethod(lambda chol: chol)
+    quadratic = staticmethod(lambda xt, out: None)  # no quadratic features
+
+    def precision_scale(self, chol):
+        return np.array([np.sum(chol * chol)])
+
+    def coefficients(self, means, chol):
+        nu = means @ chol
+        return np.zeros((0, means.shape[0])), chol @ nu.T, -0.5 * np.einsum("kj,kj->k", nu, nu)
+
+    def second_from_quadratic(self, g, d, data_second):
+        return data_second.copy()
+
+    def prepare(self, means, chol):
+        return chol.T.copy(), means
+
+    def mahalanobis(self, xt, prep, k):
+        ut, means = prep
+        y = np.matmul(ut, xt[None, :, :] - means[:, :, None])  # U^T (x - mu_k), all k at once
+        return _sum_of_squares_by_component(y.reshape(-1, xt.shape[1]), k)
+
+
+class DiagKernels(FastKernels):
+    """``diag``: the ``d`` squares as quadratic features."""
+
+    n_quadratic = staticmethod(lambda d: d)
+
+    def precision_scale(self, chol):
+        return np.max(chol**2, axis=1)
+
+    def quadratic(self, xt, out):
+        np.square(xt, out=out)
+
+    def coefficients(self, means, chol):
+        prec = chol**2
+        return -0.5 * prec.T, (prec * means).T, -0.5 * np.sum(prec * means**2, 1)
+
+    def second_from_quadratic(self, g, d, data_second):
+        return g.T.copy()
+
+    def prepare(self, means, chol):
+        return chol, means
+
+    def mahalanobis(self, xt, prep, k):
+        scale, means = prep
+        y = xt[None, :, :] - means[:, :, None]
+        y *= scale[:, :, None]
+        return _sum_of_squares_by_component(y.reshape(-1, xt.shape[1]), k)
+
+
+class SphericalKernels(DiagKernels):
+    """``spherical``: one quadratic feature, ``|x|^2``."""
+
+    n_quadratic = staticmethod(lambda d: 1)
+
+    def precision_scale(self, chol):
+        return chol**2
+
+    def quadratic(self, xt, out):
+        np.einsum("ij,ij->j", xt, xt, out=out[0])
+
+    def coefficients(self, means, chol):
+        prec = chol**2
+        return (-0.5 * prec[None, :], (prec[:, None] * means).T,
+                -0.5 * prec * np.einsum("kj,kj->k", means, means))
+
+    def second_from_quadratic(self, g, d, data_second):
+        return g[0].copy()
+
+    def prepare(self, means, chol):
+        return chol**2, means
+
+    def mahalanobis(self, xt, prep, k):
+        prec, means = prep
+        y = xt[None, :, :] - means[:, :, None]
+        out = _sum_of_squares_by_component(y.reshape(-1, xt.shape[1]), k)
+        out *= prec[:, None]
+        return out
