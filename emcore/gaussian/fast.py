@@ -1,4 +1,4 @@
-"""The optional fast kernels of the four built-in covariance types.
+"""The optional fast paths of the E-step: each built-in type's chunk kernels, and the bound.
 
 A covariance type (:class:`.covariance.CovarianceType`) is the textbook
 algebra: what the reference E-step (:mod:`.reference`), the M-step and
@@ -10,16 +10,25 @@ and the tests compare every kernel with it.
 
 ``xt`` (d, m) is a chunk's samples, centred and transposed.
 
-*Expanded path*, ``-(x - mu)^T P (x - mu) / 2 = a_q^T q(x) + a_x^T x + c``:
-``n_quadratic(d)`` rows of features ``q(x)`` written by ``quadratic(xt, out)``,
-``coefficients(means, U)`` -> (a_q, a_x, c), ``shared_root(U)`` (the ``U`` of a
-term all components share, ``-|U^T x|^2 / 2``, or None: the chunk's product with
-the coefficients gives ``U^T x`` too), ``second_from_quadratic(g, d, data_second)``
-(the second moments from the product of features and responsibilities; a
-shared covariance needs the data's own, ``needs_data_second``),
-``precision_scale(U)`` (a bound of each largest eigenvalue of ``P``, for the
-round-off bound of :mod:`.expanded`) and ``expanded_max_d`` (most features
-for which the path pays).
+*Expanded path.* The exponent of a Gaussian is a quadratic in ``x``,
+``-(x - mu)^T P (x - mu) / 2 = a_q^T q(x) + a_x^T x + c``, with ``q(x)`` the
+products ``x_i x_j`` the covariance type needs. Stacking the features
+``[q(x); 1; x]`` of many samples, the log-densities of all components are one
+matrix product -- much faster than whitening ``x - mu_k`` for each component,
+as the reference does. The price is round-off: the terms of the sum grow like
+``|x|^2 lambda_max(P)`` while their sum may be small. Its estimate,
+:func:`expansion_error`, is ``eps sqrt(F) lambda_max (R + |mu|)^2`` (``F``
+features, ``R`` the samples' largest distance from the origin used); where
+it exceeds ``emcore._tuning.MAX_ROUND_OFF`` the path is not taken.
+The kernels: ``n_quadratic(d)`` rows of features ``q(x)`` written by
+``quadratic(xt, out)``, ``coefficients(means, U)`` -> (a_q, a_x, c),
+``shared_root(U)`` (the ``U`` of a term all components share,
+``-|U^T x|^2 / 2``, or None: the chunk's product with the coefficients gives
+``U^T x`` too), ``second_from_quadratic(g, d, data_second)`` (the second
+moments from the product of features and responsibilities; a shared
+covariance needs the data's own, ``needs_data_second``),
+``precision_scale(U)`` (a bound of each largest eigenvalue of ``P``) and
+``expanded_max_d`` (most features for which the path pays).
 
 *Direct path*: ``prepare(means, U)``, then ``mahalanobis(xt, prep, k)`` -> (K, m)
 squared distances ``|U_k^T (x - mu_k)|^2``, ``x - mu_k`` taken first; its largest
@@ -34,7 +43,41 @@ import numpy as np
 
 from .. import _tuning
 
-__all__ = ["DiagKernels", "FastKernels", "FullKernels", "SphericalKernels", "TiedKernels"]
+__all__ = ["DiagKernels", "FastKernels", "FullKernels", "SphericalKernels", "TiedKernels",
+           "coefficient_block", "expansion_error", "n_features"]
+
+_EPS = np.finfo(np.float64).eps
+
+
+def n_features(cov, d: int) -> int:
+    """Rows of the feature block: the quadratic features, a row of ones, then ``x``."""
+    return cov.n_quadratic(d) + 1 + d
+
+
+def expansion_error(cov, means, precisions_cholesky, radius2: float) -> float:
+    """Estimated absolute round-off of an expanded log-density for samples
+    within ``sqrt(radius2)``."""
+    scale = float(np.max(cov.precision_scale(precisions_cholesky)))
+    mu = math.sqrt(float(np.max(np.einsum("kj,kj->k", means, means))))
+    f = n_features(cov, means.shape[1])
+    return _EPS * math.sqrt(f) * scale * (math.sqrt(radius2) + mu) ** 2
+
+
+def coefficient_block(cov, means, precisions_cholesky, offset) -> np.ndarray:
+    """The coefficients (F, K) of the features ``[q(x); 1; x]``, ``offset`` (K,) in the row of ones.
+
+    Where all components share a term ``-|U^T x|^2 / 2`` (``cov.shared_root``:
+    ``tied``), its ``U`` follows as extra columns, so the same product gives
+    ``U^T x`` too; the caller subtracts half its squared norm.
+    """
+    a_q, a_x, const = cov.coefficients(means, precisions_cholesky)
+    coef = np.concatenate([a_q, (offset + const)[None, :], a_x])
+    root = cov.shared_root(precisions_cholesky)
+    if root is None:
+        return coef
+    extra = np.zeros((coef.shape[0], root.shape[1]))
+    extra[a_q.shape[0] + 1:] = root
+    return np.concatenate([coef, extra], axis=1)
 
 
 def _sum_of_squares_by_component(y, k):

@@ -38,7 +38,7 @@ def exact_origin(mean, low, high) -> np.ndarray:
     mean ``c`` far away, it would be rounded to ``eps |c|``). Such a feature has
     a sample closer to 0 than ``|c| / 2``, or across 0, or beyond ``2 |c|``, so its
     largest ``|x|`` is at most 3 times its largest ``|x - c|``: the expanded
-    path's round-off bound (:mod:`.expanded`) grows by at most a factor 9.
+    path's round-off bound (:mod:`.fast`) grows by at most a factor 9.
 
     Parameters
     ----------

@@ -13,7 +13,7 @@ for a covariance type without those kernels:
 
 * **expanded** -- log-densities and second moments both from parameter-free
   features of ``x`` (one matrix product each), where the round-off bound of
-  :mod:`emcore.gaussian.expanded` allows it (and for ``full`` up to
+  :mod:`emcore.gaussian.fast` allows it (and for ``full`` up to
   :data:`emcore._tuning.EXPANDED_MAX_D` features: beyond, ``d^2/2`` features cost more);
 * **direct** -- log-densities from ``|U_k^T (x - mu_k)|^2`` (one product with the stacked
   Cholesky factors) and second moments about each component's current mean: no cancellation.
@@ -49,7 +49,7 @@ import numpy as np
 from .. import _tuning
 from ..gaussian import reference
 from ..gaussian.covariance import covariance_model
-from ..gaussian.expanded import coefficient_block, expansion_error, n_features
+from ..gaussian.fast import coefficient_block, expansion_error, n_features
 from ..gaussian.stats import MixtureParams, SufficientStats, centred_terms
 from ._pool import ordered_map
 
