@@ -1,7 +1,7 @@
 """What each fast path of the mixture's E-step gains over the core without it.
 
 One E-step (statistics and log-likelihood) of ``GaussianMixture`` at fixed
-parameters, timed in turns, best of ``ROUNDS``, BLAS and the E-step on one
+parameters, timed in turns (median of ``ROUNDS``), BLAS and the E-step on one
 thread, for each covariance type and size, by:
 
 * ``reference`` -- :func:`emcore.gaussian.reference.e_step`, the textbook E-step
@@ -30,7 +30,8 @@ d = 4, ``full``):
   the cost model picks (``default``).
 
 Each comparison runs ``ROUNDS`` times in turns; the table gives the median
-(``--best`` the fastest) of each way's times, as ratios.
+(``main(best=True)``: the fastest) of each way's times, as ratios; a loaded
+machine moves the medians less than the fastest times.
 
 Run: ``python -m benchmarks --only fastpaths``.
 """
@@ -41,7 +42,7 @@ import time
 
 import numpy as np
 
-ROUNDS = 5
+ROUNDS = 7
 #: (n, d, K) of the problems timed.
 SIZES = [(200_000, 8, 8), (50_000, 30, 10)]
 QUICK_SIZES = [(20_000, 4, 3)]
