@@ -120,3 +120,16 @@ def test_centring_at_the_mean_would_fail_the_hostile_comparison(cov_type, monkey
     resp, log_px, _ = _fit_first_e_step(X, cov_type, params)
     resp_error, log_px_error = _errors((resp, log_px), exact)
     assert resp_error > 1e-10 and log_px_error > 1e-11
+
+
+@pytest.mark.parametrize("cov_type", COVARIANCE_TYPES)
+def test_without_the_round_off_guard_the_fit_e_step_fails_the_hostile_comparison(
+        cov_type, monkeypatch):
+    # the guard at infinity: the fit's E-step takes the expanded path on these data too
+    from emcore import _tuning
+
+    X, params = _hostile(cov_type)
+    exact = _extended(X, params, cov_type)
+    monkeypatch.setattr(_tuning, "MAX_ROUND_OFF", np.inf)
+    resp, log_px, _ = _fit_first_e_step(X, cov_type, params)
+    assert max(_errors((resp, log_px), exact)) > 1e-6
