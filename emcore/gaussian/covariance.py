@@ -68,8 +68,8 @@ class CovarianceType(ABC):
     The abstract methods below are what any covariance type must provide:
     they are all the reference E-step (:mod:`.reference`), the M-step
     (:func:`emcore.gaussian.mstep.m_step`) and sampling need. The four built-in
-    types add the prior shapes, the missing entries' algebra (:mod:`._conditional`)
-    and, as an optional hook, the fast chunk kernels (:mod:`.fast`).
+    types add the prior shapes, the missing entries' algebra (``._conditional``)
+    and, as an optional hook, the fast chunk kernels (``emcore.gaussian.fast``).
     """
 
     @abstractmethod
@@ -267,7 +267,7 @@ class CovarianceType(ABC):
     name = ""
     is_shared = False
     is_matrix = False
-    #: The fast hook: whether the type has the chunk kernels of :mod:`.fast` (else the
+    #: The fast hook: whether the type has the chunk kernels of ``emcore.gaussian.fast`` (else the
     #: reference E-step is used), and whether they need the data's own second moments.
     has_expanded_path = False
     needs_data_second = False

@@ -3,7 +3,7 @@
 The expanded path (log-densities of all components as one product of
 coefficients with the features ``[q(x); 1; x]``) and its round-off bound
 :func:`expansion_error` are those of the mixture's fused E-step
-(:mod:`.fast`); :func:`log_densities` is the function an HMM's emissions use.
+(``emcore.gaussian.fast``); :func:`log_densities` is the function an HMM's emissions use.
 Chunks whose bound exceeds ``emcore._tuning.MAX_ROUND_OFF`` are scored by the
 reference (:mod:`.reference`).
 """
