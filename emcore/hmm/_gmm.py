@@ -48,6 +48,22 @@ class GMMEmissions(Emissions):
         Added to the diagonal of each covariance in the M-step.
     center : array_like of shape (d,), optional
         The origin of the sums (the data's mean keeps their digits); default 0.
+
+    See Also
+    --------
+    emcore.GMMHMM : The estimator whose states emit from these mixtures.
+    emcore.hmm.Emissions : The contract this class implements.
+
+    Examples
+    --------
+    One state emitting from an equal mixture of N(-1, 1) and N(1, 1):
+
+    >>> import numpy as np
+    >>> from emcore.hmm import GMMEmissions
+    >>> em = GMMEmissions("diag", k=1, n_mix=2, d=1)
+    >>> params = em.pack([[0.5, 0.5]], [[[-1.0], [1.0]]], [[[1.0], [1.0]]])
+    >>> print(np.exp(em.log_prob(np.array([[0.0]]), params)).round(6))
+    [[0.241971]]
     """
 
     def __init__(self, cov_type: str, k: int, n_mix: int, d: int, reg_covar: float = 0.0,

@@ -56,6 +56,27 @@ class HMMModel(EMModel):
         emission density is zero for every other state, so its posterior is a
         point mass on its state, and the log-likelihood is that of the
         observations together with the known states.
+
+    See Also
+    --------
+    emcore.GaussianHMM.em_problem : This model and its parameters from a fitted estimator.
+    emcore.hmm.Emissions : What an emission distribution provides.
+    emcore.run_em : The EM driver that fits it.
+
+    Examples
+    --------
+    Two Poisson states fitted by the generic driver, with no estimator around them:
+
+    >>> import numpy as np
+    >>> from emcore import run_em
+    >>> from emcore.hmm import HMMModel, PoissonEmissions
+    >>> X = np.array([[0.0], [1.0], [0.0], [7.0], [9.0], [8.0], [1.0], [0.0]])
+    >>> model = HMMModel(X, np.array([8]), PoissonEmissions(2, 1))
+    >>> theta = model.pack([0.5, 0.5], [[0.8, 0.2], [0.2, 0.8]], np.array([1.0, 5.0]))
+    >>> result = run_em(model, theta, tol=1e-10, max_iter=1000)
+    >>> startprob, transmat, rates = model.split(result.theta)
+    >>> print(np.round(rates, 2), result.converged)
+    [0.4  7.97] True
     """
 
     #: Names of the parameters the M-step keeps at their current values (``update=``):
