@@ -82,6 +82,7 @@ class LinearGaussianSSM(ParamsMixin):
         start), ``A`` and ``Q`` from their scores, ``R`` the residual
         variances, ``initial_cov`` the identity.
     random_state : None, int or numpy.random.Generator
+        Seed or generator of the perturbed starts (``n_init`` > 1).
     verbose : int, default 0
         Progress on standard output as ``GaussianMixture`` prints it: 0 none,
         1 each start's beginning and end, 2 also every 10 iterations the time
@@ -98,6 +99,12 @@ class LinearGaussianSSM(ParamsMixin):
     converged_ : bool
     n_features_in_ : int
         Number of outputs ``p``.
+
+    See Also
+    --------
+    emcore.GaussianHMM : A discrete hidden state instead of a continuous one.
+    emcore.FactorAnalysis : The same observation equation with no dynamics.
+    emcore.statespace.SSMModel : The EM problem ``fit`` solves.
 
     Notes
     -----
