@@ -37,6 +37,28 @@ class LimitDistance:
     tol : float
         The relative distance to the limit at which to stop; 0 never stops (the run ends
         at ``max_iter``).
+
+    See Also
+    --------
+    emcore.run_em : Takes it as its ``stop`` argument.
+    emcore.em.LoglikChange : The stopping rule on the log-likelihood's change alone.
+    emcore.LinearMixedModel : Stops by this rule.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore import run_em
+    >>> from emcore.mixed import LimitDistance, LMMModel
+    >>> rng = np.random.default_rng(0)
+    >>> groups = np.repeat(np.arange(6), 4)                # six groups of four
+    >>> x = np.tile(np.arange(4.0), 6)
+    >>> y = 1 + 0.5 * x + rng.normal(size=6)[groups] + rng.normal(size=24)
+    >>> X, Z = np.column_stack([np.ones(24), x]), np.ones((24, 1))
+    >>> model = LMMModel(X, y, Z, groups)                  # a random intercept, REML
+    >>> result = run_em(model, model.initial_params(), stop=LimitDistance(1e-10),
+    ...                 max_iter=5000)
+    >>> print(result.converged, np.round(model.unpack(result.theta)[0], 4))
+    True [0.9102 0.5057]
     """
 
     def __init__(self, tol: float):
@@ -154,6 +176,7 @@ class LinearMixedModel(ParamsMixin):
         Stop when both the parameters and the log-likelihood are estimated to
         be within ``tol`` (relative) of their limits. 0 runs ``max_iter`` iterations.
     max_iter : int, default 100000
+        Largest number of EM iterations.
     verbose : int, default 0
         1: a line at the start and the end; 2: also the log-likelihood per row
         every 10 iterations.
@@ -181,6 +204,12 @@ class LinearMixedModel(ParamsMixin):
     converged_ : bool
     log_likelihood_history_ : numpy.ndarray
         The log-likelihood at the start and after each iteration.
+
+    See Also
+    --------
+    emcore.LogisticMixedModel : Binary or binomial responses, by Monte Carlo EM.
+    emcore.mixed.LMMModel : The EM problem ``fit`` solves.
+    emcore.mixed.LimitDistance : The stopping rule behind ``tol``.
 
     Examples
     --------
@@ -257,6 +286,7 @@ class LinearMixedModel(ParamsMixin):
             The fixed-effects design, used as given (add a column of ones for
             an intercept).
         y : array_like of shape (n_samples,)
+            The response.
         groups : array_like of shape (n_samples,)
             The group label of each row (any sortable labels).
         Z : array_like of shape (n_samples, q), optional
