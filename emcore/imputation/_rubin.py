@@ -44,6 +44,20 @@ class RubinResult:
         :math:`\hat\gamma = (r + 2/(\nu_m + 3)) / (r + 1)`.
     n_imputations : int
         The number of imputations.
+
+    See Also
+    --------
+    emcore.rubin_combine : Returns it.
+    emcore.ImputationResult.pool : Returns it from an analysis of each imputation.
+
+    Examples
+    --------
+    >>> from emcore import rubin_combine
+    >>> pooled = rubin_combine([1.0, 1.2, 0.8, 1.1, 0.9], [0.04] * 5)
+    >>> print(round(pooled.within, 6), round(pooled.relative_increase, 6), pooled.n_imputations)
+    0.04 0.75 5
+    >>> print(round(pooled.std_error, 6))                  # the square root of total
+    0.264575
     """
 
     estimate: object
@@ -122,6 +136,12 @@ def rubin_combine(estimates, variances, *, df_complete=None) -> RubinResult:
         The pooled estimate, the within, between and total variances, the
         degrees of freedom, the fraction of missing information and
         ``interval(level)``.
+
+    See Also
+    --------
+    emcore.multiple_imputation : Makes the imputations to analyse.
+    emcore.ImputationResult.pool : Analyses each imputation and combines the results.
+    emcore.RubinResult : What it returns.
 
     Examples
     --------
