@@ -122,6 +122,7 @@ class Emissions(ABC):
         Returns
         -------
         int
+            The number of free emission parameters.
         """
 
     @abstractmethod
@@ -138,6 +139,7 @@ class Emissions(ABC):
         Returns
         -------
         numpy.ndarray of shape (n, K)
+            The log-density of each step under each state.
         """
 
     @abstractmethod

@@ -92,8 +92,11 @@ class GMMEmissions(Emissions):
         Returns
         -------
         weights : numpy.ndarray of shape (K, M)
+            Each state's mixing weights.
         means : numpy.ndarray of shape (K, M, d)
+            Each state's component means.
         covariances : numpy.ndarray of shape (K, *compact shape)
+            Each state's component covariances, in the core's compact shape.
         """
         k, m, d = self.k, self.m, self.d
         weights = vec[:k * m].reshape(k, m)
@@ -115,6 +118,7 @@ class GMMEmissions(Emissions):
         Returns
         -------
         numpy.ndarray of shape (size,)
+            The weights, means and covariances, flattened in that order.
         """
         return np.concatenate([np.ravel(weights), np.ravel(means), np.ravel(covariances)])
 
@@ -131,6 +135,7 @@ class GMMEmissions(Emissions):
         Returns
         -------
         int
+            The number of free emission parameters.
         """
         return sum(self.n_free_by_name(()).values())
 
@@ -176,6 +181,7 @@ class GMMEmissions(Emissions):
         Returns
         -------
         numpy.ndarray of shape (size,)
+            The reordered parameter vector.
         """
         return self.pack(*(part[order] for part in self.unpack(params)))
 
@@ -209,6 +215,7 @@ class GMMEmissions(Emissions):
         Returns
         -------
         numpy.ndarray of shape (n, K)
+            The log-density of each step under each state's mixture.
         """
         dens = self._component_log_prob(X, params)
         top = dens.max(axis=2)

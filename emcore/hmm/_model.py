@@ -201,6 +201,7 @@ class HMMModel(EMModel):
         Returns
         -------
         emcore._free.FreeCoordinates
+            The map between ``theta`` and its free coordinates.
         """
         k = self.k
         blocks = [("simplex", (1, k)), ("simplex", (k, k)), *self.emissions.free_blocks()]
@@ -224,6 +225,7 @@ class HMMModel(EMModel):
         Returns
         -------
         numpy.ndarray of shape (size,)
+            The flat parameter vector ``theta``.
         """
         return np.concatenate([np.ravel(startprob), np.ravel(transmat), np.ravel(emission_vec)])
 
@@ -241,8 +243,11 @@ class HMMModel(EMModel):
         Returns
         -------
         startprob : numpy.ndarray of shape (K,)
+            The start probabilities.
         transmat : numpy.ndarray of shape (K, K)
+            The transition matrix.
         emission_vec : numpy.ndarray of shape (emissions.size,)
+            The emission parameters, in the emissions' layout.
 
         Raises
         ------
@@ -308,6 +313,7 @@ class HMMModel(EMModel):
         Returns
         -------
         HMMStats
+            The posterior state and transition counts and the emissions' statistics.
         """
         return self.e_step_with_log_likelihood(theta)[0]
 
@@ -322,6 +328,7 @@ class HMMModel(EMModel):
         Returns
         -------
         float
+            The total log-likelihood at ``theta``.
 
         Raises
         ------

@@ -173,6 +173,7 @@ class PoissonEmissions(Emissions):
         Returns
         -------
         numpy.ndarray of shape (K, d) or None
+            The starting rates as floats, or None.
         """
         if given is None:
             return None
