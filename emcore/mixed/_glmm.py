@@ -389,6 +389,28 @@ class LogisticMixedModel(ParamsMixin):
         -------
         LogisticMixedModel
             ``self``, fitted.
+
+        Warns
+        -----
+        emcore.ConvergenceWarning
+            When MCEM stops unconverged (:func:`emcore.run_mcem`).
+
+        See Also
+        --------
+        emcore.LogisticMixedModel.em_problem : The sampled-E-step problem at the fit.
+        emcore.run_mcem : The Monte Carlo EM driver ``method="mcem"`` uses.
+        emcore.run_saem : The driver ``method="saem"`` uses.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import LogisticMixedModel
+        >>> rng = np.random.default_rng(0)
+        >>> groups = np.repeat(np.arange(8), 5)                # eight groups of five 0/1 outcomes
+        >>> y = (rng.random(40) < 0.4).astype(float)
+        >>> fit = LogisticMixedModel(tol=1e-2, random_state=0).fit(np.ones((40, 1)), y, groups)
+        >>> fit.converged_, fit.fe_params_.shape, fit.cov_re_.shape
+        (True, (1,), (1, 1))
         """
         params = check_params(self._parameter_constraints,
                               {k: getattr(self, k) for k in self._parameter_constraints})
@@ -453,6 +475,28 @@ class LogisticMixedModel(ParamsMixin):
             The model on the fitted data.
         theta : numpy.ndarray
             The fitted ``[beta, tau2]``.
+
+        Raises
+        ------
+        emcore.exceptions.NotFittedError
+            When the estimator is not fitted.
+
+        See Also
+        --------
+        emcore.run_mcem : Runs Monte Carlo EM on the model.
+        emcore.mixed.LogisticRandomIntercept : The model it returns (no ``Z``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import LogisticMixedModel
+        >>> rng = np.random.default_rng(0)
+        >>> groups = np.repeat(np.arange(8), 5)                # eight groups of five 0/1 outcomes
+        >>> y = (rng.random(40) < 0.4).astype(float)
+        >>> fit = LogisticMixedModel(tol=1e-2, random_state=0).fit(np.ones((40, 1)), y, groups)
+        >>> model, theta = fit.em_problem()
+        >>> bool(abs(model.log_likelihood(theta) - fit.llf_) < 1e-9)
+        True
         """
         if not hasattr(self, "_theta"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit first")

@@ -296,6 +296,29 @@ class LinearMixedModel(ParamsMixin):
         -------
         LinearMixedModel
             ``self``, fitted.
+
+        Warns
+        -----
+        emcore.ConvergenceWarning
+            When the run stopped at ``max_iter`` before meeting ``tol``.
+
+        See Also
+        --------
+        emcore.LinearMixedModel.em_problem : The EM problem at the fit.
+        emcore.mixed.LMMModel : The model EM runs on.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import LinearMixedModel
+        >>> rng = np.random.default_rng(0)
+        >>> groups = np.repeat(np.arange(6), 4)                # six groups of four
+        >>> x = np.tile(np.arange(4.0), 6)
+        >>> y = 1 + 0.5 * x + rng.normal(size=6)[groups] + rng.normal(size=24)
+        >>> X = np.column_stack([np.ones(24), x])
+        >>> fit = LinearMixedModel().fit(X, y, groups)         # a random intercept, REML
+        >>> print(np.round(fit.fe_params_, 4), np.round(fit.cov_re_, 4), round(fit.scale_, 4))
+        [0.9102 0.5057] [[0.1429]] 0.7001
         """
         params = check_params(self._parameter_constraints,
                               {k: getattr(self, k) for k in self._parameter_constraints})
@@ -353,6 +376,30 @@ class LinearMixedModel(ParamsMixin):
             The model on the fitted data (its ``reml`` and PX-EM settings).
         theta : numpy.ndarray
             The fitted parameters, packed as ``model.pack`` does.
+
+        Raises
+        ------
+        emcore.exceptions.NotFittedError
+            When the estimator is not fitted.
+
+        See Also
+        --------
+        emcore.run_em : Runs EM on the model (e.g. accelerated).
+        emcore.em_rate : The convergence rate of EM at the fit.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import LinearMixedModel
+        >>> rng = np.random.default_rng(0)
+        >>> groups = np.repeat(np.arange(6), 4)                # six groups of four
+        >>> x = np.tile(np.arange(4.0), 6)
+        >>> y = 1 + 0.5 * x + rng.normal(size=6)[groups] + rng.normal(size=24)
+        >>> X = np.column_stack([np.ones(24), x])
+        >>> fit = LinearMixedModel().fit(X, y, groups)
+        >>> model, theta = fit.em_problem()
+        >>> bool(abs(model.log_likelihood(theta) - fit.llf_) < 1e-9)
+        True
         """
         if not hasattr(self, "_theta"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit first")
