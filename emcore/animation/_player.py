@@ -165,6 +165,10 @@ class EMAnimation:
         -------
         str
             HTML with the frames embedded as PNG images and a script; it loads nothing.
+
+        See Also
+        --------
+        emcore.EMAnimation.strip : A still of a few frames, for print.
         """
         if self._html is None:
             from matplotlib.animation import FuncAnimation
@@ -202,6 +206,10 @@ class EMAnimation:
         -------
         bytes
             A PNG image, two panels per row.
+
+        See Also
+        --------
+        emcore.EMAnimation.to_jshtml : The player, for the web.
         """
         if isinstance(n_panels, bool) or not isinstance(n_panels, (int, np.integer)) \
                 or n_panels < 1:

@@ -88,7 +88,22 @@ class ImputationResult:
 
     @property
     def n_imputations(self) -> int:
-        """The number of imputations."""
+        """The number of imputations.
+
+        See Also
+        --------
+        emcore.RubinResult.n_imputations : The same count after pooling.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import multiple_imputation
+        >>> from emcore.models import MVNMissing
+        >>> X = np.array([[0.1, 0.3], [1.2, np.nan], [-0.5, -0.4], [0.8, 1.1], [2.0, 1.7]])
+        >>> multiple_imputation(MVNMissing, X, m=3, n_burn=5, n_between=2,
+        ...                     random_state=0).n_imputations
+        3
+        """
         return self.imputations.shape[0]
 
     def pool(self, analysis, *, df_complete=None) -> RubinResult:
@@ -109,6 +124,26 @@ class ImputationResult:
         RubinResult
             The pooled estimate, its variances, degrees of freedom and fraction of
             missing information.
+
+        See Also
+        --------
+        emcore.rubin_combine : The combination, for analyses run by hand.
+
+        Examples
+        --------
+        The mean of the second column, whose entries are missing at random:
+
+        >>> import numpy as np
+        >>> from emcore import multiple_imputation
+        >>> from emcore.models import MVNMissing
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.multivariate_normal([0.0, 0.0], [[1.0, 0.8], [0.8, 1.0]], size=50)
+        >>> X[rng.random(50) < 0.3, 1] = np.nan
+        >>> result = multiple_imputation(MVNMissing, X, m=5, n_burn=20, n_between=10,
+        ...                              random_state=1)
+        >>> pooled = result.pool(lambda Y: (Y[:, 1].mean(), Y[:, 1].var(ddof=1) / len(Y)))
+        >>> pooled.n_imputations, bool(0 < pooled.fmi < 1)
+        (5, True)
         """
         pairs = [analysis(data) for data in self.imputations]
         return rubin_combine([p[0] for p in pairs], [p[1] for p in pairs],

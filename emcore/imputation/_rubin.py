@@ -71,7 +71,19 @@ class RubinResult:
 
     @property
     def std_error(self):
-        r""":math:`\sqrt{T}` (of the diagonal of :math:`T` for full matrices)."""
+        r""":math:`\sqrt{T}` (of the diagonal of :math:`T` for full matrices).
+
+        See Also
+        --------
+        emcore.RubinResult.interval : A confidence interval on this scale.
+
+        Examples
+        --------
+        >>> from emcore import rubin_combine
+        >>> pooled = rubin_combine([1.0, 1.2, 0.8, 1.1, 0.9], [0.04] * 5)
+        >>> print(round(pooled.std_error, 6))
+        0.264575
+        """
         total = np.asarray(self.total)
         var = np.diagonal(total) if total.ndim == 2 else total
         return _like(self.estimate, np.sqrt(var))
@@ -88,6 +100,18 @@ class RubinResult:
         -------
         lower, upper : float or numpy.ndarray
             The bounds, with the estimate's shape.
+
+        See Also
+        --------
+        emcore.RubinResult.std_error : The interval's scale.
+
+        Examples
+        --------
+        >>> from emcore import rubin_combine
+        >>> pooled = rubin_combine([1.0, 1.2, 0.8, 1.1, 0.9], [0.04] * 5)
+        >>> lower, upper = pooled.interval(0.90)
+        >>> print(round(lower, 3), round(upper, 3))
+        0.545 1.455
         """
         if not isinstance(level, (int, float)) or not 0 < level < 1:
             raise ValueError(f"level must be a number in (0, 1), got {level!r}")
