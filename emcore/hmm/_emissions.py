@@ -375,7 +375,7 @@ class Emissions(ABC):
 
         See Also
         --------
-        emcore.hmm.HMMModel.order_for_states : Finds the order.
+        emcore.GaussianHMM.fit : Orders the states to agree with known ``states``.
 
         Examples
         --------
