@@ -112,8 +112,8 @@ class BaseHMM(FromParamsMixin, DensityEstimatorMixin):
         Raises
         ------
         emcore.hmm.DegenerateStateError
-            When a state receives no posterior mass in every start (use fewer states
-            or another start).
+            When a state receives no posterior mass during a run (use fewer states or
+            another start).
 
         Warns
         -----
