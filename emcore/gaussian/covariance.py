@@ -90,7 +90,7 @@ class CovarianceType(ABC):
     --------
     emcore.gaussian.covariance_model : The object of a covariance type's name.
     emcore.GaussianMixture : Takes one (or its name) as ``covariance_type``.
-    emcore.gaussian.mclust.MclustModel : mclust's models, subclasses of ``full``.
+    emcore.gaussian.mclust.MclustModel : The models of R's mclust, subclasses of ``full``.
 
     Examples
     --------
