@@ -124,18 +124,6 @@ class CovarianceType(ABC):
         -------
         tuple of int
             The shape, e.g. ``(k, d, d)`` for ``full``.
-
-        See Also
-        --------
-        emcore.gaussian.CovarianceType.n_cov_parameters : How many of the entries are free.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> full.cov_shape(3, 2), covariance_model("spherical").cov_shape(3, 2)
-        ((3, 2, 2), (3,))
         """
 
     @abstractmethod
@@ -153,18 +141,6 @@ class CovarianceType(ABC):
         -------
         int
             The number of free parameters of the covariances.
-
-        See Also
-        --------
-        emcore.gaussian.CovarianceType.n_parameters : The whole mixture's count.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> full.n_cov_parameters(3, 2)                      # 3 symmetric 2 x 2 matrices
-        9
         """
 
     @abstractmethod
@@ -180,21 +156,6 @@ class CovarianceType(ABC):
         -------
         ndarray of shape ``cov_shape(k, d)``
             The factors ``U``.
-
-        See Also
-        --------
-        emcore.gaussian.CovarianceType.precisions : ``U U^T``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> cov = np.array([[[2.0, 0.5], [0.5, 1.0]]])          # one 2 x 2 covariance
-        >>> U = full.precision_cholesky(cov)
-        >>> print(U.round(6))
-        [[[ 0.707107 -0.267261]
-          [ 0.        1.069045]]]
         """
 
     @abstractmethod
@@ -210,22 +171,6 @@ class CovarianceType(ABC):
         -------
         covariances, chol : ndarray of shape ``cov_shape(k, d)``
             The covariances and the Cholesky factors ``U`` of the precisions.
-
-        See Also
-        --------
-        emcore.gaussian.CovarianceType.precisions : The other way.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> cov = np.array([[[2.0, 0.5], [0.5, 1.0]]])          # one 2 x 2 covariance
-        >>> U = full.precision_cholesky(cov)
-        >>> covariances, chol = full.from_precisions(full.precisions(U))
-        >>> print(covariances.round(6))
-        [[[2.  0.5]
-          [0.5 1. ]]]
         """
 
     @abstractmethod
@@ -241,21 +186,6 @@ class CovarianceType(ABC):
         -------
         ndarray of shape ``cov_shape(k, d)``
             The precisions, shaped as the covariances.
-
-        See Also
-        --------
-        emcore.gaussian.CovarianceType.from_precisions : The other way.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> cov = np.array([[[2.0, 0.5], [0.5, 1.0]]])          # one 2 x 2 covariance
-        >>> U = full.precision_cholesky(cov)
-        >>> print(full.precisions(U).round(6))              # the inverse of cov
-        [[[ 0.571429 -0.285714]
-          [-0.285714  1.142857]]]
         """
 
     @abstractmethod
@@ -275,20 +205,6 @@ class CovarianceType(ABC):
         -------
         ndarray of shape (k,)
             ``sum(log diag U_k)``, one per component.
-
-        See Also
-        --------
-        emcore.gaussian.CovarianceType.precision_cholesky : Makes ``U``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> cov = np.array([[[2.0, 0.5], [0.5, 1.0]]])          # one 2 x 2 covariance
-        >>> U = full.precision_cholesky(cov)
-        >>> print(full.half_log_det(U, 1, 2).round(6))      # -log det(cov) / 2
-        [-0.279808]
         """
 
     @abstractmethod
@@ -308,21 +224,6 @@ class CovarianceType(ABC):
         -------
         ndarray of shape (n, d)
             The whitened rows.
-
-        See Also
-        --------
-        emcore.gaussian.CovarianceType.precision_cholesky : Makes ``U``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> cov = np.array([[[2.0, 0.5], [0.5, 1.0]]])          # one 2 x 2 covariance
-        >>> U = full.precision_cholesky(cov)
-        >>> w = full.whiten(np.array([[1.0, 0.0]]), U, 0)
-        >>> print(round(float(np.sum(w ** 2)), 6))          # the Mahalanobis distance
-        0.571429
         """
 
     @abstractmethod
@@ -340,21 +241,6 @@ class CovarianceType(ABC):
             Deviations ``x - s_j`` of ``m`` samples, as columns.
         r : ndarray of shape (m,)
             The samples' responsibilities for component ``j``.
-
-        See Also
-        --------
-        emcore.gaussian.CovarianceType.covariances : Turns the moments into covariances.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> second = full.empty_second(1, 2)
-        >>> full.add_centred(second, 0, np.array([[1.0, -1.0], [0.0, 2.0]]), np.ones(2))
-        >>> print(second)                                   # two samples as columns
-        [[[ 2. -2.]
-          [-2.  4.]]]
         """
 
     @abstractmethod
@@ -370,20 +256,6 @@ class CovarianceType(ABC):
         -------
         ndarray of shape ``cov_shape(k, d)``
             The outer products, summed or reduced as the type's second moments.
-
-        See Also
-        --------
-        emcore.gaussian.CovarianceType.add_centred : Sums of such products over samples.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> a = np.array([[1.0, 2.0]])
-        >>> print(full.outer(a, a))
-        [[[1. 2.]
-          [2. 4.]]]
         """
 
     @abstractmethod
@@ -409,21 +281,6 @@ class CovarianceType(ABC):
             The new covariances, ``reg`` added.
         spread : ndarray
             Each covariance's mean variance before ``reg`` is added.
-
-        See Also
-        --------
-        emcore.gaussian.mstep.m_step : Calls it.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> second, n = np.array([[[4.0, 1.0], [1.0, 2.0]]]), np.array([2.0])
-        >>> covariances, spread = full.covariances(second, n, n, np.zeros((1, 2)), 0.0)
-        >>> print(covariances, spread)                      # second / n
-        [[[2.  0.5]
-          [0.5 1. ]]] [1.5]
         """
 
     @abstractmethod
@@ -447,21 +304,6 @@ class CovarianceType(ABC):
         -------
         float
             The trace term.
-
-        See Also
-        --------
-        emcore.gaussian.mstep.m_step : Its ``Q`` uses the term.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> cov = np.array([[[2.0, 0.5], [0.5, 1.0]]])          # one 2 x 2 covariance
-        >>> U = full.precision_cholesky(cov)
-        >>> second, n = np.array([[[4.0, 1.0], [1.0, 2.0]]]), np.array([2.0])
-        >>> print(round(full.scatter_trace(U, n, np.zeros((1, 2)), second, np.zeros((1, 2))), 6))
-        4.0
         """
 
     @abstractmethod
@@ -494,18 +336,6 @@ class CovarianceType(ABC):
         -------
         int
             Covariance parameters, ``k * d`` means and ``k - 1`` weights.
-
-        See Also
-        --------
-        emcore.GaussianMixture.bic : Uses the count.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> full.n_parameters(3, 2)                          # 9 + 6 means + 2 weights
-        17
         """
         return self.n_cov_parameters(k, d) + k * d + k - 1
 
@@ -525,20 +355,6 @@ class CovarianceType(ABC):
         -------
         ndarray of shape (n, K)
             ``log N(x_n | mu_k, Sigma_k)``.
-
-        See Also
-        --------
-        emcore.gaussian.CovarianceType.whiten : The Mahalanobis part.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> cov = np.array([[[2.0, 0.5], [0.5, 1.0]]])          # one 2 x 2 covariance
-        >>> U = full.precision_cholesky(cov)
-        >>> print(full.log_gaussian(np.zeros((1, 2)), np.zeros((1, 2)), U).round(6))
-        [[-2.117685]]
         """
         k, d = means.shape
         maha = self.mahalanobis(np.array(X.T, dtype=np.float64), self.prepare(means, chol), k)
@@ -558,18 +374,6 @@ class CovarianceType(ABC):
         -------
         ndarray of shape ``cov_shape(k, d)``
             Zeros.
-
-        See Also
-        --------
-        emcore.gaussian.CovarianceType.add_centred : Adds to them.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> full.empty_second(3, 2).shape
-        (3, 2, 2)
         """
         return np.zeros(self.cov_shape(k, d))
 
@@ -586,21 +390,6 @@ class CovarianceType(ABC):
         -------
         ndarray or None
             The ``U`` of the term every component shares, or None.
-
-        See Also
-        --------
-        emcore.gaussian.CovarianceType.whiten : The per-component root.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> full.shared_root(np.ones((3, 2, 2))) is None          # full: none shared
-        True
-        >>> print(covariance_model("tied").shared_root(np.eye(2)))
-        [[1. 0.]
-         [0. 1.]]
         """
         return None
 
@@ -619,18 +408,6 @@ class CovarianceType(ABC):
         -------
         int
             The number of rows per sample.
-
-        See Also
-        --------
-        emcore.gaussian.CovarianceType.cov_shape : The shapes the buffer holds.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> full.direct_rows(3, 2)
-        4
         """
         return k * d
 
@@ -646,19 +423,6 @@ class CovarianceType(ABC):
         -------
         float or ndarray
             A zero of the scale's shape.
-
-        See Also
-        --------
-        emcore.gaussian.CovarianceType.default_scale : A non-zero scale.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> print(full.zero_scale(2))
-        [[0. 0.]
-         [0. 0.]]
         """
         shape = self.scale_shape(d)
         return np.zeros(shape) if shape else 0.0
@@ -677,18 +441,6 @@ class CovarianceType(ABC):
         -------
         ndarray
             Shaped as the second moments.
-
-        See Also
-        --------
-        emcore.gaussian.CovarianceType.zero_scale : The scale's shape.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> full.per_component(np.eye(2), 3).shape
-        (3, 2, 2)
         """
         return np.broadcast_to(psi, (k,) + np.shape(psi))
 
@@ -710,20 +462,6 @@ class CovarianceType(ABC):
         -------
         float or ndarray
             The scale ``Psi``, shaped as this type's scale.
-
-        See Also
-        --------
-        emcore.mixture.MixturePrior : Uses it when no scale is given.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> second = np.array([[[4.0, 0.0], [0.0, 1.0]]])        # the data's, about the mean
-        >>> print(full.default_scale(second, 10, 1, 2))
-        [[0.4 0. ]
-         [0.  0.1]]
         """
         return second[0] / n / k ** (2.0 / d)
 
@@ -745,18 +483,6 @@ class CovarianceType(ABC):
         -------
         float
             The exponent ``p`` of the M-step's denominator.
-
-        See Also
-        --------
-        emcore.mixture.MixturePrior : The prior.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> full.prior_exponent(4.0, 0.01, 1, 2)
-        7.01
         """
         return (0.0 if nu is None else self._nu_part(nu, d)) + c
 
@@ -778,21 +504,6 @@ class CovarianceType(ABC):
         -------
         ndarray of shape (n, d)
             The samples, one row per label.
-
-        See Also
-        --------
-        emcore.GaussianMixture.sample : Draws the labels and ``z``, then calls it.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full = covariance_model("full")
-        >>> cov = np.array([[[2.0, 0.5], [0.5, 1.0]]])          # one 2 x 2 covariance
-        >>> U = full.precision_cholesky(cov)
-        >>> print(full.sample(np.zeros((1, 2)), cov, np.array([0, 0]), np.eye(2)).round(6))
-        [[1.414214 0.353553]
-         [0.       0.935414]]
         """
         out = np.empty(z.shape)
         for j in range(means.shape[0]):

@@ -81,18 +81,6 @@ class MixtureParams:
         -------
         MixtureParams
             A new instance; the other arrays are shared, not copied.
-
-        See Also
-        --------
-        emcore.GaussianMixture : Its fitted means are in the data's coordinates.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.mixture import MixtureParams
-        >>> params = MixtureParams(np.array([1.0]), np.array([[0.0, 1.0]]), np.ones(1), np.ones(1))
-        >>> print(params.moved(np.array([10.0, 20.0])).means)
-        [[10. 21.]]
         """
         return MixtureParams(self.weights, self.means + offset, self.covariances,
                              self.precisions_cholesky)
