@@ -97,20 +97,6 @@ class GMMEmissions(Emissions):
             Each state's component means.
         covariances : numpy.ndarray of shape (K, *compact shape)
             Each state's component covariances, in the core's compact shape.
-
-        See Also
-        --------
-        emcore.hmm.GMMEmissions.pack : The inverse.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import GMMEmissions
-        >>> em = GMMEmissions("diag", k=1, n_mix=2, d=1)       # one state: N(-1, 1) and N(1, 1)
-        >>> params = em.pack([[0.5, 0.5]], [[[-1.0], [1.0]]], [[[1.0], [1.0]]])
-        >>> weights, means, covariances = em.unpack(params)
-        >>> weights.shape, means.shape, covariances.shape
-        ((1, 2), (1, 2, 1), (1, 2, 1))
         """
         k, m, d = self.k, self.m, self.d
         weights = vec[:k * m].reshape(k, m)
@@ -133,19 +119,6 @@ class GMMEmissions(Emissions):
         -------
         numpy.ndarray of shape (size,)
             The weights, means and covariances, flattened in that order.
-
-        See Also
-        --------
-        emcore.hmm.GMMEmissions.unpack : The inverse.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import GMMEmissions
-        >>> em = GMMEmissions("diag", k=1, n_mix=2, d=1)       # one state: N(-1, 1) and N(1, 1)
-        >>> params = em.pack([[0.5, 0.5]], [[[-1.0], [1.0]]], [[[1.0], [1.0]]])
-        >>> print(params)                                   # weights, means, variances
-        [ 0.5  0.5 -1.   1.   1.   1. ]
         """
         return np.concatenate([np.ravel(weights), np.ravel(means), np.ravel(covariances)])
 
@@ -163,19 +136,6 @@ class GMMEmissions(Emissions):
         -------
         int
             The number of free emission parameters.
-
-        See Also
-        --------
-        emcore.hmm.Emissions.n_free : The contract it fulfils.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import GMMEmissions
-        >>> em = GMMEmissions("diag", k=1, n_mix=2, d=1)       # one state: N(-1, 1) and N(1, 1)
-        >>> params = em.pack([[0.5, 0.5]], [[[-1.0], [1.0]]], [[[1.0], [1.0]]])
-        >>> em.n_free()                                     # 1 weight, 2 means, 2 variances
-        5
         """
         return sum(self.n_free_by_name(()).values())
 
@@ -191,19 +151,6 @@ class GMMEmissions(Emissions):
         -------
         dict
             Counts under ``"weights"``, ``"means"`` and ``"covariances"``.
-
-        See Also
-        --------
-        emcore.hmm.Emissions.n_free_by_name : The contract it fulfils.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import GMMEmissions
-        >>> em = GMMEmissions("diag", k=1, n_mix=2, d=1)       # one state: N(-1, 1) and N(1, 1)
-        >>> params = em.pack([[0.5, 0.5]], [[[-1.0], [1.0]]], [[[1.0], [1.0]]])
-        >>> em.n_free_by_name(("weights", "means", "covariances"))
-        {'weights': 1, 'means': 2, 'covariances': 2}
         """
         n_cov = self.n_groups * self.gaussian.cov.n_cov_parameters(self.gaussian.k, self.d)
         return {"weights": self.k * (self.m - 1), "means": self.k * self.m * self.d,
@@ -216,19 +163,6 @@ class GMMEmissions(Emissions):
         -------
         list of tuple
             ``(kind, shape)`` blocks, in the order of the parameter vector.
-
-        See Also
-        --------
-        emcore.hmm.Emissions.free_blocks : The contract it fulfils.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import GMMEmissions
-        >>> em = GMMEmissions("diag", k=1, n_mix=2, d=1)       # one state: N(-1, 1) and N(1, 1)
-        >>> params = em.pack([[0.5, 0.5]], [[[-1.0], [1.0]]], [[[1.0], [1.0]]])
-        >>> [kind for kind, shape in em.free_blocks()]
-        ['simplex', 'free', 'free']
         """
         kind = "symmetric" if self.gaussian.cov.is_matrix else "free"
         return [("simplex", (self.k, self.m)), ("free", (self.k * self.m, self.d)),
@@ -248,21 +182,6 @@ class GMMEmissions(Emissions):
         -------
         numpy.ndarray of shape (size,)
             The reordered parameter vector.
-
-        See Also
-        --------
-        emcore.hmm.Emissions.permuted : The contract it fulfils.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import GMMEmissions
-        >>> em = GMMEmissions("diag", k=2, n_mix=2, d=1)
-        >>> params = em.pack([[0.5, 0.5], [0.2, 0.8]], [[[-1.0], [1.0]], [[4.0], [6.0]]],
-        ...                  [[[1.0], [1.0]], [[1.0], [1.0]]])
-        >>> print(em.unpack(em.permuted(params, np.array([1, 0])))[0])   # the states swapped
-        [[0.2 0.8]
-         [0.5 0.5]]
         """
         return self.pack(*(part[order] for part in self.unpack(params)))
 
@@ -297,19 +216,6 @@ class GMMEmissions(Emissions):
         -------
         numpy.ndarray of shape (n, K)
             The log-density of each step under each state's mixture.
-
-        See Also
-        --------
-        emcore.hmm.Emissions.log_prob : The contract it fulfils.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import GMMEmissions
-        >>> em = GMMEmissions("diag", k=1, n_mix=2, d=1)       # one state: N(-1, 1) and N(1, 1)
-        >>> params = em.pack([[0.5, 0.5]], [[[-1.0], [1.0]]], [[[1.0], [1.0]]])
-        >>> print(np.exp(em.log_prob(np.array([[0.0]]), params)).round(6))
-        [[0.241971]]
         """
         dens = self._component_log_prob(X, params)
         top = dens.max(axis=2)
@@ -337,20 +243,6 @@ class GMMEmissions(Emissions):
             The component occupancies ``N_km``.
         stats : list of SufficientStats
             The Gaussian core's statistics of each group of components.
-
-        See Also
-        --------
-        emcore.hmm.Emissions.accumulate : The contract it fulfils.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import GMMEmissions
-        >>> em = GMMEmissions("diag", k=1, n_mix=2, d=1)       # one state: N(-1, 1) and N(1, 1)
-        >>> params = em.pack([[0.5, 0.5]], [[[-1.0], [1.0]]], [[[1.0], [1.0]]])
-        >>> stats = em.accumulate(np.array([[-1.0], [1.2], [0.8]]), np.ones((3, 1)), params)
-        >>> type(stats).__name__
-        'tuple'
         """
         dens = self._component_log_prob(X, params)
         log_state = self.log_prob(X, params)
@@ -384,20 +276,6 @@ class GMMEmissions(Emissions):
         -------
         numpy.ndarray of shape (size,)
             The new parameters; frozen blocks keep their values.
-
-        See Also
-        --------
-        emcore.hmm.Emissions.m_step : The contract it fulfils.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import GMMEmissions
-        >>> em = GMMEmissions("diag", k=1, n_mix=2, d=1)       # one state: N(-1, 1) and N(1, 1)
-        >>> params = em.pack([[0.5, 0.5]], [[[-1.0], [1.0]]], [[[1.0], [1.0]]])
-        >>> stats = em.accumulate(np.array([[-1.0], [1.2], [0.8]]), np.ones((3, 1)), params)
-        >>> print(em.unpack(em.m_step(stats, params))[1].ravel().round(4))   # new means
-        [-0.5712  0.8815]
         """
         n_state, n_comp, group_stats = stats
         check_occupancy(n_state)
@@ -442,20 +320,6 @@ class GMMEmissions(Emissions):
         -------
         numpy.ndarray of shape (size,)
             The starting parameters.
-
-        See Also
-        --------
-        emcore.hmm.Emissions.initial : The contract it fulfils.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import GMMEmissions
-        >>> em = GMMEmissions("diag", k=1, n_mix=2, d=1)       # one state: N(-1, 1) and N(1, 1)
-        >>> params = em.pack([[0.5, 0.5]], [[[-1.0], [1.0]]], [[[1.0], [1.0]]])
-        >>> X = np.array([[-1.0], [-1.2], [1.0], [1.1], [0.9], [-0.8]])
-        >>> em.initial(X, "random", np.random.default_rng(0)).shape
-        (6,)
         """
         labels = np.zeros(X.shape[0], dtype=np.intp)
         if method == "kmeans":
@@ -494,19 +358,6 @@ class GMMEmissions(Emissions):
         -------
         tuple
             The three checked arrays, None where not given.
-
-        See Also
-        --------
-        emcore.GMMHMM : Checks its ``*_init`` arguments with it.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import GMMEmissions
-        >>> em = GMMEmissions("diag", k=1, n_mix=2, d=1)       # one state: N(-1, 1) and N(1, 1)
-        >>> params = em.pack([[0.5, 0.5]], [[[-1.0], [1.0]]], [[[1.0], [1.0]]])
-        >>> em.check_init(None, None, None)                 # nothing given
-        (None, None, None)
         """
         k, m, d = self.k, self.m, self.d
         out_w = None if weights is None else check_stochastic(weights, "weights_init", (k, m))
@@ -536,19 +387,6 @@ class GMMEmissions(Emissions):
         -------
         numpy.ndarray of shape (n, d)
             One observation per step.
-
-        See Also
-        --------
-        emcore.hmm.Emissions.sample : The contract it fulfils.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import GMMEmissions
-        >>> em = GMMEmissions("diag", k=1, n_mix=2, d=1)       # one state: N(-1, 1) and N(1, 1)
-        >>> params = em.pack([[0.5, 0.5]], [[[-1.0], [1.0]]], [[[1.0], [1.0]]])
-        >>> em.sample(params, np.array([0, 0, 0]), np.random.default_rng(0)).shape
-        (3, 1)
         """
         weights = self.unpack(params)[0]
         cum = np.cumsum(weights, axis=1)[states]
