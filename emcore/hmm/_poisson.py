@@ -54,19 +54,6 @@ class PoissonEmissions(Emissions):
         -------
         int
             ``K d``.
-
-        See Also
-        --------
-        emcore.hmm.Emissions.n_free : The contract it fulfils.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import PoissonEmissions
-        >>> em = PoissonEmissions(2, 1)                      # two states, one count feature
-        >>> rates = np.array([1.0, 4.0])
-        >>> em.n_free()
-        2
         """
         return self.k * self.d
 
@@ -82,20 +69,6 @@ class PoissonEmissions(Emissions):
         -------
         numpy.ndarray of shape (K, d)
             A view of ``vec``.
-
-        See Also
-        --------
-        emcore.PoissonHMM : Its ``lambdas_`` have this shape.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import PoissonEmissions
-        >>> em = PoissonEmissions(2, 1)                      # two states, one count feature
-        >>> rates = np.array([1.0, 4.0])
-        >>> print(em.unpack(rates))
-        [[1.]
-         [4.]]
         """
         return vec.reshape(self.k, self.d)
 
@@ -113,20 +86,6 @@ class PoissonEmissions(Emissions):
         -------
         numpy.ndarray of shape (n, K)
             The log-probabilities; a rate of 0 gives a count of 0 probability 1.
-
-        See Also
-        --------
-        emcore.hmm.Emissions.log_prob : The contract it fulfils.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import PoissonEmissions
-        >>> em = PoissonEmissions(2, 1)                      # two states, one count feature
-        >>> rates = np.array([1.0, 4.0])
-        >>> print(np.exp(em.log_prob(np.array([[0.0], [3.0]]), rates)).round(4))
-        [[0.3679 0.0183]
-         [0.0613 0.1954]]
         """
         from scipy.special import gammaln, xlogy
 
@@ -161,21 +120,6 @@ class PoissonEmissions(Emissions):
             ``sum_n gamma_nk x_n``.
         visits : numpy.ndarray of shape (K,)
             ``sum_n gamma_nk``.
-
-        See Also
-        --------
-        emcore.hmm.Emissions.accumulate : The contract it fulfils.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import PoissonEmissions
-        >>> em = PoissonEmissions(2, 1)                      # two states, one count feature
-        >>> rates = np.array([1.0, 4.0])
-        >>> X = np.array([[1.0], [3.0]])
-        >>> counts, visits = em.accumulate(X, np.array([[0.5, 0.5], [0.0, 1.0]]), rates)
-        >>> print(counts.ravel(), visits)
-        [0.5 3.5] [0.5 1.5]
         """
         return np.dot(posteriors.T, X), posteriors.sum(axis=0)
 
@@ -193,21 +137,6 @@ class PoissonEmissions(Emissions):
         -------
         numpy.ndarray of shape (K * d,)
             The new rates; a ``DegenerateStateError`` when a state has no expected visits.
-
-        See Also
-        --------
-        emcore.hmm.Emissions.m_step : The contract it fulfils.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import PoissonEmissions
-        >>> em = PoissonEmissions(2, 1)                      # two states, one count feature
-        >>> rates = np.array([1.0, 4.0])
-        >>> X = np.array([[1.0], [3.0]])
-        >>> stats = em.accumulate(X, np.array([[0.5, 0.5], [0.0, 1.0]]), rates)
-        >>> print(em.m_step(stats, rates).round(4))
-        [1.     2.3333]
         """
         counts, visits = stats
         check_occupancy(visits)
@@ -229,20 +158,6 @@ class PoissonEmissions(Emissions):
         -------
         numpy.ndarray of shape (K * d,)
             The starting rates, each row halfway between a random row and the mean.
-
-        See Also
-        --------
-        emcore.hmm.Emissions.initial : The contract it fulfils.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import PoissonEmissions
-        >>> em = PoissonEmissions(2, 1)                      # two states, one count feature
-        >>> rates = np.array([1.0, 4.0])
-        >>> X = np.array([[0.0], [1.0], [7.0], [9.0]])
-        >>> em.initial(X, "random", np.random.default_rng(0)).shape
-        (2,)
         """
         rows = X[rng.choice(X.shape[0], size=self.k, replace=X.shape[0] < self.k)]
         return (0.5 * (rows + X.mean(axis=0))).ravel()
@@ -259,19 +174,6 @@ class PoissonEmissions(Emissions):
         -------
         numpy.ndarray of shape (K, d) or None
             The starting rates as floats, or None.
-
-        See Also
-        --------
-        emcore.PoissonHMM : Checks its ``lambdas_init`` with it.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import PoissonEmissions
-        >>> em = PoissonEmissions(2, 1)                      # two states, one count feature
-        >>> rates = np.array([1.0, 4.0])
-        >>> print(em.check_init([[1.0], [4.0]]).ravel(), em.check_init(None))
-        [1. 4.] None
         """
         if given is None:
             return None
@@ -296,18 +198,5 @@ class PoissonEmissions(Emissions):
         -------
         numpy.ndarray of shape (n, d)
             The counts, as floats.
-
-        See Also
-        --------
-        emcore.hmm.Emissions.sample : The contract it fulfils.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import PoissonEmissions
-        >>> em = PoissonEmissions(2, 1)                      # two states, one count feature
-        >>> rates = np.array([1.0, 4.0])
-        >>> em.sample(rates, np.array([0, 1, 1]), np.random.default_rng(0)).shape
-        (3, 1)
         """
         return rng.poisson(self.unpack(params)[states]).astype(np.float64)
