@@ -123,19 +123,6 @@ class Emissions(ABC):
         -------
         int
             The number of free emission parameters.
-
-        See Also
-        --------
-        emcore.GaussianHMM.bic : Counts them.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import PoissonEmissions
-        >>> em = PoissonEmissions(2, 1)                      # two states, one count feature
-        >>> rates = np.array([1.0, 4.0])
-        >>> em.n_free()
-        2
         """
 
     @abstractmethod
@@ -153,20 +140,6 @@ class Emissions(ABC):
         -------
         numpy.ndarray of shape (n, K)
             The log-density of each step under each state.
-
-        See Also
-        --------
-        emcore.GaussianHMM.predict_proba : The posteriors these densities enter.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import PoissonEmissions
-        >>> em = PoissonEmissions(2, 1)                      # two states, one count feature
-        >>> rates = np.array([1.0, 4.0])
-        >>> print(np.exp(em.log_prob(np.array([[0.0], [3.0]]), rates)).round(4))
-        [[0.3679 0.0183]
-         [0.0613 0.1954]]
         """
 
     @abstractmethod
@@ -186,21 +159,6 @@ class Emissions(ABC):
         -------
         object
             What :meth:`m_step` takes.
-
-        See Also
-        --------
-        emcore.hmm.Emissions.m_step : Takes the statistics.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import PoissonEmissions
-        >>> em = PoissonEmissions(2, 1)                      # two states, one count feature
-        >>> rates = np.array([1.0, 4.0])
-        >>> X = np.array([[1.0], [3.0]])
-        >>> counts, visits = em.accumulate(X, np.array([[0.5, 0.5], [0.0, 1.0]]), rates)
-        >>> print(counts.ravel(), visits)
-        [0.5 3.5] [0.5 1.5]
         """
 
     @abstractmethod
@@ -218,21 +176,6 @@ class Emissions(ABC):
         -------
         numpy.ndarray of shape (size,)
             The new emission parameters.
-
-        See Also
-        --------
-        emcore.hmm.Emissions.accumulate : Makes the statistics.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import PoissonEmissions
-        >>> em = PoissonEmissions(2, 1)                      # two states, one count feature
-        >>> rates = np.array([1.0, 4.0])
-        >>> X = np.array([[1.0], [3.0]])
-        >>> stats = em.accumulate(X, np.array([[0.5, 0.5], [0.0, 1.0]]), rates)
-        >>> print(em.m_step(stats, rates).round(4))
-        [1.     2.3333]
         """
 
     @abstractmethod
@@ -252,20 +195,6 @@ class Emissions(ABC):
         -------
         numpy.ndarray of shape (size,)
             The starting emission parameters.
-
-        See Also
-        --------
-        emcore.PoissonHMM : Its ``init_params`` is the ``method``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import PoissonEmissions
-        >>> em = PoissonEmissions(2, 1)                      # two states, one count feature
-        >>> rates = np.array([1.0, 4.0])
-        >>> X = np.array([[0.0], [1.0], [7.0], [9.0]])
-        >>> em.initial(X, "random", np.random.default_rng(0)).shape
-        (2,)
         """
 
     @abstractmethod
@@ -285,19 +214,6 @@ class Emissions(ABC):
         -------
         numpy.ndarray of shape (n, n_features)
             The observations.
-
-        See Also
-        --------
-        emcore.GaussianHMM.sample : Draws the states, then calls it.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import PoissonEmissions
-        >>> em = PoissonEmissions(2, 1)                      # two states, one count feature
-        >>> rates = np.array([1.0, 4.0])
-        >>> em.sample(rates, np.array([0, 1, 1]), np.random.default_rng(0)).shape
-        (3, 1)
         """
 
     def n_free_by_name(self, names: tuple) -> dict:
@@ -312,19 +228,6 @@ class Emissions(ABC):
         -------
         dict
             Free parameters by name; by default all of :meth:`n_free` under the first name.
-
-        See Also
-        --------
-        emcore.hmm.Emissions.n_free : Their total.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import PoissonEmissions
-        >>> em = PoissonEmissions(2, 1)                      # two states, one count feature
-        >>> rates = np.array([1.0, 4.0])
-        >>> em.n_free_by_name(("lambdas",))
-        {'lambdas': 2}
         """
         return {names[0]: self.n_free()}
 
@@ -339,19 +242,6 @@ class Emissions(ABC):
         -------
         list of tuple
             ``(kind, shape)`` blocks, in the order of the parameter vector.
-
-        See Also
-        --------
-        emcore.GaussianHMM.standard_errors : Uses them for the emissions' coordinates.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import PoissonEmissions
-        >>> em = PoissonEmissions(2, 1)                      # two states, one count feature
-        >>> rates = np.array([1.0, 4.0])
-        >>> em.free_blocks()
-        [('free', (2,))]
         """
         return [("free", (self.size,))]
 
@@ -372,19 +262,6 @@ class Emissions(ABC):
         -------
         numpy.ndarray of shape (size,)
             The permuted parameters.
-
-        See Also
-        --------
-        emcore.GaussianHMM.fit : Orders the states to agree with known ``states``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import PoissonEmissions
-        >>> em = PoissonEmissions(2, 1)                      # two states, one count feature
-        >>> rates = np.array([1.0, 4.0])
-        >>> print(em.permuted(rates, np.array([1, 0])))
-        [4. 1.]
         """
         return np.asarray(params).reshape(self.k, -1)[order].ravel()
 
