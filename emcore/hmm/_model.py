@@ -99,21 +99,6 @@ class HMMModel(EMModel):
             A subset of ``"startprob"``, ``"transmat"`` and ``emission_names``.
         emission_names : iterable of str
             The estimator's names of the emission parameters, in the order of their blocks.
-
-        See Also
-        --------
-        emcore.GaussianHMM : Its ``update`` argument names what is not frozen.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import HMMModel, PoissonEmissions
-        >>> X = np.array([[0.0], [1.0], [0.0], [7.0], [9.0], [8.0], [1.0], [0.0]])
-        >>> model = HMMModel(X, np.array([8]), PoissonEmissions(2, 1))
-        >>> theta = model.pack([0.5, 0.5], [[0.8, 0.2], [0.2, 0.8]], np.array([1.0, 5.0]))
-        >>> model.freeze(("startprob",), ("lambdas",))        # keep the start probabilities
-        >>> sorted(model.frozen)
-        ['startprob']
         """
         self.frozen = frozenset(names)
         self._emission_names = tuple(emission_names)
@@ -149,21 +134,6 @@ class HMMModel(EMModel):
         -------
         numpy.ndarray of int, shape (K,)
             The permutation, for :meth:`emcore.hmm.Emissions.permuted`.
-
-        See Also
-        --------
-        emcore.hmm.Emissions.permuted : Reorders the emission parameters.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import HMMModel, PoissonEmissions
-        >>> X = np.array([[0.0], [1.0], [0.0], [7.0], [9.0], [8.0], [1.0], [0.0]])
-        >>> model = HMMModel(X, np.array([8]), PoissonEmissions(2, 1),
-        ...                  states=np.array([-1, -1, -1, 1, -1, -1, -1, -1]))  # step 3: state 1
-        >>> theta = model.pack([0.5, 0.5], [[0.8, 0.2], [0.2, 0.8]], np.array([1.0, 5.0]))
-        >>> print(model.order_for_states(np.array([5.0, 1.0])))   # swap to put step 3 in state 1
-        [1 0]
         """
         k = self.k
         if self.states is None or not np.any(self.states >= 0):
@@ -193,26 +163,6 @@ class HMMModel(EMModel):
         ------
         ValueError
             When the known states have probability zero under ``theta``.
-
-        See Also
-        --------
-        emcore.GaussianHMM.fit : Takes known ``states``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import HMMModel, PoissonEmissions
-        >>> X = np.array([[0.0], [1.0], [0.0], [7.0], [9.0], [8.0], [1.0], [0.0]])
-        >>> model = HMMModel(X, np.array([8]), PoissonEmissions(2, 1),
-        ...                  states=np.array([-1, -1, -1, 1, -1, -1, -1, -1]))  # step 3: state 1
-        >>> theta = model.pack([0.5, 0.5], [[0.8, 0.2], [0.2, 0.8]], np.array([1.0, 5.0]))
-        >>> model.check_states_possible(theta)               # possible: no error
-        >>> never_one = model.pack([1.0, 0.0], [[1.0, 0.0], [0.0, 1.0]], np.array([1.0, 5.0]))
-        >>> try:
-        ...     model.check_states_possible(never_one)
-        ... except ValueError:
-        ...     print("impossible")
-        impossible
         """
         if self.states is None:
             return
@@ -234,22 +184,7 @@ class HMMModel(EMModel):
 
     @property
     def size(self) -> int:
-        """The length of ``theta``: start, transition and emission parameters.
-
-        See Also
-        --------
-        emcore.hmm.HMMModel.pack : Builds such a vector.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import HMMModel, PoissonEmissions
-        >>> X = np.array([[0.0], [1.0], [0.0], [7.0], [9.0], [8.0], [1.0], [0.0]])
-        >>> model = HMMModel(X, np.array([8]), PoissonEmissions(2, 1))
-        >>> theta = model.pack([0.5, 0.5], [[0.8, 0.2], [0.2, 0.8]], np.array([1.0, 5.0]))
-        >>> model.size, theta.size                           # 2 + 2 * 2 + 2
-        (8, 8)
-        """
+        """The length of ``theta``: start, transition and emission parameters."""
         return self.k + self.k * self.k + self.emissions.size
 
     def free_coordinates(self, theta) -> FreeCoordinates:
@@ -267,21 +202,6 @@ class HMMModel(EMModel):
         -------
         emcore._free.FreeCoordinates
             The map between ``theta`` and its free coordinates.
-
-        See Also
-        --------
-        emcore.standard_errors : Uses them.
-        emcore.GaussianHMM.standard_errors : Standard errors from a fitted estimator.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore import PoissonHMM
-        >>> hmm = PoissonHMM.from_params(startprob=[0.5, 0.5], transmat=[[0.8, 0.2], [0.2, 0.8]],
-        ...                              lambdas=[[1.0], [5.0]])
-        >>> model, theta = hmm.em_problem(np.array([[0], [1], [0], [7], [9], [8], [1], [0]]))
-        >>> type(model.free_coordinates(theta)).__name__
-        'FreeCoordinates'
         """
         k = self.k
         blocks = [("simplex", (1, k)), ("simplex", (k, k)), *self.emissions.free_blocks()]
@@ -306,20 +226,6 @@ class HMMModel(EMModel):
         -------
         numpy.ndarray of shape (size,)
             The flat parameter vector ``theta``.
-
-        See Also
-        --------
-        emcore.hmm.HMMModel.split : The inverse.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import HMMModel, PoissonEmissions
-        >>> X = np.array([[0.0], [1.0], [0.0], [7.0], [9.0], [8.0], [1.0], [0.0]])
-        >>> model = HMMModel(X, np.array([8]), PoissonEmissions(2, 1))
-        >>> theta = model.pack([0.5, 0.5], [[0.8, 0.2], [0.2, 0.8]], np.array([1.0, 5.0]))
-        >>> print(theta)
-        [0.5 0.5 0.8 0.2 0.2 0.8 1.  5. ]
         """
         return np.concatenate([np.ravel(startprob), np.ravel(transmat), np.ravel(emission_vec)])
 
@@ -348,21 +254,6 @@ class HMMModel(EMModel):
         ValueError
             When ``theta`` has the wrong shape, is not finite, or has a clearly negative
             probability.
-
-        See Also
-        --------
-        emcore.hmm.HMMModel.pack : The inverse.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import HMMModel, PoissonEmissions
-        >>> X = np.array([[0.0], [1.0], [0.0], [7.0], [9.0], [8.0], [1.0], [0.0]])
-        >>> model = HMMModel(X, np.array([8]), PoissonEmissions(2, 1))
-        >>> theta = model.pack([0.5, 0.5], [[0.8, 0.2], [0.2, 0.8]], np.array([1.0, 5.0]))
-        >>> startprob, transmat, rates = model.split(theta)
-        >>> print(startprob, rates)
-        [0.5 0.5] [1. 5.]
         """
         theta = np.asarray(theta, dtype=float)
         if theta.shape != (self.size,):
@@ -387,20 +278,6 @@ class HMMModel(EMModel):
         -------
         numpy.ndarray of shape (n, K)
             The log-emissions; ``-inf`` for every state but the known one at a known step.
-
-        See Also
-        --------
-        emcore.hmm.Emissions.log_prob : The emissions' log-densities it conditions.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import HMMModel, PoissonEmissions
-        >>> X = np.array([[0.0], [1.0], [0.0], [7.0], [9.0], [8.0], [1.0], [0.0]])
-        >>> model = HMMModel(X, np.array([8]), PoissonEmissions(2, 1))
-        >>> theta = model.pack([0.5, 0.5], [[0.8, 0.2], [0.2, 0.8]], np.array([1.0, 5.0]))
-        >>> model.log_emissions(theta).shape
-        (8, 2)
         """
         return self._conditioned(self.emissions.log_prob(self.X, self.split(theta)[2]))
 
@@ -418,21 +295,6 @@ class HMMModel(EMModel):
             The expected counts and posteriors, summed over the sequences.
         log_likelihood : float
             ``log p(x | theta)``, summed over the sequences.
-
-        See Also
-        --------
-        emcore.hmm.HMMModel.e_step : The statistics alone.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import HMMModel, PoissonEmissions
-        >>> X = np.array([[0.0], [1.0], [0.0], [7.0], [9.0], [8.0], [1.0], [0.0]])
-        >>> model = HMMModel(X, np.array([8]), PoissonEmissions(2, 1))
-        >>> theta = model.pack([0.5, 0.5], [[0.8, 0.2], [0.2, 0.8]], np.array([1.0, 5.0]))
-        >>> stats, log_likelihood = model.e_step_with_log_likelihood(theta)
-        >>> bool(log_likelihood == model.log_likelihood(theta))
-        True
         """
         pi, a, em = self.split(theta)
         ll, post, start, trans = _scan.forward_backward(
@@ -452,21 +314,6 @@ class HMMModel(EMModel):
         -------
         HMMStats
             The posterior state and transition counts and the emissions' statistics.
-
-        See Also
-        --------
-        emcore.hmm.HMMModel.m_step : Takes the statistics.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import HMMModel, PoissonEmissions
-        >>> X = np.array([[0.0], [1.0], [0.0], [7.0], [9.0], [8.0], [1.0], [0.0]])
-        >>> model = HMMModel(X, np.array([8]), PoissonEmissions(2, 1))
-        >>> theta = model.pack([0.5, 0.5], [[0.8, 0.2], [0.2, 0.8]], np.array([1.0, 5.0]))
-        >>> stats = model.e_step(theta)
-        >>> stats.posteriors.shape                           # each step's state probabilities
-        (8, 2)
         """
         return self.e_step_with_log_likelihood(theta)[0]
 
@@ -488,20 +335,6 @@ class HMMModel(EMModel):
         ValueError
             For start or transition probabilities whose rows do not sum to 1 (the
             likelihood is not extended off the simplex).
-
-        See Also
-        --------
-        emcore.GaussianHMM.score : The same on a fitted estimator.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import HMMModel, PoissonEmissions
-        >>> X = np.array([[0.0], [1.0], [0.0], [7.0], [9.0], [8.0], [1.0], [0.0]])
-        >>> model = HMMModel(X, np.array([8]), PoissonEmissions(2, 1))
-        >>> theta = model.pack([0.5, 0.5], [[0.8, 0.2], [0.2, 0.8]], np.array([1.0, 5.0]))
-        >>> print(round(model.log_likelihood(theta), 6))
-        -18.203641
         """
         pi, a, em = self.split(theta)
         if np.any(np.abs(np.r_[pi.sum(), a.sum(axis=1)] - 1.0) > SIMPLEX_TOLERANCE):
@@ -524,21 +357,6 @@ class HMMModel(EMModel):
         -------
         numpy.ndarray of shape (size,)
             The new parameter vector.
-
-        See Also
-        --------
-        emcore.hmm.HMMModel.e_step : The statistics it takes.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.hmm import HMMModel, PoissonEmissions
-        >>> X = np.array([[0.0], [1.0], [0.0], [7.0], [9.0], [8.0], [1.0], [0.0]])
-        >>> model = HMMModel(X, np.array([8]), PoissonEmissions(2, 1))
-        >>> theta = model.pack([0.5, 0.5], [[0.8, 0.2], [0.2, 0.8]], np.array([1.0, 5.0]))
-        >>> new = model.m_step(model.e_step(theta))          # one Baum-Welch iteration
-        >>> bool(model.log_likelihood(new) >= model.log_likelihood(theta))
-        True
         """
         pi = stats.startprob if "startprob" in self.frozen else stats.start / stats.start.sum()
         a = stats.transmat if "transmat" in self.frozen else self._transitions(stats)
