@@ -153,23 +153,6 @@ class LogisticRandomIntercept(SampledEMModel):
         numpy.ndarray of shape (size, m)
             The draws; when ``X`` has a constant column they are centred on the intercept
             (the group effect plus the intercept's share).
-
-        See Also
-        --------
-        emcore.mixed.LogisticRandomIntercept.complete_log_likelihood : Scores the draws.
-        emcore.mixed.LogisticRandomIntercept.mc_m_step : Maximises over them.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(8), 5)                # eight groups of five 0/1 outcomes
-        >>> y = (rng.random(40) < 0.4).astype(float)
-        >>> from emcore.mixed import LogisticRandomIntercept
-        >>> model = LogisticRandomIntercept(np.ones((40, 1)), y, np.ones(40), groups)
-        >>> theta = model.initial_params()                     # [beta, tau2]
-        >>> model.sample_missing(theta, 3, rng).shape         # three draws of the group effects
-        (3, 8)
         """
         points, logdens = self._grid(theta)
         dens = np.exp(logdens - logdens.max(axis=1, keepdims=True))
@@ -191,22 +174,6 @@ class LogisticRandomIntercept(SampledEMModel):
         -------
         float
             The log-likelihood, binomial coefficients included.
-
-        See Also
-        --------
-        emcore.mixed.LogisticRandomIntercept.posterior_means : The group effects, same quadrature.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(8), 5)                # eight groups of five 0/1 outcomes
-        >>> y = (rng.random(40) < 0.4).astype(float)
-        >>> from emcore.mixed import LogisticRandomIntercept
-        >>> model = LogisticRandomIntercept(np.ones((40, 1)), y, np.ones(40), groups)
-        >>> theta = model.initial_params()                     # [beta, tau2]
-        >>> print(round(model.log_likelihood(theta), 4))
-        -27.4452
         """
         beta, tau2 = self._split(theta)
         points, logdens = self._grid(theta)
@@ -227,23 +194,6 @@ class LogisticRandomIntercept(SampledEMModel):
         -------
         numpy.ndarray of shape (m,)
             Each group's posterior mean effect, in the order of the group index.
-
-        See Also
-        --------
-        emcore.mixed.LogisticRandomIntercept.log_likelihood : By the same quadrature.
-        emcore.LogisticMixedModel : Reports them at the fit as ``random_effects_``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(8), 5)                # eight groups of five 0/1 outcomes
-        >>> y = (rng.random(40) < 0.4).astype(float)
-        >>> from emcore.mixed import LogisticRandomIntercept
-        >>> model = LogisticRandomIntercept(np.ones((40, 1)), y, np.ones(40), groups)
-        >>> theta = model.initial_params()                     # [beta, tau2]
-        >>> model.posterior_means(theta).shape
-        (8,)
         """
         points, logdens = self._grid(theta)
         w = np.exp(logdens - logdens.max(axis=1, keepdims=True))
@@ -263,23 +213,6 @@ class LogisticRandomIntercept(SampledEMModel):
         -------
         numpy.ndarray of shape (size,)
             The complete-data log-likelihood of each draw.
-
-        See Also
-        --------
-        emcore.mixed.LogisticRandomIntercept.sample_missing : Makes the draws.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(8), 5)                # eight groups of five 0/1 outcomes
-        >>> y = (rng.random(40) < 0.4).astype(float)
-        >>> from emcore.mixed import LogisticRandomIntercept
-        >>> model = LogisticRandomIntercept(np.ones((40, 1)), y, np.ones(40), groups)
-        >>> theta = model.initial_params()                     # [beta, tau2]
-        >>> draws = model.sample_missing(theta, 3, rng)
-        >>> model.complete_log_likelihood(theta, draws).shape
-        (3,)
         """
         beta, tau2 = self._split(theta)
         draws = np.atleast_2d(draws)
@@ -308,24 +241,6 @@ class LogisticRandomIntercept(SampledEMModel):
         -------
         numpy.ndarray of shape (p + 1,)
             The new ``[beta, tau2]``.
-
-        See Also
-        --------
-        emcore.mixed.LogisticRandomIntercept.sample_missing : Makes the draws.
-        emcore.run_mcem : Calls it once per iteration.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(8), 5)                # eight groups of five 0/1 outcomes
-        >>> y = (rng.random(40) < 0.4).astype(float)
-        >>> from emcore.mixed import LogisticRandomIntercept
-        >>> model = LogisticRandomIntercept(np.ones((40, 1)), y, np.ones(40), groups)
-        >>> theta = model.initial_params()                     # [beta, tau2]
-        >>> new = model.mc_m_step(theta, model.sample_missing(theta, 50, rng))
-        >>> new.shape == theta.shape
-        True
         """
         beta, _ = self._split(theta)
         draws = np.atleast_2d(draws)
@@ -356,22 +271,6 @@ class LogisticRandomIntercept(SampledEMModel):
         -------
         numpy.ndarray of shape (p + 1,)
             The start ``[beta, 1]``.
-
-        See Also
-        --------
-        emcore.mixed.LogisticRandomIntercept.log_likelihood : The likelihood of a parameter vector.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(8), 5)                # eight groups of five 0/1 outcomes
-        >>> y = (rng.random(40) < 0.4).astype(float)
-        >>> from emcore.mixed import LogisticRandomIntercept
-        >>> model = LogisticRandomIntercept(np.ones((40, 1)), y, np.ones(40), groups)
-        >>> theta = model.initial_params()                     # [beta, tau2]
-        >>> print(np.round(theta, 4))
-        [-0.619  1.   ]
         """
         return np.r_[pooled_logistic_fit(self.X, self.y, self.trials), 1.0]
 

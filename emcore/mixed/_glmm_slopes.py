@@ -115,23 +115,6 @@ class LogisticRandomEffects(SampledEMModel):
         -------
         numpy.ndarray of shape (p + q (q + 1) / 2,)
             The parameter vector.
-
-        See Also
-        --------
-        emcore.mixed.LogisticRandomEffects.initial_params : A starting vector.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(8), 5)                # eight groups of five 0/1 outcomes
-        >>> y = (rng.random(40) < 0.4).astype(float)
-        >>> from emcore.mixed import LogisticRandomEffects
-        >>> X = np.column_stack([np.ones(40), np.tile(np.arange(5.0), 8)])
-        >>> model = LogisticRandomEffects(X, X, y, np.ones(40), groups)   # intercept and slope
-        >>> theta = model.initial_params()
-        >>> print(model.pack([-0.5, 0.1], [[1.0, 0.2], [0.2, 0.5]]))  # beta, then Sigma
-        [-0.5  0.1  1.   0.2  0.5]
         """
         return np.r_[beta, np.asarray(cov)[self._tril]]
 
@@ -186,24 +169,6 @@ class LogisticRandomEffects(SampledEMModel):
         numpy.ndarray of shape (size, m, q)
             The draws; a column of ``Z`` that is also a column of ``X`` has its effects
             centred on that fixed effect.
-
-        See Also
-        --------
-        emcore.mixed.LogisticRandomEffects.complete_log_likelihood : Scores the draws.
-        emcore.mixed.LogisticRandomEffects.mc_m_step : Maximises over them.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(8), 5)                # eight groups of five 0/1 outcomes
-        >>> y = (rng.random(40) < 0.4).astype(float)
-        >>> from emcore.mixed import LogisticRandomEffects
-        >>> X = np.column_stack([np.ones(40), np.tile(np.arange(5.0), 8)])
-        >>> model = LogisticRandomEffects(X, X, y, np.ones(40), groups)   # intercept and slope
-        >>> theta = model.initial_params()
-        >>> model.sample_missing(theta, 3, rng).shape         # three draws of the group effects
-        (3, 8, 2)
         """
         beta, cov = self._split(theta)
         precision = np.linalg.inv(cov)
@@ -245,24 +210,6 @@ class LogisticRandomEffects(SampledEMModel):
         -------
         numpy.ndarray of shape (size,)
             The complete-data log-likelihood of each draw.
-
-        See Also
-        --------
-        emcore.mixed.LogisticRandomEffects.sample_missing : Makes the draws.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(8), 5)                # eight groups of five 0/1 outcomes
-        >>> y = (rng.random(40) < 0.4).astype(float)
-        >>> from emcore.mixed import LogisticRandomEffects
-        >>> X = np.column_stack([np.ones(40), np.tile(np.arange(5.0), 8)])
-        >>> model = LogisticRandomEffects(X, X, y, np.ones(40), groups)   # intercept and slope
-        >>> theta = model.initial_params()
-        >>> draws = model.sample_missing(theta, 3, rng)
-        >>> model.complete_log_likelihood(theta, draws).shape
-        (3,)
         """
         beta, cov = self._split(theta)
         precision = np.linalg.inv(cov)
@@ -290,25 +237,6 @@ class LogisticRandomEffects(SampledEMModel):
         -------
         numpy.ndarray of shape (p + q (q + 1) / 2,)
             The new parameter vector.
-
-        See Also
-        --------
-        emcore.mixed.LogisticRandomEffects.sample_missing : Makes the draws.
-        emcore.run_mcem : Calls it once per iteration.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(8), 5)                # eight groups of five 0/1 outcomes
-        >>> y = (rng.random(40) < 0.4).astype(float)
-        >>> from emcore.mixed import LogisticRandomEffects
-        >>> X = np.column_stack([np.ones(40), np.tile(np.arange(5.0), 8)])
-        >>> model = LogisticRandomEffects(X, X, y, np.ones(40), groups)   # intercept and slope
-        >>> theta = model.initial_params()
-        >>> new = model.mc_m_step(theta, model.sample_missing(theta, 50, rng))
-        >>> new.shape == theta.shape
-        True
         """
         beta, _ = self._split(theta)
         draws = np.asarray(draws)
@@ -362,23 +290,6 @@ class LogisticRandomEffects(SampledEMModel):
         -------
         float
             The log-likelihood, binomial coefficients included.
-
-        See Also
-        --------
-        emcore.mixed.LogisticRandomEffects.posterior_means : The group effects, same quadrature.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(8), 5)                # eight groups of five 0/1 outcomes
-        >>> y = (rng.random(40) < 0.4).astype(float)
-        >>> from emcore.mixed import LogisticRandomEffects
-        >>> X = np.column_stack([np.ones(40), np.tile(np.arange(5.0), 8)])
-        >>> model = LogisticRandomEffects(X, X, y, np.ones(40), groups)   # intercept and slope
-        >>> theta = model.initial_params()
-        >>> print(round(model.log_likelihood(theta), 4))
-        -28.7674
         """
         _, log_w, log_f = self._quadrature(theta)
         terms = log_w + log_f
@@ -398,24 +309,6 @@ class LogisticRandomEffects(SampledEMModel):
         -------
         numpy.ndarray of shape (m, q)
             Each group's posterior mean effects, in the order of the group index.
-
-        See Also
-        --------
-        emcore.mixed.LogisticRandomEffects.log_likelihood : By the same quadrature.
-        emcore.LogisticMixedModel : Reports them at the fit as ``random_effects_``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(8), 5)                # eight groups of five 0/1 outcomes
-        >>> y = (rng.random(40) < 0.4).astype(float)
-        >>> from emcore.mixed import LogisticRandomEffects
-        >>> X = np.column_stack([np.ones(40), np.tile(np.arange(5.0), 8)])
-        >>> model = LogisticRandomEffects(X, X, y, np.ones(40), groups)   # intercept and slope
-        >>> theta = model.initial_params()
-        >>> model.posterior_means(theta).shape
-        (8, 2)
         """
         nodes, log_w, log_f = self._quadrature(theta)
         terms = log_w + log_f
@@ -429,23 +322,6 @@ class LogisticRandomEffects(SampledEMModel):
         -------
         numpy.ndarray of shape (p + q (q + 1) / 2,)
             The packed start.
-
-        See Also
-        --------
-        emcore.mixed.LogisticRandomEffects.log_likelihood : The likelihood of a parameter vector.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(8), 5)                # eight groups of five 0/1 outcomes
-        >>> y = (rng.random(40) < 0.4).astype(float)
-        >>> from emcore.mixed import LogisticRandomEffects
-        >>> X = np.column_stack([np.ones(40), np.tile(np.arange(5.0), 8)])
-        >>> model = LogisticRandomEffects(X, X, y, np.ones(40), groups)   # intercept and slope
-        >>> theta = model.initial_params()
-        >>> print(np.round(theta, 4))
-        [ 0.1386 -0.4028  1.      0.      1.    ]
         """
         return self.pack(pooled_logistic_fit(self.X, self.y, self.trials), np.eye(self.q))
 
