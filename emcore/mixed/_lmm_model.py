@@ -194,24 +194,6 @@ class LMMModel(EMModel):
         -------
         ndarray of shape (p + q (q + 1) / 2 + 1,)
             The parameter vector.
-
-        See Also
-        --------
-        emcore.mixed.LMMModel.unpack : The inverse.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.mixed import LMMModel
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(6), 4)                # six groups of four
-        >>> x = np.tile(np.arange(4.0), 6)
-        >>> y = 1 + 0.5 * x + rng.normal(size=6)[groups] + rng.normal(size=24)
-        >>> X, Z = np.column_stack([np.ones(24), x]), np.ones((24, 1))
-        >>> model = LMMModel(X, y, Z, groups)                  # a random intercept, REML
-        >>> theta = model.initial_params()
-        >>> print(model.pack([1.0, 0.5], [[0.2]], 0.7))        # beta, vech(G), sigma2
-        [1.  0.5 0.2 0.7]
         """
         return np.concatenate([np.asarray(beta, float), np.asarray(cov_re, float)[self._tril],
                                [float(scale)]])
@@ -238,25 +220,6 @@ class LMMModel(EMModel):
         ValueError
             When ``theta`` has the wrong length or is not finite, or ``scale`` is not
             positive (the point left the parameter space).
-
-        See Also
-        --------
-        emcore.mixed.LMMModel.pack : The inverse.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.mixed import LMMModel
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(6), 4)                # six groups of four
-        >>> x = np.tile(np.arange(4.0), 6)
-        >>> y = 1 + 0.5 * x + rng.normal(size=6)[groups] + rng.normal(size=24)
-        >>> X, Z = np.column_stack([np.ones(24), x]), np.ones((24, 1))
-        >>> model = LMMModel(X, y, Z, groups)                  # a random intercept, REML
-        >>> theta = model.initial_params()
-        >>> beta, cov_re, scale = model.unpack(model.pack([1.0, 0.5], [[0.2]], 0.7))
-        >>> print(beta, cov_re, scale)
-        [1.  0.5] [[0.2]] 0.7
         """
         theta = np.asarray(theta, dtype=float)
         p, k = self.p, self._tril[0].size
@@ -287,24 +250,6 @@ class LMMModel(EMModel):
         -------
         ndarray of shape (p + q (q + 1) / 2 + 1,)
             The packed start.
-
-        See Also
-        --------
-        emcore.mixed.LMMModel.unpack : Its parts.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.mixed import LMMModel
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(6), 4)                # six groups of four
-        >>> x = np.tile(np.arange(4.0), 6)
-        >>> y = 1 + 0.5 * x + rng.normal(size=6)[groups] + rng.normal(size=24)
-        >>> X, Z = np.column_stack([np.ones(24), x]), np.ones((24, 1))
-        >>> model = LMMModel(X, y, Z, groups)                  # a random intercept, REML
-        >>> theta = model.initial_params()
-        >>> theta.shape                                       # beta (2), G (1), sigma2
-        (4,)
         """
         beta = np.linalg.lstsq(self.XX, self.Xy, rcond=None)[0]
         rss = self.yy_g.sum() - 2 * beta @ self.Xy + beta @ self.XX @ beta
@@ -370,26 +315,6 @@ class LMMModel(EMModel):
         -------
         LMMStats
             The posterior moments that :meth:`m_step` takes.
-
-        See Also
-        --------
-        emcore.mixed.LMMModel.m_step : Takes the moments.
-        emcore.mixed.LMMStats : What it returns.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.mixed import LMMModel
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(6), 4)                # six groups of four
-        >>> x = np.tile(np.arange(4.0), 6)
-        >>> y = 1 + 0.5 * x + rng.normal(size=6)[groups] + rng.normal(size=24)
-        >>> X, Z = np.column_stack([np.ones(24), x]), np.ones((24, 1))
-        >>> model = LMMModel(X, y, Z, groups)                  # a random intercept, REML
-        >>> theta = model.initial_params()
-        >>> new = model.m_step(model.e_step(theta))           # one EM iteration
-        >>> bool(model.log_likelihood(new) >= model.log_likelihood(theta))
-        True
         """
         return self._stats(self._posterior(theta))
 
@@ -407,25 +332,6 @@ class LMMModel(EMModel):
             What :meth:`e_step` returns.
         log_likelihood : float
             What :meth:`log_likelihood` returns.
-
-        See Also
-        --------
-        emcore.mixed.LMMModel.e_step : The moments alone.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.mixed import LMMModel
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(6), 4)                # six groups of four
-        >>> x = np.tile(np.arange(4.0), 6)
-        >>> y = 1 + 0.5 * x + rng.normal(size=6)[groups] + rng.normal(size=24)
-        >>> X, Z = np.column_stack([np.ones(24), x]), np.ones((24, 1))
-        >>> model = LMMModel(X, y, Z, groups)                  # a random intercept, REML
-        >>> theta = model.initial_params()
-        >>> stats, log_likelihood = model.e_step_with_log_likelihood(theta)
-        >>> bool(log_likelihood == model.log_likelihood(theta))
-        True
         """
         post = self._posterior(theta)
         return self._stats(post), self._log_likelihood(post)
@@ -442,24 +348,6 @@ class LMMModel(EMModel):
         -------
         float
             The log-likelihood at ``theta``, constants included.
-
-        See Also
-        --------
-        emcore.LinearMixedModel : Reports it at the fit as ``llf_``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.mixed import LMMModel
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(6), 4)                # six groups of four
-        >>> x = np.tile(np.arange(4.0), 6)
-        >>> y = 1 + 0.5 * x + rng.normal(size=6)[groups] + rng.normal(size=24)
-        >>> X, Z = np.column_stack([np.ones(24), x]), np.ones((24, 1))
-        >>> model = LMMModel(X, y, Z, groups)                  # a random intercept, REML
-        >>> theta = model.initial_params()
-        >>> print(round(model.log_likelihood(theta), 6))
-        -33.727559
         """
         return self._log_likelihood(self._posterior(theta))
 
@@ -482,33 +370,6 @@ class LMMModel(EMModel):
         -------
         ndarray of shape (q, q)
             The symmetric gradient :math:`D`.
-
-        See Also
-        --------
-        emcore.LinearMixedModel : Checks a boundary fit with it.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.mixed import LMMModel
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(6), 4)                # six groups of four
-        >>> x = np.tile(np.arange(4.0), 6)
-        >>> y = 1 + 0.5 * x + rng.normal(size=6)[groups] + rng.normal(size=24)
-        >>> X, Z = np.column_stack([np.ones(24), x]), np.ones((24, 1))
-        >>> model = LMMModel(X, y, Z, groups)                  # a random intercept, REML
-        >>> theta = model.initial_params()
-
-        At the start the variance of the intercepts should shrink; at the REML fit the
-        gradient is zero:
-
-        >>> from emcore import run_em
-        >>> from emcore.mixed import LimitDistance
-        >>> bool(model.variance_score(theta)[0, 0] < 0)
-        True
-        >>> fit = run_em(model, theta, stop=LimitDistance(1e-10), max_iter=5000)
-        >>> bool(abs(model.variance_score(fit.theta)[0, 0]) < 1e-6)
-        True
         """
         post = self._posterior(theta)
         L, s2 = post["L"], post["s2"]
@@ -547,24 +408,6 @@ class LMMModel(EMModel):
         -------
         ndarray of shape (p + q (q + 1) / 2 + 1,)
             The packed parameters.
-
-        See Also
-        --------
-        emcore.mixed.LMMModel.e_step : The moments it takes.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.mixed import LMMModel
-        >>> rng = np.random.default_rng(0)
-        >>> groups = np.repeat(np.arange(6), 4)                # six groups of four
-        >>> x = np.tile(np.arange(4.0), 6)
-        >>> y = 1 + 0.5 * x + rng.normal(size=6)[groups] + rng.normal(size=24)
-        >>> X, Z = np.column_stack([np.ones(24), x]), np.ones((24, 1))
-        >>> model = LMMModel(X, y, Z, groups)                  # a random intercept, REML
-        >>> theta = model.initial_params()
-        >>> model.m_step(model.e_step(theta)).shape
-        (4,)
         """
         q = self.q
         kron = np.einsum("gij,gkl->ikjl", stats.second, self.ZZ_g).reshape(q * q, q * q)
