@@ -83,22 +83,6 @@ class SampledEMModel(ABC):
         -------
         numpy.ndarray of shape (size, ...)
             The draws, stacked along the first axis.
-
-        See Also
-        --------
-        emcore.montecarlo.SampledEMModel.complete_log_likelihood : Scores the draws.
-
-        Examples
-        --------
-        The censored normal implements the protocol:
-
-        >>> import numpy as np
-        >>> from emcore.models import CensoredNormal
-        >>> model = CensoredNormal([1.2, 0.3, 2.5, 1.9, 2.0, 2.0], censored=[0, 0, 0, 0, 1, 1])
-        >>> theta = model.initial_params()                   # [mu, sigma]
-        >>> draws = model.sample_missing(theta, 4, np.random.default_rng(0))
-        >>> draws.shape, bool(np.all(draws >= 2.0))          # 4 draws of the 2 censored values
-        ((4, 2), True)
         """
 
     @abstractmethod
@@ -116,22 +100,6 @@ class SampledEMModel(ABC):
         -------
         numpy.ndarray of shape (size,)
             :math:`\log p(x, z_j \mid \theta)` for each draw.
-
-        See Also
-        --------
-        emcore.montecarlo.SampledEMModel.sample_missing : Makes the draws.
-
-        Examples
-        --------
-        The censored normal implements the protocol:
-
-        >>> import numpy as np
-        >>> from emcore.models import CensoredNormal
-        >>> model = CensoredNormal([1.2, 0.3, 2.5, 1.9, 2.0, 2.0], censored=[0, 0, 0, 0, 1, 1])
-        >>> theta = model.initial_params()                   # [mu, sigma]
-        >>> draws = model.sample_missing(theta, 4, np.random.default_rng(0))
-        >>> model.complete_log_likelihood(theta, draws).shape
-        (4,)
         """
 
     def complete_statistics(self, draws) -> np.ndarray:
@@ -149,22 +117,6 @@ class SampledEMModel(ABC):
         -------
         numpy.ndarray of shape (size, k)
             One row of statistics per draw.
-
-        See Also
-        --------
-        emcore.montecarlo.SampledEMModel.m_step : Maps their mean to the parameters.
-
-        Examples
-        --------
-        The censored normal implements the protocol:
-
-        >>> import numpy as np
-        >>> from emcore.models import CensoredNormal
-        >>> model = CensoredNormal([1.2, 0.3, 2.5, 1.9, 2.0, 2.0], censored=[0, 0, 0, 0, 1, 1])
-        >>> theta = model.initial_params()                   # [mu, sigma]
-        >>> draws = model.sample_missing(theta, 4, np.random.default_rng(0))
-        >>> model.complete_statistics(draws).shape
-        (4, 2)
         """
         raise NotImplementedError(f"{type(self).__name__} has no finite sufficient statistics")
 
@@ -180,23 +132,6 @@ class SampledEMModel(ABC):
         -------
         float or 1-D numpy.ndarray
             The parameters maximising the complete-data log-likelihood at ``stats``.
-
-        See Also
-        --------
-        emcore.montecarlo.SampledEMModel.mc_m_step : Calls it by default.
-
-        Examples
-        --------
-        The censored normal implements the protocol:
-
-        >>> import numpy as np
-        >>> from emcore.models import CensoredNormal
-        >>> model = CensoredNormal([1.2, 0.3, 2.5, 1.9, 2.0, 2.0], censored=[0, 0, 0, 0, 1, 1])
-        >>> theta = model.initial_params()                   # [mu, sigma]
-        >>> draws = model.sample_missing(theta, 4, np.random.default_rng(0))
-        >>> new = model.m_step(model.complete_statistics(draws).mean(axis=0))
-        >>> bool(np.allclose(new, model.mc_m_step(theta, draws)))
-        True
         """
         raise NotImplementedError(f"{type(self).__name__} has no statistics M-step")
 
@@ -217,24 +152,6 @@ class SampledEMModel(ABC):
         -------
         float or 1-D numpy.ndarray
             The new parameters.
-
-        See Also
-        --------
-        emcore.montecarlo.SampledEMModel.m_step : Its default, on the mean statistics.
-        emcore.run_mcem : Calls it once per iteration.
-
-        Examples
-        --------
-        The censored normal implements the protocol:
-
-        >>> import numpy as np
-        >>> from emcore.models import CensoredNormal
-        >>> model = CensoredNormal([1.2, 0.3, 2.5, 1.9, 2.0, 2.0], censored=[0, 0, 0, 0, 1, 1])
-        >>> theta = model.initial_params()                   # [mu, sigma]
-        >>> draws = model.sample_missing(theta, 4, np.random.default_rng(0))
-        >>> new = model.mc_m_step(theta, draws)
-        >>> new.shape
-        (2,)
         """
         stats = np.asarray(self.complete_statistics(draws), dtype=float)
         if weights is None:
