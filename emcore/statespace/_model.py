@@ -103,23 +103,6 @@ class SSMModel(EMModel):
         -------
         SSMParams
             The six matrices: those EM updates from ``theta``, the others held fixed.
-
-        See Also
-        --------
-        emcore.statespace.SSMLayout.unpack : What it calls.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore import LinearGaussianSSM
-        >>> Y = np.array([[1.0], [1.5], [np.nan], [2.0], [1.2]])
-        >>> ssm = LinearGaussianSSM(1, max_iter=0, transition_init=[[1.0]],
-        ...                         observation_init=[[1.0]], transition_cov_init=[[0.5]],
-        ...                         observation_cov_init=[[1.0]], initial_mean_init=[0.0],
-        ...                         initial_cov_init=[[4.0]]).fit(Y)
-        >>> model, theta = ssm.em_problem(Y)
-        >>> print(model.params(theta).transition_cov)
-        [[0.5]]
         """
         return self.layout.unpack(theta)
 
@@ -135,23 +118,6 @@ class SSMModel(EMModel):
         -------
         float
             ``log p(Y)``, summed over the sequences.
-
-        See Also
-        --------
-        emcore.LinearGaussianSSM.score : The same on a fitted estimator.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore import LinearGaussianSSM
-        >>> Y = np.array([[1.0], [1.5], [np.nan], [2.0], [1.2]])
-        >>> ssm = LinearGaussianSSM(1, max_iter=0, transition_init=[[1.0]],
-        ...                         observation_init=[[1.0]], transition_cov_init=[[0.5]],
-        ...                         observation_cov_init=[[1.0]], initial_mean_init=[0.0],
-        ...                         initial_cov_init=[[4.0]]).fit(Y)
-        >>> model, theta = ssm.em_problem(Y)
-        >>> print(round(model.log_likelihood(theta), 8))
-        -6.13002818
         """
         params = self.layout.unpack(theta)
         return filter_means(self.data, params, covariance_pass(self.data, params))[2]
@@ -168,25 +134,6 @@ class SSMModel(EMModel):
         -------
         SSMStats
             The sums of the smoothed moments that :meth:`m_step` takes.
-
-        See Also
-        --------
-        emcore.statespace.SSMModel.m_step : Takes its statistics.
-        emcore.LinearGaussianSSM.smooth : The smoothed moments themselves.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore import LinearGaussianSSM
-        >>> Y = np.array([[1.0], [1.5], [np.nan], [2.0], [1.2]])
-        >>> ssm = LinearGaussianSSM(1, max_iter=0, transition_init=[[1.0]],
-        ...                         observation_init=[[1.0]], transition_cov_init=[[0.5]],
-        ...                         observation_cov_init=[[1.0]], initial_mean_init=[0.0],
-        ...                         initial_cov_init=[[4.0]]).fit(Y)
-        >>> model, theta = ssm.em_problem(Y)
-        >>> new = model.m_step(model.e_step(theta))          # one EM iteration
-        >>> bool(model.log_likelihood(new) >= model.log_likelihood(theta))
-        True
         """
         return self.e_step_with_log_likelihood(theta)[0]
 
@@ -204,24 +151,6 @@ class SSMModel(EMModel):
             The sums of the smoothed moments that :meth:`m_step` takes.
         log_likelihood : float
             ``log p(Y)`` at ``theta``, summed over the sequences.
-
-        See Also
-        --------
-        emcore.statespace.SSMModel.e_step : The statistics alone.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore import LinearGaussianSSM
-        >>> Y = np.array([[1.0], [1.5], [np.nan], [2.0], [1.2]])
-        >>> ssm = LinearGaussianSSM(1, max_iter=0, transition_init=[[1.0]],
-        ...                         observation_init=[[1.0]], transition_cov_init=[[0.5]],
-        ...                         observation_cov_init=[[1.0]], initial_mean_init=[0.0],
-        ...                         initial_cov_init=[[4.0]]).fit(Y)
-        >>> model, theta = ssm.em_problem(Y)
-        >>> stats, log_likelihood = model.e_step_with_log_likelihood(theta)
-        >>> print(round(log_likelihood, 8))
-        -6.13002818
         """
         params = self.layout.unpack(theta)
         data = self.data
@@ -288,23 +217,6 @@ class SSMModel(EMModel):
         -------
         ndarray
             The flat vector of the updated parameters.
-
-        See Also
-        --------
-        emcore.statespace.SSMModel.e_step : The statistics it takes.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore import LinearGaussianSSM
-        >>> Y = np.array([[1.0], [1.5], [np.nan], [2.0], [1.2]])
-        >>> ssm = LinearGaussianSSM(1, max_iter=0, transition_init=[[1.0]],
-        ...                         observation_init=[[1.0]], transition_cov_init=[[0.5]],
-        ...                         observation_cov_init=[[1.0]], initial_mean_init=[0.0],
-        ...                         initial_cov_init=[[4.0]]).fit(Y)
-        >>> model, theta = ssm.em_problem(Y)
-        >>> print(model.m_step(model.e_step(theta)).round(6))
-        [0.959752 0.395907 0.852247 0.486625 1.121285]
         """
         layout = self.layout
         update, diagonal, fixed = layout.update, layout.diagonal, layout.fixed

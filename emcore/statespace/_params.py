@@ -72,42 +72,12 @@ class SSMParams:
 
     @property
     def n_states(self) -> int:
-        """The dimension of the hidden state.
-
-        See Also
-        --------
-        emcore.statespace.SSMParams.n_outputs : The other dimension.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.statespace import SSMParams
-        >>> params = SSMParams(transition=np.eye(2), transition_cov=np.eye(2),
-        ...                    observation=np.ones((3, 2)), observation_cov=np.eye(3),
-        ...                    initial_mean=np.zeros(2), initial_cov=np.eye(2))
-        >>> params.n_states
-        2
-        """
+        """The dimension of the hidden state."""
         return self.transition.shape[0]
 
     @property
     def n_outputs(self) -> int:
-        """The dimension of an observation.
-
-        See Also
-        --------
-        emcore.statespace.SSMParams.n_states : The other dimension.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.statespace import SSMParams
-        >>> params = SSMParams(transition=np.eye(2), transition_cov=np.eye(2),
-        ...                    observation=np.ones((3, 2)), observation_cov=np.eye(3),
-        ...                    initial_mean=np.zeros(2), initial_cov=np.eye(2))
-        >>> params.n_outputs
-        3
-        """
+        """The dimension of an observation."""
         return self.observation.shape[0]
 
 
@@ -215,21 +185,6 @@ class SSMLayout:
         ndarray
             The entries of the parameters in ``update``, in ``NAMES`` order (covariances by
             their lower triangle, or their diagonal).
-
-        See Also
-        --------
-        emcore.statespace.SSMLayout.unpack : The inverse.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.statespace import SSMLayout, SSMParams
-        >>> params = SSMParams(transition=np.eye(1), transition_cov=0.5 * np.eye(1),
-        ...                    observation=np.eye(1), observation_cov=np.eye(1),
-        ...                    initial_mean=np.zeros(1), initial_cov=4.0 * np.eye(1))
-        >>> layout = SSMLayout(params, update=("transition", "observation_cov"))
-        >>> print(layout.pack(params))
-        [1. 1.]
         """
         parts = []
         for name in self.update:
@@ -257,21 +212,6 @@ class SSMLayout:
         -------
         SSMParams
             The six matrices: those in ``update`` from ``theta``, the others from ``fixed``.
-
-        See Also
-        --------
-        emcore.statespace.SSMLayout.pack : The inverse.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from emcore.statespace import SSMLayout, SSMParams
-        >>> params = SSMParams(transition=np.eye(1), transition_cov=0.5 * np.eye(1),
-        ...                    observation=np.eye(1), observation_cov=np.eye(1),
-        ...                    initial_mean=np.zeros(1), initial_cov=4.0 * np.eye(1))
-        >>> layout = SSMLayout(params, update=("transition", "observation_cov"))
-        >>> print(layout.unpack([0.9, 2.0]).transition, layout.unpack([0.9, 2.0]).transition_cov)
-        [[0.9]] [[0.5]]
         """
         theta = np.asarray(theta, dtype=np.float64)
         if theta.shape != (self.size,):
