@@ -70,6 +70,28 @@ class CovarianceType(ABC):
     (:func:`emcore.gaussian.mstep.m_step`) and sampling need. The four built-in
     types add the prior shapes, the missing entries' algebra (``._conditional``)
     and, as an optional hook, the fast chunk kernels (``emcore.gaussian.fast``).
+
+    See Also
+    --------
+    emcore.gaussian.covariance_model : The object of a covariance type's name.
+    emcore.GaussianMixture : Takes one (or its name) as ``covariance_type``.
+    emcore.gaussian.mclust.MclustModel : The models of R's mclust, subclasses of ``full``.
+
+    Examples
+    --------
+    A ``diag`` type holds each component's variances; ``U`` is the Cholesky factor of the
+    precision, here ``1 / sqrt(variance)``:
+
+    >>> import numpy as np
+    >>> from emcore.gaussian import CovarianceType, covariance_model
+    >>> diag = covariance_model("diag")
+    >>> isinstance(diag, CovarianceType), diag.cov_shape(3, 2), diag.n_cov_parameters(3, 2)
+    (True, (3, 2), 6)
+    >>> U = diag.precision_cholesky(np.array([[4.0, 1.0]]))   # one component
+    >>> print(U)
+    [[0.5 1. ]]
+    >>> print(np.exp(diag.log_gaussian(np.zeros((1, 2)), np.zeros((1, 2)), U)).round(6))
+    [[0.079577]]
     """
 
     @abstractmethod
@@ -86,6 +108,7 @@ class CovarianceType(ABC):
         Returns
         -------
         tuple of int
+            The shape, e.g. ``(k, d, d)`` for ``full``.
         """
 
     @abstractmethod
@@ -102,6 +125,7 @@ class CovarianceType(ABC):
         Returns
         -------
         int
+            The number of free parameters of the covariances.
         """
 
     @abstractmethod
@@ -131,6 +155,7 @@ class CovarianceType(ABC):
         Returns
         -------
         covariances, chol : ndarray of shape ``cov_shape(k, d)``
+            The covariances and the Cholesky factors ``U`` of the precisions.
         """
 
     @abstractmethod
@@ -145,6 +170,7 @@ class CovarianceType(ABC):
         Returns
         -------
         ndarray of shape ``cov_shape(k, d)``
+            The precisions, shaped as the covariances.
         """
 
     @abstractmethod
@@ -163,6 +189,7 @@ class CovarianceType(ABC):
         Returns
         -------
         ndarray of shape (k,)
+            ``sum(log diag U_k)``, one per component.
         """
 
     @abstractmethod
@@ -181,6 +208,7 @@ class CovarianceType(ABC):
         Returns
         -------
         ndarray of shape (n, d)
+            The whitened rows.
         """
 
     @abstractmethod
@@ -212,6 +240,7 @@ class CovarianceType(ABC):
         Returns
         -------
         ndarray of shape ``cov_shape(k, d)``
+            The outer products, summed or reduced as the type's second moments.
         """
 
     @abstractmethod
@@ -234,6 +263,7 @@ class CovarianceType(ABC):
         Returns
         -------
         covariances : ndarray of shape ``cov_shape(k, d)``
+            The new covariances, ``reg`` added.
         spread : ndarray
             Each covariance's mean variance before ``reg`` is added.
         """
@@ -258,6 +288,7 @@ class CovarianceType(ABC):
         Returns
         -------
         float
+            The trace term.
         """
 
     @abstractmethod
@@ -307,6 +338,7 @@ class CovarianceType(ABC):
         Returns
         -------
         ndarray of shape (n, K)
+            ``log N(x_n | mu_k, Sigma_k)``.
         """
         from .reference import log_densities  # the reference builds on this module
 
@@ -325,6 +357,7 @@ class CovarianceType(ABC):
         Returns
         -------
         ndarray of shape ``cov_shape(k, d)``
+            Zeros.
         """
         return np.zeros(self.cov_shape(k, d))
 
@@ -339,6 +372,7 @@ class CovarianceType(ABC):
         Returns
         -------
         float or ndarray
+            A zero of the scale's shape.
         """
         shape = self.scale_shape(d)
         return np.zeros(shape) if shape else 0.0
@@ -377,6 +411,7 @@ class CovarianceType(ABC):
         Returns
         -------
         float or ndarray
+            The scale ``Psi``, shaped as this type's scale.
         """
         return second[0] / n / k ** (2.0 / d)
 
@@ -397,6 +432,7 @@ class CovarianceType(ABC):
         Returns
         -------
         float
+            The exponent ``p`` of the M-step's denominator.
         """
         return (0.0 if nu is None else self._nu_part(nu, d)) + c
 
@@ -417,6 +453,7 @@ class CovarianceType(ABC):
         Returns
         -------
         ndarray of shape (n, d)
+            The samples, one row per label.
         """
         out = np.empty(z.shape)
         for j in range(means.shape[0]):
@@ -629,6 +666,27 @@ def covariance_model(name) -> CovarianceType:
     Returns
     -------
     CovarianceType
+        The covariance type's object (shared: it holds no data).
+
+    Raises
+    ------
+    KeyError
+        When ``name`` is neither a covariance type nor one of mclust's models.
+
+    See Also
+    --------
+    emcore.gaussian.CovarianceType : What the object provides.
+    emcore.GaussianMixture : Takes the same names as ``covariance_type``.
+
+    Examples
+    --------
+    >>> from emcore.gaussian import covariance_model
+    >>> covariance_model("full").cov_shape(3, 2), covariance_model("spherical").cov_shape(3, 2)
+    ((3, 2, 2), (3,))
+    >>> covariance_model("VVV").cov_shape(3, 2)           # mclust's name for full
+    (3, 2, 2)
+    >>> covariance_model("tied").is_shared
+    True
     """
     if isinstance(name, CovarianceType):
         return name

@@ -72,6 +72,26 @@ class MixtureParams:
         (:class:`emcore.gaussian.CovarianceType`).
     precisions_cholesky : numpy.ndarray
         The Cholesky factors of the precisions, shaped as the covariances.
+
+    See Also
+    --------
+    emcore.GaussianMixture : Its fitted ``weights_``, ``means_``, ``covariances_`` and
+        ``precisions_cholesky_`` are these, in the data's coordinates.
+    emcore.gaussian.CovarianceType : The shapes of the covariances.
+    emcore.animation.Frame : Holds one per frame of a mixture's animation.
+
+    Examples
+    --------
+    Two one-dimensional components with variances 1 and 4 (``spherical``):
+
+    >>> import numpy as np
+    >>> from emcore.gaussian import covariance_model
+    >>> from emcore.mixture import MixtureParams
+    >>> variances = np.array([1.0, 4.0])
+    >>> params = MixtureParams(np.array([0.3, 0.7]), np.array([[0.0], [5.0]]), variances,
+    ...                        covariance_model("spherical").precision_cholesky(variances))
+    >>> print(params.precisions_cholesky, params.moved(np.array([1.0])).means.ravel())
+    [1.  0.5] [1. 6.]
     """
 
     weights: np.ndarray
