@@ -32,11 +32,7 @@ SECTIONS = {"SA01", "EX01", "PR07", "RT03"}
 MEMBER_SECTIONS = {"PR07", "RT03"}
 #: Known gaps (issue 42), ``package: codes`` the validator may still report for the objects
 #: whose home module is in that package; empty when none.
-KNOWN_GAPS: dict[str, set[str]] = {
-    package: SECTIONS
-    for package in ["emcore.hmm", "emcore.mixed", "emcore.statespace", "emcore.montecarlo",
-                    "emcore.animation", "emcore.imputation", "emcore.gaussian"]
-}
+KNOWN_GAPS: dict[str, set[str]] = {}
 
 
 def _members(path, obj):
