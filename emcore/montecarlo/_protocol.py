@@ -236,12 +236,6 @@ def _m_step_jacobian(model, stats_mean):
     return J
 
 
-def _delta_se(model, stats_mean, stats_cov):
-    """Standard errors of ``m_step(s)`` for ``s`` with covariance ``stats_cov`` (delta method)."""
-    J = _m_step_jacobian(model, stats_mean)
-    return np.sqrt(np.clip(np.einsum("ij,jk,ik->i", J, np.atleast_2d(stats_cov), J), 0, None))
-
-
 def _autocorrelation_time(series):
     r"""Per column of ``series`` (n, d), the integrated autocorrelation time
     :math:`\tau = 1 + 2\sum_{k \ge 1}\rho_k` by Geyer's (1992) initial monotone sequence:
