@@ -200,7 +200,7 @@ class LogisticRandomEffects(SampledEMModel):
     def local_statistics(self, theta, draws) -> np.ndarray:
         """Per draw: the effects' mean over groups (q), their mean outer product (q * q),
         and the Newton statistics of the free fixed effects at ``theta``
-        (:func:`newton_statistics`).
+        (``newton_statistics``).
 
         Parameters
         ----------
@@ -224,7 +224,7 @@ class LogisticRandomEffects(SampledEMModel):
 
     def m_step(self, stats) -> np.ndarray:
         """``Sigma`` from the effects' moments, a centred fixed effect from its effects'
-        mean, the others by a Newton step (:func:`newton_solution`).
+        mean, the others by a Newton step (``newton_solution``).
 
         Parameters
         ----------
@@ -316,7 +316,7 @@ def newton_statistics(X, y, trials, beta, offsets) -> np.ndarray:
     """Per draw (column of ``offsets``, shape (N, size)), the binomial log-likelihood's
     gradient ``g`` and negative Hessian ``H`` in ``beta`` at ``beta``, with linear predictor
     ``X @ beta + offset``, as ``(g + H beta, H)`` of shape (size, p + p * p): averaged over
-    draws, :func:`newton_solution` of them is a Newton step on the averaged log-likelihood."""
+    draws, ``newton_solution`` of them is a Newton step on the averaged log-likelihood."""
     prob = 1.0 / (1.0 + np.exp(-((X @ beta)[:, None] + offsets)))
     grad = (y[:, None] - trials[:, None] * prob).T @ X
     hess = np.einsum("ns,ni,nj->sij", trials[:, None] * prob * (1 - prob), X, X)
@@ -324,7 +324,7 @@ def newton_statistics(X, y, trials, beta, offsets) -> np.ndarray:
 
 
 def newton_solution(stats, p) -> np.ndarray:
-    """``H^{-1} (g + H beta)`` from averaged :func:`newton_statistics` of ``p`` coefficients."""
+    """``H^{-1} (g + H beta)`` from averaged ``newton_statistics`` of ``p`` coefficients."""
     if p == 0:
         return np.zeros(0)
     stats = np.asarray(stats, dtype=float)

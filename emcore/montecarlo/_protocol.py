@@ -104,8 +104,8 @@ class SampledEMModel(ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} has no statistics M-step")
 
-    #: True when :meth:`local_statistics` depends on ``theta`` (a quadratic expansion of Q):
-    #: :meth:`mc_m_step` then repeats the M-step until it is a fixed point (Newton's method).
+    #: True when ``local_statistics`` depends on ``theta`` (a quadratic expansion of Q):
+    #: ``mc_m_step`` then repeats the M-step until it is a fixed point (Newton's method).
     statistics_move_with_theta = False
 
     def local_statistics(self, theta, draws) -> np.ndarray:
