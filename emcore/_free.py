@@ -173,6 +173,14 @@ class FreeCoordinates:
             room[j] = self._room.get(int(i), room[j])
         return room
 
+    def tangent_coordinates(self, changes, jacobian=None) -> np.ndarray:
+        """The free coordinates of changes of ``theta`` along the set: the columns of
+        ``changes`` (shape ``(p, m)``) written in the columns of ``jacobian`` (default
+        :meth:`jacobian`), by least squares. Exact for a change in the set's tangent space
+        at ``theta``, such as the derivative of a map that stays in the set."""
+        jacobian = self.jacobian() if jacobian is None else jacobian
+        return np.linalg.lstsq(jacobian, np.asarray(changes, dtype=float), rcond=None)[0]
+
     def jacobian(self) -> np.ndarray:
         """``d theta / d phi``, shape (p, n_free): exact for the affine maps (unit steps), by
         central differences of step ``CURVED_STEP`` for a curved block's coordinates."""

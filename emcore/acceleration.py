@@ -128,6 +128,11 @@ def aitken(sequence) -> np.ndarray:
     TypeError, ValueError
         When ``sequence`` is not a scalar sequence of at least three finite values.
 
+    See Also
+    --------
+    emcore.run_em : Its ``accelerate="squarem"`` speeds up the run itself.
+    emcore.em_rate : The linear rate that makes the extrapolation work.
+
     Examples
     --------
     Four EM iterations of the exponential toy (error ratio

@@ -114,6 +114,11 @@ def load_faithful() -> np.ndarray:
     numpy.ndarray
         A new array each call, shape (272, 2), rows in the original order.
 
+    See Also
+    --------
+    emcore.GaussianMixture : The mixture the book fits to these data.
+    emcore.select_n_components : How many components they need.
+
     Examples
     --------
     >>> from emcore.datasets import FAITHFUL_COLUMNS, load_faithful
@@ -140,6 +145,11 @@ def load_gehan() -> np.ndarray:
     -------
     numpy.ndarray
         A new array each call, shape (42, 3): the 21 patients on 6-MP first.
+
+    See Also
+    --------
+    emcore.models.CensoredNormal : EM for right-censored normal data.
+    emcore.run_em : Fits it.
 
     Examples
     --------
@@ -172,6 +182,10 @@ def load_binary_digits() -> tuple[np.ndarray, np.ndarray]:
     digit : numpy.ndarray of shape (1797,)
         The digit (0-9) each image shows, as int64.
 
+    See Also
+    --------
+    emcore.BernoulliMixture : A mixture of binary vectors.
+
     Examples
     --------
     >>> from emcore.datasets import load_binary_digits
@@ -195,8 +209,17 @@ def load_gettysburg() -> str:
 
     Three paragraphs separated by blank lines, with the original punctuation
     (dashes written ``--``). A small public-domain text for the categorical
-    hidden Markov model of chapter 14, whose letters alternate between vowels
-    and consonants.
+    hidden Markov model of the book's chapter on hidden Markov models, whose
+    letters alternate between vowels and consonants.
+
+    Returns
+    -------
+    str
+        The address, paragraphs separated by one blank line.
+
+    See Also
+    --------
+    emcore.CategoricalHMM : An HMM of symbols, such as letters.
 
     Examples
     --------
@@ -222,6 +245,10 @@ def load_nile() -> np.ndarray:
     -------
     numpy.ndarray
         A new array each call, shape (100, 2), rows in time order.
+
+    See Also
+    --------
+    emcore.LinearGaussianSSM : The local-level model of the series.
 
     Examples
     --------
@@ -249,6 +276,10 @@ def load_patents() -> np.ndarray:
     numpy.ndarray
         A new float64 array each call, shape (70, 3), rows in flexmix's order.
 
+    See Also
+    --------
+    emcore.RegressionMixture : A mixture of regressions.
+
     Examples
     --------
     >>> from emcore.datasets import PATENTS_COLUMNS, load_patents
@@ -274,6 +305,10 @@ def load_dyestuff() -> np.ndarray:
     -------
     numpy.ndarray
         A new array each call, shape (30, 2), batch by batch.
+
+    See Also
+    --------
+    emcore.LinearMixedModel : A random intercept per batch.
 
     Examples
     --------
@@ -301,6 +336,10 @@ def load_cbpp() -> np.ndarray:
     numpy.ndarray
         A new array each call, shape (56, 4), herd by herd.
 
+    See Also
+    --------
+    emcore.LogisticMixedModel : A random intercept per herd.
+
     Examples
     --------
     >>> from emcore.datasets import CBPP_COLUMNS, load_cbpp
@@ -326,6 +365,10 @@ def load_earthquakes() -> np.ndarray:
     -------
     numpy.ndarray
         A new array each call, shape (107, 2), rows in time order.
+
+    See Also
+    --------
+    emcore.PoissonHMM : An HMM of counts.
 
     Examples
     --------

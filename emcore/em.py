@@ -83,6 +83,12 @@ class EMModel(ABC):
     :class:`emcore.models.ExponentialMissing` and
     :class:`emcore.models.MixingProportion` show both.
 
+    See Also
+    --------
+    emcore.run_em : Runs EM on a model.
+    emcore.EMResult : What a run returns.
+    emcore.models.ExponentialMissing : A complete model with the analytic hooks.
+
     Examples
     --------
     The mean of a normal sample with known unit variance needs no latent
@@ -147,6 +153,7 @@ class EMModel(ABC):
         Returns
         -------
         float
+            The log-likelihood of the observed data (not of the complete data).
         """
 
     def e_step_with_log_likelihood(self, theta: Any) -> tuple[Any, float]:
@@ -195,6 +202,20 @@ class EMResult:
         How many times the model's E-step and M-step were evaluated.
     ended_by : EndRun or None
         What the model's M-step raised to end the run, if it did.
+
+    See Also
+    --------
+    emcore.run_em : Returns it.
+    emcore.em_rate : The rate of convergence at the result's ``theta``.
+    emcore.standard_errors : Standard errors at the result's ``theta``.
+
+    Examples
+    --------
+    >>> from emcore import run_em
+    >>> from emcore.models import ExponentialMissing
+    >>> result = run_em(ExponentialMissing([5.0], n_missing=1), theta0=1.0, tol=1e-12)
+    >>> print(result.converged, result.message, len(result.theta_history) == result.n_iter + 1)
+    True converged True
     """
 
     theta: Any
@@ -246,6 +267,10 @@ class LoglikChange:
     ----------
     tol : float
         Stop when ``|ll_new - ll_old| < tol``.
+
+    See Also
+    --------
+    emcore.run_em : Takes it as ``stop``.
 
     Examples
     --------
@@ -356,6 +381,8 @@ def run_em(
     Returns
     -------
     EMResult
+        The last parameters and their log-likelihood, the history of both, the
+        number of iterations and why the run stopped.
 
     Raises
     ------
@@ -366,10 +393,17 @@ def run_em(
 
     Warns
     -----
-    MonotonicityWarning
+    emcore.MonotonicityWarning
         When the log-likelihood decreases by more than round-off
         (``1e-10`` relative): EM never does that, so the model is wrong.
         The warning names the iteration.
+
+    See Also
+    --------
+    emcore.EMModel : The three methods a model implements.
+    emcore.EMResult : What the run returns.
+    emcore.em_rate : The rate of convergence at the fixed point.
+    emcore.standard_errors : Standard errors at the fixed point.
 
     Examples
     --------

@@ -70,7 +70,25 @@ class RateResult:
         The difference step used for each parameter.
     fixed_point_residual : float
         :math:`\\max_i |M(\\hat\\theta)_i - \\hat\\theta_i|`: how far ``theta_hat`` is
-        from a fixed point (the rate describes EM only near one).
+        from a fixed point (the rate describes EM only near one), in the model's own vector.
+    parametrization : str
+        ``"as given"`` (``jacobian`` and ``step`` in the model's own vector, shape (p, p)
+        and (p,)), or ``"free"``: the model offered free coordinates
+        (``free_coordinates(theta)``), and ``jacobian`` is the EM map's in them, (q, q)
+        with q their number, and ``step`` (q,).
+
+    See Also
+    --------
+    emcore.em_rate : Returns it.
+    emcore.standard_errors : The SEM method's standard errors use the same Jacobian.
+
+    Examples
+    --------
+    >>> from emcore import em_rate
+    >>> from emcore.models import ExponentialMissing
+    >>> result = em_rate(ExponentialMissing([5.0], n_missing=1), 0.2)
+    >>> print(result.jacobian.shape, f"{result.rate:.6f}", result.fixed_point_residual < 1e-12)
+    (1, 1) 0.500000 True
     """
 
     jacobian: np.ndarray
@@ -78,6 +96,7 @@ class RateResult:
     eigenvalues: np.ndarray
     step: np.ndarray
     fixed_point_residual: float
+    parametrization: str = "as given"
 
 
 @dataclasses.dataclass
@@ -105,6 +124,19 @@ class StandardErrors:
     boundary : numpy.ndarray of shape (p,), bool
         The parameters on the boundary of the parameter space (a probability of
         0): fixed while the others are differentiated, their ``se`` is NaN.
+
+    See Also
+    --------
+    emcore.standard_errors : Returns it.
+    emcore.bootstrap : Standard errors by refitting resampled data instead.
+
+    Examples
+    --------
+    >>> from emcore import standard_errors
+    >>> from emcore.models import ExponentialMissing
+    >>> result = standard_errors(ExponentialMissing([5.0], n_missing=1), 0.2)
+    >>> print(result.method, result.parametrization, result.cov.shape, f"{result.se[0]:.6f}")
+    hessian as given (1, 1) 0.200000
     """
 
     cov: np.ndarray
@@ -196,14 +228,36 @@ def em_rate(model, theta_hat, *, step: float | None = None) -> RateResult:
     Returns
     -------
     RateResult
-        With ``jacobian``, ``rate``, ``eigenvalues``, ``step`` and
-        ``fixed_point_residual``. Costs ``2 p + 1`` EM maps.
+        With ``jacobian``, ``rate``, ``eigenvalues``, ``step``,
+        ``fixed_point_residual`` and ``parametrization``. Costs ``2 p + 1`` EM maps
+        (``2 q + 1`` in free coordinates).
 
     Raises
     ------
     TypeError, ValueError
         For a model without the EM methods, parameters that are not a float
         or a 1-D array, or a bad ``step``.
+
+    See Also
+    --------
+    emcore.RateResult : What it returns.
+    emcore.run_em : Finds the fixed point ``theta_hat``.
+    emcore.aitken : Extrapolates a linearly converging sequence to its limit.
+    emcore.standard_errors : Standard errors at the same point.
+
+    Notes
+    -----
+    A model whose parameters live on a constrained set may offer
+    ``free_coordinates(theta)`` (see :func:`standard_errors`); the Jacobian is then
+    taken in those coordinates :math:`\phi`: column ``j`` is the central difference of
+    :math:`M(\theta(\phi))` along :math:`\phi_j`, a tangent vector of the set, written
+    in free coordinates by least squares against :math:`\partial\theta/\partial\phi`.
+    In the model's own vector a difference step may leave the set (weights that do not
+    sum to 1, covariances with different shapes in a common-shape model), where the map
+    need not be smooth: the iterative M-steps of mclust's curved models start from the
+    current covariances, and off the set the rate computed there depends on the step and
+    may exceed 1 at a maximum. The steps are capped at half the room a coordinate has
+    (a small weight's value).
 
     Examples
     --------
@@ -217,20 +271,51 @@ def em_rate(model, theta_hat, *, step: float | None = None) -> RateResult:
     """
     _check_model(model)
     vec, scalar = _as_parameter_vector(theta_hat)
-    h = _steps(vec, step, JACOBIAN_STEP)
-    p = vec.size
-    jac = np.empty((p, p))
-    for j in range(p):
-        e = np.zeros(p)
-        e[j] = h[j]
-        jac[:, j] = (_em_map(model, vec + e, scalar) - _em_map(model, vec - e, scalar)) / (2 * h[j])
     residual = float(np.max(np.abs(_em_map(model, vec, scalar) - vec)))
+    free = getattr(model, "free_coordinates", None)
+    if callable(free) and not scalar:
+        jac, h = _free_jacobian(model, free(vec), step)
+        parametrization = "free"
+    else:
+        jac, h = _raw_jacobian(model, vec, scalar, step), _steps(vec, step, JACOBIAN_STEP)
+        parametrization = "as given"
     eig = np.linalg.eigvals(jac)
     eig = eig[np.argsort(-np.abs(eig), kind="stable")]
-    if np.all(np.abs(eig.imag) <= 1e-12 * max(1.0, float(np.max(np.abs(eig))))):
+    if np.all(np.abs(eig.imag) <= 1e-12 * max(1.0, float(np.max(np.abs(eig), initial=0.0)))):
         eig = eig.real
-    return RateResult(jacobian=jac, rate=float(np.max(np.abs(eig))), eigenvalues=eig,
-                      step=h, fixed_point_residual=residual)
+    return RateResult(jacobian=jac, rate=float(np.max(np.abs(eig), initial=0.0)),
+                      eigenvalues=eig, step=h, fixed_point_residual=residual,
+                      parametrization=parametrization)
+
+
+def _central_columns(em_map, point: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Central differences of ``em_map`` at ``point``, column ``j`` along coordinate ``j``."""
+    columns = []
+    for j, h_j in enumerate(h):
+        e = np.zeros(point.size)
+        e[j] = h_j
+        columns.append((em_map(point + e) - em_map(point - e)) / (2 * h_j))
+    return np.column_stack(columns)
+
+
+def _raw_jacobian(model, vec: np.ndarray, scalar: bool, step) -> np.ndarray:
+    """The EM map's Jacobian in the model's own vector."""
+    return _central_columns(lambda v: _em_map(model, v, scalar), vec,
+                            _steps(vec, step, JACOBIAN_STEP))
+
+
+def _free_jacobian(model, coords, step) -> tuple[np.ndarray, np.ndarray]:
+    """The EM map's Jacobian in free coordinates, and the steps taken.
+
+    The map runs from ``theta`` = ``coords.from_free(phi)`` through one EM iteration; its
+    image stays in the parameter set, so each derivative is a tangent vector there, which
+    ``coords.tangent_coordinates`` writes in free coordinates."""
+    phi = coords.to_free()
+    if phi.size == 0:  # every parameter on the boundary: nothing moves
+        return np.zeros((0, 0)), phi
+    h = np.minimum(_steps(phi, step, JACOBIAN_STEP), coords.room() / 2)
+    changes = _central_columns(lambda c: _em_map(model, coords.from_free(c), False), phi, h)
+    return coords.tangent_coordinates(changes), h
 
 
 def _hook(model, name: str, method: str, vec, scalar) -> np.ndarray:
@@ -278,6 +363,7 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
     theta_hat : float or array_like of shape (p,)
         The maximum-likelihood estimate.
     method : {"hessian", "sem", "louis"}, default "hessian"
+        How the observed information is obtained (the three ways above).
     step : float, optional
         Relative difference step in (0, 1) for the numerical derivatives.
 
@@ -294,6 +380,25 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
     ValueError
         For an unknown ``method`` or a malformed ``theta_hat``.
 
+    Warns
+    -----
+    emcore.NotAMaximumWarning
+        When the observed information is not positive definite (the Hessian
+        of the log-likelihood is not negative definite): ``theta_hat`` is not
+        a strict local maximum and the standard errors are meaningless. Also
+        when the gradient :math:`g` of the log-likelihood (central differences,
+        in free coordinates where the model offers them) is not near zero: when
+        the Newton distance :math:`\sqrt{g^\top I_{\text{obs}}^{-1} g}`, how many
+        standard errors a Newton step would move ``theta_hat``, exceeds
+        ``MAX_NEWTON_DISTANCE`` (0.1). An EM run stopped too early (a large
+        ``tol``) is the usual cause: refit with a smaller one.
+
+    See Also
+    --------
+    emcore.StandardErrors : What it returns.
+    emcore.em_rate : The rate of convergence from the same EM map.
+    emcore.bootstrap : Standard errors of an estimator by resampling.
+
     Notes
     -----
     A model whose parameters live on a constrained set may offer
@@ -309,19 +414,6 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
     lie inside the parameter space. For an estimate closer than that to a
     boundary, pass a smaller ``step`` (or report that the estimate is on the
     boundary, where these standard errors do not apply).
-
-    Warns
-    -----
-    NotAMaximumWarning
-        When the observed information is not positive definite (the Hessian
-        of the log-likelihood is not negative definite): ``theta_hat`` is not
-        a strict local maximum and the standard errors are meaningless. Also
-        when the gradient :math:`g` of the log-likelihood (central differences,
-        in free coordinates where the model offers them) is not near zero: when
-        the Newton distance :math:`\sqrt{g^\top I_{\text{obs}}^{-1} g}`, how many
-        standard errors a Newton step would move ``theta_hat``, exceeds
-        ``MAX_NEWTON_DISTANCE`` (0.1). An EM run stopped too early (a large
-        ``tol``) is the usual cause: refit with a smaller one.
 
     Examples
     --------
@@ -349,7 +441,7 @@ def standard_errors(model, theta_hat, method: str = "hessian", *,
     else:
         i_com = _hook(model, "complete_information", method, vec, scalar)
         if method == "sem":
-            dm = em_rate(model, vec[0] if scalar else vec, step=step).jacobian
+            dm = _raw_jacobian(model, vec, scalar, step)   # I_com is in the vector's terms
             info = i_com @ (np.eye(p) - dm)
         else:
             outer = _hook(model, "complete_score_outer", method, vec, scalar)

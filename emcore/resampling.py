@@ -51,6 +51,25 @@ class BootstrapResult:
         left out.
     kind : str
         ``"nonparametric"`` or ``"parametric"``.
+
+    See Also
+    --------
+    emcore.bootstrap : Returns it.
+    emcore.StandardErrors : Standard errors from the observed information instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore import GaussianMixture, bootstrap
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.r_[rng.normal(-2, 1, 100), rng.normal(2, 1, 100)][:, None]
+    >>> gm = GaussianMixture(2, random_state=0).fit(X)
+    >>> boot = bootstrap(gm, X, n_boot=10, random_state=1)
+    >>> print(boot.kind, boot.n_failed, boot.replicates["means_"].shape, boot.se["means_"].shape)
+    nonparametric 0 (10, 2, 1) (2, 1)
+    >>> low, high = boot.interval(0.9)["means_"]
+    >>> bool(np.all(low <= high))
+    True
     """
 
     replicates: dict
@@ -154,6 +173,19 @@ def bootstrap(estimator, X, lengths=None, *, n_boot: int = 200, kind: str = "non
     -------
     BootstrapResult
         ``se`` and ``interval(level)`` keyed by the fitted attributes' names.
+
+    Raises
+    ------
+    TypeError
+        When ``estimator`` is not a fitted emcore mixture or HMM.
+    ValueError
+        When fewer than two refits succeed, or for an invalid argument.
+
+    See Also
+    --------
+    emcore.BootstrapResult : What it returns.
+    emcore.standard_errors : Standard errors from the observed information.
+    emcore.GaussianMixture.standard_errors : The same for a fitted mixture.
 
     Examples
     --------

@@ -52,6 +52,12 @@ def animate_elbo(model, theta0, *, theta_range, n_iter=6, fps=1.0, xlabel=r"$\th
         iteration ``t``, :math:`\mathcal L(q^{(t)}, \theta)` on the grid). Its PDF strip
         shows the first four frames, the two steps of the first two iterations.
 
+    See Also
+    --------
+    emcore.animate_mixture : The same for a Gaussian mixture's EM run.
+    emcore.EMAnimation : What it returns.
+    emcore.models.GeneticLinkage : A model with the ``q_function`` this draws.
+
     Examples
     --------
     >>> from emcore import animate_elbo

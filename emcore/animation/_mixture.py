@@ -78,6 +78,12 @@ def animate_mixture(estimator, X, iterations=20, *, labels=None, fps=2.0):
     EMAnimation
         One :class:`~emcore.animation.Frame` per shown iteration.
 
+    See Also
+    --------
+    emcore.animate_elbo : The lower bound of a one-parameter model, step by step.
+    emcore.EMAnimation : What it returns.
+    emcore.GaussianMixture : The estimator whose run it follows.
+
     Examples
     --------
     >>> import numpy as np

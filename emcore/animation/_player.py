@@ -58,6 +58,19 @@ class Frame:
     log_likelihood : float
         The log-likelihood at ``params``, as emcore's EM recorded it (for a mixture with
         a ``prior``, the log-posterior that its EM climbs).
+
+    See Also
+    --------
+    emcore.EMAnimation : The animation that holds the frames.
+
+    Examples
+    --------
+    >>> from emcore import animate_elbo
+    >>> from emcore.models import GeneticLinkage
+    >>> anim = animate_elbo(GeneticLinkage(), 0.05, theta_range=(0.02, 0.9), n_iter=2)
+    >>> frame = anim.frames[1]                             # after the first M-step
+    >>> frame.iteration, frame.step, round(frame.params, 6)
+    (0, 'M', 0.493663)
     """
 
     iteration: int
@@ -92,8 +105,27 @@ class EMAnimation:
     Attributes
     ----------
     frames : list of Frame
+        The frames, in order.
     curves : dict
+        The curves the frames draw, by name.
     strip_frames : list of int or None
+        The frames of the PDF strip, or None for four spread evenly.
+
+    See Also
+    --------
+    emcore.animate_mixture : An animation of a Gaussian mixture's EM run.
+    emcore.animate_elbo : An animation of the lower bound touching the log-likelihood.
+    emcore.animation.Frame : One frame.
+
+    Examples
+    --------
+    >>> from emcore import animate_elbo
+    >>> from emcore.models import GeneticLinkage
+    >>> anim = animate_elbo(GeneticLinkage(), 0.05, theta_range=(0.02, 0.9), n_iter=2)
+    >>> anim
+    <EMAnimation: EM and its lower bound, 4 frames, iterations 0 to 1>
+    >>> sorted(anim.curves)
+    ['bounds', 'log_likelihood', 'theta']
     """
 
     def __init__(self, frames, draw, title, figsize=(6.4, 4.0), fps=2.0, curves=None,
@@ -133,6 +165,10 @@ class EMAnimation:
         -------
         str
             HTML with the frames embedded as PNG images and a script; it loads nothing.
+
+        See Also
+        --------
+        emcore.EMAnimation.strip : A still of a few frames, for print.
         """
         if self._html is None:
             from matplotlib.animation import FuncAnimation
@@ -170,6 +206,10 @@ class EMAnimation:
         -------
         bytes
             A PNG image, two panels per row.
+
+        See Also
+        --------
+        emcore.EMAnimation.to_jshtml : The player, for the web.
         """
         if isinstance(n_panels, bool) or not isinstance(n_panels, (int, np.integer)) \
                 or n_panels < 1:

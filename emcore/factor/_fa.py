@@ -35,6 +35,7 @@ class FactorAnalysis(EstimatorParams):
         ``tol`` in one iteration. EM is slow near a Heywood case; scikit-learn's
         default (1e-2 on the total) stops far shorter.
     max_iter : int, default 1000
+        Most EM iterations of each start.
     n_init : int, default 1
         Starts; the best log-likelihood is kept. The first is ``init_params``,
         the others random.
@@ -51,8 +52,10 @@ class FactorAnalysis(EstimatorParams):
         (:meth:`emcore.factor.FactorModel.zero_uniqueness_gain`): EM reaches such a
         boundary maximum only like 1/t, so ``tol`` stops it short.
     random_state : None, int or numpy.random.Generator
+        Seeds the random starts (``init_params="random"`` or ``n_init > 1``).
     verbose : int, default 0
-        1: a line per start; 2: also the mean log-likelihood every 10 iterations.
+        1: a line at the start and end of each run; 2: also the change of the mean
+        log-likelihood every 10 iterations.
 
     Attributes
     ----------
@@ -72,6 +75,13 @@ class FactorAnalysis(EstimatorParams):
     n_iter_ : int
     converged_ : bool
     n_features_in_ : int
+
+    See Also
+    --------
+    emcore.MixtureOfFactorAnalyzers : A mixture of factor analysers.
+    emcore.factor.FactorModel : The EM model each fit runs.
+    emcore.models.PPCA : One noise variance for every feature.
+    emcore.HeywoodWarning : Warned when a uniqueness reaches the boundary 0.
 
     Examples
     --------
@@ -123,6 +133,13 @@ class FactorAnalysis(EstimatorParams):
         -------
         self
             The fitted estimator.
+
+        Warns
+        -----
+        emcore.HeywoodWarning
+            When a uniqueness ends at the boundary 0 (``heywood_`` lists the variables).
+        emcore.ConvergenceWarning
+            When the best run reached ``max_iter`` unconverged.
         """
         params = self._checked_params()
         model = FactorModel(X, params["n_factors"])
@@ -185,6 +202,12 @@ class FactorAnalysis(EstimatorParams):
         Returns
         -------
         numpy.ndarray of shape (n_samples,)
+            The log-density of each row under the fitted model.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return self._covariance_model().log_density(self._centred(X))[0]
 
@@ -201,6 +224,7 @@ class FactorAnalysis(EstimatorParams):
         Returns
         -------
         float
+            The mean over the rows of :meth:`score_samples`.
         """
         return float(np.mean(self.score_samples(X)))
 
@@ -215,6 +239,12 @@ class FactorAnalysis(EstimatorParams):
         Returns
         -------
         numpy.ndarray of shape (n_samples, n_factors)
+            Row ``n`` is the posterior mean of the factors given ``X[n]``.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return self._covariance_model().quadratic_and_factors(self._centred(X))[1]
 
@@ -231,6 +261,7 @@ class FactorAnalysis(EstimatorParams):
         Returns
         -------
         numpy.ndarray of shape (n_samples, n_factors)
+            Row ``n`` is the posterior mean of the factors given ``X[n]``.
         """
         return self.fit(X).transform(X)
 
@@ -241,6 +272,11 @@ class FactorAnalysis(EstimatorParams):
         -------
         numpy.ndarray of shape (n_features, n_features)
             :math:`W W^\top + \Psi`.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return self._covariance_model().covariance()
 
@@ -250,6 +286,12 @@ class FactorAnalysis(EstimatorParams):
         Returns
         -------
         numpy.ndarray of shape (n_features, n_features)
+            The inverse of the model covariance ``W W^T + Psi``.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return self._covariance_model().precision()
 

@@ -82,6 +82,13 @@ class FactorModel(EMModel):
     n_factors : int
         ``q``, from 0 to the Ledermann bound (:func:`ledermann_bound`).
 
+    See Also
+    --------
+    emcore.FactorAnalysis : The estimator that fits it.
+    emcore.run_em : Runs EM on it.
+    emcore.em_rate : Its rate of convergence, slow near a Heywood case.
+    emcore.factor.ledermann_bound : The most factors ``d`` variables identify.
+
     Examples
     --------
     >>> import numpy as np
@@ -131,6 +138,7 @@ class FactorModel(EMModel):
         Returns
         -------
         ndarray of shape (d * (q + 1),)
+            ``W`` row by row, then ``psi``.
         """
         return np.concatenate([np.asarray(W, dtype=float).ravel(), np.asarray(psi, dtype=float)])
 
@@ -145,7 +153,9 @@ class FactorModel(EMModel):
         Returns
         -------
         W : ndarray of shape (d, q)
+            The loadings.
         psi : ndarray of shape (d,)
+            The uniquenesses, all positive.
         """
         d, q = self.d, self.n_factors
         vec = np.asarray(theta, dtype=float)
@@ -242,6 +252,7 @@ class FactorModel(EMModel):
         Returns
         -------
         float
+            The total over the rows, with the mean at the sample mean.
         """
         return self.e_step_with_log_likelihood(theta)[1]
 
@@ -267,6 +278,7 @@ class FactorModel(EMModel):
         Returns
         -------
         ndarray of shape (d,)
+            The change of the log-likelihood when each uniqueness alone is set to 0.
         """
         W, psi = self.unpack(theta)
         cov = LowRankPlusDiagonal(W, psi)

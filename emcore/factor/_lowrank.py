@@ -40,6 +40,12 @@ def ledermann_bound(d: int) -> int:
     Returns
     -------
     int
+        The largest ``q`` with ``(d - q)**2 >= d + q``.
+
+    See Also
+    --------
+    emcore.FactorAnalysis : Takes ``n_factors`` up to this bound.
+    emcore.factor.FactorModel : The factor model.
 
     Examples
     --------
@@ -135,8 +141,13 @@ def varimax(loadings, *, tol=1e-10, max_iter=500):
     Returns
     -------
     rotated : ndarray of shape (d, q)
+        The rotated loadings, ``loadings @ R``.
     R : ndarray of shape (q, q)
         The orthogonal rotation, ``rotated = loadings @ R``.
+
+    See Also
+    --------
+    emcore.FactorAnalysis : Rotates its loadings with ``rotation="varimax"``.
 
     Examples
     --------

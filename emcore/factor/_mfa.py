@@ -34,6 +34,7 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
     Parameters
     ----------
     n_components : int, default 1
+        Number of components ``K``.
     n_factors : int, default 1
         From 0 to the Ledermann bound of d.
     common_noise : bool, default False
@@ -44,13 +45,18 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
         Added to each noise variance after every M-step (as ``reg_covar`` in
         :class:`emcore.GaussianMixture`); 0 gives exact EM.
     max_iter : int, default 200
+        Most EM iterations of each start.
     n_init : int, default 1
+        Starts; the one with the highest log-likelihood is kept.
     init_params : {"kmeans", "random"}, default "kmeans"
         Means, weights and noise from :class:`emcore.GaussianMixture`'s k-means
         start (diagonal, no EM iteration), or random rows as means with the
         data's variances; loadings random, taking half of each variance.
     random_state : None, int or numpy.random.Generator
+        Seeds the starts and the random loadings.
     verbose : int, default 0
+        1: a line at the start and end of each run; 2: also the change of the mean
+        log-likelihood every 10 iterations.
 
     Attributes
     ----------
@@ -64,6 +70,12 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
     n_iter_ : int
     converged_ : bool
     n_features_in_ : int
+
+    See Also
+    --------
+    emcore.FactorAnalysis : One factor analyser.
+    emcore.GaussianMixture : Full, diagonal, tied or spherical covariances.
+    emcore.factor.MFAModel : The EM model each fit runs.
 
     Examples
     --------
@@ -130,6 +142,11 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
         -------
         self
             The fitted estimator.
+
+        Warns
+        -----
+        emcore.ConvergenceWarning
+            When the best run reached ``max_iter`` unconverged.
         """
         p = self._checked_params()
         X = check_data(X)
@@ -168,6 +185,12 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
         Returns
         -------
         numpy.ndarray of shape (n_samples,)
+            The log-density of each row under the fitted mixture.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return log_sum_rows(self._log_joint(X))
 
@@ -184,6 +207,7 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
         Returns
         -------
         float
+            The mean over the rows of :meth:`score_samples`.
         """
         return float(np.mean(self.score_samples(X)))
 
@@ -198,6 +222,12 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
         Returns
         -------
         numpy.ndarray of shape (n_samples, n_components)
+            Rows sum to 1.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         logp = self._log_joint(X)
         return np.exp(logp - log_sum_rows(logp)[:, None])
@@ -213,6 +243,12 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
         Returns
         -------
         numpy.ndarray of int of shape (n_samples,)
+            The component (0 to ``n_components - 1``) of largest responsibility.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return np.argmax(self._log_joint(X), axis=1)
 
@@ -229,6 +265,7 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
         Returns
         -------
         numpy.ndarray of int of shape (n_samples,)
+            The component (0 to ``n_components - 1``) of largest responsibility.
         """
         return self.fit(X).predict(X)
 
@@ -265,6 +302,7 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
         Returns
         -------
         float
+            With ``p`` the free parameters; lower is better.
         """
         n = check_data(X, min_rows=1).shape[0]
         return -2.0 * self.score(X) * n + 2.0 * self._n_parameters()
@@ -285,6 +323,11 @@ class MixtureOfFactorAnalyzers(EstimatorParams):
             The rows.
         labels : numpy.ndarray of int of shape (n_samples,)
             The component of each.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         theta = self._params()
         n = check_params({"n_samples": [Integer(1)]}, {"n_samples": n_samples})["n_samples"]

@@ -31,6 +31,21 @@ class MFAParams:
     loadings : numpy.ndarray of shape (K, d, q)
     noise : numpy.ndarray of shape (K, d)
         The diagonals :math:`\psi_k` (equal rows with ``common_noise``).
+
+    See Also
+    --------
+    emcore.factor.MFAModel : The model they parametrise.
+    emcore.MixtureOfFactorAnalyzers : Its fitted ``weights_``, ``means_``, ``components_``
+        and ``noise_variance_`` are these.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore.factor import MFAModel
+    >>> X = np.random.default_rng(0).normal(size=(50, 3))
+    >>> theta = MFAModel(X, n_components=2, n_factors=1).initial_params(0)
+    >>> print(theta.weights.shape, theta.means.shape, theta.loadings.shape, theta.noise.shape)
+    (2,) (2, 3) (2, 3, 1) (2, 3)
     """
 
     weights: np.ndarray
@@ -41,7 +56,28 @@ class MFAParams:
 
 @dataclasses.dataclass
 class MFAStats:
-    """Expected sufficient statistics per component (data centred at the model's ``offset``)."""
+    """Expected sufficient statistics per component (data centred at the model's ``offset``).
+
+    Weighted by the responsibilities ``h_nk``: ``counts`` (K,), the sums of ``h_nk``;
+    ``sum_x`` and ``sum_xx`` (K, d), of the rows and their squares; ``sum_xz`` (K, d, q), of
+    ``x_n E[z | x_n, k]^T``; ``sum_z`` (K, q) and ``sum_zz`` (K, q, q), of the factors'
+    posterior first and second moments.
+
+    See Also
+    --------
+    emcore.factor.MFAModel.e_step : Computes them.
+    emcore.factor.MFAModel.m_step : Turns them into new parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore.factor import MFAModel
+    >>> X = np.random.default_rng(0).normal(size=(50, 3))
+    >>> model = MFAModel(X, n_components=2, n_factors=1)
+    >>> stats = model.e_step(model.initial_params(0))
+    >>> print(stats.sum_xz.shape, stats.sum_zz.shape, round(float(stats.counts.sum()), 6))
+    (2, 3, 1) (2, 1, 1) 50.0
+    """
 
     counts: np.ndarray        # (K,)   sum_n h_nk
     sum_x: np.ndarray         # (K, d) sum_n h_nk x_n
@@ -108,13 +144,22 @@ class MFAModel(EMModel):
     Parameters
     ----------
     X : array_like of shape (n, d)
+        The rows to fit.
     n_components : int
+        Number of components ``K``.
     n_factors : int
         From 0 to the Ledermann bound of d.
     common_noise : bool, default False
         One :math:`\Psi` for all components.
     reg_noise : float, default 0.0
         Added to every :math:`\psi` after the M-step (then not an exact EM step).
+
+    See Also
+    --------
+    emcore.MixtureOfFactorAnalyzers : The estimator that fits it.
+    emcore.factor.MFAParams : Its parameters.
+    emcore.factor.MFAStats : Its E-step's statistics.
+    emcore.run_em : Runs EM on it.
 
     Examples
     --------
@@ -166,6 +211,7 @@ class MFAModel(EMModel):
         Returns
         -------
         ndarray of shape (n, K)
+            Entry ``(n, k)`` is the log of ``pi_k`` times row ``n``'s density under component ``k``.
         """
         return log_joint(X, theta)
 
@@ -181,7 +227,9 @@ class MFAModel(EMModel):
         Returns
         -------
         stats : MFAStats
+            What :meth:`e_step` returns.
         log_likelihood : float
+            What :meth:`log_likelihood` returns.
         """
         k_, d, q = self.n_components, self.d, self.n_factors
         covs, log_w = _components(theta)
@@ -216,6 +264,7 @@ class MFAModel(EMModel):
         Returns
         -------
         MFAStats
+            The responsibility-weighted sums of the rows and of the factors' moments.
         """
         return self.e_step_with_log_likelihood(theta)[0]
 
@@ -230,6 +279,7 @@ class MFAModel(EMModel):
         Returns
         -------
         float
+            The total over the rows of ``X``.
         """
         return self.e_step_with_log_likelihood(theta)[1]
 
@@ -244,6 +294,7 @@ class MFAModel(EMModel):
         Returns
         -------
         MFAParams
+            The new weights, means, loadings and noise.
         """
         k_, q = self.n_components, self.n_factors
         empty = np.flatnonzero(~(stats.counts > 0))
@@ -293,6 +344,7 @@ class MFAModel(EMModel):
         Returns
         -------
         MFAParams
+            The starting weights, means, loadings and noise.
         """
         rng = np.random.default_rng(random_state)
         k_, d, q = self.n_components, self.d, self.n_factors

@@ -8,6 +8,10 @@
 * ``reference`` -- the textbook E-step in plain numpy (log-densities,
   log-sum-exp, responsibilities, statistics): what the book shows and what
   the tests trust;
+* ``fast`` -- the optional fast paths: the chunk kernels of the four built-in
+  types (expanded and direct), mixed into their objects, and the expanded
+  path's one round-off bound; a type without them runs on the reference;
+* ``expanded`` -- an HMM's log-densities on the expanded path where it is safe;
 * ``stats`` -- the parameters (``MixtureParams``: weights, means, covariances) and
   the sufficient statistics, and their algebra;
 * ``mstep`` -- the M-step with its safeguards (the check that ``Q`` does not

@@ -17,7 +17,6 @@ from ``S = L L^T`` it is ``U = L^{-T}``, so the Mahalanobis distance is
 ``|U^T (x - mu)|^2`` and ``log det P^{1/2} = sum(log diag U)``.
 ``precision_cholesky(S)`` (LinAlgError unless positive definite),
 ``from_precisions(P)`` -> (S, U), ``precisions(U)``, ``half_log_det(U, k, d)``,
-``precision_scale(U)`` (a bound of each largest eigenvalue of ``P``),
 ``log_gaussian(X, means, U)`` -> (n, K) ``log N(x | mu_k, Sigma_k)``.
 
 *Second moments* ``M2``, sums of ``r (x - s)(x - s)^T`` about shifts ``s``,
@@ -29,15 +28,9 @@ reg)`` -> the M-step's (covariances, mean variances before ``reg``), ``delta``
 the new means minus ``s``; ``scatter_trace(U, n, first, M2, delta)`` ->
 ``sum_k tr(P_k S_k)``, the trace term of ``Q``.
 
-*Chunk kernels* (``xt`` (d, m): a chunk's samples centred, transposed).
-Expanded path, ``-(x - mu)^T P (x - mu) / 2 = a_q^T q(x) + a_x^T x + c``:
-``n_quadratic(d)`` rows of features ``q(x)`` written by ``quadratic(xt, out)``,
-``coefficients(means, U)`` -> (a_q, a_x, c), ``shared_root(U)`` (the ``U`` of a
-term all components share, ``-|U^T x|^2 / 2``, or None: the chunk's product with
-the coefficients gives ``U^T x`` too), ``second_from_quadratic(g, d, data_second)``,
-``expanded_max_d``, ``needs_data_second``. Direct path: ``prepare(means, U)``, then
-``mahalanobis(xt, prep, k)`` -> (K, m), whose largest buffer has
-``direct_rows(k, d)`` rows (the chunk size follows it).
+*Fast kernels*, optional: the chunk kernels of the expanded and direct paths
+(:mod:`.fast`), mixed into the four built-in types; a type without them
+(``has_expanded_path`` false) runs on the reference E-step.
 
 *Prior shapes* (:mod:`._prior`): ``scale_shape(d)`` and ``scale_from_number(scale, d)``
 of the scale ``Psi``, ``zero_scale(d)``, ``prior_exponent(nu, c, k, d)`` (the
@@ -53,23 +46,14 @@ the standard normal ``z`` (n, d) scaled by each label's covariance root.
 from __future__ import annotations
 
 import functools
-import math
 from abc import ABC, abstractmethod
 
 import numpy as np
 
-from .. import _tuning
 from ._conditional import DiagConditional, FullConditional, SphericalConditional, TiedConditional
+from .fast import DiagKernels, FullKernels, SphericalKernels, TiedKernels
 
 __all__ = ["COVARIANCE_TYPES", "CovarianceType", "covariance_model"]
-
-_LOG_2PI = math.log(2 * math.pi)
-
-
-def _sum_of_squares_by_component(y, k):
-    """(K*d, m) -> (K, m): per component, the sum of squares of its d rows (in place)."""
-    np.square(y, out=y)
-    return y.reshape(k, -1, y.shape[1]).sum(axis=1)
 
 
 def _positive_root(cov, what):
@@ -83,8 +67,31 @@ class CovarianceType(ABC):
 
     The abstract methods below are what any covariance type must provide:
     they are all the reference E-step (:mod:`.reference`), the M-step
-    (:func:`emcore.gaussian.mstep.m_step`) and sampling need. The other members of the four
-    built-in types serve the fast kernels, the missing entries and the priors.
+    (:func:`emcore.gaussian.mstep.m_step`) and sampling need. The four built-in
+    types add the prior shapes, the missing entries' algebra (``._conditional``)
+    and, as an optional hook, the fast chunk kernels (``emcore.gaussian.fast``).
+
+    See Also
+    --------
+    emcore.gaussian.covariance_model : The object of a covariance type's name.
+    emcore.GaussianMixture : Takes one (or its name) as ``covariance_type``.
+    emcore.gaussian.mclust.MclustModel : The models of R's mclust, subclasses of ``full``.
+
+    Examples
+    --------
+    A ``diag`` type holds each component's variances; ``U`` is the Cholesky factor of the
+    precision, here ``1 / sqrt(variance)``:
+
+    >>> import numpy as np
+    >>> from emcore.gaussian import CovarianceType, covariance_model
+    >>> diag = covariance_model("diag")
+    >>> isinstance(diag, CovarianceType), diag.cov_shape(3, 2), diag.n_cov_parameters(3, 2)
+    (True, (3, 2), 6)
+    >>> U = diag.precision_cholesky(np.array([[4.0, 1.0]]))   # one component
+    >>> print(U)
+    [[0.5 1. ]]
+    >>> print(np.exp(diag.log_gaussian(np.zeros((1, 2)), np.zeros((1, 2)), U)).round(6))
+    [[0.079577]]
     """
 
     @abstractmethod
@@ -101,6 +108,7 @@ class CovarianceType(ABC):
         Returns
         -------
         tuple of int
+            The shape, e.g. ``(k, d, d)`` for ``full``.
         """
 
     @abstractmethod
@@ -117,6 +125,7 @@ class CovarianceType(ABC):
         Returns
         -------
         int
+            The number of free parameters of the covariances.
         """
 
     @abstractmethod
@@ -146,6 +155,7 @@ class CovarianceType(ABC):
         Returns
         -------
         covariances, chol : ndarray of shape ``cov_shape(k, d)``
+            The covariances and the Cholesky factors ``U`` of the precisions.
         """
 
     @abstractmethod
@@ -160,6 +170,7 @@ class CovarianceType(ABC):
         Returns
         -------
         ndarray of shape ``cov_shape(k, d)``
+            The precisions, shaped as the covariances.
         """
 
     @abstractmethod
@@ -178,6 +189,7 @@ class CovarianceType(ABC):
         Returns
         -------
         ndarray of shape (k,)
+            ``sum(log diag U_k)``, one per component.
         """
 
     @abstractmethod
@@ -196,6 +208,7 @@ class CovarianceType(ABC):
         Returns
         -------
         ndarray of shape (n, d)
+            The whitened rows.
         """
 
     @abstractmethod
@@ -227,6 +240,7 @@ class CovarianceType(ABC):
         Returns
         -------
         ndarray of shape ``cov_shape(k, d)``
+            The outer products, summed or reduced as the type's second moments.
         """
 
     @abstractmethod
@@ -249,6 +263,7 @@ class CovarianceType(ABC):
         Returns
         -------
         covariances : ndarray of shape ``cov_shape(k, d)``
+            The new covariances, ``reg`` added.
         spread : ndarray
             Each covariance's mean variance before ``reg`` is added.
         """
@@ -273,6 +288,7 @@ class CovarianceType(ABC):
         Returns
         -------
         float
+            The trace term.
         """
 
     @abstractmethod
@@ -282,11 +298,10 @@ class CovarianceType(ABC):
     name = ""
     is_shared = False
     is_matrix = False
-    #: Whether the type has the expanded path's kernels (``n_quadratic``, ``quadratic``,
-    #: ``coefficients``, ``second_from_quadratic``, ``precision_scale``; :mod:`.expanded`).
+    #: The fast hook: whether the type has the chunk kernels of ``emcore.gaussian.fast`` (else the
+    #: reference E-step is used), and whether they need the data's own second moments.
     has_expanded_path = False
     needs_data_second = False
-    expanded_max_d = math.inf
     #: Whether ``covariances`` takes the current covariances as ``start=`` (an iterative
     #: M-step starts there; :func:`emcore.gaussian.mstep.m_step` passes them).
     warm_m_step = False
@@ -323,10 +338,11 @@ class CovarianceType(ABC):
         Returns
         -------
         ndarray of shape (n, K)
+            ``log N(x_n | mu_k, Sigma_k)``.
         """
-        k, d = means.shape
-        maha = self.mahalanobis(np.array(X.T, dtype=np.float64), self.prepare(means, chol), k)
-        return (-0.5 * (d * _LOG_2PI + maha) + self.half_log_det(chol, k, d)[:, None]).T
+        from .reference import log_densities  # the reference builds on this module
+
+        return log_densities(X, means, chol, self)
 
     def empty_second(self, k, d):
         """Zero second moments: they have the shape of the covariances.
@@ -341,40 +357,9 @@ class CovarianceType(ABC):
         Returns
         -------
         ndarray of shape ``cov_shape(k, d)``
+            Zeros.
         """
         return np.zeros(self.cov_shape(k, d))
-
-    @staticmethod
-    def shared_root(chol):
-        """The precision root shared by every component (the expanded path), or None.
-
-        Parameters
-        ----------
-        chol : ndarray of shape ``cov_shape(k, d)``
-            The factors ``U``.
-
-        Returns
-        -------
-        ndarray or None
-        """
-        return None
-
-    @staticmethod
-    def direct_rows(k, d):
-        """Rows of ``mahalanobis``'s largest buffer per sample (the chunk size follows it).
-
-        Parameters
-        ----------
-        k : int
-            Number of components.
-        d : int
-            Number of features.
-
-        Returns
-        -------
-        int
-        """
-        return k * d
 
     def zero_scale(self, d):
         """The zero of a prior's scale parameter (its shape for this type).
@@ -387,6 +372,7 @@ class CovarianceType(ABC):
         Returns
         -------
         float or ndarray
+            A zero of the scale's shape.
         """
         shape = self.scale_shape(d)
         return np.zeros(shape) if shape else 0.0
@@ -425,6 +411,7 @@ class CovarianceType(ABC):
         Returns
         -------
         float or ndarray
+            The scale ``Psi``, shaped as this type's scale.
         """
         return second[0] / n / k ** (2.0 / d)
 
@@ -445,6 +432,7 @@ class CovarianceType(ABC):
         Returns
         -------
         float
+            The exponent ``p`` of the M-step's denominator.
         """
         return (0.0 if nu is None else self._nu_part(nu, d)) + c
 
@@ -465,6 +453,7 @@ class CovarianceType(ABC):
         Returns
         -------
         ndarray of shape (n, d)
+            The samples, one row per label.
         """
         out = np.empty(z.shape)
         for j in range(means.shape[0]):
@@ -473,18 +462,14 @@ class CovarianceType(ABC):
         return out
 
 
-class _Full(FullConditional, CovarianceType):
+class _Full(FullConditional, FullKernels, CovarianceType):
     name = "full"
     is_matrix = True
-    has_expanded_path = True
-    expanded_max_d = _tuning.EXPANDED_MAX_D
 
     cov_shape = staticmethod(lambda k, d: (k, d, d))
     scale_shape = staticmethod(lambda d: (d, d))
     scale_from_number = staticmethod(lambda scale, d: np.eye(d) * scale)
     n_cov_parameters = staticmethod(lambda k, d: k * d * (d + 1) // 2)
-    n_quadratic = staticmethod(lambda d: d * (d + 1) // 2)
-    direct_rows = staticmethod(lambda k, d: 2 * d)
 
     def precision_cholesky(self, cov):
         """``L^{-T}`` for ``cov = L L^T`` (batched); LinAlgError if not positive definite."""
@@ -504,9 +489,6 @@ class _Full(FullConditional, CovarianceType):
 
     def half_log_det(self, chol, k, d):
         return np.sum(np.log(np.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
-
-    def precision_scale(self, chol):
-        return np.einsum("kij,kij->k", chol, chol)
 
     def covariances(self, m2, n, n_guarded, delta, reg):
         scatter = m2 - (2 * n_guarded - n)[:, None, None] * delta[:, :, None] * delta[:, None, :]
@@ -528,44 +510,6 @@ class _Full(FullConditional, CovarianceType):
         b = diff * np.sqrt(r)
         second[j] += np.dot(b, b.T)  # numpy computes B B^T with a symmetric rank-k update
 
-    def quadratic(self, xt, out):
-        """Products ``x_i x_j``, ``i <= j``, row by row (the order of ``triu_indices``)."""
-        d = xt.shape[0]
-        row = 0
-        for i in range(d):
-            np.multiply(xt[i], xt[i:], out=out[row:row + d - i])
-            row += d - i
-
-    def coefficients(self, means, chol):
-        d = means.shape[1]
-        prec = chol @ np.swapaxes(chol, 1, 2)
-        iu, ju = np.triu_indices(d)
-        quad = prec[:, iu, ju] * np.where(iu == ju, -0.5, -1.0)
-        nu = np.einsum("kij,ki->kj", chol, means)
-        return quad.T, np.einsum("kij,kj->ik", prec, means), -0.5 * np.einsum("kj,kj->k", nu, nu)
-
-    def second_from_quadratic(self, g, d, data_second):
-        k = g.shape[1]
-        iu, ju = np.triu_indices(d)
-        m2 = np.empty((k, d, d))
-        m2[:, iu, ju] = g.T
-        m2[:, ju, iu] = g.T
-        return m2
-
-    def prepare(self, means, chol):
-        return np.swapaxes(chol, 1, 2).copy(), means
-
-    def mahalanobis(self, xt, prep, k):
-        # x - mu_k first, then U_k^T: no cancellation between U^T x and U^T mu far from mu.
-        # Component by component, so the buffers are two (d, m) blocks (direct_rows).
-        ut, means = prep
-        out, diff, y = np.empty((k, xt.shape[1])), np.empty(xt.shape), np.empty(xt.shape)
-        for j in range(k):
-            np.subtract(xt, means[j][:, None], out=diff)
-            np.dot(ut[j], diff, out=y)
-            np.einsum("ij,ij->j", y, y, out=out[j])
-        return out
-
     def _nu_part(self, nu, d):
         """Inverse-Wishart: ``nu + d + 1``, defined for ``nu > d - 1``."""
         if nu <= d - 1:
@@ -577,28 +521,18 @@ class _Full(FullConditional, CovarianceType):
         return z @ np.linalg.cholesky(covariances[j]).T
 
 
-class _Tied(TiedConditional, _Full):
+class _Tied(TiedConditional, TiedKernels, _Full):
     name = "tied"
     is_shared = True
-    needs_data_second = True
-    expanded_max_d = math.inf
 
     cov_shape = staticmethod(lambda k, d: (d, d))
     n_cov_parameters = staticmethod(lambda k, d: d * (d + 1) // 2)
-    n_quadratic = staticmethod(lambda d: 0)
-    direct_rows = staticmethod(lambda k, d: 2 * k * d)
-    # -x^T P x / 2 = -|U^T x|^2 / 2 is shared by all components
-    shared_root = staticmethod(lambda chol: chol)
-    quadratic = staticmethod(lambda xt, out: None)  # no quadratic features
 
     def half_log_det(self, chol, k, d):
         return np.full(k, np.sum(np.log(np.diag(chol))))
 
     def whiten(self, diff, chol, j):
         return diff @ chol
-
-    def precision_scale(self, chol):
-        return np.array([np.sum(chol * chol)])
 
     def covariances(self, m2, n, n_guarded, delta, reg):
         scatter = m2 - np.einsum("k,ki,kj->ij", 2 * n_guarded - n, delta, delta)
@@ -620,21 +554,6 @@ class _Tied(TiedConditional, _Full):
         b = diff * np.sqrt(r)
         second += np.dot(b, b.T)
 
-    def coefficients(self, means, chol):
-        nu = means @ chol
-        return np.zeros((0, means.shape[0])), chol @ nu.T, -0.5 * np.einsum("kj,kj->k", nu, nu)
-
-    def second_from_quadratic(self, g, d, data_second):
-        return data_second.copy()
-
-    def prepare(self, means, chol):
-        return chol.T.copy(), means
-
-    def mahalanobis(self, xt, prep, k):
-        ut, means = prep
-        y = np.matmul(ut, xt[None, :, :] - means[:, :, None])  # U^T (x - mu_k), all k at once
-        return _sum_of_squares_by_component(y.reshape(-1, xt.shape[1]), k)
-
     def per_component(self, psi, k):
         return psi
 
@@ -648,15 +567,13 @@ class _Tied(TiedConditional, _Full):
         return z @ np.linalg.cholesky(covariances).T
 
 
-class _Diag(DiagConditional, CovarianceType):
+class _Diag(DiagConditional, DiagKernels, CovarianceType):
     name = "diag"
-    has_expanded_path = True
 
     cov_shape = staticmethod(lambda k, d: (k, d))
     scale_shape = staticmethod(lambda d: (d,))
     scale_from_number = staticmethod(lambda scale, d: np.broadcast_to(scale, (d,)))
     n_cov_parameters = staticmethod(lambda k, d: k * d)
-    n_quadratic = staticmethod(lambda d: d)
 
     def precision_cholesky(self, cov):
         return 1.0 / _positive_root(cov, "variance")
@@ -674,9 +591,6 @@ class _Diag(DiagConditional, CovarianceType):
     def half_log_det(self, chol, k, d):
         return np.sum(np.log(chol), axis=1)
 
-    def precision_scale(self, chol):
-        return np.max(chol**2, axis=1)
-
     def covariances(self, m2, n, n_guarded, delta, reg):
         cov = (m2 - (2 * n_guarded - n)[:, None] * delta**2) / n_guarded[:, None]
         spread = cov.mean(axis=1)
@@ -691,25 +605,6 @@ class _Diag(DiagConditional, CovarianceType):
     def add_centred(self, second, j, diff, r):
         second[j] += np.dot(diff * diff, r)
 
-    def quadratic(self, xt, out):
-        np.square(xt, out=out)
-
-    def coefficients(self, means, chol):
-        prec = chol**2
-        return -0.5 * prec.T, (prec * means).T, -0.5 * np.sum(prec * means**2, 1)
-
-    def second_from_quadratic(self, g, d, data_second):
-        return g.T.copy()
-
-    def prepare(self, means, chol):
-        return chol, means
-
-    def mahalanobis(self, xt, prep, k):
-        scale, means = prep
-        y = xt[None, :, :] - means[:, :, None]
-        y *= scale[:, :, None]
-        return _sum_of_squares_by_component(y.reshape(-1, xt.shape[1]), k)
-
     def _nu_part(self, nu, d):
         """Inverse-gamma: ``nu + 2``."""
         return nu + 2
@@ -718,20 +613,16 @@ class _Diag(DiagConditional, CovarianceType):
         return z * np.sqrt(covariances[j])
 
 
-class _Spherical(SphericalConditional, _Diag):
+class _Spherical(SphericalConditional, SphericalKernels, _Diag):
     name = "spherical"
 
     cov_shape = staticmethod(lambda k, d: (k,))
     scale_shape = staticmethod(lambda d: ())
     scale_from_number = staticmethod(lambda scale, d: scale)
     n_cov_parameters = staticmethod(lambda k, d: k)
-    n_quadratic = staticmethod(lambda d: 1)
 
     def half_log_det(self, chol, k, d):
         return d * np.log(chol)
-
-    def precision_scale(self, chol):
-        return chol**2
 
     def covariances(self, m2, n, n_guarded, delta, reg):
         d = delta.shape[1]
@@ -747,27 +638,6 @@ class _Spherical(SphericalConditional, _Diag):
 
     def add_centred(self, second, j, diff, r):
         second[j] += np.dot(np.einsum("ij,ij->j", diff, diff), r)
-
-    def quadratic(self, xt, out):
-        np.einsum("ij,ij->j", xt, xt, out=out[0])
-
-    def coefficients(self, means, chol):
-        prec = chol**2
-        return (-0.5 * prec[None, :], (prec[:, None] * means).T,
-                -0.5 * prec * np.einsum("kj,kj->k", means, means))
-
-    def second_from_quadratic(self, g, d, data_second):
-        return g[0].copy()
-
-    def prepare(self, means, chol):
-        return chol**2, means
-
-    def mahalanobis(self, xt, prep, k):
-        prec, means = prep
-        y = xt[None, :, :] - means[:, :, None]
-        out = _sum_of_squares_by_component(y.reshape(-1, xt.shape[1]), k)
-        out *= prec[:, None]
-        return out
 
     def prior_exponent(self, nu, c, k, d):
         return (0.0 if nu is None else self._nu_part(nu, d)) / d + c
@@ -796,6 +666,27 @@ def covariance_model(name) -> CovarianceType:
     Returns
     -------
     CovarianceType
+        The covariance type's object (shared: it holds no data).
+
+    Raises
+    ------
+    KeyError
+        When ``name`` is neither a covariance type nor one of mclust's models.
+
+    See Also
+    --------
+    emcore.gaussian.CovarianceType : What the object provides.
+    emcore.GaussianMixture : Takes the same names as ``covariance_type``.
+
+    Examples
+    --------
+    >>> from emcore.gaussian import covariance_model
+    >>> covariance_model("full").cov_shape(3, 2), covariance_model("spherical").cov_shape(3, 2)
+    ((3, 2, 2), (3,))
+    >>> covariance_model("VVV").cov_shape(3, 2)           # mclust's name for full
+    (3, 2, 2)
+    >>> covariance_model("tied").is_shared
+    True
     """
     if isinstance(name, CovarianceType):
         return name

@@ -46,6 +46,26 @@ class DegenerateComponentError(ValueError):
     only when every restart does. ``partial_fit`` raises it at any collapse;
     :func:`emcore.select_n_components` records a collapsed fit, warned or
     raised, with its ``error``.
+
+    See Also
+    --------
+    emcore.GaussianMixture.fit : Raises it when ``reg_covar=0``.
+    emcore.hmm.DegenerateStateError : The same failure in an HMM's M-step.
+    emcore.ConvergenceWarning : What ``fit`` warns with instead when ``reg_covar > 0``.
+
+    Examples
+    --------
+    Three repeated points draw a component onto them; with no ``reg_covar`` its variance is 0:
+
+    >>> import numpy as np
+    >>> from emcore import GaussianMixture
+    >>> from emcore.mixture import DegenerateComponentError
+    >>> X = np.array([[0.0], [0.0], [0.0], [5.0], [6.0], [7.0]])
+    >>> try:
+    ...     GaussianMixture(2, reg_covar=0, means_init=[[0.0], [6.0]]).fit(X)
+    ... except DegenerateComponentError as err:
+    ...     print(str(err)[:39])
+    component 0 collapsed onto a point: its
     """
 
 

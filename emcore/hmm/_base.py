@@ -108,6 +108,33 @@ class BaseHMM(FromParamsMixin, DensityEstimatorMixin):
         -------
         self
             The fitted estimator.
+
+        Raises
+        ------
+        emcore.hmm.DegenerateStateError
+            When a state receives no posterior mass during a run (use fewer states or
+            another start).
+
+        Warns
+        -----
+        emcore.ConvergenceWarning
+            When the best run stopped at ``max_iter`` before meeting ``tol``.
+
+        See Also
+        --------
+        emcore.GaussianHMM.from_params : A fitted model from given parameters, no data.
+        emcore.GaussianHMM.score : The log-likelihood the fit maximises.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import GaussianHMM
+        >>> truth = GaussianHMM.from_params(startprob=[0.5, 0.5], transmat=[[0.9, 0.1], [0.2, 0.8]],
+        ...                                 means=[[0.0], [3.0]], covariances=[[1.0], [1.0]])
+        >>> X, states = truth.sample(400, random_state=0)
+        >>> hmm = GaussianHMM(2, tol=1e-6, random_state=0).fit(X, lengths=[200, 200])
+        >>> hmm.converged_, bool(np.allclose(np.sort(hmm.means_.ravel()), [0.0, 3.0], atol=0.3))
+        (True, True)
         """
         pi, a = self._check_params()
         X = self._check_X(X, fitted=False)
@@ -188,6 +215,27 @@ class BaseHMM(FromParamsMixin, DensityEstimatorMixin):
         theta : numpy.ndarray
             The flat vector of ``startprob_``, ``transmat_`` and the emission
             parameters.
+
+        Raises
+        ------
+        emcore.exceptions.NotFittedError
+            When the estimator is not fitted (``fit`` or ``from_params`` first).
+
+        See Also
+        --------
+        emcore.run_em : Runs EM on the model (e.g. accelerated).
+        emcore.em_rate : The convergence rate of EM at ``theta``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import GaussianHMM
+        >>> hmm = GaussianHMM.from_params(startprob=[0.5, 0.5], transmat=[[0.9, 0.1], [0.2, 0.8]],
+        ...                               means=[[0.0], [3.0]], covariances=[[1.0], [1.0]])
+        >>> X = np.array([[0.1], [-0.4], [2.8], [3.3], [0.2]])
+        >>> model, theta = hmm.em_problem(X)
+        >>> print(round(model.log_likelihood(theta), 6), round(hmm.score(X), 6))
+        -9.583088 -9.583088
         """
         return self._fitted(X, lengths)
 
@@ -214,6 +262,28 @@ class BaseHMM(FromParamsMixin, DensityEstimatorMixin):
             ``"means_"`` and ``"covariances_"``), NaN for a parameter on the
             boundary (a probability of 0), listed in ``"boundary"`` as
             ``(attribute, index)`` pairs, and NaN for a frozen one (``update``).
+
+        Raises
+        ------
+        emcore.exceptions.NotFittedError
+            When the estimator is not fitted (``fit`` or ``from_params`` first).
+
+        See Also
+        --------
+        emcore.standard_errors : The general computation behind it.
+        emcore.GaussianHMM.em_problem : The model whose information it takes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import GaussianHMM
+        >>> truth = GaussianHMM.from_params(startprob=[0.5, 0.5], transmat=[[0.9, 0.1], [0.2, 0.8]],
+        ...                                 means=[[0.0], [3.0]], covariances=[[1.0], [1.0]])
+        >>> X, states = truth.sample(200, random_state=0)
+        >>> hmm = GaussianHMM(2, tol=1e-6, random_state=0).fit(X)
+        >>> se = hmm.standard_errors(X)
+        >>> se["means_"].shape, bool(np.all(se["means_"] > 0))
+        ((2, 1), True)
         """
         from ..inference import standard_errors_by_attribute
 
@@ -244,6 +314,26 @@ class BaseHMM(FromParamsMixin, DensityEstimatorMixin):
         -------
         float
             The total, not the mean per step (``GaussianMixture.score`` is the mean).
+
+        Raises
+        ------
+        emcore.exceptions.NotFittedError
+            When the estimator is not fitted (``fit`` or ``from_params`` first).
+
+        See Also
+        --------
+        emcore.GaussianHMM.bic : The score penalised by the number of parameters.
+        emcore.GaussianHMM.decode : The log-probability of the best state path instead.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import GaussianHMM
+        >>> hmm = GaussianHMM.from_params(startprob=[0.5, 0.5], transmat=[[0.9, 0.1], [0.2, 0.8]],
+        ...                               means=[[0.0], [3.0]], covariances=[[1.0], [1.0]])
+        >>> X = np.array([[0.1], [-0.4], [2.8], [3.3], [0.2]])
+        >>> print(round(hmm.score(X), 6))                  # a total, as hmmlearn's
+        -9.583088
         """
         model, theta = self._fitted(X, lengths)
         return model.log_likelihood(theta)
@@ -265,6 +355,30 @@ class BaseHMM(FromParamsMixin, DensityEstimatorMixin):
         -------
         numpy.ndarray of shape (n_samples, n_components)
             Rows sum to 1.
+
+        Raises
+        ------
+        emcore.exceptions.NotFittedError
+            When the estimator is not fitted (``fit`` or ``from_params`` first).
+
+        See Also
+        --------
+        emcore.GaussianHMM.predict : The most probable state of each step.
+        emcore.GaussianHMM.decode : The most probable path as a whole.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import GaussianHMM
+        >>> hmm = GaussianHMM.from_params(startprob=[0.5, 0.5], transmat=[[0.9, 0.1], [0.2, 0.8]],
+        ...                               means=[[0.0], [3.0]], covariances=[[1.0], [1.0]])
+        >>> X = np.array([[0.1], [-0.4], [2.8], [3.3], [0.2]])
+        >>> print(hmm.predict_proba(X).round(3))
+        [[0.996 0.004]
+         [0.997 0.003]
+         [0.026 0.974]
+         [0.008 0.992]
+         [0.926 0.074]]
         """
         model, theta = self._fitted(X, lengths, states)
         return model.e_step(theta).posteriors
@@ -288,6 +402,27 @@ class BaseHMM(FromParamsMixin, DensityEstimatorMixin):
             ``log p(X, path)``, summed over the sequences.
         states : numpy.ndarray of shape (n_samples,)
             The path.
+
+        Raises
+        ------
+        emcore.exceptions.NotFittedError
+            When the estimator is not fitted (``fit`` or ``from_params`` first).
+
+        See Also
+        --------
+        emcore.GaussianHMM.predict : The most probable state of each step on its own.
+        emcore.GaussianHMM.score : The log-likelihood summed over all paths.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import GaussianHMM
+        >>> hmm = GaussianHMM.from_params(startprob=[0.5, 0.5], transmat=[[0.9, 0.1], [0.2, 0.8]],
+        ...                               means=[[0.0], [3.0]], covariances=[[1.0], [1.0]])
+        >>> X = np.array([[0.1], [-0.4], [2.8], [3.3], [0.2]])
+        >>> log_prob, states = hmm.decode(X)
+        >>> print(round(log_prob, 6), states)
+        -9.698367 [0 0 1 1 0]
         """
         model, theta = self._fitted(X, lengths, states)
         pi, a, _ = model.split(theta)
@@ -310,6 +445,26 @@ class BaseHMM(FromParamsMixin, DensityEstimatorMixin):
         -------
         numpy.ndarray of shape (n_samples,)
             The state of each step.
+
+        Raises
+        ------
+        emcore.exceptions.NotFittedError
+            When the estimator is not fitted (``fit`` or ``from_params`` first).
+
+        See Also
+        --------
+        emcore.GaussianHMM.predict_proba : The posterior probabilities behind it.
+        emcore.GaussianHMM.decode : The most probable path as a whole.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import GaussianHMM
+        >>> hmm = GaussianHMM.from_params(startprob=[0.5, 0.5], transmat=[[0.9, 0.1], [0.2, 0.8]],
+        ...                               means=[[0.0], [3.0]], covariances=[[1.0], [1.0]])
+        >>> X = np.array([[0.1], [-0.4], [2.8], [3.3], [0.2]])
+        >>> print(hmm.predict(X))
+        [0 0 1 1 0]
         """
         return self.decode(X, lengths=lengths, states=states)[1]
 
@@ -331,6 +486,26 @@ class BaseHMM(FromParamsMixin, DensityEstimatorMixin):
         float
             With ``p`` the free parameters (those ``update`` leaves out are not
             counted) and ``n`` the number of steps.
+
+        Raises
+        ------
+        emcore.exceptions.NotFittedError
+            When the estimator is not fitted (``fit`` or ``from_params`` first).
+
+        See Also
+        --------
+        emcore.GaussianHMM.aic : Akaike's criterion.
+        emcore.GaussianHMM.score : The log-likelihood it penalises.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import GaussianHMM
+        >>> hmm = GaussianHMM.from_params(startprob=[0.5, 0.5], transmat=[[0.9, 0.1], [0.2, 0.8]],
+        ...                               means=[[0.0], [3.0]], covariances=[[1.0], [1.0]])
+        >>> X = np.array([[0.1], [-0.4], [2.8], [3.3], [0.2]])
+        >>> print(round(hmm.bic(X), 4), round(hmm.aic(X), 4))
+        30.4322 33.1662
         """
         model, theta = self._fitted(X, lengths)
         return (-2.0 * model.log_likelihood(theta)
@@ -350,6 +525,26 @@ class BaseHMM(FromParamsMixin, DensityEstimatorMixin):
         -------
         float
             With ``p`` the free parameters (those ``update`` leaves out are not counted).
+
+        Raises
+        ------
+        emcore.exceptions.NotFittedError
+            When the estimator is not fitted (``fit`` or ``from_params`` first).
+
+        See Also
+        --------
+        emcore.GaussianHMM.bic : The Bayesian information criterion.
+        emcore.GaussianHMM.score : The log-likelihood it penalises.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import GaussianHMM
+        >>> hmm = GaussianHMM.from_params(startprob=[0.5, 0.5], transmat=[[0.9, 0.1], [0.2, 0.8]],
+        ...                               means=[[0.0], [3.0]], covariances=[[1.0], [1.0]])
+        >>> X = np.array([[0.1], [-0.4], [2.8], [3.3], [0.2]])
+        >>> print(round(hmm.aic(X), 4))
+        33.1662
         """
         model, theta = self._fitted(X, lengths)
         return -2.0 * model.log_likelihood(theta) + 2.0 * self._n_parameters(model.emissions)
@@ -370,6 +565,26 @@ class BaseHMM(FromParamsMixin, DensityEstimatorMixin):
             The observations.
         states : numpy.ndarray of shape (n_samples,)
             The hidden states that emitted them.
+
+        Raises
+        ------
+        emcore.exceptions.NotFittedError
+            When the estimator is not fitted (``fit`` or ``from_params`` first).
+
+        See Also
+        --------
+        emcore.GaussianHMM.from_params : A model to sample from, without data.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import GaussianHMM
+        >>> hmm = GaussianHMM.from_params(startprob=[0.5, 0.5], transmat=[[0.9, 0.1], [0.2, 0.8]],
+        ...                               means=[[0.0], [3.0]], covariances=[[1.0], [1.0]])
+        >>> X = np.array([[0.1], [-0.4], [2.8], [3.3], [0.2]])
+        >>> Y, states = hmm.sample(5, random_state=0)
+        >>> Y.shape, states.shape
+        ((5, 1), (5,))
         """
         if not hasattr(self, "transmat_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit first")

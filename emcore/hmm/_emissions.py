@@ -40,7 +40,32 @@ HMM_COVARIANCE_TYPES = COVARIANCE_TYPES
 
 
 class DegenerateStateError(ValueError):
-    """A hidden state has zero expected occupancy, so its emission parameters are undefined."""
+    """A hidden state has zero expected occupancy, so its emission parameters are undefined.
+
+    A ``ValueError``; the HMM estimators' ``fit`` raises it, naming the state, instead of
+    producing NaN.
+
+    See Also
+    --------
+    emcore.mixture.DegenerateComponentError : The same failure in a mixture's M-step.
+    emcore.GaussianHMM.fit : Raises it for a state no observation is assigned to.
+
+    Examples
+    --------
+    An M-step after posteriors that put every step in state 0:
+
+    >>> import numpy as np
+    >>> from emcore.hmm import DegenerateStateError, PoissonEmissions
+    >>> em = PoissonEmissions(2, 1)
+    >>> rates = np.array([1.0, 4.0])
+    >>> stats = em.accumulate(np.array([[1.0], [2.0]]), np.array([[1.0, 0.0], [1.0, 0.0]]), rates)
+    >>> try:  # doctest: +NORMALIZE_WHITESPACE
+    ...     em.m_step(stats, rates)
+    ... except DegenerateStateError as err:
+    ...     print(err)
+    state 1 has zero expected occupancy (no observation is assigned to it under the current
+    parameters); use fewer states or another start
+    """
 
 
 def check_occupancy(n_k: np.ndarray) -> None:
@@ -64,6 +89,26 @@ class Emissions(ABC):
         The length of the parameter vector.
     frozen : frozenset of str
         The names of the emission parameters that the M-step keeps (``update=``).
+
+    See Also
+    --------
+    emcore.hmm.PoissonEmissions : A complete emission in a few dozen lines.
+    emcore.hmm.GMMEmissions : Gaussian-mixture emissions, two latent layers.
+    emcore.hmm.HMMModel : The HMM that calls these methods in its E- and M-steps.
+
+    Examples
+    --------
+    Every emission provides the same few methods; here the Poisson one:
+
+    >>> import numpy as np
+    >>> from emcore.hmm import Emissions, PoissonEmissions
+    >>> em = PoissonEmissions(2, 1)
+    >>> isinstance(em, Emissions), em.size, em.n_free()
+    (True, 2, 2)
+    >>> X = np.array([[1.0], [3.0]])
+    >>> stats = em.accumulate(X, np.array([[0.5, 0.5], [0.0, 1.0]]), np.array([1.0, 4.0]))
+    >>> print(em.m_step(stats, np.array([1.0, 4.0])).round(4))  # the weighted mean counts
+    [1.     2.3333]
     """
 
     k: int
@@ -77,6 +122,7 @@ class Emissions(ABC):
         Returns
         -------
         int
+            The number of free emission parameters.
         """
 
     @abstractmethod
@@ -93,6 +139,7 @@ class Emissions(ABC):
         Returns
         -------
         numpy.ndarray of shape (n, K)
+            The log-density of each step under each state.
         """
 
     @abstractmethod

@@ -30,7 +30,9 @@ _COMMON_DOC = """
     converged_ : bool
         Whether the best run met ``tol``.
     n_features_in_ : int
+"""
 
+_NOTES_DOC = """
     Notes
     -----
     The E-step is the forward-backward algorithm with normalised (scaled)
@@ -76,6 +78,7 @@ class GaussianHMM(ImputeMixin, BaseHMM):
         Starting transition matrix, rows summing to 1 (uniform if not given); a zero
         entry stays zero through EM (left-right and other topologies).
     means_init : array-like of shape (K, d), optional
+        Starting means of the states' emissions.
     covariances_init : array-like, optional
         Shaped as ``covariances_`` for the ``covariance_type``. Given together
         with ``means_init`` (both, when ``update`` leaves out either).
@@ -84,6 +87,7 @@ class GaussianHMM(ImputeMixin, BaseHMM):
         step is kept only if it does not lower the emissions' part of ``Q``,
         so the log-likelihood still never decreases.
     random_state : None, int or numpy.random.Generator
+        Seed or generator of the starts (k-means or the random observations).
     verbose : int, default 0
         Progress on standard output as ``GaussianMixture`` prints it: 0 none,
         1 each initialisation's start and end, 2 also every 10 iterations the
@@ -100,6 +104,15 @@ class GaussianHMM(ImputeMixin, BaseHMM):
         monotone. Every column needs an observed entry in ``fit``.
     {update}
     {common}
+
+    See Also
+    --------
+    emcore.GMMHMM : Each state emits from a Gaussian mixture instead.
+    emcore.GaussianMixture : The same emissions without the Markov chain.
+    emcore.LinearGaussianSSM : A continuous hidden state instead of a discrete one.
+    emcore.hmm.HMMModel : The EM problem these estimators fit.
+
+    {notes}
     Examples
     --------
     >>> import numpy as np
@@ -187,6 +200,7 @@ class GaussianHMM(ImputeMixin, BaseHMM):
 
 GaussianHMM.__doc__ = GaussianHMM.__doc__.replace(
     "    {update}", UPDATE_DOC.format(names=GaussianHMM._update_names)).replace(
+    "    {notes}", _NOTES_DOC.strip("\n") + "\n").replace(
     "    {common}", "\n" + _COMMON_DOC.strip("\n").replace(
     "    n_features_in_ : int", "    means_ : numpy.ndarray of shape (n_components, n_features)\n"
     "    covariances_ : numpy.ndarray\n"
@@ -204,9 +218,14 @@ class CategoricalHMM(BaseHMM):
     Parameters
     ----------
     n_components : int, default 1
+        Number of hidden states ``K``.
     tol : float, default 1e-3
+        EM stops when the total log-likelihood changes by less than ``tol``
+        in one iteration; ``tol=0`` runs exactly ``max_iter`` iterations.
     max_iter : int, default 100
+        Largest number of EM iterations per initialisation.
     n_init : int, default 1
+        Number of initialisations; the best log-likelihood is kept.
     init_params : {"random"}, default "random"
         Emission rows drawn from a flat Dirichlet; ``startprob`` and
         ``transmat`` start uniform unless given.
@@ -216,13 +235,25 @@ class CategoricalHMM(BaseHMM):
         Starting transition matrix, rows summing to 1 (uniform if not given); a zero
         entry stays zero through EM (left-right and other topologies).
     emissionprob_init : array-like of shape (K, S), optional
+        Starting emission probabilities, rows summing to 1; their number of
+        columns sets the number of symbols ``S``.
     random_state : None, int or numpy.random.Generator
+        Seed or generator of the random starting emission rows.
     verbose : int, default 0
         Progress on standard output as ``GaussianMixture`` prints it: 0 none,
         1 each initialisation's start and end, 2 also every 10 iterations the
         time and the change of the log-likelihood per observation.
     {update}
     {common}
+
+    See Also
+    --------
+    emcore.GaussianHMM : Real-valued observations with Gaussian emissions.
+    emcore.PoissonHMM : Counts with Poisson emissions.
+    emcore.BernoulliMixture : Binary features without the Markov chain.
+    emcore.hmm.HMMModel : The EM problem these estimators fit.
+
+    {notes}
     Examples
     --------
     >>> import numpy as np
@@ -316,6 +347,7 @@ class CategoricalHMM(BaseHMM):
 
 CategoricalHMM.__doc__ = CategoricalHMM.__doc__.replace(
     "    {update}", UPDATE_DOC.format(names=CategoricalHMM._update_names)).replace(
+    "    {notes}", _NOTES_DOC.strip("\n") + "\n").replace(
     "    {common}", "\n" + _COMMON_DOC.strip("\n").replace(
     "    n_features_in_ : int",
     "    emissionprob_ : numpy.ndarray of shape (n_components, n_symbols)\n"
@@ -352,10 +384,20 @@ class PoissonHMM(BaseHMM):
     lambdas_init : array-like of shape (K, d), optional
         Explicit starting rates, non-negative.
     random_state : None, int or numpy.random.Generator
+        Seed or generator of the random starting rates.
     verbose : int, default 0
         Progress on standard output as ``GaussianMixture`` prints it.
     {update}
     {common}
+
+    See Also
+    --------
+    emcore.GaussianHMM : Real-valued observations with Gaussian emissions.
+    emcore.CategoricalHMM : Symbols from a finite alphabet.
+    emcore.hmm.PoissonEmissions : The emission these states use.
+    emcore.hmm.HMMModel : The EM problem these estimators fit.
+
+    {notes}
     Examples
     --------
     >>> import numpy as np
@@ -417,6 +459,7 @@ class PoissonHMM(BaseHMM):
 
 PoissonHMM.__doc__ = PoissonHMM.__doc__.replace(
     "    {update}", UPDATE_DOC.format(names=PoissonHMM._update_names)).replace(
+    "    {notes}", _NOTES_DOC.strip("\n") + "\n").replace(
     "    {common}", "\n" + _COMMON_DOC.strip("\n").replace(
         "    n_features_in_ : int",
         "    lambdas_ : numpy.ndarray of shape (n_components, n_features)\n"

@@ -48,6 +48,22 @@ class GMMEmissions(Emissions):
         Added to the diagonal of each covariance in the M-step.
     center : array_like of shape (d,), optional
         The origin of the sums (the data's mean keeps their digits); default 0.
+
+    See Also
+    --------
+    emcore.GMMHMM : The estimator whose states emit from these mixtures.
+    emcore.hmm.Emissions : The contract this class implements.
+
+    Examples
+    --------
+    One state emitting from an equal mixture of N(-1, 1) and N(1, 1):
+
+    >>> import numpy as np
+    >>> from emcore.hmm import GMMEmissions
+    >>> em = GMMEmissions("diag", k=1, n_mix=2, d=1)
+    >>> params = em.pack([[0.5, 0.5]], [[[-1.0], [1.0]]], [[[1.0], [1.0]]])
+    >>> print(np.exp(em.log_prob(np.array([[0.0]]), params)).round(6))
+    [[0.241971]]
     """
 
     def __init__(self, cov_type: str, k: int, n_mix: int, d: int, reg_covar: float = 0.0,
@@ -76,8 +92,11 @@ class GMMEmissions(Emissions):
         Returns
         -------
         weights : numpy.ndarray of shape (K, M)
+            Each state's mixing weights.
         means : numpy.ndarray of shape (K, M, d)
+            Each state's component means.
         covariances : numpy.ndarray of shape (K, *compact shape)
+            Each state's component covariances, in the core's compact shape.
         """
         k, m, d = self.k, self.m, self.d
         weights = vec[:k * m].reshape(k, m)
@@ -99,6 +118,7 @@ class GMMEmissions(Emissions):
         Returns
         -------
         numpy.ndarray of shape (size,)
+            The weights, means and covariances, flattened in that order.
         """
         return np.concatenate([np.ravel(weights), np.ravel(means), np.ravel(covariances)])
 
@@ -115,6 +135,7 @@ class GMMEmissions(Emissions):
         Returns
         -------
         int
+            The number of free emission parameters.
         """
         return sum(self.n_free_by_name(()).values())
 
@@ -160,6 +181,7 @@ class GMMEmissions(Emissions):
         Returns
         -------
         numpy.ndarray of shape (size,)
+            The reordered parameter vector.
         """
         return self.pack(*(part[order] for part in self.unpack(params)))
 
@@ -193,6 +215,7 @@ class GMMEmissions(Emissions):
         Returns
         -------
         numpy.ndarray of shape (n, K)
+            The log-density of each step under each state's mixture.
         """
         dens = self._component_log_prob(X, params)
         top = dens.max(axis=2)

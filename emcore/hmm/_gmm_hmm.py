@@ -8,7 +8,7 @@ from .._checks import check_X
 from .._validation import Integer, Options, Real
 from ._base import BaseHMM
 from ._emissions import HMM_COVARIANCE_TYPES
-from ._estimator import _COMMON_DOC
+from ._estimator import _COMMON_DOC, _NOTES_DOC
 from ._frozen import UPDATE_DOC
 from ._gmm import GMMEmissions
 
@@ -57,6 +57,7 @@ class GMMHMM(BaseHMM):
     weights_init : array-like of shape (K, M), optional
         Rows summing to 1.
     means_init : array-like of shape (K, M, d), optional
+        Starting means of each state's components.
     covariances_init : array-like, optional
         Shaped as ``covariances_``. The emissions' three starts are given
         together (all three, when ``update`` leaves out any of them).
@@ -64,10 +65,20 @@ class GMMHMM(BaseHMM):
         Added to the diagonal of every covariance after each M-step; such a
         step is kept only if it does not lower the emissions' part of ``Q``.
     random_state : None, int or numpy.random.Generator
+        Seed or generator of the starts (k-means or the random observations).
     verbose : int, default 0
         Progress on standard output as ``GaussianMixture`` prints it.
     {update}
     {common}
+
+    See Also
+    --------
+    emcore.GaussianHMM : One Gaussian per state (``n_mix=1``).
+    emcore.GaussianMixture : One mixture without the Markov chain.
+    emcore.hmm.GMMEmissions : The emission these states use.
+    emcore.hmm.HMMModel : The EM problem these estimators fit.
+
+    {notes}
     Examples
     --------
     >>> import numpy as np
@@ -144,6 +155,7 @@ class GMMHMM(BaseHMM):
 
 GMMHMM.__doc__ = GMMHMM.__doc__.replace(
     "    {update}", UPDATE_DOC.format(names=GMMHMM._update_names)).replace(
+    "    {notes}", _NOTES_DOC.strip("\n") + "\n").replace(
     "    {common}", "\n" + _COMMON_DOC.strip("\n").replace(
         "    n_features_in_ : int",
         "    weights_ : numpy.ndarray of shape (n_components, n_mix)\n"

@@ -154,6 +154,11 @@ class ImputeMixin:
         numpy.ndarray of shape (n_samples, n_features)
             A float64 copy, holes filled.
 
+        See Also
+        --------
+        emcore.GaussianHMM.predict_proba : The state posteriors the fill is weighted by.
+        emcore.multiple_imputation : Draws the holes instead, for Rubin's rules.
+
         Examples
         --------
         >>> import numpy as np

@@ -56,6 +56,27 @@ class HMMModel(EMModel):
         emission density is zero for every other state, so its posterior is a
         point mass on its state, and the log-likelihood is that of the
         observations together with the known states.
+
+    See Also
+    --------
+    emcore.GaussianHMM.em_problem : This model and its parameters from a fitted estimator.
+    emcore.hmm.Emissions : What an emission distribution provides.
+    emcore.run_em : The EM driver that fits it.
+
+    Examples
+    --------
+    Two Poisson states fitted by the generic driver, with no estimator around them:
+
+    >>> import numpy as np
+    >>> from emcore import run_em
+    >>> from emcore.hmm import HMMModel, PoissonEmissions
+    >>> X = np.array([[0.0], [1.0], [0.0], [7.0], [9.0], [8.0], [1.0], [0.0]])
+    >>> model = HMMModel(X, np.array([8]), PoissonEmissions(2, 1))
+    >>> theta = model.pack([0.5, 0.5], [[0.8, 0.2], [0.2, 0.8]], np.array([1.0, 5.0]))
+    >>> result = run_em(model, theta, tol=1e-10, max_iter=1000)
+    >>> startprob, transmat, rates = model.split(result.theta)
+    >>> print(np.round(rates, 2), result.converged)
+    [0.4  7.97] True
     """
 
     #: Names of the parameters the M-step keeps at their current values (``update=``):
@@ -180,6 +201,7 @@ class HMMModel(EMModel):
         Returns
         -------
         emcore._free.FreeCoordinates
+            The map between ``theta`` and its free coordinates.
         """
         k = self.k
         blocks = [("simplex", (1, k)), ("simplex", (k, k)), *self.emissions.free_blocks()]
@@ -203,6 +225,7 @@ class HMMModel(EMModel):
         Returns
         -------
         numpy.ndarray of shape (size,)
+            The flat parameter vector ``theta``.
         """
         return np.concatenate([np.ravel(startprob), np.ravel(transmat), np.ravel(emission_vec)])
 
@@ -220,8 +243,11 @@ class HMMModel(EMModel):
         Returns
         -------
         startprob : numpy.ndarray of shape (K,)
+            The start probabilities.
         transmat : numpy.ndarray of shape (K, K)
+            The transition matrix.
         emission_vec : numpy.ndarray of shape (emissions.size,)
+            The emission parameters, in the emissions' layout.
 
         Raises
         ------
@@ -287,6 +313,7 @@ class HMMModel(EMModel):
         Returns
         -------
         HMMStats
+            The posterior state and transition counts and the emissions' statistics.
         """
         return self.e_step_with_log_likelihood(theta)[0]
 
@@ -301,6 +328,7 @@ class HMMModel(EMModel):
         Returns
         -------
         float
+            The total log-likelihood at ``theta``.
 
         Raises
         ------

@@ -25,6 +25,21 @@ class PoissonEmissions(Emissions):
         The number of hidden states.
     d : int
         The number of count features.
+
+    See Also
+    --------
+    emcore.PoissonHMM : The estimator whose states emit these counts.
+    emcore.hmm.Emissions : The contract this class implements.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore.hmm import PoissonEmissions
+    >>> em = PoissonEmissions(2, 1)
+    >>> rates = np.array([1.0, 4.0])                     # one rate per state
+    >>> print(np.exp(em.log_prob(np.array([[0.0], [3.0]]), rates)).round(4))
+    [[0.3679 0.0183]
+     [0.0613 0.1954]]
     """
 
     def __init__(self, k: int, d: int):
@@ -158,6 +173,7 @@ class PoissonEmissions(Emissions):
         Returns
         -------
         numpy.ndarray of shape (K, d) or None
+            The starting rates as floats, or None.
         """
         if given is None:
             return None

@@ -51,6 +51,27 @@ class ImputationResult:
         successive imputations), estimated from the chain after the burn-in.
     n_burn, n_between : int
         The chain's burn-in and the iterations between kept draws.
+
+    See Also
+    --------
+    emcore.multiple_imputation : Returns it.
+    emcore.RubinResult : What ``pool`` returns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore import multiple_imputation
+    >>> from emcore.models import MVNMissing
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.multivariate_normal([0.0, 0.0], [[1.0, 0.8], [0.8, 1.0]], size=50)
+    >>> X[rng.random(50) < 0.3, 1] = np.nan
+    >>> result = multiple_imputation(MVNMissing, X, m=5, n_burn=20, n_between=10, random_state=1)
+    >>> result.imputations.shape, int(result.missing.sum())
+    ((5, 50, 2), 15)
+    >>> bool(np.all(result.imputations[:, ~result.missing] == X[~result.missing]))
+    True
+    >>> result.trace_names
+    ['mean[0]', 'mean[1]', 'cov[0, 0]', 'cov[1, 0]', 'cov[1, 1]']
     """
 
     imputations: np.ndarray
@@ -67,7 +88,22 @@ class ImputationResult:
 
     @property
     def n_imputations(self) -> int:
-        """The number of imputations."""
+        """The number of imputations.
+
+        See Also
+        --------
+        emcore.RubinResult.n_imputations : The same count after pooling.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import multiple_imputation
+        >>> from emcore.models import MVNMissing
+        >>> X = np.array([[0.1, 0.3], [1.2, np.nan], [-0.5, -0.4], [0.8, 1.1], [2.0, 1.7]])
+        >>> multiple_imputation(MVNMissing, X, m=3, n_burn=5, n_between=2,
+        ...                     random_state=0).n_imputations
+        3
+        """
         return self.imputations.shape[0]
 
     def pool(self, analysis, *, df_complete=None) -> RubinResult:
@@ -86,6 +122,28 @@ class ImputationResult:
         Returns
         -------
         RubinResult
+            The pooled estimate, its variances, degrees of freedom and fraction of
+            missing information.
+
+        See Also
+        --------
+        emcore.rubin_combine : The combination, for analyses run by hand.
+
+        Examples
+        --------
+        The mean of the second column, whose entries are missing at random:
+
+        >>> import numpy as np
+        >>> from emcore import multiple_imputation
+        >>> from emcore.models import MVNMissing
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.multivariate_normal([0.0, 0.0], [[1.0, 0.8], [0.8, 1.0]], size=50)
+        >>> X[rng.random(50) < 0.3, 1] = np.nan
+        >>> result = multiple_imputation(MVNMissing, X, m=5, n_burn=20, n_between=10,
+        ...                              random_state=1)
+        >>> pooled = result.pool(lambda Y: (Y[:, 1].mean(), Y[:, 1].var(ddof=1) / len(Y)))
+        >>> pooled.n_imputations, bool(0 < pooled.fmi < 1)
+        (5, True)
         """
         pairs = [analysis(data) for data in self.imputations]
         return rubin_combine([p[0] for p in pairs], [p[1] for p in pairs],
@@ -166,6 +224,19 @@ def multiple_imputation(model_or_estimator, X, m: int, *, n_burn: int = 100,
     ImputationResult
         ``imputations`` (m, N, D), the parameter draws, the chain's trace and
         autocorrelations; ``pool(analysis)`` applies Rubin's rules.
+
+    Warns
+    -----
+    emcore.ConvergenceWarning
+        When the chain mixes slowly (``max_autocorrelation``).
+    UserWarning
+        When ``X`` has no missing entries.
+
+    See Also
+    --------
+    emcore.rubin_combine : Rubin's rules for the analyses of the imputations.
+    emcore.ImputationResult : What it returns.
+    emcore.models.MVNMissing : EM for the same model, the chain's start.
 
     Examples
     --------

@@ -44,6 +44,20 @@ class RubinResult:
         :math:`\hat\gamma = (r + 2/(\nu_m + 3)) / (r + 1)`.
     n_imputations : int
         The number of imputations.
+
+    See Also
+    --------
+    emcore.rubin_combine : Returns it.
+    emcore.ImputationResult.pool : Returns it from an analysis of each imputation.
+
+    Examples
+    --------
+    >>> from emcore import rubin_combine
+    >>> pooled = rubin_combine([1.0, 1.2, 0.8, 1.1, 0.9], [0.04] * 5)
+    >>> print(round(pooled.within, 6), round(pooled.relative_increase, 6), pooled.n_imputations)
+    0.04 0.75 5
+    >>> print(round(pooled.std_error, 6))                  # the square root of total
+    0.264575
     """
 
     estimate: object
@@ -57,7 +71,19 @@ class RubinResult:
 
     @property
     def std_error(self):
-        r""":math:`\sqrt{T}` (of the diagonal of :math:`T` for full matrices)."""
+        r""":math:`\sqrt{T}` (of the diagonal of :math:`T` for full matrices).
+
+        See Also
+        --------
+        emcore.RubinResult.interval : A confidence interval on this scale.
+
+        Examples
+        --------
+        >>> from emcore import rubin_combine
+        >>> pooled = rubin_combine([1.0, 1.2, 0.8, 1.1, 0.9], [0.04] * 5)
+        >>> print(round(pooled.std_error, 6))
+        0.264575
+        """
         total = np.asarray(self.total)
         var = np.diagonal(total) if total.ndim == 2 else total
         return _like(self.estimate, np.sqrt(var))
@@ -74,6 +100,18 @@ class RubinResult:
         -------
         lower, upper : float or numpy.ndarray
             The bounds, with the estimate's shape.
+
+        See Also
+        --------
+        emcore.RubinResult.std_error : The interval's scale.
+
+        Examples
+        --------
+        >>> from emcore import rubin_combine
+        >>> pooled = rubin_combine([1.0, 1.2, 0.8, 1.1, 0.9], [0.04] * 5)
+        >>> lower, upper = pooled.interval(0.90)
+        >>> print(round(lower, 3), round(upper, 3))
+        0.545 1.455
         """
         if not isinstance(level, (int, float)) or not 0 < level < 1:
             raise ValueError(f"level must be a number in (0, 1), got {level!r}")
@@ -122,6 +160,12 @@ def rubin_combine(estimates, variances, *, df_complete=None) -> RubinResult:
         The pooled estimate, the within, between and total variances, the
         degrees of freedom, the fraction of missing information and
         ``interval(level)``.
+
+    See Also
+    --------
+    emcore.multiple_imputation : Makes the imputations to analyse.
+    emcore.ImputationResult.pool : Analyses each imputation and combines the results.
+    emcore.RubinResult : What it returns.
 
     Examples
     --------

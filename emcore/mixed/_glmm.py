@@ -50,6 +50,27 @@ class LogisticRandomIntercept(SampledEMModel):
         Binomial numbers of trials (ones for 0/1 outcomes).
     group_index : numpy.ndarray of int, shape (N,)
         Each row's group, ``0, ..., m - 1`` (rows need not be sorted by group).
+
+    See Also
+    --------
+    emcore.LogisticMixedModel : The estimator that builds and fits it.
+    emcore.mixed.LogisticRandomEffects : Several random effects per group.
+    emcore.run_mcem : Fits it by Monte Carlo EM.
+    emcore.montecarlo.SampledEMModel : The contract it implements.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> groups = np.repeat(np.arange(8), 5)                # eight groups of five 0/1 outcomes
+    >>> y = (rng.random(40) < 0.4).astype(float)
+    >>> from emcore.mixed import LogisticRandomIntercept
+    >>> model = LogisticRandomIntercept(np.ones((40, 1)), y, np.ones(40), groups)
+    >>> theta = model.initial_params()                     # [beta, tau2]
+    >>> print(np.round(theta, 4), round(model.log_likelihood(theta), 4))
+    [-0.619  1.   ] -27.4452
+    >>> model.sample_missing(theta, 3, rng).shape          # three draws of the eight effects
+    (3, 8)
     """
 
     def __init__(self, X, y, trials, group_index):
@@ -286,6 +307,7 @@ class LogisticMixedModel(ParamsMixin):
     burn_in : int, default 50
         SAEM's iterations with step size 1.
     random_state : None, int or numpy.random.Generator
+        Seed or generator of the Monte Carlo draws.
     verbose : int, default 0
         1: MCEM prints a line per iteration, SAEM a progress bar.
 
@@ -304,6 +326,13 @@ class LogisticMixedModel(ParamsMixin):
     groups_ : numpy.ndarray
     n_iter_ : int
     converged_ : bool
+
+    See Also
+    --------
+    emcore.LinearMixedModel : A Gaussian response, by exact EM.
+    emcore.mixed.LogisticRandomIntercept : The EM problem of a random intercept.
+    emcore.mixed.LogisticRandomEffects : The EM problem with ``Z``.
+    emcore.run_mcem : The Monte Carlo EM driver ``method="mcem"`` uses.
 
     Examples
     --------
@@ -366,6 +395,28 @@ class LogisticMixedModel(ParamsMixin):
         -------
         LogisticMixedModel
             ``self``, fitted.
+
+        Warns
+        -----
+        emcore.ConvergenceWarning
+            When MCEM stops unconverged (:func:`emcore.run_mcem`).
+
+        See Also
+        --------
+        emcore.LogisticMixedModel.em_problem : The sampled-E-step problem at the fit.
+        emcore.run_mcem : The Monte Carlo EM driver ``method="mcem"`` uses.
+        emcore.run_saem : The driver ``method="saem"`` uses.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import LogisticMixedModel
+        >>> rng = np.random.default_rng(0)
+        >>> groups = np.repeat(np.arange(8), 5)                # eight groups of five 0/1 outcomes
+        >>> y = (rng.random(40) < 0.4).astype(float)
+        >>> fit = LogisticMixedModel(tol=1e-2, random_state=0).fit(np.ones((40, 1)), y, groups)
+        >>> fit.converged_, fit.fe_params_.shape, fit.cov_re_.shape
+        (True, (1,), (1, 1))
         """
         params = check_params(self._parameter_constraints,
                               {k: getattr(self, k) for k in self._parameter_constraints})
@@ -430,6 +481,28 @@ class LogisticMixedModel(ParamsMixin):
             The model on the fitted data.
         theta : numpy.ndarray
             The fitted ``[beta, tau2]``.
+
+        Raises
+        ------
+        emcore.exceptions.NotFittedError
+            When the estimator is not fitted.
+
+        See Also
+        --------
+        emcore.run_mcem : Runs Monte Carlo EM on the model.
+        emcore.mixed.LogisticRandomIntercept : The model it returns (no ``Z``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import LogisticMixedModel
+        >>> rng = np.random.default_rng(0)
+        >>> groups = np.repeat(np.arange(8), 5)                # eight groups of five 0/1 outcomes
+        >>> y = (rng.random(40) < 0.4).astype(float)
+        >>> fit = LogisticMixedModel(tol=1e-2, random_state=0).fit(np.ones((40, 1)), y, groups)
+        >>> model, theta = fit.em_problem()
+        >>> bool(abs(model.log_likelihood(theta) - fit.llf_) < 1e-9)
+        True
         """
         if not hasattr(self, "_theta"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit first")

@@ -47,6 +47,29 @@ class LogisticRandomEffects(SampledEMModel):
         Binomial numbers of trials (ones for 0/1 outcomes).
     group_index : numpy.ndarray of int, shape (N,)
         Each row's group, ``0, ..., m - 1`` (rows need not be sorted by group).
+
+    See Also
+    --------
+    emcore.LogisticMixedModel : The estimator that builds and fits it (given ``Z``).
+    emcore.mixed.LogisticRandomIntercept : One random intercept per group.
+    emcore.run_mcem : Fits it by Monte Carlo EM.
+
+    Examples
+    --------
+    A random intercept and slope per group:
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> groups = np.repeat(np.arange(8), 5)                # eight groups of five 0/1 outcomes
+    >>> y = (rng.random(40) < 0.4).astype(float)
+    >>> from emcore.mixed import LogisticRandomEffects
+    >>> X = np.column_stack([np.ones(40), np.tile(np.arange(5.0), 8)])
+    >>> model = LogisticRandomEffects(X, X, y, np.ones(40), groups)
+    >>> theta = model.pack([-0.5, 0.1], np.eye(2))        # beta, then Sigma's lower triangle
+    >>> print(theta)
+    [-0.5  0.1  1.   0.   1. ]
+    >>> model.posterior_means(theta).shape                 # each group's two effects
+    (8, 2)
     """
 
     def __init__(self, X, Z, y, trials, group_index):

@@ -37,6 +37,28 @@ class LimitDistance:
     tol : float
         The relative distance to the limit at which to stop; 0 never stops (the run ends
         at ``max_iter``).
+
+    See Also
+    --------
+    emcore.run_em : Takes it as its ``stop`` argument.
+    emcore.em.LoglikChange : The stopping rule on the log-likelihood's change alone.
+    emcore.LinearMixedModel : Stops by this rule.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore import run_em
+    >>> from emcore.mixed import LimitDistance, LMMModel
+    >>> rng = np.random.default_rng(0)
+    >>> groups = np.repeat(np.arange(6), 4)                # six groups of four
+    >>> x = np.tile(np.arange(4.0), 6)
+    >>> y = 1 + 0.5 * x + rng.normal(size=6)[groups] + rng.normal(size=24)
+    >>> X, Z = np.column_stack([np.ones(24), x]), np.ones((24, 1))
+    >>> model = LMMModel(X, y, Z, groups)                  # a random intercept, REML
+    >>> result = run_em(model, model.initial_params(), stop=LimitDistance(1e-10),
+    ...                 max_iter=5000)
+    >>> print(result.converged, np.round(model.unpack(result.theta)[0], 4))
+    True [0.9102 0.5057]
     """
 
     def __init__(self, tol: float):
@@ -154,6 +176,7 @@ class LinearMixedModel(ParamsMixin):
         Stop when both the parameters and the log-likelihood are estimated to
         be within ``tol`` (relative) of their limits. 0 runs ``max_iter`` iterations.
     max_iter : int, default 100000
+        Largest number of EM iterations.
     verbose : int, default 0
         1: a line at the start and the end; 2: also the log-likelihood per row
         every 10 iterations.
@@ -181,6 +204,12 @@ class LinearMixedModel(ParamsMixin):
     converged_ : bool
     log_likelihood_history_ : numpy.ndarray
         The log-likelihood at the start and after each iteration.
+
+    See Also
+    --------
+    emcore.LogisticMixedModel : Binary or binomial responses, by Monte Carlo EM.
+    emcore.mixed.LMMModel : The EM problem ``fit`` solves.
+    emcore.mixed.LimitDistance : The stopping rule behind ``tol``.
 
     Examples
     --------
@@ -257,6 +286,7 @@ class LinearMixedModel(ParamsMixin):
             The fixed-effects design, used as given (add a column of ones for
             an intercept).
         y : array_like of shape (n_samples,)
+            The response.
         groups : array_like of shape (n_samples,)
             The group label of each row (any sortable labels).
         Z : array_like of shape (n_samples, q), optional
@@ -266,6 +296,29 @@ class LinearMixedModel(ParamsMixin):
         -------
         LinearMixedModel
             ``self``, fitted.
+
+        Warns
+        -----
+        emcore.ConvergenceWarning
+            When the run stopped at ``max_iter`` before meeting ``tol``.
+
+        See Also
+        --------
+        emcore.LinearMixedModel.em_problem : The EM problem at the fit.
+        emcore.mixed.LMMModel : The model EM runs on.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import LinearMixedModel
+        >>> rng = np.random.default_rng(0)
+        >>> groups = np.repeat(np.arange(6), 4)                # six groups of four
+        >>> x = np.tile(np.arange(4.0), 6)
+        >>> y = 1 + 0.5 * x + rng.normal(size=6)[groups] + rng.normal(size=24)
+        >>> X = np.column_stack([np.ones(24), x])
+        >>> fit = LinearMixedModel().fit(X, y, groups)         # a random intercept, REML
+        >>> print(np.round(fit.fe_params_, 4), np.round(fit.cov_re_, 4), round(fit.scale_, 4))
+        [0.9102 0.5057] [[0.1429]] 0.7001
         """
         params = check_params(self._parameter_constraints,
                               {k: getattr(self, k) for k in self._parameter_constraints})
@@ -323,6 +376,30 @@ class LinearMixedModel(ParamsMixin):
             The model on the fitted data (its ``reml`` and PX-EM settings).
         theta : numpy.ndarray
             The fitted parameters, packed as ``model.pack`` does.
+
+        Raises
+        ------
+        emcore.exceptions.NotFittedError
+            When the estimator is not fitted.
+
+        See Also
+        --------
+        emcore.run_em : Runs EM on the model (e.g. accelerated).
+        emcore.em_rate : The convergence rate of EM at the fit.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import LinearMixedModel
+        >>> rng = np.random.default_rng(0)
+        >>> groups = np.repeat(np.arange(6), 4)                # six groups of four
+        >>> x = np.tile(np.arange(4.0), 6)
+        >>> y = 1 + 0.5 * x + rng.normal(size=6)[groups] + rng.normal(size=24)
+        >>> X = np.column_stack([np.ones(24), x])
+        >>> fit = LinearMixedModel().fit(X, y, groups)
+        >>> model, theta = fit.em_problem()
+        >>> bool(abs(model.log_likelihood(theta) - fit.llf_) < 1e-9)
+        True
         """
         if not hasattr(self, "_theta"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit first")

@@ -48,6 +48,25 @@ class LMMStats:
     cross : numpy.ndarray of shape (m, q, p) or None
         REML: :math:`H_i = G Z_i^\top V_i^{-1} X_i`, so that
         :math:`\operatorname{Cov}(b_i, \beta \mid y) = -H_i (X^\top V^{-1} X)^{-1}`.
+
+    See Also
+    --------
+    emcore.mixed.LMMModel : Its ``e_step`` returns these moments, its ``m_step`` takes them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore import run_em
+    >>> from emcore.mixed import LimitDistance, LMMModel
+    >>> rng = np.random.default_rng(0)
+    >>> groups = np.repeat(np.arange(6), 4)                # six groups of four
+    >>> x = np.tile(np.arange(4.0), 6)
+    >>> y = 1 + 0.5 * x + rng.normal(size=6)[groups] + rng.normal(size=24)
+    >>> X, Z = np.column_stack([np.ones(24), x]), np.ones((24, 1))
+    >>> model = LMMModel(X, y, Z, groups)                  # a random intercept, REML
+    >>> stats = model.e_step(model.initial_params())
+    >>> stats.means.shape, stats.second.shape, stats.fe_inverse.shape
+    ((6, 1), (6, 1, 1), (2, 2))
     """
 
     means: np.ndarray
@@ -109,6 +128,29 @@ class LMMModel(EMModel):
         Maximise the REML likelihood (else the ML one).
     expanded : bool, default False
         PX-EM instead of EM.
+
+    See Also
+    --------
+    emcore.LinearMixedModel : The estimator that builds and fits it.
+    emcore.mixed.LMMStats : What its E-step returns.
+    emcore.run_em : The EM driver that fits it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore import run_em
+    >>> from emcore.mixed import LimitDistance, LMMModel
+    >>> rng = np.random.default_rng(0)
+    >>> groups = np.repeat(np.arange(6), 4)                # six groups of four
+    >>> x = np.tile(np.arange(4.0), 6)
+    >>> y = 1 + 0.5 * x + rng.normal(size=6)[groups] + rng.normal(size=24)
+    >>> X, Z = np.column_stack([np.ones(24), x]), np.ones((24, 1))
+    >>> model = LMMModel(X, y, Z, groups)                  # a random intercept, REML
+    >>> result = run_em(model, model.initial_params(), stop=LimitDistance(1e-10),
+    ...                 max_iter=5000)
+    >>> beta, cov_re, scale = model.unpack(result.theta)
+    >>> print(np.round(beta, 4), np.round(cov_re, 4), round(scale, 4))
+    [0.9102 0.5057] [[0.1429]] 0.7001
     """
 
     def __init__(self, X, y, Z, group_index, *, reml: bool = True, expanded: bool = False):
@@ -272,6 +314,7 @@ class LMMModel(EMModel):
         Returns
         -------
         LMMStats
+            The posterior moments that :meth:`m_step` takes.
         """
         return self._stats(self._posterior(theta))
 
@@ -304,6 +347,7 @@ class LMMModel(EMModel):
         Returns
         -------
         float
+            The log-likelihood at ``theta``, constants included.
         """
         return self._log_likelihood(self._posterior(theta))
 

@@ -41,7 +41,7 @@ import dask.array as da
 import numpy as np
 
 from .._checks import check_observed, check_sample_weight, nonfinite_message
-from ..gaussian.stats import SufficientStats
+from ..gaussian.stats import SufficientStats, exact_origin
 from ._config import check_inits, check_n_rows
 from ._data import MixtureData
 from ._model import MixtureEM, initial_params
@@ -129,8 +129,13 @@ class DaskMixtureData:
             positive = da.count_nonzero(self.w)
             w_ok = (da.isfinite(self.w).all(), (self.w >= 0).all())
         finite = ~da.isinf(self.X).any() if marginalize else da.isfinite(self.X).all()
-        finite, first, total, positive, w_ok, col_weight = dask.compute(finite, first, total,
-                                                                        positive, w_ok, col_weight)
+        low = high = None
+        if not marginalize:  # over the samples with weight
+            kept = True if self.w is None else (self.w > 0)[:, None]
+            low = da.where(kept, xf, np.inf).min(axis=0)
+            high = da.where(kept, xf, -np.inf).max(axis=0)
+        finite, first, total, positive, w_ok, col_weight, low, high = dask.compute(
+            finite, first, total, positive, w_ok, col_weight, low, high)
         if not finite:
             raise ValueError(nonfinite_message("X", missing))
         if marginalize:
@@ -147,6 +152,8 @@ class DaskMixtureData:
         self.total_weight = float(total)
         divisor = np.asarray(col_weight, dtype=np.float64) if marginalize else self.total_weight
         self.center = np.asarray(first, dtype=np.float64) / divisor
+        if not marginalize:  # as in memory (:class:`._data.MixtureData`)
+            self.center = exact_origin(self.center, low, high)
         xs = self.X.to_delayed()[:, 0]
         ws = [None] * len(xs) if self.w is None else self.w.to_delayed()
         self.blocks = dask.persist(*[dask.delayed(_block)(x, wb, cov_type, k, self.center,

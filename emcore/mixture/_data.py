@@ -16,6 +16,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from ..gaussian.covariance import covariance_model
+from ..gaussian.stats import exact_origin
 from ._estep import chunk_size, e_step
 from ._missing import split_incomplete
 
@@ -29,7 +30,7 @@ class FitData(Protocol):
     n: int  #: number of rows
     d: int  #: number of features
     cov_type: str  #: the covariance type the summaries were computed for
-    center: np.ndarray  #: (d,) weighted mean: the origin of the parameters' coordinates
+    center: np.ndarray  #: (d,) the origin of the parameters' coordinates (``exact_origin``)
     total_weight: float  #: sum of the sample weights (n without weights)
     radius2: float  #: largest squared distance of a weighted sample from ``center``
     variance: float  #: mean variance over the features (scale of the collapse check)
@@ -44,7 +45,9 @@ class MixtureData:
     Holds ``XT``, one transposed copy of ``X`` in its own dtype (float32 stays
     float32), so that every pass reads each chunk as contiguous rows; no other
     copy of the data is ever made. Computes once, in two chunked passes: the
-    weighted mean ``center``; the
+    origin ``center`` (the weighted mean, in the features where subtracting it
+    is exact for every weighted sample, else 0: :func:`emcore.gaussian.stats.exact_origin`,
+    so the fit's E-step keeps the digits of samples near 0); the
     largest squared distance ``radius2`` of a weighted sample from it; the
     mean variance ``variance`` over the features; when the covariance type
     needs it (``tied``) the second moment ``second_moment`` about the centre.
@@ -87,10 +90,14 @@ class MixtureData:
         self.total_weight = float(self.n if sample_weight is None else sample_weight.sum())
         if center is None:
             zero = np.zeros(self.d)
-            first = zero.copy()
+            first, low, high = zero.copy(), np.full(self.d, np.inf), np.full(self.d, -np.inf)
             for s, e in self.chunks():
-                first += self.chunk_T(s, e, zero) @ self.chunk_weights(s, e, ones=True)
-            self.center = first / self.total_weight
+                xt, w = self.chunk_T(s, e, zero), self.chunk_weights(s, e, ones=True)
+                first += xt @ w
+                xt = xt[:, w > 0]
+                low, high = np.minimum(low, xt.min(axis=1, initial=np.inf)), np.maximum(
+                    high, xt.max(axis=1, initial=-np.inf))
+            self.center = exact_origin(first / self.total_weight, low, high)
         else:
             self.center = np.asarray(center, dtype=np.float64)
         radius2, var_sum = 0.0, 0.0

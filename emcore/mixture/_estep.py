@@ -8,12 +8,12 @@ responsibilities never exists; the data is held once more, transposed in its own
 dtype, and each chunk is centred and cast to float64 on its own.
 
 Per pass, one of two paths (each covariance type's chunk kernels are in
-:mod:`emcore.gaussian.covariance`), or the reference (:mod:`emcore.gaussian.reference`)
+:mod:`emcore.gaussian.fast`), or the reference (:mod:`emcore.gaussian.reference`)
 for a covariance type without those kernels:
 
 * **expanded** -- log-densities and second moments both from parameter-free
   features of ``x`` (one matrix product each), where the round-off bound of
-  :mod:`emcore.gaussian.expanded` allows it (and for ``full`` up to
+  :mod:`emcore.gaussian.fast` allows it (and for ``full`` up to
   :data:`emcore._tuning.EXPANDED_MAX_D` features: beyond, ``d^2/2`` features cost more);
 * **direct** -- log-densities from ``|U_k^T (x - mu_k)|^2`` (one product with the stacked
   Cholesky factors) and second moments about each component's current mean: no cancellation.
@@ -49,7 +49,7 @@ import numpy as np
 from .. import _tuning
 from ..gaussian import reference
 from ..gaussian.covariance import covariance_model
-from ..gaussian.expanded import coefficient_block, expansion_error, n_features
+from ..gaussian.fast import coefficient_block, expansion_error, n_features
 from ..gaussian.stats import MixtureParams, SufficientStats, centred_terms
 from ._pool import ordered_map
 
@@ -77,8 +77,11 @@ def chunk_size(cov, d, k, expanded=False):
 
 
 def _per_sample(cov, d, k, expanded):
-    """Floats of a chunk's largest buffers per sample, on either path."""
-    return n_features(cov, d) + 3 * k if expanded else 2 * cov.direct_rows(k, d) + 4 * k + 2 * d
+    """Floats of a chunk's largest buffers per sample, on either path (or the reference's)."""
+    if expanded:
+        return n_features(cov, d) + 3 * k
+    rows = cov.direct_rows(k, d) if cov.has_expanded_path else k * d
+    return 2 * rows + 4 * k + 2 * d
 
 
 class ChunkScorer:

@@ -180,6 +180,13 @@ or CovarianceType, default "full"
         Set by :meth:`partial_fit` only: the number of batches ``t`` and their
         total weight.
 
+    See Also
+    --------
+    emcore.select_n_components : Fits one per number of components and covariance type.
+    emcore.mixture.MixturePrior : A conjugate prior for MAP-EM.
+    emcore.StudentTMixture : Heavier tails, robust to outliers.
+    emcore.bootstrap : Bootstrap standard errors of the fitted parameters.
+
     Notes
     -----
     *Numerics.* Computation is in float64 whatever the dtype of ``X``: a fit
@@ -333,6 +340,18 @@ or CovarianceType, default "full"
         -------
         self
             The fitted estimator.
+
+        Raises
+        ------
+        emcore.mixture.DegenerateComponentError
+            When every initialisation fails on a degenerate component (with
+            ``reg_covar=0`` a collapse always does).
+
+        Warns
+        -----
+        emcore.ConvergenceWarning
+            When the best run reached ``max_iter`` unconverged, or was stopped at a
+            collapsing component (``reg_covar > 0``; the parameters before the collapse stay).
         """
         config = FitConfig.of(self)
         data, model, start = fit_problem(config, X, sample_weight)
@@ -383,6 +402,7 @@ or CovarianceType, default "full"
         Returns
         -------
         numpy.ndarray of int of shape (n_samples,)
+            The component (0 to ``n_components - 1``) of largest responsibility.
         """
         return self.fit(X, sample_weight=sample_weight).predict(X)
 

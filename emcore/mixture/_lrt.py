@@ -41,6 +41,7 @@ class BootstrapLRT:
     Attributes
     ----------
     covariance_type : str
+        The covariance type of every model.
     n_components : numpy.ndarray of int
         The null models' numbers of components ``K`` that were tested (K against K + 1),
         ``1, 2, ...``.
@@ -56,6 +57,21 @@ class BootstrapLRT:
         The fitted models, ``K = 1, ..., n_tests + 1``.
     level : float
         The significance level of the sequential stopping rule.
+
+    See Also
+    --------
+    emcore.bootstrap_lrt : Returns it.
+    emcore.mixture.ModelSelection : The choice by an information criterion.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore import bootstrap_lrt
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.r_[rng.normal(-3, 1, 100), rng.normal(3, 1, 100)][:, None]
+    >>> lrt = bootstrap_lrt(X, "full", 2, n_bootstrap=4, n_init=1, random_state=0)
+    >>> print(lrt.n_components, lrt.replicates.shape, lrt.p_values, len(lrt.models))
+    [1] (4, 1) [0.2] 2
     """
 
     covariance_type: str
@@ -140,6 +156,7 @@ def bootstrap_lrt(X, covariance_type="full", max_components=None, *, n_bootstrap
     Parameters
     ----------
     X : array_like of shape (n_samples, n_features)
+        The samples.
     covariance_type : str, default "full"
         Any name :class:`GaussianMixture` accepts: scikit-learn's four or mclust's 14.
     max_components : int, optional
@@ -170,6 +187,18 @@ def bootstrap_lrt(X, covariance_type="full", max_components=None, *, n_bootstrap
     BootstrapLRT
         ``observed``, ``replicates`` and ``p_values`` for each tested ``K``, the fitted
         models, and ``summary()``.
+
+    Raises
+    ------
+    emcore.mixture.DegenerateComponentError
+        When a model to test could not be fitted to ``X`` without a collapsing component,
+        or 20 bootstrap data sets in a row could not be refitted.
+
+    See Also
+    --------
+    emcore.mixture.BootstrapLRT : What it returns.
+    emcore.select_n_components : The number of components by BIC, AIC or ICL.
+    emcore.GaussianMixture : The models fitted.
 
     Examples
     --------

@@ -81,6 +81,11 @@ class MixturePrior:
         positive number for ``spherical``; a positive number ``c`` also stands
         for ``c I`` or ``c`` per feature. Without it the covariances have a flat prior.
 
+    See Also
+    --------
+    emcore.GaussianMixture : Takes it as ``prior`` and fits the posterior mode.
+    emcore.mixture.DegenerateComponentError : What a covariance prior prevents.
+
     Notes
     -----
     The string ``"default"`` in place of a ``MixturePrior`` gives data-dependent

@@ -59,6 +59,12 @@ class ScoringMixin:
         Returns
         -------
         numpy.ndarray of shape (n_samples,)
+            The log-density of each sample under the fitted mixture.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return self._each_chunk(X, (), np.float64,
                                 lambda log_joint, shared: normalize(log_joint, shared)[1])
@@ -76,6 +82,11 @@ class ScoringMixin:
         -------
         numpy.ndarray of shape (n_samples, n_components)
             Rows sum to 1.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return self._each_chunk(X, (self.n_components,), np.float64,
                                 lambda log_joint, shared: normalize(log_joint, shared)[0].T)
@@ -92,6 +103,12 @@ class ScoringMixin:
         Returns
         -------
         numpy.ndarray of int of shape (n_samples,)
+            The component (0 to ``n_components - 1``) of largest responsibility.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return self._each_chunk(X, (), np.intp,
                                 lambda log_joint, shared: np.argmax(log_joint, axis=0))
@@ -322,6 +339,11 @@ class ScoringMixin:
             The points, in random order.
         labels : numpy.ndarray of int of shape (n_samples,)
             The component that drew each.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         params = self._params()
         check_params({"n_samples": [Integer(1)]}, {"n_samples": n_samples})

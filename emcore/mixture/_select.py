@@ -40,6 +40,22 @@ class ModelSelection:
     best_model : GaussianMixture
         The fitted model of ``best``.
     criterion : str
+        The criterion that chose ``best``: ``"bic"``, ``"aic"`` or ``"icl"``.
+
+    See Also
+    --------
+    emcore.select_n_components : Returns it.
+    emcore.mixture.BootstrapLRT : The bootstrap test's result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore import select_n_components
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.r_[rng.normal(-3, 1, 100), rng.normal(3, 1, 100)][:, None]
+    >>> sel = select_n_components(X, [1, 2, 3], random_state=0)
+    >>> print(sel.criterion, len(sel.table), sel.best["n_components"], sel.best_model.n_components)
+    bic 3 2 2
     """
 
     table: list
@@ -190,6 +206,7 @@ def select_n_components(X, ks, covariance_types=("full",), criterion="bic", *, s
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        The samples every model is fitted to.
     ks : iterable of int
         Numbers of components to try.
     covariance_types : str or iterable of str, default ("full",)
@@ -202,6 +219,7 @@ def select_n_components(X, ks, covariance_types=("full",), criterion="bic", *, s
         ``ICL`` = BIC plus the classification's entropy term
         (:meth:`GaussianMixture.icl`). mclust reports ``-BIC`` and ``-ICL``.
     sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weights, passed to every fit (``n`` is then their total).
     **kwargs
         Passed to every :class:`GaussianMixture` (``random_state``,
         ``n_init``, ``tol``, ...); with ``missing="marginalize"``, ``X`` may
@@ -215,6 +233,20 @@ def select_n_components(X, ks, covariance_types=("full",), criterion="bic", *, s
         and ``summary()`` print it as mclust does. A fit that degenerates (see
         :class:`DegenerateComponentError`) stays in the table with its ``error``; it
         cannot be the best.
+
+    Raises
+    ------
+    ValueError
+        For an empty ``ks`` or ``covariance_types``, or an invalid argument.
+    emcore.mixture.DegenerateComponentError
+        When every model degenerated.
+
+    See Also
+    --------
+    emcore.mixture.ModelSelection : What it returns.
+    emcore.bootstrap_lrt : A test of K against K + 1 components instead of a criterion.
+    emcore.GaussianMixture.bic : The criterion of one fitted model.
+    emcore.hierarchical_partitions : The hierarchical clustering that starts mclust.
 
     Examples
     --------

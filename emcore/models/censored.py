@@ -57,6 +57,12 @@ class CensoredNormal(EMModel, SampledEMModel):
     side : {"right", "left"}, default "right"
         Which way the censored values lie beyond their bounds.
 
+    See Also
+    --------
+    emcore.run_em : Fits it by EM.
+    emcore.run_mcem : Fits it by Monte Carlo EM, with sampled censored values.
+    emcore.datasets.load_gehan : Right-censored remission times.
+
     Examples
     --------
     >>> import numpy as np

@@ -48,6 +48,13 @@ class ExponentialFamilyEM(EMModel):
 
     :class:`ExponentialMissing` and :class:`MixingProportion` are built on it.
 
+    See Also
+    --------
+    emcore.EMModel : The base of every model.
+    emcore.models.ExponentialMissing : A one-parameter subclass.
+    emcore.models.MixingProportion : A subclass with vector parameters.
+    emcore.em_rate : The rate that ``missing_fractions`` predicts.
+
     Examples
     --------
     Normal data with unit variance, three of them missing: :math:`T = \sum_i y_i`.

@@ -39,6 +39,13 @@ class ExponentialMissing(ExponentialFamilyEM):
     n_missing : int
         How many values are missing (>= 0).
 
+    See Also
+    --------
+    emcore.run_em : Fits it.
+    emcore.em_rate : Its rate of convergence, the fraction of information missing.
+    emcore.standard_errors : Its standard errors by three methods.
+    emcore.models.ExponentialFamilyEM : The base class.
+
     Examples
     --------
     Givens & Hoeting's toy example: :math:`y_1 = 5` seen, :math:`y_2` missing.

@@ -49,6 +49,12 @@ class MixingProportion(ExponentialFamilyEM):
     sds : float or array_like of shape (K,), default 1.0
         The known component standard deviations, positive.
 
+    See Also
+    --------
+    emcore.GaussianMixture : Fits the components too.
+    emcore.em_rate : Its rate of convergence.
+    emcore.standard_errors : Standard errors of the weights.
+
     Examples
     --------
     >>> import numpy as np

@@ -61,6 +61,12 @@ class GeneticLinkage(EMModel):
         positive and cells 2 and 3 not both zero, so that the MLE lies inside
         :math:`(0, 1)`. The default is Rao's data.
 
+    See Also
+    --------
+    emcore.run_em : Fits it.
+    emcore.em_rate : Its rate of convergence.
+    emcore.aitken : Extrapolates its iterates.
+
     Examples
     --------
     >>> from emcore import run_em

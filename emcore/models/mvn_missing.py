@@ -68,6 +68,12 @@ class MVNMissing(EMModel):
         The data, NaN where an entry is missing; no infinite entries, at
         least one entry observed in every column.
 
+    See Also
+    --------
+    emcore.multiple_imputation : Imputations drawn from the fitted model.
+    emcore.GaussianMixture : Several Gaussians, with ``missing="marginalize"``.
+    emcore.models.MultivariateT : The multivariate t, a heavier-tailed fit to complete rows.
+
     Notes
     -----
     A covariance between two columns that are never observed together is
@@ -135,7 +141,9 @@ class MVNMissing(EMModel):
         Returns
         -------
         mean : ndarray of shape (D,)
+            The mean vector.
         cov : ndarray of shape (D, D)
+            The covariance matrix, symmetric.
         """
         mean, cov, _, _ = unpack(theta, self.n_features)
         return mean, cov

@@ -28,6 +28,10 @@ class PPCAParams:
     sigma2 : float
         The isotropic noise variance :math:`\sigma^2 > 0`.
 
+    See Also
+    --------
+    emcore.models.PPCA : The model they parametrise.
+
     Examples
     --------
     >>> import numpy as np
@@ -72,6 +76,12 @@ class PPCA(EMModel):
         The data, ``N >= 2`` rows, ``D >= 2`` columns, finite.
     n_components : int
         The latent dimension ``M``, ``1 <= M < D``.
+
+    See Also
+    --------
+    emcore.models.PPCAParams : Its parameters.
+    emcore.FactorAnalysis : One noise variance per feature instead of one in all.
+    emcore.MixtureOfFactorAnalyzers : A mixture of such models.
 
     Examples
     --------
@@ -163,7 +173,9 @@ class PPCA(EMModel):
         Returns
         -------
         means : ndarray of shape (N, L)
+            The posterior mean of each sample's latent vector.
         covariance : ndarray of shape (L, L)
+            The posterior covariance, the same for every sample.
         """
         theta = self._check_params(theta)
         m_mat = theta.W.T @ theta.W + theta.sigma2 * np.eye(self.n_components)
@@ -190,7 +202,9 @@ class PPCA(EMModel):
         Returns
         -------
         A : ndarray of shape (D, L)
+            The average cross moment of the centred data and the latent means.
         B : ndarray of shape (L, L)
+            The average second moment of the latent vectors.
         """
         theta = self._check_params(theta)
         m_mat = theta.W.T @ theta.W + theta.sigma2 * np.eye(self.n_components)

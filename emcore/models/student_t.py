@@ -54,6 +54,11 @@ class MultivariateT(EMModel):
     nu : float or None, default None
         Fixed degrees of freedom (> 0), or None to estimate them.
 
+    See Also
+    --------
+    emcore.StudentTMixture : A mixture of t distributions.
+    emcore.models.MVNMissing : The Gaussian with missing entries.
+
     Examples
     --------
     >>> import numpy as np

@@ -54,7 +54,10 @@ def run_mcem(model: SampledEMModel, theta0, *, sample_size: int = 100, alpha: fl
     Parameters
     ----------
     model : SampledEMModel
+        The model: draws of the missing data, their complete-data log-likelihood and a
+        Monte Carlo M-step (:class:`emcore.montecarlo.SampledEMModel`).
     theta0 : float or numpy.ndarray
+        Starting parameters.
     sample_size : int, default 100
         The first iteration's number of draws.
     alpha, beta, gamma : float, default 0.25
@@ -65,12 +68,14 @@ def run_mcem(model: SampledEMModel, theta0, *, sample_size: int = 100, alpha: fl
     tol : float, default 1e-3
         Stop when the gain in Q is, with confidence :math:`1-\gamma`, below ``tol``.
     max_iter : int, default 200
+        Largest number of accepted iterations.
     max_sample_size : int, default 1000000
         When the rule asks for more draws than this, the run stops (not
         converged) with a :class:`emcore.ConvergenceWarning` saying so.
     n_consecutive : int, default 3
         How many iterations in a row must meet the stopping rule.
     random_state : None, int or numpy.random.Generator
+        Seed or generator of the draws; a fixed seed repeats the run exactly.
     verbose : int, default 0
         1: one line per iteration (sample size, gain and its bounds).
 
@@ -87,6 +92,19 @@ def run_mcem(model: SampledEMModel, theta0, *, sample_size: int = 100, alpha: fl
         :math:`\delta` leaves :math:`\theta` about :math:`\sqrt{2\delta / I}` from
         the limit (:math:`I` the complete-data information), so a small data
         set needs a small ``tol``.
+
+    Warns
+    -----
+    emcore.ConvergenceWarning
+        When the run ends unconverged: at ``max_iter``, or when the rule asks for more
+        than ``max_sample_size`` draws.
+
+    See Also
+    --------
+    emcore.run_saem : Stochastic approximation EM, a few draws per iteration.
+    emcore.run_stochastic_em : One draw per iteration, the chain averaged.
+    emcore.run_em : EM with an exact E-step.
+    emcore.montecarlo.SampledEMModel : What the model must provide.
 
     Examples
     --------

@@ -59,6 +59,8 @@ def run_saem(model: SampledEMModel, theta0, *, n_iter: int = 500, burn_in: int =
     Parameters
     ----------
     model : SampledEMModel
+        The model: draws of the missing data, their complete-data log-likelihood and a
+        Monte Carlo M-step (:class:`emcore.montecarlo.SampledEMModel`).
     theta0 : float or numpy.ndarray
         Starting parameters.
     n_iter : int, default 500
@@ -70,6 +72,7 @@ def run_saem(model: SampledEMModel, theta0, *, n_iter: int = 500, burn_in: int =
     kappa : float, default 1.0
         The step sizes' exponent, :math:`\tfrac12 < \kappa \le 1`.
     random_state : None, int or numpy.random.Generator
+        Seed or generator of the draws; a fixed seed repeats the run exactly.
     verbose : int, default 0
         1: a progress bar, one line every tenth of the run.
 
@@ -77,6 +80,12 @@ def run_saem(model: SampledEMModel, theta0, *, n_iter: int = 500, burn_in: int =
     -------
     MCEMResult
         The last iterate and its Monte Carlo error.
+
+    See Also
+    --------
+    emcore.run_mcem : Monte Carlo EM with growing samples and a stopping rule.
+    emcore.run_stochastic_em : One draw per iteration, the chain averaged.
+    emcore.LogisticMixedModel : Fits by this with ``method="saem"``.
 
     Examples
     --------
@@ -141,6 +150,8 @@ def run_stochastic_em(model: SampledEMModel, theta0, *, n_iter: int = 1000, burn
     Parameters
     ----------
     model : SampledEMModel
+        The model: draws of the missing data, their complete-data log-likelihood and a
+        Monte Carlo M-step (:class:`emcore.montecarlo.SampledEMModel`).
     theta0 : float or numpy.ndarray
         Starting parameters.
     n_iter : int, default 1000
@@ -150,6 +161,7 @@ def run_stochastic_em(model: SampledEMModel, theta0, *, n_iter: int = 1000, burn
     n_batches : int, default 20
         Batches of the chain after the burn-in, for the Monte Carlo error.
     random_state : None, int or numpy.random.Generator
+        Seed or generator of the draws; a fixed seed repeats the run exactly.
     verbose : int, default 0
         1: a progress bar, one line every tenth of the run.
 
@@ -158,6 +170,12 @@ def run_stochastic_em(model: SampledEMModel, theta0, *, n_iter: int = 1000, burn
     MCEMResult
         The chain's average after the burn-in and its Monte Carlo error; the
         chain itself in ``theta_history``.
+
+    See Also
+    --------
+    emcore.run_saem : Stochastic approximation: the step sizes decrease instead.
+    emcore.run_mcem : Monte Carlo EM with growing samples and a stopping rule.
+    emcore.montecarlo.SampledEMModel : What the model must provide.
 
     Examples
     --------

@@ -120,6 +120,7 @@ class DensityMixtureEstimator(DensityEstimatorMixin, MixtureEstimator):
         Returns
         -------
         float
+            The weighted mean of :meth:`score_samples` over the rows.
         """
         ll = self.score_samples(X)
         w = check_sample_weight(sample_weight, ll.size)
@@ -140,6 +141,7 @@ class DensityMixtureEstimator(DensityEstimatorMixin, MixtureEstimator):
         Returns
         -------
         numpy.ndarray of int of shape (n_samples,)
+            The component (0 to ``n_components - 1``) of largest responsibility.
         """
         return self.fit(X, sample_weight=sample_weight).predict(X)
 
@@ -171,6 +173,7 @@ class DensityMixtureEstimator(DensityEstimatorMixin, MixtureEstimator):
         Returns
         -------
         float
+            With ``p`` the model's free parameters.
         """
         return -2.0 * float(self.score_samples(X).sum()) + 2.0 * self._n_parameters
 

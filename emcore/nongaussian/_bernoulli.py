@@ -25,6 +25,7 @@ class BernoulliMixture(StandardErrorsMixin, DensityMixtureEstimator):
     Parameters
     ----------
     n_components : int, default 1
+        Number of components ``K``.
     smoothing : float, default 0.0
         :math:`s \ge 0`: the M-step adds :math:`s` to each feature's weighted count of
         ones and :math:`2 s` to :math:`N_k`, the posterior mode under a
@@ -35,14 +36,20 @@ class BernoulliMixture(StandardErrorsMixin, DensityMixtureEstimator):
     tol : float, default 1e-5
         Stop when the objective per unit weight changes by less than ``tol``.
     max_iter : int, default 500
+        Most EM iterations of each start.
     n_init : int, default 1
+        Starts; the one with the highest log-likelihood is kept.
     init_params : {"random", "random_from_data"}, default "random"
         ``"random"``: probabilities uniform on [0.25, 0.75], equal weights (Bishop's start);
         ``"random_from_data"``: ``K`` distinct rows, each shrunk halfway to 1/2, as the
         prototypes.
     resp_init : array-like of shape (n_samples, n_components), optional
+        Starting responsibilities (rows normalised); then one start.
     random_state : None, int or numpy.random.Generator
+        Seeds the starts.
     verbose : int, default 0
+        1: a line at the start and end of each run; 2: also the change of the mean
+        log-likelihood every 10 iterations.
     binarize : float or None, default None
         None: ``X`` must hold 0/1 values (anything else is a ValueError). A number ``b``:
         every method first sets each entry of a real ``X`` to 1 if it is above ``b`` and to
@@ -59,6 +66,12 @@ class BernoulliMixture(StandardErrorsMixin, DensityMixtureEstimator):
         The objective EM climbs: the log-likelihood plus the log prior (equal to
         ``log_likelihood_history_`` without ``smoothing``); it never decreases.
     n_iter_, converged_, n_features_in_
+
+    See Also
+    --------
+    emcore.nongaussian.BernoulliModel : The EM model each fit runs.
+    emcore.GaussianMixture : The mixture of Gaussians.
+    emcore.datasets.load_binary_digits : Binary images to cluster.
 
     Examples
     --------
@@ -137,6 +150,16 @@ class BernoulliMixture(StandardErrorsMixin, DensityMixtureEstimator):
         -------
         self
             The fitted estimator.
+
+        Raises
+        ------
+        emcore.mixture.DegenerateComponentError
+            When every start ends in a degenerate component.
+
+        Warns
+        -----
+        emcore.ConvergenceWarning
+            When the best run reached ``max_iter`` unconverged.
         """
         p = self._checked_params()
         X = self._binary(X)
@@ -183,6 +206,11 @@ class BernoulliMixture(StandardErrorsMixin, DensityMixtureEstimator):
         -------
         numpy.ndarray of shape (n_samples,)
             The log-likelihood of each row.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return log_sum_exp(self._log_joint(X))
 
@@ -201,6 +229,11 @@ class BernoulliMixture(StandardErrorsMixin, DensityMixtureEstimator):
         -------
         numpy.ndarray of shape (n_samples, n_components)
             Rows sum to 1.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         logp = self._log_joint(X)
         norm = log_sum_exp(logp)
@@ -222,6 +255,12 @@ class BernoulliMixture(StandardErrorsMixin, DensityMixtureEstimator):
         Returns
         -------
         numpy.ndarray of int of shape (n_samples,)
+            The component (0 to ``n_components - 1``) of largest responsibility.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return np.argmax(self._log_joint(X), axis=1)
 
@@ -241,6 +280,11 @@ class BernoulliMixture(StandardErrorsMixin, DensityMixtureEstimator):
             The rows.
         labels : numpy.ndarray of int of shape (n_samples,)
             The component of each.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         rng, labels = self._draw_labels(n_samples, random_state)
         n = labels.size

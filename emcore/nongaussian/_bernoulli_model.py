@@ -66,6 +66,19 @@ class BernoulliParams:
         The mixing weights.
     means : numpy.ndarray of shape (K, D)
         Each component's success probabilities.
+
+    See Also
+    --------
+    emcore.nongaussian.BernoulliModel : The model they parametrise.
+    emcore.BernoulliMixture : Its fitted ``weights_`` and ``means_`` are these.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore.nongaussian import BernoulliParams
+    >>> theta = BernoulliParams(np.array([0.5, 0.5]), np.array([[0.9, 0.1], [0.2, 0.7]]))
+    >>> theta.means.shape
+    (2, 2)
     """
 
     weights: np.ndarray
@@ -94,6 +107,29 @@ class BernoulliModel(EMModel):
         The prior's :math:`s`; 0 for maximum likelihood.
     sample_weight : numpy.ndarray of shape (n,) or None
         Non-negative weights of the rows; None for ones.
+
+    See Also
+    --------
+    emcore.BernoulliMixture : The estimator that fits it.
+    emcore.nongaussian.BernoulliParams : Its parameters.
+    emcore.run_em : Runs EM on it.
+
+    Examples
+    --------
+    Six binary rows of two kinds, from a start that leans each component to one kind
+    (with Laplace's ``smoothing=1`` no probability reaches 0 or 1):
+
+    >>> import numpy as np
+    >>> from emcore import run_em
+    >>> from emcore.nongaussian import BernoulliModel, BernoulliParams
+    >>> X = np.array([[1, 1, 0], [1, 1, 0], [1, 0, 0], [0, 0, 1], [0, 1, 1], [0, 0, 1]],
+    ...              dtype=float)
+    >>> model = BernoulliModel(X, 2, smoothing=1.0)
+    >>> start = BernoulliParams(np.array([0.5, 0.5]), np.array([[0.6, 0.6, 0.4], [0.4, 0.4, 0.6]]))
+    >>> run = run_em(model, start, tol=1e-10)
+    >>> print(run.theta.weights.round(3), run.theta.means.round(2))
+    [0.5 0.5] [[0.74 0.6  0.26]
+     [0.26 0.4  0.74]]
     """
 
     def __init__(self, X, n_components, *, smoothing=0.0, sample_weight=None):
@@ -208,8 +244,12 @@ class BernoulliModel(EMModel):
         Returns
         -------
         BernoulliParams
-            The new weights and success probabilities; a ``DegenerateComponentError`` when
-            a component has lost all its weight.
+            The new weights and success probabilities.
+
+        Raises
+        ------
+        emcore.mixture.DegenerateComponentError
+            When a component has lost all its weight.
         """
         counts = c.sum(axis=0)
         empty = np.flatnonzero(~(counts > EMPTY_FRACTION * counts.sum()))

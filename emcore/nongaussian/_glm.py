@@ -51,6 +51,26 @@ class SeparationError(ValueError):
     this means a component (or the gating network) explains its rows
     perfectly; use fewer components, another start, or drop the separating
     variables.
+
+    See Also
+    --------
+    emcore.RegressionMixture : Raises it when every start ends in a separated fit.
+    emcore.mixture.DegenerateComponentError : The other way a component's fit fails.
+
+    Examples
+    --------
+    A binomial response that the regressor predicts perfectly:
+
+    >>> import numpy as np
+    >>> from emcore import RegressionMixture
+    >>> from emcore.nongaussian import SeparationError
+    >>> x = np.r_[np.zeros(10), np.ones(10)][:, None]
+    >>> y = np.r_[np.zeros(10), np.ones(10)]
+    >>> try:
+    ...     RegressionMixture(1, family="binomial").fit(x, y)
+    ... except SeparationError as err:
+    ...     print(isinstance(err, ValueError), "separated" in str(err))
+    True True
     """
 
 

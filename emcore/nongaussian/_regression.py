@@ -45,6 +45,7 @@ class RegressionMixture(MixtureEstimator):
     Parameters
     ----------
     n_components : int, default 2
+        Number of components ``K``.
     family : {"gaussian", "binomial", "poisson"}, default "gaussian"
         For ``"binomial"``, ``y`` is 0/1 of shape (n_samples,) or counts of
         successes and failures of shape (n_samples, 2); for ``"poisson"``,
@@ -61,12 +62,16 @@ class RegressionMixture(MixtureEstimator):
         run with the highest log-likelihood is kept. A start whose M-step
         fails (a collapsed component, separation) is passed over.
     random_state : None, int or numpy.random.Generator
+        Seeds the starts.
     resp_init : array-like of shape (n_samples, n_components), optional
         Starting responsibilities (rows normalised); then one start.
     tol : float, default 1e-6
         Stop when the mean log-likelihood per unit weight changes by less than ``tol``.
     max_iter : int, default 500
+        Most EM iterations of each start.
     verbose : int, default 0
+        1: a line at the start and end of each run; 2: also the change of the mean
+        log-likelihood every 10 iterations.
 
     Attributes
     ----------
@@ -89,11 +94,19 @@ class RegressionMixture(MixtureEstimator):
     ValueError
         Bad ``y`` for the family (non-binary or negative counts for the
         binomial, negative or fractional counts for the Poisson), a design
-        with collinear columns; :class:`emcore.nongaussian.SeparationError`
-        (a ValueError) when every start ends in a separated component or
-        gating model; ``emcore.mixture.DegenerateComponentError`` when every
-        start ends in an empty component, a rank-deficient weighted design,
-        or a Gaussian component fitting its rows exactly.
+        with collinear columns.
+    emcore.nongaussian.SeparationError
+        (a ValueError) When every start ends in a separated component or
+        gating model.
+    emcore.mixture.DegenerateComponentError
+        When every start ends in an empty component, a rank-deficient weighted
+        design, or a Gaussian component fitting its rows exactly.
+
+    See Also
+    --------
+    emcore.nongaussian.RegressionMixtureModel : The EM model each fit runs.
+    emcore.GaussianMixture : A mixture of the rows themselves.
+    emcore.datasets.load_patents : Counts for a mixture of Poisson regressions.
 
     Examples
     --------
@@ -255,6 +268,11 @@ class RegressionMixture(MixtureEstimator):
         -------
         self
             The fitted estimator.
+
+        Warns
+        -----
+        emcore.ConvergenceWarning
+            When the best run reached ``max_iter`` unconverged.
         """
         p = self._checked_params()
         D = self._design(X)
@@ -333,6 +351,11 @@ class RegressionMixture(MixtureEstimator):
         -------
         numpy.ndarray of shape (n_samples,)
             The log-likelihood of each row.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return log_sum_exp(self._log_joint(X, y, concomitant))
 
@@ -377,6 +400,11 @@ class RegressionMixture(MixtureEstimator):
         -------
         numpy.ndarray of shape (n_samples, n_components)
             Rows sum to 1.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         logp = self._log_joint(X, y, concomitant)
         return np.exp(logp - log_sum_exp(logp)[:, None])
@@ -400,6 +428,12 @@ class RegressionMixture(MixtureEstimator):
         Returns
         -------
         numpy.ndarray of int of shape (n_samples,)
+            The component (0 to ``n_components - 1``) of each row.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         if y is not None:
             return np.argmax(self._log_joint(X, y, concomitant), axis=1)
@@ -427,6 +461,11 @@ class RegressionMixture(MixtureEstimator):
         numpy.ndarray of shape (n_samples,)
             The mixture's mean; with ``return_components``, also the components' means
             (n_samples, n_components) and the weights.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         theta = self._params()
         D = self._design(X, fitted=True)
@@ -490,6 +529,7 @@ class RegressionMixture(MixtureEstimator):
         Returns
         -------
         float
+            With ``p`` the free parameters and ``n`` the number of rows.
         """
         ll = self.score_samples(X, y, concomitant=concomitant)
         return -2.0 * float(ll.sum()) + self._n_parameters * math.log(ll.size)
@@ -509,6 +549,7 @@ class RegressionMixture(MixtureEstimator):
         Returns
         -------
         float
+            With ``p`` the free parameters.
         """
         ll = self.score_samples(X, y, concomitant=concomitant)
         return -2.0 * float(ll.sum()) + 2.0 * self._n_parameters

@@ -29,6 +29,20 @@ class RegressionParams:
         concomitant design's ``q`` columns, row 0 zero:
         :math:`\pi_k(g) \propto \exp(g^\top \alpha_k)`. Without concomitant
         variables ``q = 1`` (the intercept) and :math:`\pi_k \propto e^{\alpha_k}`.
+
+    See Also
+    --------
+    emcore.nongaussian.RegressionMixtureModel : The model they parametrise.
+    emcore.RegressionMixture : Its fitted ``coef_``, ``sigma_`` and ``gating_coef_``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore.nongaussian import RegressionParams
+    >>> theta = RegressionParams(coef=np.array([[1.0, 2.0], [4.0, -2.0]]),
+    ...                          sigma=np.array([0.1, 0.1]), gating=np.zeros((2, 1)))
+    >>> theta.coef.shape, theta.gating.shape
+    ((2, 2), (2, 1))
     """
 
     coef: np.ndarray
@@ -50,6 +64,19 @@ class RegressionStats:
     packed : bool
         Whether the parameters came as a vector (:meth:`RegressionMixtureModel.pack`); then
         the M-step returns a vector too.
+
+    See Also
+    --------
+    emcore.nongaussian.RegressionMixtureModel.e_step : Computes them.
+    emcore.nongaussian.RegressionMixtureModel.m_step : Turns them into new parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore.nongaussian import RegressionStats
+    >>> stats = RegressionStats(np.full((4, 2), 0.5))
+    >>> stats.weighted_resp.sum(axis=0), stats.params is None
+    (array([2., 2.]), True)
     """
 
     weighted_resp: np.ndarray
@@ -83,6 +110,30 @@ class RegressionMixtureModel(EMModel):
         The concomitant design (intercept column included); None: the intercept alone.
     sample_weight : numpy.ndarray of shape (n,) or None
         Non-negative weights of the rows; None for ones.
+
+    See Also
+    --------
+    emcore.RegressionMixture : The estimator that fits it.
+    emcore.nongaussian.RegressionParams : Its parameters.
+    emcore.run_em : Runs EM on it.
+
+    Examples
+    --------
+    Two regression lines through one cloud of ``x``, started from the labels of the
+    nearer line:
+
+    >>> import numpy as np
+    >>> from emcore import run_em
+    >>> from emcore.nongaussian import RegressionMixtureModel
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.uniform(0, 1, 200)
+    >>> y = np.where(rng.uniform(size=200) < 0.5, 1 + 2 * x, 4 - 2 * x) + 0.1 * rng.normal(size=200)
+    >>> model = RegressionMixtureModel(np.c_[np.ones(200), x], y, "gaussian", 2)
+    >>> nearer = (np.abs(y - 1 - 2 * x) > np.abs(y - 4 + 2 * x)).astype(int)
+    >>> run = run_em(model, model.params_from_responsibilities(np.eye(2)[nearer]), tol=1e-10)
+    >>> print(run.theta.coef.round(1))
+    [[ 1.  2.]
+     [ 4. -2.]]
     """
 
     def __init__(self, X, y, family, n_components, G=None, sample_weight=None):
@@ -201,6 +252,7 @@ class RegressionMixtureModel(EMModel):
         Returns
         -------
         RegressionStats
+            The weighted responsibilities, and the parameters they came from.
         """
         return self.e_step_with_log_likelihood(theta)[0]
 
@@ -231,6 +283,14 @@ class RegressionMixtureModel(EMModel):
         -------
         RegressionParams or 1-D numpy.ndarray
             The new parameters; a vector when the E-step was given one.
+
+        Raises
+        ------
+        emcore.mixture.DegenerateComponentError
+            When a component loses all its weight, or its weighted design is rank-deficient.
+        emcore.nongaussian.SeparationError
+            When a component's (or the gating model's) weighted regression has no finite
+            maximum.
         """
         c, old = stats.weighted_resp, stats.params
         counts = c.sum(axis=0)
@@ -266,6 +326,7 @@ class RegressionMixtureModel(EMModel):
         Returns
         -------
         RegressionParams
+            The M-step's parameters for these responsibilities.
         """
         return self.m_step(RegressionStats(self.weights[:, None] * resp))
 

@@ -30,6 +30,7 @@ class StudentTMixture(StandardErrorsMixin, DensityMixtureEstimator):
     Parameters
     ----------
     n_components : int, default 1
+        Number of components ``K``.
     covariance_type : {"full", "tied", "diag", "spherical"}, default "full"
         The shape of the scale matrices :math:`\Sigma_k`, as in :class:`emcore.GaussianMixture`.
     dof : "estimate" or float, default "estimate"
@@ -42,13 +43,19 @@ class StudentTMixture(StandardErrorsMixin, DensityMixtureEstimator):
     reg_covar : float, default 1e-6
         Added to the diagonal of each scale matrix after every M-step (0: exact EM).
     max_iter : int, default 500
+        Most EM iterations of each start.
     n_init : int, default 1
+        Starts; the one with the highest log-likelihood is kept.
     init_params : {"kmeans", "k-means++", "random", "random_from_data"}, default "kmeans"
         The starting responsibilities, as :class:`emcore.GaussianMixture` draws them (one
         M-step of the Gaussian mixture turns them into the starting means and scales).
     resp_init : array-like of shape (n_samples, n_components), optional
+        Starting responsibilities (rows normalised); then one start.
     random_state : None, int or numpy.random.Generator
+        Seeds the starts.
     verbose : int, default 0
+        1: a line at the start and end of each run; 2: also the change of the mean
+        log-likelihood every 10 iterations.
 
     Attributes
     ----------
@@ -57,6 +64,12 @@ class StudentTMixture(StandardErrorsMixin, DensityMixtureEstimator):
         :math:`\Sigma_k` (a t's covariance is :math:`\Sigma_k \nu_k / (\nu_k - 2)`).
     degrees_of_freedom_ : numpy.ndarray of shape (n_components,)
     log_likelihood_history_, n_iter_, converged_, n_features_in_
+
+    See Also
+    --------
+    emcore.GaussianMixture : The Gaussian mixture, the limit ``nu -> infinity``.
+    emcore.nongaussian.StudentTModel : The EM model each fit runs.
+    emcore.models.MultivariateT : One multivariate t.
 
     Examples
     --------
@@ -120,6 +133,17 @@ class StudentTMixture(StandardErrorsMixin, DensityMixtureEstimator):
         -------
         self
             The fitted estimator.
+
+        Raises
+        ------
+        emcore.mixture.DegenerateComponentError
+            When every start ends in a degenerate component.
+
+        Warns
+        -----
+        emcore.ConvergenceWarning
+            When the best run reached ``max_iter`` unconverged, or the model stopped it at a
+            collapsing component (the parameters before the collapse stay).
         """
         from ..mixture import GaussianMixture
 
@@ -187,6 +211,11 @@ class StudentTMixture(StandardErrorsMixin, DensityMixtureEstimator):
         -------
         numpy.ndarray of shape (n_samples,)
             The log-likelihood of each row.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return log_sum_exp(self._log_joint(X)[0])
 
@@ -202,6 +231,11 @@ class StudentTMixture(StandardErrorsMixin, DensityMixtureEstimator):
         -------
         numpy.ndarray of shape (n_samples, n_components)
             Rows sum to 1.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         logp = self._log_joint(X)[0]
         return np.exp(logp - log_sum_exp(logp)[:, None])
@@ -217,6 +251,12 @@ class StudentTMixture(StandardErrorsMixin, DensityMixtureEstimator):
         Returns
         -------
         numpy.ndarray of int of shape (n_samples,)
+            The component (0 to ``n_components - 1``) of largest responsibility.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         return np.argmax(self._log_joint(X)[0], axis=1)
 
@@ -231,6 +271,12 @@ class StudentTMixture(StandardErrorsMixin, DensityMixtureEstimator):
         Returns
         -------
         numpy.ndarray of shape (n_samples, n_components)
+            Entry ``(n, k)`` is row ``n``'s squared distance to component ``k``.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         model, theta = self._model_and_params(X)
         return mahalanobis(model.X, theta.means, theta.precisions_cholesky, model.cov)
@@ -250,6 +296,12 @@ class StudentTMixture(StandardErrorsMixin, DensityMixtureEstimator):
         Returns
         -------
         numpy.ndarray of shape (n_samples,)
+            Lower is more outlying.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         logp, delta = self._log_joint(X)
         resp = np.exp(logp - log_sum_exp(logp)[:, None])
@@ -272,6 +324,11 @@ class StudentTMixture(StandardErrorsMixin, DensityMixtureEstimator):
             The rows.
         labels : numpy.ndarray of int of shape (n_samples,)
             The component of each.
+
+        Raises
+        ------
+        emcore.mixture.NotFittedError
+            Before ``fit``.
         """
         rng, labels = self._draw_labels(n_samples, random_state)
         n = labels.size

@@ -41,6 +41,23 @@ class StudentTParams:
         The Cholesky factors of their inverses, shaped as the covariance type's.
     dofs : numpy.ndarray of shape (K,)
         The degrees of freedom.
+
+    See Also
+    --------
+    emcore.nongaussian.StudentTModel : The model they parametrise.
+    emcore.StudentTMixture : Its fitted ``weights_``, ``means_``, ``covariances_`` and
+        ``degrees_of_freedom_``.
+
+    Examples
+    --------
+    One standard t with 4 degrees of freedom in one dimension (``"full"`` shapes):
+
+    >>> import numpy as np
+    >>> from emcore.nongaussian import StudentTParams
+    >>> theta = StudentTParams(np.ones(1), np.zeros((1, 1)), np.ones((1, 1, 1)),
+    ...                        np.ones((1, 1, 1)), np.array([4.0]))
+    >>> theta.covariances.shape, theta.dofs
+    ((1, 1, 1), array([4.]))
     """
 
     weights: np.ndarray
@@ -64,6 +81,24 @@ class StudentTStats:
         ``E[log u | x_n, k]``.
     dofs : numpy.ndarray of shape (K,)
         The degrees of freedom these expectations were computed at.
+
+    See Also
+    --------
+    emcore.nongaussian.StudentTModel.e_step : Computes them.
+    emcore.nongaussian.StudentTModel.m_step : Turns them into new parameters.
+
+    Examples
+    --------
+    A row at the centre of a t with ``nu = 4`` in one dimension gets the weight
+    ``(nu + 1) / (nu + 0) = 1.25``:
+
+    >>> import numpy as np
+    >>> from emcore.nongaussian import StudentTModel, StudentTParams
+    >>> model = StudentTModel(np.array([[0.0], [1.0]]), 1, "full", estimate_dof=False)
+    >>> theta = StudentTParams(np.ones(1), np.zeros((1, 1)), np.ones((1, 1, 1)),
+    ...                        np.ones((1, 1, 1)), np.array([4.0]))
+    >>> print(model.e_step(theta).u.ravel().round(6))
+    [1.25 1.  ]
     """
 
     weighted_resp: np.ndarray
@@ -144,6 +179,27 @@ class StudentTModel(EMModel):
         Added to the diagonal of each scale matrix after the M-step (then not exact EM).
     sample_weight : numpy.ndarray of shape (n,) or None
         Non-negative weights of the rows; None for ones.
+
+    See Also
+    --------
+    emcore.StudentTMixture : The estimator that fits it.
+    emcore.nongaussian.StudentTParams : Its parameters.
+    emcore.run_em : Runs EM on it.
+
+    Examples
+    --------
+    One t with ``nu = 4`` held fixed, its location and scale by EM:
+
+    >>> import numpy as np
+    >>> from emcore import run_em
+    >>> from emcore.nongaussian import StudentTModel, StudentTParams
+    >>> X = np.random.default_rng(0).standard_t(4, size=(200, 1))
+    >>> model = StudentTModel(X, 1, "full", estimate_dof=False)
+    >>> start = StudentTParams(np.ones(1), np.zeros((1, 1)), np.ones((1, 1, 1)),
+    ...                        np.ones((1, 1, 1)), np.array([4.0]))
+    >>> run = run_em(model, start, tol=1e-12)
+    >>> print(f"{run.theta.means[0, 0]:.4f} {run.theta.covariances[0, 0, 0]:.4f}", run.converged)
+    -0.0348 0.9251 True
     """
 
     def __init__(self, X, n_components, covariance_type, *, estimate_dof=True, reg_covar=0.0,
@@ -219,6 +275,7 @@ class StudentTModel(EMModel):
         Returns
         -------
         StudentTStats
+            The weighted responsibilities and the expected gamma weights.
         """
         return self.e_step_with_log_likelihood(theta)[0]
 
@@ -250,6 +307,15 @@ class StudentTModel(EMModel):
         StudentTParams
             The new parameters; the degrees of freedom are carried over from ``stats``
             unless they are estimated.
+
+        Raises
+        ------
+        emcore.mixture.DegenerateComponentError
+            When a component loses all its weight, or collapses onto a point (with
+            ``reg_covar=0``) or onto fewer distinct samples than dimensions.
+        emcore.exceptions.EndRun
+            When a component collapses onto a point with ``reg_covar > 0``:
+            :func:`emcore.run_em` then keeps the parameters it was given.
         """
         c, u = stats.weighted_resp, stats.u
         counts = c.sum(axis=0)

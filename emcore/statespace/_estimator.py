@@ -82,6 +82,7 @@ class LinearGaussianSSM(ParamsMixin):
         start), ``A`` and ``Q`` from their scores, ``R`` the residual
         variances, ``initial_cov`` the identity.
     random_state : None, int or numpy.random.Generator
+        Seed or generator of the perturbed starts (``n_init`` > 1).
     verbose : int, default 0
         Progress on standard output as ``GaussianMixture`` prints it: 0 none,
         1 each start's beginning and end, 2 also every 10 iterations the time
@@ -98,6 +99,12 @@ class LinearGaussianSSM(ParamsMixin):
     converged_ : bool
     n_features_in_ : int
         Number of outputs ``p``.
+
+    See Also
+    --------
+    emcore.GaussianHMM : A discrete hidden state instead of a continuous one.
+    emcore.FactorAnalysis : The same observation equation with no dynamics.
+    emcore.statespace.SSMModel : The EM problem ``fit`` solves.
 
     Notes
     -----
@@ -196,6 +203,33 @@ class LinearGaussianSSM(ParamsMixin):
         -------
         self
             The fitted estimator.
+
+        Warns
+        -----
+        emcore.ConvergenceWarning
+            When the best run stopped at ``max_iter`` before meeting ``tol`` (not for
+            ``tol=0``).
+
+        See Also
+        --------
+        emcore.LinearGaussianSSM.smooth : The states given the fitted parameters.
+        emcore.LinearGaussianSSM.score : The log-likelihood the fit maximises.
+
+        Examples
+        --------
+        Twenty EM iterations on a simulated AR(1) state seen with noise; the
+        log-likelihood never decreases:
+
+        >>> import numpy as np
+        >>> from emcore import LinearGaussianSSM
+        >>> truth = LinearGaussianSSM(1, max_iter=0, transition_init=[[0.8]],
+        ...                           observation_init=[[1.0]], transition_cov_init=[[1.0]],
+        ...                           observation_cov_init=[[0.5]], initial_mean_init=[0.0],
+        ...                           initial_cov_init=[[1.0]]).fit(np.zeros((2, 1)))
+        >>> Y, X = truth.sample(100, random_state=0)
+        >>> ssm = LinearGaussianSSM(1, tol=0, max_iter=20).fit(Y)
+        >>> ssm.n_iter_, bool(np.all(np.diff(ssm.log_likelihood_history_) >= 0))
+        (20, True)
         """
         update, diagonal = self._check_params()
         Y = check_Y(Y)
@@ -276,6 +310,29 @@ class LinearGaussianSSM(ParamsMixin):
             The state-space model on ``Y``.
         theta : numpy.ndarray
             The fitted parameters in ``update``, flat.
+
+        Raises
+        ------
+        emcore.exceptions.NotFittedError
+            When the estimator is not fitted.
+
+        See Also
+        --------
+        emcore.statespace.SSMModel : The model it returns.
+        emcore.run_em : Runs EM on it (e.g. accelerated).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import LinearGaussianSSM
+        >>> Y = np.array([[1.0], [1.5], [np.nan], [2.0], [1.2]])     # one step missing
+        >>> ssm = LinearGaussianSSM(1, max_iter=0, transition_init=[[1.0]],
+        ...                         observation_init=[[1.0]], transition_cov_init=[[0.5]],
+        ...                         observation_cov_init=[[1.0]], initial_mean_init=[0.0],
+        ...                         initial_cov_init=[[4.0]]).fit(Y)
+        >>> model, theta = ssm.em_problem(Y)
+        >>> print(np.round(model.params(theta).transition_cov, 6))
+        [[0.5]]
         """
         update, diagonal = self._check_params()
         data, params = self._data(Y, lengths)
@@ -296,6 +353,27 @@ class LinearGaussianSSM(ParamsMixin):
         -------
         float
             The total over the steps, as the HMMs' ``score``.
+
+        Raises
+        ------
+        emcore.exceptions.NotFittedError
+            When the estimator is not fitted.
+
+        See Also
+        --------
+        emcore.LinearGaussianSSM.filter : The filter whose by-product it is.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import LinearGaussianSSM
+        >>> Y = np.array([[1.0], [1.5], [np.nan], [2.0], [1.2]])     # one step missing
+        >>> ssm = LinearGaussianSSM(1, max_iter=0, transition_init=[[1.0]],
+        ...                         observation_init=[[1.0]], transition_cov_init=[[0.5]],
+        ...                         observation_cov_init=[[1.0]], initial_mean_init=[0.0],
+        ...                         initial_cov_init=[[4.0]]).fit(Y)
+        >>> print(round(ssm.score(Y), 8))
+        -6.13002818
         """
         data, params = self._data(Y, lengths)
         return filter_means(data, params, covariance_pass(data, params))[2]
@@ -314,6 +392,28 @@ class LinearGaussianSSM(ParamsMixin):
         -------
         FilterResult
             Filtered and predicted means and covariances, and the log-likelihood.
+
+        Raises
+        ------
+        emcore.exceptions.NotFittedError
+            When the estimator is not fitted.
+
+        See Also
+        --------
+        emcore.LinearGaussianSSM.smooth : The states given the whole sequence.
+        emcore.statespace.FilterResult : What it returns.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import LinearGaussianSSM
+        >>> Y = np.array([[1.0], [1.5], [np.nan], [2.0], [1.2]])     # one step missing
+        >>> ssm = LinearGaussianSSM(1, max_iter=0, transition_init=[[1.0]],
+        ...                         observation_init=[[1.0]], transition_cov_init=[[0.5]],
+        ...                         observation_cov_init=[[1.0]], initial_mean_init=[0.0],
+        ...                         initial_cov_init=[[4.0]]).fit(Y)
+        >>> print(ssm.filter(Y).means.ravel().round(6))
+        [0.8      1.195652 1.195652 1.686441 1.430522]
         """
         data, params = self._data(Y, lengths)
         return kalman_filter(data, params)[0]
@@ -332,6 +432,28 @@ class LinearGaussianSSM(ParamsMixin):
         -------
         SmootherResult
             ``means``, ``covariances`` and ``cross`` (NaN at each sequence's first step).
+
+        Raises
+        ------
+        emcore.exceptions.NotFittedError
+            When the estimator is not fitted.
+
+        See Also
+        --------
+        emcore.LinearGaussianSSM.filter : The states given the past only.
+        emcore.statespace.SmootherResult : What it returns.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import LinearGaussianSSM
+        >>> Y = np.array([[1.0], [1.5], [np.nan], [2.0], [1.2]])     # one step missing
+        >>> ssm = LinearGaussianSSM(1, max_iter=0, transition_init=[[1.0]],
+        ...                         observation_init=[[1.0]], transition_cov_init=[[0.5]],
+        ...                         observation_cov_init=[[1.0]], initial_mean_init=[0.0],
+        ...                         initial_cov_init=[[4.0]]).fit(Y)
+        >>> print(ssm.smooth(Y).means.ravel().round(6))
+        [1.121285 1.322088 1.433936 1.545783 1.430522]
         """
         data, params = self._data(Y, lengths)
         fcov = covariance_pass(data, params)
@@ -361,6 +483,28 @@ class LinearGaussianSSM(ParamsMixin):
             The forecasts.
         covariances : numpy.ndarray of shape (steps, n_outputs, n_outputs)
             Their covariances.
+
+        Raises
+        ------
+        emcore.exceptions.NotFittedError
+            When the estimator is not fitted.
+
+        See Also
+        --------
+        emcore.LinearGaussianSSM.filter : The last filtered state the forecast starts from.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import LinearGaussianSSM
+        >>> Y = np.array([[1.0], [1.5], [np.nan], [2.0], [1.2]])     # one step missing
+        >>> ssm = LinearGaussianSSM(1, max_iter=0, transition_init=[[1.0]],
+        ...                         observation_init=[[1.0]], transition_cov_init=[[0.5]],
+        ...                         observation_cov_init=[[1.0]], initial_mean_init=[0.0],
+        ...                         initial_cov_init=[[4.0]]).fit(Y)
+        >>> means, covariances = ssm.forecast(2)     # a random walk: flat, widening
+        >>> print(means.ravel().round(6), covariances.ravel().round(6))
+        [1.430522 1.430522] [2.026104 2.526104]
         """
         check_params({"steps": [Integer(1)]}, {"steps": steps})
         params = self._params()
@@ -394,6 +538,28 @@ class LinearGaussianSSM(ParamsMixin):
             The observations.
         X : numpy.ndarray of shape (n_samples, n_states)
             The hidden states.
+
+        Raises
+        ------
+        emcore.exceptions.NotFittedError
+            When the estimator is not fitted.
+
+        See Also
+        --------
+        emcore.LinearGaussianSSM.smooth : Recovers the states from observations.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emcore import LinearGaussianSSM
+        >>> Y = np.array([[1.0], [1.5], [np.nan], [2.0], [1.2]])     # one step missing
+        >>> ssm = LinearGaussianSSM(1, max_iter=0, transition_init=[[1.0]],
+        ...                         observation_init=[[1.0]], transition_cov_init=[[0.5]],
+        ...                         observation_cov_init=[[1.0]], initial_mean_init=[0.0],
+        ...                         initial_cov_init=[[4.0]]).fit(Y)
+        >>> Y_new, X_new = ssm.sample(3, random_state=0)
+        >>> Y_new.shape, X_new.shape
+        ((3, 1), (3, 1))
         """
         params = self._params()
         check_params({"n_samples": [Integer(1)]}, {"n_samples": n_samples})

@@ -180,6 +180,25 @@ class FilterResult:
         The predicted moments, of ``x_t`` given ``y_1, ..., y_{t-1}``.
     log_likelihood : float
         ``log p(Y)``, summed over the sequences.
+
+    See Also
+    --------
+    emcore.LinearGaussianSSM.filter : Returns it.
+    emcore.statespace.SmootherResult : The moments given the whole sequence.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore import LinearGaussianSSM
+    >>> Y = np.array([[1.0], [1.5], [np.nan], [2.0], [1.2]])     # one step missing
+    >>> ssm = LinearGaussianSSM(1, max_iter=0, transition_init=[[1.0]], observation_init=[[1.0]],
+    ...                         transition_cov_init=[[0.5]], observation_cov_init=[[1.0]],
+    ...                         initial_mean_init=[0.0], initial_cov_init=[[4.0]]).fit(Y)
+    >>> filtered = ssm.filter(Y)
+    >>> print(filtered.means.ravel().round(6))      # the missing step keeps its prediction
+    [0.8      1.195652 1.195652 1.686441 1.430522]
+    >>> print(round(filtered.log_likelihood, 8))
+    -6.13002818
     """
 
     means: np.ndarray

@@ -65,6 +65,24 @@ class SSMModel(EMModel):
         The sequences, with their missing entries.
     layout : SSMLayout
         Which parameters are updated, which covariances are diagonal, the fixed values.
+
+    See Also
+    --------
+    emcore.LinearGaussianSSM.em_problem : This model and its parameters from a fitted estimator.
+    emcore.statespace.SSMLayout : How ``theta`` maps to the matrices.
+    emcore.run_em : The EM driver that fits it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore import LinearGaussianSSM
+    >>> Y = np.array([[1.0], [1.5], [np.nan], [2.0], [1.2]])     # one step missing
+    >>> ssm = LinearGaussianSSM(1, max_iter=0, transition_init=[[1.0]], observation_init=[[1.0]],
+    ...                         transition_cov_init=[[0.5]], observation_cov_init=[[1.0]],
+    ...                         initial_mean_init=[0.0], initial_cov_init=[[4.0]]).fit(Y)
+    >>> model, theta = ssm.em_problem(Y)
+    >>> print(round(model.log_likelihood(theta), 8), round(ssm.score(Y), 8))
+    -6.13002818 -6.13002818
     """
 
     def __init__(self, data: SSMData, layout: SSMLayout):
@@ -84,6 +102,7 @@ class SSMModel(EMModel):
         Returns
         -------
         SSMParams
+            The six matrices: those EM updates from ``theta``, the others held fixed.
         """
         return self.layout.unpack(theta)
 
@@ -98,6 +117,7 @@ class SSMModel(EMModel):
         Returns
         -------
         float
+            ``log p(Y)``, summed over the sequences.
         """
         params = self.layout.unpack(theta)
         return filter_means(self.data, params, covariance_pass(self.data, params))[2]
@@ -113,6 +133,7 @@ class SSMModel(EMModel):
         Returns
         -------
         SSMStats
+            The sums of the smoothed moments that :meth:`m_step` takes.
         """
         return self.e_step_with_log_likelihood(theta)[0]
 
@@ -127,7 +148,9 @@ class SSMModel(EMModel):
         Returns
         -------
         stats : SSMStats
+            The sums of the smoothed moments that :meth:`m_step` takes.
         log_likelihood : float
+            ``log p(Y)`` at ``theta``, summed over the sequences.
         """
         params = self.layout.unpack(theta)
         data = self.data

@@ -44,6 +44,23 @@ class SSMParams:
         ``R``, the covariance of ``v_t``.
     initial_mean, initial_cov : numpy.ndarray of shape (k,) and (k, k)
         Mean and covariance of the state at the first step of each sequence.
+
+    See Also
+    --------
+    emcore.statespace.SSMLayout : Which of them EM updates, as a flat vector.
+    emcore.statespace.SSMModel.params : The matrices of a flat vector.
+
+    Examples
+    --------
+    A local-level model: a random walk seen with noise.
+
+    >>> import numpy as np
+    >>> from emcore.statespace import SSMParams
+    >>> params = SSMParams(transition=np.eye(1), transition_cov=0.5 * np.eye(1),
+    ...                    observation=np.eye(1), observation_cov=np.eye(1),
+    ...                    initial_mean=np.zeros(1), initial_cov=4.0 * np.eye(1))
+    >>> params.n_states, params.n_outputs
+    (1, 1)
     """
 
     transition: np.ndarray
@@ -114,6 +131,26 @@ class SSMLayout:
         The names (from ``NAMES``) that EM updates; the rest stay at ``fixed``.
     diagonal : tuple of str
         Covariance names whose off-diagonal entries are held at 0.
+
+    See Also
+    --------
+    emcore.statespace.SSMParams : The six matrices.
+    emcore.statespace.SSMModel : The EM problem whose ``theta`` this lays out.
+
+    Examples
+    --------
+    Only the two noise variances of a local-level model are free:
+
+    >>> import numpy as np
+    >>> from emcore.statespace import SSMLayout, SSMParams
+    >>> params = SSMParams(transition=np.eye(1), transition_cov=0.5 * np.eye(1),
+    ...                    observation=np.eye(1), observation_cov=np.eye(1),
+    ...                    initial_mean=np.zeros(1), initial_cov=4.0 * np.eye(1))
+    >>> layout = SSMLayout(params, update=("transition_cov", "observation_cov"))
+    >>> print(layout.pack(params))
+    [0.5 1. ]
+    >>> print(layout.unpack([0.25, 2.0]).transition_cov)
+    [[0.25]]
     """
 
     def __init__(self, fixed: SSMParams, update=NAMES, diagonal=()):
@@ -146,6 +183,8 @@ class SSMLayout:
         Returns
         -------
         ndarray
+            The entries of the parameters in ``update``, in ``NAMES`` order (covariances by
+            their lower triangle, or their diagonal).
         """
         parts = []
         for name in self.update:
@@ -172,6 +211,7 @@ class SSMLayout:
         Returns
         -------
         SSMParams
+            The six matrices: those in ``update`` from ``theta``, the others from ``fixed``.
         """
         theta = np.asarray(theta, dtype=np.float64)
         if theta.shape != (self.size,):

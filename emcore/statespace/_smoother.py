@@ -47,6 +47,25 @@ class SmootherResult:
     cross_covariances : numpy.ndarray of shape (n, k, k)
         ``cross_covariances[t]`` is ``Cov(x_t, x_{t-1} | Y)``; NaN at the first
         step of each sequence (there is no ``x_{t-1}``).
+
+    See Also
+    --------
+    emcore.LinearGaussianSSM.smooth : Returns it.
+    emcore.statespace.FilterResult : The moments given the past only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emcore import LinearGaussianSSM
+    >>> Y = np.array([[1.0], [1.5], [np.nan], [2.0], [1.2]])     # one step missing
+    >>> ssm = LinearGaussianSSM(1, max_iter=0, transition_init=[[1.0]], observation_init=[[1.0]],
+    ...                         transition_cov_init=[[0.5]], observation_cov_init=[[1.0]],
+    ...                         initial_mean_init=[0.0], initial_cov_init=[[4.0]]).fit(Y)
+    >>> smoothed = ssm.smooth(Y)
+    >>> print(smoothed.means.ravel().round(6))
+    [1.121285 1.322088 1.433936 1.545783 1.430522]
+    >>> print(smoothed.cross_covariances.ravel().round(6))
+    [     nan 0.257028 0.287149 0.295181 0.289157]
     """
 
     means: np.ndarray

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from emcore import GaussianMixture, hierarchical_partitions
-from emcore.mixture._hierarchical import _criterion
+from emcore.mixture._hierarchical import _criterion, _first_appearance
 
 HERE = Path(__file__).parent
 REFERENCE = json.loads((HERE / "hierarchical.json").read_text())
@@ -30,7 +30,9 @@ def test_svd_partitions_are_mclusts():
 
 
 def test_vars_partitions_are_mclusts_up_to_four_groups():
-    # beyond four groups mclust's merge of two identical rows differs (see the docstring)
+    # mclust's 208th merge (a group of two identical rows into a 63-row group) is costed
+    # -4.17 by its Fortran, +0.38 by the criterion: from 64 groups down the trees differ
+    # (hierarchical_partitions' Notes)
     parts = hierarchical_partitions(X, KS, transform="VARS")
     for k in KS:
         mismatches = np.sum(parts[k] != np.array(REFERENCE["partitions"]["VARS"][str(k)]))
@@ -110,3 +112,41 @@ def test_init_params_hc_is_the_hierarchical_partition():
     lrt = json.loads((HERE / "bootstrap_lrt.json").read_text())
     loglik = next(t["loglik"][1] for t in lrt["tests"] if t["model"] == "VVV")
     assert gm.score(X) * len(X) == pytest.approx(loglik, rel=1e-8)
+
+
+@pytest.mark.skipif(not _have_mclust(), reason="needs Rscript with the mclust package")
+def test_live_vars_trees_part_where_mclust_misprices_one_merge(tmp_path):
+    # replay mclust's own merges with the criterion evaluated on their rows: the first 207
+    # costs are hcvvv's; the 208th (the identical rows 138 and 243 joining a 63-row group) is
+    # not, and there emcore's tree (the cheapest merge by the criterion) departs from mclust's
+    (tmp_path / "data").mkdir()
+    shutil.copy(HERE / "data" / "faithful.csv", tmp_path / "data")
+    subprocess.run(["Rscript", str(HERE / "hierarchical_costs.R"), str(tmp_path)],
+                   check=True, capture_output=True, timeout=600)
+    costs = np.loadtxt(tmp_path / "costs.csv")
+    theirs = np.loadtxt(tmp_path / "partitions.csv", delimiter=",", dtype=int)
+    n, p = X.shape
+    alpha = float(((X - X.mean(axis=0)) ** 2).sum()) / (n * p)
+
+    def value(rows):
+        centred = X[rows] - X[rows].mean(axis=0)
+        return float(_criterion(len(rows), centred.T @ centred, alpha, p))
+
+    def partition(k):
+        return np.arange(n) if k == n else theirs[:, k - 2]
+
+    for step in range(1, 209):
+        before, after = partition(n - step + 1), partition(n - step)
+        merged = next(after == label for label in np.unique(after)
+                      if len(np.unique(before[after == label])) == 2)
+        first = merged & (before == before[merged][0])
+        cost = value(np.flatnonzero(merged)) - value(np.flatnonzero(first)) - value(
+            np.flatnonzero(merged & ~first))
+        if step < 208:
+            assert cost == pytest.approx(costs[step - 1], rel=1e-8, abs=1e-10), step
+        else:
+            assert sorted(np.flatnonzero(merged & (before == before[137])) + 1) == [138, 243]
+            assert costs[step - 1] < -4 and cost > 0.3
+    ours = hierarchical_partitions(X, [64, 65], transform="VARS")
+    assert np.array_equal(_first_appearance(theirs[:, 63]), ours[65])
+    assert not np.array_equal(_first_appearance(theirs[:, 62]), ours[64])

@@ -77,11 +77,13 @@ def test_dropped_responsibilities_are_those_that_cannot_change_their_row_sum():
 
 
 def test_data_summary_uses_weights_and_ignores_zero_weight_rows():
-    X = np.array([[0.0, 0.0], [2.0, 0.0], [100.0, 100.0]])
+    # the weighted samples lie within a factor 2 of their mean, so it is the origin
+    # (exact_origin); the zero-weight row is neither the farthest nor in the way
+    X = np.array([[1.0, 1.0], [2.0, 1.0], [100.0, 100.0]])
     data = MixtureData(X, np.array([1.0, 3.0, 0.0]), "full", 1, chunk_size=2)
-    np.testing.assert_allclose(data.center, [1.5, 0.0])
-    assert data.radius2 == pytest.approx(1.5**2)  # the zero-weight row is not the farthest
-    assert data.variance == pytest.approx((1 * 1.5**2 + 3 * 0.5**2) / 4 / 2)
+    np.testing.assert_allclose(data.center, [1.75, 1.0])
+    assert data.radius2 == pytest.approx(0.75**2)
+    assert data.variance == pytest.approx((1 * 0.75**2 + 3 * 0.25**2) / 4 / 2)
     assert data.total_weight == 4.0
 
 
