@@ -21,7 +21,8 @@ from .._checks import RANDOM_STATE, check_X
 from .._validation import Integer, Options, Real, as_float_array, check_params
 from ..exceptions import NotFittedError
 from ..montecarlo import SampledEMModel, run_mcem, run_saem
-from ._glmm_slopes import LogisticRandomEffects, pooled_logistic_fit
+from ._glmm_slopes import (LogisticRandomEffects, newton_solution, newton_statistics,
+                           pooled_logistic_fit)
 
 __all__ = ["LogisticMixedModel", "LogisticRandomIntercept"]
 
@@ -85,6 +86,7 @@ class LogisticRandomIntercept(SampledEMModel):
         constant = [j for j in range(self.p) if np.ptp(X[:, j]) == 0 and X[0, j] != 0]
         self.centre = constant[0] if constant else None
         self.level = float(X[0, self.centre]) if constant else 0.0
+        self.free = [j for j in range(self.p) if j != self.centre]
         from math import lgamma
 
         self._log_choose = float(sum(lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1)
@@ -222,46 +224,50 @@ class LogisticRandomIntercept(SampledEMModel):
         prior = -0.5 * np.sum(effects**2, axis=1) / tau2 - 0.5 * self.m * np.log(2 * np.pi * tau2)
         return data + prior + self._log_choose
 
-    def mc_m_step(self, theta, draws, weights=None):
-        """``tau2`` from the draws' mean square; ``beta`` by Newton's method.
+    statistics_move_with_theta = True
 
-        Newton's method maximises the (weighted) average binomial log-likelihood over the
-        draws, from ``theta``'s ``beta``.
+    def local_statistics(self, theta, draws) -> np.ndarray:
+        """Per draw: the mean and mean square of the (centred) effects, and the Newton
+        statistics of the other fixed effects at ``theta`` (``newton_statistics``).
 
         Parameters
         ----------
         theta : array_like of shape (p + 1,)
-            ``[beta, tau2]``.
+            ``[beta, tau2]``: where the expansion is taken.
         draws : numpy.ndarray of shape (size, m)
             Draws from :meth:`sample_missing`.
-        weights : numpy.ndarray of shape (size,), optional
-            Weights of the draws; equal when None.
+
+        Returns
+        -------
+        numpy.ndarray of shape (size, 2 + f + f * f)
+            ``f`` the number of fixed effects other than the intercept.
+        """
+        beta, _ = self._split(theta)
+        draws = np.atleast_2d(draws)
+        return np.column_stack([draws.mean(axis=1), np.mean(draws**2, axis=1),
+                                newton_statistics(self.X[:, self.free], self.y, self.trials,
+                                                  beta[self.free], draws.T[self.group])])
+
+    def m_step(self, stats) -> np.ndarray:
+        """``tau2`` and the intercept from the effects' moments, the other fixed effects by
+        a Newton step.
+
+        Parameters
+        ----------
+        stats : numpy.ndarray
+            Averaged :meth:`local_statistics`.
 
         Returns
         -------
         numpy.ndarray of shape (p + 1,)
             The new ``[beta, tau2]``.
         """
-        beta, _ = self._split(theta)
-        draws = np.atleast_2d(draws)
-        w = np.full(draws.shape[0], 1.0 / draws.shape[0]) if weights is None else (
-            np.asarray(weights, dtype=float) / np.sum(weights))
-        beta = beta.copy()
+        stats = np.asarray(stats, dtype=float)
+        beta, shift = np.zeros(self.p), 0.0
         if self.centre is not None:                     # the c_i's mean is the intercept
-            beta[self.centre] = float(w @ draws.mean(axis=1)) / self.level
-        tau2 = float(w @ np.mean((draws - self._shift(beta)) ** 2, axis=1))
-        free = [j for j in range(self.p) if j != self.centre]
-        offsets = draws.T[self.group]                   # (N, size)
-        X = self.X[:, free]
-        for _ in range(100 if free else 0):
-            prob = 1.0 / (1.0 + np.exp(-((X @ beta[free])[:, None] + offsets)))
-            mean_p, mean_v = prob @ w, (prob * (1 - prob)) @ w
-            grad = X.T @ (self.y - self.trials * mean_p)
-            hess = X.T @ (X * (self.trials * mean_v)[:, None])
-            step = np.linalg.solve(hess, grad)
-            beta[free] = beta[free] + step
-            if np.max(np.abs(step)) < 1e-10 * (1 + np.max(np.abs(beta))):
-                break
+            beta[self.centre], shift = stats[0] / self.level, stats[0]
+        tau2 = stats[1] - 2 * shift * stats[0] + shift**2
+        beta[self.free] = newton_solution(stats[2:], len(self.free))
         return np.r_[beta, max(tau2, 1e-300)]
 
     def initial_params(self) -> np.ndarray:

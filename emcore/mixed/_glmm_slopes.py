@@ -218,47 +218,56 @@ class LogisticRandomEffects(SampledEMModel):
         const = -0.5 * self.m * (self.q * math.log(2 * math.pi) + logdet)
         return per_group.sum(axis=-1) + const + self._log_choose
 
-    def mc_m_step(self, theta, draws, weights=None):
-        """``Sigma`` from the draws' mean outer product; ``beta`` by Newton's method.
+    statistics_move_with_theta = True
 
-        Newton's method maximises the (weighted) average binomial log-likelihood over the
-        draws, from ``theta``'s ``beta``.
+    def local_statistics(self, theta, draws) -> np.ndarray:
+        """Per draw: the effects' mean over groups (q), their mean outer product (q * q),
+        and the Newton statistics of the free fixed effects at ``theta``
+        (``newton_statistics``).
 
         Parameters
         ----------
         theta : array_like of shape (p + q (q + 1) / 2,)
-            A parameter vector (:meth:`pack`).
+            A parameter vector (:meth:`pack`): where the expansion is taken.
         draws : numpy.ndarray of shape (size, m, q)
             Draws from :meth:`sample_missing`.
-        weights : numpy.ndarray of shape (size,), optional
-            Weights of the draws; equal when None.
+
+        Returns
+        -------
+        numpy.ndarray of shape (size, q + q * q + f + f * f)
+            ``f`` the number of fixed effects without a random counterpart.
+        """
+        beta, _ = self._split(theta)
+        draws = np.asarray(draws, dtype=float)
+        outer = np.einsum("kmi,kmj->kij", draws, draws) / self.m
+        offsets = np.sum(self.Z[:, None, :] * np.moveaxis(draws, 0, 1)[self.group], axis=2)
+        return np.column_stack([draws.mean(axis=1), outer.reshape(len(draws), -1),
+                                newton_statistics(self.X[:, self.free], self.y, self.trials,
+                                                  beta[self.free], offsets)])
+
+    def m_step(self, stats) -> np.ndarray:
+        """``Sigma`` from the effects' moments, a centred fixed effect from its effects'
+        mean, the others by a Newton step (``newton_solution``).
+
+        Parameters
+        ----------
+        stats : numpy.ndarray
+            Averaged :meth:`local_statistics`.
 
         Returns
         -------
         numpy.ndarray of shape (p + q (q + 1) / 2,)
             The new parameter vector.
         """
-        beta, _ = self._split(theta)
-        draws = np.asarray(draws)
-        w = np.full(draws.shape[0], 1.0 / draws.shape[0]) if weights is None else (
-            np.asarray(weights, dtype=float) / np.sum(weights))
-        beta = beta.copy()
-        centred = [j for j, k in enumerate(self.shared) if k is not None]
-        # the centred effects' mean is their fixed effect
-        beta[[self.shared[j] for j in centred]] = np.einsum("k,kmi->i", w, draws)[centred] / self.m
-        effects = draws - self._shift(beta)
-        cov = np.einsum("k,kmi,kmj->ij", w, effects, effects) / self.m
-        offsets = np.sum(self.Z[:, None, :] * np.moveaxis(draws, 0, 1)[self.group], axis=2)
-        X = self.X[:, self.free]
-        for _ in range(100 if self.free else 0):
-            prob = 1.0 / (1.0 + np.exp(-((X @ beta[self.free])[:, None] + offsets)))
-            mean_p, mean_v = prob @ w, (prob * (1 - prob)) @ w
-            grad = X.T @ (self.y - self.trials * mean_p)
-            hess = X.T @ (X * (self.trials * mean_v)[:, None])
-            step = np.linalg.solve(hess, grad)
-            beta[self.free] = beta[self.free] + step
-            if np.max(np.abs(step)) < 1e-10 * (1 + np.max(np.abs(beta))):
-                break
+        stats, q = np.asarray(stats, dtype=float), self.q
+        mean, outer = stats[:q], stats[q:q + q * q].reshape(q, q)
+        beta = np.zeros(self.p)
+        for j, k in enumerate(self.shared):   # the centred effects' mean is their fixed effect
+            if k is not None:
+                beta[k] = mean[j]
+        shift = self._shift(beta)
+        cov = outer - np.outer(shift, mean) - np.outer(mean, shift) + np.outer(shift, shift)
+        beta[self.free] = newton_solution(stats[q + q * q:], len(self.free))
         return self.pack(beta, (cov + cov.T) / 2)
 
     def _quadrature(self, theta):
@@ -324,6 +333,26 @@ class LogisticRandomEffects(SampledEMModel):
             The packed start.
         """
         return self.pack(pooled_logistic_fit(self.X, self.y, self.trials), np.eye(self.q))
+
+
+def newton_statistics(X, y, trials, beta, offsets) -> np.ndarray:
+    """Per draw (column of ``offsets``, shape (N, size)), the binomial log-likelihood's
+    gradient ``g`` and negative Hessian ``H`` in ``beta`` at ``beta``, with linear predictor
+    ``X @ beta + offset``, as ``(g + H beta, H)`` of shape (size, p + p * p): averaged over
+    draws, ``newton_solution`` of them is a Newton step on the averaged log-likelihood."""
+    prob = 1.0 / (1.0 + np.exp(-((X @ beta)[:, None] + offsets)))
+    grad = (y[:, None] - trials[:, None] * prob).T @ X
+    hess = np.einsum("ns,ni,nj->sij", trials[:, None] * prob * (1 - prob), X, X)
+    return np.column_stack([grad + hess @ beta, hess.reshape(hess.shape[0], -1)])
+
+
+def newton_solution(stats, p) -> np.ndarray:
+    """``H^{-1} (g + H beta)`` from averaged ``newton_statistics`` of ``p`` coefficients."""
+    if p == 0:
+        return np.zeros(0)
+    stats = np.asarray(stats, dtype=float)
+    return np.linalg.solve(stats[p:].reshape(p, p), stats[:p])
+
 
 def pooled_logistic_fit(X, y, trials) -> np.ndarray:
     """Coefficients of the binomial logistic regression of ``y`` successes in ``trials`` on

@@ -11,7 +11,7 @@ import numpy as np
 from .._checks import RANDOM_STATE, check_random_state
 from .._validation import Integer, Real, validated
 from ..exceptions import ConvergenceWarning
-from ._protocol import (MCEMResult, SampledEMModel, _carried_through, _check, _final_se,
+from ._protocol import (MCEMResult, SampledEMModel, _carried_through, _check, _final_cov,
                         _finite)
 
 __all__ = ["run_mcem"]
@@ -83,12 +83,12 @@ def run_mcem(model: SampledEMModel, theta0, *, sample_size: int = 100, alpha: fl
     -------
     MCEMResult
         ``mc_se``: the Monte Carlo error of the final update (by the delta method
-        through the M-step from the covariance of the last iteration's
-        statistics, or from batches of its draws), carried through EM's map to
-        allow for the errors of earlier updates that the last one inherits
-        (``_carried_through``: :math:`V = \sum_k J^k C J^{\top k}`, :math:`J` the
-        map's Jacobian by common random numbers). It does not include the distance to the limit left
-        when the run stops: ``tol`` bounds a gain in Q, and a gain
+        through the M-step from the last iteration's statistics, each allowing for
+        its autocorrelation when the draws are a Markov chain), carried through
+        EM's map to allow for the errors of earlier updates that the last one
+        inherits (:math:`V = \sum_k M^k C M^{\top k}`, :math:`M` the map's Jacobian
+        from the draws by Fisher's identity). It does not include the distance to the limit
+        left when the run stops: ``tol`` bounds a gain in Q, and a gain
         :math:`\delta` leaves :math:`\theta` about :math:`\sqrt{2\delta / I}` from
         the limit (:math:`I` the complete-data information), so a small data
         set needs a small ``tol``.
@@ -163,7 +163,6 @@ def run_mcem(model: SampledEMModel, theta0, *, sample_size: int = 100, alpha: fl
     if not converged:
         warnings.warn(f"run_mcem did not converge ({message}); raise max_iter or "
                       "max_sample_size, or loosen tol", ConvergenceWarning, stacklevel=2)
-    mc_se = _carried_through(model, theta, _final_se(model, theta, draws),
-                             min(draws.shape[0], 5000), int(rng.integers(2**63)))
+    mc_se = _carried_through(model, theta, _final_cov(model, theta, draws), draws[:5000])
     return MCEMResult(theta, mc_se, len(history) - 1, converged, message, history,
                       np.asarray(sizes, dtype=int), n_draws)

@@ -4,6 +4,7 @@ Monte Carlo errors the runs share."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from abc import ABC, abstractmethod
 from typing import Any
@@ -135,28 +136,64 @@ class SampledEMModel(ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} has no statistics M-step")
 
-    def mc_m_step(self, theta, draws, weights=None) -> Any:
-        """The maximiser of the average complete-data log-likelihood over ``draws``.
+    #: True when ``local_statistics`` depends on ``theta`` (a quadratic expansion of Q):
+    #: ``mc_m_step`` then repeats the M-step until it is a fixed point (Newton's method).
+    statistics_move_with_theta = False
+
+    def local_statistics(self, theta, draws) -> np.ndarray:
+        r"""Per draw, statistics whose average :meth:`m_step` maps to the next parameters.
+
+        The default is :meth:`complete_statistics` (``theta`` unused). A model whose
+        complete-data log-likelihood has no finite statistics (a GLMM's fixed effects)
+        returns those of its second-order expansion at ``theta`` -- per draw the gradient
+        :math:`g` and the negative Hessian :math:`H` as :math:`(g + Heta, H)`, so that
+        the M-step :math:`H^{-1}(g + Heta)` is a Newton step -- and sets
+        ``statistics_move_with_theta``. SAEM averages these with its step sizes, so it
+        keeps a fixed number of numbers however long it runs.
 
         Parameters
         ----------
         theta : float or 1-D numpy.ndarray
-            The current parameters: where an iterative maximiser starts (the default,
-            :meth:`m_step` of the mean statistics, ignores them).
+            Where a quadratic expansion is taken (unused by the default).
+        draws : numpy.ndarray of shape (size, ...)
+            Draws of the missing data (:meth:`sample_missing`).
+
+        Returns
+        -------
+        numpy.ndarray of shape (size, k)
+            One row of statistics per draw.
+        """
+        return self.complete_statistics(draws)
+
+    def mc_m_step(self, theta, draws, weights=None) -> Any:
+        """The maximiser of the average complete-data log-likelihood over ``draws``.
+
+        :meth:`m_step` of the (weighted) mean :meth:`local_statistics`, repeated from
+        the result until it stops moving when they depend on ``theta``.
+
+        Parameters
+        ----------
+        theta : float or 1-D numpy.ndarray
+            The current parameters: where an iterative maximiser starts.
         draws : numpy.ndarray of shape (size, ...)
             Draws of the missing data (:meth:`sample_missing`).
         weights : numpy.ndarray of shape (size,), optional
-            Weights of the draws (SAEM's decaying step sizes); a plain average when None.
+            Weights of the draws; a plain average when None.
 
         Returns
         -------
         float or 1-D numpy.ndarray
             The new parameters.
         """
-        stats = np.asarray(self.complete_statistics(draws), dtype=float)
-        if weights is None:
-            return self.m_step(stats.mean(axis=0))
-        return self.m_step(np.asarray(weights) @ stats / np.sum(weights))
+        n = np.shape(draws)[0]
+        w = np.full(n, 1.0 / n) if weights is None else np.asarray(weights) / np.sum(weights)
+        for _ in range(100 if self.statistics_move_with_theta else 1):
+            new = self.m_step(w @ np.asarray(self.local_statistics(theta, draws), dtype=float))
+            step = np.max(np.abs(np.asarray(new, dtype=float) - np.asarray(theta, dtype=float)))
+            theta = new
+            if step < 1e-10 * (1 + np.max(np.abs(np.asarray(new, dtype=float)))):
+                break
+        return theta
 
 
 @dataclasses.dataclass
@@ -233,67 +270,175 @@ def _finite(theta, where):
     return theta
 
 
-def _delta_se(model, stats_mean, stats_cov):
-    """Standard errors of ``m_step(s)`` for ``s`` with covariance ``stats_cov`` (delta method,
-    the Jacobian of the M-step by central differences)."""
+def _vector(theta):
+    return np.atleast_1d(np.asarray(theta, dtype=float))
+
+
+def _m_step_jacobian(model, stats_mean):
+    """The Jacobian of ``m_step`` at the statistics ``stats_mean`` (central differences)."""
     s = np.asarray(stats_mean, dtype=float)
-    base = np.atleast_1d(np.asarray(model.m_step(s), dtype=float))
-    J = np.empty((base.size, s.size))
+    J = np.empty((_vector(model.m_step(s)).size, s.size))
     for i in range(s.size):
         h = 1e-6 * max(1.0, abs(s[i]))
         up, down = s.copy(), s.copy()
         up[i] += h
         down[i] -= h
-        J[:, i] = (np.atleast_1d(np.asarray(model.m_step(up), dtype=float))
-                   - np.atleast_1d(np.asarray(model.m_step(down), dtype=float))) / (2 * h)
-    return np.sqrt(np.clip(np.einsum("ij,jk,ik->i", J, np.atleast_2d(stats_cov), J), 0, None))
+        J[:, i] = (_vector(model.m_step(up)) - _vector(model.m_step(down))) / (2 * h)
+    return J
 
 
-def _carried_through(model, theta, step_se, size, seed):
-    r"""``step_se`` (the last update's Monte Carlo error) carried through EM's map.
-
-    Near the limit :math:`\theta_{t+1} - \theta^* \approx J(\theta_t - \theta^*) + \varepsilon_t`,
-    so the error of the last iterate has covariance :math:`V = \sum_k J^k C J^{\top k}`,
-    :math:`C = \operatorname{diag}(\text{step\_se}^2)`. The Jacobian :math:`J` of the map is
-    taken by central differences with common random numbers (the same generator state
-    at :math:`\theta \pm h`), which needs draws that move smoothly with :math:`\theta`
-    (inversion sampling does). When the estimated :math:`J` is not a contraction,
-    ``step_se`` is returned as it is.
-    """
-    vec = np.atleast_1d(np.asarray(theta, dtype=float))
-    J = np.empty((vec.size, vec.size))
-    for j in range(vec.size):
-        h = 1e-5 * max(1.0, abs(vec[j]))
-        moved = []
-        for sign in (1, -1):
-            point = vec.copy()
-            point[j] += sign * h
-            point = _shape_like(theta, point)
-            draws = model.sample_missing(point, size, np.random.default_rng(seed))
-            moved.append(np.atleast_1d(np.asarray(model.mc_m_step(point, draws), dtype=float)))
-        J[:, j] = (moved[0] - moved[1]) / (2 * h)
-    if not np.all(np.isfinite(J)) or np.max(np.abs(np.linalg.eigvals(J))) >= 0.999:
-        return step_se
-    C = np.diag(np.atleast_1d(np.asarray(step_se, dtype=float)) ** 2)
-    V, term = C.copy(), C.copy()
-    for _ in range(10_000):
-        term = J @ term @ J.T
-        V += term
-        if np.max(np.abs(term)) <= 1e-12 * np.max(np.abs(V)):
-            break
-    return _shape_like(theta, np.sqrt(np.diag(V)))
+def _autocorrelation_time(series):
+    r"""Per column of ``series`` (n, d), the integrated autocorrelation time
+    :math:`\tau = 1 + 2\sum_{k \ge 1}\rho_k` by Geyer's (1992) initial monotone sequence:
+    the sums of adjacent autocorrelations :math:`\rho_{2j} + \rho_{2j+1}` are added while
+    positive, each capped by the one before. Independent draws give about 1; the variance
+    of a mean of ``n`` correlated draws is :math:`\tau` times that of independent ones."""
+    x = series - series.mean(axis=0)
+    n = x.shape[0]
+    size = 1 << (2 * n - 1).bit_length()              # zero padding to a power of two: fast
+    spectrum = np.fft.rfft(x, size, axis=0)
+    acov = np.fft.irfft(spectrum * np.conj(spectrum), size, axis=0)[:n]
+    safe = np.where(acov[0] > 0, acov[0], 1.0)
+    rho = acov / safe
+    pairs = rho[0:n - 1:2] + rho[1:n:2]
+    tau = np.ones(x.shape[1])
+    for j in np.flatnonzero(acov[0] > 0):
+        negative = np.flatnonzero(pairs[:, j] <= 0)
+        kept = pairs[:negative[0] if negative.size else pairs.shape[0], j]
+        tau[j] = -1.0 + 2.0 * np.sum(np.minimum.accumulate(kept)) if kept.size else 1.0
+    return np.maximum(tau, 1.0 / n)
 
 
-def _final_se(model, theta, draws, weights=None, n_batches=10):
-    """The Monte Carlo error of ``mc_m_step`` on ``draws``: the delta method through the
-    statistics when the model has them, else the spread of the M-step over
-    ``n_batches`` interleaved batches of the draws, divided by the root of their number."""
+def _long_run_cov(series):
+    """The covariance of the mean of ``series`` (n, d) times n: the columns' covariance, each
+    column's variance scaled by its autocorrelation time (Markov chain draws; estimated from
+    the first 65536 rows, plenty for it)."""
+    cov = np.atleast_2d(np.cov(series, rowvar=False))
+    root = np.sqrt(_autocorrelation_time(series[:1 << 16]))
+    return cov * np.outer(root, root)
+
+
+def _final_cov(model, theta, draws, weights=None, n_batches=10):
+    """The covariance of ``mc_m_step`` on ``draws`` from its Monte Carlo noise: the delta method
+    through :meth:`SampledEMModel.local_statistics` at ``theta`` (a fixed point of the M-step on
+    these draws), with each projected statistic's autocorrelation time allowed for; without
+    statistics, the spread of the M-step over ``n_batches`` contiguous batches (batch means)."""
     try:
-        stats = np.asarray(model.complete_statistics(draws), dtype=float)
+        stats = np.asarray(model.local_statistics(theta, draws), dtype=float)
     except NotImplementedError:
-        fits = [np.atleast_1d(np.asarray(model.mc_m_step(
-                    theta, draws[b::n_batches], None if weights is None else
-                    weights[b::n_batches]), dtype=float)) for b in range(n_batches)]
-        return _shape_like(theta, np.std(fits, axis=0, ddof=1) / math.sqrt(n_batches))
-    cov = np.atleast_2d(np.cov(stats, rowvar=False)) / stats.shape[0]
-    return _shape_like(theta, _delta_se(model, stats.mean(axis=0), cov))
+        fits = np.array([_vector(model.mc_m_step(theta, draws[idx], None if weights is None
+                                                 else weights[idx]))
+                         for idx in np.array_split(np.arange(len(draws)), n_batches)])
+        return np.atleast_2d(np.cov(fits, rowvar=False)) / n_batches
+    projected = stats @ _m_step_jacobian(model, stats.mean(axis=0)).T
+    return _long_run_cov(projected) / stats.shape[0]
+
+
+def _final_se(model, theta, draws, weights=None):
+    """Standard errors of ``mc_m_step`` on ``draws`` (``_final_cov``), shaped like ``theta``."""
+    cov = _final_cov(model, theta, draws, weights)
+    return _shape_like(theta, np.sqrt(np.clip(np.diag(cov), 0, None)))
+
+
+def _map_derivative(model, theta, chunks):
+    r"""The derivative :math:`D = \partial\,\mathbb E[S(\theta, z) \mid x, \theta] / \partial\theta`
+    of the expected local statistics, (k, d), from chunks of draws at ``theta``: the explicit
+    dependence plus :math:`\operatorname{Cov}(S, \partial_\theta \log p(x, z \mid \theta))`
+    (Fisher's identity; the score by central differences, draw by draw). No common random
+    numbers are needed, so it holds for Markov chain draws too; the explicit part, smooth in
+    the draws, from the first chunk. Returns D, the statistics' mean and their covariance per
+    draw (chunks bound the memory)."""
+    vec = _vector(theta)
+    n, sums, explicit_n = 0, None, 0
+    for draws in chunks:
+        stats = np.asarray(model.local_statistics(theta, draws), dtype=float)
+        score = np.empty((stats.shape[0], vec.size))
+        explicit = np.zeros((stats.shape[1], vec.size))
+        for j in range(vec.size):
+            h = 1e-5 * max(1.0, abs(vec[j]))
+            up, down = vec.copy(), vec.copy()
+            up[j] += h
+            down[j] -= h
+            up, down = _shape_like(theta, up), _shape_like(theta, down)
+            score[:, j] = (np.asarray(model.complete_log_likelihood(up, draws))
+                           - np.asarray(model.complete_log_likelihood(down, draws))) / (2 * h)
+            if model.statistics_move_with_theta and n == 0:
+                explicit[:, j] = (np.asarray(model.local_statistics(up, draws)).mean(axis=0)
+                                  - np.asarray(model.local_statistics(down, draws)).mean(axis=0)
+                                  ) / (2 * h)
+        parts = (stats.sum(axis=0), score.sum(axis=0), stats.T @ score, stats.T @ stats)
+        sums = parts + (explicit,) if sums is None else tuple(
+            a + b for a, b in zip(sums, parts + (0.0,)))
+        n += stats.shape[0]
+    s_sum, score_sum, cross, square, explicit = sums
+    mean = s_sum / n
+    D = explicit + (cross - np.outer(mean, score_sum)) / (n - 1)
+    return D, mean, (square - n * np.outer(mean, mean)) / (n - 1)
+
+
+def _em_jacobian(model, theta, chunks):
+    """EM's map near ``theta`` in terms of the statistics: (J, D, mean, cov), ``J`` the
+    M-step's Jacobian (d, k), ``D`` the expected statistics' derivative (k, d), and the
+    statistics' mean and covariance per draw; ``J @ D`` is the Jacobian of the map on the
+    parameters (its largest eigenvalue EM's rate), ``D @ J`` that on the statistics. All
+    None when the model has no statistics."""
+    try:
+        D, mean, cov = _map_derivative(model, theta, chunks)
+    except NotImplementedError:
+        return None, None, None, None
+    return _m_step_jacobian(model, mean), D, mean, cov
+
+
+def _is_contraction(M):
+    return bool(np.all(np.isfinite(M)) and np.max(np.abs(np.linalg.eigvals(M))) < 0.999)
+
+
+def _carried_through(model, theta, step_cov, draws):
+    r"""The last update's Monte Carlo covariance ``step_cov`` carried through EM's map.
+
+    Near the limit :math:`\theta_{t+1} - \theta^* \approx M(\theta_t - \theta^*) + \varepsilon_t`,
+    so the error of the last iterate has covariance :math:`V = \sum_k M^k C M^{\top k}`,
+    :math:`C` = ``step_cov``, :math:`M = JD` (``_em_jacobian``, from ``draws``). When the
+    estimated :math:`M` is not a contraction (or there are no statistics), :math:`C` is
+    returned as it is. Standard errors shaped like ``theta``."""
+    J, D, _, _ = _em_jacobian(model, theta, [draws])
+    V = np.atleast_2d(step_cov).copy()
+    if J is not None and _is_contraction(J @ D):
+        M, term = J @ D, V.copy()
+        for _ in range(10_000):
+            term = M @ term @ M.T
+            V += term
+            if np.max(np.abs(term)) <= 1e-12 * np.max(np.abs(V)):
+                break
+    return _shape_like(theta, np.sqrt(np.clip(np.diag(V), 0, None)))
+
+
+def _saem_cov(model, theta, step_sizes, sample_size, chunks):
+    r"""The Monte Carlo covariance of SAEM's last iterate.
+
+    Linearised about the limit, the statistics' error :math:`e_t = s_t - s^*` follows
+    :math:`e_t = (I - \eta_t (I - DJ))\, e_{t-1} + \eta_t \xi_t` (``_em_jacobian``), with
+    :math:`\xi_t` the noise of one iteration's average of ``sample_size`` draws (covariance
+    :math:`C`); the parameters' error :math:`u_t = J e_t` then follows
+    :math:`u_t = (I - \eta_t(I - M))\, u_{t-1} + \eta_t J\xi_t`, :math:`M = JD` EM's map on the
+    parameters. Its covariance obeys :math:`P_t = B_t P_{t-1} B_t^\top + \eta_t^2 JCJ^\top`,
+    :math:`B_t = I - \eta_t(I - M)`, run here over the step sizes actually used. When EM's
+    rate :math:`\lambda` exceeds 1/2 and :math:`\eta_t = 1/t`, :math:`P_t` falls only like
+    :math:`t^{-2(1-\lambda)}`, not :math:`1/t`. ``chunks`` are fresh draws at ``theta`` (one
+    chain each: with ``sample_size > 1`` the first chunk's autocorrelation times scale
+    :math:`C`); when the estimated :math:`M` is not a contraction, :math:`M = 0` (the noise
+    of the statistics alone)."""
+    chunks = iter(chunks)
+    first = next(chunks)
+    J, D, mean, C = _em_jacobian(model, theta, itertools.chain([first], chunks))
+    if sample_size > 1:
+        root = np.sqrt(_autocorrelation_time(
+            np.asarray(model.local_statistics(theta, first), dtype=float)))
+        C = C * np.outer(root, root)
+    noise = J @ np.atleast_2d(C) @ J.T / sample_size
+    M = J @ D if _is_contraction(J @ D) else np.zeros_like(noise)
+    eye, P = np.eye(M.shape[0]), np.zeros_like(noise)
+    for eta in step_sizes:
+        B = eye - eta * (eye - M)
+        P = B @ P @ B.T + eta**2 * noise
+    return P

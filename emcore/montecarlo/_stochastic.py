@@ -9,10 +9,15 @@ import numpy as np
 from .._base import Progress
 from .._checks import RANDOM_STATE, check_random_state
 from .._validation import Integer, Real, validated
-from ._protocol import (MCEMResult, SampledEMModel, _check, _delta_se, _final_se, _finite,
+from ._protocol import (MCEMResult, SampledEMModel, _check, _final_se, _finite, _saem_cov,
                         _shape_like)
 
 __all__ = ["run_saem", "run_stochastic_em"]
+
+#: Fresh draws at SAEM's estimate that give EM's map and the noise for its Monte Carlo error:
+#: ten per iteration made, within these bounds (the error's sensitivity to EM's rate grows
+#: like the logarithm of the run's length).
+_CHECK_DRAWS = (4000, 20_000)
 
 
 @validated({
@@ -35,17 +40,21 @@ def run_saem(model: SampledEMModel, theta0, *, n_iter: int = 500, burn_in: int =
     averages the noise away, so :math:`\theta_t` converges to the maximum
     likelihood estimate (a fixed point of EM) as :math:`t \to \infty`.
 
-    A model without finite statistics (:meth:`emcore.montecarlo.SampledEMModel.complete_statistics`
-    not implemented) gets the same recursion on Q itself: the draws are kept
-    with the weights :math:`w_t = \eta_t \prod_{u > t} (1 - \eta_u)` and
-    :meth:`emcore.montecarlo.SampledEMModel.mc_m_step` maximises the weighted average.
+    The statistics are :meth:`emcore.montecarlo.SampledEMModel.local_statistics`; for a
+    model without finite statistics (a GLMM's fixed effects) they are those of a quadratic
+    expansion of Q at :math:`\theta_{t-1}` (the stochastic approximation of the score and
+    information of Gu & Kong 1998), so a run keeps a fixed number of numbers and costs time
+    linear in ``n_iter``. A model with no statistics at all gets the recursion on Q itself:
+    the draws are kept with the weights :math:`w_t = \eta_t \prod_{u > t} (1 - \eta_u)`
+    and :meth:`emcore.montecarlo.SampledEMModel.mc_m_step` maximises the weighted average.
 
-    ``mc_se`` is the delta-method error of the M-step at :math:`s_T`, whose
-    variance is :math:`\sum_t w_t^2` times the statistics' covariance per
-    draw (computed as :math:`\theta` moves, so approximate while it still
-    does; the feedback of the noise through :math:`\theta` is left out, so it
-    understates the spread when EM's rate is large); without statistics, the
-    spread of the M-step over 10 interleaved batches of the kept draws.
+    ``mc_se`` is the standard deviation of the last iterate over reruns, from the
+    linearised recursion :math:`e_t = (I - \eta_t(I - A))e_{t-1} + \eta_t\xi_t` of the
+    statistics' error, :math:`A` EM's map on the statistics (its Jacobian from fresh
+    draws at the estimate, by Fisher's identity) and :math:`\xi_t` one iteration's noise:
+    the noise is filtered by EM's map, so with :math:`\eta_t = 1/t` and EM's rate
+    :math:`\lambda > 1/2` the error falls only like :math:`t^{-(1-\lambda)}`. Without
+    statistics: the spread of the M-step over 10 batches of the kept draws.
 
     Parameters
     ----------
@@ -86,21 +95,20 @@ def run_saem(model: SampledEMModel, theta0, *, n_iter: int = 500, burn_in: int =
     >>> model = CensoredNormal([1.2, 0.3, 2.5, 1.9, 2.0, 2.0], censored=[0, 0, 0, 0, 1, 1])
     >>> fit = run_saem(model, model.initial_params(), n_iter=5000, random_state=0)
     >>> print(np.round(fit.theta, 2), np.round(fit.mc_se, 3))
-    [1.89 0.94] [0.002 0.002]
+    [1.89 0.94] [0.004 0.006]
     """
     _check(model, ("sample_missing", "mc_m_step"))
     rng = check_random_state(random_state)
-    theta, history = theta0, [theta0]
-    s, weight_sq, cov, by_draws = None, 0.0, None, None
-    kept, weights = None, np.zeros(0)
+    theta, history, step_sizes = theta0, [theta0], []
+    s, by_draws, kept, weights = None, False, None, np.zeros(0)
     progress = Progress(verbose, max(1, n_iter // 10))
     for t in range(1, n_iter + 1):
         draws = model.sample_missing(theta, sample_size, rng)
         eta = 1.0 if t <= burn_in else (t - burn_in) ** (-kappa)
-        if by_draws is None:
+        step_sizes.append(eta)
+        if not by_draws:
             try:
-                model.complete_statistics(draws)
-                by_draws = False
+                mean = np.asarray(model.local_statistics(theta, draws), dtype=float).mean(axis=0)
             except NotImplementedError:
                 by_draws = True
         if by_draws:  # Q itself is the average: keep the draws with their weights
@@ -108,26 +116,18 @@ def run_saem(model: SampledEMModel, theta0, *, n_iter: int = 500, burn_in: int =
             weights = np.r_[weights * (1 - eta) if eta < 1 else np.zeros(0),
                             np.full(sample_size, eta / sample_size)]
             theta = _finite(model.mc_m_step(theta, kept, weights), f"at iteration {t}")
-            history.append(theta)
-            progress.run_step(t, n_iter)
-            continue
-        stats = np.asarray(model.complete_statistics(draws), dtype=float)
-        mean = stats.mean(axis=0)
-        if s is not None and t > burn_in:  # the statistics' spread per draw, about s
-            outer = np.outer(mean - s, mean - s) * sample_size
-            cov = outer if cov is None else cov + (outer - cov) / (t - burn_in)
-        s = mean if s is None else (1 - eta) * s + eta * mean
-        weight_sq = (1 - eta) ** 2 * weight_sq + eta**2 / sample_size
-        theta = _finite(model.m_step(s), f"at iteration {t}")
+        else:
+            s = mean if s is None else (1 - eta) * s + eta * mean
+            theta = _finite(model.m_step(s), f"at iteration {t}")
         history.append(theta)
         progress.run_step(t, n_iter)
     if by_draws:
         mc_se = _final_se(model, theta, kept, weights)
     else:
-        if cov is None:  # no iteration after the burn-in: the spread of the last draws
-            cov = (np.atleast_2d(np.cov(stats, rowvar=False)) if sample_size > 1
-                   else np.full((s.size, s.size), np.nan))
-        mc_se = _shape_like(theta, _delta_se(model, s, cov * weight_sq))
+        size = min(max(10 * n_iter * sample_size, _CHECK_DRAWS[0]), _CHECK_DRAWS[1]) // 10
+        chunks = (model.sample_missing(theta, size, rng) for _ in range(10))
+        cov = _saem_cov(model, theta, step_sizes, sample_size, chunks)
+        mc_se = _shape_like(theta, np.sqrt(np.clip(np.diag(cov), 0, None)))
     return MCEMResult(theta, mc_se, n_iter, True, "n_iter reached", history,
                       np.full(n_iter, sample_size), n_iter * sample_size)
 

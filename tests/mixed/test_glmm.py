@@ -10,6 +10,7 @@ import pytest
 
 from emcore import LogisticMixedModel
 from emcore.mixed import LogisticRandomIntercept
+from emcore.montecarlo import SampledEMModel, run_saem
 
 HERE = os.path.dirname(__file__)
 
@@ -97,6 +98,60 @@ def test_saem_agrees_with_glmer(case):
     assert np.all(np.abs(np.r_[fit.fe_params_, fit.cov_re_.ravel()] - reference_theta(case))
                   < 0.05)
     assert np.all(fit.mc_se_["fe_params"] > 0)
+
+
+class KeepsEveryDraw(SampledEMModel):
+    """SAEM as it was: no statistics, so run_saem keeps every draw with its weight and
+    maximises the weighted average of Q exactly (Newton's method to convergence)."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def sample_missing(self, theta, size, rng):
+        return self.model.sample_missing(theta, size, rng)
+
+    def complete_log_likelihood(self, theta, draws):
+        return self.model.complete_log_likelihood(theta, draws)
+
+    def mc_m_step(self, theta, draws, weights=None):
+        return self.model.mc_m_step(theta, draws, weights)
+
+
+def test_saem_running_statistics_agree_with_keeping_every_draw():
+    # the two differ from the first iteration (one Newton step on the running quadratic vs
+    # Newton to convergence on all draws), so the draws differ: they agree within MC error
+    X, y, g, trials = load("cbpp")
+    model = LogisticRandomIntercept(X, y, trials, np.unique(g, return_inverse=True)[1])
+    kwargs = dict(n_iter=250, burn_in=50, random_state=0)
+    running = run_saem(model, model.initial_params(), **kwargs)
+    kept = run_saem(KeepsEveryDraw(model), model.initial_params(), **kwargs)
+    assert np.all(np.abs(running.theta - kept.theta) < running.mc_se)
+    assert not np.array_equal(running.theta, kept.theta)
+
+
+def test_saem_state_does_not_grow_with_max_iter(monkeypatch):
+    seen = []
+    original = LogisticRandomIntercept.local_statistics
+
+    def spy(self, theta, draws):
+        seen.append(np.shape(draws)[0])
+        return original(self, theta, draws)
+
+    def refuse(self, theta, draws, weights=None):
+        raise AssertionError("SAEM must not maximise over kept draws")
+
+    monkeypatch.setattr(LogisticRandomIntercept, "local_statistics", spy)
+    monkeypatch.setattr(LogisticRandomIntercept, "mc_m_step", refuse)
+    X, y, g, trials = load("cbpp")
+    largest = {}
+    for max_iter in (60, 240):
+        seen.clear()
+        LogisticMixedModel(method="saem", max_iter=max_iter, burn_in=20, sample_size=1,
+                           random_state=0).fit(X, y, g, trials=trials)
+        loop = seen[:max_iter]            # then the final error's fresh draws, in chunks
+        assert loop == [1] * max_iter
+        largest[max_iter] = max(seen)
+    assert largest[60] == largest[240]
 
 
 def test_fits_are_reproducible_from_the_seed():

@@ -10,6 +10,7 @@ import pytest
 
 from emcore import LogisticMixedModel
 from emcore.mixed import LogisticRandomEffects, LogisticRandomIntercept
+from emcore.montecarlo._protocol import _autocorrelation_time, _final_se, _m_step_jacobian
 
 from .test_glmm import glmer_reference, read
 
@@ -52,6 +53,25 @@ def test_draws_have_the_quadrature_posterior_means():
     # the chains' draws are correlated (rejections repeat a value): a generous error bound
     se = draws.std(axis=0) / np.sqrt(4000 / 4)
     assert np.all(np.abs(draws.mean(axis=0) - means) < 5 * se)
+
+
+def test_m_step_error_allows_for_the_chains_autocorrelation():
+    # the draws are an independence Metropolis-Hastings chain per group: rejections repeat a
+    # value, so a mean of n draws varies more than one of n independent draws would
+    model = problem()
+    theta = glmer_theta(model)
+    draws = model.sample_missing(theta, 4000, np.random.default_rng(0))
+    stats = model.local_statistics(theta, draws)
+    projected = stats @ _m_step_jacobian(model, stats.mean(axis=0)).T
+    assert np.all(_autocorrelation_time(projected) > 1.2)
+    estimates, reported = [], []
+    for seed in range(60):
+        draws = model.sample_missing(theta, 500, np.random.default_rng(seed))
+        estimates.append(model.mc_m_step(theta, draws))
+        reported.append(_final_se(model, estimates[-1], draws))
+    ratio = np.mean(reported, axis=0) / np.std(estimates, axis=0, ddof=1)
+    # 60 seeds estimate a standard deviation to 9 %; ignoring tau would give about 0.85
+    assert np.all(np.abs(ratio - 1) < 0.3) and abs(np.mean(ratio) - 1) < 0.12, ratio
 
 
 def test_mcem_fit_agrees_with_glmer():
