@@ -20,7 +20,7 @@ from .._validation import check_params
 from ..gaussian.covariance import CovarianceType, covariance_model
 from ._pool import resolve_n_jobs
 
-__all__ = ["FitConfig", "check_inits", "check_n_rows"]
+__all__ = ["FitConfig", "check_inits", "check_n_rows", "precisions_of_covariances"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -135,3 +135,17 @@ def check_inits(config, n: int, d: int) -> dict:
             raise ValueError("resp_init must be non-negative with a positive sum in every row")
         out["resp"] = resp / rows[:, None]
     return out
+
+
+def precisions_of_covariances(covariances, k, d, settings):
+    """``from_params``'s ``covariances`` as the ``precisions_init`` they stand for."""
+    cov = covariance_model(settings.get("covariance_type", "full"))
+    c = check_array_of_shape(covariances, "covariances", cov.cov_shape(k, d))
+    if not cov.is_matrix:
+        if np.any(c <= 0):
+            raise ValueError("covariances must be positive (variances)")
+        return 1.0 / c
+    try:
+        return np.linalg.inv(c)
+    except np.linalg.LinAlgError:
+        raise ValueError("covariances must be positive definite") from None

@@ -13,7 +13,7 @@ from .._base import (
     density_estimator_tags,
     warn_if_not_converged,
 )
-from .._checks import RANDOM_STATE, check_array_of_shape, check_random_state
+from .._checks import RANDOM_STATE, check_random_state
 from .._from_params import FromParamsMixin
 from .._validation import Boolean, InstanceOf, Integer, Options, Real
 from ..em import LoglikChange
@@ -22,7 +22,7 @@ from ..gaussian.covariance import COVARIANCE_TYPES, CovarianceType, covariance_m
 from ..gaussian.mclust import MCLUST_MODELS
 from ..gaussian.mstep import DegenerateComponentError
 from ._backend import fit_problem
-from ._config import FitConfig
+from ._config import FitConfig, precisions_of_covariances
 from ._init import INIT_METHODS
 from ._online import OnlineMixin
 from ._pool import N_JOBS
@@ -35,20 +35,6 @@ __all__ = ["GaussianMixture", "NotFittedError"]
 _FIT_ONLY = ("converged_", "n_iter_", "lower_bound_", "log_likelihood_history_",
              "log_posterior_history_", "_collapse")
 _ONLINE_ONLY = ("n_batches_", "n_samples_seen_", "_online")
-
-
-def _precisions_of(covariances, k, d, settings):
-    """``from_params``'s ``covariances`` as the ``precisions_init`` they stand for."""
-    cov = covariance_model(settings.get("covariance_type", "full"))
-    c = check_array_of_shape(covariances, "covariances", cov.cov_shape(k, d))
-    if not cov.is_matrix:
-        if np.any(c <= 0):
-            raise ValueError("covariances must be positive (variances)")
-        return 1.0 / c
-    try:
-        return np.linalg.inv(c)
-    except np.linalg.LinAlgError:
-        raise ValueError("covariances must be positive definite") from None
 
 
 class GaussianMixture(ScoringMixin, OnlineMixin, FromParamsMixin, DensityEstimatorMixin):
@@ -189,37 +175,30 @@ or CovarianceType, default "full"
 
     Notes
     -----
-    *Numerics.* Computation is in float64 whatever the dtype of ``X``: a fit
-    keeps one transposed copy of ``X`` in its own dtype and converts it chunk
-    by chunk, so its memory stays below twice the size of ``X``. The E-step
-    works in log space (log-sum-exp with the maximum shifted out) on Cholesky
-    factors of the precisions, in chunks of samples, and returns the
-    sufficient statistics directly, never an (n, K) responsibility matrix;
-    responsibilities below ``2^-53`` of their sample's largest are dropped.
+    *Numerics.* float64 whatever the dtype of ``X``, converted chunk by chunk from one
+    transposed copy (memory below twice the size of ``X``). The E-step works in log space
+    on Cholesky factors of the precisions and returns the sufficient statistics, never an
+    (n, K) responsibility matrix; responsibilities below ``2^-53`` of their row's largest
+    are dropped.
 
-    *Degenerate components.* A collapse gives a :class:`~emcore.ConvergenceWarning` and the best
-    parameters reached with ``reg_covar > 0``, an error with ``reg_covar=0``
-    (the rule is documented with :class:`DegenerateComponentError`).
+    *Degenerate components.* A collapse gives a :class:`~emcore.ConvergenceWarning` and the
+    best parameters reached with ``reg_covar > 0``, an error with ``reg_covar=0`` (the rule
+    is documented with :class:`DegenerateComponentError`).
 
-    *Monotonicity.* Adding ``reg_covar`` makes the M-step inexact, and
-    scikit-learn's iterations can then lower the log-likelihood slightly. Here
-    a step is accepted only when ``Q`` does not decrease (checked from the
-    sufficient statistics), which by EM's inequality guarantees a
-    non-decreasing ``log_likelihood_history_``; a rejected step leaves the
-    parameters unchanged, so the run stops as converged. Away from the fixed
-    point the check always passes and the steps are scikit-learn's.
+    *Monotonicity.* With ``reg_covar`` the M-step is inexact, and scikit-learn's iterations
+    can then lower the log-likelihood slightly. Here a step is accepted only when ``Q`` does
+    not decrease, so ``log_likelihood_history_`` never decreases (EM's inequality); a
+    rejected step ends the run as converged. Away from the fixed point the steps are
+    scikit-learn's.
 
-    *MAP estimation.* With a ``prior`` the M-step maximises ``Q + log p(theta)``
-    in closed form from the same sufficient statistics (the prior acts as
-    pseudo-statistics), so EM climbs the log-posterior, which
-    ``log_posterior_history_`` records; the ``Q`` check above uses the
-    penalised ``Q``. A covariance prior bounds every variance away from zero,
-    so no component can collapse. ``lower_bound_``, :meth:`score`, :meth:`bic`
-    and :meth:`aic` still use the log-likelihood.
+    *MAP estimation.* With a ``prior`` the M-step maximises ``Q + log p(theta)`` in closed
+    form (the prior acts as pseudo-statistics), so EM climbs the log-posterior
+    (``log_posterior_history_``). A covariance prior keeps every variance away from zero.
+    ``lower_bound_``, :meth:`score`, :meth:`bic` and :meth:`aic` still use the
+    log-likelihood.
 
-    *Relation to scikit-learn.* From the same starting parameters the
-    parameters after each iteration agree with scikit-learn's to round-off.
-    ``lower_bound_`` is taken at the fitted parameters (scikit-learn's lags
+    *Relation to scikit-learn.* From the same start the iterates agree with scikit-learn's
+    to round-off. ``lower_bound_`` is taken at the fitted parameters (scikit-learn's lags
     one iteration), so ``n_iter_`` may differ by one at the same ``tol``.
 
     Examples
@@ -299,7 +278,7 @@ or CovarianceType, default "full"
         return density_estimator_tags(allow_nan=self.missing == "marginalize")
 
     # from_params(weights=, means=, covariances= or precisions=, covariance_type=, ...)
-    _from_params_aliases = {"covariances": ("precisions", _precisions_of)}
+    _from_params_aliases = {"covariances": ("precisions", precisions_of_covariances)}
 
     @classmethod
     def _from_params_rows(cls, k, d, settings):
