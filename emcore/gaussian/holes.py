@@ -45,6 +45,16 @@ class Group:
         return list(zip(starts.tolist(), np.append(starts[1:], pid.size).tolist(),
                         pid[starts].tolist()))
 
+    def features(self, s, e, cov):
+        """(F, e - s) the expanded features ``[q(x0); 1; x0]`` of rows ``s:e``
+        (:mod:`.expanded`), for the patterns' coefficients of ``hole_maps``."""
+        q, d = cov.n_quadratic(self.x0.shape[1]), self.x0.shape[1]
+        feats = np.empty((q + 1 + d, e - s))
+        feats[q] = 1.0
+        feats[q + 1:] = self.x0[s:e].T
+        cov.quadratic(feats[q + 1:], feats[:q])
+        return feats
+
     def pattern_second(self, n_pat):
         """(n_pat, d, d) ``sum w x0 x0^T`` over the rows of each of the first
         ``n_pat`` patterns (kept)."""
