@@ -54,9 +54,9 @@ def main(quick=False, repeats=3):
                 for _ in range(repeats)])
             full, holes = np.nanmedian(runs, axis=0)
             ratios = runs[:, 1] / runs[:, 0]
+            low, mid, high = np.nanmin(ratios), np.nanmedian(ratios), np.nanmax(ratios)
             print(f"{t:>8} x {s:<4} {k:>2} {d:>2} {cov_type:>5} {full:9.3f} {holes:8.3f} "
-                  f"{np.nanmedian(ratios):14.2f}  ({np.nanmin(ratios):.2f}-{np.nanmax(ratios):.2f})",
-                  flush=True)
+                  f"{mid:14.2f}  ({low:.2f}-{high:.2f})", flush=True)
 
 
 if __name__ == "__main__":

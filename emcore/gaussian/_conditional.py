@@ -314,7 +314,8 @@ class DiagConditional:
         return k * (4 * d + 2)  # const, u, var and the moments g
 
     def hole_log_joint(self, maps, xt, feats, pid, segments):
-        """The complete rows' log-joints (one product for the slice) plus each pattern's constant."""
+        """The complete rows' log-joints (one product for the slice), plus each
+        pattern's constant."""
         log_joint = maps["complete"].T @ feats
         log_joint += maps["const"][:, pid]
         return log_joint, None
