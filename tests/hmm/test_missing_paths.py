@@ -133,3 +133,17 @@ def test_a_fit_does_not_depend_on_the_path(cov_type, monkeypatch):
     np.testing.assert_allclose(fast.means_, plain.means_, rtol=1e-8, atol=1e-9)
     np.testing.assert_allclose(fast.covariances_, plain.covariances_, rtol=1e-8,
                                atol=1e-9 * np.abs(plain.covariances_).max())
+
+
+@pytest.mark.parametrize("d", [1, 2, 5, 40, 62, 63, 70])
+def test_patterns_are_numbered_as_numpy_unique_numbers_rows(d):
+    """The grouping's integer codes give ``np.unique(axis=0)``'s patterns, order and labels."""
+    from emcore.gaussian.holes import _unique_rows
+
+    mask = np.random.default_rng(d).random((2000, d)) < 0.3
+    mask[:5] = True
+    want, want_pid = np.unique(mask, axis=0, return_inverse=True)
+    got, pid = _unique_rows(mask)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(pid.ravel(), want_pid.ravel())
+    np.testing.assert_array_equal(got[pid.ravel()], mask)
