@@ -52,11 +52,12 @@ feature moments ``sum r [q(x0); 1; x0]``:
   patterns' coefficients, ``T``, ``u`` and conditional covariances;
   ``hole_floats(K, d)`` -> about how many floats they and their moments
   take per pattern (which bounds how many patterns take this path);
-* ``hole_log_joint(maps, complete, xt, feats, pid, segments)`` ->
-  ``(log_joint (K, m), shared or None)`` of a slice whose rows ``a:z`` have
-  pattern ``p`` for each ``(a, z, p)`` of ``segments``; ``complete()`` gives the
-  slice's log-joints by the complete rows' coefficients (``diag`` and
-  ``spherical`` add a constant per pattern to them);
+* ``hole_log_joint(maps, xt, feats, pid, segments)`` ->
+  ``(log_joint (K, m), shared or None)`` of a slice (``xt`` (d, m) its rows
+  ``x0``, ``feats`` their features) whose rows ``a:z`` have pattern ``p`` for
+  each ``(a, z, p)`` of ``segments``: everything it needs is in ``maps``
+  (``diag`` and ``spherical`` keep the complete rows' coefficients there and
+  add a constant per pattern);
 * ``hole_moments(maps, g, q, extra)`` -> ``(N, first, second)`` about the
   centre from the moments ``g`` (P, F, K) (``extra``: for ``tied``, each
   pattern's ``sum w x0 x0^T``, which its features lack).
@@ -180,7 +181,7 @@ class FullConditional:
                                lin.shape[:2] + iu.shape)
         return np.concatenate([quad, const[:, :, None], lin], axis=2)
 
-    def hole_log_joint(self, maps, complete, xt, feats, pid, segments):
+    def hole_log_joint(self, maps, xt, feats, pid, segments):
         """(K, m) log-joints of a slice's rows (patterns ``pid``, in ``segments``
         ``(a, z, p)``), and the shared term."""
         log_joint = np.empty((maps["coef"].shape[1], feats.shape[1]))
@@ -247,7 +248,7 @@ class TiedConditional(FullConditional):
     def _hole_coefficients(self, lam, lin, const):
         return np.concatenate([const[:, :, None], lin], axis=2)  # no quadratic features
 
-    def hole_log_joint(self, maps, complete, xt, feats, pid, segments):
+    def hole_log_joint(self, maps, xt, feats, pid, segments):
         """As for ``full``, the quadratic part ``-x0^T L x0 / 2`` (one ``L`` per
         pattern) as the shared term."""
         log_joint = np.empty((maps["coef"].shape[1], feats.shape[1]))
@@ -290,12 +291,15 @@ class DiagConditional:
         """As for a matrix: here the marginal only drops coordinates, so the
         complete coefficients serve.
 
-        ``"const"`` (K, P) is what the marginal's log-joint adds to the
-        complete one's at ``x0`` (``p_m mu_m^2 / 2 + b log(2 pi)/2 -
+        ``"complete"`` (F, K) are the complete rows' coefficients (offsets
+        ``base`` included) and ``"const"`` (K, P) what the marginal's log-joint
+        adds to theirs at ``x0`` (``p_m mu_m^2 / 2 + b log(2 pi)/2 -
         log|P_mm|^(1/2)``); the completion is ``x^ = x0 + u`` with ``u = mu_m``
         at the holes, and ``"var"`` (P, K, d) the conditional variances there.
         """
         k, d = means.shape
+        a_q, a_x, offsets = self.coefficients(means, chol)
+        complete = np.concatenate([a_q, (base + offsets)[None, :], a_x])
         npat, b = mis.shape
         prec = np.broadcast_to((chol**2).reshape(k, -1), (k, d))
         mu_m = means[:, mis]  # (K, P, b)
@@ -304,15 +308,17 @@ class DiagConditional:
         at = (np.arange(npat)[:, None, None], np.arange(k)[None, :, None], mis[:, None, :])
         u[at] = np.swapaxes(mu_m, 0, 1)
         var[at] = np.swapaxes(np.broadcast_to(c, (k, npat, b)), 0, 1)
-        return {"const": const, "u": u, "var": var}
+        return {"complete": complete, "const": const, "u": u, "var": var}
 
     def hole_floats(self, k, d):
         return k * (4 * d + 2)  # const, u, var and the moments g
 
-    def hole_log_joint(self, maps, complete, xt, feats, pid, segments):
-        log_joint, shared = complete()
+    def hole_log_joint(self, maps, xt, feats, pid, segments):
+        """The complete rows' log-joints (one product for the slice), plus each
+        pattern's constant."""
+        log_joint = maps["complete"].T @ feats
         log_joint += maps["const"][:, pid]
-        return log_joint, shared
+        return log_joint, None
 
     def hole_moments(self, maps, g, q, extra):
         """``second = M2 + 2 M1 u + M0 (u^2 + var)`` per coordinate (``M1`` is 0

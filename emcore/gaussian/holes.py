@@ -45,6 +45,16 @@ class Group:
         return list(zip(starts.tolist(), np.append(starts[1:], pid.size).tolist(),
                         pid[starts].tolist()))
 
+    def features(self, s, e, cov):
+        """(F, e - s) the expanded features ``[q(x0); 1; x0]`` of rows ``s:e``
+        (:mod:`.expanded`), for the patterns' coefficients of ``hole_maps``."""
+        q, d = cov.n_quadratic(self.x0.shape[1]), self.x0.shape[1]
+        feats = np.empty((q + 1 + d, e - s))
+        feats[q] = 1.0
+        feats[q + 1:] = self.x0[s:e].T
+        cov.quadratic(feats[q + 1:], feats[:q])
+        return feats
+
     def pattern_second(self, n_pat):
         """(n_pat, d, d) ``sum w x0 x0^T`` over the rows of each of the first
         ``n_pat`` patterns (kept)."""
@@ -79,7 +89,7 @@ class HoledRows:
             if sub.size == 0:
                 continue
             m = mask[count == b]
-            patterns, pid = np.unique(m, axis=0, return_inverse=True)
+            patterns, pid = _unique_rows(m)
             counts = np.bincount(pid.ravel(), minlength=len(patterns))
             by_count = np.argsort(-counts, kind="stable")  # the most frequent pattern first
             rank = np.empty_like(by_count)
@@ -153,6 +163,18 @@ class HoledRows:
         base = log_weights(params) + cov.half_log_det(chol, k, d)
         sq += (base[:, None] - half_mm - 0.5 * (d - g.mis.shape[1]) * _LOG_2PI)[:, pid]
         return sq, xhat
+
+
+def _unique_rows(mask):
+    """``np.unique(mask, axis=0, return_inverse=True)`` for a boolean ``mask`` (n, d): the
+    same patterns in the same (lexicographic) order, from one integer per row where ``d``
+    allows (many times faster than comparing rows)."""
+    d = mask.shape[1]
+    if d > 62:
+        return np.unique(mask, axis=0, return_inverse=True)
+    bits = np.int64(1) << np.arange(d - 1, -1, -1, dtype=np.int64)  # column 0 most significant
+    codes, pid = np.unique(mask @ bits, return_inverse=True)
+    return (codes[:, None] & bits) != 0, pid
 
 
 def log_weights(params):

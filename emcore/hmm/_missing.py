@@ -22,20 +22,35 @@ the covariance types (:mod:`emcore.gaussian._conditional`). The states play
 the components, with weight 1 each, so the mixture's log-joints are the
 states' log-densities; the posteriors come from forward-backward instead of
 from those log-joints.
+
+Two paths, as for the complete rows. The *expanded* one (where the round-off
+bound of :mod:`emcore.gaussian.expanded` holds for the holed rows): a row
+``x0`` (about the centre, 0 at its holes) is scored by its features
+``[q(x0); 1; x0]`` times its pattern's marginal coefficients, one product per
+pattern, and the statistics come from each pattern's feature moments
+``sum gamma [q(x0); 1; x0]`` through the completion, affine in ``x0``
+(``hole_maps`` and ``hole_moments``). The *plain* one completes each row
+about each state's mean (``complete_rows``, ``completed_moments``); it serves
+the patterns too rare for their own coefficients, the rows too far for the
+bound, and ``impute``, and ``plain=True`` forces it (the tests' reference).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .. import _tuning
 from .._checks import check_lengths, check_X
 from ..exceptions import NotFittedError
+from ..gaussian import expanded
 from ..gaussian.holes import HoledRows
 from ..gaussian.stats import MixtureParams, SufficientStats
 from . import _scan
 from ._emissions import GaussianEmissions
 
 __all__ = ["ImputeMixin", "MissingGaussianEmissions", "observed_center"]
+
+_LOG_2PI = float(np.log(2 * np.pi))
 
 
 def observed_center(X: np.ndarray) -> np.ndarray:
@@ -49,19 +64,27 @@ class MissingGaussianEmissions(GaussianEmissions):
     """:class:`GaussianEmissions` whose ``X`` may hold NaN (missing at random), integrated out.
 
     Rows without NaN take the complete emissions' fast paths; the others are
-    grouped by pattern once per ``X`` (kept while the same array is passed).
+    grouped by pattern once per ``X`` (kept while the same array is passed)
+    and take the expanded path where it is safe, unless ``plain``.
     """
 
     _grouped: tuple | None = None
 
+    def __init__(self, cov_type: str, k: int, d: int, reg_covar: float = 0.0, center=None,
+                 plain: bool = False):
+        super().__init__(cov_type, k, d, reg_covar, center)
+        self.plain = plain
+
     def _incomplete(self, X: np.ndarray):
-        """``(rows with a NaN (n,) bool, HoledRows or None)`` of ``X``, cached by identity."""
+        """``(indices of the rows without NaN, those rows, HoledRows or None)`` of ``X``,
+        cached by identity."""
         if self._grouped is not None and self._grouped[0] is X:
             return self._grouped[1:]
         holed = np.isnan(X).any(axis=1)
+        complete = np.flatnonzero(~holed)
         rows = HoledRows(X, np.flatnonzero(holed), self.center) if holed.any() else None
-        self._grouped = (X, holed, rows)
-        return holed, rows
+        self._grouped = (X, complete, X[complete], rows)
+        return self._grouped[1:]
 
     def _params(self, params: np.ndarray) -> MixtureParams:
         """The states as a mixture's components of weight 1, means about ``center``."""
@@ -69,53 +92,89 @@ class MissingGaussianEmissions(GaussianEmissions):
         return MixtureParams(np.ones(self.k), means - self.center, covariances,
                              self._chol(covariances))
 
-    def _slices(self, incomplete, mixture):
-        """``(group, s, e, C, log-densities (K, m), x^ - mu (K, m, d))`` per slice of holed rows."""
-        # the mixture's slices: with weights 1 their log-joints are the states' log-densities
-        for task in incomplete.tasks(mixture, self.cov):
-            group, c, _, _, s, e = task
-            log_dens, xhat = HoledRows.slice(mixture, self.cov, task)
-            yield group, s, e, c, log_dens, xhat
+    def _tasks(self, incomplete: HoledRows, mixture: MixtureParams) -> list:
+        """The slices of the holed rows (``HoledRows.tasks``), the frequent patterns'
+        with their expanded coefficients where the path's round-off bound holds."""
+        cov, chol = self.cov, mixture.precisions_cholesky
+        k, d = mixture.means.shape
+        safe = (not self.plain and cov.has_expanded_path and d <= cov.expanded_max_d
+                and expanded.expansion_error(cov, mixture.means, chol, incomplete.radius2)
+                <= _tuning.MAX_ROUND_OFF)
+        offset = cov.half_log_det(chol, k, d) - 0.5 * d * _LOG_2PI  # log N's constant
+        return incomplete.tasks(mixture, cov, base=offset if safe else None)
 
     def log_prob(self, X: np.ndarray, params: np.ndarray) -> np.ndarray:
         """``log N(x_no | mu_ko, S_k,oo)`` on each step's observed block; 0 where none is."""
-        holed, incomplete = self._incomplete(X)
+        complete, complete_X, incomplete = self._incomplete(X)
         if incomplete is None:
             return super().log_prob(X, params)
-        out = np.zeros((X.shape[0], self.k))
-        if not holed.all():
-            out[~holed] = super().log_prob(X[~holed], params)
-        for group, s, e, _, log_dens, _ in self._slices(incomplete, self._params(params)):
-            out[group.rows[s:e]] = log_dens.T
-        return out
+        # state-major, as the complete emissions' (forward-backward takes it so, without a copy)
+        out = np.zeros((self.k, X.shape[0]))
+        if complete.size:
+            out[:, complete] = super().log_prob(complete_X, params).T
+        mixture = self._params(params)
+        for task in self._tasks(incomplete, mixture):
+            group, _, _, maps, s, e = task
+            if maps is None:  # plain: each row completed about each state's mean
+                log_dens = HoledRows.slice(mixture, self.cov, task)[0]
+            else:  # expanded: the row's features times its pattern's marginal coefficients
+                feats = group.features(s, e, self.cov)
+                log_dens, shared = self.cov.hole_log_joint(
+                    maps, feats[-self.d:], feats, group.pid[s:e], group.segments(s, e))
+                if shared is not None:
+                    log_dens += shared
+            out[:, group.rows[s:e]] = log_dens
+        return out.T
 
     def accumulate(self, X: np.ndarray, posteriors: np.ndarray,
                    params: np.ndarray) -> SufficientStats:
         """As the complete emissions', each holed row completed by its conditional mean
         under each state, with the conditional covariance added to its second moments."""
-        holed, incomplete = self._incomplete(X)
+        complete, complete_X, incomplete = self._incomplete(X)
         if incomplete is None:
             return super().accumulate(X, posteriors, params)
-        stats = super().accumulate(X[~holed], posteriors[~holed], params)  # about the centre
+        cov, k, d = self.cov, self.k, self.d
+        by_state = posteriors.T  # (K, n): rows are gathered along its last axis
+        stats = super().accumulate(complete_X, by_state[:, complete].T, params)  # about the centre
         mixture = self._params(params)
-        for group, s, e, c, _, xhat in self._slices(incomplete, mixture):
-            r = np.ascontiguousarray(posteriors[group.rows[s:e]].T)  # (K, m)
-            pid, n_pat = group.pid[s:e], group.mis.shape[0]
-            r_pattern = np.stack([np.bincount(pid, weights=rk, minlength=n_pat) for rk in r])
-            first, second = self.cov.completed_moments(xhat, r, c, r_pattern, group.mis)
-            # those sums are about each state's mean: re-expressed about the centre
-            stats = stats.plus(SufficientStats(r.sum(axis=1), first, second, mixture.means),
-                               self.cov_type)
-        return stats
+        # the plain slices' sums, about each state's mean
+        plain = SufficientStats(np.zeros(k), np.zeros((k, d)), cov.empty_second(k, d),
+                                mixture.means)
+        by_pattern = {}  # per group: its frequent patterns' feature moments (P, F, K)
+        for task in self._tasks(incomplete, mixture):
+            group, c, _, maps, s, e = task
+            r = by_state[:, group.rows[s:e]]  # (K, m)
+            if maps is None:
+                xhat = HoledRows.slice(mixture, cov, task)[1]
+                pid, n_pat = group.pid[s:e], group.mis.shape[0]
+                r_pattern = np.stack([np.bincount(pid, weights=rk, minlength=n_pat) for rk in r])
+                first, second = cov.completed_moments(xhat, r, c, r_pattern, group.mis)
+                plain.n += r.sum(axis=1)
+                plain.first += first
+                plain.second += second
+                continue
+            feats = group.features(s, e, cov)
+            moments = by_pattern.setdefault(id(maps), (group, maps, np.zeros(
+                (maps["u"].shape[0], feats.shape[0], k))))[2]
+            for a, z, p in group.segments(s, e):
+                moments[p] += feats[:, a:z] @ r[:, a:z].T
+        for group, maps, moments in by_pattern.values():  # about the centre
+            extra = group.pattern_second(moments.shape[0]) if cov.needs_data_second else None
+            n, first, second = cov.hole_moments(maps, moments, cov.n_quadratic(d), extra)
+            stats = stats.plus(SufficientStats(n, first, second, np.zeros((k, d))), self.cov_type)
+        # those sums are about each state's mean: re-expressed about the centre
+        return stats.plus(plain, self.cov_type)
 
     def impute(self, X: np.ndarray, posteriors: np.ndarray, params: np.ndarray) -> np.ndarray:
         """A copy of ``X``, each NaN replaced by ``sum_k gamma_nk E[x_nm | x_no, state k]``."""
         out = np.array(X, dtype=np.float64)
-        holed, incomplete = self._incomplete(X)
+        incomplete = self._incomplete(X)[2]
         if incomplete is None:
             return out
         mixture = self._params(params)
-        for group, s, e, _, _, xhat in self._slices(incomplete, mixture):
+        for task in incomplete.tasks(mixture, self.cov):  # the plain path: x^ for every row
+            group, s, e = task[0], task[4], task[5]
+            xhat = HoledRows.slice(mixture, self.cov, task)[1]
             rows = group.rows[s:e]
             xhat += mixture.means[:, None, :]  # the completed rows, about the centre
             filled = np.einsum("nk,knd->nd", posteriors[rows], xhat) + self.center

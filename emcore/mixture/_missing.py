@@ -89,8 +89,7 @@ class IncompleteRows(HoledRows):
         x0 = g.x0[s:e]
         segments = g.segments(s, e)
         xt, feats = scorer.chunk(x0.T, self._zero)
-        log_joint, shared = cov.hole_log_joint(maps, lambda: scorer.log_joint(xt, feats), xt,
-                                               feats, g.pid[s:e], segments)
+        log_joint, shared = cov.hole_log_joint(maps, xt, feats, g.pid[s:e], segments)
         resp, log_p, _ = normalize(log_joint, shared, truncate=True)
         w = None if g.w is None else g.w[s:e]
         ll = float(log_p.sum() if w is None else np.dot(log_p, w))
