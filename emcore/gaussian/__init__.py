@@ -16,6 +16,8 @@
   the sufficient statistics, and their algebra;
 * ``mstep`` -- the M-step with its safeguards (the check that ``Q`` does not
   fall, the collapse rule);
+* ``holes`` -- rows with missing entries grouped by their pattern of holes, and the
+  per-pattern conditional algebra that mixtures and HMMs share;
 * ``_conditional`` -- each type's conditional-Gaussian algebra for rows with
   missing entries, mixed into the covariance objects.
 """
