@@ -170,7 +170,8 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, prior=None, 
             f"{what} collapsed onto a point or a line: its variance along some direction is "
             f"round-off ({ratio:.2g} of its second moment about the data's centre there, at "
             f"most {COLLAPSE_ULPS} eps); the likelihood is unbounded there. Use fewer "
-            "components, another initialisation, or remove repeated points"
+            "components, another initialisation, remove repeated points, or drop a feature "
+            "that is a linear function of the others"
         )
     try:
         chol = cov.precision_cholesky(covariances)
