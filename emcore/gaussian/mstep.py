@@ -66,8 +66,8 @@ class DegenerateComponentError(ValueError):
     >>> try:
     ...     GaussianMixture(2, reg_covar=0, means_init=[[0.0], [6.0]]).fit(X)
     ... except DegenerateComponentError as err:
-    ...     print(str(err)[:34])
-    component 0 collapsed onto a point
+    ...     print(str(err)[:39])
+    component 0 collapsed onto a point: its
     """
 
 
@@ -166,8 +166,9 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, prior=None, 
         j = int(collapsed[0])
         what = "the shared covariance" if cov.is_shared else f"component {j}"
         ratio = cov.relative_spread(bare, stats.shift + delta)[j]
+        onto = "a point" if delta.shape[1] == 1 else "a point or a line"
         raise DegenerateComponentError(
-            f"{what} collapsed onto a point or a line: its variance along some direction is "
+            f"{what} collapsed onto {onto}: its variance along some direction is "
             f"round-off ({ratio:.2g} of its second moment about the data's centre there, at "
             f"most {COLLAPSE_ULPS} eps); the likelihood is unbounded there. Use fewer "
             "components, another initialisation, remove repeated points, or drop a feature "
