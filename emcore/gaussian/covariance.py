@@ -311,6 +311,23 @@ class CovarianceType(ABC):
         ndarray of shape (k,)
             Between 0 and 1 (NaN for a non-finite covariance); a shared covariance
             gives every component its value.
+
+        See Also
+        --------
+        emcore.gaussian.mstep.collapsed_components : The collapse rule built on it.
+
+        Examples
+        --------
+        New units for a feature change nothing; a rank-one covariance gives 0:
+
+        >>> import numpy as np
+        >>> from emcore.gaussian import covariance_model
+        >>> full, S = covariance_model("full"), np.array([[[2.0, 1.0], [1.0, 2.0]]])
+        >>> mu, units = np.ones((1, 2)), np.array([1e-3, 1e5])
+        >>> a = full.relative_spread(S, mu)
+        >>> b = full.relative_spread(units[:, None] * S * units, mu * units)
+        >>> bool(np.isclose(a[0], b[0])), bool(full.relative_spread(np.ones((1, 2, 2)), mu) < 1e-15)
+        (True, True)
         """
 
     @abstractmethod

@@ -105,6 +105,22 @@ def collapsed_components(cov_type, bare, means) -> np.ndarray:
     -------
     numpy.ndarray of int
         The collapsed components (every component when a shared covariance collapses).
+
+    See Also
+    --------
+    emcore.gaussian.CovarianceType.relative_spread : The ratio it compares with ``eps``.
+    DegenerateComponentError : What a fit raises, or warns about, for such a component.
+
+    Examples
+    --------
+    Two components far from the origin, one 0.01 wide, one on a line (rank one):
+
+    >>> import numpy as np
+    >>> from emcore.gaussian.mstep import collapsed_components
+    >>> tight = 1e-4 * np.eye(2)
+    >>> line = np.array([[1.0, 2.0], [2.0, 4.0]])
+    >>> collapsed_components("full", np.stack([tight, line]), np.array([[3e4, 0.0], [3e4, 1.0]]))
+    array([1])
     """
     ratio = covariance_model(cov_type).relative_spread(bare, means)
     return np.flatnonzero(~(ratio > COLLAPSE_ULPS * _EPS))
