@@ -84,7 +84,7 @@ def collapsed_components(cov_type, bare, means) -> np.ndarray:
     """Indices of the components whose covariance is singular to working precision.
 
     A covariance ``bare`` (before ``reg_covar``) has collapsed when its variance
-    in some direction is round-off: its :meth:`~.covariance.CovarianceType.relative_spread`,
+    in some direction is round-off: its :meth:`~emcore.gaussian.CovarianceType.relative_spread`,
     the variance along the worst direction relative to the second moment about
     the fit's origin there, is at most ``COLLAPSE_ULPS`` epsilons. That holds on
     a point, on repeated points, and on fewer than ``d + 1`` points in general
