@@ -24,9 +24,11 @@ have the covariances' shape (``tied``: summed over components, ``diag``:
 diagonals, ``spherical``: traces). ``outer(a, b)`` (``a_k b_k^T`` so shaped),
 ``empty_second(k, d)``, ``add_centred(M2, j, diff, r)`` (component ``j``'s
 moments of ``diff = x - s_j``, (d, m)); ``covariances(M2, n, n_guarded, delta,
-reg)`` -> the M-step's (covariances, mean variances before ``reg``), ``delta``
+reg)`` -> the M-step's (covariances, the same before ``reg``), ``delta``
 the new means minus ``s``; ``scatter_trace(U, n, first, M2, delta)`` ->
-``sum_k tr(P_k S_k)``, the trace term of ``Q``.
+``sum_k tr(P_k S_k)``, the trace term of ``Q``; ``relative_spread(S, means)`` -> each
+covariance's least variance in any direction relative to its round-off there (the collapse
+rule of :mod:`.mstep`).
 
 *Fast kernels*, optional: the chunk kernels of the expanded and direct paths
 (:mod:`.fast`), mixed into the four built-in types; a type without them
@@ -60,6 +62,21 @@ def _positive_root(cov, what):
     if np.any(~(cov > 0)):
         raise np.linalg.LinAlgError(f"a {what} is not positive")
     return np.sqrt(cov)
+
+
+def _least_eigenvalue_ratio(bare, mu2):
+    """Smallest eigenvalue of ``D^{-1} S D^{-1}``, ``D^2 = diag(S) + mu^2``, per matrix (k,);
+    0 where some ``D_i`` is 0 (no spread and no offset), NaN where ``S`` is not finite."""
+    out = np.full(bare.shape[0], np.nan)
+    finite = np.all(np.isfinite(bare), axis=(1, 2))
+    if not finite.any():
+        return out
+    s = bare[finite]
+    d2 = np.maximum(np.diagonal(s, axis1=1, axis2=2), 0.0) + mu2[finite]
+    with np.errstate(divide="ignore"):
+        inv = np.where(d2 > 0, 1.0 / np.sqrt(d2), 0.0)
+    out[finite] = np.linalg.eigvalsh(inv[:, :, None] * s * inv[:, None, :])[:, 0]
+    return out
 
 
 class CovarianceType(ABC):
@@ -264,8 +281,53 @@ class CovarianceType(ABC):
         -------
         covariances : ndarray of shape ``cov_shape(k, d)``
             The new covariances, ``reg`` added.
-        spread : ndarray
-            Each covariance's mean variance before ``reg`` is added.
+        bare : ndarray of shape ``cov_shape(k, d)``
+            The same before ``reg`` is added (what :meth:`relative_spread` judges).
+        """
+
+    @abstractmethod
+    def relative_spread(self, bare, means):
+        """Each covariance's least variance in any direction, relative to its round-off there.
+
+        With ``D`` the diagonal of the second moments about the fit's origin,
+        ``D_i^2 = S_ii + mu_i^2``, it is the smallest eigenvalue of ``D^{-1} S D^{-1}``,
+        that is the minimum over directions ``w`` of ``w^T S w / w^T D^2 w``. A
+        variance computed from moments about the origin carries round-off of a
+        few ``eps`` times ``D_i D_j`` in entry ``(i, j)`` (Cauchy-Schwarz), so the
+        ratio is the variance in units of its own resolution along the worst
+        direction: free of the data's scale, feature by feature, and 0 up to
+        round-off exactly when the covariance is singular (a component on a point,
+        on repeated points, or on fewer than ``d + 1`` points in general position).
+
+        Parameters
+        ----------
+        bare : ndarray of shape ``cov_shape(k, d)``
+            Covariances before ``reg_covar``, as :meth:`covariances` returns them.
+        means : ndarray of shape (k, d)
+            The means, relative to the fit's origin.
+
+        Returns
+        -------
+        ndarray of shape (k,)
+            Between 0 and 1 (NaN for a non-finite covariance); a shared covariance
+            gives every component its value.
+
+        See Also
+        --------
+        emcore.gaussian.mstep.collapsed_components : The collapse rule built on it.
+
+        Examples
+        --------
+        New units for a feature change nothing; a rank-one covariance gives 0:
+
+        >>> import numpy as np
+        >>> from emcore.gaussian import covariance_model
+        >>> full, S = covariance_model("full"), np.array([[[2.0, 1.0], [1.0, 2.0]]])
+        >>> mu, units = np.ones((1, 2)), np.array([1e-3, 1e5])
+        >>> a = full.relative_spread(S, mu)
+        >>> b = full.relative_spread(units[:, None] * S * units, mu * units)
+        >>> bool(np.isclose(a[0], b[0])), bool(full.relative_spread(np.ones((1, 2, 2)), mu) < 1e-15)
+        (True, True)
         """
 
     @abstractmethod
@@ -492,10 +554,17 @@ class _Full(FullConditional, FullKernels, CovarianceType):
 
     def covariances(self, m2, n, n_guarded, delta, reg):
         scatter = m2 - (2 * n_guarded - n)[:, None, None] * delta[:, :, None] * delta[:, None, :]
-        cov = scatter / n_guarded[:, None, None]
-        spread = np.trace(cov, axis1=1, axis2=2) / cov.shape[1]
+        bare = scatter / n_guarded[:, None, None]
+        cov = bare.copy()
         cov[:, np.arange(cov.shape[1]), np.arange(cov.shape[1])] += reg
-        return cov, spread
+        return cov, bare
+
+    def relative_spread(self, bare, means):
+        bare = np.reshape(bare, (-1,) + bare.shape[-2:])
+        mu2 = means**2
+        if self.is_shared:  # pooled moments: the round-off of the farthest component's
+            mu2 = mu2.max(axis=0, keepdims=True)
+        return np.broadcast_to(_least_eigenvalue_ratio(bare, mu2), means.shape[:1]).copy()
 
     def scatter_trace(self, chol, n, first, m2, delta):
         prec = self.precisions(chol)
@@ -536,10 +605,10 @@ class _Tied(TiedConditional, TiedKernels, _Full):
 
     def covariances(self, m2, n, n_guarded, delta, reg):
         scatter = m2 - np.einsum("k,ki,kj->ij", 2 * n_guarded - n, delta, delta)
-        cov = scatter / n_guarded.sum()
-        spread = np.full(n.shape, np.trace(cov) / cov.shape[0])
+        bare = scatter / n_guarded.sum()
+        cov = bare.copy()
         cov[np.diag_indices_from(cov)] += reg
-        return cov, spread
+        return cov, bare
 
     def scatter_trace(self, chol, n, first, m2, delta):
         prec = chol @ chol.T
@@ -593,8 +662,13 @@ class _Diag(DiagConditional, DiagKernels, CovarianceType):
 
     def covariances(self, m2, n, n_guarded, delta, reg):
         cov = (m2 - (2 * n_guarded - n)[:, None] * delta**2) / n_guarded[:, None]
-        spread = cov.mean(axis=1)
-        return cov + reg, spread
+        return cov + reg, cov
+
+    def relative_spread(self, bare, means):
+        """Per feature ``S_i / (S_i + mu_i^2)``, the least over the features."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = bare / (np.maximum(bare, 0.0) + means**2)
+        return np.min(np.where(bare > 0, ratio, np.where(np.isnan(bare), np.nan, 0.0)), axis=1)
 
     def scatter_trace(self, chol, n, first, m2, delta):
         return float(np.sum(chol**2 * (m2 - 2 * delta * first + n[:, None] * delta**2)))
@@ -627,7 +701,12 @@ class _Spherical(SphericalConditional, SphericalKernels, _Diag):
     def covariances(self, m2, n, n_guarded, delta, reg):
         d = delta.shape[1]
         cov = (m2 - (2 * n_guarded - n) * np.einsum("kj,kj->k", delta, delta)) / (n_guarded * d)
-        return cov + reg, cov.copy()
+        return cov + reg, cov
+
+    def relative_spread(self, bare, means):
+        """``s / (s + |mu|^2 / d)``: one variance, the features' mean (and so its round-off)."""
+        rms = np.sqrt(np.mean(means**2, axis=1, keepdims=True))
+        return _Diag.relative_spread(self, bare[:, None], rms)
 
     def scatter_trace(self, chol, n, first, m2, delta):
         dd = np.einsum("kj,kj->k", delta, delta)

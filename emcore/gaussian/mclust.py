@@ -142,8 +142,12 @@ class MclustModel(_Full):
                 f"the {self.name} M-step met a singular scatter matrix (reg_covar={reg:g}): "
                 "some component has fewer distinct samples than dimensions, or no spread "
                 "along some direction; increase reg_covar or use fewer components") from None
-        spread = np.trace(cov, axis1=1, axis2=2) / d - reg
-        return cov, spread
+        # reg_covar entered the scatter as n_k reg I: taking reg I off again gives the model's
+        # covariance without it where the fit is linear in the scatter (VVV, EEE, EEI, VVI,
+        # EII, VII), and an approximation, off by about reg, for the other models
+        bare = cov.copy()
+        bare[:, np.arange(d), np.arange(d)] -= reg
+        return cov, bare
 
     def fit_scatter(self, scatter, n, start=None):
         """The covariances (K, d, d) of the model that maximise

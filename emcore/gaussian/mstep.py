@@ -12,7 +12,7 @@ import numpy as np
 from .covariance import covariance_model
 from .stats import MixtureParams, SufficientStats
 
-__all__ = ["DegenerateComponentError", "m_step"]
+__all__ = ["DegenerateComponentError", "collapsed_components", "m_step"]
 
 _EPS = np.finfo(np.float64).eps
 
@@ -25,10 +25,12 @@ class DegenerateComponentError(ValueError):
     large as ``reg_covar`` allows, and a component without weight is not a
     component. :meth:`emcore.GaussianMixture.fit` does not re-seed a component
     whose total responsibility becomes zero to working precision, or whose
-    variance (mean over the features, before ``reg_covar``) is no larger than
-    the round-off of a variance computed where the component sits -- it has
-    collapsed onto a point or onto repeated points, where the likelihood is
-    unbounded. The rule is the component's own, free of the data's scale: two
+    variance (before ``reg_covar``) along some direction is no larger than the
+    round-off of a variance computed where the component sits -- it has
+    collapsed onto a point, onto repeated points, or onto a line (a covariance
+    of rank below the number of features), where the likelihood is unbounded
+    (:func:`~emcore.gaussian.mstep.collapsed_components`). The rule is the
+    component's own, free of the data's scale and of each feature's units: two
     clusters 0.01 wide and 3e4 apart are two components, not two collapses.
     One rule, the same for data in memory and on dask. With ``reg_covar > 0``
     (the default) a collapse at an M-step stops that run and keeps the
@@ -71,20 +73,57 @@ class DegenerateComponentError(ValueError):
 
 #: A component is empty when its weight is below this fraction of the total weight.
 EMPTY_FRACTION = 100 * _EPS
-#: A component has collapsed when its variance is at most this many float64 epsilons times its
-#: mean's squared distance from the origin of the coordinates (the data's centre inside a fit)
-#: per feature: the round-off of a variance computed from moments about that origin.
+#: A component has collapsed when, in some direction, its variance is at most this many float64
+#: epsilons times its second moment about the origin of the coordinates (the data's centre
+#: inside a fit) in that direction: the round-off of a variance computed from moments about
+#: that origin (``CovarianceType.relative_spread``).
 COLLAPSE_ULPS = 64
 
 
-def collapse_resolution(means: np.ndarray) -> np.ndarray:
-    """Each component's smallest variance that is not round-off, (K,); ``means`` (K, d) as fitted.
+def collapsed_components(cov_type, bare, means) -> np.ndarray:
+    """Indices of the components whose covariance is singular to working precision.
 
-    A variance computed from second moments about an origin at distance ``r``
-    from the mean loses about ``eps r^2`` to cancellation, so a variance no
-    larger than that is a collapse onto a point whatever the data's scale.
+    A covariance ``bare`` (before ``reg_covar``) has collapsed when its variance
+    in some direction is round-off: its :meth:`~emcore.gaussian.CovarianceType.relative_spread`,
+    the variance along the worst direction relative to the second moment about
+    the fit's origin there, is at most ``COLLAPSE_ULPS`` epsilons. That holds on
+    a point, on repeated points, and on fewer than ``d + 1`` points in general
+    position (a covariance of rank below ``d``), wherever the component sits and
+    whatever the units of each feature: the rule compares the component with
+    itself, never with the rest of the data.
+
+    Parameters
+    ----------
+    cov_type : str or CovarianceType
+        The covariance type.
+    bare : numpy.ndarray
+        The covariances before ``reg_covar``, shaped as the type's.
+    means : numpy.ndarray of shape (K, d)
+        The means, relative to the fit's origin.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        The collapsed components (every component when a shared covariance collapses).
+
+    See Also
+    --------
+    emcore.gaussian.CovarianceType.relative_spread : The ratio it compares with ``eps``.
+    DegenerateComponentError : What a fit raises, or warns about, for such a component.
+
+    Examples
+    --------
+    Two components far from the origin, one 0.01 wide, one on a line (rank one):
+
+    >>> import numpy as np
+    >>> from emcore.gaussian.mstep import collapsed_components
+    >>> tight = 1e-4 * np.eye(2)
+    >>> line = np.array([[1.0, 2.0], [2.0, 4.0]])
+    >>> collapsed_components("full", np.stack([tight, line]), np.array([[3e4, 0.0], [3e4, 1.0]]))
+    array([1])
     """
-    return COLLAPSE_ULPS * _EPS * np.einsum("kj,kj->k", means, means) / means.shape[1]
+    ratio = covariance_model(cov_type).relative_spread(bare, means)
+    return np.flatnonzero(~(ratio > COLLAPSE_ULPS * _EPS))
 
 
 def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, prior=None, *,
@@ -97,9 +136,9 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, prior=None, 
 
     Raises :class:`DegenerateComponentError` for a component whose weight is
     zero to working precision (below ``EMPTY_FRACTION`` of the total), whose
-    variance (mean over the features, before ``reg_covar``) is not above its
-    :func:`collapse_resolution` -- it sits on a point or on repeated points --
-    or whose covariance is not positive definite.
+    covariance (before ``reg_covar``) is singular to working precision in some
+    direction (:func:`collapsed_components`) -- it sits on a point, on repeated
+    points or on a line -- or whose covariance is not positive definite.
     ``strict=False`` (a starting point with ``reg_covar > 0``, see
     ``emcore.mixture._model.initial_params``) skips the first two checks: ``reg_covar``
     keeps such parameters finite, and EM's first M-step judges them.
@@ -133,21 +172,23 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, prior=None, 
         delta = stats.first / n_guarded[:, None]
         start = ({"start": stats.params.covariances}
                  if cov.warm_m_step and stats.params is not None else {})
-        covariances, spread = cov.covariances(stats.second, n, n_guarded, delta, reg_covar,
-                                              **start)
+        covariances, bare = cov.covariances(stats.second, n, n_guarded, delta, reg_covar,
+                                            **start)
         weights = n_guarded / n_guarded.sum()
     else:
-        weights, delta, covariances, spread = prior.m_step(cov, stats, reg_covar)
-    resolution = collapse_resolution(stats.shift + delta)
-    collapsed = np.flatnonzero(~(spread > (resolution.max() if cov.is_shared else resolution)))
+        weights, delta, covariances, bare = prior.m_step(cov, stats, reg_covar)
+    collapsed = collapsed_components(cov, bare, stats.shift + delta)
     if collapsed.size and strict:
         j = int(collapsed[0])
         what = "the shared covariance" if cov.is_shared else f"component {j}"
+        ratio = cov.relative_spread(bare, stats.shift + delta)[j]
+        onto = "a point" if delta.shape[1] == 1 else "a point or a line"
         raise DegenerateComponentError(
-            f"{what} collapsed onto a point: its variance (mean over the features, "
-            f"{spread[j]:.3g}) is round-off (at most {resolution[j]:.3g} where it sits); the "
-            "likelihood is unbounded there. Use fewer components, another initialisation, or "
-            "remove repeated points"
+            f"{what} collapsed onto {onto}: its variance along some direction is "
+            f"round-off ({ratio:.2g} of its second moment about the data's centre there, at "
+            f"most {COLLAPSE_ULPS} eps); the likelihood is unbounded there. Use fewer "
+            "components, another initialisation, remove repeated points, or drop a feature "
+            "that is a linear function of the others"
         )
     try:
         chol = cov.precision_cholesky(covariances)

@@ -176,7 +176,8 @@ class ResolvedPrior:
         return n + (self.alpha - 1.0)
 
     def m_step(self, cov, stats: SufficientStats, reg_covar: float):
-        """Posterior-mode ``(weights, delta, covariances, spread)``, delta about ``stats.shift``."""
+        """Posterior-mode ``(weights, delta, covariances, bare)``, delta about ``stats.shift``,
+        ``bare`` the covariances before ``reg_covar``."""
         n = stats.n
         a = self.mean - stats.shift
         counts = self.counts(n) + 10 * _EPS
@@ -187,8 +188,8 @@ class ResolvedPrior:
         denom = n + self.p + 10 * _EPS
         m2 = (stats.second + cov.per_component(self.psi, n.size) + cov.outer(self.kappa * a, a)
               + cov.outer((denom - n - self.kappa)[:, None] * delta, delta))
-        covariances, spread = cov.covariances(m2, denom, denom, delta, reg_covar)
-        return weights, delta, covariances, spread
+        covariances, bare = cov.covariances(m2, denom, denom, delta, reg_covar)
+        return weights, delta, covariances, bare
 
     def log_density(self, params: MixtureParams) -> float:
         """``log p(theta)`` without its normalising constants (they depend on the prior alone)."""

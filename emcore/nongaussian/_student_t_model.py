@@ -13,7 +13,7 @@ from ..gaussian.covariance import covariance_model
 from ..gaussian.mstep import (
     EMPTY_FRACTION,
     DegenerateComponentError,
-    collapse_resolution,
+    collapsed_components,
 )
 from ._base import log_sum_exp
 
@@ -329,14 +329,13 @@ class StudentTModel(EMModel):
         second = self.cov.empty_second(self.n_components, self.d)
         for k in range(self.n_components):
             self.cov.add_centred(second, k, (self.X - means[k]).T, cu[:, k])
-        covariances, spread = self.cov.covariances(second, counts, counts,
-                                                   np.zeros_like(means), self.reg_covar)
-        resolution = collapse_resolution(means - self.center)
-        collapsed = np.flatnonzero(~(spread > resolution))
+        covariances, bare = self.cov.covariances(second, counts, counts,
+                                                 np.zeros_like(means), self.reg_covar)
+        collapsed = collapsed_components(self.cov, bare, means - self.center)
         if collapsed.size:
             error = DegenerateComponentError(
-                f"component {int(collapsed[0])} collapsed onto a point (its scale, mean over "
-                f"the features, is {spread[collapsed[0]]:.3g}): the likelihood is unbounded "
+                f"component {int(collapsed[0])} collapsed onto a point or a line (its scale "
+                "is round-off along some direction): the likelihood is unbounded "
                 "there; use fewer components, another start, or remove repeated points")
             if self.reg_covar > 0:  # GaussianMixture's rule: end the run, keep where it was
                 raise EndRun(str(error)) from error

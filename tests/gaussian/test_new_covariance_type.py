@@ -53,7 +53,11 @@ class EqualSpherical(CovarianceType):
         d = delta.shape[1]
         scatter = m2 - np.einsum("k,kj,kj->", 2 * n_guarded - n, delta, delta)
         cov = scatter / (n_guarded.sum() * d)
-        return np.asarray(cov + reg), np.full(n.shape, cov)
+        return np.asarray(cov + reg), np.asarray(cov)
+
+    def relative_spread(self, bare, means):
+        # one variance for every feature and component: round-off of the farthest mean's
+        return np.full(len(means), bare / (bare + np.mean(means**2, axis=1).max()))
 
     def scatter_trace(self, chol, n, first, m2, delta):
         return float(chol**2 * (m2 - 2 * np.sum(delta * first) + np.einsum("k,kj,kj->", n, delta, delta)))

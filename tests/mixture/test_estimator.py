@@ -208,12 +208,17 @@ def test_component_that_loses_all_weight_warns_with_reg_covar_and_raises_without
         GaussianMixture(3, covariance_type="diag", reg_covar=0.0, **init).fit(X)
 
 
-def test_singular_covariance_without_regularisation_raises_naming_reg_covar():
+def test_singular_covariance_is_a_collapse_naming_the_redundant_feature():
     rng = np.random.default_rng(0)
     t = rng.normal(size=50)
     line = np.column_stack([t, 2 * t])  # all samples on a line: the covariance is singular
-    with pytest.raises(DegenerateComponentError, match="reg_covar"):
+    with pytest.raises(DegenerateComponentError, match="onto a point or a line.*drop a feature"):
         GaussianMixture(1, reg_covar=0.0).fit(line)
+    # reg_covar is added after the check: the fit runs and warns, as for any collapse
+    with pytest.warns(ConvergenceWarning, match="component 0 collapsed onto a point or a line"):
+        gm = GaussianMixture(1).fit(line)
+    np.testing.assert_allclose(gm.covariances_[0], np.cov(line.T, bias=True) + 1e-6 * np.eye(2),
+                               rtol=1e-9)
     with pytest.raises(ValueError) as info:  # documented as a ValueError: callers may catch that
         GaussianMixture(1, reg_covar=0.0).fit(line)
     assert type(info.value) is DegenerateComponentError
