@@ -10,6 +10,8 @@ parameter and each return value is.
 import dataclasses
 import importlib
 import inspect
+import re
+from pathlib import Path
 
 import pytest
 
@@ -152,3 +154,13 @@ def test_the_section_check_can_fail():
     terse.__module__ = __name__
     globals()["terse"] = terse
     assert _problems(f"{__name__}.terse", terse, SECTIONS) == sorted(SECTIONS)
+
+
+def test_no_control_characters_in_the_sources():
+    # A "\b" in a non-raw docstring becomes a backspace: the HTML hides it, LaTeX stops on it.
+    root = Path(emcore.__file__).resolve().parent.parent
+    files = [*root.joinpath("emcore").rglob("*.py"), *root.joinpath("chapters").glob("*.md"),
+             *root.glob("*.md")]
+    bad = {str(p.relative_to(root)) for p in files
+           if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", p.read_text(encoding="utf-8"))}
+    assert bad == set()

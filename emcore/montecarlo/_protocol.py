@@ -146,8 +146,8 @@ class SampledEMModel(ABC):
         The default is :meth:`complete_statistics` (``theta`` unused). A model whose
         complete-data log-likelihood has no finite statistics (a GLMM's fixed effects)
         returns those of its second-order expansion at ``theta`` -- per draw the gradient
-        :math:`g` and the negative Hessian :math:`H` as :math:`(g + Heta, H)`, so that
-        the M-step :math:`H^{-1}(g + Heta)` is a Newton step -- and sets
+        :math:`g` and the negative Hessian :math:`H` as :math:`(g + H\beta, H)`, so that
+        the M-step :math:`H^{-1}(g + H\beta)` is a Newton step -- and sets
         ``statistics_move_with_theta``. SAEM averages these with its step sizes, so it
         keeps a fixed number of numbers however long it runs.
 
