@@ -3,7 +3,8 @@
 A model supplies three things (see :class:`EMModel`): an E-step, an M-step and
 its observed-data log-likelihood. :func:`run_em` does everything else:
 iterating, stopping, recording the history, calling back, and checking that
-the log-likelihood never decreases.
+the log-likelihood never decreases. The stopping rules it knows by name, and
+:class:`LoglikChange`, are in ``_stopping``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ._stopping import STOP_RULES, LoglikChange, has_converged
 from ._validation import Integer, Options, Real, validated
 from .acceleration import parameter_kind, squarem_cycle
 from .exceptions import EndRun, MonotonicityWarning
@@ -25,8 +27,6 @@ __all__ = ["EMModel", "EMResult", "EndRun", "LoglikChange", "run_em"]
 
 #: Relative size of a log-likelihood decrease that is still taken as round-off.
 MONOTONICITY_RTOL = 1e-10
-
-_STOP_RULES = ("both", "loglik", "params")
 
 
 class EMModel(ABC):
@@ -230,20 +230,6 @@ class EMResult:
     ended_by: EndRun | None = None
 
 
-def _as_vector(theta: Any) -> np.ndarray:
-    """Flatten parameters of any supported kind into one float vector."""
-    if dataclasses.is_dataclass(theta) and not isinstance(theta, type):
-        parts = [getattr(theta, f.name) for f in dataclasses.fields(theta)]
-        return _as_vector(tuple(parts))
-    if isinstance(theta, (tuple, list)):
-        if not theta:
-            return np.zeros(0)
-        return np.concatenate([_as_vector(p) for p in theta])
-    if isinstance(theta, dict):
-        return _as_vector(tuple(theta[k] for k in sorted(theta)))
-    return np.asarray(theta, dtype=float).ravel()
-
-
 def _check_model(model):
     for name in ("e_step", "m_step", "log_likelihood"):
         if not callable(getattr(model, name, None)):
@@ -251,38 +237,6 @@ def _check_model(model):
                 f"model must provide e_step, m_step and log_likelihood "
                 f"(subclass emcore.EMModel); {type(model).__name__} has no {name}()"
             )
-
-
-@dataclasses.dataclass(frozen=True)
-class LoglikChange:
-    """A stopping rule for :func:`emcore.run_em`: stop once the log-likelihood changes
-    by less than ``tol``.
-
-    An absolute change (``tol >= 0``; 0 never stops), unlike ``run_em``'s own
-    ``stop="loglik"``, which is relative to ``max(1, |l|)``. Any callable
-    ``stop(t, theta_old, theta_new, ll_old, ll_new)`` is a rule; this one is a
-    value, so an estimator can pass its own rule without a dummy ``tol``.
-
-    Parameters
-    ----------
-    tol : float
-        Stop when ``|ll_new - ll_old| < tol``.
-
-    See Also
-    --------
-    emcore.run_em : Takes it as ``stop``.
-
-    Examples
-    --------
-    >>> from emcore.em import LoglikChange
-    >>> LoglikChange(0.5)(1, None, None, -10.0, -9.7)
-    True
-    """
-
-    tol: float
-
-    def __call__(self, t, theta_old, theta_new, ll_old, ll_new) -> bool:
-        return abs(ll_new - ll_old) < self.tol
 
 
 def _loglik(value, where: str) -> float:
@@ -300,27 +254,11 @@ def _loglik(value, where: str) -> float:
     return ll
 
 
-def _converged(stop, tol, t, theta_old, theta_new, ll_old, ll_new) -> bool:
-    if callable(stop):
-        return bool(stop(t, theta_old, theta_new, ll_old, ll_new))
-    if tol == 0:  # the estimators' convention: tol=0 runs exactly max_iter iterations
-        return False
-    ll_ok = abs(ll_new - ll_old) <= tol * max(1.0, abs(ll_new))
-    if stop == "loglik":
-        return ll_ok
-    old, new = _as_vector(theta_old), _as_vector(theta_new)
-    scale = max(1.0, float(np.max(np.abs(new)))) if new.size else 1.0
-    params_ok = new.size == 0 or float(np.max(np.abs(new - old))) <= tol * scale
-    if stop == "params":
-        return params_ok
-    return ll_ok and params_ok
-
-
 @validated({
     "tol": [Real(0)],
     "max_iter": [Integer(0)],
     "callback": [None, callable],
-    "stop": [Options(_STOP_RULES), callable],
+    "stop": [Options(STOP_RULES), callable],
     "accelerate": [None, Options(("squarem",))],
 })
 def run_em(
@@ -454,7 +392,7 @@ def run_em(
             )
         thetas.append(theta_new)
         lls.append(ll_new)
-        done = _converged(stop, tol, t, theta, theta_new, ll, ll_new)
+        done = has_converged(stop, tol, t, theta, theta_new, ll, ll_new)
         theta, ll = theta_new, ll_new
         halt = callback is not None and callback(t, theta, ll) is True
         if done:

@@ -9,7 +9,7 @@ from emcore import ConvergenceWarning, em_rate, run_em, run_mcem, run_saem, run_
 from emcore.datasets import load_gehan
 from emcore.models import CensoredNormal
 from emcore.montecarlo import SampledEMModel
-from emcore.montecarlo._protocol import _autocorrelation_time
+from emcore.montecarlo._errors import _autocorrelation_time
 
 
 def censored_sample(n=60, seed=5):

@@ -29,6 +29,13 @@ often not computable at all, and a step can lower it), and needs what
 ``run_em`` has no place for -- a random generator, a sample size that
 changes, a stopping rule on a confidence bound. The models are the same kind
 of object: a :class:`SampledEMModel` draws the missing data and scores them.
+
+Module map (one job each):
+
+* ``_protocol`` -- :class:`SampledEMModel`, :class:`MCEMResult` and the checks the runs share;
+* ``_errors`` -- the Monte Carlo errors of the runs' estimates;
+* ``_mcem`` -- :func:`emcore.run_mcem`;
+* ``_stochastic`` -- :func:`emcore.run_saem` and :func:`emcore.run_stochastic_em`.
 """
 
 from ._mcem import run_mcem

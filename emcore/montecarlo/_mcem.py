@@ -11,8 +11,8 @@ import numpy as np
 from .._checks import RANDOM_STATE, check_random_state
 from .._validation import Integer, Real, validated
 from ..exceptions import ConvergenceWarning
-from ._protocol import (MCEMResult, SampledEMModel, _carried_through, _check, _final_cov,
-                        _finite)
+from ._errors import _carried_through, _final_cov
+from ._protocol import MCEMResult, SampledEMModel, _check, _finite
 
 __all__ = ["run_mcem"]
 

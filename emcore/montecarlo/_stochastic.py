@@ -9,8 +9,8 @@ import numpy as np
 from .._base import Progress
 from .._checks import RANDOM_STATE, check_random_state
 from .._validation import Integer, Real, validated
-from ._protocol import (MCEMResult, SampledEMModel, _check, _final_se, _finite, _saem_cov,
-                        _shape_like)
+from ._errors import _final_se, _saem_cov
+from ._protocol import MCEMResult, SampledEMModel, _check, _finite, _shape_like
 
 __all__ = ["run_saem", "run_stochastic_em"]
 

@@ -5,7 +5,9 @@
   mixture of regressions, with their errors (collapsed design, separation);
 * ``_regression_model`` -- the mixture of regressions (and of experts) as an
   :class:`emcore.EMModel`;
-* ``_regression`` -- the scikit-learn-style :class:`RegressionMixture`;
+* ``_regression`` -- the scikit-learn-style :class:`RegressionMixture` and its ``fit``;
+* ``_regression_scoring`` -- the fitted mixture of regressions' methods that read its
+  parameters (``score``, ``predict``, ``bic``, ``em_problem``, ...);
 * ``_student_t_model`` -- the mixture of t distributions as an :class:`emcore.EMModel`;
 * ``_student_t`` -- the scikit-learn-style :class:`StudentTMixture`;
 * ``_bernoulli_model`` -- the mixture of multivariate Bernoullis as an :class:`emcore.EMModel`;

@@ -14,7 +14,9 @@ Module map (one job each):
 * ``_model`` -- the model as an :class:`emcore.EMModel` (:class:`SSMModel`):
   E-step statistics and the M-step's regressions;
 * ``_checks`` -- checks of data and arguments, and starting values;
-* ``_estimator`` -- the scikit-learn-style :class:`LinearGaussianSSM`.
+* ``_estimator`` -- the scikit-learn-style :class:`LinearGaussianSSM` and its ``fit``;
+* ``_fitted`` -- the fitted model's methods that read its parameters (``score``,
+  ``filter``, ``smooth``, ``forecast``, ``sample``, ``em_problem``).
 """
 
 from ._estimator import LinearGaussianSSM

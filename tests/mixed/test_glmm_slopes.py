@@ -10,7 +10,7 @@ import pytest
 
 from emcore import LogisticMixedModel
 from emcore.mixed import LogisticRandomEffects, LogisticRandomIntercept
-from emcore.montecarlo._protocol import _autocorrelation_time, _final_se, _m_step_jacobian
+from emcore.montecarlo._errors import _autocorrelation_time, _final_se, _m_step_jacobian
 
 from .test_glmm import glmer_reference, read
 
