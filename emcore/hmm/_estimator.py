@@ -9,8 +9,9 @@ from .._checks import check_observed, check_X
 from .._validation import Options, Real
 from ._base import BaseHMM
 from ._frozen import UPDATE_DOC
-from ._emissions import HMM_COVARIANCE_TYPES, CategoricalEmissions, GaussianEmissions
-from ._missing import ImputeMixin, MissingGaussianEmissions, observed_center
+from ._emissions import (HMM_COVARIANCE_TYPES, CategoricalEmissions, GaussianEmissions,
+                         data_origin)
+from ._missing import ImputeMixin, MissingGaussianEmissions
 from ._poisson import PoissonEmissions
 
 __all__ = ["CategoricalHMM", "GaussianHMM", "PoissonHMM"]
@@ -174,11 +175,10 @@ class GaussianHMM(ImputeMixin, BaseHMM):
 
     def _emissions(self, X):
         d = self.n_features_in_ if X is None else X.shape[1]
+        center = None if X is None else data_origin(X)
         if self.missing == "marginalize":
-            center = None if X is None else observed_center(X)
             return MissingGaussianEmissions(self.covariance_type, self.n_components, d,
                                             float(self.reg_covar), center)
-        center = None if X is None else X.mean(axis=0)
         return GaussianEmissions(self.covariance_type, self.n_components, d, float(self.reg_covar),
                                  center)
 
