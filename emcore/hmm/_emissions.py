@@ -254,7 +254,7 @@ class Emissions(ABC):
     def free_blocks(self) -> list[tuple[str, tuple]]:
         """The layout of the parameter vector for standard errors: ``(kind, shape)`` blocks.
 
-        Kinds as :class:`emcore._free.FreeCoordinates` reads them: ``"free"``,
+        Kinds as the free coordinates of :func:`emcore.standard_errors` read them: ``"free"``,
         ``"simplex"`` (rows of probabilities) or ``"symmetric"`` (matrices stored in
         full). The default, one free block, suits parameters that can move freely.
 
