@@ -8,8 +8,9 @@ blocked scan of ``_blocked`` or the tree (parallel prefix scan) of ``_tree``;
 :class:`emcore.EMModel`, ``_emissions`` the emission contract
 (:class:`Emissions`) and the Gaussian (on :mod:`emcore.gaussian`) and
 categorical emissions, ``_poisson`` the Poisson emission and ``_gmm`` the
-Gaussian-mixture one (a new emission is one such file), ``_base``, ``_estimator``
-and ``_gmm_hmm`` the scikit-learn-style classes; ``_missing`` the
+Gaussian-mixture one (a new emission is one such file), ``_base`` (fitting),
+``_scoring`` (scoring, decoding and sampling a fit), ``_estimator`` and ``_gmm_hmm``
+the scikit-learn-style classes; ``_missing`` the
 Gaussian emissions with NaN entries integrated out (``missing="marginalize"``) and
 ``_frozen`` the parameters ``update=`` leaves out.
 """

@@ -30,7 +30,7 @@ from .._checks import check_array_of_shape
 from ..gaussian import expanded, reference
 from ..gaussian.covariance import COVARIANCE_TYPES, covariance_model
 from ..gaussian.mstep import DegenerateComponentError, m_step
-from ..gaussian.stats import MixtureParams, SufficientStats
+from ..gaussian.stats import MixtureParams, SufficientStats, exact_origin
 from ._frozen import frozen_gaussian_m_step
 
 __all__ = ["CategoricalEmissions", "DegenerateStateError", "Emissions", "GaussianEmissions"]
@@ -66,6 +66,26 @@ class DegenerateStateError(ValueError):
     state 1 has zero expected occupancy (no observation is assigned to it under the current
     parameters); use fewer states or another start
     """
+
+
+def observed_mean(X: np.ndarray) -> np.ndarray:
+    """Each column's mean over its observed (non-NaN) entries; 0 for a column never observed."""
+    seen = ~np.isnan(X)
+    counts = seen.sum(axis=0)
+    return np.where(seen, X, 0.0).sum(axis=0) / np.maximum(counts, 1)
+
+
+def data_origin(X: np.ndarray) -> np.ndarray:
+    """The origin of the Gaussian emissions' sums, the mixture's: per feature the mean of
+    the observed entries where subtracting it from each of them is exact, else 0
+    (:func:`emcore.gaussian.stats.exact_origin`).
+
+    A mean far from a sample near 0 would round that sample to the mean's last bit
+    (clusters 1e5 apart and 1e-3 wide lose about 1e-8 of their log-densities).
+    """
+    # fmin and fmax skip NaN (a hole); a column never observed keeps the origin 0
+    low, high = np.fmin.reduce(X, axis=0), np.fmax.reduce(X, axis=0)
+    return exact_origin(observed_mean(X), low, high)
 
 
 def check_occupancy(n_k: np.ndarray) -> None:
@@ -234,7 +254,7 @@ class Emissions(ABC):
     def free_blocks(self) -> list[tuple[str, tuple]]:
         """The layout of the parameter vector for standard errors: ``(kind, shape)`` blocks.
 
-        Kinds as :class:`emcore._free.FreeCoordinates` reads them: ``"free"``,
+        Kinds as the free coordinates of :func:`emcore.standard_errors` read them: ``"free"``,
         ``"simplex"`` (rows of probabilities) or ``"symmetric"`` (matrices stored in
         full). The default, one free block, suits parameters that can move freely.
 
@@ -270,8 +290,8 @@ class GaussianEmissions(Emissions):
     """Normal emissions with any covariance type of the Gaussian core (:mod:`emcore.gaussian`).
 
     Parameters are the means (K, d) and the covariances in the type's compact
-    shape. Sums are taken about ``center`` (the data's mean), so that the
-    second moments keep their digits.
+    shape. Sums are taken about ``center`` (the estimators pass
+    :func:`data_origin`), so that the second moments keep their digits.
     """
 
     def __init__(self, cov_type: str, k: int, d: int, reg_covar: float = 0.0, center=None):
@@ -463,4 +483,7 @@ def check_stochastic(value, name, shape):
     arr = check_array_of_shape(value, name, shape)
     if np.any(arr < 0) or np.any(np.abs(arr.sum(axis=-1) - 1.0) > 1e-8):
         raise ValueError(f"{name} must be non-negative with rows summing to 1")
-    return arr / arr.sum(axis=-1, keepdims=True)
+    # a row that sums to 1 up to round-off (a fitted one) is kept bit for bit, as a frozen
+    # parameter must be; the others are normalised
+    sums = arr.sum(axis=-1, keepdims=True)
+    return np.where(np.abs(sums - 1.0) <= 1e-12, arr, arr / sums)

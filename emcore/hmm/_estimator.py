@@ -9,8 +9,9 @@ from .._checks import check_observed, check_X
 from .._validation import Options, Real
 from ._base import BaseHMM
 from ._frozen import UPDATE_DOC
-from ._emissions import HMM_COVARIANCE_TYPES, CategoricalEmissions, GaussianEmissions
-from ._missing import ImputeMixin, MissingGaussianEmissions, observed_center
+from ._emissions import (HMM_COVARIANCE_TYPES, CategoricalEmissions, GaussianEmissions,
+                         data_origin)
+from ._missing import ImputeMixin, MissingGaussianEmissions
 from ._poisson import PoissonEmissions
 
 __all__ = ["CategoricalHMM", "GaussianHMM", "PoissonHMM"]
@@ -36,9 +37,9 @@ _NOTES_DOC = """
     Notes
     -----
     The E-step is the forward-backward algorithm with normalised (scaled)
-    recursions: for few long sequences a parallel prefix scan over time
-    (``emcore.hmm._tree``), for many a loop over time vectorised across the
-    sequences (``emcore.hmm._scan``); the M-step is Baum-Welch's closed form. A zero
+    recursions, run in the way that suits the sequences (chosen automatically):
+    for few long sequences a parallel prefix scan over time, for many a loop over
+    time vectorised across the sequences; the M-step is Baum-Welch's closed form. A zero
     entry of ``transmat_`` or ``startprob_`` stays zero. ``fit`` stops when
     the total log-likelihood changes by less than ``tol`` in one iteration
     (as hmmlearn). ``max_iter=0`` keeps the start; ``from_params`` gives a model
@@ -100,8 +101,9 @@ class GaussianHMM(ImputeMixin, BaseHMM):
         entries, a step with nothing observed contributes only its transition,
         and the log-likelihood is the observed data's. The M-step uses the
         conditional mean and covariance of the missing entries given the
-        observed ones in each state (``emcore.hmm._missing``), so EM stays
-        monotone. Every column needs an observed entry in ``fit``.
+        observed ones in each state (the exact expected complete-data
+        statistics), so EM stays monotone. Every column needs an observed
+        entry in ``fit``.
     {update}
     {common}
 
@@ -174,11 +176,10 @@ class GaussianHMM(ImputeMixin, BaseHMM):
 
     def _emissions(self, X):
         d = self.n_features_in_ if X is None else X.shape[1]
+        center = None if X is None else data_origin(X)
         if self.missing == "marginalize":
-            center = None if X is None else observed_center(X)
             return MissingGaussianEmissions(self.covariance_type, self.n_components, d,
                                             float(self.reg_covar), center)
-        center = None if X is None else X.mean(axis=0)
         return GaussianEmissions(self.covariance_type, self.n_components, d, float(self.reg_covar),
                                  center)
 

@@ -47,7 +47,8 @@ class GMMEmissions(Emissions):
     reg_covar : float, default 0.0
         Added to the diagonal of each covariance in the M-step.
     center : array_like of shape (d,), optional
-        The origin of the sums (the data's mean keeps their digits); default 0.
+        The origin of the sums; default 0. An origin near the data keeps their digits:
+        :class:`emcore.GMMHMM` passes the data's mean where subtracting it is exact.
 
     See Also
     --------

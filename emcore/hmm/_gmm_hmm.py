@@ -7,7 +7,7 @@ import numpy as np
 from .._checks import check_X
 from .._validation import Integer, Options, Real
 from ._base import BaseHMM
-from ._emissions import HMM_COVARIANCE_TYPES
+from ._emissions import HMM_COVARIANCE_TYPES, data_origin
 from ._estimator import _COMMON_DOC, _NOTES_DOC
 from ._frozen import UPDATE_DOC
 from ._gmm import GMMEmissions
@@ -130,7 +130,7 @@ class GMMHMM(BaseHMM):
 
     def _emissions(self, X):
         d = self.n_features_in_ if X is None else X.shape[1]
-        center = None if X is None else X.mean(axis=0)
+        center = None if X is None else data_origin(X)
         return GMMEmissions(self.covariance_type, self.n_components, int(self.n_mix), d,
                             float(self.reg_covar), center)
 

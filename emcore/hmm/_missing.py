@@ -46,18 +46,11 @@ from ..gaussian import expanded
 from ..gaussian.holes import HoledRows
 from ..gaussian.stats import MixtureParams, SufficientStats
 from . import _scan
-from ._emissions import GaussianEmissions
+from ._emissions import GaussianEmissions, data_origin, observed_mean
 
-__all__ = ["ImputeMixin", "MissingGaussianEmissions", "observed_center"]
+__all__ = ["ImputeMixin", "MissingGaussianEmissions"]
 
 _LOG_2PI = float(np.log(2 * np.pi))
-
-
-def observed_center(X: np.ndarray) -> np.ndarray:
-    """Each column's mean over its observed (non-NaN) entries; 0 for a column never observed."""
-    seen = ~np.isnan(X)
-    counts = seen.sum(axis=0)
-    return np.where(seen, X, 0.0).sum(axis=0) / np.maximum(counts, 1)
 
 
 class MissingGaussianEmissions(GaussianEmissions):
@@ -185,7 +178,7 @@ class MissingGaussianEmissions(GaussianEmissions):
 
     def initial(self, X: np.ndarray, method: str, rng) -> np.ndarray:
         """The complete emissions' start, on ``X`` with each hole filled by its column's mean."""
-        return super().initial(np.where(np.isnan(X), self.center, X), method, rng)
+        return super().initial(np.where(np.isnan(X), observed_mean(X), X), method, rng)
 
 
 class ImputeMixin:
@@ -237,7 +230,7 @@ class ImputeMixin:
                                estimator=type(self).__name__), dtype=np.float64)
         lengths = check_lengths(lengths, X.shape[0])
         em = MissingGaussianEmissions(self.covariance_type, self.n_components, X.shape[1],
-                                      center=observed_center(X))
+                                      center=data_origin(X))
         params = em.pack(self.means_, self.covariances_)
         posteriors = _scan.forward_backward(em.log_prob(X, params), lengths, self.startprob_,
                                             self.transmat_)[1]

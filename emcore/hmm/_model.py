@@ -204,10 +204,14 @@ class HMMModel(EMModel):
             The map between ``theta`` and its free coordinates.
         """
         k = self.k
-        blocks = [("simplex", (1, k)), ("simplex", (k, k)), *self.emissions.free_blocks()]
-        names = ("startprob", "transmat", *self._emission_names)
+        emission_blocks = self.emissions.free_blocks()
+        # a model that no estimator froze (built by hand) has no emission names: none of
+        # its blocks is frozen, and every block is kept (a short zip would drop some)
+        emission_names = self._emission_names or (None,) * len(emission_blocks)
+        names = ("startprob", "transmat", *emission_names)
+        blocks = [("simplex", (1, k)), ("simplex", (k, k)), *emission_blocks]
         blocks = [("fixed", shape) if name in self.frozen else (kind, shape)
-                  for name, (kind, shape) in zip(names, blocks)]
+                  for name, (kind, shape) in zip(names, blocks, strict=True)]
         return FreeCoordinates(blocks, theta)
 
     def pack(self, startprob, transmat, emission_vec) -> np.ndarray:

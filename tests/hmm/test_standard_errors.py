@@ -119,3 +119,29 @@ def test_free_coordinates_round_trip_and_refuse_a_bad_layout():
         FreeCoordinates([("simplexes", (2, 2))], theta[:4])
     with pytest.raises(ValueError, match="8"):
         FreeCoordinates([("free", (3,))], theta)
+
+
+@pytest.mark.parametrize("make", ["gaussian", "gmm"])
+def test_a_hand_built_model_gives_the_standard_errors_of_em_problem(make):
+    # an HMMModel built directly is never frozen by an estimator, so it has no emission
+    # names; its free coordinates must still describe every emission block
+    from emcore import GMMHMM
+    from emcore.hmm import GMMEmissions, HMMModel
+    from emcore.hmm._emissions import GaussianEmissions
+
+    X, lengths = _two_state_sequences(n_sequences=4, length=60)
+    if make == "gaussian":
+        hmm = GaussianHMM(2, tol=1e-10, max_iter=2000, random_state=0).fit(X, lengths)
+        emissions = GaussianEmissions("diag", 2, 1, reg_covar=hmm.reg_covar)
+    else:
+        hmm = GMMHMM(2, n_mix=2, covariance_type="diag", tol=1e-10, max_iter=2000,
+                     random_state=0).fit(X, lengths)
+        emissions = GMMEmissions("diag", 2, 2, 1, reg_covar=hmm.reg_covar)
+    model, theta = hmm.em_problem(X, lengths)
+    hand = HMMModel(X, np.array(lengths), emissions)
+    assert hand.log_likelihood(theta) == pytest.approx(model.log_likelihood(theta), rel=1e-12)
+    free, hand_free = model.free_coordinates(theta), hand.free_coordinates(theta)
+    assert hand_free.n_free == free.n_free and hand_free.n_free < theta.size - 2
+    got, want = standard_errors(hand, theta), standard_errors(model, theta)
+    np.testing.assert_allclose(got.se, want.se, rtol=1e-5)
+    assert np.all(np.isfinite(want.se[2 + 4:]))  # the emissions have theirs
