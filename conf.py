@@ -160,6 +160,8 @@ latex_elements = {
     "fvset": r"\fvset{fontsize=\footnotesize}",
     "preamble": r"""
 \setcounter{tocdepth}{1}
+% Table headers in small type: the execution report's eight narrow columns fit their words.
+\renewcommand{\sphinxstyletheadfamily}{\sffamily\small}
 % Sphinx names the table of contents after the first toctree's caption ("Chapters").
 \addto\captionsenglish{\renewcommand{\contentsname}{Contents}}
 % Figures: Sphinx already shrinks them to the text width; also to half the page height.
