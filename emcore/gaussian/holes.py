@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import _tuning
 
-__all__ = ["Group", "HoledRows", "log_weights"]
+__all__ = ["Group", "HoledRows", "log_weights", "observed_mean"]
 
 _LOG_2PI = float(np.log(2 * np.pi))
 
@@ -181,3 +181,15 @@ def log_weights(params):
     """``log pi_k`` (K,), ``-inf`` for a weight of 0."""
     with np.errstate(divide="ignore"):  # a zero weight is a component with log-weight -inf
         return np.log(params.weights)
+
+
+def observed_mean(X: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Each column's (weighted) mean over its observed (non-NaN) entries; 0 for a column
+    with no observed weight (the callers check for such columns where it matters)."""
+    seen = ~np.isnan(X)
+    filled = np.where(seen, X, 0.0)
+    if weights is None:
+        total, count = filled.sum(axis=0), seen.sum(axis=0)
+    else:
+        total, count = weights @ filled, weights @ seen
+    return total / np.where(count > 0, count, 1)

@@ -29,6 +29,7 @@ from .. import _tuning
 from .._checks import check_array_of_shape
 from ..gaussian import expanded, reference
 from ..gaussian.covariance import COVARIANCE_TYPES, covariance_model
+from ..gaussian.holes import observed_mean
 from ..gaussian.mstep import DegenerateComponentError, m_step
 from ..gaussian.stats import MixtureParams, SufficientStats, exact_origin
 from ._frozen import frozen_gaussian_m_step
@@ -66,13 +67,6 @@ class DegenerateStateError(ValueError):
     state 1 has zero expected occupancy (no observation is assigned to it under the current
     parameters); use fewer states or another start
     """
-
-
-def observed_mean(X: np.ndarray) -> np.ndarray:
-    """Each column's mean over its observed (non-NaN) entries; 0 for a column never observed."""
-    seen = ~np.isnan(X)
-    counts = seen.sum(axis=0)
-    return np.where(seen, X, 0.0).sum(axis=0) / np.maximum(counts, 1)
 
 
 def data_origin(X: np.ndarray) -> np.ndarray:

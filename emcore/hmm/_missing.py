@@ -43,10 +43,10 @@ from .. import _tuning
 from .._checks import check_lengths, check_X
 from ..exceptions import NotFittedError
 from ..gaussian import expanded
-from ..gaussian.holes import HoledRows
+from ..gaussian.holes import HoledRows, observed_mean
 from ..gaussian.stats import MixtureParams, SufficientStats
 from . import _scan
-from ._emissions import GaussianEmissions, data_origin, observed_mean
+from ._emissions import GaussianEmissions, data_origin
 
 __all__ = ["ImputeMixin", "MissingGaussianEmissions"]
 

@@ -38,7 +38,7 @@ import numpy as np
 
 from .._checks import check_observed
 from ..gaussian.covariance import covariance_model
-from ..gaussian.holes import HoledRows, log_weights
+from ..gaussian.holes import HoledRows, log_weights, observed_mean
 from ..gaussian.stats import MixtureParams, SufficientStats
 from ._estep import ChunkScorer, log_prob_chunks, normalize
 from ._pool import ordered_map
@@ -178,9 +178,8 @@ def split_incomplete(X, weights, center=None, cov_type=None, n_jobs=1):
     observed = ~nan
     w = np.ones(X.shape[0]) if weights is None else weights
     if center is None:
-        col_weight = w @ observed
-        check_observed(col_weight > 0)
-        center = (w @ np.where(observed, X, 0.0)) / col_weight
+        check_observed(w @ observed > 0)
+        center = observed_mean(X, w)
     center = np.asarray(center, dtype=np.float64)
     filled = np.where(observed, X, center.astype(X.dtype))
     complete = ~nan.any(axis=1)
