@@ -15,7 +15,8 @@ import numpy as np
 from ._validation import Real, check_params, validated
 
 __all__ = ["JACOBIAN_STEP", "STEP_CONSTRAINTS", "RateResult", "as_parameter_vector",
-           "check_model", "em_rate", "raw_jacobian", "relative_steps"]
+           "central_differences", "check_model", "em_rate", "raw_jacobian",
+           "relative_steps"]
 
 #: Default relative step of the central differences of the EM map, :math:`\epsilon^{1/3}`.
 JACOBIAN_STEP = float(np.finfo(float).eps ** (1 / 3))
@@ -208,8 +209,9 @@ def em_rate(model, theta_hat, *, step: float | None = None) -> RateResult:
                       parametrization=parametrization)
 
 
-def _central_columns(em_map, point: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """Central differences of ``em_map`` at ``point``, column ``j`` along coordinate ``j``."""
+def central_differences(em_map, point: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Central differences of ``em_map`` at ``point``, column ``j`` along coordinate ``j``
+    with step ``h[j]`` (the EM map here; the M-step for the Monte Carlo errors)."""
     columns = []
     for j, h_j in enumerate(h):
         e = np.zeros(point.size)
@@ -220,7 +222,7 @@ def _central_columns(em_map, point: np.ndarray, h: np.ndarray) -> np.ndarray:
 
 def raw_jacobian(model, vec: np.ndarray, scalar: bool, step) -> np.ndarray:
     """The EM map's Jacobian in the model's own vector."""
-    return _central_columns(lambda v: _em_map(model, v, scalar), vec,
+    return central_differences(lambda v: _em_map(model, v, scalar), vec,
                             relative_steps(vec, step, JACOBIAN_STEP))
 
 
@@ -234,5 +236,5 @@ def _free_jacobian(model, coords, step) -> tuple[np.ndarray, np.ndarray]:
     if phi.size == 0:  # every parameter on the boundary: nothing moves
         return np.zeros((0, 0)), phi
     h = np.minimum(relative_steps(phi, step, JACOBIAN_STEP), coords.room() / 2)
-    changes = _central_columns(lambda c: _em_map(model, coords.from_free(c), False), phi, h)
+    changes = central_differences(lambda c: _em_map(model, coords.from_free(c), False), phi, h)
     return coords.tangent_coordinates(changes), h

@@ -8,6 +8,7 @@ import itertools
 
 import numpy as np
 
+from .._rate import central_differences
 from ._protocol import _shape_like
 
 __all__ = ["_autocorrelation_time", "_carried_through", "_final_cov", "_final_se",
@@ -21,14 +22,8 @@ def _vector(theta):
 def _m_step_jacobian(model, stats_mean):
     """The Jacobian of ``m_step`` at the statistics ``stats_mean`` (central differences)."""
     s = np.asarray(stats_mean, dtype=float)
-    J = np.empty((_vector(model.m_step(s)).size, s.size))
-    for i in range(s.size):
-        h = 1e-6 * max(1.0, abs(s[i]))
-        up, down = s.copy(), s.copy()
-        up[i] += h
-        down[i] -= h
-        J[:, i] = (_vector(model.m_step(up)) - _vector(model.m_step(down))) / (2 * h)
-    return J
+    return central_differences(lambda x: _vector(model.m_step(x)), s,
+                               1e-6 * np.maximum(1.0, np.abs(s)))
 
 
 def _autocorrelation_time(series):
@@ -93,7 +88,7 @@ def _map_derivative(model, theta, chunks):
     the draws, from the first chunk. Returns D, the statistics' mean and their covariance per
     draw (chunks bound the memory)."""
     vec = _vector(theta)
-    n, sums, explicit_n = 0, None, 0
+    n, sums = 0, None
     for draws in chunks:
         stats = np.asarray(model.local_statistics(theta, draws), dtype=float)
         score = np.empty((stats.shape[0], vec.size))
