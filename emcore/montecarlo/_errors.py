@@ -8,6 +8,7 @@ import itertools
 
 import numpy as np
 
+from .._autocorrelation import autocorrelations
 from .._rate import central_differences
 from ._protocol import _shape_like
 
@@ -32,16 +33,11 @@ def _autocorrelation_time(series):
     the sums of adjacent autocorrelations :math:`\rho_{2j} + \rho_{2j+1}` are added while
     positive, each capped by the one before. Independent draws give about 1; the variance
     of a mean of ``n`` correlated draws is :math:`\tau` times that of independent ones."""
-    x = series - series.mean(axis=0)
-    n = x.shape[0]
-    size = 1 << (2 * n - 1).bit_length()              # zero padding to a power of two: fast
-    spectrum = np.fft.rfft(x, size, axis=0)
-    acov = np.fft.irfft(spectrum * np.conj(spectrum), size, axis=0)[:n]
-    safe = np.where(acov[0] > 0, acov[0], 1.0)
-    rho = acov / safe
+    n = series.shape[0]
+    rho = autocorrelations(series, n - 1)       # a constant column: 1, 0, 0, ...: tau = 1
     pairs = rho[0:n - 1:2] + rho[1:n:2]
-    tau = np.ones(x.shape[1])
-    for j in np.flatnonzero(acov[0] > 0):
+    tau = np.ones(rho.shape[1])
+    for j in range(rho.shape[1]):
         negative = np.flatnonzero(pairs[:, j] <= 0)
         kept = pairs[:negative[0] if negative.size else pairs.shape[0], j]
         tau[j] = -1.0 + 2.0 * np.sum(np.minimum.accumulate(kept)) if kept.size else 1.0
