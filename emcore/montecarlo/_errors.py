@@ -84,23 +84,17 @@ def _map_derivative(model, theta, chunks):
     the draws, from the first chunk. Returns D, the statistics' mean and their covariance per
     draw (chunks bound the memory)."""
     vec = _vector(theta)
+    h = 1e-5 * np.maximum(1.0, np.abs(vec))
     n, sums = 0, None
     for draws in chunks:
         stats = np.asarray(model.local_statistics(theta, draws), dtype=float)
-        score = np.empty((stats.shape[0], vec.size))
+        score = central_differences(lambda v: np.asarray(
+            model.complete_log_likelihood(_shape_like(theta, v), draws), dtype=float), vec, h)
         explicit = np.zeros((stats.shape[1], vec.size))
-        for j in range(vec.size):
-            h = 1e-5 * max(1.0, abs(vec[j]))
-            up, down = vec.copy(), vec.copy()
-            up[j] += h
-            down[j] -= h
-            up, down = _shape_like(theta, up), _shape_like(theta, down)
-            score[:, j] = (np.asarray(model.complete_log_likelihood(up, draws))
-                           - np.asarray(model.complete_log_likelihood(down, draws))) / (2 * h)
-            if model.statistics_move_with_theta and n == 0:
-                explicit[:, j] = (np.asarray(model.local_statistics(up, draws)).mean(axis=0)
-                                  - np.asarray(model.local_statistics(down, draws)).mean(axis=0)
-                                  ) / (2 * h)
+        if model.statistics_move_with_theta and n == 0:
+            explicit = central_differences(lambda v: np.asarray(
+                model.local_statistics(_shape_like(theta, v), draws), dtype=float).mean(axis=0),
+                vec, h)
         parts = (stats.sum(axis=0), score.sum(axis=0), stats.T @ score, stats.T @ stats)
         sums = parts + (explicit,) if sums is None else tuple(
             a + b for a, b in zip(sums, parts + (0.0,)))
