@@ -15,7 +15,24 @@ __all__ = ["PriorShapes"]
 
 
 class PriorShapes:
-    """The prior's scale and exponent for a type that defines ``scale_shape`` and ``_nu_part``."""
+    """The prior's scale and exponent for a type that defines ``scale_shape`` and ``_nu_part``.
+
+    See Also
+    --------
+    emcore.gaussian.CovarianceType : The base the four built-in types share with this mixin.
+    emcore.mixture.MixturePrior : The prior whose scale and degrees of freedom these shape.
+
+    Examples
+    --------
+    ``diag``'s scale holds one variance per feature; ``tied`` spreads the determinant
+    term's exponent, ``(nu + d + 1 + c k) / k``, over its ``k`` components:
+
+    >>> from emcore.gaussian import covariance_model
+    >>> covariance_model("diag").zero_scale(3)
+    array([0., 0., 0.])
+    >>> covariance_model("tied").prior_exponent(5.0, 1.0, 2, 3)
+    5.5
+    """
 
     def zero_scale(self, d):
         """The zero of a prior's scale parameter (its shape for this type).
