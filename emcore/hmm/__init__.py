@@ -10,11 +10,14 @@ blocked scan of ``_blocked`` or the tree (parallel prefix scan) of ``_tree``;
 categorical emissions, ``_poisson`` the Poisson emission and ``_gmm`` the
 Gaussian-mixture one (a new emission is one such file), ``_base`` (fitting),
 ``_scoring`` (scoring, decoding and sampling a fit), ``_estimator`` and ``_gmm_hmm``
-the scikit-learn-style classes; ``_missing`` the
+the scikit-learn-style classes, ``_emission_hmm`` the one that takes any
+:class:`Emissions` (:class:`EmissionHMM`), ``_contract`` the checks of an emission
+against the contract; ``_missing`` the
 Gaussian emissions with NaN entries integrated out (``missing="marginalize"``) and
 ``_frozen`` the parameters ``update=`` leaves out.
 """
 
+from ._emission_hmm import EmissionHMM
 from ._emissions import DegenerateStateError, Emissions
 from ._estimator import CategoricalHMM, GaussianHMM, PoissonHMM
 from ._gmm import GMMEmissions
@@ -22,5 +25,5 @@ from ._gmm_hmm import GMMHMM
 from ._model import HMMModel
 from ._poisson import PoissonEmissions
 
-__all__ = ["CategoricalHMM", "DegenerateStateError", "Emissions", "GMMEmissions", "GMMHMM",
-           "GaussianHMM", "HMMModel", "PoissonEmissions", "PoissonHMM"]
+__all__ = ["CategoricalHMM", "DegenerateStateError", "EmissionHMM", "Emissions", "GMMEmissions",
+           "GMMHMM", "GaussianHMM", "HMMModel", "PoissonEmissions", "PoissonHMM"]
