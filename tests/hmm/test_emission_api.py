@@ -10,6 +10,7 @@ the contract.
 
 import itertools
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -305,3 +306,22 @@ def test_a_state_without_posterior_weight_is_a_degenerate_state_error():
     with (pytest.raises(DegenerateStateError, match=message), np.errstate(invalid="ignore"),
           pytest.warns(RuntimeWarning, match="state 1 is never left")):
         hmm.fit(X)
+
+
+#: scikit-learn's checks that do not feed data. Those that do feed their own X (several
+#: columns, negative values) to an estimator whose emission instance fixes the number of
+#: features and the data's domain (here d = 1, positive reals), which it refuses with
+#: "X has 3 features, but ExponentialEmissions is for d = 1 features"; the protocol they
+#: test (fit returns self, no overwritten parameters, pickling, not-fitted errors) is
+#: tested above on data the emission accepts.
+PROTOCOL_CHECKS = ["check_no_attributes_set_in_init", "check_get_params_invariance",
+                   "check_set_params", "check_estimator_repr", "check_estimator_cloneable",
+                   "check_valid_tag_types", "check_do_not_raise_errors_in_init_or_set_params"]
+
+
+@pytest.mark.parametrize("name", PROTOCOL_CHECKS)
+def test_scikit_learn_protocol_checks(name):
+    estimator_checks = pytest.importorskip("sklearn.utils.estimator_checks")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*does not inherit from `sklearn.base")
+        getattr(estimator_checks, name)("EmissionHMM", EmissionHMM(ExponentialEmissions(2, 1)))
