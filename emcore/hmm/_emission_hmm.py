@@ -135,6 +135,7 @@ class EmissionHMM(BaseHMM):
         return super()._check_params()
 
     def _check_X(self, X, fitted):
+        integers = np.asarray(X).dtype.kind in "biu"  # symbols stay integers
         X = check_X(X, n_features=getattr(self, "n_features_in_", None) if fitted else None,
                     estimator=type(self).__name__)
         d = getattr(self.emissions, "d", None)
@@ -143,7 +144,7 @@ class EmissionHMM(BaseHMM):
                              f"is for d = {d} features")
         if not fitted:
             self.n_features_in_ = X.shape[1]
-        return np.asarray(X, dtype=np.intp if X.dtype.kind in "biu" else np.float64)
+        return np.asarray(X, dtype=np.intp if integers else np.float64)
 
     def _emissions(self, X):
         # a copy: HMMModel.freeze sets its frozen names, and an emission may cache data

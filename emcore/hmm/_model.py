@@ -210,6 +210,8 @@ class HMMModel(EMModel):
         # a model that no estimator froze (built by hand) has no emission names: none of
         # its blocks is frozen, and every block is kept (a short zip would drop some)
         emission_names = self._emission_names or (None,) * len(emission_blocks)
+        if len(emission_names) == 1:  # one name for all the blocks (EmissionHMM's)
+            emission_names *= len(emission_blocks)
         names = ("startprob", "transmat", *emission_names)
         blocks = [("simplex", (1, k)), ("simplex", (k, k)), *emission_blocks]
         blocks = [("fixed", shape) if name in self.frozen else (kind, shape)

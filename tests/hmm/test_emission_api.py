@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pytest
 
-from emcore import PoissonHMM
+from emcore import ConvergenceWarning, PoissonHMM
 from emcore.exceptions import NotFittedError
 from emcore.hmm import DegenerateStateError, EmissionHMM, Emissions, HMMModel, PoissonEmissions
 
@@ -154,6 +154,32 @@ def test_poisson_emissions_through_emission_hmm_equal_poisson_hmm():
     Y2, s2 = theirs.sample(50, random_state=1)
     np.testing.assert_array_equal(Y, Y2)
     np.testing.assert_array_equal(s, s2)
+
+
+def test_the_library_emissions_through_emission_hmm_equal_their_estimators():
+    from emcore import CategoricalHMM, GaussianHMM
+
+    # each estimator's own emission object (a private hook of the HMM base), so that the
+    # test does not depend on the module the emission classes live in
+    symbols = np.random.default_rng(6).integers(3, size=(80, 1))
+    theirs = CategoricalHMM(2, tol=1e-9, max_iter=50, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=ConvergenceWarning)
+        theirs.fit(symbols)
+        ours = EmissionHMM(theirs._emissions(None), tol=1e-9, max_iter=50, random_state=0)
+        ours.fit(symbols)
+    assert type(ours.emissions).__name__ == "CategoricalEmissions"
+    np.testing.assert_allclose(ours.emission_params_, theirs.emissionprob_.ravel(), rtol=1e-13)
+    assert ours.score(symbols) == pytest.approx(theirs.score(symbols), rel=1e-13)
+    X, _ = GaussianHMM.from_params(startprob=[0.5, 0.5], transmat=[[0.9, 0.1], [0.2, 0.8]],
+                                   means=[[0.0, 1.0], [3.0, -1.0]],
+                                   covariances=[[1.0, 2.0], [1.0, 0.5]]).sample(300, random_state=0)
+    theirs = GaussianHMM(2, covariance_type="full", tol=1e-6, random_state=0).fit(X)
+    gaussian = theirs._emissions(X)  # full covariances, reg_covar, centred at the data
+    ours = EmissionHMM(gaussian, init_params="kmeans", tol=1e-6, random_state=0).fit(X)
+    np.testing.assert_allclose(ours.emission_params_,
+                               gaussian.pack(theirs.means_, theirs.covariances_), rtol=1e-12)
+    assert ours.bic(X) == pytest.approx(theirs.bic(X), rel=1e-13)
 
 
 def test_bic_counts_the_free_parameters_and_update_freezes_the_emission():
