@@ -180,6 +180,10 @@ def test_the_library_emissions_through_emission_hmm_equal_their_estimators():
     np.testing.assert_allclose(ours.emission_params_,
                                gaussian.pack(theirs.means_, theirs.covariances_), rtol=1e-12)
     assert ours.bic(X) == pytest.approx(theirs.bic(X), rel=1e-13)
+    # standard errors: the emission's two blocks (means free, covariances symmetric) kept
+    se, se_theirs = ours.standard_errors(X), theirs.standard_errors(X)
+    np.testing.assert_allclose(se["emission_params_"], gaussian.pack(
+        se_theirs["means_"], se_theirs["covariances_"]), rtol=1e-6)
 
 
 def test_bic_counts_the_free_parameters_and_update_freezes_the_emission():
