@@ -104,8 +104,9 @@ class Emissions(ABC):
       them, naming the class.
     * Implement ``n_free``, ``log_prob`` (shape (n, K): one row per step, one column per
       state), ``accumulate``, ``m_step`` (a finite vector of ``size`` numbers) and
-      ``initial``; :class:`emcore.hmm.HMMModel` checks each result and names the class
-      and method when one is wrong. ``sample`` is optional: without it, only the
+      ``initial`` (``size`` numbers too); :class:`emcore.hmm.HMMModel` checks the
+      shapes of these results, and that ``m_step``'s are finite, naming the class and
+      the method at fault. ``sample`` is optional: without it, only the
       estimator's ``sample`` is unavailable (a ``NotImplementedError`` saying so).
     * ``accumulate(X, posteriors, params)`` is called once per E-step, on all the
       sequences joined (``X`` is every step of every sequence, ``posteriors`` their
