@@ -74,8 +74,8 @@ class EmissionHMM(BaseHMM):
 
     {notes}
     The emission sees ``X`` as a float64 array of shape (n_samples, n_features), or
-    as integers when ``X`` holds integers (symbols, for
-    :class:`emcore.hmm.CategoricalEmissions`); ``sample`` needs the emission's
+    as integers when ``X`` holds integers (symbols, as the emission of
+    :class:`emcore.CategoricalHMM` takes them); ``sample`` needs the emission's
     optional ``sample`` method. A worked example, an exponential emission written
     from scratch and checked against a hand-written Baum-Welch, is
     ``tests/hmm/test_emission_api.py`` in the repository.
