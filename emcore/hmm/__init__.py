@@ -10,11 +10,12 @@ blocked scan of ``_blocked`` or the tree (parallel prefix scan) of ``_tree``;
 categorical emissions, ``_poisson`` the Poisson emission and ``_gmm`` the
 Gaussian-mixture one (a new emission is one such file), ``_base`` (fitting),
 ``_scoring`` (scoring, decoding and sampling a fit), ``_estimator`` and ``_gmm_hmm``
-the scikit-learn-style classes, ``_emission_hmm`` the one that takes any
-:class:`Emissions` (:class:`EmissionHMM`), ``_contract`` the checks of an emission
-against the contract; ``_missing`` the
+the scikit-learn-style classes; ``_missing`` the
 Gaussian emissions with NaN entries integrated out (``missing="marginalize"``) and
 ``_frozen`` the parameters ``update=`` leaves out.
+
+``_emission_hmm`` is the scikit-learn-style class for any :class:`Emissions`
+(:class:`EmissionHMM`), and ``_contract`` the checks of an emission against the contract.
 """
 
 from ._emission_hmm import EmissionHMM
