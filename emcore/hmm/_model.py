@@ -242,13 +242,13 @@ class HMMModel(EMModel):
             ``emissions.size``).
         """
         parts = [np.ravel(startprob), np.ravel(transmat), np.ravel(emission_vec)]
-        k, size = self.k, self.emissions.size
-        for part, name, want in zip(parts, ("startprob", "transmat", "the emission vector"),
-                                    (k, k * k, size), strict=True):
+        wants = [(self.k, f"K = {self.k}"), (self.k ** 2, f"K * K with K = {self.k}"),
+                 (self.emissions.size, f"{type(self.emissions).__name__}.size")]
+        for part, name, (want, why) in zip(parts, ("startprob", "transmat", "the emission vector"),
+                                           wants, strict=True):
             if part.size != want:
-                of = f"{type(self.emissions).__name__}.size" if want == size else f"K = {k}"
                 raise ValueError(f"{name} has {part.size} entries, but the model needs {want} "
-                                 f"({of})")
+                                 f"({why})")
         return np.concatenate(parts)
 
     def split(self, theta):
