@@ -299,6 +299,9 @@ def test_a_wrong_length_emission_vector_is_refused_by_pack():
     with pytest.raises(ValueError, match=r"the emission vector has 3 entries, but the model "
                                          r"needs 2 \(ExponentialEmissions.size\)"):
         model.pack([0.5, 0.5], [[0.9, 0.1], [0.1, 0.9]], [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"transmat has 2 entries, but the model needs 4 "
+                                         r"\(K \* K with K = 2\)"):
+        model.pack([0.5, 0.5], [0.5, 0.5], [1.0, 2.0])
     assert model.pack([0.5, 0.5], [[0.9, 0.1], [0.1, 0.9]], [1.0, 2.0]).shape == (8,)
 
 
