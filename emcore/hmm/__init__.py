@@ -13,8 +13,12 @@ Gaussian-mixture one (a new emission is one such file), ``_base`` (fitting),
 the scikit-learn-style classes; ``_missing`` the
 Gaussian emissions with NaN entries integrated out (``missing="marginalize"``) and
 ``_frozen`` the parameters ``update=`` leaves out.
+
+``_emission_hmm`` is the scikit-learn-style class for any :class:`Emissions`
+(:class:`EmissionHMM`), and ``_contract`` the checks of an emission against the contract.
 """
 
+from ._emission_hmm import EmissionHMM
 from ._emissions import DegenerateStateError, Emissions
 from ._estimator import CategoricalHMM, GaussianHMM, PoissonHMM
 from ._gmm import GMMEmissions
@@ -22,5 +26,5 @@ from ._gmm_hmm import GMMHMM
 from ._model import HMMModel
 from ._poisson import PoissonEmissions
 
-__all__ = ["CategoricalHMM", "DegenerateStateError", "Emissions", "GMMEmissions", "GMMHMM",
-           "GaussianHMM", "HMMModel", "PoissonEmissions", "PoissonHMM"]
+__all__ = ["CategoricalHMM", "DegenerateStateError", "EmissionHMM", "Emissions", "GMMEmissions",
+           "GMMHMM", "GaussianHMM", "HMMModel", "PoissonEmissions", "PoissonHMM"]

@@ -95,17 +95,49 @@ def check_occupancy(n_k: np.ndarray) -> None:
 class Emissions(ABC):
     """The emission distributions of the ``k`` states of an HMM, parameters a flat vector.
 
+    To add an emission, subclass this and give :class:`emcore.hmm.EmissionHMM` an
+    instance: it then fits, scores, decodes and computes BIC like the built-in HMMs.
+    What a subclass must do:
+
+    * ``__init__`` sets ``self.k`` (the number of states) and ``self.size`` (the length
+      of the parameter vector), positive integers; the HMM refuses an emission without
+      them, naming the class.
+    * Implement ``n_free``, ``log_prob`` (shape (n, K): one row per step, one column per
+      state), ``accumulate``, ``m_step`` (a finite vector of ``size`` numbers) and
+      ``initial`` (``size`` numbers too); :class:`emcore.hmm.HMMModel` checks the
+      shapes of these results, and that ``m_step``'s are finite, naming the class and
+      the method at fault. ``sample`` is optional: without it, only the
+      estimator's ``sample`` is unavailable (a ``NotImplementedError`` saying so).
+    * ``accumulate(X, posteriors, params)`` is called once per E-step, on all the
+      sequences joined (``X`` is every step of every sequence, ``posteriors`` their
+      ``gamma``), and its result goes unchanged to ``m_step``.
+    * Parameters laid out state by state, in ``K`` equal blocks of ``size / K``
+      entries, suit the default :meth:`permuted` (used to put a start's states in the
+      order known states say); any other layout overrides it. Likewise
+      :meth:`free_blocks` (one free block by default) and :meth:`n_free_by_name`.
+    * A multi-parameter emission whose estimator lets ``update=`` freeze some of its
+      parameters (``GaussianHMM``: ``"means"``, ``"covariances"``) reads their names in
+      ``self.frozen`` and keeps those at ``params`` in ``m_step``. When all of them are
+      frozen ``m_step`` is not called; with :class:`emcore.hmm.EmissionHMM` they are
+      frozen only all together (``"emission_params"``).
+
+    A worked example, an exponential emission in one class fitted by
+    :class:`emcore.hmm.EmissionHMM` and checked against a hand-written Baum-Welch, is
+    ``tests/hmm/test_emission_api.py`` in the repository; :class:`emcore.hmm.PoissonEmissions`
+    is a complete one in the library.
+
     Attributes
     ----------
     k : int
-        The number of hidden states.
+        The number of hidden states (set by the subclass's ``__init__``).
     size : int
-        The length of the parameter vector.
+        The length of the parameter vector (set by the subclass's ``__init__``).
     frozen : frozenset of str
         The names of the emission parameters that the M-step keeps (``update=``).
 
     See Also
     --------
+    emcore.hmm.EmissionHMM : The estimator that takes an emission of your own.
     emcore.hmm.PoissonEmissions : A complete emission in a few dozen lines.
     emcore.hmm.GMMEmissions : Gaussian-mixture emissions, two latent layers.
     emcore.hmm.HMMModel : The HMM that calls these methods in its E- and M-steps.
@@ -211,9 +243,9 @@ class Emissions(ABC):
             The starting emission parameters.
         """
 
-    @abstractmethod
     def sample(self, params: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
-        """One observation for each of ``states``, as rows.
+        """One observation for each of ``states``, as rows (optional: the estimator's
+        ``sample`` needs it; the default raises ``NotImplementedError``).
 
         Parameters
         ----------
@@ -228,7 +260,15 @@ class Emissions(ABC):
         -------
         numpy.ndarray of shape (n, n_features)
             The observations.
+
+        Raises
+        ------
+        NotImplementedError
+            When the subclass does not provide it.
         """
+        raise NotImplementedError(f"{type(self).__name__} has no sample method (optional in "
+                                  "the emcore.hmm.Emissions contract): define "
+                                  "sample(params, states, rng) to draw from the HMM")
 
     def n_free_by_name(self, names: tuple) -> dict:
         """``n_free`` split by the estimator's emission parameter ``names``.
