@@ -36,6 +36,8 @@ from ._frozen import frozen_gaussian_m_step
 
 __all__ = ["CategoricalEmissions", "DegenerateStateError", "Emissions", "GaussianEmissions"]
 
+_EPS = np.finfo(np.float64).eps
+
 #: The covariance types a :class:`GaussianEmissions` accepts: all of the Gaussian core's.
 HMM_COVARIANCE_TYPES = COVARIANCE_TYPES
 
@@ -284,8 +286,9 @@ class GaussianEmissions(Emissions):
     """Normal emissions with any covariance type of the Gaussian core (:mod:`emcore.gaussian`).
 
     Parameters are the means (K, d) and the covariances in the type's compact
-    shape. Sums are taken about ``center`` (the estimators pass
-    :func:`data_origin`), so that the second moments keep their digits.
+    shape. Coordinates are taken about ``center`` (the estimators pass
+    :func:`data_origin`, where subtracting it is exact); the statistics about it,
+    or about each state's mean where those would cancel (:meth:`accumulate`).
     """
 
     def __init__(self, cov_type: str, k: int, d: int, reg_covar: float = 0.0, center=None):
@@ -327,13 +330,23 @@ class GaussianEmissions(Emissions):
 
     def accumulate(self, X: np.ndarray, posteriors: np.ndarray,
                    params: np.ndarray) -> SufficientStats:
-        """``N_k``, and the first and second moments about ``center``, weighted by the posteriors.
+        """``N_k``, and the first and second moments, weighted by the posteriors.
 
-        The second moments come, chunk by chunk, from one product of the
-        quadratic features ``q(x)`` with the posteriors (a shared covariance
-        needs only the data's own second moment, since the posteriors of a
-        step sum to 1).
+        First by one product of the quadratic features with the posteriors, the
+        sums about ``center`` (:meth:`about_center`); where the covariances they
+        give would lose more digits to cancellation than the round-off guard
+        allows (:meth:`cancels`), again about each state's current mean
+        (:meth:`about_means`), as the mixture's direct path takes them.
         """
+        stats = self.about_center(X, posteriors)
+        if self.cancels(stats):
+            return self.about_means(X, posteriors, params)
+        return stats
+
+    def about_center(self, X: np.ndarray, posteriors: np.ndarray) -> SufficientStats:
+        """The sums about ``center``, chunk by chunk, the second moments from one product of
+        the quadratic features ``q(x)`` with the posteriors (a shared covariance's from the
+        data's own second moment, each step weighted by its posteriors' sum)."""
         n_k = posteriors.sum(axis=0)
         cov, k, d = self.cov, self.k, self.d
         n, q = X.shape[0], cov.n_quadratic(d)
@@ -348,9 +361,32 @@ class GaussianEmissions(Emissions):
             cov.quadratic(xc, feats[:, :b - a])
             g += np.dot(feats[:, :b - a], posteriors[a:b])
             if data_second is not None:
-                data_second += np.dot(xc, xc.T)
+                data_second += np.dot(xc * posteriors[a:b].sum(axis=1), xc.T)
         second = cov.second_from_quadratic(g, d, data_second)
         return SufficientStats(n_k, first, second, np.zeros((k, d)))
+
+    def cancels(self, stats: SufficientStats) -> bool:
+        """Whether the covariances from ``stats`` lose more than the round-off guard allows.
+
+        A covariance from second moments about an origin ``mu`` away carries
+        round-off of a few ``eps`` times those moments; relative to the variance in
+        its worst direction that is ``eps`` over the covariance type's
+        ``relative_spread``. The guard is the log-densities' (``MAX_ROUND_OFF``);
+        empty states, which no origin helps, are not judged.
+        """
+        n_guarded = stats.n + 10 * _EPS
+        delta = stats.first / n_guarded[:, None]
+        bare = self.cov.covariances(stats.second, stats.n, n_guarded, delta, 0.0)[1]
+        ratio = self.cov.relative_spread(bare, stats.shift + delta)
+        return bool(np.any(~(ratio[stats.n > 0] * _tuning.MAX_ROUND_OFF >= _EPS)))
+
+    def about_means(self, X: np.ndarray, posteriors: np.ndarray,
+                    params: np.ndarray) -> SufficientStats:
+        """The sums about each state's mean in ``params``, by the reference statistics
+        (:func:`emcore.gaussian.reference.statistics`): no cancellation however far apart
+        the states are, since each step's distance to a mean is taken first."""
+        means = self.unpack(params)[0] - self.center
+        return reference.statistics(X - self.center, posteriors, means, self.cov)
 
     def m_step(self, stats: SufficientStats, params: np.ndarray) -> np.ndarray:
         """Weighted means and covariances plus ``reg_covar``, kept only if they do not lower ``Q``.
