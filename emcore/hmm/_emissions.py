@@ -378,7 +378,7 @@ class GaussianEmissions(Emissions):
         delta = stats.first / n_guarded[:, None]
         bare = self.cov.covariances(stats.second, stats.n, n_guarded, delta, 0.0)[1]
         ratio = self.cov.relative_spread(bare, stats.shift + delta)
-        return bool(np.any(~(ratio[stats.n > 0] * _tuning.MAX_ROUND_OFF >= _EPS)))
+        return not np.all(ratio[stats.n > 0] >= _EPS / _tuning.MAX_ROUND_OFF)  # NaN: cancels
 
     def about_means(self, X: np.ndarray, posteriors: np.ndarray,
                     params: np.ndarray) -> SufficientStats:
