@@ -9,7 +9,7 @@ is the mixture's responsibility within the state::
 
 The M-step is the Gaussian mixture's with ``r_nkm`` as weights: ``w_km`` the
 normalised ``sum_n r_nkm`` within the state, the means and covariances those of
-the Gaussian core (:class:`._emissions.GaussianEmissions`, which also carries
+the Gaussian core (:class:`._gaussian.GaussianEmissions`, which also carries
 ``reg_covar``'s check and the frozen blocks). The ``K * M`` components form one
 group of Gaussian components, except for ``"tied"``, where each state's ``M``
 components share the state's covariance (as hmmlearn's GMMHMM): ``K`` groups.
@@ -21,8 +21,8 @@ import numpy as np
 
 from .._checks import check_array_of_shape
 from ..gaussian.covariance import covariance_model
-from ._emissions import DegenerateStateError, Emissions, GaussianEmissions, check_occupancy
-from ._emissions import check_stochastic
+from ._emissions import DegenerateStateError, Emissions, check_occupancy, check_stochastic
+from ._gaussian import GaussianEmissions
 
 __all__ = ["GMMEmissions"]
 

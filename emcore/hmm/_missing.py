@@ -49,7 +49,7 @@ from ..gaussian import expanded
 from ..gaussian.holes import HoledRows, observed_mean
 from ..gaussian.stats import MixtureParams, SufficientStats
 from . import _scan
-from ._emissions import GaussianEmissions, data_origin
+from ._gaussian import GaussianEmissions, data_origin
 
 __all__ = ["ImputeMixin", "MissingGaussianEmissions"]
 

@@ -15,7 +15,7 @@ from scipy.stats import multivariate_normal
 from emcore import GaussianHMM, GMMHMM
 from emcore.gaussian.covariance import COVARIANCE_TYPES
 from emcore.gaussian.stats import exact_origin
-from emcore.hmm._emissions import data_origin
+from emcore.hmm._gaussian import data_origin
 
 D = 3
 

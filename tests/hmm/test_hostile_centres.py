@@ -18,7 +18,7 @@ import pytest
 from emcore import GMMHMM, GaussianHMM, _tuning
 from emcore.gaussian.covariance import COVARIANCE_TYPES
 from emcore.hmm import DegenerateStateError
-from emcore.hmm._emissions import GaussianEmissions, data_origin
+from emcore.hmm._gaussian import GaussianEmissions, data_origin
 from emcore.hmm._missing import MissingGaussianEmissions
 
 K, D, SD = 3, 3, 1e-3
