@@ -7,7 +7,7 @@ about each state's current mean (``GaussianEmissions.accumulate``). The M-step's
 covariances from given posteriors are compared with an independent computation (each
 weighted mean by ``math.fsum``, then ``math.fsum`` of the weighted products of the exact
 differences ``x - mean``), and each test is shown to fail with the statistics forced about
-the origin, as before (``cancels`` patched to False, or its round-off guard at infinity).
+the common origin (``cancels`` patched to False, or its round-off guard at infinity).
 """
 
 import math
@@ -93,7 +93,7 @@ def test_the_m_step_covariances_equal_an_independent_computation(cov_type):
 
 
 def _mutate(monkeypatch, how):
-    """The statistics about the common origin, as before: ``cancels`` answering False, or
+    """The statistics about the common origin always: ``cancels`` answering False, or
     the round-off guard it shares with the log-densities at infinity (then only the states
     whose covariance the sums about the origin make non-positive are taken again)."""
     if how == "cancels":
