@@ -236,3 +236,17 @@ def test_a_fit_with_holes_recovers_the_states(cov_type):
     if cov_type in ("full", "tied"):
         variances = np.diagonal(variances, axis1=-2, axis2=-1)
     assert np.all(variances > 0.3 * SD**2) and np.all(variances < 3 * SD**2)
+
+
+@pytest.mark.parametrize("cov_type", COVARIANCE_TYPES)
+def test_a_gmmhmm_with_the_clusters_as_one_state_mixture_components(cov_type):
+    # one state, its three components the three clusters: the sums about each component's mean
+    X, states = _sequence()
+    model = GMMHMM(1, n_mix=K, covariance_type=cov_type, reg_covar=1e-9,
+                   random_state=0).fit(X)
+    order = np.argsort(model.means_[0, :, 0])
+    assert np.max(np.abs(model.means_[0, order] - CENTRES)) < 5 * SD
+    cov = model.covariances_[0]
+    reg = 1e-9 * (np.eye(D) if cov_type in ("full", "tied") else 1.0)
+    got = (cov if cov_type == "tied" else cov[order]) - reg
+    assert _relative(got, _independent_covariances(X, np.eye(K)[states], cov_type)) < RTOL
