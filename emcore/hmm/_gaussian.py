@@ -95,8 +95,11 @@ class GaussianEmissions(Emissions):
         sums about ``center`` (:meth:`about_center`); where the covariances they
         give would lose more digits to cancellation than the round-off guard
         allows (:meth:`cancels`), again about each state's current mean
-        (:meth:`about_means`), as the mixture's direct path takes them.
+        (:meth:`about_means`), as the mixture's direct path takes them. A
+        covariance type without the fast kernels takes the latter alone.
         """
+        if not self.cov.has_expanded_path:  # a covariance type with the base methods alone
+            return self.about_means(X, posteriors, params)
         stats = self.about_center(X, posteriors)
         if self.cancels(stats):
             return self.about_means(X, posteriors, params)

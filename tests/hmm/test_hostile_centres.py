@@ -250,3 +250,17 @@ def test_a_gmmhmm_with_the_clusters_as_one_state_mixture_components(cov_type):
     reg = 1e-9 * (np.eye(D) if cov_type in ("full", "tied") else 1.0)
     got = (cov if cov_type == "tied" else cov[order]) - reg
     assert _relative(got, _independent_covariances(X, np.eye(K)[states], cov_type)) < RTOL
+
+
+def test_a_covariance_type_with_the_base_methods_alone_takes_the_sums_about_the_means():
+    # mclust's EII (tests/gaussian/test_new_covariance_type.py) has no fast kernels: its
+    # statistics are the reference's, about each state's mean, on these data too
+    from tests.gaussian.test_new_covariance_type import EqualSpherical
+
+    X, states = _sequence()
+    post = _posteriors(states)
+    em = GaussianEmissions(EqualSpherical(), K, D, center=data_origin(X))
+    params = em.pack(CENTRES, np.asarray(SD**2))
+    got = _m_step_covariances(em, X, post, params)
+    want = np.trace(_independent_covariances(X, post, "tied")) / D
+    assert abs(float(got) - want) < RTOL * want
