@@ -15,6 +15,16 @@ from ._missing import ImputeMixin, MissingGaussianEmissions
 
 __all__ = ["GaussianHMM"]
 
+
+def __getattr__(name):
+    """``CategoricalHMM`` and ``PoissonHMM`` where they were, for pickles made before they
+    moved to :mod:`._discrete`."""
+    if name in ("CategoricalHMM", "PoissonHMM"):
+        from . import _discrete
+
+        return getattr(_discrete, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 _COMMON_DOC = """
     Attributes
     ----------
