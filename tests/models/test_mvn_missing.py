@@ -1,4 +1,5 @@
-"""MVNMissing: observed-data likelihood pattern by pattern, optimality, monotonicity, input checks."""
+"""MVNMissing: observed-data likelihood pattern by pattern, optimality, monotonicity, input
+checks."""
 
 import warnings
 
@@ -31,22 +32,26 @@ def reference_loglik(X, mean, cov):
     for row in X:
         seen = ~np.isnan(row)
         if seen.any():
-            total += stats.multivariate_normal(mean[seen], cov[np.ix_(seen, seen)]).logpdf(row[seen])
+            total += stats.multivariate_normal(mean[seen],
+                                               cov[np.ix_(seen, seen)]).logpdf(row[seen])
     return total
 
 
 def test_log_likelihood_equals_scipy_row_by_row():
     X = holed()
     model = MVNMissing(X)
-    mean, cov = np.array([0.3, 0.5, 1.0]), np.array([[2.0, 0.3, 0.1], [0.3, 1.0, 0.2], [0.1, 0.2, 3.0]])
-    assert model.log_likelihood(model.pack(mean, cov)) == pytest.approx(reference_loglik(X, mean, cov), rel=1e-12)
+    mean, cov = np.array([0.3, 0.5, 1.0]), np.array([[2.0, 0.3, 0.1], [0.3, 1.0, 0.2],
+                                                     [0.1, 0.2, 3.0]])
+    assert model.log_likelihood(model.pack(mean, cov)) == pytest.approx(
+        reference_loglik(X, mean, cov), rel=1e-12)
 
 
 def test_em_log_likelihood_equals_scipy_at_the_answer():
     X = holed(1)
     model, run = fitted(X)
     assert run.converged
-    assert run.log_likelihood == pytest.approx(reference_loglik(X, *model.unpack(run.theta)), rel=1e-12)
+    assert run.log_likelihood == pytest.approx(reference_loglik(X, *model.unpack(run.theta)),
+                                               rel=1e-12)
 
 
 def test_direct_optimiser_started_at_em_cannot_improve():
@@ -113,7 +118,8 @@ def test_log_likelihood_never_decreases_along_em(seed, frac):
     model = MVNMissing(X)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        history = run_em(model, model.initial_params(), tol=1e-10, max_iter=100).log_likelihood_history
+        history = run_em(model, model.initial_params(), tol=1e-10,
+                         max_iter=100).log_likelihood_history
     assert np.all(np.diff(history) >= -1e-9 * np.abs(history[1:]))
 
 
@@ -143,7 +149,8 @@ def test_complete_case_uses_only_full_rows():
     "X, error, match",
     [
         (np.full((4, 2), np.nan), ValueError, "X has every entry missing"),
-        ([[1.0, np.nan], [2.0, np.nan]], ValueError, r"X has columns that are never observed \(all NaN\): \[1\]"),
+        ([[1.0, np.nan], [2.0, np.nan]], ValueError,
+         r"X has columns that are never observed \(all NaN\): \[1\]"),
         ([[1.0, np.inf], [2.0, 3.0]], ValueError, "X contains infinite values"),
         ([1.0, 2.0], ValueError, "X must be a non-empty 2-dimensional"),
         (np.zeros((0, 3)), ValueError, "X must be a non-empty 2-dimensional"),
