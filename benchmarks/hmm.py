@@ -93,10 +93,10 @@ def _per_iteration(fit):
 def main(quick=False):
     from threadpoolctl import threadpool_limits
 
-    print(f"GaussianHMM vs hmmlearn: seconds per EM iteration ({platform.processor() or platform.machine()}, "
-          "BLAS single-threaded)")
-    print(f"{'T x sequences':>15} {'K':>2} {'d':>2} {'cov':>5} {'emcore':>8} {'hl log':>8} {'hl scal':>8} "
-          f"{'log/emcore':>10} {'scal/emcore':>11} {'max rel diff':>12}")
+    cpu = platform.processor() or platform.machine()
+    print(f"GaussianHMM vs hmmlearn: seconds per EM iteration ({cpu}, BLAS single-threaded)")
+    print(f"{'T x sequences':>15} {'K':>2} {'d':>2} {'cov':>5} {'emcore':>8} {'hl log':>8} "
+          f"{'hl scal':>8} {'log/emcore':>10} {'scal/emcore':>11} {'max rel diff':>12}")
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for t, s, k, d, cov_type in (QUICK_SIZES if quick else FULL_SIZES):
@@ -108,7 +108,8 @@ def main(quick=False):
             b = _hmmlearn(X, lengths, start, cov_type, ITERS[1], "scaling")
             ref_cov = b.covars_ if cov_type == "full" else np.array([np.diag(c) for c in b.covars_])
             diff = max(float(np.max(np.abs(x - y)) / np.max(np.abs(y))) for x, y in
-                       ((a.transmat_, b.transmat_), (a.means_, b.means_), (a.covariances_, ref_cov)))
+                       ((a.transmat_, b.transmat_), (a.means_, b.means_),
+                        (a.covariances_, ref_cov)))
             print(f"{t:>8} x {s:<4} {k:>2} {d:>2} {cov_type:>5} {ours:8.3f} {log:8.3f} {scal:8.3f} "
                   f"{log / ours:10.2f} {scal / ours:11.2f} {diff:12.1e}")
 

@@ -11,15 +11,8 @@ FOLDERS = ("emcore", "tests", "benchmarks", "tools")
 #: 2026-12-06). The coordinator wraps them after merging and then empties this set; the second
 #: assertion below fails as soon as a file here has no long line left, so it cannot go stale.
 KNOWN_LONG = {
-    "benchmarks/hmm.py",
     "tests/gaussian/test_new_covariance_type.py",
     "tests/gaussian/test_reference.py",
-    "tests/hmm/test_blocked.py",
-    "tests/hmm/test_estimator.py",
-    "tests/hmm/test_exact.py",
-    "tests/hmm/test_hmmlearn_parity.py",
-    "tests/hmm/test_labelled_states.py",
-    "tests/hmm/test_sklearn_api.py",
     "tests/mixture/test_missing.py",
 }
 

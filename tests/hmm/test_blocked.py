@@ -1,4 +1,5 @@
-"""The blocked forward-backward against enumeration and the tree; the emissions' two log-density paths."""
+"""The blocked forward-backward against enumeration and the tree; the emissions' two
+log-density paths."""
 
 import numpy as np
 import pytest
@@ -29,7 +30,8 @@ def test_blocked_equals_enumeration_with_restarts_anywhere_in_the_blocks(k, leng
 
 def _long_problem(rng, lengths, spread):
     k = 4
-    A = np.array([[0.9, 0.1, 0.0, 0.0], [0.0, 0.8, 0.2, 0.0], [0.05, 0.0, 0.9, 0.05], [0.3, 0.0, 0.0, 0.7]])
+    A = np.array([[0.9, 0.1, 0.0, 0.0], [0.0, 0.8, 0.2, 0.0], [0.05, 0.0, 0.9, 0.05],
+                  [0.3, 0.0, 0.0, 0.7]])
     pi = np.array([0.5, 0.0, 0.5, 0.0])
     n = int(np.sum(lengths))
     means = spread * np.arange(k)
@@ -81,7 +83,8 @@ def test_rows_that_fall_below_the_threshold_between_normalisations_give_way_to_t
     n = 2_000
     log_emis = rng.normal(size=(n, 3))
     log_emis[:, 2] = log_emis[:, :2].max(axis=1) - 120.0
-    assert _blocked._EVERY >= 2 and _blocked.forward_backward(log_emis, np.array([n]), pi, A) is None
+    assert _blocked._EVERY >= 2
+    assert _blocked.forward_backward(log_emis, np.array([n]), pi, A) is None
     got = _scan.forward_backward(log_emis, np.array([n]), pi, A, method="blocked")
     want = _scan.forward_backward(log_emis, np.array([n]), pi, A, method="tree")
     np.testing.assert_allclose(got[1], want[1], rtol=1e-12, atol=1e-300)
