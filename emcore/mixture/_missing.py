@@ -25,11 +25,15 @@ completed about each component's mean. Rows with nothing
 observed carry no information: they add nothing to the fit, their
 responsibilities are the weights and their log-density is 0.
 
-Summaries of data with holes use the observed entries: the centre is each
-column's weighted mean of its observed entries, distances and variances
-count the observed coordinates only. The initialisation (k-means and the
-others) runs on the data with each hole filled by its column's observed
-mean.
+Complete and holed rows are taken about one origin, the complete data's
+(:func:`emcore.gaussian.stats.exact_origin`, from each column's weighted
+mean of its observed entries and their range): a holed row is its
+observed entries minus the origin, 0 at its holes, so a sample near 0
+keeps its digits whatever the column's mean. Summaries of data with holes
+use the observed entries: distances and variances count the observed
+coordinates only. The initialisation (k-means and the others) runs on the
+data with each hole filled by its column's observed mean, a value apart
+from the origin.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ import numpy as np
 from .._checks import check_observed
 from ..gaussian.covariance import covariance_model
 from ..gaussian.holes import HoledRows, log_weights, observed_mean
-from ..gaussian.stats import MixtureParams, SufficientStats
+from ..gaussian.stats import MixtureParams, SufficientStats, exact_origin
 from ._estep import ChunkScorer, log_prob_chunks, normalize
 from ._pool import ordered_map
 
@@ -166,11 +170,16 @@ class IncompleteRows(HoledRows):
             yield (self.empty, log_joint, shared) + ((xhat,) if completed else ())
 
 
-def split_incomplete(X, weights, center=None, cov_type=None, n_jobs=1):
-    """``(X filled, center, complete rows, IncompleteRows, observed weight)``, or None without NaN.
+def split_incomplete(X, weights, center=None, cov_type=None, n_jobs=1, fill=None):
+    """``(X filled, center, complete rows, IncompleteRows, observed weight, holes)``, or None
+    without NaN.
 
-    ``center`` (default: each column's weighted mean of its observed entries)
-    fills the holes of the copy used by the initialisation and the summaries.
+    ``center`` is the origin of the fit's coordinates, for the complete and the holed rows
+    alike (default: :func:`emcore.gaussian.stats.exact_origin` of each column's observed
+    entries, the complete data's rule); a holed row is taken about it with 0 at its holes.
+    ``fill`` (default: each column's weighted mean of its observed entries, or ``center``
+    when given) fills the holes of the copy the initialisation reads; it is no coordinate of
+    the fit. ``holes`` is the (n, d) mask of the NaN entries.
     """
     nan = np.isnan(X)
     if not nan.any():
@@ -179,12 +188,17 @@ def split_incomplete(X, weights, center=None, cov_type=None, n_jobs=1):
     w = np.ones(X.shape[0]) if weights is None else weights
     if center is None:
         check_observed(w @ observed > 0)
-        center = observed_mean(X, w)
+        mean = observed_mean(X, w)
+        # fmin and fmax skip NaN (a hole), over the rows with weight
+        kept = X[w > 0]
+        center = exact_origin(mean, np.fmin.reduce(kept, axis=0), np.fmax.reduce(kept, axis=0))
+        fill = mean if fill is None else fill
     center = np.asarray(center, dtype=np.float64)
-    filled = np.where(observed, X, center.astype(X.dtype))
+    fill = center if fill is None else np.asarray(fill, dtype=np.float64)
+    filled = np.where(observed, X, fill.astype(X.dtype))
     complete = ~nan.any(axis=1)
     incomplete = IncompleteRows(X, np.flatnonzero(~complete), center, weights, cov_type, n_jobs)
-    return filled, center, complete, incomplete, float(w @ observed.sum(axis=1))
+    return filled, center, complete, incomplete, float(w @ observed.sum(axis=1)), nan
 
 
 def log_prob_rows(X, cov_type: str, params: MixtureParams, center, finish, n_jobs: int = 1,
