@@ -42,8 +42,8 @@ import numpy as np
 
 from .._checks import check_observed
 from ..gaussian.covariance import covariance_model
-from ..gaussian.holes import HoledRows, log_weights, observed_mean
-from ..gaussian.stats import MixtureParams, SufficientStats, exact_origin
+from ..gaussian.holes import HoledRows, log_weights, observed_mean, observed_origin
+from ..gaussian.stats import MixtureParams, SufficientStats
 from ._estep import ChunkScorer, log_prob_chunks, normalize
 from ._pool import ordered_map
 
@@ -175,8 +175,8 @@ def split_incomplete(X, weights, center=None, cov_type=None, n_jobs=1, fill=None
     without NaN.
 
     ``center`` is the origin of the fit's coordinates, for the complete and the holed rows
-    alike (default: :func:`emcore.gaussian.stats.exact_origin` of each column's observed
-    entries, the complete data's rule); a holed row is taken about it with 0 at its holes.
+    alike (default: :func:`emcore.gaussian.holes.observed_origin`, the complete data's rule
+    on the observed entries); a holed row is taken about it with 0 at its holes.
     ``fill`` (default: each column's weighted mean of its observed entries, or ``center``
     when given) fills the holes of the copy the initialisation reads; it is no coordinate of
     the fit. ``holes`` is the (n, d) mask of the NaN entries.
@@ -188,11 +188,8 @@ def split_incomplete(X, weights, center=None, cov_type=None, n_jobs=1, fill=None
     w = np.ones(X.shape[0]) if weights is None else weights
     if center is None:
         check_observed(w @ observed > 0)
-        mean = observed_mean(X, w)
-        # fmin and fmax skip NaN (a hole), over the rows with weight
-        kept = X[w > 0]
-        center = exact_origin(mean, np.fmin.reduce(kept, axis=0), np.fmax.reduce(kept, axis=0))
-        fill = mean if fill is None else fill
+        center = observed_origin(X, weights)
+        fill = observed_mean(X, w) if fill is None else fill
     center = np.asarray(center, dtype=np.float64)
     fill = center if fill is None else np.asarray(fill, dtype=np.float64)
     filled = np.where(observed, X, fill.astype(X.dtype))

@@ -1,7 +1,8 @@
 """The first E-step of a fit with missing entries, on hostile data, against 50 digits.
 
 Complete rows and rows with holes are two blocks of one fit, in one set of coordinates about
-the fit's origin (:func:`emcore.gaussian.stats.exact_origin`, over the observed entries). A
+the fit's origin (:func:`emcore.gaussian.holes.observed_origin`: the complete data's
+:func:`emcore.gaussian.stats.exact_origin` over the observed entries). A
 holed row is taken about that origin with 0 at its holes, so what fills a hole elsewhere (the
 column's observed mean, in the copy the initialisation reads) does not move its coordinates.
 Centred at the observed mean of two clusters 1e5 apart and 1e-3 wide, a sample near 0 would be
@@ -16,6 +17,7 @@ comparison.
 import numpy as np
 import pytest
 
+from emcore.gaussian import holes
 from emcore.gaussian.covariance import COVARIANCE_TYPES, covariance_model
 from emcore.gaussian.stats import MixtureParams
 from emcore.mixture import _data, _estep, _missing
@@ -182,6 +184,27 @@ def test_centring_holed_data_at_the_observed_mean_would_fail_the_comparison(cov_
     X, w, params = _hostile(cov_type)
     want = _extended(X, w, params, cov_type)
     assert max(_errors(_fit_first_e_step(X, w, cov_type, params), want)) < 1e-13
-    monkeypatch.setattr(_missing, "exact_origin", lambda mean, low, high: mean)
+    monkeypatch.setattr(holes, "exact_origin", lambda mean, low, high: mean)
     resp_error, log_p_error, _ = _errors(_fit_first_e_step(X, w, cov_type, params), want)
     assert resp_error > 1e-10 and log_p_error > 1e-11
+
+
+def test_the_origin_of_holed_data_is_the_complete_data_rule_on_the_observed_entries():
+    from emcore.hmm._emissions import data_origin
+
+    X, _, _ = _hostile("full")
+    origin = holes.observed_origin(X)
+    np.testing.assert_array_equal(origin, 0.0)  # 1e-3 and 1e5 in every column
+    np.testing.assert_array_equal(origin, data_origin(X))  # the HMM's, the same rule
+    far = X[80:]  # the cluster at 1e5 alone: its observed mean, exactly
+    np.testing.assert_array_equal(holes.observed_origin(far), holes.observed_mean(far))
+    # rows without weight neither move the mean nor count in the range
+    w = np.r_[np.zeros(80), np.ones(40)]
+    want = holes.observed_mean(far, np.ones(40))
+    np.testing.assert_array_equal(holes.observed_origin(X, w), want)
+    np.testing.assert_array_equal(MixtureData(X, w, "full", K, missing=True).center, want)
+    # the holes of the initialisation's copy hold the observed mean, not the origin
+    data = MixtureData(X, None, "full", K, missing=True)
+    nan = np.isnan(X)
+    mean = holes.observed_mean(X, np.ones(X.shape[0]))
+    np.testing.assert_array_equal(data.X[nan], np.broadcast_to(mean, X.shape)[nan])
