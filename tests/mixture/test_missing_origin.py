@@ -26,11 +26,11 @@ from emcore.mixture._data import MixtureData
 D, K = 3, 3
 
 
-def _hostile(cov_type, seed=0, n=40, weighted=False):
-    """Clusters 1e5 apart and 1e-3 wide with 10% of the entries missing, and a mixture of
-    three correlated components for them (two overlapping near 0, one at 1e5)."""
+def _hostile(cov_type, seed=0, n=40, weighted=False, far=1e5):
+    """Clusters ``far`` apart and 1e-3 wide with 10% of the entries missing, and a mixture of
+    three correlated components for them (two overlapping near 0, one at ``far``)."""
     rng = np.random.default_rng(seed)
-    means = np.array([[0.0] * D, [1e-3] * D, [1e5] * D])
+    means = np.array([[0.0] * D, [1e-3] * D, [far] * D])
     X = np.concatenate([rng.normal(m, 1e-3, size=(n, D)) for m in means])
     X[rng.random(X.shape) < 0.1] = np.nan
     X[5] = [np.nan, np.nan, X[5, 2]]  # at least one row with two holes
@@ -65,7 +65,7 @@ def _fit_first_e_step(X, w, cov_type, params):
     r, lp, _ = _estep.normalize(*scorer.log_joint(xt, feats), truncate=True)
     resp[complete], log_px[complete] = r.T, lp
     # the holed rows: each slice as the E-step runs it, its normalized log-joints recorded
-    seen = []
+    seen, by_expanded = [], 0
     real = _missing.normalize
 
     def record(*args, **kwargs):
@@ -81,9 +81,12 @@ def _fit_first_e_step(X, w, cov_type, params):
                 inc._direct_partial(rel, cov, task, False)
             else:
                 inc._expanded_partial(scorer, cov, task, False)
+                by_expanded += task[5] - task[4]
             g, s, e = task[0], task[4], task[5]
             resp[g.rows[s:e]], log_px[g.rows[s:e]] = seen[-1][0].T, seen[-1][1]
     about = stats.about(rel.means, cov_type)
+    # the paths taken, for the tests to check: the complete rows' and the holed rows' share
+    _fit_first_e_step.expanded = scorer.expanded, by_expanded / sum(g.rows.size for g in inc.groups)
     return resp, log_px, loglik, (about.n, about.first, about.second)
 
 
@@ -165,16 +168,35 @@ def _errors(got, want):
     return float(np.max(np.abs(r1 - r2)[seen])), float(np.max(log_p_error)), stats_error
 
 
-@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("weighted, dtype", [(False, np.float64), (True, np.float64),
+                                             (False, np.float32)])
 @pytest.mark.parametrize("cov_type", COVARIANCE_TYPES)
-def test_holed_rows_first_e_step_is_exact_to_round_off_on_hostile_data(cov_type, weighted):
+def test_holed_rows_first_e_step_is_exact_to_round_off_on_hostile_data(cov_type, weighted, dtype):
     X, w, params = _hostile(cov_type, weighted=weighted)
+    X = X.astype(dtype)  # float32: the oracle reads the same (rounded) samples
     got = _fit_first_e_step(X, w, cov_type, params)
     want = _extended(X, w, params, cov_type)
     resp_error, log_p_error, stats_error = _errors(got, want)
     assert resp_error < 1e-13 and log_p_error < 1e-13
     assert stats_error < 1e-13
     assert got[2] == pytest.approx(want[2], rel=1e-14)
+
+
+@pytest.mark.parametrize("cov_type", COVARIANCE_TYPES)
+def test_holed_rows_near_the_origin_take_the_expanded_path_as_accurately(cov_type, monkeypatch):
+    from emcore import _tuning
+
+    # every pattern its own expanded coefficients, however few its rows
+    monkeypatch.setattr(_tuning, "MIN_PATTERN_ROWS", 1)
+    X, w, params = _hostile(cov_type, n=120, far=3e-3)  # three clusters 1e-3 wide, near 0
+    got = _fit_first_e_step(X, w, cov_type, params)
+    complete_path, holed_share = _fit_first_e_step.expanded
+    assert complete_path and holed_share > 0.8  # both blocks, complete and holed rows
+    want = _extended(X, w, params, cov_type)
+    assert max(_errors(got, want)) < 1e-13
+    assert got[2] == pytest.approx(want[2], rel=1e-14)
+    _fit_first_e_step(*_hostile(cov_type)[:2], cov_type, params)
+    assert _fit_first_e_step.expanded == (False, 0.0)  # the other tests: the direct path
 
 
 @pytest.mark.parametrize("cov_type", COVARIANCE_TYPES)
