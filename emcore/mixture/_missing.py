@@ -188,7 +188,7 @@ def split_incomplete(X, weights, center=None, cov_type=None, n_jobs=1, fill=None
     w = np.ones(X.shape[0]) if weights is None else weights
     if center is None:
         check_observed(w @ observed > 0)
-        center = observed_origin(X, weights)
+        center = observed_origin(X, w)
         fill = observed_mean(X, w) if fill is None else fill
     center = np.asarray(center, dtype=np.float64)
     fill = center if fill is None else np.asarray(fill, dtype=np.float64)
@@ -206,7 +206,8 @@ def log_prob_rows(X, cov_type: str, params: MixtureParams, center, finish, n_job
     The rows without NaN go through :func:`._estep.log_prob_chunks` (with
     ``absolute``, the parameters in ``X``'s coordinates) on ``n_jobs``
     threads (``finish`` may write its rows of an output); the others,
-    grouped by pattern, follow in the calling thread.
+    grouped by pattern, follow in the calling thread, about their own origin
+    (:func:`_holed_frame`).
     """
     nan = np.isnan(X).any(axis=1)
     if not nan.any():
@@ -217,19 +218,23 @@ def log_prob_rows(X, cov_type: str, params: MixtureParams, center, finish, n_job
     if full.size:
         log_prob_chunks(X[full], cov_type, params, center,
                         lambda s, e, lj, sh: finish(full[s:e], lj, sh), n_jobs, absolute)
-    for rows, log_joint, shared in IncompleteRows(X, np.flatnonzero(nan), center).posterior(
-            params, cov_type):
+    rows = np.flatnonzero(nan)
+    params, center = _holed_frame(X, rows, params, center, absolute)
+    for rows, log_joint, shared in IncompleteRows(X, rows, center).posterior(params, cov_type):
         finish(rows, log_joint, shared)
 
 
-def impute(X, cov_type: str, params: MixtureParams, center):
+def impute(X, cov_type: str, params: MixtureParams, center,
+           absolute: MixtureParams | None = None):
     """A float64 copy of ``X`` with each NaN replaced by ``E[x_m | x_o]`` under the mixture.
 
-    ``E[x_m | x_o] = sum_k p(k | x_o) (mu_km + W_k (x_o - mu_ko))``.
+    ``E[x_m | x_o] = sum_k p(k | x_o) (mu_km + W_k (x_o - mu_ko))``; with ``absolute``
+    (the parameters in ``X``'s coordinates), about the rows' own origin (:func:`_holed_frame`).
     """
     out = np.array(X, dtype=np.float64)
     nan = np.isnan(out)
     rows = np.flatnonzero(nan.any(axis=1))
+    params, center = _holed_frame(out, rows, params, center, absolute)
     for idx, log_joint, shared, xhat in IncompleteRows(out, rows, center).posterior(
             params, cov_type, completed=True):
         resp = normalize(log_joint, shared)[0]
@@ -237,3 +242,17 @@ def impute(X, cov_type: str, params: MixtureParams, center):
         filled = np.einsum("kn,knd->nd", resp, xhat) + center
         out[idx] = np.where(nan[idx], filled, out[idx])
     return out
+
+
+def _holed_frame(X, rows, params, center, absolute):
+    """``(parameters, origin)`` for scoring the holed ``rows`` of new data ``X``.
+
+    With ``absolute`` (the parameters in ``X``'s coordinates), the rows' own
+    :func:`emcore.gaussian.holes.observed_origin`, as in a fit: about a centre far
+    from a sample near 0 (the mean of the means, say), the sample would be rounded to
+    the centre's last bit. Without, ``params`` about ``center``, as given.
+    """
+    if absolute is None or rows.size == 0:
+        return params, center
+    origin = observed_origin(X[rows])
+    return absolute.moved(-origin), origin

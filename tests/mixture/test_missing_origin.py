@@ -17,6 +17,7 @@ comparison.
 import numpy as np
 import pytest
 
+from emcore import GaussianMixture
 from emcore.gaussian import holes
 from emcore.gaussian.covariance import COVARIANCE_TYPES, covariance_model
 from emcore.gaussian.stats import MixtureParams
@@ -100,6 +101,7 @@ def _extended(X, w, params, cov_type):
     cov, (k, d) = covariance_model(cov_type), params.means.shape
     w = np.ones(X.shape[0]) if w is None else w
     resp, log_px = np.full((X.shape[0], k), np.nan), np.full(X.shape[0], np.nan)
+    imputed = np.array(X, dtype=np.float64)
     n_k = [mpmath.mpf(0)] * k
     first = [mpmath.matrix(d, 1) for _ in range(k)]
     second = [mpmath.matrix(d, d) for _ in range(k)]
@@ -139,13 +141,17 @@ def _extended(X, w, params, cov_type):
         top = max(terms)
         total = top + mpmath.log(sum(mpmath.exp(t - top) for t in terms))
         log_px[i] = float(total)
+        fill = [mpmath.mpf(0)] * len(m)
         for j, (diff, cond) in enumerate(completions):
             r = mpmath.exp(terms[j] - total)
             resp[i, j] = float(r)
+            for a, b in enumerate(m):
+                fill[a] += r * (mpmath.mpf(float(params.means[j, b])) + diff[b])
             rw = r * mpmath.mpf(float(w[i]))
             n_k[j] += rw
             first[j] += rw * diff
             second[j] += rw * (diff * diff.T + cond)
+        imputed[i, m] = [float(v) for v in fill]
     loglik = mpmath.fsum(mpmath.mpf(float(a)) * b for a, b in zip(w, log_px) if not np.isnan(b))
     as_array = [np.array(mpmath.matrix(s).tolist(), dtype=float) for s in second]
     second = np.stack(as_array)
@@ -154,6 +160,7 @@ def _extended(X, w, params, cov_type):
               "spherical": np.trace(second, axis1=1, axis2=2)}[cov_type]
     stats = (np.array([float(v) for v in n_k]),
              np.array([[float(v) for v in f] for f in first]), second)
+    _extended.imputed = imputed  # each hole by its conditional mean under the mixture
     return resp, log_px, float(loglik), stats
 
 
@@ -209,6 +216,45 @@ def test_centring_holed_data_at_the_observed_mean_would_fail_the_comparison(cov_
     monkeypatch.setattr(holes, "exact_origin", lambda mean, low, high: mean)
     resp_error, log_p_error, _ = _errors(_fit_first_e_step(X, w, cov_type, params), want)
     assert resp_error > 1e-10 and log_p_error > 1e-11
+
+
+def _fitted(cov_type, params):
+    return GaussianMixture.from_params(weights=params.weights, means=params.means,
+                                       covariances=params.covariances, covariance_type=cov_type,
+                                       missing="marginalize")
+
+
+@pytest.mark.parametrize("cov_type", COVARIANCE_TYPES)
+def test_a_fitted_mixture_scores_and_imputes_holed_rows_as_accurately(cov_type):
+    # new data are taken about their own origin, not about the fitted means' mean (about 4e4)
+    X, _, params = _hostile(cov_type)
+    gm = _fitted(cov_type, params)
+    want = _extended(X, None, params, cov_type)
+    got = gm.predict_proba(X), gm.score_samples(X), None, want[3]
+    seen = ~np.isnan(want[1])
+    got[1][~seen] = np.nan  # a row with nothing observed: log p = 0, the oracle skips it
+    assert max(_errors(got, want)) < 1e-13
+    # each imputed value within a few units in its last place (a hole near 1e5 holds no more)
+    imputed, exact = gm.impute(X), _extended.imputed
+    np.testing.assert_array_equal(imputed[~np.isnan(X)], X[~np.isnan(X)])
+    holes = np.isnan(X) & seen[:, None]
+    assert np.all(np.abs(imputed - exact)[holes] <= 4 * np.spacing(np.abs(exact[holes])) + 1e-16)
+
+
+@pytest.mark.parametrize("cov_type", COVARIANCE_TYPES)
+def test_scoring_holed_rows_about_the_means_mean_would_fail(cov_type, monkeypatch):
+    # the mutation: new holed rows about the centre the caller gives, the fitted means' mean
+    X, _, params = _hostile(cov_type)
+    want = _extended(X, None, params, cov_type)
+    monkeypatch.setattr(_missing, "_holed_frame", lambda X, rows, p, center, absolute: (p, center))
+    gm = _fitted(cov_type, params)
+    got = gm.predict_proba(X), gm.score_samples(X), None, want[3]
+    got[1][np.isnan(want[1])] = np.nan
+    resp_error, log_p_error, _ = _errors(got, want)
+    assert resp_error > 1e-10 and log_p_error > 1e-11
+    holes = np.isnan(X) & ~np.isnan(want[1])[:, None]
+    error = np.abs(gm.impute(X) - _extended.imputed)[holes]
+    assert np.any(error > 100 * np.spacing(np.abs(_extended.imputed[holes])))
 
 
 def test_the_origin_of_holed_data_is_the_complete_data_rule_on_the_observed_entries():
