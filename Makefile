@@ -58,8 +58,9 @@ execute: warm
 	$(BIN)/python -m tools.notebooks execute $(CHAPTERS)
 
 # The book tests inspect the HTML that `make book` builds: a prerequisite, so `make -j test` waits for it.
+# Two workers (pytest-xdist): most tests are single-threaded, so two cores halve the time.
 test-unit: book
-	EMCORE_BOOK_HTML=$(CURDIR)/_build/html $(BIN)/python -m pytest --doctest-modules emcore tests
+	EMCORE_BOOK_HTML=$(CURDIR)/_build/html $(BIN)/python -m pytest -n 2 --doctest-modules emcore tests
 
 # Two notebooks at a time (pytest-xdist; each notebook stays whole on one worker): the
 # chapters are mostly single-threaded, so two cores run them in about half the time.

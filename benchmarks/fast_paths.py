@@ -16,7 +16,9 @@ thread, for each covariance type and size, by:
 
 The columns are each time over ``default``'s, so a path pays where its
 column to the left is well above 1. The floats of all four agree to round-off
-(the last column: the largest relative difference of the log-likelihoods).
+(``max rel diff``: the largest relative difference of the log-likelihoods); ``whole``
+counts the default's chunks exponentiated whole (their components overlap) out of the
+chunks it looked at.
 
 Two HMM tables follow, at the sizes of ``benchmarks/hmm.py`` (one sequence of
 10^5 steps, K = 4, d = 2, ``diag``; 100 sequences of 10^4 steps, K = 8,
@@ -96,6 +98,27 @@ def _e_steps(X, gm):
     }
 
 
+def _whole_chunks(run):
+    """How many chunks of one E-step by ``run`` are exponentiated whole, and how many are looked at.
+
+    Counts the answers of the look that decides it (``_mostly_overlapping``) in one untimed run.
+    """
+    from emcore.mixture import _estep
+
+    look, answers = _estep._mostly_overlapping, []
+
+    def counted(log_joint, *args):
+        answers.append(look(log_joint, *args))
+        return answers[-1]
+
+    _estep._mostly_overlapping = counted
+    try:
+        run()
+    finally:
+        _estep._mostly_overlapping = look
+    return sum(answers), len(answers)
+
+
 def _in_turns(ways, rounds, summary):
     """Each way's ``summary`` (median or min) time over ``rounds`` rounds in turns, and values."""
     times = {name: [] for name in ways}
@@ -137,18 +160,20 @@ def main(quick=False, rounds=ROUNDS, best=False):
     print(f"E-step time over the default path's (one thread; SIMD exp here: {_tuning.SIMD_EXP}; "
           f"{'best' if best else 'median'} of {rounds} in turns)")
     print(f"{'n':>8} {'d':>3} {'K':>3} {'cov':>9} {'default s':>10} {'reference':>10} "
-          f"{'direct':>8} {'truncating':>10} {'max rel diff':>12}")
+          f"{'direct':>8} {'truncating':>10} {'max rel diff':>12} {'whole':>7}")
     with threadpool_limits(1):
         for n, d, k in (QUICK_SIZES if quick else SIZES):
             for cov_type in COVARIANCE_TYPES:
                 X, gm = _problem(n, d, k, cov_type, rng)
-                times, values = _in_turns(_e_steps(X, gm), rounds, summary)
+                ways = _e_steps(X, gm)
+                whole, looked = _whole_chunks(ways["default"])
+                times, values = _in_turns(ways, rounds, summary)
                 ref = values["reference"]
                 diff = max(abs(v - ref) / abs(ref) for v in values.values())
                 base = times["default"]
                 print(f"{n:>8} {d:>3} {k:>3} {cov_type:>9} {base:10.4f} "
                       f"{times['reference'] / base:10.2f} {times['direct'] / base:8.2f} "
-                      f"{times['truncating'] / base:10.2f} {diff:12.1e}")
+                      f"{times['truncating'] / base:10.2f} {diff:12.1e} {f'{whole}/{looked}':>7}")
         print("\nHMM: log-densities, reference over expanded; forward-backward, each over the "
               "cost model's pick")
         print(f"{'T':>7} {'S':>4} {'K':>2} {'d':>2} {'cov':>5} {'expanded s':>10} {'reference':>9} "

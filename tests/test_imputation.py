@@ -177,3 +177,13 @@ def test_bad_input_is_named(X, kwargs, error, message):
 def test_an_unknown_model_is_a_type_error():
     with pytest.raises(TypeError, match="model_or_estimator"):
         multiple_imputation("normal", [[1.0, np.nan], [2.0, 3.0], [3.0, 1.0]], m=2)
+
+
+def test_the_reported_autocorrelation_is_the_traces_at_lag_n_between():
+    acf = pytest.importorskip("statsmodels.tsa.stattools").acf
+    X = bivariate(60, 0.5, seed=4)
+    result = multiple_imputation(MVNMissing, X, m=30, n_burn=10, n_between=3, random_state=2)
+    chain = result.trace[10:]
+    expected = [acf(column, nlags=3, fft=False)[3] for column in chain.T]
+    assert np.allclose(result.autocorrelation, expected, rtol=0, atol=1e-12)
+    assert np.max(np.abs(result.autocorrelation)) > 0.05   # the check compares something

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .covariance import _Full
+from .covariance.full import _Full
 from .mstep import DegenerateComponentError
 
 __all__ = ["MCLUST_MODELS", "MclustModel", "det_root", "eigh_ascending"]

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from .._autocorrelation import autocorrelations
 from .._base import Progress
 from .._checks import RANDOM_STATE, check_random_state
 from .._validation import Integer, Real, validated
@@ -150,14 +151,6 @@ class ImputationResult:
                              df_complete=df_complete)
 
 
-def _autocorrelation(chain, lag):
-    """Each column's sample autocorrelation at ``lag`` (0 for a constant column)."""
-    centred = chain - chain.mean(axis=0)
-    var = np.sum(centred ** 2, axis=0)
-    cross = np.sum(centred[lag:] * centred[:-lag], axis=0) if lag < len(chain) else 0.0 * var
-    return np.where(var > 0, cross / np.where(var > 0, var, 1.0), 0.0)
-
-
 @validated({"m": [Integer(2)], "n_burn": [Integer(0)], "n_between": [Integer(1)],
             "random_state": RANDOM_STATE, "verbose": [Integer(0)],
             "max_autocorrelation": [Real(0, 1, high_open=True)]})
@@ -287,7 +280,7 @@ def multiple_imputation(model_or_estimator, X, m: int, *, n_burn: int = 100,
         trace.append(sampler.monitored(theta))
         progress.run_step(t, n_iter, f"{len(kept)}/{m} imputations")
     trace = np.array(trace)
-    acf = _autocorrelation(trace[n_burn:], n_between)
+    acf = autocorrelations(trace[n_burn:], n_between)[n_between]
     limit = max(max_autocorrelation, 4 / math.sqrt(m * n_between))
     if missing.any() and np.max(acf) > limit:
         worst = sampler.monitored_names()[int(np.argmax(acf))]

@@ -8,6 +8,7 @@ import itertools
 
 import numpy as np
 
+from .._autocorrelation import autocorrelations
 from .._rate import central_differences
 from ._protocol import _shape_like
 
@@ -32,16 +33,11 @@ def _autocorrelation_time(series):
     the sums of adjacent autocorrelations :math:`\rho_{2j} + \rho_{2j+1}` are added while
     positive, each capped by the one before. Independent draws give about 1; the variance
     of a mean of ``n`` correlated draws is :math:`\tau` times that of independent ones."""
-    x = series - series.mean(axis=0)
-    n = x.shape[0]
-    size = 1 << (2 * n - 1).bit_length()              # zero padding to a power of two: fast
-    spectrum = np.fft.rfft(x, size, axis=0)
-    acov = np.fft.irfft(spectrum * np.conj(spectrum), size, axis=0)[:n]
-    safe = np.where(acov[0] > 0, acov[0], 1.0)
-    rho = acov / safe
+    n = series.shape[0]
+    rho = autocorrelations(series, n - 1)       # a constant column: 1, 0, 0, ...: tau = 1
     pairs = rho[0:n - 1:2] + rho[1:n:2]
-    tau = np.ones(x.shape[1])
-    for j in np.flatnonzero(acov[0] > 0):
+    tau = np.ones(rho.shape[1])
+    for j in range(rho.shape[1]):
         negative = np.flatnonzero(pairs[:, j] <= 0)
         kept = pairs[:negative[0] if negative.size else pairs.shape[0], j]
         tau[j] = -1.0 + 2.0 * np.sum(np.minimum.accumulate(kept)) if kept.size else 1.0
@@ -88,23 +84,17 @@ def _map_derivative(model, theta, chunks):
     the draws, from the first chunk. Returns D, the statistics' mean and their covariance per
     draw (chunks bound the memory)."""
     vec = _vector(theta)
+    h = 1e-5 * np.maximum(1.0, np.abs(vec))
     n, sums = 0, None
     for draws in chunks:
         stats = np.asarray(model.local_statistics(theta, draws), dtype=float)
-        score = np.empty((stats.shape[0], vec.size))
+        score = central_differences(lambda v: np.asarray(
+            model.complete_log_likelihood(_shape_like(theta, v), draws), dtype=float), vec, h)
         explicit = np.zeros((stats.shape[1], vec.size))
-        for j in range(vec.size):
-            h = 1e-5 * max(1.0, abs(vec[j]))
-            up, down = vec.copy(), vec.copy()
-            up[j] += h
-            down[j] -= h
-            up, down = _shape_like(theta, up), _shape_like(theta, down)
-            score[:, j] = (np.asarray(model.complete_log_likelihood(up, draws))
-                           - np.asarray(model.complete_log_likelihood(down, draws))) / (2 * h)
-            if model.statistics_move_with_theta and n == 0:
-                explicit[:, j] = (np.asarray(model.local_statistics(up, draws)).mean(axis=0)
-                                  - np.asarray(model.local_statistics(down, draws)).mean(axis=0)
-                                  ) / (2 * h)
+        if model.statistics_move_with_theta and n == 0:
+            explicit = central_differences(lambda v: np.asarray(
+                model.local_statistics(_shape_like(theta, v), draws), dtype=float).mean(axis=0),
+                vec, h)
         parts = (stats.sum(axis=0), score.sum(axis=0), stats.T @ score, stats.T @ stats)
         sums = parts + (explicit,) if sums is None else tuple(
             a + b for a, b in zip(sums, parts + (0.0,)))
