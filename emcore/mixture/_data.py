@@ -61,8 +61,9 @@ class MixtureData:
     With ``missing=True`` NaN entries are missing (:mod:`._missing`): the rows
     without NaN form ``complete`` (a ``MixtureData`` about the same centre,
     walked by the chunked E-step), the others ``incomplete``, about that
-    centre with 0 at their holes; ``center`` is then :func:`exact_origin` of
-    the observed entries. ``X`` is a copy with each hole filled by ``fill``
+    centre with 0 at their holes; ``center`` (unless given) is then the same
+    rule on the observed entries (:func:`emcore.gaussian.holes.observed_origin`).
+    ``X`` is a copy with each hole filled by ``fill``
     (default: its column's observed mean; with ``center`` given, the centre),
     which the initialisation reads; the summaries count the observed entries
     only.
