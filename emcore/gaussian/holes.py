@@ -211,9 +211,8 @@ def observed_origin(X: np.ndarray, weights: np.ndarray | None = None) -> np.ndar
     >>> print(observed_mean(X), observed_origin(X))  # 0.001 - 4.0005 would not be exact
     [ 4.0005 45.    ] [ 0. 45.]
     """
-    if weights is not None:
-        X = X[weights > 0]
-    # fmin and fmax skip NaN (a hole); a column never observed keeps the origin 0
-    low, high = np.fmin.reduce(X, axis=0), np.fmax.reduce(X, axis=0)
-    return exact_origin(observed_mean(X, None if weights is None else weights[weights > 0]),
-                        low, high)
+    # the range over the rows with weight (a copy only when some have none); fmin and fmax
+    # skip NaN (a hole), and a column never observed keeps the origin 0
+    seen = X if weights is None or np.all(weights > 0) else X[weights > 0]
+    low, high = np.fmin.reduce(seen, axis=0), np.fmax.reduce(seen, axis=0)
+    return exact_origin(observed_mean(X, weights), low, high)
