@@ -26,10 +26,9 @@ statistics, the M-step -- are in :mod:`emcore.gaussian`.
 * ``_curved`` -- free coordinates of mclust's models with curved constraints (volume,
   shape and orientation of the eigen-decomposition), for ``_problem``'s standard errors;
 * ``_prior`` -- the conjugate priors of MAP-EM;
-* ``_model`` -- the mixture as an :class:`emcore.EMModel`, starting parameters, best of
-  restarts and the collapse rule;
+* ``_model`` -- the fit problem (in memory, or handed over to ``_dask``): the mixture as an
+  :class:`emcore.EMModel` with its collapse rule, and its starting parameters;
 * ``_init`` -- k-means and the other starting responsibilities;
-* ``_backend`` -- the fit problem in memory, or hand-over to ``_dask``;
 * ``_dask`` -- map-reduce EM on a dask array (imports dask);
 * ``_online`` -- stepwise (online) EM and ``partial_fit``;
 * ``_select`` -- :func:`select_n_components`;

@@ -4,7 +4,7 @@ and the checks of the explicit initial values and sample counts against the data
 ``GaussianMixture`` declares the constraints of its constructor arguments
 next to its signature (``_parameter_constraints``, checked by
 :func:`emcore._validation.check_params`); :meth:`FitConfig.of` checks them
-and freezes the result. The helpers (:mod:`._backend`, :mod:`._dask`,
+and freezes the result. The helpers (:mod:`._model`, :mod:`._dask`,
 :mod:`._online`, :func:`check_inits`) receive this value, never the
 estimator, and return values; only the estimator writes fitted state.
 """

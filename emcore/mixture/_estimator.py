@@ -21,9 +21,9 @@ from ..exceptions import ConvergenceWarning, NotFittedError
 from ..gaussian.covariance import COVARIANCE_TYPES, CovarianceType, covariance_model
 from ..gaussian.mclust import MCLUST_MODELS
 from ..gaussian.mstep import DegenerateComponentError
-from ._backend import fit_problem
 from ._config import FitConfig, precisions_of_covariances
 from ._init import INIT_METHODS
+from ._model import fit_problem
 from ._online import OnlineMixin
 from ._pool import N_JOBS
 from ._prior import MixturePrior

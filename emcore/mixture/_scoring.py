@@ -17,9 +17,9 @@ from .._validation import Integer, check_params
 from ..exceptions import NotFittedError
 from ..gaussian.covariance import covariance_model
 from ..gaussian.stats import MixtureParams
-from ._backend import rowwise
 from ._estep import normalize
 from ._missing import impute, log_prob_rows
+from ._model import rowwise
 from ._pool import resolve_n_jobs
 
 __all__ = ["ScoringMixin"]

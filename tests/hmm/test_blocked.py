@@ -5,7 +5,7 @@ import pytest
 
 from emcore import _tuning
 from emcore.gaussian.covariance import COVARIANCE_TYPES
-from emcore.hmm import _blocked, _emissions, _scan
+from emcore.hmm import _blocked, _gaussian, _scan
 
 from .test_exact import CASES, _brute, _random_hmm
 
@@ -112,7 +112,7 @@ def test_log_densities_by_either_path_equal_scipy(cov_type, max_error, monkeypat
         X[17] += 1e7
     else:
         monkeypatch.setattr(_tuning, "MAX_ROUND_OFF", max_error)
-    em = _emissions.GaussianEmissions(cov_type, k, d, center=X.mean(axis=0))
+    em = _gaussian.GaussianEmissions(cov_type, k, d, center=X.mean(axis=0))
     means = rng.normal(size=(k, d))
     cov, sigma = _state_covariances(cov_type, k, d, rng)
     got = em.log_prob(X, em.pack(means, cov))
@@ -131,7 +131,7 @@ def test_without_the_round_off_guard_far_tight_states_lose_digits(monkeypatch):
     means = np.array([[0.0, 0.0], [1e5, 1e5]])
     X = np.concatenate([rng.normal(m, 1e-3, size=(50, 2)) for m in means])
     for cov_type in COVARIANCE_TYPES:
-        em = _emissions.GaussianEmissions(cov_type, 2, 2, center=X.mean(axis=0))
+        em = _gaussian.GaussianEmissions(cov_type, 2, 2, center=X.mean(axis=0))
         cov = {"full": np.tile(np.eye(2) * 1e-6, (2, 1, 1)), "tied": np.eye(2) * 1e-6,
                "diag": np.full((2, 2), 1e-6), "spherical": np.full(2, 1e-6)}[cov_type]
         vec = em.pack(means, cov)
@@ -149,7 +149,7 @@ def test_m_step_by_quadratic_features_equals_the_weighted_moments(cov_type, monk
     k, d, n = 3, 3, 40
     X = rng.normal(size=(n, d)) + 5.0
     post = rng.dirichlet(np.ones(k), size=n)
-    em = _emissions.GaussianEmissions(cov_type, k, d, reg_covar=1e-3, center=X.mean(axis=0))
+    em = _gaussian.GaussianEmissions(cov_type, k, d, reg_covar=1e-3, center=X.mean(axis=0))
     start = em.initial(X, "random", np.random.default_rng(0))
     means, cov = em.unpack(em.m_step(em.accumulate(X, post, start), start))
     tied = np.zeros((d, d))

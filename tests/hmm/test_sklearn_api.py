@@ -162,3 +162,17 @@ def test_the_keyword_lengths_variant_changes_only_the_signature():
     variant = KeywordLengthsGaussianHMM(2, max_iter=5, random_state=0).fit(X, lengths=[4, 2])
     assert variant.score(X, lengths=[4, 2]) == plain.score(X, [4, 2])
     assert variant.predict(X, None, lengths=[3, 3]).tolist() == plain.predict(X, [3, 3]).tolist()
+
+
+def test_pickles_naming_the_old_module_of_the_discrete_hmms_still_load():
+    import pickle
+
+    X = np.array([[0], [1], [1], [0], [2], [1]])
+    for model in (CategoricalHMM(2, random_state=0).fit(X),
+                  PoissonHMM(2, random_state=0).fit(X.astype(float))):
+        data = pickle.dumps(model, protocol=2)  # the class by module and name, as text
+        old = data.replace(b"emcore.hmm._discrete", b"emcore.hmm._estimator")
+        assert old != data
+        back = pickle.loads(old)
+        assert type(back) is type(model)
+        np.testing.assert_array_equal(back.transmat_, model.transmat_)

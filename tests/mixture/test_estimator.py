@@ -8,7 +8,7 @@ import pytest
 
 import emcore
 from emcore import ConvergenceWarning, GaussianMixture, MonotonicityWarning, _tuning
-from emcore.mixture import DegenerateComponentError, MixtureParams, _backend, _estep
+from emcore.mixture import DegenerateComponentError, MixtureParams, _model
 
 from .conftest import COV_TYPES, blobs, explicit_init
 
@@ -225,7 +225,7 @@ def test_singular_covariance_is_a_collapse_naming_the_redundant_feature():
 
 
 def test_a_degenerate_restart_is_skipped_when_another_succeeds(X, monkeypatch):
-    real = _backend.initial_params  # what fit's start calls
+    real = _model.initial_params  # what fit's start calls
     calls = []
 
     def first_one_degenerate(*args):
@@ -234,7 +234,7 @@ def test_a_degenerate_restart_is_skipped_when_another_succeeds(X, monkeypatch):
             raise DegenerateComponentError("first start degenerate")
         return real(*args)
 
-    monkeypatch.setattr(_backend, "initial_params", first_one_degenerate)
+    monkeypatch.setattr(_model, "initial_params", first_one_degenerate)
     gm = GaussianMixture(3, n_init=2, random_state=0).fit(X)
     assert len(calls) == 2 and gm.converged_
 
