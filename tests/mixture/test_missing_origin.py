@@ -258,7 +258,7 @@ def test_scoring_holed_rows_about_the_means_mean_would_fail(cov_type, monkeypatc
 
 
 def test_the_origin_of_holed_data_is_the_complete_data_rule_on_the_observed_entries():
-    from emcore.hmm._emissions import data_origin
+    from emcore.hmm._gaussian import data_origin
 
     X, _, _ = _hostile("full")
     origin = holes.observed_origin(X)
