@@ -8,9 +8,10 @@ import numpy as np
 
 from .._checks import check_observed, check_X
 from .._validation import Options, Real
+from ..gaussian.holes import observed_origin
 from ._base import BaseHMM
 from ._frozen import UPDATE_DOC
-from ._gaussian import HMM_COVARIANCE_TYPES, GaussianEmissions, data_origin
+from ._gaussian import HMM_COVARIANCE_TYPES, GaussianEmissions
 from ._missing import ImputeMixin, MissingGaussianEmissions
 
 __all__ = ["GaussianHMM"]
@@ -185,7 +186,7 @@ class GaussianHMM(ImputeMixin, BaseHMM):
 
     def _emissions(self, X):
         d = self.n_features_in_ if X is None else X.shape[1]
-        center = None if X is None else data_origin(X)
+        center = None if X is None else observed_origin(X)
         if self.missing == "marginalize":
             return MissingGaussianEmissions(self.covariance_type, self.n_components, d,
                                             float(self.reg_covar), center)

@@ -1,9 +1,9 @@
 """Normal emissions of an HMM on the Gaussian core: :class:`GaussianEmissions`.
 
 Any covariance type of :mod:`emcore.gaussian`; log-densities by its safe fast path
-(:mod:`emcore.gaussian.expanded`), statistics about the data's exact origin
-(:func:`data_origin`) or, where those would cancel, about each state's mean, and the
-core's M-step with its check that ``Q`` does not fall.
+(:mod:`emcore.gaussian.expanded`), statistics about the data's exact origin (the
+mixture's, :func:`emcore.gaussian.holes.observed_origin`) or, where those would cancel,
+about each state's mean, and the core's M-step with its check that ``Q`` does not fall.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from .. import _tuning
 from .._checks import check_array_of_shape
 from ..gaussian import expanded, reference
 from ..gaussian.covariance import COVARIANCE_TYPES, covariance_model
-from ..gaussian.holes import observed_mean
 from ..gaussian.mstep import DegenerateComponentError, m_step
-from ..gaussian.stats import MixtureParams, SufficientStats, exact_origin
+from ..gaussian.stats import MixtureParams, SufficientStats
 from ._emissions import DegenerateStateError, Emissions, check_occupancy
 from ._frozen import frozen_gaussian_m_step
 
@@ -28,26 +27,14 @@ _EPS = np.finfo(np.float64).eps
 HMM_COVARIANCE_TYPES = COVARIANCE_TYPES
 
 
-def data_origin(X: np.ndarray) -> np.ndarray:
-    """The origin of the Gaussian emissions' sums, the mixture's: per feature the mean of
-    the observed entries where subtracting it from each of them is exact, else 0
-    (:func:`emcore.gaussian.stats.exact_origin`).
-
-    A mean far from a sample near 0 would round that sample to the mean's last bit
-    (clusters 1e5 apart and 1e-3 wide lose about 1e-8 of their log-densities).
-    """
-    # fmin and fmax skip NaN (a hole); a column never observed keeps the origin 0
-    low, high = np.fmin.reduce(X, axis=0), np.fmax.reduce(X, axis=0)
-    return exact_origin(observed_mean(X), low, high)
-
-
 class GaussianEmissions(Emissions):
     """Normal emissions with any covariance type of the Gaussian core (:mod:`emcore.gaussian`).
 
     Parameters are the means (K, d) and the covariances in the type's compact
     shape. Coordinates are taken about ``center`` (the estimators pass
-    :func:`data_origin`, where subtracting it is exact); the statistics about it,
-    or about each state's mean where those would cancel (:meth:`accumulate`).
+    :func:`emcore.gaussian.holes.observed_origin`, where subtracting it is exact); the
+    statistics about it, or about each state's mean where those would cancel
+    (:meth:`accumulate`).
     """
 
     def __init__(self, cov_type: str, k: int, d: int, reg_covar: float = 0.0, center=None):

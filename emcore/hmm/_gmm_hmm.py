@@ -6,10 +6,11 @@ import numpy as np
 
 from .._checks import check_X
 from .._validation import Integer, Options, Real
+from ..gaussian.holes import observed_origin
 from ._base import BaseHMM
-from ._gaussian import HMM_COVARIANCE_TYPES, data_origin
 from ._estimator import _COMMON_DOC, _NOTES_DOC
 from ._frozen import UPDATE_DOC
+from ._gaussian import HMM_COVARIANCE_TYPES
 from ._gmm import GMMEmissions
 
 __all__ = ["GMMHMM"]
@@ -130,7 +131,7 @@ class GMMHMM(BaseHMM):
 
     def _emissions(self, X):
         d = self.n_features_in_ if X is None else X.shape[1]
-        center = None if X is None else data_origin(X)
+        center = None if X is None else observed_origin(X)
         return GMMEmissions(self.covariance_type, self.n_components, int(self.n_mix), d,
                             float(self.reg_covar), center)
 

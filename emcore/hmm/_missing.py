@@ -46,10 +46,10 @@ from .. import _tuning
 from .._checks import check_lengths, check_X
 from ..exceptions import NotFittedError
 from ..gaussian import expanded
-from ..gaussian.holes import HoledRows, observed_mean
+from ..gaussian.holes import HoledRows, observed_mean, observed_origin
 from ..gaussian.stats import MixtureParams, SufficientStats
 from . import _scan
-from ._gaussian import GaussianEmissions, data_origin
+from ._gaussian import GaussianEmissions
 
 __all__ = ["ImputeMixin", "MissingGaussianEmissions"]
 
@@ -252,7 +252,7 @@ class ImputeMixin:
                                estimator=type(self).__name__), dtype=np.float64)
         lengths = check_lengths(lengths, X.shape[0])
         em = MissingGaussianEmissions(self.covariance_type, self.n_components, X.shape[1],
-                                      center=data_origin(X))
+                                      center=observed_origin(X))
         params = em.pack(self.means_, self.covariances_)
         posteriors = _scan.forward_backward(em.log_prob(X, params), lengths, self.startprob_,
                                             self.transmat_)[1]

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
 
-from emcore import GaussianHMM, GMMHMM
+from emcore import GMMHMM, GaussianHMM
 from emcore.gaussian.covariance import COVARIANCE_TYPES
+from emcore.gaussian.holes import observed_origin
 from emcore.gaussian.stats import exact_origin
-from emcore.hmm._gaussian import data_origin
 
 D = 3
 
@@ -65,11 +65,11 @@ def test_the_origin_is_the_mixture_exact_origin_also_with_holes():
     seen = np.where(np.isnan(X), 0.0, X)
     mean = seen.sum(axis=0) / (~np.isnan(X)).sum(axis=0)
     want = exact_origin(mean, np.nanmin(X, axis=0), np.nanmax(X, axis=0))
-    np.testing.assert_array_equal(data_origin(X), want)
+    np.testing.assert_array_equal(observed_origin(X), want)
     np.testing.assert_array_equal(want, [1.5, 0.0, 4.0])  # the middle feature crosses 0
     complete = X[[0, 2]]
-    assert np.array_equal(GMMHMM(2)._emissions(complete).center, data_origin(complete))
-    assert np.array_equal(_emissions("diag", complete).center, data_origin(complete))
+    assert np.array_equal(GMMHMM(2)._emissions(complete).center, observed_origin(complete))
+    assert np.array_equal(_emissions("diag", complete).center, observed_origin(complete))
     holed = GaussianHMM(2, missing="marginalize")._emissions(X)
     np.testing.assert_array_equal(holed.center, want)
 

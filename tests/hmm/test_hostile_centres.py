@@ -17,8 +17,9 @@ import pytest
 
 from emcore import GMMHMM, GaussianHMM, _tuning
 from emcore.gaussian.covariance import COVARIANCE_TYPES
+from emcore.gaussian.holes import observed_origin
 from emcore.hmm import DegenerateStateError
-from emcore.hmm._gaussian import GaussianEmissions, data_origin
+from emcore.hmm._gaussian import GaussianEmissions
 from emcore.hmm._missing import MissingGaussianEmissions
 
 K, D, SD = 3, 3, 1e-3
@@ -86,7 +87,7 @@ def _start(em, cov_type, sd=SD):
 def test_the_m_step_covariances_equal_an_independent_computation(cov_type):
     X, states = _sequence()
     post = _posteriors(states)
-    em = GaussianEmissions(cov_type, K, D, center=data_origin(X))
+    em = GaussianEmissions(cov_type, K, D, center=observed_origin(X))
     assert em.cancels(em.about_center(X, post))  # so the sums are taken about the means
     got = _m_step_covariances(em, X, post, _start(em, cov_type))
     assert _relative(got, _independent_covariances(X, post, cov_type)) < RTOL
@@ -123,7 +124,7 @@ def test_about_one_origin_the_same_covariances_lose_their_digits(cov_type, how, 
                                                                   monkeypatch):
     X, states = _sequence(sd=sd)
     post = _posteriors(states)
-    em = GaussianEmissions(cov_type, K, D, center=data_origin(X))
+    em = GaussianEmissions(cov_type, K, D, center=observed_origin(X))
     params = _start(em, cov_type, sd)
     want = _independent_covariances(X, post, cov_type)
     assert _error(em, X, post, params, want) < RTOL
@@ -139,7 +140,7 @@ def test_ordinary_data_keep_the_product_of_quadratic_features(cov_type):
     states = np.repeat(rng.permutation(np.resize(np.arange(K), 30)), 20)
     X = 3.0 * CENTRES[states] / 1e5 + rng.normal(size=(states.size, D))
     post = _posteriors(states) * 0.5 + 0.5 * rng.dirichlet(np.ones(K), size=states.size)
-    em = GaussianEmissions(cov_type, K, D, center=data_origin(X))
+    em = GaussianEmissions(cov_type, K, D, center=observed_origin(X))
     assert not em.cancels(em.about_center(X, post))
     params = em.pack(3.0 * CENTRES / 1e5, _start(em, cov_type)[K * D:] * 1e6)
     got = _m_step_covariances(em, X, post, params)
@@ -215,7 +216,7 @@ def test_holed_rows_complete_about_each_state_mean(how, sd, monkeypatch):
     X, states = _sequence(sd=sd)
     X = _holed(X)
     post = _posteriors(states)
-    em = MissingGaussianEmissions("diag", K, D, center=data_origin(X))
+    em = MissingGaussianEmissions("diag", K, D, center=observed_origin(X))
     params = _start(em, "diag", sd)
     means, variances = em.unpack(params)
     want = _completed_diag_variances(X, post, means, variances)
@@ -259,7 +260,7 @@ def test_a_covariance_type_with_the_base_methods_alone_takes_the_sums_about_the_
 
     X, states = _sequence()
     post = _posteriors(states)
-    em = GaussianEmissions(EqualSpherical(), K, D, center=data_origin(X))
+    em = GaussianEmissions(EqualSpherical(), K, D, center=observed_origin(X))
     params = em.pack(CENTRES, np.asarray(SD**2))
     got = _m_step_covariances(em, X, post, params)
     want = np.trace(_independent_covariances(X, post, "tied")) / D

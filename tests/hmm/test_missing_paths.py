@@ -13,8 +13,8 @@ import pytest
 from scipy.stats import multivariate_normal
 
 from emcore import GaussianHMM
+from emcore.gaussian.holes import observed_origin
 from emcore.hmm import _estimator
-from emcore.hmm._gaussian import data_origin
 from emcore.hmm._missing import MissingGaussianEmissions
 
 TYPES = ["diag", "full", "tied", "spherical"]
@@ -46,14 +46,14 @@ def _hostile(seed, cov_type, n=600, k=3, d=5, spread=3.0, far=0.0):
     rng = np.random.default_rng(seed)
     cov, full = _covariances(rng, cov_type, k, d, spread)
     means = rng.normal(scale=3.0, size=(k, d))
-    # about 40, within a factor 2 of the mean: the origin is the mean (data_origin), as the
+    # about 40, within a factor 2 of the mean: the origin is the mean (observed_origin), as the
     # expanded path's round-off bound assumes at this conditioning
     X = rng.normal(scale=4.0, size=(n, d)) + 40.0
     X[rng.random((n, d)) < 0.25] = np.nan
     X[rng.random(n) < 0.3, 1:3] = np.nan  # a frequent pattern of two holes
     X[[7, 100, n - 9]] = np.nan
     X[:3] += far
-    em = MissingGaussianEmissions(cov_type, k, d, center=data_origin(X))
+    em = MissingGaussianEmissions(cov_type, k, d, center=observed_origin(X))
     assert np.all(em.center != 0) or far
     return X, em, em.pack(means + 40.0, cov), full, rng
 

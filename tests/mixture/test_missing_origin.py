@@ -21,7 +21,7 @@ from emcore import GaussianMixture
 from emcore.gaussian import holes
 from emcore.gaussian.covariance import COVARIANCE_TYPES, covariance_model
 from emcore.gaussian.stats import MixtureParams
-from emcore.mixture import _data, _estep, _missing
+from emcore.mixture import _estep, _missing
 from emcore.mixture._data import MixtureData
 
 D, K = 3, 3
@@ -258,12 +258,9 @@ def test_scoring_holed_rows_about_the_means_mean_would_fail(cov_type, monkeypatc
 
 
 def test_the_origin_of_holed_data_is_the_complete_data_rule_on_the_observed_entries():
-    from emcore.hmm._gaussian import data_origin
-
     X, _, _ = _hostile("full")
     origin = holes.observed_origin(X)
     np.testing.assert_array_equal(origin, 0.0)  # 1e-3 and 1e5 in every column
-    np.testing.assert_array_equal(origin, data_origin(X))  # the HMM's, the same rule
     far = X[80:]  # the cluster at 1e5 alone: its observed mean, exactly
     np.testing.assert_array_equal(holes.observed_origin(far), holes.observed_mean(far))
     # rows without weight neither move the mean nor count in the range
