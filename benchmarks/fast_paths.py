@@ -70,8 +70,8 @@ def _e_steps(X, gm):
     from emcore.gaussian import reference
     from emcore.gaussian.covariance import covariance_model
     from emcore.gaussian.stats import MixtureParams
-    from emcore.mixture._data import MixtureData
     from emcore.mixture._estep import e_step
+    from emcore.mixture._model import MixtureData
 
     cov = covariance_model(gm.covariance_type)
     params = MixtureParams(gm.weights_, gm.means_, gm.covariances_, gm.precisions_cholesky_)

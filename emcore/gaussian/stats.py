@@ -1,7 +1,7 @@
 """Parameters and sufficient statistics of a Gaussian mixture, and their algebra.
 
 :class:`MixtureParams` holds weights, means and covariances; inside a fit the
-means are relative to the data's centre (``emcore.mixture._data``), and
+means are relative to the data's centre (``emcore.mixture._model``), and
 :meth:`MixtureParams.moved` is the one change of origin, used wherever
 parameters cross between coordinates.
 
@@ -186,7 +186,7 @@ def add_centred(cov, xt, resp, shift, first, second, kept=None):
 
 def stats_from_resp(data, resp_chunk, k: int) -> SufficientStats:
     """Statistics of given responsibilities, ``resp_chunk(s, e)`` -> (K, e - s),
-    on a :class:`emcore.mixture._data.MixtureData`.
+    on a :class:`emcore.mixture._model.MixtureData`.
 
     Two passes: the means first, then the second moments about them, so the
     starting covariances carry no cancellation error whatever the data.

@@ -11,8 +11,6 @@ statistics, the M-step -- are in :mod:`emcore.gaussian`.
   instead of the estimator; and the checks of explicit initial values and
   sample counts (the checks every estimator shares, of data, weights and
   random states, are ``emcore._checks``);
-* ``_data`` -- the data container and chunking, and the ``FitData`` protocol
-  every data source meets;
 * ``_estep`` -- the chunked, fused E-step, log-sum-exp and new-data scoring;
 * ``_pool`` -- ``n_jobs``: threads over chunks of rows, results in chunk order,
   BLAS on one thread meanwhile;
@@ -26,7 +24,8 @@ statistics, the M-step -- are in :mod:`emcore.gaussian`.
 * ``_curved`` -- free coordinates of mclust's models with curved constraints (volume,
   shape and orientation of the eigen-decomposition), for ``_problem``'s standard errors;
 * ``_prior`` -- the conjugate priors of MAP-EM;
-* ``_model`` -- the fit problem (in memory, or handed over to ``_dask``): the mixture as an
+* ``_model`` -- the fit problem (in memory, or handed over to ``_dask``): the data container
+  and chunking with the ``FitData`` protocol every data source meets, the mixture as an
   :class:`emcore.EMModel` with its collapse rule, and its starting parameters;
 * ``_init`` -- k-means and the other starting responsibilities;
 * ``_dask`` -- map-reduce EM on a dask array (imports dask);

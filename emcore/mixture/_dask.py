@@ -8,7 +8,7 @@ as an in-memory fit, where the block lives, and only the block's sums --
 order whatever the scheduler), and the M-step (:func:`emcore.gaussian.mstep.m_step`) runs
 on the client. The loop is :func:`emcore.run_em`, as for in-memory data.
 
-Each block is a :class:`._data.MixtureData` built once, where its rows
+Each block is a :class:`._model.MixtureData` built once, where its rows
 live, with the centre of the *whole* data; the summaries that pick the
 E-step's numerical path (the largest distance from the centre) and scale
 the M-step's checks (the variance) are combined over the blocks, so every
@@ -43,8 +43,7 @@ import numpy as np
 from .._checks import check_observed, check_sample_weight, nonfinite_message
 from ..gaussian.stats import SufficientStats, exact_origin
 from ._config import check_inits, check_n_rows
-from ._data import MixtureData
-from ._model import MixtureEM, initial_params
+from ._model import MixtureData, MixtureEM, initial_params
 from ._prior import MixturePrior, default_prior_from_moments, one_component_stats, resolve_prior
 
 __all__ = ["DaskMixtureData", "dask_problem", "map_rows"]
@@ -107,7 +106,7 @@ def _tree_sum(parts):
 class DaskMixtureData:
     """A dask array ``X`` (and weights) as persisted blocks, with the whole data's summaries.
 
-    Meets :class:`._data.FitData` (checked by a test): ``n``, ``d``,
+    Meets :class:`._model.FitData` (checked by a test): ``n``, ``d``,
     ``cov_type``, ``center``, ``total_weight``, ``radius2``, ``variance`` and
     ``e_step``; ``blocks`` the persisted per-block ``MixtureData``.
     """
@@ -153,7 +152,7 @@ class DaskMixtureData:
         self.total_weight = float(total)
         divisor = np.asarray(col_weight, dtype=np.float64) if marginalize else self.total_weight
         mean = np.asarray(first, dtype=np.float64) / divisor
-        # as in memory (:class:`._data.MixtureData`); the holes filled by the observed mean
+        # as in memory (:class:`._model.MixtureData`); the holes filled by the observed mean
         self.center = exact_origin(mean, low, high)
         fill = mean if marginalize else None
         xs = self.X.to_delayed()[:, 0]

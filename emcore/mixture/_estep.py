@@ -259,7 +259,7 @@ def normalize_bounded(log_joint, shift, rescore):
 def e_step(data, params: MixtureParams, *, stats: bool = True, radius2: float | None = None,
            n_jobs: int = 1):
     """Statistics (or None) and log-likelihood ``sum_n w_n log p(x_n)`` of a
-    :class:`._data.MixtureData`, in one pass.
+    :class:`._model.MixtureData`, in one pass.
 
     ``radius2`` (default ``data.radius2``) picks the numerical path: a block of a larger data
     set passes the whole data's, so that every block takes the same path. The chunks run on

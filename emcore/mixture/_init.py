@@ -3,7 +3,7 @@
 Every method returns responsibilities, chunk by chunk (``resp(s, e)`` gives a
 ``(K, e - s)`` array for rows ``s:e``); the estimator turns them into
 starting parameters with one M-step. All work happens on
-:class:`._data.MixtureData` in its centred coordinates, in chunks, and
+:class:`._model.MixtureData` in its centred coordinates, in chunks, and
 honours the sample weights: a row of weight ``w`` counts as ``w`` rows
 (sampling probabilities are proportional to ``w``), a row of weight zero is
 never chosen.

@@ -12,7 +12,7 @@ to the second moments. That is EM for the observed-data likelihood, so the
 log-likelihood never decreases.
 
 Rows with nothing missing keep the chunked kernels of :mod:`._estep`
-(:class:`._data.MixtureData` splits them off); the others are grouped by
+(:class:`._model.MixtureData` splits them off); the others are grouped by
 their number of missing entries and, within a group, by pattern: each
 pattern costs one factorisation of each component's (small) missing block
 of the precision, not one per row, and the row-wise work is vectorised over

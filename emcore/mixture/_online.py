@@ -31,8 +31,7 @@ from .._checks import check_random_state, check_sample_weight, check_X
 from ..gaussian.mstep import m_step
 from ..gaussian.stats import MixtureParams, SufficientStats
 from ._config import FitConfig, check_inits, check_n_rows
-from ._data import MixtureData
-from ._model import initial_params
+from ._model import MixtureData, initial_params
 from ._prior import ResolvedPrior, resolve_prior
 
 __all__ = ["OnlineMixin", "OnlineState", "online_step"]

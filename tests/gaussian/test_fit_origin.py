@@ -16,8 +16,8 @@ import pytest
 from emcore.gaussian import reference
 from emcore.gaussian.covariance import COVARIANCE_TYPES, covariance_model
 from emcore.gaussian.stats import MixtureParams, exact_origin
-from emcore.mixture import _data, _estep
-from emcore.mixture._data import MixtureData
+from emcore.mixture import _estep, _model
+from emcore.mixture._model import MixtureData
 
 D = 3
 
@@ -116,7 +116,7 @@ def test_centring_at_the_mean_would_fail_the_hostile_comparison(cov_type, monkey
     exact = _extended(X, params, cov_type)
     resp, log_px, _ = _fit_first_e_step(X, cov_type, params)
     assert max(_errors((resp, log_px), exact)) < 1e-13
-    monkeypatch.setattr(_data, "exact_origin", lambda mean, low, high: mean)
+    monkeypatch.setattr(_model, "exact_origin", lambda mean, low, high: mean)
     resp, log_px, _ = _fit_first_e_step(X, cov_type, params)
     resp_error, log_px_error = _errors((resp, log_px), exact)
     assert resp_error > 1e-10 and log_px_error > 1e-11

@@ -13,7 +13,7 @@ from emcore.gaussian import reference
 from emcore.gaussian.covariance import COVARIANCE_TYPES, covariance_model
 from emcore.gaussian.stats import MixtureParams
 from emcore.mixture import _estep
-from emcore.mixture._data import MixtureData
+from emcore.mixture._model import MixtureData
 
 D = 3
 

@@ -130,18 +130,18 @@ def test_zero_weight_rows_are_absent_even_from_the_kmeans_start(separated):
 
 
 def test_random_start_does_not_depend_on_the_chunking(separated, monkeypatch):
-    from emcore.mixture import _data
+    from emcore.mixture import _model
 
     X = np.tile(separated, (30, 1))  # 6000 rows: more than one block of random responsibilities
     a = GaussianMixture(4, init_params="random", max_iter=0, random_state=3).fit(X)
-    data = _data.MixtureData(X, None, "full", 4)
+    data = _model.MixtureData(X, None, "full", 4)
     assert data.chunk_size < len(X)
-    real = _data.MixtureData.__init__
+    real = _model.MixtureData.__init__
 
     def one_chunk(self, *args, **kwargs):
         real(self, *args, **kwargs)
         self.chunk_size = self.max_chunk = len(X)
 
-    monkeypatch.setattr(_data.MixtureData, "__init__", one_chunk)
+    monkeypatch.setattr(_model.MixtureData, "__init__", one_chunk)
     b = GaussianMixture(4, init_params="random", max_iter=0, random_state=3).fit(X)
     np.testing.assert_allclose(a.means_, b.means_, rtol=1e-12)

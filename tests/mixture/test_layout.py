@@ -9,7 +9,7 @@ import pytest
 
 import emcore.mixture
 from emcore.gaussian import covariance as _covariance
-from emcore.mixture import _data
+from emcore.mixture import _model
 
 from .conftest import COV_TYPES
 
@@ -106,10 +106,10 @@ def test_in_memory_and_dask_data_meet_the_fit_data_protocol():
     from emcore.mixture._dask import DaskMixtureData
 
     X = np.random.default_rng(0).normal(size=(50, 2))
-    assert isinstance(_data.MixtureData(X, None, "full", 2), _data.FitData)
-    assert isinstance(DaskMixtureData(da.from_array(X, chunks=25), None, "full", 2), _data.FitData)
+    assert isinstance(_model.MixtureData(X, None, "full", 2), _model.FitData)
+    assert isinstance(DaskMixtureData(da.from_array(X, chunks=25), None, "full", 2), _model.FitData)
     # the signatures of e_step agree, not only the names
-    for cls in (_data.MixtureData, DaskMixtureData):
+    for cls in (_model.MixtureData, DaskMixtureData):
         params = inspect.signature(cls.e_step).parameters
         assert params["stats"].kind is inspect.Parameter.KEYWORD_ONLY
-    assert not isinstance(object(), _data.FitData)
+    assert not isinstance(object(), _model.FitData)

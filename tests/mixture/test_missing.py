@@ -120,7 +120,7 @@ def test_expanded_and_direct_paths_of_holed_rows_agree(cov_type, data, weighted,
     others' rows go direct within the expanded path (as rare patterns do).
     """
     from emcore.mixture import _missing
-    from emcore.mixture._data import MixtureData
+    from emcore.mixture._model import MixtureData
 
     monkeypatch.setattr(_tuning, "GROUP_ROWS", 50)
     if frequent == "first":
@@ -158,7 +158,7 @@ def test_rare_patterns_go_direct_and_the_maps_stay_within_the_rows_memory(cov_ty
     1000 rows missing entry 0: the frequent pattern is mapped, the maps take no more memory than
     the rows with holes, and the E-step equals the direct one."""
     from emcore.mixture import _missing
-    from emcore.mixture._data import MixtureData
+    from emcore.mixture._model import MixtureData
 
     rng = np.random.default_rng(11)
     X = rng.normal(size=(3000, 12)) + np.repeat([[0.0], [3.0]], 1500, axis=0)

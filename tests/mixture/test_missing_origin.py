@@ -22,7 +22,7 @@ from emcore.gaussian import holes
 from emcore.gaussian.covariance import COVARIANCE_TYPES, covariance_model
 from emcore.gaussian.stats import MixtureParams
 from emcore.mixture import _estep, _missing
-from emcore.mixture._data import MixtureData
+from emcore.mixture._model import MixtureData
 
 D, K = 3, 3
 

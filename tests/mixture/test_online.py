@@ -5,7 +5,7 @@ import pytest
 
 from emcore import GaussianMixture
 from emcore.gaussian.stats import stats_from_resp
-from emcore.mixture._data import MixtureData
+from emcore.mixture._model import MixtureData
 
 from .conftest import COV_TYPES, blobs
 

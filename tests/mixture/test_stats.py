@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from emcore import _tuning
-from emcore.mixture._data import MixtureData
 from emcore.mixture._estep import NEGLIGIBLE_LOG, TINY_SUM, normalize, normalize_bounded
+from emcore.mixture._model import MixtureData
 
 
 def exact(log_joint):
