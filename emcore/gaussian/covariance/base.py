@@ -280,7 +280,8 @@ class CovarianceType(SecondMoments):
         Returns
         -------
         ndarray of shape (m, d)
-            The rows ``A z``: normal with mean 0 and covariance ``Sigma_j``.
+            Each row ``z_i`` mapped to ``A z_i`` (``z @ A.T``): normal with mean 0 and
+            covariance ``Sigma_j``.
         """
 
     # What each attribute changes: the class docstring's Attributes section.

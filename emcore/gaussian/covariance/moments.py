@@ -63,10 +63,9 @@ class SecondMoments(ABC):
         """
         return np.zeros(self.cov_shape(k, d))
 
-
     @abstractmethod
     def add_centred(self, second, j, diff, r):
-        """Add component ``j``'s second moments ``sum r diff diff^T`` (``diff`` (d, m)) to ``second``.
+        """Add component ``j``'s second moments ``sum r diff diff^T`` to ``second``.
 
         In the type's shape: ``full`` adds the matrix to ``second[j]``, ``diag`` its
         diagonal, ``spherical`` its trace. A shared type adds it into its one array
