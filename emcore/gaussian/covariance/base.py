@@ -27,7 +27,7 @@ class CovarianceType(SecondMoments):
     algebra (``precision_cholesky``, ``from_precisions``, ``precisions``,
     ``half_log_det``, ``whiten``), the second moments and the M-step (``add_centred``,
     ``outer``, ``covariances``, ``scatter_trace``, ``relative_spread``, declared in
-    :mod:`emcore.gaussian.covariance.moments`) and sampling (``scaled_noise``). The
+    ``emcore.gaussian.covariance.moments``) and sampling (``scaled_noise``). The
     base builds ``n_parameters``, ``log_gaussian``, ``empty_second``, ``sample``,
     ``is_shared`` and ``is_matrix`` on them.
 
