@@ -132,7 +132,8 @@ def run(cfg):
 
 
 def rel_diff(a, b):
-    return max(float(np.max(np.abs(getattr(a, name) - getattr(b, name))) / np.max(np.abs(getattr(b, name))))
+    return max(float(np.max(np.abs(getattr(a, name) - getattr(b, name)))
+                     / np.max(np.abs(getattr(b, name))))
                for name in ("weights_", "means_", "covariances_"))
 
 
@@ -145,11 +146,12 @@ def main(quick=False):
     import dask
 
     cfg = QUICK if quick else FULL
-    print(f"emcore.GaussianMixture on dask: n={cfg['n']}, d={cfg['d']}, K={cfg['k']}, full covariances, "
-          f"same start, tol=0; dask {dask.__version__}, {os.cpu_count()} CPUs")
+    print(f"emcore.GaussianMixture on dask: n={cfg['n']}, d={cfg['d']}, K={cfg['k']}, "
+          f"full covariances, same start, tol=0; dask {dask.__version__}, {os.cpu_count()} CPUs")
     print("ms/it = time per EM iteration; max rel diff = largest relative difference of the fitted")
     print("parameters from the numpy fit; client peak = tracemalloc peak in this process during a")
-    print("cluster fit with the default initialisation (k-means on a sample of at most 20 000 rows)")
+    print("cluster fit with the default initialisation "
+          "(k-means on a sample of at most 20 000 rows)")
     print(f"{'run':<30} {'block rows':>10} {'ms/it':>9} {'max rel diff':>12}", flush=True)
     return run(cfg)
 

@@ -30,7 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-#: (rows, columns) of the outputs timed: 360 and 495 entries (lock held by ``@``), 540 and 720 (released).
+#: (rows, columns) of the outputs timed: 360 and 495 entries (lock held by ``@``), 540 and 720
+#: (released).
 OUTPUTS = [(45, 8), (45, 11), (45, 12), (45, 16)]
 #: Length of the sum in each product (a chunk's rows).
 INNER = 20_000
@@ -43,7 +44,8 @@ def _repeat(product, a, b, reps):
 
 
 def two_thread_speedup(product, a, b, reps, pool):
-    """Time of one thread running ``2 reps`` products over two threads running ``reps`` each (best of ROUNDS)."""
+    """Time of one thread running ``2 reps`` products over two threads running ``reps`` each
+    (best of ROUNDS)."""
     serial = parallel = np.inf
     for _ in range(ROUNDS):
         t0 = time.perf_counter()
@@ -77,7 +79,8 @@ EXP_SIZES = [1 << 12, 1 << 14, 1 << 16, 1 << 18]
 
 
 def exp_rows(quick=False):
-    """(values per call, microseconds per call on one thread, two-thread speed-up) for ``np.exp``."""
+    """(values per call, microseconds per call on one thread, two-thread speed-up) for
+    ``np.exp``."""
     rng = np.random.default_rng(1)
     local = threading.local()
 
@@ -95,20 +98,22 @@ def exp_rows(quick=False):
             t0 = time.perf_counter()
             _repeat(exp_into_own_buffer, x, None, reps)
             call = (time.perf_counter() - t0) / reps
-            rows.append((size, 1e6 * call, two_thread_speedup(exp_into_own_buffer, x, None, reps, pool)))
+            rows.append((size, 1e6 * call, two_thread_speedup(exp_into_own_buffer, x, None,
+                                                              reps, pool)))
     return rows
 
 
 def main(quick=False):
-    print("Two threads against one: A @ B and np.dot(A, B), BLAS on one thread, A (F, n) times B (n, K), n = "
-          f"{INNER}")
+    print("Two threads against one: A @ B and np.dot(A, B), BLAS on one thread, "
+          f"A (F, n) times B (n, K), n = {INNER}")
     print("speed-up = time of one thread doing both products / time of two threads doing one each")
     print(f"{'output':>8} {'entries':>8} {'@':>6} {'np.dot':>7}  same floats")
     for f, k, matmul, dot, same in run(quick):
         print(f"{f:>4} x {k:<3}{f * k:>7} {matmul:6.2f} {dot:7.2f}  {same}")
 
     print()
-    print("np.exp on n values a call (each thread its own output): time of one call, and two threads against one")
+    print("np.exp on n values a call (each thread its own output): time of one call, "
+          "and two threads against one")
     print(f"{'values':>8} {'us/call':>8} {'speed-up':>9}")
     for size, us, speedup in exp_rows(quick):
         print(f"{size:>8} {us:8.1f} {speedup:9.2f}")

@@ -16,6 +16,14 @@ After ``m2`` iterations the parameters of the two libraries are compared.
 Sizes (the issue's): one sequence of T = 10^5 steps, K = 4, d = 2, diagonal
 covariances; 100 sequences of 10^4 steps, K = 8, d = 4, full covariances.
 
+A second table times the Gaussian emissions' statistics alone on the same data,
+the three ways in turns (``ROUNDS`` rounds, each way's fastest): the sums about
+the centre by the product of quadratic features (``about_center``), the E-step's
+``accumulate`` (those sums and the check that their covariances do not cancel,
+the path taken on these data), and the sums about each state's mean
+(``about_means``, the reference statistics: what states far apart next to their
+spread pay, on top of the first).
+
 Run: ``python -m benchmarks.hmm [--quick]``.
 """
 
@@ -34,6 +42,7 @@ FULL_SIZES = [(100_000, 1, 4, 2, "diag"), (10_000, 100, 8, 4, "full")]
 QUICK_SIZES = [(20_000, 1, 4, 2, "diag"), (2_000, 20, 8, 4, "full")]
 REPEATS = 3
 ITERS = (2, 5)
+ROUNDS, CALLS = 5, 5
 
 
 def make_problem(t, s, k, d, cov_type, seed=0):
@@ -84,10 +93,10 @@ def _per_iteration(fit):
 def main(quick=False):
     from threadpoolctl import threadpool_limits
 
-    print(f"GaussianHMM vs hmmlearn: seconds per EM iteration ({platform.processor() or platform.machine()}, "
-          "BLAS single-threaded)")
-    print(f"{'T x sequences':>15} {'K':>2} {'d':>2} {'cov':>5} {'emcore':>8} {'hl log':>8} {'hl scal':>8} "
-          f"{'log/emcore':>10} {'scal/emcore':>11} {'max rel diff':>12}")
+    cpu = platform.processor() or platform.machine()
+    print(f"GaussianHMM vs hmmlearn: seconds per EM iteration ({cpu}, BLAS single-threaded)")
+    print(f"{'T x sequences':>15} {'K':>2} {'d':>2} {'cov':>5} {'emcore':>8} {'hl log':>8} "
+          f"{'hl scal':>8} {'log/emcore':>10} {'scal/emcore':>11} {'max rel diff':>12}")
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for t, s, k, d, cov_type in (QUICK_SIZES if quick else FULL_SIZES):
@@ -99,12 +108,46 @@ def main(quick=False):
             b = _hmmlearn(X, lengths, start, cov_type, ITERS[1], "scaling")
             ref_cov = b.covars_ if cov_type == "full" else np.array([np.diag(c) for c in b.covars_])
             diff = max(float(np.max(np.abs(x - y)) / np.max(np.abs(y))) for x, y in
-                       ((a.transmat_, b.transmat_), (a.means_, b.means_), (a.covariances_, ref_cov)))
+                       ((a.transmat_, b.transmat_), (a.means_, b.means_),
+                        (a.covariances_, ref_cov)))
             print(f"{t:>8} x {s:<4} {k:>2} {d:>2} {cov_type:>5} {ours:8.3f} {log:8.3f} {scal:8.3f} "
                   f"{log / ours:10.2f} {scal / ours:11.2f} {diff:12.1e}")
+
+
+def statistics_rows(quick=False):
+    """The emission statistics three ways, timed in turns (module docstring)."""
+    from threadpoolctl import threadpool_limits
+
+    print("Gaussian emission statistics, seconds per call, in turns (BLAS single-threaded)")
+    print(f"{'T x sequences':>15} {'K':>2} {'d':>2} {'cov':>5} {'centre':>8} {'accum.':>8} "
+          f"{'means':>8} {'accum./centre':>13} {'means/centre':>12}")
+    with threadpool_limits(1):
+        for t, s, k, d, cov_type in (QUICK_SIZES if quick else FULL_SIZES):
+            X, lengths, (pi, A, means, cov) = make_problem(t, s, k, d, cov_type)
+            model = GaussianHMM(k, covariance_type=cov_type, max_iter=0, startprob_init=pi,
+                                transmat_init=A, means_init=means,
+                                covariances_init=cov).fit(X, lengths)
+            post = model.predict_proba(X, lengths)
+            em = model._emissions(X)
+            params = em.pack(means, cov)
+            ways = {"centre": lambda: em.about_center(X, post),
+                    "accumulate": lambda: em.accumulate(X, post, params),
+                    "means": lambda: em.about_means(X, post, params)}
+            best = dict.fromkeys(ways, np.inf)
+            for _ in range(ROUNDS):
+                for name, way in ways.items():
+                    t0 = time.perf_counter()
+                    for _ in range(CALLS):
+                        way()
+                    best[name] = min(best[name], (time.perf_counter() - t0) / CALLS)
+            c, a, m = best["centre"], best["accumulate"], best["means"]
+            print(f"{t:>8} x {s:<4} {k:>2} {d:>2} {cov_type:>5} {c:8.4f} {a:8.4f} {m:8.4f} "
+                  f"{a / c:13.2f} {m / c:12.2f}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
-    main(quick=parser.parse_args().quick)
+    quick = parser.parse_args().quick
+    main(quick=quick)
+    statistics_rows(quick=quick)

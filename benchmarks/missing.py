@@ -35,7 +35,8 @@ FULL_SIZE = (100_000, 10, 5)
 QUICK_SIZE = (20_000, 10, 5)
 FRACTIONS = (0.0, 0.1, 0.3)
 TARGET = 3.0
-#: Rounds of the interleaved timing: the fits are short, so many rounds are cheap and steady the minimum.
+#: Rounds of the interleaved timing: the fits are short, so many rounds are cheap and steady the
+#: minimum.
 REPEATS = 9
 
 
@@ -51,10 +52,12 @@ def run(size, m1=2, m2=6):
     init = start(X, means, "full")
 
     def make(missing):
-        return lambda m: GaussianMixture(k, covariance_type="full", tol=0.0, max_iter=m, missing=missing, **init)
+        return lambda m: GaussianMixture(k, covariance_type="full", tol=0.0, max_iter=m,
+                                         missing=missing, **init)
 
     holed = {fraction: with_holes(X, fraction) for fraction in FRACTIONS}
-    cases = {"complete": (make("raise"), X)} | {f: (make("marginalize"), Xm) for f, Xm in holed.items()}
+    cases = ({"complete": (make("raise"), X)}
+             | {f: (make("marginalize"), Xm) for f, Xm in holed.items()})
     ms, _ = interleaved_ms(cases, m1, m2, repeats=REPEATS)
     base = ms["complete"]
     print(f"{n:>9} {d:>3} {k:>3} {'complete':>9} {'-':>9} {base:>10.1f} {1.0:>6.2f}", flush=True)
@@ -62,17 +65,22 @@ def run(size, m1=2, m2=6):
     for fraction, Xm in holed.items():
         incomplete = int(np.isnan(Xm).any(axis=1).sum())
         ratio = ms[fraction] / base
-        note = ("met" if ratio <= TARGET else "MISSED") if fraction == 0.1 and size == FULL_SIZE else ""
-        print(f"{n:>9} {d:>3} {k:>3} {fraction:>9.0%} {incomplete:>9} {ms[fraction]:>10.1f} {ratio:>6.2f}  {note}",
-              flush=True)
+        note = (("met" if ratio <= TARGET else "MISSED")
+                if fraction == 0.1 and size == FULL_SIZE else "")
+        print(f"{n:>9} {d:>3} {k:>3} {fraction:>9.0%} {incomplete:>9} {ms[fraction]:>10.1f} "
+              f"{ratio:>6.2f}  {note}", flush=True)
         rows.append(dict(fraction=fraction, ms=ms[fraction], ratio=ratio))
     return rows
 
 
 def main(quick=False):
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print("GaussianMixture(missing='marginalize') vs the complete-data fit: same start, tol=0, full")
-    print(f"numpy {np.__version__}, {os.cpu_count()} CPUs, load average {load:.1f} (noisy unless near 0)")
-    print(f"ratio = time per iteration / the complete-data fit's; target (1e5, 10, 5): <= {TARGET:g} at 10%")
-    print(f"{'n':>9} {'d':>3} {'K':>3} {'missing':>9} {'rows w/NaN':>9} {'ms/iter':>10} {'ratio':>6}", flush=True)
+    print("GaussianMixture(missing='marginalize') vs the complete-data fit: "
+          "same start, tol=0, full")
+    print(f"numpy {np.__version__}, {os.cpu_count()} CPUs, load average {load:.1f} "
+          "(noisy unless near 0)")
+    print("ratio = time per iteration / the complete-data fit's; "
+          f"target (1e5, 10, 5): <= {TARGET:g} at 10%")
+    print(f"{'n':>9} {'d':>3} {'K':>3} {'missing':>9} {'rows w/NaN':>9} {'ms/iter':>10} "
+          f"{'ratio':>6}", flush=True)
     return run(QUICK_SIZE if quick else FULL_SIZE)

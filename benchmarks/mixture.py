@@ -7,8 +7,8 @@ The time per iteration is ``(t(m2) - t(m1)) / (m2 - m1)`` for fits of
 fits of one row (emcore on one core, emcore on all, scikit-learn) are timed
 in turns, ``REPEATS`` rounds, each keeping its fastest (:func:`interleaved_ms`):
 this machine's speed drifts by up to 1.7x from minute to minute, and
-interleaving lets every fit see the same moments. The peak memory is tracemalloc's peak during one ``fit`` of emcore,
-compared with the size of ``X`` (allocated before the fit, so not counted);
+interleaving lets every fit see the same moments. The peak memory is tracemalloc's peak during one
+``fit`` of emcore, compared with the size of ``X`` (allocated before the fit, so not counted);
 emcore holds one transposed copy of ``X`` during a fit, hence a ratio just
 above 1.
 After ``m2`` iterations both libraries' parameters are compared: the largest
@@ -91,7 +91,8 @@ def interleaved_ms(cases, m1, m2, repeats=REPEATS, between=None):
     its fastest fit of each length over the rounds. Interleaving puts every
     case through the same moments of a machine whose speed drifts, so their
     ratios are far steadier than those of cases timed in blocks.
-    Returns ({name: ms per iteration, nan when too noisy}, {name: its last model of ``m2`` iterations}).
+    Returns ({name: ms per iteration, nan when too noisy}, {name: its last model of ``m2``
+    iterations}).
     """
     best = {name: [np.inf, np.inf] for name in cases}
     models = {}
@@ -104,7 +105,8 @@ def interleaved_ms(cases, m1, m2, repeats=REPEATS, between=None):
         if between is not None:
             between()
     # On a busy machine t2 - t1 can come out non-positive: that is noise, not speed.
-    ms = {name: 1000 * (t2 - t1) / (m2 - m1) if t2 > t1 else float("nan") for name, (t1, t2) in best.items()}
+    ms = {name: 1000 * (t2 - t1) / (m2 - m1) if t2 > t1 else float("nan")
+          for name, (t1, t2) in best.items()}
     return ms, models
 
 
@@ -138,7 +140,8 @@ FEATURES = {"full": lambda d: d * (d + 1) // 2 + d + 1, "tied": lambda d: d + 1,
 
 
 class MachineRates:
-    """This machine's one-core rates, the best seen over the run: dgemm flop/s and ``np.exp`` values/s.
+    """This machine's one-core rates, the best seen over the run: dgemm flop/s and ``np.exp``
+    values/s.
 
     Also the *thread ceiling*: the speed-up of an embarrassingly parallel loop
     of ``np.exp`` on cache-sized arrays from one thread to ``cores`` threads,
@@ -198,7 +201,8 @@ class MachineRates:
 
 
 def limit_ms(n, d, k, cov_type, rates, cores):
-    """The practical limit of one iteration: products at the dgemm rate + ``n K`` exps, over ``cores``.
+    """The practical limit of one iteration: products at the dgemm rate + ``n K`` exps, over
+    ``cores``.
 
     The products are the E-step's log-densities and the M-step's statistics,
     each ``2 n K F`` flops with ``F`` features per sample (:data:`FEATURES`:
@@ -229,13 +233,13 @@ def run(sizes, m1=2, m2=6, rates=None, cores=1):
                 return SkGaussianMixture(k, covariance_type=cov_type, tol=0.0, max_iter=m,
                                          init_params="random_from_data", random_state=0, **init)
 
-            ms, fits = interleaved_ms({"one": (serial, X), "ours": (ours, X), "theirs": (theirs, X)}, m1, m2,
-                                      between=rates.measure)
+            ms, fits = interleaved_ms({"one": (serial, X), "ours": (ours, X),
+                                       "theirs": (theirs, X)}, m1, m2, between=rates.measure)
             limit = limit_ms(n, d, k, cov_type, rates, cores)
-            row = dict(n=n, d=d, k=k, cov=cov_type, one=ms["one"], ours=ms["ours"], theirs=ms["theirs"],
-                       speedup=ms["one"] / ms["ours"], limit=limit, to_limit=ms["ours"] / limit,
-                       ratio=ms["theirs"] / ms["ours"], ceiling=rates.ceiling,
-                       peak=peak_mb(ours, X, m1), x_mb=X.nbytes / 2**20,
+            row = dict(n=n, d=d, k=k, cov=cov_type, one=ms["one"], ours=ms["ours"],
+                       theirs=ms["theirs"], speedup=ms["one"] / ms["ours"], limit=limit,
+                       to_limit=ms["ours"] / limit, ratio=ms["theirs"] / ms["ours"],
+                       ceiling=rates.ceiling, peak=peak_mb(ours, X, m1), x_mb=X.nbytes / 2**20,
                        diff=max_rel_diff(fits["ours"], fits["theirs"]))
             rows.append(row)
             print(format_row(row, cores), flush=True)
@@ -252,8 +256,9 @@ class _OneCore(GaussianMixture):
             return super().fit(X, y, **kwargs)
 
 
-HEADER = (f"{'n':>9} {'d':>3} {'K':>3} {'covariance':<10} {'1 job':>7} {'all':>7} {'speed-up':>8} {'ceiling':>7} "
-          f"{'limit':>6} {'/limit':>6} {'sklearn':>8} {'ratio':>6} {'target':>6} {'peak/X':>6} {'max rel diff':>12}")
+HEADER = (f"{'n':>9} {'d':>3} {'K':>3} {'covariance':<10} {'1 job':>7} {'all':>7} "
+          f"{'speed-up':>8} {'ceiling':>7} {'limit':>6} {'/limit':>6} {'sklearn':>8} {'ratio':>6} "
+          f"{'target':>6} {'peak/X':>6} {'max rel diff':>12}")
 
 
 def target(row):
@@ -264,7 +269,8 @@ def target(row):
 
 
 def verdict(r, cores):
-    """The issue's targets: sklearn ratio (issue 4), speed-up >= 1.6 on 2+ cores, within 2x of the limit, memory."""
+    """The issue's targets: sklearn ratio (issue 4), speed-up >= 1.6 on 2+ cores, within 2x of the
+    limit, memory."""
     goal = target(r)
     if not all(np.isfinite(r[key]) for key in ("ratio", "speedup")):
         return "too noisy: rerun on an idle machine"
@@ -284,8 +290,9 @@ def verdict(r, cores):
 
 def format_row(r, cores=1):
     goal = target(r)
-    return (f"{r['n']:>9} {r['d']:>3} {r['k']:>3} {r['cov']:<10} {r['one']:>7.1f} {r['ours']:>7.1f} "
-            f"{r['speedup']:>8.2f} {r['ceiling']:>7.2f} {r['limit']:>6.1f} {r['to_limit']:>6.2f} {r['theirs']:>8.1f} "
+    return (f"{r['n']:>9} {r['d']:>3} {r['k']:>3} {r['cov']:<10} {r['one']:>7.1f} "
+            f"{r['ours']:>7.1f} {r['speedup']:>8.2f} {r['ceiling']:>7.2f} {r['limit']:>6.1f} "
+            f"{r['to_limit']:>6.2f} {r['theirs']:>8.1f} "
             f"{r['ratio']:>6.1f} {'-' if goal is None else '>=' + format(goal, 'g'):>6} "
             f"{r['peak'] / r['x_mb']:>6.2f} {r['diff']:>12.1e}  {verdict(r, cores)}")
 
@@ -298,20 +305,31 @@ def main(quick=False):
     cores = available_cores()
     rates = MachineRates(cores).measure()
     print("emcore.GaussianMixture vs scikit-learn: same data, same start, tol=0")
-    print(f"numpy {np.__version__}, scikit-learn {sklearn.__version__}, {platform.processor() or platform.machine()}, "
-          f"{cores} cores available, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
+    print(f"numpy {np.__version__}, scikit-learn {sklearn.__version__}, "
+          f"{platform.processor() or platform.machine()}, {cores} cores available, "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
           f"load average {os.getloadavg()[0]:.1f}")
-    print(f"times in ms per iteration, the three fits of a row timed in turns ({REPEATS} rounds, fastest kept):")
-    print(f"'1 job' = emcore n_jobs=1 with BLAS on one thread, 'all' = emcore's default (n_jobs=None: {cores} threads),")
-    print("speed-up = 1 job / all; ceiling = speed-up of a parallel np.exp loop on all cores, measured between")
-    print("the rounds (what threads can gain on this machine now); sklearn = scikit-learn (its default threads);")
+    print(f"times in ms per iteration, the three fits of a row timed in turns ({REPEATS} rounds, "
+          "fastest kept):")
+    print("'1 job' = emcore n_jobs=1 with BLAS on one thread, "
+          f"'all' = emcore's default (n_jobs=None: {cores} threads),")
+    print("speed-up = 1 job / all; ceiling = speed-up of a parallel np.exp loop on all cores, "
+          "measured between")
+    print("the rounds (what threads can gain on this machine now); "
+          "sklearn = scikit-learn (its default threads);")
     print("ratio = sklearn / all; peak/X = tracemalloc peak of one default emcore fit / size of X.")
-    print("limit = (GEMM flops / dgemm rate + n K / exp rate) / cores: this machine's one-core rates, the best")
-    print(f"measured between the rounds so far (at the start: dgemm {rates.gemm / 1e9:.1f} GFLOP/s, 1000 x 1000, one BLAS")
-    print(f"thread; np.exp {rates.exp / 1e6:.0f} M values/s); GEMM flops = 4 n K F (E-step log-densities + M-step")
-    print("statistics, F features per sample: d(d+1)/2+d+1 full, d+1 tied (+ 2 n d^2), 2d+1 diag, d+2 spherical);")
-    print("/limit = all / limit. Targets (full sizes): ratio >= 6 for full at (1e6, 8, 8), >= 3 otherwise (issue 4);")
-    print("speed-up >= 1.6 at (1e6, 8, 8) on 2+ cores, /limit <= 2, peak <= 2 x size of X (issue 19)")
+    print("limit = (GEMM flops / dgemm rate + n K / exp rate) / cores: "
+          "this machine's one-core rates, the best")
+    print("measured between the rounds so far "
+          f"(at the start: dgemm {rates.gemm / 1e9:.1f} GFLOP/s, 1000 x 1000, one BLAS")
+    print(f"thread; np.exp {rates.exp / 1e6:.0f} M values/s); "
+          "GEMM flops = 4 n K F (E-step log-densities + M-step")
+    print("statistics, F features per sample: d(d+1)/2+d+1 full, d+1 tied (+ 2 n d^2), 2d+1 diag, "
+          "d+2 spherical);")
+    print("/limit = all / limit. Targets (full sizes): ratio >= 6 for full at (1e6, 8, 8), "
+          ">= 3 otherwise (issue 4);")
+    print("speed-up >= 1.6 at (1e6, 8, 8) on 2+ cores, /limit <= 2, peak <= 2 x size of X "
+          "(issue 19)")
     print(HEADER, flush=True)
     return run(QUICK_SIZES if quick else FULL_SIZES, rates=rates, cores=cores)
 

@@ -40,13 +40,15 @@ ROUNDS = 5
 
 
 def make_problem(n, k, p, missing, seed=0):
-    """A stable random model, ``n`` steps simulated from it, and the model fitted to nothing (its start)."""
+    """A stable random model, ``n`` steps simulated from it, and the model fitted to nothing
+    (its start)."""
     rng = np.random.default_rng(seed)
     A = rng.normal(size=(k, k))
     A *= 0.95 / max(abs(np.linalg.eigvals(A)))
     B, D = rng.normal(size=(k, k)), rng.normal(size=(p, p))
     values = dict(transition=A, transition_cov=B @ B.T / k + 0.1 * np.eye(k),
-                  observation=rng.normal(size=(p, k)), observation_cov=D @ D.T / p + 0.5 * np.eye(p),
+                  observation=rng.normal(size=(p, k)),
+                  observation_cov=D @ D.T / p + 0.5 * np.eye(p),
                   initial_mean=np.zeros(k), initial_cov=np.eye(k))
     ssm = LinearGaussianSSM(k, update=NAMES, diagonal=(), max_iter=0,
                             **{f"{name}_init": values[name] for name in NAMES})

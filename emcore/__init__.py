@@ -11,7 +11,7 @@ from .resampling import BootstrapResult, bootstrap
 from .em import EMModel, EMResult, run_em
 from .exceptions import ConvergenceWarning, HeywoodWarning, MonotonicityWarning, NotAMaximumWarning
 from .factor import FactorAnalysis, MixtureOfFactorAnalyzers
-from .hmm import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM
+from .hmm import GMMHMM, CategoricalHMM, EmissionHMM, GaussianHMM, PoissonHMM
 from .imputation import ImputationResult, RubinResult, multiple_imputation, rubin_combine
 from .inference import RateResult, StandardErrors, em_rate, standard_errors
 from .mixed import LinearMixedModel, LogisticMixedModel
@@ -30,6 +30,7 @@ __all__ = [
     "EMAnimation",
     "EMModel",
     "EMResult",
+    "EmissionHMM",
     "FactorAnalysis",
     "GMMHMM",
     "GaussianHMM",

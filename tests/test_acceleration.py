@@ -79,7 +79,8 @@ def test_squarem_counts_every_model_evaluation():
 def test_plain_run_is_unchanged_by_the_new_argument():
     model = ExponentialMissing([5.0], n_missing=1)
     a, b = run_em(model, 1.0, tol=1e-12), run_em(model, 1.0, tol=1e-12, accelerate=None)
-    assert a.theta_history == b.theta_history and (a.n_e_steps, a.n_m_steps) == (b.n_e_steps, b.n_m_steps)
+    assert (a.theta_history == b.theta_history
+            and (a.n_e_steps, a.n_m_steps) == (b.n_e_steps, b.n_m_steps))
     # plain EM: one E-step per iteration plus the start's, one M-step per iteration
     assert (a.n_e_steps, a.n_m_steps) == (a.n_iter + 1, a.n_iter) and a.converged
 

@@ -226,6 +226,8 @@ def test_log_likelihood_never_decreases_along_em(observed, n_missing, theta0):
 @pytest.mark.parametrize("stop", ["both", "loglik", "params"])
 def test_tol_zero_runs_exactly_max_iter(stop):
     # the estimators' convention: at a fixed point reached exactly, tol=0 still does not stop
-    result = run_em(ExponentialMissing([5.0], n_missing=1), theta0=0.2, tol=0, max_iter=7, stop=stop)
+    result = run_em(ExponentialMissing([5.0], n_missing=1), theta0=0.2, tol=0,
+                    max_iter=7, stop=stop)
     assert result.n_iter == 7 and not result.converged
-    assert run_em(ExponentialMissing([5.0], n_missing=1), theta0=0.2, tol=1e-12, stop=stop).n_iter == 1
+    assert run_em(ExponentialMissing([5.0], n_missing=1), theta0=0.2, tol=1e-12,
+                  stop=stop).n_iter == 1

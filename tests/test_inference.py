@@ -242,7 +242,8 @@ def test_bad_theta_hat_is_rejected_naming_it(theta, error):
         em_rate(ExponentialMissing([5.0], n_missing=1), theta)
 
 
-@pytest.mark.parametrize("step, error", [(0.0, ValueError), (2.0, ValueError), ("small", TypeError)])
+@pytest.mark.parametrize("step, error", [(0.0, ValueError), (2.0, ValueError),
+                                         ("small", TypeError)])
 def test_bad_step_is_rejected_naming_it(step, error):
     with pytest.raises(error, match="step"):
         em_rate(ExponentialMissing([5.0], n_missing=1), 0.2, step=step)

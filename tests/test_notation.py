@@ -44,7 +44,8 @@ FORBIDDEN = [
     (r"M_\\theta|I_M\b|U_M\b", r"M is the EM map; the latent dimension is L"),
     # a standardised bound is not alpha (a gamma shape or a Dirichlet concentration)
     (r"\\alpha\s*=\s*\(c|\\(varphi|Phi)\(\\alpha\)|\\int_\\alpha",
-     r"\alpha is a gamma shape or a Dirichlet concentration; write the standardised bound a = (c - \mu)/\sigma"),
+     r"\alpha is a gamma shape or a Dirichlet concentration; "
+     r"write the standardised bound a = (c - \mu)/\sigma"),
     # the inverse Mills ratio is not lambda (an eigenvalue)
     (r"\\lambda\s*=\s*\\varphi|\\sigma\s*\\lambda|\)\s*\\lambda\b",
      r"\lambda is an eigenvalue; the inverse Mills ratio is h"),
@@ -52,19 +53,23 @@ FORBIDDEN = [
     (r"\\Sigma\^\{-1\}\s*=\s*\\Lambda|\\Lambda_\{?(mm|mo|om|oo)\b",
      r"\Lambda is a diagonal matrix of eigenvalues; a precision matrix is \Omega"),
     # the conjugate prior's degrees of freedom and scale carry the subscript 0 (\nu alone is a t's)
-    (r"\\mathrm\{I[GW]\}\(\\nu(?!_0)|\\nu(?!_0)\s*\+\s*(2|3|D \+ 1)\b|\\xi(?!_0)\s*[/+)]|[(+]\s*\\xi(?!_0)",
-     r"the prior is IG(\nu_0/2, \xi_0/2), IW(\nu_0, \Xi_0); \nu alone is a Student t's degrees of freedom"),
+    (r"\\mathrm\{I[GW]\}\(\\nu(?!_0)|\\nu(?!_0)\s*\+\s*(2|3|D \+ 1)\b"
+     r"|\\xi(?!_0)\s*[/+)]|[(+]\s*\\xi(?!_0)",
+     r"the prior is IG(\nu_0/2, \xi_0/2), IW(\nu_0, \Xi_0); "
+     r"\nu alone is a Student t's degrees of freedom"),
     # the steps of a hidden Markov model are n = 1, ..., N; t counts EM iterations
     (r"(?<![A-Za-z\\])[xz]_\{?t\}?(?![A-Za-z0-9])|(?<![A-Za-z\\])z_\{?T\}?(?![A-Za-z0-9])",
      r"hidden Markov steps are x_n, z_n, n = 1..N; t is the EM iteration"),
-    # the distributed sufficient statistics are s (s_{k0}, s_{k1}, s_{k2}); S_k is the weighted scatter
+    # the distributed sufficient statistics are s (s_{k0}, s_{k1}, s_{k2}); S_k is the
+    # weighted scatter
     (r"^\$S\$$", r"the sums are s_{k0}, s_{k1}, s_{k2}; S (always S_k) is the weighted scatter"),
 ]
 
 
 @pytest.mark.parametrize("pattern, advice", FORBIDDEN, ids=[a for _, a in FORBIDDEN])
 def test_no_page_uses_a_symbol_against_the_notation_table(pattern, advice):
-    offenders = [(p.name, m.group(0)) for p in pages() for m in re.finditer(pattern, math_of(p), re.M)]
+    offenders = [(p.name, m.group(0)) for p in pages()
+                 for m in re.finditer(pattern, math_of(p), re.M)]
     assert not offenders, f"{advice}: {offenders[:5]}"
 
 
@@ -88,10 +93,10 @@ def test_no_check_cell_names_a_sympy_symbol_against_the_notation_table():
     assert not offenders, offenders
 
 
-@pytest.mark.parametrize("symbol", [r"\pi_k", r"\gamma_{nk}", r"\eta_t", r"\kappa", r"I_{\text{obs}}",
-                                    r"U(\theta)", r"S_k", r"$D$", r"$L$", r"$M$", r"DM", r"\alpha",
-                                    r"\lambda", r"\xi_0", r"\nu_0", r"n_0", r"\psi", r"\Omega",
-                                    r"$\nu$"])
+@pytest.mark.parametrize("symbol", [r"\pi_k", r"\gamma_{nk}", r"\eta_t", r"\kappa",
+                                    r"I_{\text{obs}}", r"U(\theta)", r"S_k", r"$D$", r"$L$", r"$M$",
+                                    r"DM", r"\alpha", r"\lambda", r"\xi_0", r"\nu_0", r"n_0",
+                                    r"\psi", r"\Omega", r"$\nu$"])
 def test_the_notation_table_defines_each_shared_symbol(symbol):
     assert symbol in notation_table()
 
@@ -99,7 +104,8 @@ def test_the_notation_table_defines_each_shared_symbol(symbol):
 def test_the_mixture_weights_are_pi_k_wherever_a_mixture_is_written():
     # every page that writes a mixture density sum_k (weight) N(...) uses \pi_k for the weight
     for page in pages():
-        for m in re.finditer(r"\\sum_\{?[kj]\b[^$]{0,20}?([a-z\\]+)_\{?[kj]\}?\s*\\?,?\s*\\mathcal\{?N", math_of(page)):
+        for m in re.finditer(r"\\sum_\{?[kj]\b[^$]{0,20}?([a-z\\]+)_\{?[kj]\}?"
+                             r"\s*\\?,?\s*\\mathcal\{?N", math_of(page)):
             assert m.group(1) == r"\pi", f"{page.name}: mixture weight written {m.group(1)}_k"
 
 
@@ -129,8 +135,8 @@ def test_the_sympy_name_check_catches_the_old_prior_scale():
 
 # -- the API reference: the docstrings reference.md renders ------------------------------------
 
-AUTODOC = re.compile(r"^\.\. auto(?:class|function|module|method|data)::\s+(\S+)(?:\n   :members: ([^\n]+))?",
-                     re.M)
+AUTODOC = re.compile(r"^\.\. auto(?:class|function|module|method|data)::\s+(\S+)"
+                     r"(?:\n   :members: ([^\n]+))?", re.M)
 DOC_MATH = re.compile(r":math:`([^`]+)`|^\s*\.\. math::\n((?:\s*\n|[ \t]+\S[^\n]*\n)+)", re.M)
 # plain-text forms a docstring may use outside :math: for the same quantities
 DOCSTRING_FORBIDDEN = [
@@ -176,17 +182,21 @@ def test_the_reference_is_read_and_its_mathematics_found():
 # The book's patterns that apply to docstrings too: not the hidden Markov steps' (a docstring
 # writes a sequence of EM iterates x_t, as aitken's does, with t the iteration as in the table)
 # nor chapter 9's bare S (PPCA's sample covariance is S, as in Bishop).
-DOCSTRING_PATTERNS = [(p, a) for p, a in FORBIDDEN if "hidden Markov" not in a and "S (always" not in a]
+DOCSTRING_PATTERNS = [(p, a) for p, a in FORBIDDEN
+                      if "hidden Markov" not in a and "S (always" not in a]
 
 
-@pytest.mark.parametrize("pattern, advice", DOCSTRING_PATTERNS, ids=[a for _, a in DOCSTRING_PATTERNS])
+@pytest.mark.parametrize("pattern, advice", DOCSTRING_PATTERNS,
+                         ids=[a for _, a in DOCSTRING_PATTERNS])
 def test_no_reference_docstring_uses_a_symbol_against_the_notation_table(pattern, advice):
-    maths = "\n".join("$" + (a or b).strip() + "$" for a, b in DOC_MATH.findall(reference_docstrings()))
+    maths = "\n".join("$" + (a or b).strip() + "$"
+                      for a, b in DOC_MATH.findall(reference_docstrings()))
     offenders = [m.group(0) for m in re.finditer(pattern, maths, re.M)]
     assert not offenders, f"{advice}: {offenders[:5]}"
 
 
-@pytest.mark.parametrize("pattern, advice", DOCSTRING_FORBIDDEN, ids=[a for _, a in DOCSTRING_FORBIDDEN])
+@pytest.mark.parametrize("pattern, advice", DOCSTRING_FORBIDDEN,
+                         ids=[a for _, a in DOCSTRING_FORBIDDEN])
 def test_no_reference_docstring_writes_a_step_size_against_the_notation_table(pattern, advice):
     offenders = re.findall(pattern, reference_docstrings())
     assert not offenders, advice

@@ -86,7 +86,8 @@ def test_check_reports_numpy_scalar_reprs_and_errors(toy_copy):
     def change(nb):
         cell = _first_code_cell_with_stream(nb)
         cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="np.float64(0.2)\n"),
-                        nbformat.v4.new_output("error", ename="AssertionError", evalue="", traceback=[])]
+                        nbformat.v4.new_output("error", ename="AssertionError", evalue="",
+                                               traceback=[])]
     _edit_notebook(toy_copy, change)
     problems = pair_problems(toy_copy)
     assert any("numpy scalar repr" in p for p in problems)
@@ -98,7 +99,8 @@ def _nbval(path):
            "--nbval-current-env", "--nbval-sanitize-with",
            str(ROOT / "tests" / "nbval_sanitize.cfg"), str(path)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(cmd, cwd=path.parent, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(cmd, cwd=path.parent, env=env, capture_output=True, text=True,
+                          timeout=300)
 
 
 def test_nbval_passes_on_the_stored_outputs_and_fails_on_a_tampered_one(toy_copy):

@@ -17,7 +17,8 @@ def test_readme_has_python_examples():
 
 @pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_readme_example_prints_what_it_says(code):
-    expected = [m.group(1).strip() for m in re.finditer(r"^print\(.*\)\s+#\s*(.+)$", code, flags=re.M)]
+    expected = [m.group(1).strip() for m in re.finditer(r"^print\(.*\)\s+#\s*(.+)$", code,
+                                                        flags=re.M)]
     assert expected, "each README example ends with a print whose comment shows its output"
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

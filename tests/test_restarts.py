@@ -1,4 +1,5 @@
-"""Restarts: the best of several runs, and runs a model ends (a collapse) ranked below the others."""
+"""Restarts: the best of several runs, and runs a model ends (a collapse) ranked below the
+others."""
 
 import numpy as np
 import pytest
@@ -10,7 +11,8 @@ from emcore.exceptions import EndRun
 
 
 class HalfwayToTarget(EMModel):
-    """A toy whose EM map halves the distance to ``target``; its M-step ends the run past ``end_at``."""
+    """A toy whose EM map halves the distance to ``target``; its M-step ends the run past
+    ``end_at``."""
 
     def __init__(self, target, end_at=np.inf):
         self.target, self.end_at = target, end_at
@@ -30,7 +32,8 @@ class HalfwayToTarget(EMModel):
 
 def test_an_ended_run_keeps_the_parameters_it_reached_and_says_why():
     result = run_em(HalfwayToTarget(1.0, end_at=0.8), theta0=0.0, tol=1e-12)
-    np.testing.assert_allclose(result.theta_history, [0.0, 0.5, 0.75])  # the next step, 0.875, ends it
+    # the next step, 0.875, ends it
+    np.testing.assert_allclose(result.theta_history, [0.0, 0.5, 0.75])
     assert result.n_iter == 2 and not result.converged
     assert str(result.ended_by) == "past 0.8" and result.message == "ended by the model: past 0.8"
     assert run_em(HalfwayToTarget(1.0), theta0=0.0, tol=1e-12).ended_by is None

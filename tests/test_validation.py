@@ -1,4 +1,5 @@
-"""The shared argument checks: each declared constraint accepts what it says and names what it rejects."""
+"""The shared argument checks: each declared constraint accepts what it says and names what it
+rejects."""
 
 import math
 
@@ -44,7 +45,8 @@ def test_real_respects_open_and_closed_ends(value, ok):
 
 def test_alternatives_are_listed_and_none_is_accepted_when_declared():
     constraints = {"mode": [None, Options(["a", "b"])], "flag": [Boolean()]}
-    assert check_params(constraints, {"mode": None, "flag": np.bool_(True)}) == {"mode": None, "flag": True}
+    assert (check_params(constraints, {"mode": None, "flag": np.bool_(True)})
+            == {"mode": None, "flag": True})
     with pytest.raises(ValueError, match=r"mode must be None or one of \{'a', 'b'\}, got 'c'"):
         check_params(constraints, {"mode": "c"})
     with pytest.raises(TypeError, match="flag must be True or False, got int"):

@@ -119,7 +119,8 @@ def pair_problems(md: Path) -> list[str]:
             problems.append(f"{nb_path.name}: code cell {i} has no stored output")
         kinds = [(o.output_type, o.get("name")) for o in cell.outputs]
         if any(a == b and a[0] == "stream" for a, b in zip(kinds, kinds[1:])):
-            problems.append(f"{nb_path.name}: cell {i} has split stream outputs (run `make execute`)")
+            problems.append(f"{nb_path.name}: cell {i} has split stream outputs "
+                            "(run `make execute`)")
         for out in cell.outputs:
             if out.output_type == "error":
                 problems.append(f"{nb_path.name}: cell {i} stored an error ({out.get('ename')})")

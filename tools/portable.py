@@ -125,7 +125,8 @@ def nbval_command(notebooks: list[str]) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    notebooks = argv or sorted(str(p.relative_to(ROOT)) for p in (ROOT / "chapters").glob("*.ipynb"))
+    notebooks = argv or sorted(str(p.relative_to(ROOT))
+                               for p in (ROOT / "chapters").glob("*.ipynb"))
     failed, report, running = [], [], []
     # The passes are independent processes (each runs the notebooks one at a time), so they
     # run side by side rather than one after the other. Each pass's output is

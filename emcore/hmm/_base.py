@@ -29,6 +29,10 @@ class BaseHMM(ScoringMixin, FromParamsMixin, DensityEstimatorMixin):
     """Shared machinery; subclasses supply the emissions (see ``_estimator``), and
     :class:`ScoringMixin` the methods that read a fit.
 
+    For an emission of your own, use :class:`emcore.hmm.EmissionHMM` rather than a
+    subclass of this: it implements the five hooks below for any
+    :class:`emcore.hmm.Emissions` instance.
+
     scikit-learn's protocol (``get_params``, ``set_params``, ``__sklearn_tags__``:
     a density estimator) comes from the mixture's mixin, so ``sklearn.base.clone``
     copies an HMM.
@@ -36,9 +40,11 @@ class BaseHMM(ScoringMixin, FromParamsMixin, DensityEstimatorMixin):
 
     # -- what subclasses provide ------------------------------------------
     def _check_X(self, X, fitted: bool) -> np.ndarray:  # pragma: no cover - abstract
+        """``X`` checked (against ``n_features_in_`` once ``fitted``), as the emission reads it."""
         raise NotImplementedError
 
     def _emissions(self, X):  # pragma: no cover - abstract
+        """The :class:`Emissions` for ``X`` (``None``: the fitted one, for ``sample``)."""
         raise NotImplementedError
 
     def _emission_inits(self, em):  # pragma: no cover - abstract
@@ -46,9 +52,11 @@ class BaseHMM(ScoringMixin, FromParamsMixin, DensityEstimatorMixin):
         raise NotImplementedError
 
     def _set_emissions(self, em, vec):  # pragma: no cover - abstract
+        """Set the fitted emission attributes (ending in ``_``) from the flat vector ``vec``."""
         raise NotImplementedError
 
     def _emission_vector(self, em):  # pragma: no cover - abstract
+        """The fitted emission attributes as ``em``'s flat vector (``_set_emissions``' inverse)."""
         raise NotImplementedError
 
     # -- checks --------------------------------------------------------------

@@ -1,5 +1,4 @@
-"""What an HMM needs of its emission distribution: :class:`Emissions`, and the
-Gaussian and categorical ones.
+"""What an HMM needs of its emission distribution: the contract :class:`Emissions`.
 
 An emission object owns the flat layout of its parameters (so that the HMM's
 parameters are one vector, for :func:`emcore.em_rate` and SQUAREM) and four
@@ -14,8 +13,9 @@ verbs, in the spirit of hmmlearn's ``_accumulate_sufficient_statistics`` /
   it can check, as the Gaussian one does, that its part of ``Q`` does not fall;
 * ``initial(X, method, rng)`` and ``sample(params, states, rng)``.
 
-A new emission (Poisson counts, a mixture per state) is one subclass in one
-file: the forward-backward recursions, Baum-Welch's start and transition
+A new emission is one subclass in one file, as the Gaussian (:mod:`._gaussian`),
+categorical (:mod:`._categorical`), Poisson (:mod:`._poisson`) and Gaussian-mixture
+(:mod:`._gmm`) ones are: the forward-backward recursions, Baum-Welch's start and transition
 updates, restarts and stopping are the HMM's (:mod:`._model`, :mod:`._base`).
 """
 
@@ -25,19 +25,9 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from .. import _tuning
 from .._checks import check_array_of_shape
-from ..gaussian import expanded, reference
-from ..gaussian.covariance import COVARIANCE_TYPES, covariance_model
-from ..gaussian.holes import observed_mean
-from ..gaussian.mstep import DegenerateComponentError, m_step
-from ..gaussian.stats import MixtureParams, SufficientStats, exact_origin
-from ._frozen import frozen_gaussian_m_step
 
-__all__ = ["CategoricalEmissions", "DegenerateStateError", "Emissions", "GaussianEmissions"]
-
-#: The covariance types a :class:`GaussianEmissions` accepts: all of the Gaussian core's.
-HMM_COVARIANCE_TYPES = COVARIANCE_TYPES
+__all__ = ["DegenerateStateError", "Emissions"]
 
 
 class DegenerateStateError(ValueError):
@@ -68,20 +58,6 @@ class DegenerateStateError(ValueError):
     parameters); use fewer states or another start
     """
 
-
-def data_origin(X: np.ndarray) -> np.ndarray:
-    """The origin of the Gaussian emissions' sums, the mixture's: per feature the mean of
-    the observed entries where subtracting it from each of them is exact, else 0
-    (:func:`emcore.gaussian.stats.exact_origin`).
-
-    A mean far from a sample near 0 would round that sample to the mean's last bit
-    (clusters 1e5 apart and 1e-3 wide lose about 1e-8 of their log-densities).
-    """
-    # fmin and fmax skip NaN (a hole); a column never observed keeps the origin 0
-    low, high = np.fmin.reduce(X, axis=0), np.fmax.reduce(X, axis=0)
-    return exact_origin(observed_mean(X), low, high)
-
-
 def check_occupancy(n_k: np.ndarray) -> None:
     """An error naming the first state whose expected visits ``N_k = sum_n gamma_nk`` are zero."""
     empty = np.flatnonzero(~(n_k > 0))
@@ -91,21 +67,52 @@ def check_occupancy(n_k: np.ndarray) -> None:
             "under the current parameters); use fewer states or another start"
         )
 
-
 class Emissions(ABC):
     """The emission distributions of the ``k`` states of an HMM, parameters a flat vector.
+
+    To add an emission, subclass this and give :class:`emcore.hmm.EmissionHMM` an
+    instance: it then fits, scores, decodes and computes BIC like the built-in HMMs.
+    What a subclass must do:
+
+    * ``__init__`` sets ``self.k`` (the number of states) and ``self.size`` (the length
+      of the parameter vector), positive integers; the HMM refuses an emission without
+      them, naming the class.
+    * Implement ``n_free``, ``log_prob`` (shape (n, K): one row per step, one column per
+      state), ``accumulate``, ``m_step`` (a finite vector of ``size`` numbers) and
+      ``initial`` (``size`` numbers too); :class:`emcore.hmm.HMMModel` checks the
+      shapes of these results, and that ``m_step``'s are finite, naming the class and
+      the method at fault. ``sample`` is optional: without it, only the
+      estimator's ``sample`` is unavailable (a ``NotImplementedError`` saying so).
+    * ``accumulate(X, posteriors, params)`` is called once per E-step, on all the
+      sequences joined (``X`` is every step of every sequence, ``posteriors`` their
+      ``gamma``), and its result goes unchanged to ``m_step``.
+    * Parameters laid out state by state, in ``K`` equal blocks of ``size / K``
+      entries, suit the default :meth:`permuted` (used to put a start's states in the
+      order known states say); any other layout overrides it. Likewise
+      :meth:`free_blocks` (one free block by default) and :meth:`n_free_by_name`.
+    * A multi-parameter emission whose estimator lets ``update=`` freeze some of its
+      parameters (``GaussianHMM``: ``"means"``, ``"covariances"``) reads their names in
+      ``self.frozen`` and keeps those at ``params`` in ``m_step``. When all of them are
+      frozen ``m_step`` is not called; with :class:`emcore.hmm.EmissionHMM` they are
+      frozen only all together (``"emission_params"``).
+
+    A worked example, an exponential emission in one class fitted by
+    :class:`emcore.hmm.EmissionHMM` and checked against a hand-written Baum-Welch, is
+    ``tests/hmm/test_emission_api.py`` in the repository; :class:`emcore.hmm.PoissonEmissions`
+    is a complete one in the library.
 
     Attributes
     ----------
     k : int
-        The number of hidden states.
+        The number of hidden states (set by the subclass's ``__init__``).
     size : int
-        The length of the parameter vector.
+        The length of the parameter vector (set by the subclass's ``__init__``).
     frozen : frozenset of str
         The names of the emission parameters that the M-step keeps (``update=``).
 
     See Also
     --------
+    emcore.hmm.EmissionHMM : The estimator that takes an emission of your own.
     emcore.hmm.PoissonEmissions : A complete emission in a few dozen lines.
     emcore.hmm.GMMEmissions : Gaussian-mixture emissions, two latent layers.
     emcore.hmm.HMMModel : The HMM that calls these methods in its E- and M-steps.
@@ -211,9 +218,9 @@ class Emissions(ABC):
             The starting emission parameters.
         """
 
-    @abstractmethod
     def sample(self, params: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
-        """One observation for each of ``states``, as rows.
+        """One observation for each of ``states``, as rows (optional: the estimator's
+        ``sample`` needs it; the default raises ``NotImplementedError``).
 
         Parameters
         ----------
@@ -228,7 +235,15 @@ class Emissions(ABC):
         -------
         numpy.ndarray of shape (n, n_features)
             The observations.
+
+        Raises
+        ------
+        NotImplementedError
+            When the subclass does not provide it.
         """
+        raise NotImplementedError(f"{type(self).__name__} has no sample method (optional in "
+                                  "the emcore.hmm.Emissions contract): define "
+                                  "sample(params, states, rng) to draw from the HMM")
 
     def n_free_by_name(self, names: tuple) -> dict:
         """``n_free`` split by the estimator's emission parameter ``names``.
@@ -278,199 +293,6 @@ class Emissions(ABC):
             The permuted parameters.
         """
         return np.asarray(params).reshape(self.k, -1)[order].ravel()
-
-
-class GaussianEmissions(Emissions):
-    """Normal emissions with any covariance type of the Gaussian core (:mod:`emcore.gaussian`).
-
-    Parameters are the means (K, d) and the covariances in the type's compact
-    shape. Sums are taken about ``center`` (the estimators pass
-    :func:`data_origin`), so that the second moments keep their digits.
-    """
-
-    def __init__(self, cov_type: str, k: int, d: int, reg_covar: float = 0.0, center=None):
-        self.cov = covariance_model(cov_type)
-        self.cov_type, self.k, self.d, self.reg = cov_type, k, d, reg_covar
-        self.center = np.zeros(d) if center is None else np.asarray(center, dtype=float)
-        self.cov_shape = self.cov.cov_shape(k, d)
-        self.size = k * d + int(np.prod(self.cov_shape))
-
-    def n_free(self) -> int:
-        return self.k * self.d + self.cov.n_cov_parameters(self.k, self.d)
-
-    def n_free_by_name(self, names: tuple) -> dict:
-        return {"means": self.k * self.d,
-                "covariances": self.cov.n_cov_parameters(self.k, self.d)}
-
-    def pack(self, means, covariances) -> np.ndarray:
-        return np.concatenate([np.ravel(means), np.ravel(covariances)])
-
-    def free_blocks(self) -> list[tuple[str, tuple]]:
-        return [("free", (self.k, self.d)),
-                ("symmetric" if self.cov.is_matrix else "free", self.cov_shape)]
-
-    def unpack(self, vec: np.ndarray):
-        kd = self.k * self.d
-        return vec[:kd].reshape(self.k, self.d), vec[kd:].reshape(self.cov_shape)
-
-    def _chol(self, covariances):
-        try:
-            return self.cov.precision_cholesky(covariances)
-        except np.linalg.LinAlgError:
-            raise ValueError("covariances must be positive definite") from None
-
-    def log_prob(self, X: np.ndarray, params: np.ndarray) -> np.ndarray:
-        """``log N(x_n | mu_k, Sigma_k)`` by the core's safe fast path
-        (:mod:`emcore.gaussian.expanded`)."""
-        means, covariances = self.unpack(params)
-        return expanded.log_densities(X, means, self._chol(covariances), self.cov, self.center)
-
-    def accumulate(self, X: np.ndarray, posteriors: np.ndarray,
-                   params: np.ndarray) -> SufficientStats:
-        """``N_k``, and the first and second moments about ``center``, weighted by the posteriors.
-
-        The second moments come, chunk by chunk, from one product of the
-        quadratic features ``q(x)`` with the posteriors (a shared covariance
-        needs only the data's own second moment, since the posteriors of a
-        step sum to 1).
-        """
-        n_k = posteriors.sum(axis=0)
-        cov, k, d = self.cov, self.k, self.d
-        n, q = X.shape[0], cov.n_quadratic(d)
-        g, first = np.zeros((q, k)), np.zeros((k, d))
-        data_second = np.zeros((d, d)) if cov.needs_data_second else None
-        rows = _tuning.LOG_PROB_ROWS
-        feats = np.empty((q, min(n, rows)))
-        for a in range(0, n, rows):
-            b = min(n, a + rows)
-            xc = (X[a:b] - self.center).T
-            first += np.dot(xc, posteriors[a:b]).T
-            cov.quadratic(xc, feats[:, :b - a])
-            g += np.dot(feats[:, :b - a], posteriors[a:b])
-            if data_second is not None:
-                data_second += np.dot(xc, xc.T)
-        second = cov.second_from_quadratic(g, d, data_second)
-        return SufficientStats(n_k, first, second, np.zeros((k, d)))
-
-    def m_step(self, stats: SufficientStats, params: np.ndarray) -> np.ndarray:
-        """Weighted means and covariances plus ``reg_covar``, kept only if they do not lower ``Q``.
-
-        With ``reg_covar > 0`` the step is not the exact maximiser of ``Q``;
-        the core's M-step (:func:`emcore.gaussian.mstep.m_step`) then compares
-        the emissions' part of ``Q`` before and after, from the statistics,
-        and keeps the current parameters if it would fall -- so, since the
-        start and transition updates are exact, the log-likelihood never
-        decreases. Degenerate covariances raise :class:`DegenerateStateError`.
-        """
-        check_occupancy(stats.n)
-        means, covariances = self.unpack(params)
-        stats.params = MixtureParams(None, means - self.center, covariances,
-                                     self._chol(covariances))
-        if self.frozen:
-            return frozen_gaussian_m_step(self, stats, params)
-        return self.finish_m_step(stats, params)
-
-    def finish_m_step(self, stats: SufficientStats, params: np.ndarray) -> np.ndarray:
-        """The core's M-step on ``stats`` (their ``params`` set), checked as ``m_step`` says."""
-        try:
-            new = m_step(stats, self.cov_type, self.reg, strict=False)
-        except DegenerateComponentError as err:
-            raise DegenerateStateError(str(err).replace("component", "state")) from None
-        if new is stats.params:  # the step would lower Q: keep the current parameters exactly
-            return params
-        return self.pack(new.means + self.center, new.covariances)
-
-    def initial(self, X: np.ndarray, method: str, rng) -> np.ndarray:
-        """Means and covariances: of a k-means-started Gaussian mixture, or random samples."""
-        if method == "kmeans":
-            from ..mixture import GaussianMixture
-
-            gm = GaussianMixture(self.k, covariance_type=self.cov_type, max_iter=0,
-                                 reg_covar=max(self.reg, 1e-6), random_state=rng).fit(X)
-            return self.pack(gm.means_, gm.covariances_)
-        means = X[rng.choice(X.shape[0], size=self.k, replace=False)]
-        # every state starts with the data's own spread: the M-step's covariances when each
-        # state is given every step with weight 1, about the data's mean
-        mean = np.broadcast_to(X.mean(axis=0), (self.k, self.d))
-        spread = reference.statistics(X, np.ones((X.shape[0], self.k)), mean, self.cov)
-        covariances = self.cov.covariances(spread.second, spread.n, spread.n,
-                                           np.zeros((self.k, self.d)), max(self.reg, 1e-6))[0]
-        return self.pack(means, covariances)
-
-    def check_init(self, given_means, given_cov):
-        """Checked explicit starting values (None where not given)."""
-        out_m = out_c = None
-        if given_means is not None:
-            out_m = check_array_of_shape(given_means, "means_init", (self.k, self.d))
-        if given_cov is not None:
-            out_c = check_array_of_shape(given_cov, "covariances_init", self.cov_shape)
-            if self.cov.is_matrix and np.any(np.abs(out_c - np.swapaxes(out_c, -1, -2))
-                                             > 1e-10 * np.abs(out_c).max()):
-                raise ValueError("covariances_init must hold symmetric matrices")
-            try:
-                self.cov.precision_cholesky(out_c)
-            except np.linalg.LinAlgError:
-                raise ValueError(
-                    f"covariances_init must be positive definite ({self.cov_type})") from None
-        return out_m, out_c
-
-    def permuted(self, params: np.ndarray, order: np.ndarray) -> np.ndarray:
-        means, covariances = self.unpack(params)
-        return self.pack(means[order], covariances if self.cov.is_shared else covariances[order])
-
-    def sample(self, params: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
-        means, covariances = self.unpack(params)
-        z = rng.standard_normal((states.size, self.d))
-        return self.cov.sample(means, covariances, states, z)
-
-
-class CategoricalEmissions(Emissions):
-    """Emissions over symbols ``0..S-1``; parameters ``emissionprob`` (K, S), rows summing to 1."""
-
-    def __init__(self, k: int, n_symbols: int):
-        self.k, self.s = k, n_symbols
-        self.size = k * n_symbols
-
-    def n_free(self) -> int:
-        return self.k * (self.s - 1)
-
-    def unpack(self, vec: np.ndarray) -> np.ndarray:
-        return vec.reshape(self.k, self.s)
-
-    def free_blocks(self) -> list[tuple[str, tuple]]:
-        return [("simplex", (self.k, self.s))]
-
-    def log_prob(self, X: np.ndarray, params: np.ndarray) -> np.ndarray:
-        probs = self.unpack(params)
-        if not np.all(probs >= 0):
-            raise ValueError("emission probabilities must be non-negative")
-        with np.errstate(divide="ignore"):
-            return np.log(probs)[:, X[:, 0]].T
-
-    def accumulate(self, X: np.ndarray, posteriors: np.ndarray, params: np.ndarray) -> np.ndarray:
-        """Expected counts of each symbol in each state, (K, S)."""
-        return np.stack([np.bincount(X[:, 0], weights=posteriors[:, j], minlength=self.s)
-                         for j in range(self.k)])
-
-    def m_step(self, stats: np.ndarray, params: np.ndarray) -> np.ndarray:
-        n_k = stats.sum(axis=1, keepdims=True)
-        check_occupancy(n_k[:, 0])
-        return (stats / n_k).ravel()
-
-    def initial(self, X: np.ndarray, method: str, rng) -> np.ndarray:
-        return rng.dirichlet(np.ones(self.s), size=self.k).ravel()
-
-    def check_init(self, given):
-        if given is None:
-            return None
-        return check_stochastic(given, "emissionprob_init", (self.k, self.s))
-
-    def sample(self, params: np.ndarray, states: np.ndarray, rng) -> np.ndarray:
-        probs = self.unpack(params)
-        cum = np.cumsum(probs, axis=1)
-        u = rng.random(states.size) * cum[states, -1]
-        return (u[:, None] >= cum[states]).sum(axis=1)[:, None]
-
 
 def check_stochastic(value, name, shape):
     """A float array of ``shape``, non-negative, each row (or the vector) summing to 1."""

@@ -64,7 +64,8 @@ def n_free_parameters(estimator, emissions) -> int:
 
 def frozen_gaussian_m_step(emissions, stats: SufficientStats, params: np.ndarray) -> np.ndarray:
     """Gaussian emissions' M-step with ``emissions.frozen`` (``"means"`` and/or
-    ``"covariances"``) held at ``params``; ``stats`` about the centre."""
+    ``"covariances"``) held at ``params``; ``stats`` about any shifts (the centre, or the
+    current means: ``GaussianEmissions.accumulate``)."""
     frozen = emissions.frozen
     means, covariances = emissions.unpack(params)
     if {"means", "covariances"} <= frozen:

@@ -9,7 +9,7 @@ is the mixture's responsibility within the state::
 
 The M-step is the Gaussian mixture's with ``r_nkm`` as weights: ``w_km`` the
 normalised ``sum_n r_nkm`` within the state, the means and covariances those of
-the Gaussian core (:class:`._emissions.GaussianEmissions`, which also carries
+the Gaussian core (:class:`._gaussian.GaussianEmissions`, which also carries
 ``reg_covar``'s check and the frozen blocks). The ``K * M`` components form one
 group of Gaussian components, except for ``"tied"``, where each state's ``M``
 components share the state's covariance (as hmmlearn's GMMHMM): ``K`` groups.
@@ -21,8 +21,8 @@ import numpy as np
 
 from .._checks import check_array_of_shape
 from ..gaussian.covariance import covariance_model
-from ._emissions import DegenerateStateError, Emissions, GaussianEmissions, check_occupancy
-from ._emissions import check_stochastic
+from ._emissions import DegenerateStateError, Emissions, check_occupancy, check_stochastic
+from ._gaussian import GaussianEmissions
 
 __all__ = ["GMMEmissions"]
 
@@ -252,15 +252,10 @@ class GMMEmissions(Emissions):
         resp = np.where(posteriors[:, :, None] > 0, posteriors[:, :, None] * within, 0.0)
         resp = np.nan_to_num(resp, nan=0.0).reshape(X.shape[0], self.n_groups, -1)
         groups = self._groups(params)
+        # each group's sums about the centre, or about its components' means where those
+        # would cancel (GaussianEmissions.accumulate)
         stats = [self.gaussian.accumulate(X, np.ascontiguousarray(resp[:, g]), groups[g])
                  for g in range(self.n_groups)]
-        if self.gaussian.cov.needs_data_second:
-            # the core takes a shared covariance's second moment as the data's own, since a
-            # mixture's responsibilities sum to 1 at each step; within state g they sum to
-            # gamma_ng, so that moment is weighted by the state's posteriors
-            xc = X - self.center
-            for g, group_stats in enumerate(stats):
-                group_stats.second = np.dot(xc.T * posteriors[:, g], xc)
         return posteriors.sum(axis=0), resp.sum(axis=0).reshape(self.k, self.m), stats
 
     def m_step(self, stats, params: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ import numpy as np
 from .._checks import check_X
 from .._validation import Integer, Options, Real
 from ._base import BaseHMM
-from ._emissions import HMM_COVARIANCE_TYPES, data_origin
+from ._gaussian import HMM_COVARIANCE_TYPES, data_origin
 from ._estimator import _COMMON_DOC, _NOTES_DOC
 from ._frozen import UPDATE_DOC
 from ._gmm import GMMEmissions

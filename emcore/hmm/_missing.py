@@ -33,6 +33,9 @@ pattern, and the statistics come from each pattern's feature moments
 about each state's mean (``complete_rows``, ``completed_moments``); it serves
 the patterns too rare for their own coefficients, the rows too far for the
 bound, and ``impute``, and ``plain=True`` forces it (the tests' reference).
+Where the statistics about the centre would give covariances that cancel (states
+far apart next to their spread, as for the complete emissions), every row is
+taken about each state's mean instead, the holed ones on the plain path.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from ..gaussian import expanded
 from ..gaussian.holes import HoledRows, observed_mean
 from ..gaussian.stats import MixtureParams, SufficientStats
 from . import _scan
-from ._emissions import GaussianEmissions, data_origin
+from ._gaussian import GaussianEmissions, data_origin
 
 __all__ = ["ImputeMixin", "MissingGaussianEmissions"]
 
@@ -85,12 +88,14 @@ class MissingGaussianEmissions(GaussianEmissions):
         return MixtureParams(np.ones(self.k), means - self.center, covariances,
                              self._chol(covariances))
 
-    def _tasks(self, incomplete: HoledRows, mixture: MixtureParams) -> list:
+    def _tasks(self, incomplete: HoledRows, mixture: MixtureParams, plain=None) -> list:
         """The slices of the holed rows (``HoledRows.tasks``), the frequent patterns'
-        with their expanded coefficients where the path's round-off bound holds."""
+        with their expanded coefficients where the path's round-off bound holds (unless
+        ``plain``, by default the emissions' own)."""
+        plain = self.plain if plain is None else plain
         cov, chol = self.cov, mixture.precisions_cholesky
         k, d = mixture.means.shape
-        safe = (not self.plain and cov.has_expanded_path and d <= cov.expanded_max_d
+        safe = (not plain and cov.has_expanded_path and d <= cov.expanded_max_d
                 and expanded.expansion_error(cov, mixture.means, chol, incomplete.radius2)
                 <= _tuning.MAX_ROUND_OFF)
         offset = cov.half_log_det(chol, k, d) - 0.5 * d * _LOG_2PI  # log N's constant
@@ -122,19 +127,36 @@ class MissingGaussianEmissions(GaussianEmissions):
     def accumulate(self, X: np.ndarray, posteriors: np.ndarray,
                    params: np.ndarray) -> SufficientStats:
         """As the complete emissions', each holed row completed by its conditional mean
-        under each state, with the conditional covariance added to its second moments."""
+        under each state, with the conditional covariance added to its second moments.
+
+        The sums about the centre, on the expanded path where it is safe; where the
+        covariances they give would cancel (``cancels``), or with ``plain``, every
+        row's about each state's mean (the holed rows completed about it).
+        """
         complete, complete_X, incomplete = self._incomplete(X)
         if incomplete is None:
             return super().accumulate(X, posteriors, params)
+        if not self.plain:
+            stats = self._holed_stats(complete, complete_X, incomplete, posteriors, params, False)
+            if not self.cancels(stats):
+                return stats
+        return self._holed_stats(complete, complete_X, incomplete, posteriors, params, True)
+
+    def _holed_stats(self, complete, complete_X, incomplete, posteriors, params,
+                     plain: bool) -> SufficientStats:
+        """:meth:`accumulate`'s sums: about the centre (the plain slices' re-expressed
+        about it), or with ``plain`` every slice plain and all of them about the means."""
         cov, k, d = self.cov, self.k, self.d
         by_state = posteriors.T  # (K, n): rows are gathered along its last axis
-        stats = super().accumulate(complete_X, by_state[:, complete].T, params)  # about the centre
+        complete_posteriors = by_state[:, complete].T
+        stats = (self.about_means(complete_X, complete_posteriors, params) if plain
+                 else self.about_center(complete_X, complete_posteriors))
         mixture = self._params(params)
         # the plain slices' sums, about each state's mean
-        plain = SufficientStats(np.zeros(k), np.zeros((k, d)), cov.empty_second(k, d),
-                                mixture.means)
+        plain_sums = SufficientStats(np.zeros(k), np.zeros((k, d)), cov.empty_second(k, d),
+                                     mixture.means)
         by_pattern = {}  # per group: its frequent patterns' feature moments (P, F, K)
-        for task in self._tasks(incomplete, mixture):
+        for task in self._tasks(incomplete, mixture, plain):
             group, c, _, maps, s, e = task
             r = by_state[:, group.rows[s:e]]  # (K, m)
             if maps is None:
@@ -142,9 +164,9 @@ class MissingGaussianEmissions(GaussianEmissions):
                 pid, n_pat = group.pid[s:e], group.mis.shape[0]
                 r_pattern = np.stack([np.bincount(pid, weights=rk, minlength=n_pat) for rk in r])
                 first, second = cov.completed_moments(xhat, r, c, r_pattern, group.mis)
-                plain.n += r.sum(axis=1)
-                plain.first += first
-                plain.second += second
+                plain_sums.n += r.sum(axis=1)
+                plain_sums.first += first
+                plain_sums.second += second
                 continue
             feats = group.features(s, e, cov)
             moments = by_pattern.setdefault(id(maps), (group, maps, np.zeros(
@@ -155,8 +177,8 @@ class MissingGaussianEmissions(GaussianEmissions):
             extra = group.pattern_second(moments.shape[0]) if cov.needs_data_second else None
             n, first, second = cov.hole_moments(maps, moments, cov.n_quadratic(d), extra)
             stats = stats.plus(SufficientStats(n, first, second, np.zeros((k, d))), self.cov_type)
-        # those sums are about each state's mean: re-expressed about the centre
-        return stats.plus(plain, self.cov_type)
+        # the plain sums re-expressed about the complete rows' origin (the same means if plain)
+        return stats.plus(plain_sums, self.cov_type)
 
     def impute(self, X: np.ndarray, posteriors: np.ndarray, params: np.ndarray) -> np.ndarray:
         """A copy of ``X``, each NaN replaced by ``sum_k gamma_nk E[x_nm | x_no, state k]``."""

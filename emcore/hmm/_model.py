@@ -11,6 +11,7 @@ import numpy as np
 from .._free import FreeCoordinates
 from ..em import EMModel
 from . import _scan
+from ._contract import check_emissions, checked_log_prob, checked_m_step
 
 __all__ = ["HMMModel", "HMMStats"]
 
@@ -86,8 +87,9 @@ class HMMModel(EMModel):
     _emission_names: tuple = ()
 
     def __init__(self, X, lengths, emissions, states=None):
+        check_emissions(emissions)
         self.X, self.lengths, self.emissions = X, np.asarray(lengths, dtype=np.intp), emissions
-        self.k = emissions.k
+        self.k = int(emissions.k)
         self.states = states
 
     def freeze(self, names, emission_names) -> None:
@@ -139,7 +141,7 @@ class HMMModel(EMModel):
         if self.states is None or not np.any(self.states >= 0):
             return np.arange(k)
         known = np.flatnonzero(self.states >= 0)
-        log_emis = self.emissions.log_prob(self.X[known], emission_params)
+        log_emis = checked_log_prob(self.emissions, self.X[known], emission_params)
         score = np.zeros((k, k))  # score[j, s]: known steps of state j scored by start state s
         np.add.at(score, self.states[known], np.maximum(log_emis, -1e300))
         if k <= 7:
@@ -172,7 +174,7 @@ class HMMModel(EMModel):
         except FloatingPointError:  # a sequence of probability 0: find the step below
             pass
         pi, a, em = self.split(theta)
-        log_emis = self.emissions.log_prob(self.X, em)
+        log_emis = checked_log_prob(self.emissions, self.X, em)
         starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]])
         for n in np.flatnonzero(self.states >= 0):
             z, prev = self.states[n], self.states[n - 1] if n > 0 else -1
@@ -208,6 +210,8 @@ class HMMModel(EMModel):
         # a model that no estimator froze (built by hand) has no emission names: none of
         # its blocks is frozen, and every block is kept (a short zip would drop some)
         emission_names = self._emission_names or (None,) * len(emission_blocks)
+        if len(emission_names) == 1:  # one name for all the blocks (EmissionHMM's)
+            emission_names *= len(emission_blocks)
         names = ("startprob", "transmat", *emission_names)
         blocks = [("simplex", (1, k)), ("simplex", (k, k)), *emission_blocks]
         blocks = [("fixed", shape) if name in self.frozen else (kind, shape)
@@ -230,8 +234,22 @@ class HMMModel(EMModel):
         -------
         numpy.ndarray of shape (size,)
             The flat parameter vector ``theta``.
+
+        Raises
+        ------
+        ValueError
+            When a part has the wrong number of entries (the emission vector's must be
+            ``emissions.size``).
         """
-        return np.concatenate([np.ravel(startprob), np.ravel(transmat), np.ravel(emission_vec)])
+        parts = [np.ravel(startprob), np.ravel(transmat), np.ravel(emission_vec)]
+        wants = [(self.k, f"K = {self.k}"), (self.k ** 2, f"K * K with K = {self.k}"),
+                 (self.emissions.size, f"{type(self.emissions).__name__}.size")]
+        for part, name, (want, why) in zip(parts, ("startprob", "transmat", "the emission vector"),
+                                           wants, strict=True):
+            if part.size != want:
+                raise ValueError(f"{name} has {part.size} entries, but the model needs {want} "
+                                 f"({why})")
+        return np.concatenate(parts)
 
     def split(self, theta):
         """``(startprob, transmat, emission vector)`` of a flat parameter vector.
@@ -283,7 +301,7 @@ class HMMModel(EMModel):
         numpy.ndarray of shape (n, K)
             The log-emissions; ``-inf`` for every state but the known one at a known step.
         """
-        return self._conditioned(self.emissions.log_prob(self.X, self.split(theta)[2]))
+        return self._conditioned(checked_log_prob(self.emissions, self.X, self.split(theta)[2]))
 
     def e_step_with_log_likelihood(self, theta):
         """Forward-backward: the expected statistics and the log-likelihood in one pass.
@@ -302,7 +320,7 @@ class HMMModel(EMModel):
         """
         pi, a, em = self.split(theta)
         ll, post, start, trans = _scan.forward_backward(
-            self._conditioned(self.emissions.log_prob(self.X, em)), self.lengths, pi, a)
+            self._conditioned(checked_log_prob(self.emissions, self.X, em)), self.lengths, pi, a)
         em_stats = self.emissions.accumulate(self.X, post, em)
         return HMMStats(start, trans, post, em_stats, a, em, pi), float(ll.sum())
 
@@ -344,7 +362,7 @@ class HMMModel(EMModel):
         if np.any(np.abs(np.r_[pi.sum(), a.sum(axis=1)] - 1.0) > SIMPLEX_TOLERANCE):
             raise ValueError("startprob and the rows of transmat must sum to 1: the "
                              "log-likelihood is defined on the simplex only")
-        log_emis = self._conditioned(self.emissions.log_prob(self.X, em))
+        log_emis = self._conditioned(checked_log_prob(self.emissions, self.X, em))
         return float(_scan.log_likelihood(log_emis, self.lengths, pi, a).sum())
 
     def m_step(self, stats: HMMStats) -> np.ndarray:
@@ -366,7 +384,8 @@ class HMMModel(EMModel):
         a = stats.transmat if "transmat" in self.frozen else self._transitions(stats)
         if self._emissions_frozen:
             return self.pack(pi, a, stats.emission_params)
-        return self.pack(pi, a, self.emissions.m_step(stats.emissions, stats.emission_params))
+        new = self.emissions.m_step(stats.emissions, stats.emission_params)
+        return self.pack(pi, a, checked_m_step(self.emissions, new, stats.posteriors))
 
     def _transitions(self, stats: HMMStats) -> np.ndarray:
         """The normalised expected transition counts; a row never left keeps its values."""

@@ -55,10 +55,11 @@ INIT_SAMPLE = 20_000
 FAN_IN = 8
 
 
-def _block(X, w, cov_type, k, center, missing=False):
-    """One block of rows as a :class:`MixtureData` about the whole data's ``center``."""
+def _block(X, w, cov_type, k, center, missing=False, fill=None):
+    """One block of rows as a :class:`MixtureData` about the whole data's ``center`` (its holes
+    filled by ``fill``)."""
     return MixtureData(X, None if w is None else np.asarray(w, dtype=np.float64), cov_type, k,
-                       center=center, missing=missing)
+                       center=center, missing=missing, fill=fill)
 
 
 def _summary(block):
@@ -129,11 +130,11 @@ class DaskMixtureData:
             positive = da.count_nonzero(self.w)
             w_ok = (da.isfinite(self.w).all(), (self.w >= 0).all())
         finite = ~da.isinf(self.X).any() if marginalize else da.isfinite(self.X).all()
-        low = high = None
-        if not marginalize:  # over the samples with weight
-            kept = True if self.w is None else (self.w > 0)[:, None]
-            low = da.where(kept, xf, np.inf).min(axis=0)
-            high = da.where(kept, xf, -np.inf).max(axis=0)
+        # the range of the observed entries with weight
+        kept = True if self.w is None else (self.w > 0)[:, None]
+        kept = (seen & kept) if marginalize else kept
+        low = da.where(kept, xf, np.inf).min(axis=0)
+        high = da.where(kept, xf, -np.inf).max(axis=0)
         finite, first, total, positive, w_ok, col_weight, low, high = dask.compute(
             finite, first, total, positive, w_ok, col_weight, low, high)
         if not finite:
@@ -151,13 +152,14 @@ class DaskMixtureData:
         self.n_positive = int(positive)
         self.total_weight = float(total)
         divisor = np.asarray(col_weight, dtype=np.float64) if marginalize else self.total_weight
-        self.center = np.asarray(first, dtype=np.float64) / divisor
-        if not marginalize:  # as in memory (:class:`._data.MixtureData`)
-            self.center = exact_origin(self.center, low, high)
+        mean = np.asarray(first, dtype=np.float64) / divisor
+        # as in memory (:class:`._data.MixtureData`); the holes filled by the observed mean
+        self.center = exact_origin(mean, low, high)
+        fill = mean if marginalize else None
         xs = self.X.to_delayed()[:, 0]
         ws = [None] * len(xs) if self.w is None else self.w.to_delayed()
         self.blocks = dask.persist(*[dask.delayed(_block)(x, wb, cov_type, k, self.center,
-                                                          marginalize)
+                                                          marginalize, fill)
                                      for x, wb in zip(xs, ws)])
         summaries = dask.compute(*[dask.delayed(_summary)(b) for b in self.blocks])
         self.radius2 = max(r for r, _, _ in summaries)

@@ -60,17 +60,23 @@ class MixtureData:
 
     With ``missing=True`` NaN entries are missing (:mod:`._missing`): the rows
     without NaN form ``complete`` (a ``MixtureData`` about the same centre,
-    walked by the chunked E-step), the others ``incomplete``; ``X`` is then
-    a copy with each hole filled by its column's centre, which the
-    summaries and the initialisation read.
+    walked by the chunked E-step), the others ``incomplete``, about that
+    centre with 0 at their holes; ``center`` (unless given) is then the same
+    rule on the observed entries (:func:`emcore.gaussian.holes.observed_origin`).
+    ``X`` is a copy with each hole filled by ``fill``
+    (default: its column's observed mean; with ``center`` given, the centre),
+    which the initialisation reads; the summaries count the observed entries
+    only.
     """
 
     def __init__(self, X, sample_weight, cov_type: str, n_components: int, chunk_size=None,
-                 center=None, n_jobs=1, missing=False):
+                 center=None, n_jobs=1, missing=False, fill=None):
         self.complete = self.incomplete = None
-        split = split_incomplete(X, sample_weight, center, cov_type, n_jobs) if missing else None
+        holes = None
+        split = (split_incomplete(X, sample_weight, center, cov_type, n_jobs, fill)
+                 if missing else None)
         if split is not None:
-            X, center, rows, self.incomplete, observed_weight = split
+            X, center, rows, self.incomplete, observed_weight, holes = split
             if rows.any():
                 self.complete = MixtureData(X[rows],
                                             None if sample_weight is None else sample_weight[rows],
@@ -105,6 +111,8 @@ class MixtureData:
         self.second_moment = np.zeros((self.d, self.d)) if needs_second else None
         for s, e in self.chunks():
             xt = self.chunk_T(s, e, self.center)
+            if holes is not None:  # a hole counts nothing (its fill is the initialisation's)
+                xt[holes[s:e].T] = 0.0
             w = self.chunk_weights(s, e, ones=True)
             sq = np.einsum("ij,ij->j", xt, xt)
             radius2 = max(radius2, float(np.max(sq[w > 0], initial=0.0)))

@@ -25,11 +25,15 @@ completed about each component's mean. Rows with nothing
 observed carry no information: they add nothing to the fit, their
 responsibilities are the weights and their log-density is 0.
 
-Summaries of data with holes use the observed entries: the centre is each
-column's weighted mean of its observed entries, distances and variances
-count the observed coordinates only. The initialisation (k-means and the
-others) runs on the data with each hole filled by its column's observed
-mean.
+Complete and holed rows are taken about one origin, the complete data's
+(:func:`emcore.gaussian.stats.exact_origin`, from each column's weighted
+mean of its observed entries and their range): a holed row is its
+observed entries minus the origin, 0 at its holes, so a sample near 0
+keeps its digits whatever the column's mean. Summaries of data with holes
+use the observed entries: distances and variances count the observed
+coordinates only. The initialisation (k-means and the others) runs on the
+data with each hole filled by its column's observed mean, a value apart
+from the origin.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import numpy as np
 
 from .._checks import check_observed
 from ..gaussian.covariance import covariance_model
-from ..gaussian.holes import HoledRows, log_weights, observed_mean
+from ..gaussian.holes import HoledRows, log_weights, observed_mean, observed_origin
 from ..gaussian.stats import MixtureParams, SufficientStats
 from ._estep import ChunkScorer, log_prob_chunks, normalize
 from ._pool import ordered_map
@@ -166,11 +170,16 @@ class IncompleteRows(HoledRows):
             yield (self.empty, log_joint, shared) + ((xhat,) if completed else ())
 
 
-def split_incomplete(X, weights, center=None, cov_type=None, n_jobs=1):
-    """``(X filled, center, complete rows, IncompleteRows, observed weight)``, or None without NaN.
+def split_incomplete(X, weights, center=None, cov_type=None, n_jobs=1, fill=None):
+    """``(X filled, center, complete rows, IncompleteRows, observed weight, holes)``, or None
+    without NaN.
 
-    ``center`` (default: each column's weighted mean of its observed entries)
-    fills the holes of the copy used by the initialisation and the summaries.
+    ``center`` is the origin of the fit's coordinates, for the complete and the holed rows
+    alike (default: :func:`emcore.gaussian.holes.observed_origin`, the complete data's rule
+    on the observed entries); a holed row is taken about it with 0 at its holes.
+    ``fill`` (default: each column's weighted mean of its observed entries, or ``center``
+    when given) fills the holes of the copy the initialisation reads; it is no coordinate of
+    the fit. ``holes`` is the (n, d) mask of the NaN entries.
     """
     nan = np.isnan(X)
     if not nan.any():
@@ -179,12 +188,14 @@ def split_incomplete(X, weights, center=None, cov_type=None, n_jobs=1):
     w = np.ones(X.shape[0]) if weights is None else weights
     if center is None:
         check_observed(w @ observed > 0)
-        center = observed_mean(X, w)
+        center = observed_origin(X, w)
+        fill = observed_mean(X, w) if fill is None else fill
     center = np.asarray(center, dtype=np.float64)
-    filled = np.where(observed, X, center.astype(X.dtype))
+    fill = center if fill is None else np.asarray(fill, dtype=np.float64)
+    filled = np.where(observed, X, fill.astype(X.dtype))
     complete = ~nan.any(axis=1)
     incomplete = IncompleteRows(X, np.flatnonzero(~complete), center, weights, cov_type, n_jobs)
-    return filled, center, complete, incomplete, float(w @ observed.sum(axis=1))
+    return filled, center, complete, incomplete, float(w @ observed.sum(axis=1)), nan
 
 
 def log_prob_rows(X, cov_type: str, params: MixtureParams, center, finish, n_jobs: int = 1,
@@ -195,7 +206,8 @@ def log_prob_rows(X, cov_type: str, params: MixtureParams, center, finish, n_job
     The rows without NaN go through :func:`._estep.log_prob_chunks` (with
     ``absolute``, the parameters in ``X``'s coordinates) on ``n_jobs``
     threads (``finish`` may write its rows of an output); the others,
-    grouped by pattern, follow in the calling thread.
+    grouped by pattern, follow in the calling thread, about their own origin
+    (:func:`_holed_frame`).
     """
     nan = np.isnan(X).any(axis=1)
     if not nan.any():
@@ -206,19 +218,23 @@ def log_prob_rows(X, cov_type: str, params: MixtureParams, center, finish, n_job
     if full.size:
         log_prob_chunks(X[full], cov_type, params, center,
                         lambda s, e, lj, sh: finish(full[s:e], lj, sh), n_jobs, absolute)
-    for rows, log_joint, shared in IncompleteRows(X, np.flatnonzero(nan), center).posterior(
-            params, cov_type):
+    rows = np.flatnonzero(nan)
+    params, center = _holed_frame(X, rows, params, center, absolute)
+    for rows, log_joint, shared in IncompleteRows(X, rows, center).posterior(params, cov_type):
         finish(rows, log_joint, shared)
 
 
-def impute(X, cov_type: str, params: MixtureParams, center):
+def impute(X, cov_type: str, params: MixtureParams, center,
+           absolute: MixtureParams | None = None):
     """A float64 copy of ``X`` with each NaN replaced by ``E[x_m | x_o]`` under the mixture.
 
-    ``E[x_m | x_o] = sum_k p(k | x_o) (mu_km + W_k (x_o - mu_ko))``.
+    ``E[x_m | x_o] = sum_k p(k | x_o) (mu_km + W_k (x_o - mu_ko))``; with ``absolute``
+    (the parameters in ``X``'s coordinates), about the rows' own origin (:func:`_holed_frame`).
     """
     out = np.array(X, dtype=np.float64)
     nan = np.isnan(out)
     rows = np.flatnonzero(nan.any(axis=1))
+    params, center = _holed_frame(out, rows, params, center, absolute)
     for idx, log_joint, shared, xhat in IncompleteRows(out, rows, center).posterior(
             params, cov_type, completed=True):
         resp = normalize(log_joint, shared)[0]
@@ -226,3 +242,17 @@ def impute(X, cov_type: str, params: MixtureParams, center):
         filled = np.einsum("kn,knd->nd", resp, xhat) + center
         out[idx] = np.where(nan[idx], filled, out[idx])
     return out
+
+
+def _holed_frame(X, rows, params, center, absolute):
+    """``(parameters, origin)`` for scoring the holed ``rows`` of new data ``X``.
+
+    With ``absolute`` (the parameters in ``X``'s coordinates), the rows' own
+    :func:`emcore.gaussian.holes.observed_origin`, as in a fit: about a centre far
+    from a sample near 0 (the mean of the means, say), the sample would be rounded to
+    the centre's last bit. Without, ``params`` about ``center``, as given.
+    """
+    if absolute is None or rows.size == 0:
+        return params, center
+    origin = observed_origin(X[rows])
+    return absolute.moved(-origin), origin

@@ -150,7 +150,7 @@ class ScoringMixin:
         params = self._params()
         X = check_X(X, n_features=self.n_features_in_, missing="marginalize")
         center = params.weights @ params.means
-        return impute(X, self.covariance_type, params.moved(-center), center)
+        return impute(X, self.covariance_type, params.moved(-center), center, absolute=params)
 
     def score(self, X, y=None, *, sample_weight=None):
         """Mean (weighted) log-likelihood per sample of ``X``, as scikit-learn's.

@@ -6,6 +6,7 @@ import numpy as np
 
 from .._checks import check_observed
 from ..em import EMModel
+from ..gaussian.holes import observed_origin
 from ._gaussian import _LOG_2PI, log_det, n_gaussian_params, pack, unpack
 
 __all__ = ["MVNMissing"]
@@ -45,13 +46,20 @@ class MVNMissing(EMModel):
         C_{mm} = \Sigma_{mm} - \Sigma_{mo}\Sigma_{oo}^{-1}\Sigma_{om}.
 
     * E-step: the expected complete-data sufficient statistics
-      :math:`T_1 = \sum_n \mathbb{E}[x_n]` and
-      :math:`T_2 = \sum_n \mathbb{E}[x_n x_n^\top]`, where each row's missing
+      :math:`T_1 = \sum_n \mathbb{E}[x_n - o]` and
+      :math:`T_2 = \sum_n \mathbb{E}[(x_n - o)(x_n - o)^\top]`, where each row's missing
       entries are replaced by :math:`\hat x_m` and :math:`C_{mm}` is added to
       the missing block of its outer product;
-    * M-step: :math:`\mu = T_1 / N`, :math:`\Sigma = T_2 / N - \mu\mu^\top`;
+    * M-step: :math:`\mu = o + T_1 / N`,
+      :math:`\Sigma = T_2 / N - (T_1 / N)(T_1 / N)^\top`;
     * observed-data log-likelihood:
       :math:`\sum_n \log \mathcal{N}(x_{n,o}; \mu_o, \Sigma_{oo})`.
+
+    The origin :math:`o` (``origin``) is the mixture's,
+    :func:`emcore.gaussian.holes.observed_origin`: per column the observed mean where
+    subtracting it is exact, else 0 (the raw moments when the data cross 0). About 0,
+    :math:`T_2 / N - \mu\mu^\top` would cancel every digit of a narrow spread far from 0
+    (1e-3 wide at 1e5).
 
     Rows are grouped by their pattern of missing entries, so each pattern
     costs one Cholesky factorisation. Rows with nothing observed carry no
@@ -102,6 +110,8 @@ class MVNMissing(EMModel):
         self.observed = seen[keep]
         self.n_rows, self.n_features = self.X.shape
         self.n_dropped = int(np.sum(~keep))
+        #: (D,) the origin of the statistics (:func:`emcore.gaussian.holes.observed_origin`)
+        self.origin = observed_origin(self.X)
         masks, inverse = np.unique(self.observed, axis=0, return_inverse=True)
         inverse = np.asarray(inverse).ravel()
         #: One ``(observed columns, missing columns, row indices)`` triple per pattern.
@@ -180,14 +190,14 @@ class MVNMissing(EMModel):
 
     def _sweep(self, theta, *, moments: bool, loglik: bool):
         mean, cov, _, _ = unpack(theta, self.n_features)
-        filled = np.where(self.observed, self.X, 0.0)
+        filled = np.where(self.observed, self.X - self.origin, 0.0)  # about the origin
         t2 = np.zeros_like(cov)
         ll = 0.0
         for obs, mis, rows, chol, centred, gain in self._conditionals(theta):
             if loglik:
                 ll += float(np.sum(_log_densities(chol, centred)))
             if moments and mis.size:
-                filled[np.ix_(rows, mis)] = mean[mis] + centred @ gain.T
+                filled[np.ix_(rows, mis)] = (mean[mis] - self.origin[mis]) + centred @ gain.T
                 t2[np.ix_(mis, mis)] += rows.size * (cov[np.ix_(mis, mis)]
                                                      - gain @ cov[np.ix_(obs, mis)])
         if moments:
@@ -264,11 +274,12 @@ class MVNMissing(EMModel):
         ndarray of shape (N, D)
             The completed data.
         """
-        return self._sweep(theta, moments=True, loglik=False)[0]
+        return self._sweep(theta, moments=True, loglik=False)[0] + self.origin
 
     def e_step(self, theta) -> tuple[np.ndarray, np.ndarray]:
-        r""":math:`T_1 = \sum_n \mathbb{E}[x_n]`, shape (D,), and
-        :math:`T_2 = \sum_n \mathbb{E}[x_n x_n^\top]`, shape (D, D).
+        r""":math:`T_1 = \sum_n \mathbb{E}[x_n - o]`, shape (D,), and
+        :math:`T_2 = \sum_n \mathbb{E}[(x_n - o)(x_n - o)^\top]`, shape (D, D), about the
+        origin :math:`o` (``origin``; 0 when the data cross 0: the raw moments).
 
         Parameters
         ----------
@@ -302,7 +313,7 @@ class MVNMissing(EMModel):
         return (filled.sum(axis=0), t2), ll
 
     def m_step(self, stats) -> np.ndarray:
-        r""":math:`\mu = T_1/N`, :math:`\Sigma = T_2/N - \mu\mu^\top`, packed.
+        r""":math:`\mu = o + T_1/N`, :math:`\Sigma = T_2/N - (T_1/N)(T_1/N)^\top`, packed.
 
         Parameters
         ----------
@@ -315,9 +326,9 @@ class MVNMissing(EMModel):
             The packed mean and covariance.
         """
         t1, t2 = stats
-        mean = t1 / self.n_rows
-        cov = t2 / self.n_rows - np.outer(mean, mean)
-        return pack(mean, (cov + cov.T) / 2)
+        shift = t1 / self.n_rows  # the mean about the origin
+        cov = t2 / self.n_rows - np.outer(shift, shift)
+        return pack(self.origin + shift, (cov + cov.T) / 2)
 
     def log_likelihood(self, theta) -> float:
         r"""Observed-data log-likelihood

@@ -1,11 +1,12 @@
-"""The blocked forward-backward against enumeration and the tree; the emissions' two log-density paths."""
+"""The blocked forward-backward against enumeration and the tree; the emissions' two
+log-density paths."""
 
 import numpy as np
 import pytest
 
 from emcore import _tuning
 from emcore.gaussian.covariance import COVARIANCE_TYPES
-from emcore.hmm import _blocked, _emissions, _scan
+from emcore.hmm import _blocked, _gaussian, _scan
 
 from .test_exact import CASES, _brute, _random_hmm
 
@@ -29,7 +30,8 @@ def test_blocked_equals_enumeration_with_restarts_anywhere_in_the_blocks(k, leng
 
 def _long_problem(rng, lengths, spread):
     k = 4
-    A = np.array([[0.9, 0.1, 0.0, 0.0], [0.0, 0.8, 0.2, 0.0], [0.05, 0.0, 0.9, 0.05], [0.3, 0.0, 0.0, 0.7]])
+    A = np.array([[0.9, 0.1, 0.0, 0.0], [0.0, 0.8, 0.2, 0.0], [0.05, 0.0, 0.9, 0.05],
+                  [0.3, 0.0, 0.0, 0.7]])
     pi = np.array([0.5, 0.0, 0.5, 0.0])
     n = int(np.sum(lengths))
     means = spread * np.arange(k)
@@ -81,7 +83,8 @@ def test_rows_that_fall_below_the_threshold_between_normalisations_give_way_to_t
     n = 2_000
     log_emis = rng.normal(size=(n, 3))
     log_emis[:, 2] = log_emis[:, :2].max(axis=1) - 120.0
-    assert _blocked._EVERY >= 2 and _blocked.forward_backward(log_emis, np.array([n]), pi, A) is None
+    assert _blocked._EVERY >= 2
+    assert _blocked.forward_backward(log_emis, np.array([n]), pi, A) is None
     got = _scan.forward_backward(log_emis, np.array([n]), pi, A, method="blocked")
     want = _scan.forward_backward(log_emis, np.array([n]), pi, A, method="tree")
     np.testing.assert_allclose(got[1], want[1], rtol=1e-12, atol=1e-300)
@@ -112,7 +115,7 @@ def test_log_densities_by_either_path_equal_scipy(cov_type, max_error, monkeypat
         X[17] += 1e7
     else:
         monkeypatch.setattr(_tuning, "MAX_ROUND_OFF", max_error)
-    em = _emissions.GaussianEmissions(cov_type, k, d, center=X.mean(axis=0))
+    em = _gaussian.GaussianEmissions(cov_type, k, d, center=X.mean(axis=0))
     means = rng.normal(size=(k, d))
     cov, sigma = _state_covariances(cov_type, k, d, rng)
     got = em.log_prob(X, em.pack(means, cov))
@@ -131,7 +134,7 @@ def test_without_the_round_off_guard_far_tight_states_lose_digits(monkeypatch):
     means = np.array([[0.0, 0.0], [1e5, 1e5]])
     X = np.concatenate([rng.normal(m, 1e-3, size=(50, 2)) for m in means])
     for cov_type in COVARIANCE_TYPES:
-        em = _emissions.GaussianEmissions(cov_type, 2, 2, center=X.mean(axis=0))
+        em = _gaussian.GaussianEmissions(cov_type, 2, 2, center=X.mean(axis=0))
         cov = {"full": np.tile(np.eye(2) * 1e-6, (2, 1, 1)), "tied": np.eye(2) * 1e-6,
                "diag": np.full((2, 2), 1e-6), "spherical": np.full(2, 1e-6)}[cov_type]
         vec = em.pack(means, cov)
@@ -149,7 +152,7 @@ def test_m_step_by_quadratic_features_equals_the_weighted_moments(cov_type, monk
     k, d, n = 3, 3, 40
     X = rng.normal(size=(n, d)) + 5.0
     post = rng.dirichlet(np.ones(k), size=n)
-    em = _emissions.GaussianEmissions(cov_type, k, d, reg_covar=1e-3, center=X.mean(axis=0))
+    em = _gaussian.GaussianEmissions(cov_type, k, d, reg_covar=1e-3, center=X.mean(axis=0))
     start = em.initial(X, "random", np.random.default_rng(0))
     means, cov = em.unpack(em.m_step(em.accumulate(X, post, start), start))
     tied = np.zeros((d, d))

@@ -15,7 +15,7 @@ from scipy.stats import multivariate_normal
 from emcore import GaussianHMM, GMMHMM
 from emcore.gaussian.covariance import COVARIANCE_TYPES
 from emcore.gaussian.stats import exact_origin
-from emcore.hmm._emissions import data_origin
+from emcore.hmm._gaussian import data_origin
 
 D = 3
 
@@ -100,9 +100,10 @@ def test_without_the_round_off_guard_the_log_emissions_fail_the_comparison(cov_t
 
 
 def _weighted_means(em, X, posteriors, params):
-    """The states' posterior-weighted means from the E-step's statistics about the origin."""
+    """The states' posterior-weighted means from the E-step's statistics (about their shifts,
+    in the coordinates about the origin)."""
     stats = em.accumulate(X, posteriors, params)
-    return stats.first / stats.n[:, None] + em.center
+    return stats.first / stats.n[:, None] + stats.shift + em.center
 
 
 @pytest.mark.parametrize("cov_type", COVARIANCE_TYPES)

@@ -64,7 +64,8 @@ def test_fit_recovers_a_sampled_model_and_history_never_decreases():
     order = np.argsort(hmm.means_[:, 0])
     np.testing.assert_allclose(hmm.means_[order], MEANS, atol=0.15)
     np.testing.assert_allclose(hmm.transmat_[np.ix_(order, order)], A, atol=0.04)
-    assert np.all(np.diff(hmm.log_likelihood_history_) >= -1e-9 * abs(hmm.log_likelihood_history_[-1]))
+    history = hmm.log_likelihood_history_
+    assert np.all(np.diff(history) >= -1e-9 * abs(history[-1]))
     assert np.mean(order[hmm.predict(X)] == states) > 0.97
     proba = hmm.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
@@ -86,7 +87,8 @@ def test_log_likelihood_never_decreases_along_em(seed, k, cov):
 def test_categorical_log_likelihood_never_decreases_along_em(seed, k):
     rng = np.random.default_rng(seed)
     X = rng.integers(4, size=(90, 1))
-    h = CategoricalHMM(k, tol=0, max_iter=15, random_state=seed).fit(X, [30, 60]).log_likelihood_history_
+    h = CategoricalHMM(k, tol=0, max_iter=15,
+                       random_state=seed).fit(X, [30, 60]).log_likelihood_history_
     assert np.all(np.diff(h) >= -1e-10 * np.abs(h[1:]))
 
 
@@ -107,16 +109,19 @@ def test_zero_transitions_and_start_probabilities_stay_zero():
     rng = np.random.default_rng(6)
     X = rng.normal(size=(400, 1)) + np.repeat([0.0, 3.0, 6.0, 3.0], 100)[:, None]
     left_right = np.array([[0.9, 0.1, 0.0], [0.0, 0.9, 0.1], [0.0, 0.0, 1.0]])
-    hmm = GaussianHMM(3, tol=0, max_iter=20, startprob_init=[1.0, 0.0, 0.0], transmat_init=left_right,
-                      means_init=[[0.0], [2.0], [5.0]], covariances_init=[[1.0], [1.0], [1.0]]).fit(X)
+    hmm = GaussianHMM(3, tol=0, max_iter=20, startprob_init=[1.0, 0.0, 0.0],
+                      transmat_init=left_right, means_init=[[0.0], [2.0], [5.0]],
+                      covariances_init=[[1.0], [1.0], [1.0]]).fit(X)
     assert np.all(hmm.transmat_[left_right == 0] == 0.0)
     assert np.all(hmm.startprob_[1:] == 0.0)
 
 
 def test_an_unvisited_state_raises_a_clear_error_not_nan():
     X = np.array([[0], [0], [1], [0]])
-    hmm = CategoricalHMM(2, max_iter=5, startprob_init=[1.0, 0.0], transmat_init=[[1.0, 0.0], [0.0, 1.0]])
-    with pytest.raises(DegenerateStateError, match="state 1"), pytest.warns(RuntimeWarning, match="state 1"):
+    hmm = CategoricalHMM(2, max_iter=5, startprob_init=[1.0, 0.0],
+                         transmat_init=[[1.0, 0.0], [0.0, 1.0]])
+    with (pytest.raises(DegenerateStateError, match="state 1"),
+          pytest.warns(RuntimeWarning, match="state 1")):
         hmm.fit(X)
 
 
@@ -140,7 +145,8 @@ def test_sample_gives_a_sequence_of_the_fitted_model():
     switches = np.mean(states[1:] != states[:-1])
     assert 0.04 < switches < 0.1  # stationary switching rate 2 * 0.05 * 0.1 / 0.15 = 0.067
     assert X[states == 1].mean() == pytest.approx(4.0, abs=0.1)
-    Y, z = CategoricalHMM(1, max_iter=0, emissionprob_init=[[0.2, 0.8]]).fit([[0], [1]]).sample(2000, random_state=0)
+    one_state = CategoricalHMM(1, max_iter=0, emissionprob_init=[[0.2, 0.8]]).fit([[0], [1]])
+    Y, z = one_state.sample(2000, random_state=0)
     assert Y.shape == (2000, 1) and np.mean(Y) == pytest.approx(0.8, abs=0.03) and np.all(z == 0)
 
 
@@ -164,7 +170,8 @@ def test_use_before_fit_raises_not_fitted():
     ({"transmat_init": [[0.5, 0.6], [0.5, 0.5]]}, np.zeros((5, 1)), None, "transmat_init"),
     ({"transmat_init": np.eye(3)}, np.zeros((5, 1)), None, "transmat_init must have shape"),
     ({"startprob_init": [1.2, -0.2]}, np.zeros((5, 1)), None, "startprob_init"),
-    ({"means_init": np.zeros((3, 1)), "covariances_init": np.ones((2, 1))}, np.zeros((5, 1)), None, "means_init"),
+    ({"means_init": np.zeros((3, 1)), "covariances_init": np.ones((2, 1))}, np.zeros((5, 1)), None,
+     "means_init"),
     ({"means_init": np.zeros((2, 1)), "covariances_init": -np.ones((2, 1))}, np.zeros((5, 1)), None,
      "covariances_init"),
     ({"covariance_type": "VVV"}, np.zeros((5, 1)), None, "covariance_type"),
@@ -227,7 +234,8 @@ def test_scoring_decoding_and_sampling_write_no_attribute(make, monkeypatch):
 
 
 @pytest.mark.parametrize("make", [
-    lambda: GaussianHMM(3, covariance_type="full", tol=1e-4, n_init=2, random_state=4, means_init=None),
+    lambda: GaussianHMM(3, covariance_type="full", tol=1e-4, n_init=2, random_state=4,
+                        means_init=None),
     lambda: CategoricalHMM(2, max_iter=7, emissionprob_init=[[0.5, 0.5], [0.1, 0.9]]),
 ])
 def test_clone_and_params_round_trip_like_scikit_learn(make):
@@ -257,8 +265,11 @@ def test_tags_say_density_estimator():
         assert tags.input_tags.categorical is tags.input_tags.positive_only is is_categorical
 
 
-@pytest.mark.parametrize("verbose,lines", [(0, []), (1, ["Initialization 0", "Initialization did not converge."]),
-                                           (2, ["Initialization 0", "  Iteration 10", "Initialization"])])
+@pytest.mark.parametrize("verbose,lines", [
+    (0, []),
+    (1, ["Initialization 0", "Initialization did not converge."]),
+    (2, ["Initialization 0", "  Iteration 10", "Initialization"]),
+])
 @pytest.mark.filterwarnings("ignore::emcore.ConvergenceWarning")
 def test_verbose_prints_like_the_mixture(capsys, verbose, lines):
     X, _ = _truth().sample(400, random_state=3)
@@ -283,9 +294,9 @@ def test_every_init_then_score_predict_proba_and_decode_agree(init_params, covar
     proba = hmm.predict_proba(X, [200, 300])
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
     assert lp < hmm.score(X, [200, 300]) == pytest.approx(hmm.log_likelihood_history_[-1], rel=1e-9)
-    start = GaussianHMM(2, covariance_type=covariance_type, max_iter=0, startprob_init=hmm.startprob_,
-                        transmat_init=hmm.transmat_, means_init=hmm.means_,
-                        covariances_init=hmm.covariances_).fit(X[:3])
+    start = GaussianHMM(2, covariance_type=covariance_type, max_iter=0,
+                        startprob_init=hmm.startprob_, transmat_init=hmm.transmat_,
+                        means_init=hmm.means_, covariances_init=hmm.covariances_).fit(X[:3])
     assert start.score(X, [200, 300]) == pytest.approx(hmm.score(X, [200, 300]), rel=1e-12)
     np.testing.assert_allclose(start.predict_proba(X, [200, 300]), proba, rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(start.predict(X, [200, 300]), states)
@@ -300,7 +311,8 @@ def test_every_init_then_score_predict_proba_and_decode_agree(init_params, covar
     ({"reg_covar": float("nan")}, ValueError, "reg_covar must be a finite number >= 0"),
 ])
 def test_constructor_arguments_are_checked_as_declared(kwargs, error, match):
-    # wrong type -> TypeError, wrong value -> ValueError, both naming the argument (as GaussianMixture)
+    # wrong type -> TypeError, wrong value -> ValueError, both naming the argument (as
+    # GaussianMixture)
     with pytest.raises(error, match=match):
         GaussianHMM(**{"n_components": 2, **kwargs}).fit(np.zeros((5, 1)))
 
@@ -332,7 +344,8 @@ def test_reg_covar_never_lowers_the_log_likelihood(covariance_type):
 
 def test_data_whose_squares_overflow_is_refused_naming_x():
     X, _ = _truth().sample(300, random_state=1)
-    with pytest.raises(ValueError, match=r"Input X holds values up to .* squares overflow.*Rescale X"):
+    with pytest.raises(ValueError,
+                       match=r"Input X holds values up to .* squares overflow.*Rescale X"):
         GaussianHMM(2, random_state=0).fit(X * 1e200)
     hmm = GaussianHMM(2, random_state=0).fit(X)
     with pytest.raises(ValueError, match="squares overflow"):
@@ -354,7 +367,8 @@ def test_poisson_hmm_refuses_what_are_not_counts(X, match):
 def test_poisson_hmm_samples_its_rates_and_a_zero_rate_state_emits_zeros():
     from emcore import PoissonHMM
 
-    truth = PoissonHMM(2, max_iter=0, startprob_init=[0.5, 0.5], transmat_init=[[0.9, 0.1], [0.1, 0.9]],
+    truth = PoissonHMM(2, max_iter=0, startprob_init=[0.5, 0.5],
+                       transmat_init=[[0.9, 0.1], [0.1, 0.9]],
                        lambdas_init=[[0.0, 3.0], [5.0, 1.0]]).fit(np.zeros((2, 2)))
     X, states = truth.sample(4000, random_state=2)
     assert np.all(X[states == 0, 0] == 0)  # rate 0: always 0, and log p stays finite

@@ -9,7 +9,8 @@ from emcore.hmm import _scan
 
 
 def _random_hmm(rng, k, s):
-    return (rng.dirichlet(np.ones(k)), rng.dirichlet(np.ones(k), size=k), rng.dirichlet(np.ones(s), size=k))
+    return (rng.dirichlet(np.ones(k)), rng.dirichlet(np.ones(k), size=k),
+            rng.dirichlet(np.ones(s), size=k))
 
 
 def _enumerate(pi, A, B, x):
@@ -106,7 +107,8 @@ def test_left_right_chain_whose_block_rows_differ_beyond_floating_range(n):
     log_emis = -0.5 * (x[:, None] - np.array([0.0, 5.0, 10.0])) ** 2 - 0.5 * np.log(2 * np.pi)
     ll = log_emis[:, 2].sum()  # the only path: state 2 throughout
     for m in _scan.METHODS:
-        assert _scan.log_likelihood(log_emis, np.array([n]), pi, A, method=m).sum() == pytest.approx(ll, rel=1e-12)
+        got = _scan.log_likelihood(log_emis, np.array([n]), pi, A, method=m).sum()
+        assert got == pytest.approx(ll, rel=1e-12)
         # the normalised backward vectors underflow here (beta_t(2) / beta_t(0) ~ e^(-50 (n - t))):
         # a clear error, never NaN posteriors
         with pytest.raises(FloatingPointError, match="posterior"):

@@ -52,8 +52,9 @@ def test_gaussian_hmm_equals_hmmlearn_parameter_by_parameter(covariance_type):
                                means_weight=0.0, startprob_prior=1.0, transmat_prior=1.0)
     ref.startprob_, ref.transmat_, ref.means_, ref.covars_ = pi, A, means, cov
     ref.fit(X, LENGTHS)
-    ours = GaussianHMM(k, covariance_type=covariance_type, tol=0, max_iter=N_ITER, startprob_init=pi,
-                       transmat_init=A, means_init=means, covariances_init=cov, reg_covar=0.0).fit(X, LENGTHS)
+    ours = GaussianHMM(k, covariance_type=covariance_type, tol=0, max_iter=N_ITER,
+                       startprob_init=pi, transmat_init=A, means_init=means, covariances_init=cov,
+                       reg_covar=0.0).fit(X, LENGTHS)
     ref_cov = _compact(covariance_type, ref)
     assert ours.n_iter_ == N_ITER
     assert _rel(ours.startprob_, ref.startprob_) < 1e-8
@@ -66,7 +67,8 @@ def test_gaussian_hmm_equals_hmmlearn_parameter_by_parameter(covariance_type):
     ref_lp, ref_states = ref.decode(X, LENGTHS)
     assert lp == pytest.approx(ref_lp, rel=1e-10)
     np.testing.assert_array_equal(states, ref_states)
-    np.testing.assert_allclose(ours.predict_proba(X, LENGTHS), ref.predict_proba(X, LENGTHS), atol=1e-9)
+    np.testing.assert_allclose(ours.predict_proba(X, LENGTHS),
+                               ref.predict_proba(X, LENGTHS), atol=1e-9)
 
 
 def test_categorical_hmm_equals_hmmlearn_parameter_by_parameter():

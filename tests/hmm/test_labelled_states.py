@@ -80,7 +80,8 @@ def test_a_few_labels_fix_the_order_of_the_states():
 def test_an_impossible_label_is_an_error_naming_its_step():
     hmm = CategoricalHMM(2, max_iter=0, startprob_init=[1.0, 0.0],
                          transmat_init=[[0.5, 0.5], [0.0, 1.0]],
-                         emissionprob_init=[[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]]).fit(np.zeros((2, 1), int))
+                         emissionprob_init=[[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]])
+    hmm.fit(np.zeros((2, 1), int))
     x = np.array([[0], [1], [2], [0]])
     with pytest.raises(ValueError, match=r"states\[0\] = 1 has zero probability"):  # start prob 0
         hmm.predict_proba(x, states=np.array([1, -1, -1, -1]))

@@ -14,7 +14,7 @@ from scipy.stats import multivariate_normal
 
 from emcore import GaussianHMM
 from emcore.hmm import _estimator
-from emcore.hmm._emissions import data_origin
+from emcore.hmm._gaussian import data_origin
 from emcore.hmm._missing import MissingGaussianEmissions
 
 TYPES = ["diag", "full", "tied", "spherical"]

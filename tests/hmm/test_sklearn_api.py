@@ -21,18 +21,20 @@ NOT_BASE_ESTIMATOR = ".*does not inherit from `sklearn.base.BaseEstimator`"  # s
 
 UNFITTED = (
     "needs scikit-learn's own NotFittedError class; emcore's NotFittedError subclasses ValueError "
-    "and AttributeError as scikit-learn's does, but emcore cannot import scikit-learn to subclass it"
+    "and AttributeError as scikit-learn's does, but emcore cannot import scikit-learn to "
+    "subclass it"
 )
 
 #: Checks that call fit, score or predict with y in the second place, where an HMM takes lengths.
 Y_IN_LENGTHS_PLACE = [
-    "check_fit_score_takes_y", "check_estimators_overwrite_params", "check_dont_overwrite_parameters",
-    "check_estimators_fit_returns_self", "check_readonly_memmap_input", "check_n_features_in_after_fitting",
+    "check_fit_score_takes_y", "check_estimators_overwrite_params",
+    "check_dont_overwrite_parameters", "check_estimators_fit_returns_self",
+    "check_readonly_memmap_input", "check_n_features_in_after_fitting",
     "check_positive_only_tag_during_fit", "check_estimators_dtypes", "check_dtype_object",
     "check_pipeline_consistency", "check_estimators_nan_inf", "check_estimators_pickle",
     "check_f_contiguous_array_estimator", "check_methods_sample_order_invariance",
-    "check_methods_subset_invariance", "check_fit2d_1feature",
-    "check_dict_unchanged", "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in",
+    "check_methods_subset_invariance", "check_fit2d_1feature", "check_dict_unchanged",
+    "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in",
     "check_fit2d_predict1d",
 ]
 Y_REASON = (
@@ -43,13 +45,15 @@ Y_REASON = (
 
 #: Checks whose data have several columns, while a CategoricalHMM models one column of symbols.
 SEVERAL_COLUMNS = [
-    "check_fit_score_takes_y", "check_estimators_overwrite_params", "check_dont_overwrite_parameters",
-    "check_estimators_fit_returns_self", "check_readonly_memmap_input", "check_n_features_in_after_fitting",
+    "check_fit_score_takes_y", "check_estimators_overwrite_params",
+    "check_dont_overwrite_parameters", "check_estimators_fit_returns_self",
+    "check_readonly_memmap_input", "check_n_features_in_after_fitting",
     "check_positive_only_tag_during_fit", "check_estimators_dtypes", "check_dtype_object",
     "check_pipeline_consistency", "check_estimators_nan_inf", "check_estimators_pickle",
     "check_f_contiguous_array_estimator", "check_methods_sample_order_invariance",
     "check_methods_subset_invariance", "check_fit2d_1sample", "check_dict_unchanged",
-    "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in", "check_fit2d_predict1d",
+    "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in",
+    "check_fit2d_predict1d",
 ]
 COLUMNS_REASON = (
     "feeds X with several columns; a CategoricalHMM models one column of symbols (as hmmlearn's) "
@@ -133,8 +137,8 @@ class KeywordLengthsGMMHMM(_y_second(GMMHMM)):
     """GMMHMM with ``lengths`` by keyword (a module-level class, so it pickles)."""
 
 
-ESTIMATORS = [GaussianHMM(2, covariance_type="full", random_state=0), CategoricalHMM(2, random_state=0),
-              KeywordLengthsGaussianHMM(random_state=0),
+ESTIMATORS = [GaussianHMM(2, covariance_type="full", random_state=0),
+              CategoricalHMM(2, random_state=0), KeywordLengthsGaussianHMM(random_state=0),
               KeywordLengthsGaussianHMM(2, covariance_type="full", random_state=0),
               KeywordLengthsCategoricalHMM(2, random_state=0),
               KeywordLengthsGaussianHMM(2, missing="marginalize", random_state=0),
@@ -162,3 +166,17 @@ def test_the_keyword_lengths_variant_changes_only_the_signature():
     variant = KeywordLengthsGaussianHMM(2, max_iter=5, random_state=0).fit(X, lengths=[4, 2])
     assert variant.score(X, lengths=[4, 2]) == plain.score(X, [4, 2])
     assert variant.predict(X, None, lengths=[3, 3]).tolist() == plain.predict(X, [3, 3]).tolist()
+
+
+def test_pickles_naming_the_old_module_of_the_discrete_hmms_still_load():
+    import pickle
+
+    X = np.array([[0], [1], [1], [0], [2], [1]])
+    for model in (CategoricalHMM(2, random_state=0).fit(X),
+                  PoissonHMM(2, random_state=0).fit(X.astype(float))):
+        data = pickle.dumps(model, protocol=2)  # the class by module and name, as text
+        old = data.replace(b"emcore.hmm._discrete", b"emcore.hmm._estimator")
+        assert old != data
+        back = pickle.loads(old)
+        assert type(back) is type(model)
+        np.testing.assert_array_equal(back.transmat_, model.transmat_)

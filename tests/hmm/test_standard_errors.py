@@ -127,7 +127,7 @@ def test_a_hand_built_model_gives_the_standard_errors_of_em_problem(make):
     # names; its free coordinates must still describe every emission block
     from emcore import GMMHMM
     from emcore.hmm import GMMEmissions, HMMModel
-    from emcore.hmm._emissions import GaussianEmissions
+    from emcore.hmm._gaussian import GaussianEmissions
 
     X, lengths = _two_state_sequences(n_sequences=4, length=60)
     if make == "gaussian":

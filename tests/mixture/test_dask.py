@@ -52,7 +52,8 @@ def _runs_in_other_processes():
 @pytest.mark.parametrize("cov_type", COV_TYPES)
 def test_dask_fit_on_two_worker_cluster_equals_numpy_fit_from_same_start(client, data, cov_type):
     assert _runs_in_other_processes()
-    args = dict(covariance_type=cov_type, tol=1e-6, max_iter=200, **explicit_init(data, 3, cov_type, seed=1))
+    args = dict(covariance_type=cov_type, tol=1e-6, max_iter=200,
+                **explicit_init(data, 3, cov_type, seed=1))
     expected = GaussianMixture(3, **args).fit(data)
     got = GaussianMixture(3, **args).fit(da.from_array(data, chunks=(700, 3)))
     assert expected.n_iter_ > 2
@@ -71,7 +72,8 @@ def test_dask_fit_with_dask_sample_weight_equals_numpy_weighted_fit(client, data
 
 @pytest.mark.parametrize("cov_type", ["full", "diag"])
 def test_dask_fit_on_default_threaded_scheduler_equals_numpy_fit(client, data, cov_type):
-    args = dict(covariance_type=cov_type, tol=1e-6, max_iter=200, **explicit_init(data, 3, cov_type))
+    args = dict(covariance_type=cov_type, tol=1e-6, max_iter=200,
+                **explicit_init(data, 3, cov_type))
     expected = GaussianMixture(3, **args).fit(data)
     with dask.config.set(scheduler="threads"):
         assert not _runs_in_other_processes()
@@ -87,7 +89,8 @@ def test_dask_default_init_on_fewer_rows_than_the_sample_equals_numpy_init(clien
 
 
 @pytest.mark.parametrize("init_params", ["kmeans", "random_from_data"])
-def test_dask_init_from_a_row_sample_gives_the_in_memory_optimum(client, data, init_params, monkeypatch):
+def test_dask_init_from_a_row_sample_gives_the_in_memory_optimum(client, data, init_params,
+                                                                  monkeypatch):
     monkeypatch.setattr(_dask, "INIT_SAMPLE", 300)  # the start now comes from 300 sampled rows
     expected = GaussianMixture(3, tol=1e-8, random_state=0).fit(data)
     got = GaussianMixture(3, tol=1e-8, init_params=init_params, n_init=2,
@@ -141,7 +144,8 @@ def test_dask_fit_rejects_unknown_chunk_sizes(data):
 def test_import_emcore_and_a_numpy_fit_do_not_import_dask():
     code = (
         "import sys, numpy as np, emcore\n"
-        "emcore.GaussianMixture(2, random_state=0).fit(np.random.default_rng(0).normal(size=(50, 2)))\n"
+        "emcore.GaussianMixture(2, random_state=0)"
+        ".fit(np.random.default_rng(0).normal(size=(50, 2)))\n"
         "print(any(m == 'dask' or m.startswith('dask.') for m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -158,7 +162,8 @@ def test_dask_fit_leaves_no_warning(data):
 def test_dask_fit_with_explicit_prior_equals_numpy_map_fit(data):
     from emcore.mixture import MixturePrior
 
-    prior = MixturePrior(mean=np.ones(3), mean_precision=0.5, degrees_of_freedom=5.0, scale=np.eye(3))
+    prior = MixturePrior(mean=np.ones(3), mean_precision=0.5, degrees_of_freedom=5.0,
+                         scale=np.eye(3))
     args = dict(tol=1e-6, max_iter=200, prior=prior, **explicit_init(data, 3, "full"))
     expected = GaussianMixture(3, **args).fit(data)
     with dask.config.set(scheduler="sync"):
@@ -217,12 +222,15 @@ def test_dask_follows_the_collapse_rule_of_the_numpy_fit(data):
     init["means_init"][2] = [20.0, 20.0, 20.0]
     with pytest.warns(ConvergenceWarning, match="component 2 collapsed onto a point"):
         expected = GaussianMixture(3, max_iter=50, **init).fit(X)
-    with dask.config.set(scheduler="sync"), pytest.warns(ConvergenceWarning, match="component 2 collapsed"):
+    with dask.config.set(scheduler="sync"), pytest.warns(ConvergenceWarning,
+                                                         match="component 2 collapsed"):
         got = GaussianMixture(3, max_iter=50, **init).fit(da.from_array(X, chunks=(100, 3)))
     assert not got.converged_
     _assert_same_fit(expected, got)
-    with dask.config.set(scheduler="sync"), pytest.raises(DegenerateComponentError, match="component 2"):
-        GaussianMixture(3, max_iter=50, reg_covar=0.0, **init).fit(da.from_array(X, chunks=(100, 3)))
+    with dask.config.set(scheduler="sync"), pytest.raises(DegenerateComponentError,
+                                                          match="component 2"):
+        GaussianMixture(3, max_iter=50, reg_covar=0.0,
+                        **init).fit(da.from_array(X, chunks=(100, 3)))
 
 
 def test_dask_fit_prints_the_progress_of_the_numpy_fit(data, capsys):

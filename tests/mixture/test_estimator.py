@@ -20,7 +20,8 @@ def X():
 
 def test_clone_gives_an_unfitted_copy_with_equal_parameters(X):
     base = pytest.importorskip("sklearn.base")
-    gm = GaussianMixture(3, covariance_type="diag", tol=1e-5, random_state=4, **explicit_init(X, 3, "diag"))
+    gm = GaussianMixture(3, covariance_type="diag", tol=1e-5, random_state=4,
+                         **explicit_init(X, 3, "diag"))
     gm.fit(X)
     copy = base.clone(gm)
     assert not hasattr(copy, "means_")
@@ -32,10 +33,10 @@ def test_clone_gives_an_unfitted_copy_with_equal_parameters(X):
 def test_get_params_lists_every_constructor_argument_and_set_params_sets_them():
     gm = GaussianMixture()
     names = set(gm.get_params())
-    assert {"n_components", "covariance_type", "tol", "reg_covar", "max_iter", "n_init", "init_params",
-            "weights_init", "means_init", "precisions_init", "resp_init", "random_state",
-            "warm_start", "callback", "prior", "learning_decay", "learning_offset", "verbose",
-            "verbose_interval", "n_jobs", "missing"} == names
+    assert {"n_components", "covariance_type", "tol", "reg_covar", "max_iter", "n_init",
+            "init_params", "weights_init", "means_init", "precisions_init", "resp_init",
+            "random_state", "warm_start", "callback", "prior", "learning_decay",
+            "learning_offset", "verbose", "verbose_interval", "n_jobs", "missing"} == names
     assert gm.set_params(n_components=4, covariance_type="tied") is gm
     assert gm.n_components == 4 and gm.covariance_type == "tied"
     assert repr(gm) == "GaussianMixture(covariance_type='tied', n_components=4)"
@@ -67,7 +68,8 @@ def test_converged_fit_has_consistent_attributes(X):
     assert gm.lower_bound_ == pytest.approx(gm.score(X), rel=1e-12)
     np.testing.assert_allclose(gm.precisions_, np.linalg.inv(gm.covariances_), rtol=1e-9)
     np.testing.assert_allclose(
-        gm.precisions_cholesky_ @ np.swapaxes(gm.precisions_cholesky_, 1, 2), gm.precisions_, rtol=1e-12)
+        gm.precisions_cholesky_ @ np.swapaxes(gm.precisions_cholesky_, 1, 2),
+        gm.precisions_, rtol=1e-12)
     assert gm.weights_.sum() == pytest.approx(1.0, abs=1e-14)
     assert gm.n_features_in_ == 3
 
@@ -103,14 +105,15 @@ def test_callback_sees_every_iteration_in_data_coordinates_and_can_stop(X):
     assert isinstance(seen[-1][1], MixtureParams)
     np.testing.assert_allclose(seen[-1][1].means, gm.means_, rtol=1e-15)
     assert seen[-1][2] == gm.log_likelihood_history_[-1]
-    gm = GaussianMixture(3, tol=0.0, max_iter=6, random_state=0, callback=lambda t, p, ll: t == 2).fit(X)
+    gm = GaussianMixture(3, tol=0.0, max_iter=6, random_state=0,
+                         callback=lambda t, p, ll: t == 2).fit(X)
     assert gm.n_iter_ == 2
 
 
 def test_n_init_keeps_the_run_with_the_highest_log_likelihood(X):
     finals = []
-    gm = GaussianMixture(4, n_init=5, init_params="random_from_data", tol=1e-6, max_iter=300, random_state=1,
-                         callback=lambda t, p, ll: finals.append((t, ll))).fit(X)
+    gm = GaussianMixture(4, n_init=5, init_params="random_from_data", tol=1e-6, max_iter=300,
+                         random_state=1, callback=lambda t, p, ll: finals.append((t, ll))).fit(X)
     ends = [ll for (t, ll), nxt in zip(finals, finals[1:] + [(1, None)]) if nxt[0] == 1]
     assert len(ends) == 5
     assert gm.log_likelihood_history_[-1] == max(ends)
@@ -120,7 +123,8 @@ def test_n_init_keeps_the_run_with_the_highest_log_likelihood(X):
 def test_warm_start_continues_where_the_last_fit_stopped(X, cov_type):
     init = explicit_init(X, 3, cov_type)
     once = GaussianMixture(3, covariance_type=cov_type, max_iter=6, tol=0.0, **init).fit(X)
-    warm = GaussianMixture(3, covariance_type=cov_type, max_iter=2, tol=0.0, warm_start=True, **init)
+    warm = GaussianMixture(3, covariance_type=cov_type, max_iter=2, tol=0.0,
+                           warm_start=True, **init)
     for _ in range(3):
         warm.fit(X)
     np.testing.assert_allclose(warm.means_, once.means_, rtol=1e-10)
@@ -144,10 +148,12 @@ def test_fast_and_stable_paths_agree(X, cov_type, monkeypatch):
     fits = []
     for limit in (0.0, np.inf):
         monkeypatch.setattr(_tuning, "MAX_ROUND_OFF", limit)
-        fits.append(GaussianMixture(3, covariance_type=cov_type, max_iter=10, tol=0.0, **init).fit(X))
+        fits.append(GaussianMixture(3, covariance_type=cov_type, max_iter=10, tol=0.0,
+                                    **init).fit(X))
     for name in ("weights_", "means_", "covariances_"):
         np.testing.assert_allclose(getattr(fits[0], name), getattr(fits[1], name), rtol=1e-10)
-    np.testing.assert_allclose(fits[0].log_likelihood_history_, fits[1].log_likelihood_history_, rtol=1e-13)
+    np.testing.assert_allclose(fits[0].log_likelihood_history_,
+                               fits[1].log_likelihood_history_, rtol=1e-13)
 
 
 @pytest.mark.parametrize("cov_type", COV_TYPES)
@@ -165,7 +171,8 @@ def test_history_never_decreases_and_no_monotonicity_warning(X):
     with warnings.catch_warnings():
         warnings.simplefilter("error", MonotonicityWarning)
         for cov_type in COV_TYPES:
-            gm = GaussianMixture(5, covariance_type=cov_type, tol=1e-12, max_iter=400, random_state=2).fit(X)
+            gm = GaussianMixture(5, covariance_type=cov_type, tol=1e-12, max_iter=400,
+                                 random_state=2).fit(X)
             assert np.all(np.diff(gm.log_likelihood_history_) >= 0)
 
 
@@ -254,10 +261,10 @@ def test_public_names_are_exported_from_their_homes():
     from emcore.gaussian import stats as _params
     from emcore.mixture import _estimator, _hierarchical, _lrt, _select
 
-    assert set(emcore.mixture.__all__) == {"DegenerateComponentError", "GaussianMixture", "MixtureParams",
-                                           "MixturePrior", "ModelSelection", "NotFittedError",
-                                           "select_n_components", "BootstrapLRT", "bootstrap_lrt",
-                                           "hierarchical_partitions"}
+    assert set(emcore.mixture.__all__) == {"DegenerateComponentError", "GaussianMixture",
+                                           "MixtureParams", "MixturePrior", "ModelSelection",
+                                           "NotFittedError", "select_n_components", "BootstrapLRT",
+                                           "bootstrap_lrt", "hierarchical_partitions"}
     assert emcore.bootstrap_lrt is _lrt.bootstrap_lrt
     assert emcore.hierarchical_partitions is _hierarchical.hierarchical_partitions
     assert emcore.GaussianMixture is _estimator.GaussianMixture

@@ -32,7 +32,8 @@ def test_hard_inits_on_separated_clusters_start_near_the_cluster_means(separated
 
 
 def test_random_from_data_start_is_refined_by_em_to_the_cluster_means(separated):
-    gm = GaussianMixture(4, init_params="random_from_data", max_iter=0, random_state=3).fit(separated)
+    gm = GaussianMixture(4, init_params="random_from_data", max_iter=0,
+                         random_state=3).fit(separated)
     start = gm.means_.copy()
     gm.set_params(max_iter=200, tol=1e-8).fit(separated)
     assert gm.converged_ and not np.allclose(start, gm.means_)
@@ -41,7 +42,8 @@ def test_random_from_data_start_is_refined_by_em_to_the_cluster_means(separated)
 
 @pytest.mark.parametrize("method", ["kmeans", "k-means++", "random", "random_from_data"])
 def test_every_init_method_reaches_the_separated_solution_with_restarts(separated, method):
-    gm = GaussianMixture(4, init_params=method, n_init=4, tol=1e-8, max_iter=1000, random_state=0).fit(separated)
+    gm = GaussianMixture(4, init_params=method, n_init=4, tol=1e-8, max_iter=1000,
+                         random_state=0).fit(separated)
     np.testing.assert_allclose(sorted_means(gm), TRUE_MEANS, atol=0.3)
 
 
@@ -61,7 +63,8 @@ def test_same_seed_same_fit(separated, method):
 def test_a_generator_is_drawn_from_like_its_seed(separated, method):
     # max_iter=0 keeps the random start, which differs from seed to seed
     def start(random_state):
-        return GaussianMixture(3, init_params=method, max_iter=0, random_state=random_state).fit(separated)
+        return GaussianMixture(3, init_params=method, max_iter=0,
+                               random_state=random_state).fit(separated)
 
     rng = np.random.default_rng(1)
     state = rng.bit_generator.state
@@ -77,12 +80,14 @@ def test_resp_init_is_turned_into_parameters_by_one_m_step(separated, cov_type):
     rng = np.random.default_rng(1)
     resp = rng.uniform(size=(len(separated), 3))
     resp /= resp.sum(1, keepdims=True)
-    gm = GaussianMixture(3, covariance_type=cov_type, resp_init=resp * 5, max_iter=0, reg_covar=1e-4).fit(separated)
+    gm = GaussianMixture(3, covariance_type=cov_type, resp_init=resp * 5, max_iter=0,
+                         reg_covar=1e-4).fit(separated)
     n_k = resp.sum(0)
     means = resp.T @ separated / n_k[:, None]
     np.testing.assert_allclose(gm.weights_, n_k / n_k.sum(), rtol=1e-13)
     np.testing.assert_allclose(gm.means_, means, rtol=1e-12)
-    scatter = np.stack([(resp[:, j, None] * (separated - means[j])).T @ (separated - means[j]) for j in range(3)])
+    scatter = np.stack([(resp[:, j, None] * (separated - means[j])).T @ (separated - means[j])
+                        for j in range(3)])
     full = scatter / n_k[:, None, None] + 1e-4 * np.eye(2)
     expected = {"full": full, "tied": scatter.sum(0) / n_k.sum() + 1e-4 * np.eye(2),
                 "diag": np.diagonal(full, axis1=1, axis2=2),
@@ -100,7 +105,8 @@ def test_means_init_alone_assigns_samples_to_the_nearest_mean(separated):
 def test_given_inits_override_estimated_ones(separated):
     init = explicit_init(separated, 4, "diag")
     gm = GaussianMixture(4, covariance_type="diag", weights_init=init["weights_init"],
-                         precisions_init=init["precisions_init"], max_iter=0, random_state=0).fit(separated)
+                         precisions_init=init["precisions_init"], max_iter=0,
+                         random_state=0).fit(separated)
     np.testing.assert_allclose(gm.weights_, init["weights_init"])
     np.testing.assert_allclose(gm.precisions_, init["precisions_init"])
 
@@ -116,7 +122,8 @@ def test_weighted_kmeans_start_equals_the_start_on_repeated_rows(separated):
 def test_zero_weight_rows_are_absent_even_from_the_kmeans_start(separated):
     junk = np.full((30, 2), 1e3)
     w = np.r_[np.ones(len(separated)), np.zeros(30)]
-    a = GaussianMixture(4, random_state=5, tol=1e-8).fit(np.concatenate([separated, junk]), sample_weight=w)
+    a = GaussianMixture(4, random_state=5, tol=1e-8).fit(np.concatenate([separated, junk]),
+                                                         sample_weight=w)
     b = GaussianMixture(4, random_state=5, tol=1e-8).fit(separated)
     np.testing.assert_allclose(a.means_, b.means_, rtol=1e-10)
     np.testing.assert_allclose(a.log_likelihood_history_, b.log_likelihood_history_, rtol=1e-12)

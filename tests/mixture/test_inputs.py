@@ -110,7 +110,8 @@ def test_fit_and_partial_fit_check_every_constructor_argument(kwargs, name, meth
 @pytest.mark.parametrize("cov_type", COV_TYPES)
 def test_non_positive_definite_precisions_init_is_rejected(cov_type):
     with pytest.raises(ValueError, match="precisions_init.*positive definite"):
-        GaussianMixture(3, covariance_type=cov_type, precisions_init=bad_precisions(cov_type)).fit(X)
+        GaussianMixture(3, covariance_type=cov_type,
+                        precisions_init=bad_precisions(cov_type)).fit(X)
 
 
 def test_one_dimensional_array_error_explains_the_n_by_1_shape():
@@ -124,7 +125,8 @@ def test_scoring_data_with_other_feature_count_names_x():
         gm.predict(X[:, :2])
 
 
-@pytest.mark.parametrize("method", ["predict", "predict_proba", "score_samples", "score", "bic", "aic"])
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "score_samples", "score",
+                                    "bic", "aic"])
 def test_methods_before_fit_raise_not_fitted(method):
     with pytest.raises(NotFittedError, match="not fitted"):
         getattr(GaussianMixture(2), method)(X)

@@ -17,7 +17,8 @@ PACKAGE = pathlib.Path(emcore.mixture.__file__).parent
 ROOT = PACKAGE.parent
 NAMES = "|".join(COV_TYPES)
 #: A comparison with a covariance type's name, in either order, or a dict keyed by names.
-BRANCH = re.compile(rf"""(==|!=|\bin\b)\s*\(?\s*["']({NAMES})["']|["']({NAMES})["']\s*(==|!=|\bin\b)|"""
+BRANCH = re.compile(rf"""(==|!=|\bin\b)\s*\(?\s*["']({NAMES})["']|"""
+                    rf"""["']({NAMES})["']\s*(==|!=|\bin\b)|"""
                     rf"""\{{\s*["']({NAMES})["']\s*:""")
 
 
@@ -38,23 +39,26 @@ def test_only_the_covariance_package_is_exempt():
 
 def test_branch_pattern_finds_the_kinds_of_branch_it_forbids():
     for line in ['if cov_type == "full":', "if 'tied' == self.covariance_type:",
-                 'if covariance_type in ("full", "tied"):', 'x = {"diag": 1}', 'if cov != "spherical":']:
+                 'if covariance_type in ("full", "tied"):', 'x = {"diag": 1}',
+                 'if cov != "spherical":']:
         assert BRANCH.search(line), line
     assert not BRANCH.search('covariance_type="full"')
 
 
 def test_no_module_outside_the_covariance_package_branches_on_a_covariance_type():
     hits = [f"{p.relative_to(ROOT)}:{i}: {line.strip()}"
-            for p in _sources() for i, line in enumerate(p.read_text().splitlines(), 1) if BRANCH.search(line)]
+            for p in _sources() for i, line in enumerate(p.read_text().splitlines(), 1)
+            if BRANCH.search(line)]
     assert hits == []
 
 
 def test_every_registered_type_implements_the_whole_interface():
     base = _covariance.CovarianceType
-    required = {"cov_shape", "n_cov_parameters", "precision_cholesky", "from_precisions", "precisions",
-                "half_log_det", "precision_scale", "covariances", "scatter_trace", "outer", "empty_second",
-                "add_centred", "n_quadratic", "quadratic", "coefficients", "second_from_quadratic", "prepare",
-                "mahalanobis", "scale_shape", "scale_from_number", "prior_exponent", "default_scale", "scaled_noise",
+    required = {"cov_shape", "n_cov_parameters", "precision_cholesky", "from_precisions",
+                "precisions", "half_log_det", "precision_scale", "covariances", "scatter_trace",
+                "outer", "empty_second", "add_centred", "n_quadratic", "quadratic", "coefficients",
+                "second_from_quadratic", "prepare", "mahalanobis", "scale_shape",
+                "scale_from_number", "prior_exponent", "default_scale", "scaled_noise",
                 "missing_precision", "complete_rows", "whitened_sq", "completed_moments"}
     assert set(_covariance.COVARIANCE_TYPES) == set(COV_TYPES)
     for name in COV_TYPES:
@@ -77,7 +81,8 @@ def test_log_gaussian_equals_scipy(cov_type):
     got = cov.log_gaussian(X, init["means_init"], chol)
     for j in range(3):
         sigma = {"full": lambda: covariances[j], "tied": lambda: covariances,
-                 "diag": lambda: np.diag(covariances[j]), "spherical": lambda: np.eye(3) * covariances[j]}
+                 "diag": lambda: np.diag(covariances[j]),
+                 "spherical": lambda: np.eye(3) * covariances[j]}
         want = multivariate_normal(init["means_init"][j], sigma[cov_type]()).logpdf(X)
         np.testing.assert_allclose(got[:, j], want, rtol=1e-12)
 

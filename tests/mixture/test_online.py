@@ -76,14 +76,16 @@ def test_first_partial_fit_call_is_one_ordinary_em_step(cov_type):
     online = GaussianMixture(3, covariance_type=cov_type, random_state=0).partial_fit(X)
     batch = GaussianMixture(3, covariance_type=cov_type, random_state=0, max_iter=1, tol=0).fit(X)
     for name in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
-        np.testing.assert_allclose(getattr(online, name), getattr(batch, name), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(getattr(online, name), getattr(batch, name),
+                                   rtol=1e-10, atol=1e-12)
 
 
 def test_second_call_averages_the_batch_statistics_with_gamma_one_half():
     rng = np.random.default_rng(3)
     b1 = MEANS[rng.choice(3, 400, p=WEIGHTS)] + SD * rng.normal(size=(400, 2))
     b2 = MEANS[rng.choice(3, 300, p=WEIGHTS)] + SD * rng.normal(size=(300, 2)) + [0.3, -0.2]
-    kw = dict(n_components=3, random_state=0, reg_covar=0.0, learning_decay=1.0, learning_offset=0.0)
+    kw = dict(n_components=3, random_state=0, reg_covar=0.0, learning_decay=1.0,
+              learning_offset=0.0)
     theta0 = GaussianMixture(max_iter=0, **kw).fit(b1)          # the start partial_fit uses
     gm = GaussianMixture(**kw).partial_fit(b1)
     theta1 = [gm.weights_.copy(), gm.means_.copy(), gm.covariances_.copy()]
@@ -104,7 +106,8 @@ def test_second_call_averages_the_batch_statistics_with_gamma_one_half():
     means = s1 / n[:, None]
     np.testing.assert_allclose(gm.weights_, n / n.sum(), rtol=1e-9)
     np.testing.assert_allclose(gm.means_, means, rtol=1e-9, atol=1e-11)
-    np.testing.assert_allclose(gm.covariances_, s2 / n[:, None, None] - means[:, :, None] * means[:, None, :],
+    np.testing.assert_allclose(gm.covariances_,
+                               s2 / n[:, None, None] - means[:, :, None] * means[:, None, :],
                                rtol=1e-8, atol=1e-10)
 
 
@@ -118,7 +121,8 @@ def test_about_reexpresses_statistics_about_another_shift(cov_type):
     new_shift = rng.normal(size=(3, 3))
     moved = stats.about(new_shift, cov_type)
     diff = (X - data.center)[None, :, :] - new_shift[:, None, :]        # (K, n, d)
-    np.testing.assert_allclose(moved.first, np.einsum("kn,knj->kj", resp, diff), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(moved.first, np.einsum("kn,knj->kj", resp, diff),
+                               rtol=1e-10, atol=1e-10)
     second = np.einsum("kn,kni,knj->kij", resp, diff, diff)
     expected = {"full": second, "tied": second.sum(0), "diag": np.einsum("kii->ki", second),
                 "spherical": np.einsum("kii->k", second)}[cov_type]
@@ -129,7 +133,8 @@ def test_about_reexpresses_statistics_about_another_shift(cov_type):
 
 def test_partial_fit_with_a_prior_keeps_a_collapsing_component_alive():
     X = np.concatenate([np.zeros((3, 1)), np.random.default_rng(0).normal(size=(200, 1))])
-    spike = dict(weights_init=[0.5, 0.5], means_init=[[0.0], [0.5]], precisions_init=[[[1e6]], [[1.0]]])
+    spike = dict(weights_init=[0.5, 0.5], means_init=[[0.0], [0.5]],
+                 precisions_init=[[[1e6]], [[1.0]]])
     gm = GaussianMixture(2, reg_covar=0.0, prior="default", **spike)
     for _ in range(5):
         gm.partial_fit(X)
@@ -137,9 +142,9 @@ def test_partial_fit_with_a_prior_keeps_a_collapsing_component_alive():
 
 
 @pytest.mark.parametrize("name, value, error", [
-    ("learning_decay", 0.5, ValueError), ("learning_decay", 1.1, ValueError), ("learning_decay", True, TypeError),
-    ("learning_offset", -1.0, ValueError), ("learning_offset", np.inf, ValueError),
-    ("learning_decay", "0.7", TypeError)])
+    ("learning_decay", 0.5, ValueError), ("learning_decay", 1.1, ValueError),
+    ("learning_decay", True, TypeError), ("learning_offset", -1.0, ValueError),
+    ("learning_offset", np.inf, ValueError), ("learning_decay", "0.7", TypeError)])
 def test_bad_learning_rates_are_rejected_naming_them(name, value, error):
     with pytest.raises(error, match=name):
         GaussianMixture(2, **{name: value}).partial_fit(blobs())
@@ -155,7 +160,8 @@ def test_a_first_batch_with_fewer_weighted_rows_than_components_is_rejected():
     X = blobs(n_per=5, d=2, k=2, seed=0)
     w = np.zeros(len(X))
     w[:2] = 1.0
-    with pytest.raises(ValueError, match=r"n_components=3 .* of the first batch \(2 with positive weight\)"):
+    with pytest.raises(ValueError,
+                       match=r"n_components=3 .* of the first batch \(2 with positive weight\)"):
         GaussianMixture(3).partial_fit(X, sample_weight=w)
 
 
@@ -181,7 +187,8 @@ def test_first_partial_fit_call_with_holes_is_one_em_step_with_holes(cov_type):
     online = GaussianMixture(**kw).partial_fit(X)
     batch = GaussianMixture(max_iter=1, tol=0, **kw).fit(X)
     for name in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
-        np.testing.assert_allclose(getattr(online, name), getattr(batch, name), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(getattr(online, name), getattr(batch, name),
+                                   rtol=1e-10, atol=1e-12)
 
 
 def test_partial_fit_with_holes_follows_a_stream_and_tolerates_an_unobserved_column():

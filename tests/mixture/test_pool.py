@@ -1,4 +1,5 @@
-"""``n_jobs``: threads over chunks of rows give the same floats as one thread, and BLAS is held to one thread."""
+"""``n_jobs``: threads over chunks of rows give the same floats as one thread, and BLAS is held to
+one thread."""
 
 import os
 import subprocess
@@ -17,7 +18,8 @@ PATHS = {"expanded": np.inf, "direct": -1.0}
 
 
 def _results(gm, X, w):
-    """Everything that must not depend on n_jobs: fitted parameters, histories and new-data scores."""
+    """Everything that must not depend on n_jobs: fitted parameters, histories and new-data
+    scores."""
     fitted = [gm.weights_, gm.means_, gm.covariances_, gm.log_likelihood_history_]
     return fitted + [gm.predict_proba(X), gm.score_samples(X), gm.predict(X)]
 
@@ -30,7 +32,8 @@ def test_fit_and_scores_are_the_same_floats_for_every_n_jobs(cov_type, path, mon
     w = np.random.default_rng(4).uniform(0.2, 3.0, size=len(X))
     runs = []
     for n_jobs in (1, 2, 3):
-        gm = GaussianMixture(3, covariance_type=cov_type, tol=0, max_iter=4, random_state=0, n_jobs=n_jobs)
+        gm = GaussianMixture(3, covariance_type=cov_type, tol=0, max_iter=4, random_state=0,
+                             n_jobs=n_jobs)
         runs.append(_results(gm.fit(X, sample_weight=w), X, w))
     scorer = _estep.ChunkScorer(cov_type, gm._params(), 1.0)
     assert scorer.expanded == (path == "expanded")
@@ -66,8 +69,8 @@ def test_the_pool_is_used_and_blas_is_held_to_one_thread_meanwhile(monkeypatch):
         def spied(*args, **kwargs):
             import threading
 
-            seen.append((threading.current_thread().name, [i["num_threads"] for i in threadpool_info()
-                                                           if i["user_api"] == "blas"]))
+            seen.append((threading.current_thread().name,
+                         [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]))
             return original(*args, **kwargs)
         return spied
 
@@ -200,8 +203,8 @@ def test_missing_values_fit_and_scores_are_the_same_floats_for_every_n_jobs(cov_
     X[holes] = np.nan
     runs = []
     for n_jobs in (1, 2, 3):
-        gm = GaussianMixture(3, covariance_type=cov_type, tol=0, max_iter=4, random_state=0, n_jobs=n_jobs,
-                             missing="marginalize").fit(X)
+        gm = GaussianMixture(3, covariance_type=cov_type, tol=0, max_iter=4, random_state=0,
+                             n_jobs=n_jobs, missing="marginalize").fit(X)
         runs.append(_results(gm, X, None) + [gm.impute(X)])
     for other in runs[1:]:
         for a, b in zip(runs[0], other):
@@ -222,10 +225,11 @@ def test_fit_with_holes_is_the_same_floats_for_every_n_jobs(cov_type, path, monk
     w = rng.uniform(0.2, 3.0, size=len(X))
     runs = []
     for n_jobs in (1, 2, 3):
-        gm = GaussianMixture(3, covariance_type=cov_type, tol=0, max_iter=4, random_state=0, n_jobs=n_jobs,
-                             missing="marginalize")
+        gm = GaussianMixture(3, covariance_type=cov_type, tol=0, max_iter=4, random_state=0,
+                             n_jobs=n_jobs, missing="marginalize")
         gm.fit(X, sample_weight=w)
-        runs.append([gm.weights_, gm.means_, gm.covariances_, gm.log_likelihood_history_, gm.score_samples(X)])
+        runs.append([gm.weights_, gm.means_, gm.covariances_, gm.log_likelihood_history_,
+                     gm.score_samples(X)])
     for other in runs[1:]:
         for a, b in zip(runs[0], other):
             np.testing.assert_array_equal(a, b)

@@ -45,7 +45,8 @@ def log_posterior(X, weights, means, cov, cov_type, prior):
     """log p(theta | X) up to a constant, from scipy's densities of the stated priors."""
     k, d = means.shape
     covs = covariance_matrices(cov, cov_type, k, d)
-    comp = [np.log(weights[j]) + stats.multivariate_normal.logpdf(X, means[j], covs[j]) for j in range(k)]
+    comp = [np.log(weights[j]) + stats.multivariate_normal.logpdf(X, means[j], covs[j])
+            for j in range(k)]
     out = float(np.sum(special.logsumexp(np.column_stack(comp).reshape(len(X), k), axis=1)))
     out += stats.dirichlet.logpdf(weights, np.full(k, prior.weight_concentration))
     m0, kappa, nu, psi = prior.mean, prior.mean_precision, prior.degrees_of_freedom, prior.scale
@@ -53,7 +54,8 @@ def log_posterior(X, weights, means, cov, cov_type, prior):
         for j in range(k if cov_type == "full" else 1):
             out += stats.invwishart.logpdf(covs[j], df=nu, scale=psi) if d > 1 else \
                 stats.invgamma.logpdf(covs[j][0, 0], nu / 2, scale=psi[0, 0] / 2)
-        out += sum(stats.multivariate_normal.logpdf(means[j], m0, covs[j] / kappa) for j in range(k))
+        out += sum(stats.multivariate_normal.logpdf(means[j], m0, covs[j] / kappa)
+                   for j in range(k))
     elif cov_type == "diag":
         out += float(np.sum(stats.invgamma.logpdf(cov, nu / 2, scale=np.asarray(psi) / 2)))
         out += float(np.sum(stats.norm.logpdf(means, m0, np.sqrt(cov / kappa))))
@@ -108,7 +110,8 @@ def test_map_fit_equals_a_direct_numerical_maximum_of_the_log_posterior(cov_type
                          max_iter=20000, random_state=0).fit(X)
     start = pack(gm.weights_, gm.means_, gm.covariances_, cov_type)
     start += np.random.default_rng(1).normal(scale=0.2, size=start.size)   # not at the answer
-    res = optimize.minimize(lambda v: -log_posterior(X, *unpack(v, cov_type, 2, d), cov_type, prior),
+    res = optimize.minimize(lambda v: -log_posterior(X, *unpack(v, cov_type, 2, d),
+                                                     cov_type, prior),
                             start, method="BFGS", options={"gtol": 1e-9, "maxiter": 10000})
     w, m, c = unpack(res.x, cov_type, 2, d)
     # EM stops when the mean log-posterior moves by < 1e-13 per iteration and BFGS when the
@@ -139,12 +142,14 @@ def test_default_prior_cures_the_spike_collapse_of_chapter_6():
                  precisions_init=[[[1 / waiting.var()]], [[1.0]]])
     with pytest.raises(DegenerateComponentError):
         GaussianMixture(2, max_iter=50, tol=1e-14, reg_covar=0.0, **spike).fit(waiting)
-    gm = GaussianMixture(2, max_iter=1000, tol=1e-12, reg_covar=0.0, prior="default", **spike).fit(waiting)
+    gm = GaussianMixture(2, max_iter=1000, tol=1e-12, reg_covar=0.0, prior="default",
+                         **spike).fit(waiting)
     # every MAP variance is (Psi + scatter) / (N_k + p) >= Psi / (N + p), with the default
     # Psi = var / K^2 (d = 1) and p = nu + d + 2 = 6
     floor = waiting.var() / 4 / (len(waiting) + 6)
     assert gm.converged_ and np.all(gm.covariances_ >= floor)
-    assert np.all(np.diff(gm.log_posterior_history_) >= -1e-10 * np.abs(gm.log_posterior_history_[1:]))
+    assert np.all(np.diff(gm.log_posterior_history_)
+                  >= -1e-10 * np.abs(gm.log_posterior_history_[1:]))
 
 
 @settings(max_examples=25, deadline=None)
@@ -164,7 +169,8 @@ def test_log_posterior_history_never_decreases(seed, cov_type, k, strength, alph
 def test_flat_prior_gives_the_maximum_likelihood_fit(cov_type):
     X = blobs()
     ml = GaussianMixture(3, covariance_type=cov_type, random_state=0, tol=1e-8).fit(X)
-    flat = GaussianMixture(3, covariance_type=cov_type, random_state=0, tol=1e-8, prior=MixturePrior()).fit(X)
+    flat = GaussianMixture(3, covariance_type=cov_type, random_state=0, tol=1e-8,
+                           prior=MixturePrior()).fit(X)
     np.testing.assert_allclose(flat.means_, ml.means_, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(flat.covariances_, ml.covariances_, rtol=1e-12)
     np.testing.assert_array_equal(ml.log_posterior_history_, ml.log_likelihood_history_)
@@ -177,7 +183,8 @@ def test_with_a_prior_lower_bound_and_bic_use_the_log_likelihood():
     assert gm.log_likelihood_history_[-1] == pytest.approx(gm.score(X) * len(X), rel=1e-12)
     assert gm.log_posterior_history_[-1] != pytest.approx(gm.log_likelihood_history_[-1], rel=1e-6)
     n_params = 3 * 6 + 3 * 3 + 2
-    assert gm.bic(X) == pytest.approx(-2 * gm.score(X) * len(X) + n_params * np.log(len(X)), rel=1e-12)
+    assert gm.bic(X) == pytest.approx(-2 * gm.score(X) * len(X) + n_params * np.log(len(X)),
+                                      rel=1e-12)
 
 
 @pytest.mark.parametrize("kwargs, match", [

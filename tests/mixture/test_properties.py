@@ -22,7 +22,8 @@ problems = st.fixed_dictionaries({
 
 
 def fit(X, problem, init, n_iter=8, sample_weight=None):
-    gm = GaussianMixture(problem["k"], covariance_type=problem["cov_type"], max_iter=n_iter, tol=0.0, **init)
+    gm = GaussianMixture(problem["k"], covariance_type=problem["cov_type"], max_iter=n_iter,
+                         tol=0.0, **init)
     try:
         return gm.fit(X, sample_weight=sample_weight)
     except DegenerateComponentError:
@@ -39,7 +40,8 @@ def well_conditioned(gm, X):
     smallest is not a fair test of round-off-level agreement.
     """
     cov = np.asarray(gm.covariances_)
-    smallest = np.linalg.eigvalsh(cov).min() if gm.covariance_type in ("full", "tied") else cov.min()
+    smallest = (np.linalg.eigvalsh(cov).min() if gm.covariance_type in ("full", "tied")
+                else cov.min())
     return smallest > max(1e3 * gm.reg_covar, 1e-2 * float(np.min(np.var(X, axis=0))))
 
 
@@ -52,15 +54,17 @@ def assert_same_fit(a, b, rtol=1e-9):
         x, y = getattr(a, name), getattr(b, name)
         np.testing.assert_allclose(x, y, rtol=rtol, atol=rtol * np.max(np.abs(y)), err_msg=name)
     h = b.log_likelihood_history_
-    np.testing.assert_allclose(a.log_likelihood_history_, h, rtol=rtol, atol=rtol * np.max(np.abs(h)))
+    np.testing.assert_allclose(a.log_likelihood_history_, h, rtol=rtol,
+                               atol=rtol * np.max(np.abs(h)))
 
 
 @settings(max_examples=40, deadline=None)
-@given(problem=problems, init=st.sampled_from(["kmeans", "k-means++", "random", "random_from_data"]))
+@given(problem=problems, init=st.sampled_from(["kmeans", "k-means++", "random",
+                                               "random_from_data"]))
 def test_log_likelihood_history_never_decreases(problem, init):
     X = data(problem)
-    gm = GaussianMixture(problem["k"], covariance_type=problem["cov_type"], init_params=init, max_iter=60,
-                         tol=0.0, random_state=problem["seed"])
+    gm = GaussianMixture(problem["k"], covariance_type=problem["cov_type"], init_params=init,
+                         max_iter=60, tol=0.0, random_state=problem["seed"])
     with warnings.catch_warnings():
         warnings.simplefilter("error", MonotonicityWarning)
         try:
@@ -104,11 +108,13 @@ def test_permuting_rows_does_not_change_the_fit(problem, perm_seed):
 
 @pytest.fixture(scope="module")
 def fitted():
-    return {ct: GaussianMixture(3, covariance_type=ct, random_state=0).fit(blobs()) for ct in COV_TYPES}
+    return {ct: GaussianMixture(3, covariance_type=ct, random_state=0).fit(blobs())
+            for ct in COV_TYPES}
 
 
 @settings(max_examples=40, deadline=None)
-@given(points=st.lists(st.lists(st.floats(-1e4, 1e4), min_size=3, max_size=3), min_size=1, max_size=20),
+@given(points=st.lists(st.lists(st.floats(-1e4, 1e4), min_size=3, max_size=3), min_size=1,
+                       max_size=20),
        cov_type=st.sampled_from(COV_TYPES))
 def test_predict_proba_rows_sum_to_one_anywhere(fitted, points, cov_type):
     proba = fitted[cov_type].predict_proba(np.asarray(points))

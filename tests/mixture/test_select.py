@@ -15,7 +15,8 @@ def test_table_has_one_record_per_model_with_consistent_criteria():
     assert [(r["covariance_type"], r["n_components"]) for r in sel.table] == [
         ("full", 1), ("full", 2), ("full", 3), ("spherical", 1), ("spherical", 2), ("spherical", 3)]
     for rec in sel.table:
-        assert rec["bic"] == pytest.approx(-2 * rec["log_likelihood"] + rec["n_parameters"] * math.log(272))
+        assert rec["bic"] == pytest.approx(-2 * rec["log_likelihood"]
+                                           + rec["n_parameters"] * math.log(272))
         assert rec["aic"] == pytest.approx(-2 * rec["log_likelihood"] + 2 * rec["n_parameters"])
         assert rec["error"] is None
     assert [r["n_parameters"] for r in sel.table] == [5, 11, 17, 3, 7, 11]
@@ -53,16 +54,18 @@ def test_degenerate_fits_are_recorded_not_chosen():
 def test_sample_weight_counts_as_repeated_rows():
     X = load_faithful()[:60]
     w = np.random.default_rng(0).integers(1, 3, size=60)
-    a = select_n_components(X, [1, 2], "diag", sample_weight=w, random_state=0, tol=1e-10, max_iter=500)
-    b = select_n_components(np.repeat(X, w, axis=0), [1, 2], "diag", random_state=0, tol=1e-10, max_iter=500)
+    a = select_n_components(X, [1, 2], "diag", sample_weight=w, random_state=0, tol=1e-10,
+                            max_iter=500)
+    b = select_n_components(np.repeat(X, w, axis=0), [1, 2], "diag", random_state=0, tol=1e-10,
+                            max_iter=500)
     for ra, rb in zip(a.table, b.table):
         assert ra["bic"] == pytest.approx(rb["bic"], rel=1e-9)
 
 
 @pytest.mark.parametrize("kwargs, error, name", [
     ({"criterion": "hqic"}, ValueError, "criterion"), ({"criterion": 3}, TypeError, "criterion"),
-    ({"ks": []}, ValueError, "ks"), ({"ks": [1.5]}, TypeError, "ks"), ({"ks": [0]}, ValueError, "ks"),
-    ({"covariance_types": []}, ValueError, "covariance_types"),
+    ({"ks": []}, ValueError, "ks"), ({"ks": [1.5]}, TypeError, "ks"),
+    ({"ks": [0]}, ValueError, "ks"), ({"covariance_types": []}, ValueError, "covariance_types"),
     ({"covariance_types": ["banana"]}, ValueError, "covariance_types")])
 def test_bad_arguments_name_themselves(kwargs, error, name):
     args = {"X": load_faithful(), "ks": [1, 2], "covariance_types": "full", **kwargs}
@@ -81,6 +84,7 @@ def test_select_with_holes_uses_the_observed_data_likelihood():
     for rec in sel.table:
         gm = GaussianMixture(rec["n_components"], random_state=0, missing="marginalize").fit(X)
         assert rec["log_likelihood"] == pytest.approx(gm.score(X) * len(X), rel=1e-10)
-        assert rec["bic"] == pytest.approx(-2 * rec["log_likelihood"] + rec["n_parameters"] * np.log(len(X)))
+        assert rec["bic"] == pytest.approx(-2 * rec["log_likelihood"]
+                                           + rec["n_parameters"] * np.log(len(X)))
     with pytest.raises(ValueError, match="missing='marginalize'"):
         select_n_components(X, [1, 2], "full")

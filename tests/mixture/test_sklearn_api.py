@@ -1,4 +1,5 @@
-"""GaussianMixture in scikit-learn's machinery: check_estimator, Pipeline, GridSearchCV, clone, tags."""
+"""GaussianMixture in scikit-learn's machinery: check_estimator, Pipeline, GridSearchCV, clone,
+tags."""
 
 import pickle
 import subprocess
@@ -41,15 +42,17 @@ def expected_failed_checks(estimator):
     return failing
 
 
-NOT_BASE_ESTIMATOR = ".*does not inherit from `sklearn.base.BaseEstimator`"  # a choice: see emcore/_base.py
+# a choice: see emcore/_base.py
+NOT_BASE_ESTIMATOR = ".*does not inherit from `sklearn.base.BaseEstimator`"
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=NOT_BASE_ESTIMATOR)
     # n_components=1 has no random start; 2 exercises the initialisation; missing="marginalize"
     # is tagged allow_nan, which changes the checks run
-    all_checks = parametrize_with_checks([GaussianMixture(random_state=0), GaussianMixture(2, random_state=0),
-                                          GaussianMixture(2, missing="marginalize", random_state=0)],
-                                         expected_failed_checks=expected_failed_checks)
+    all_checks = parametrize_with_checks(
+        [GaussianMixture(random_state=0), GaussianMixture(2, random_state=0),
+         GaussianMixture(2, missing="marginalize", random_state=0)],
+        expected_failed_checks=expected_failed_checks)
 
 
 @all_checks
@@ -57,7 +60,8 @@ def test_sklearn_check_estimator(estimator, check):
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=NOT_BASE_ESTIMATOR)
         # the checks' tiny data sets make some 2-component fits collapse: the rule's warning
-        warnings.filterwarnings("ignore", message=".*collapsed onto a point", category=ConvergenceWarning)
+        warnings.filterwarnings("ignore", message=".*collapsed onto a point",
+                                category=ConvergenceWarning)
         check(estimator)
 
 
@@ -70,7 +74,8 @@ def test_tags_say_density_estimator_on_dense_real_arrays():
     tags = GaussianMixture().__sklearn_tags__()
     assert tags.estimator_type == "density_estimator"
     assert not tags.target_tags.required
-    assert tags.input_tags.two_d_array and not tags.input_tags.sparse and not tags.input_tags.allow_nan
+    assert (tags.input_tags.two_d_array and not tags.input_tags.sparse
+            and not tags.input_tags.allow_nan)
 
 
 @pytest.mark.parametrize("missing", ["raise", "marginalize"])
@@ -112,7 +117,8 @@ def test_pipeline_set_output_passes_through(X, transform):
     # GaussianMixture transforms nothing: set_output configures the scaler and leaves the mixture be
     if transform == "pandas":
         pytest.importorskip("pandas")
-    pipe = make_pipeline(StandardScaler(), GaussianMixture(2, random_state=0)).set_output(transform=transform)
+    pipe = make_pipeline(StandardScaler(),
+                         GaussianMixture(2, random_state=0)).set_output(transform=transform)
     scaled = (X - X.mean(axis=0)) / X.std(axis=0)  # StandardScaler, by hand
     alone = GaussianMixture(2, random_state=0).fit(scaled)
     score = pipe.fit(X).score(X)
@@ -126,17 +132,21 @@ def test_pipeline_set_output_passes_through(X, transform):
 
 def test_grid_search_picks_the_number_of_components_by_score(X):
     cv = KFold(3, shuffle=True, random_state=0)
-    search = GridSearchCV(GaussianMixture(random_state=0), {"n_components": [1, 2, 3]}, cv=cv).fit(X)
+    search = GridSearchCV(GaussianMixture(random_state=0), {"n_components": [1, 2, 3]},
+                          cv=cv).fit(X)
     # the default scoring is GaussianMixture.score, the held-out mean log-likelihood
     for k, mean in zip([1, 2, 3], search.cv_results_["mean_test_score"]):
-        folds = [GaussianMixture(k, random_state=0).fit(X[tr]).score(X[te]) for tr, te in cv.split(X)]
+        folds = [GaussianMixture(k, random_state=0).fit(X[tr]).score(X[te])
+                 for tr, te in cv.split(X)]
         assert mean == pytest.approx(np.mean(folds), rel=1e-10)
-    assert search.best_params_["n_components"] == 1 + int(np.argmax(search.cv_results_["mean_test_score"]))
+    assert search.best_params_["n_components"] == 1 + int(
+        np.argmax(search.cv_results_["mean_test_score"]))
     assert search.best_estimator_.n_components == search.best_params_["n_components"]
 
 
 def test_grid_search_goes_on_past_a_collapsing_grid_point():
-    # 4 repeated points: with 3 components one start sits on them and collapses (a warning, not an error)
+    # 4 repeated points: with 3 components one start sits on them and collapses (a warning,
+    # not an error)
     X = np.concatenate([blobs(n_per=30, d=2, k=2, seed=2), np.full((4, 2), 9.0)])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
@@ -154,7 +164,8 @@ def test_cross_val_score_is_the_held_out_score(X):
 
 
 def test_clone_copies_parameters_not_the_fit(X):
-    gm = GaussianMixture(2, covariance_type="diag", reg_covar=1e-4, random_state=0, verbose=0).fit(X)
+    gm = GaussianMixture(2, covariance_type="diag", reg_covar=1e-4, random_state=0,
+                         verbose=0).fit(X)
     copy = clone(gm)
     assert copy.get_params() == gm.get_params() and not hasattr(copy, "means_")
     np.testing.assert_array_equal(copy.fit(X).means_, gm.means_)
@@ -169,12 +180,13 @@ def test_not_fitted_error_is_caught_as_value_error_and_attribute_error(X):
 
 
 @pytest.mark.parametrize(("bad", "phrase", "kind"), [
-    (np.zeros((0, 2)), r"0 sample\(s\) \(shape=\(0, 2\)\) while a minimum of 1 is required", ValueError),
+    (np.zeros((0, 2)), r"0 sample\(s\) \(shape=\(0, 2\)\) while a minimum of 1 is required",
+     ValueError),
     (np.zeros((5, 0)), r"0 feature\(s\)", ValueError),
     (np.arange(5.0), r"Expected 2D array, got 1D array instead.*X\.reshape\(-1, 1\)", ValueError),
     (np.ones((5, 2)) * 1j, "Complex data not supported.*X must hold real numbers", ValueError),
-    (np.array([[1.0, {}], [2.0, 3.0], [4.0, 5.0]], dtype=object), "X must hold real numbers.*argument must be",
-     TypeError),
+    (np.array([[1.0, {}], [2.0, 3.0], [4.0, 5.0]], dtype=object),
+     "X must hold real numbers.*argument must be", TypeError),
     (np.array([[1.0, np.nan], [2.0, 3.0], [4.0, 5.0]]), "X contains NaN or infinity", ValueError),
     (np.array([[1.0, 2.0]]), "n_samples=1.*at least 2 samples", ValueError),
 ])
@@ -191,10 +203,12 @@ def test_sparse_input_is_refused_naming_x():
 
 def test_wrong_feature_count_says_what_scikit_learn_says(X):
     gm = GaussianMixture(2, random_state=0).fit(X)
-    with pytest.raises(ValueError, match="X has 1 features, but GaussianMixture is expecting 2 features"):
+    with pytest.raises(ValueError,
+                       match="X has 1 features, but GaussianMixture is expecting 2 features"):
         gm.score_samples(X[:, :1])
     online = GaussianMixture(2, random_state=0).partial_fit(X)
-    with pytest.raises(ValueError, match="X has 1 features, but GaussianMixture is expecting 2 features"):
+    with pytest.raises(ValueError,
+                       match="X has 1 features, but GaussianMixture is expecting 2 features"):
         online.partial_fit(X[:, :1])
 
 
@@ -214,7 +228,8 @@ def test_silent_by_default(X, capsys):
 def test_verbose_1_prints_each_initialisation_and_its_end(X, capsys):
     GaussianMixture(2, n_init=3, tol=1e-6, max_iter=500, random_state=0, verbose=1).fit(X)
     lines = capsys.readouterr().out.splitlines()
-    assert lines == [line for i in range(3) for line in (f"Initialization {i}", "Initialization converged.")]
+    assert lines == [line for i in range(3) for line in (f"Initialization {i}",
+                                                         "Initialization converged.")]
 
 
 def test_verbose_2_prints_every_interval_with_time_and_change(X, capsys):
@@ -226,7 +241,8 @@ def test_verbose_2_prints_every_interval_with_time_and_change(X, capsys):
     # as scikit-learn's, the change printed is that of the mean log-likelihood in that iteration
     h = gm.log_likelihood_history_ / len(X)
     assert float(iterations[1].split("ll change")[1]) == pytest.approx(h[6] - h[5], abs=1e-5)
-    assert "time lapse" in iterations[0] and lines[-1].startswith("Initialization did not converge.")
+    assert ("time lapse" in iterations[0]
+            and lines[-1].startswith("Initialization did not converge."))
     assert float(lines[-1].split("lower bound")[1]) == pytest.approx(gm.lower_bound_, abs=1e-5)
 
 
@@ -241,7 +257,8 @@ def test_verbose_2_in_partial_fit_prints_one_line_per_batch(X, capsys):
 
 def test_verbose_2_first_iteration_shows_the_change_from_the_start(X, capsys):
     gm = GaussianMixture(2, tol=0, max_iter=2, random_state=0, verbose=2, verbose_interval=1).fit(X)
-    first = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  Iteration 1\t")]
+    first = [line for line in capsys.readouterr().out.splitlines()
+             if line.startswith("  Iteration 1\t")]
     h = gm.log_likelihood_history_ / len(X)
     change = float(first[0].split("ll change")[1])
     assert change == pytest.approx(h[1] - h[0], abs=1e-5) and change >= 0

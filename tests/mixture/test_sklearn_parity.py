@@ -20,7 +20,8 @@ ATTRIBUTES = ["weights_", "means_", "covariances_", "precisions_", "precisions_c
 
 
 def fit_both(X, k, cov_type, n_iter, **extra):
-    kw = dict(covariance_type=cov_type, max_iter=n_iter, tol=0.0, **explicit_init(X, k, cov_type), **extra)
+    kw = dict(covariance_type=cov_type, max_iter=n_iter, tol=0.0,
+              **explicit_init(X, k, cov_type), **extra)
     ours = GaussianMixture(k, **kw).fit(X)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scikit-learn warns that tol=0 never converges
@@ -49,7 +50,8 @@ def test_history_matches_scikit_learn_lower_bound(cov_type):
     # scikit-learn's lower_bound_ is the mean log-likelihood one iteration before the end
     X = blobs(seed=3)
     ours, theirs = fit_both(X, 3, cov_type, 6)
-    assert ours.log_likelihood_history_[-2] / len(X) == pytest.approx(theirs.lower_bound_, rel=1e-10)
+    assert ours.log_likelihood_history_[-2] / len(X) == pytest.approx(theirs.lower_bound_,
+                                                                      rel=1e-10)
 
 
 @pytest.mark.parametrize("cov_type", COV_TYPES)
@@ -72,7 +74,8 @@ def test_predictions_equal_scikit_learn(cov_type):
     ours, theirs = fit_both(X, 3, cov_type, 5)
     Y = blobs(n_per=10, seed=7)
     np.testing.assert_allclose(ours.score_samples(Y), theirs.score_samples(Y), rtol=1e-10)
-    np.testing.assert_allclose(ours.predict_proba(Y), theirs.predict_proba(Y), rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(ours.predict_proba(Y), theirs.predict_proba(Y),
+                               rtol=1e-8, atol=1e-12)
     np.testing.assert_array_equal(ours.predict(Y), theirs.predict(Y))
     assert ours.bic(Y) == pytest.approx(theirs.bic(Y), rel=1e-10)
     assert ours.aic(Y) == pytest.approx(theirs.aic(Y), rel=1e-10)
@@ -99,7 +102,8 @@ def separated(n_per=100, d=20, k=3, seed=0):
     """Far-apart blobs: almost every sample has one responsibility above 2^-53."""
     rng = np.random.default_rng(seed)
     centers = rng.normal(scale=4.0, size=(k, d))
-    X = np.concatenate([c + rng.normal(size=(n_per, d)) @ (np.eye(d) + 0.2 * rng.normal(size=(d, d)) / np.sqrt(d))
+    X = np.concatenate([c + rng.normal(size=(n_per, d))
+                        @ (np.eye(d) + 0.2 * rng.normal(size=(d, d)) / np.sqrt(d))
                         for c in centers])
     return X[rng.permutation(len(X))]
 

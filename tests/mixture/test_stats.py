@@ -105,14 +105,17 @@ def test_the_expanded_path_agrees_with_and_without_a_simd_exp(cov_type, monkeypa
 
     X = np.random.default_rng(7).normal(size=(4500, 3))  # one blob, three components: they overlap
     far = X.copy()
-    far[[5, 3000]] = [[60.0, 0.0, 0.0], [0.0, -70.0, 0.0]]  # so far out that the bounded exps underflow
-    params = GaussianMixture(3, covariance_type=cov_type, tol=0, max_iter=5, random_state=0).fit(X)._params()
+    # so far out that the bounded exps underflow
+    far[[5, 3000]] = [[60.0, 0.0, 0.0], [0.0, -70.0, 0.0]]
+    params = GaussianMixture(3, covariance_type=cov_type, tol=0, max_iter=5,
+                             random_state=0).fit(X)._params()
     data = MixtureData(far, None, cov_type, 3)
     params = params.moved(-data.center)
     fits, steps, dense = [], [], []
     for simd in (False, True):
         monkeypatch.setattr(_tuning, "SIMD_EXP", simd)
-        gm = GaussianMixture(3, covariance_type=cov_type, tol=0, max_iter=5, random_state=0, n_jobs=1).fit(X)
+        gm = GaussianMixture(3, covariance_type=cov_type, tol=0, max_iter=5, random_state=0,
+                             n_jobs=1).fit(X)
         fits.append((gm.weights_, gm.means_, gm.covariances_, gm.score_samples(X)))
         stats, loglik = _estep.e_step(data, params)  # the same parameters under both settings
         steps.append((stats.n, stats.first, stats.second, loglik))

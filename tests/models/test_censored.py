@@ -1,4 +1,5 @@
-"""CensoredNormal: likelihood, the Gehan data against scipy's censored fit, SEs, monotonicity, input checks."""
+"""CensoredNormal: likelihood, the Gehan data against scipy's censored fit, SEs, monotonicity,
+input checks."""
 
 import warnings
 
@@ -31,8 +32,10 @@ def test_log_likelihood_is_density_plus_survival_from_scipy():
 
 def test_left_censoring_uses_the_lower_tail():
     y, cen = gehan_6mp()
-    expected = stats.norm(-2.5, 1.3).logpdf(-y[~cen]).sum() + stats.norm(-2.5, 1.3).logcdf(-y[cen]).sum()
-    assert CensoredNormal(-y, cen, side="left").log_likelihood([-2.5, 1.3]) == pytest.approx(expected, rel=1e-12)
+    expected = (stats.norm(-2.5, 1.3).logpdf(-y[~cen]).sum()
+                + stats.norm(-2.5, 1.3).logcdf(-y[cen]).sum())
+    assert CensoredNormal(-y, cen, side="left").log_likelihood([-2.5, 1.3]) == pytest.approx(
+        expected, rel=1e-12)
 
 
 def test_tail_moments_equal_numerical_integrals():
@@ -40,8 +43,10 @@ def test_tail_moments_equal_numerical_integrals():
     first, second = model.tail_moments([0.2, 0.7])
     dens = stats.norm(0.2, 0.7)
     mass = dens.sf(0.4)
-    assert first[0] == pytest.approx(integrate.quad(lambda v: v * dens.pdf(v), 0.4, np.inf)[0] / mass, rel=1e-9)
-    assert second[0] == pytest.approx(integrate.quad(lambda v: v * v * dens.pdf(v), 0.4, np.inf)[0] / mass, rel=1e-9)
+    assert first[0] == pytest.approx(
+        integrate.quad(lambda v: v * dens.pdf(v), 0.4, np.inf)[0] / mass, rel=1e-9)
+    assert second[0] == pytest.approx(
+        integrate.quad(lambda v: v * v * dens.pdf(v), 0.4, np.inf)[0] / mass, rel=1e-9)
 
 
 def test_em_on_gehan_is_at_least_as_good_as_scipy_censored_fit():
@@ -66,7 +71,8 @@ def test_direct_optimiser_started_at_em_cannot_improve():
 def test_sem_standard_errors_equal_the_hessian_ones():
     model = CensoredNormal(*gehan_6mp())
     theta = fitted(model).theta
-    assert np.allclose(standard_errors(model, theta, "sem").se, standard_errors(model, theta).se, rtol=1e-4)
+    assert np.allclose(standard_errors(model, theta, "sem").se,
+                       standard_errors(model, theta).se, rtol=1e-4)
 
 
 def test_no_censoring_gives_the_sample_mean_and_sd_and_rate_zero():

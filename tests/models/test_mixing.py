@@ -46,7 +46,8 @@ def test_observed_information_is_minus_the_second_derivative():
 @pytest.mark.parametrize(("means", "n"), [([0.0, 3.0], 12), ([0.0, 3.0, 6.0], 7),
                                           ([0.0, 2.0, 4.0, 6.0], 5)])
 def test_complete_score_outer_is_the_average_over_every_labelling(means, n):
-    # E[S_c S_c^T | x] exactly: a sum over all K^n labellings z, each with p(z | x) = prod gamma_{n z_n}
+    # E[S_c S_c^T | x] exactly: a sum over all K^n labellings z, each with p(z | x) = prod
+    # gamma_{n z_n}
     model = MixingProportion(data(seed=1, n=n), means=means, sds=1.0)
     k = len(means)
     theta = np.linspace(0.15, 0.35, k - 1)  # not the MLE: the score's mean is not zero

@@ -27,7 +27,8 @@ def test_run_em_reaches_the_closed_form_mle():
 def test_mle_matches_dempster_laird_rubin_table_1():
     # Dempster, Laird & Rubin (1977), Table 1: theta* = 0.6268214980.
     assert GeneticLinkage(RAO).mle() == pytest.approx(0.6268214980, abs=1e-9)
-    assert run_em(GeneticLinkage(RAO), 0.5, tol=1e-13).theta == pytest.approx(0.6268214980, abs=1e-9)
+    assert run_em(GeneticLinkage(RAO), 0.5, tol=1e-13).theta == pytest.approx(0.6268214980,
+                                                                              abs=1e-9)
 
 
 def test_default_counts_are_raos_data():

@@ -1,4 +1,5 @@
-"""MVNMissing: observed-data likelihood pattern by pattern, optimality, monotonicity, input checks."""
+"""MVNMissing: observed-data likelihood pattern by pattern, optimality, monotonicity, input
+checks."""
 
 import warnings
 
@@ -31,22 +32,26 @@ def reference_loglik(X, mean, cov):
     for row in X:
         seen = ~np.isnan(row)
         if seen.any():
-            total += stats.multivariate_normal(mean[seen], cov[np.ix_(seen, seen)]).logpdf(row[seen])
+            total += stats.multivariate_normal(mean[seen],
+                                               cov[np.ix_(seen, seen)]).logpdf(row[seen])
     return total
 
 
 def test_log_likelihood_equals_scipy_row_by_row():
     X = holed()
     model = MVNMissing(X)
-    mean, cov = np.array([0.3, 0.5, 1.0]), np.array([[2.0, 0.3, 0.1], [0.3, 1.0, 0.2], [0.1, 0.2, 3.0]])
-    assert model.log_likelihood(model.pack(mean, cov)) == pytest.approx(reference_loglik(X, mean, cov), rel=1e-12)
+    mean, cov = np.array([0.3, 0.5, 1.0]), np.array([[2.0, 0.3, 0.1], [0.3, 1.0, 0.2],
+                                                     [0.1, 0.2, 3.0]])
+    assert model.log_likelihood(model.pack(mean, cov)) == pytest.approx(
+        reference_loglik(X, mean, cov), rel=1e-12)
 
 
 def test_em_log_likelihood_equals_scipy_at_the_answer():
     X = holed(1)
     model, run = fitted(X)
     assert run.converged
-    assert run.log_likelihood == pytest.approx(reference_loglik(X, *model.unpack(run.theta)), rel=1e-12)
+    assert run.log_likelihood == pytest.approx(reference_loglik(X, *model.unpack(run.theta)),
+                                               rel=1e-12)
 
 
 def test_direct_optimiser_started_at_em_cannot_improve():
@@ -92,9 +97,20 @@ def test_e_step_adds_the_conditional_covariance():
     gain = COV[:2, 2:] / COV[2, 2]
     cond = COV[:2, :2] - gain @ COV[2:, :2]
     filled = np.array([*(gain[:, 0] * 0.5), 0.5])
-    expected = np.outer(filled, filled) + np.outer(X[1], X[1])
+    # the statistics are about the origin: column 2's observed mean (0.5 and 1 are within a
+    # factor 2 of it), column 1's only entry, and 0 for column 0
+    origin = np.array([0.0, 1.0, 0.75])
+    np.testing.assert_array_equal(model.origin, origin)
+    a, b = filled - origin, X[1] - origin
+    expected = np.outer(a, a) + np.outer(b, b)
     expected[:2, :2] += cond
-    assert np.allclose(t2, expected, rtol=1e-13) and np.allclose(t1, filled + X[1])
+    assert np.allclose(t2, expected, rtol=1e-13) and np.allclose(t1, a + b)
+    # the M-step's mean and covariance are the raw moments' (T1 / N, T2 / N - mu mu^T)
+    raw1, raw2 = filled + X[1], np.outer(filled, filled) + np.outer(X[1], X[1])
+    raw2[:2, :2] += cond
+    got_mean, got_cov = model.unpack(model.m_step((t1, t2)))
+    np.testing.assert_allclose(got_mean, raw1 / 2, rtol=1e-15)
+    np.testing.assert_allclose(got_cov, raw2 / 2 - np.outer(raw1, raw1) / 4, rtol=1e-13, atol=1e-15)
 
 
 def test_rows_with_nothing_observed_change_nothing():
@@ -113,7 +129,8 @@ def test_log_likelihood_never_decreases_along_em(seed, frac):
     model = MVNMissing(X)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        history = run_em(model, model.initial_params(), tol=1e-10, max_iter=100).log_likelihood_history
+        history = run_em(model, model.initial_params(), tol=1e-10,
+                         max_iter=100).log_likelihood_history
     assert np.all(np.diff(history) >= -1e-9 * np.abs(history[1:]))
 
 
@@ -143,7 +160,8 @@ def test_complete_case_uses_only_full_rows():
     "X, error, match",
     [
         (np.full((4, 2), np.nan), ValueError, "X has every entry missing"),
-        ([[1.0, np.nan], [2.0, np.nan]], ValueError, r"X has columns that are never observed \(all NaN\): \[1\]"),
+        ([[1.0, np.nan], [2.0, np.nan]], ValueError,
+         r"X has columns that are never observed \(all NaN\): \[1\]"),
         ([[1.0, np.inf], [2.0, 3.0]], ValueError, "X contains infinite values"),
         ([1.0, 2.0], ValueError, "X must be a non-empty 2-dimensional"),
         (np.zeros((0, 3)), ValueError, "X must be a non-empty 2-dimensional"),
@@ -168,3 +186,22 @@ def test_bad_parameters_are_a_value_error():
 def test_too_few_complete_rows_for_complete_case_is_a_value_error():
     with pytest.raises(ValueError, match="fewer than two complete rows"):
         MVNMissing([[1.0, np.nan], [np.nan, 2.0], [1.0, 2.0]]).complete_case_params()
+
+
+@pytest.mark.parametrize("loc", [0.0, 3.0, 1e5])
+def test_a_narrow_spread_far_from_zero_keeps_its_digits(loc):
+    """One EM step on rows 1e-3 wide at ``loc``, 10% missing, equals the mixture's (K = 1)
+    and the complete-data covariance to the last digits; about 0 the raw second moments
+    would cancel them (at 1e5 the covariance would not even be positive definite)."""
+    from emcore import GaussianMixture
+
+    rng = np.random.default_rng(0)
+    cov = 1e-6 * COV
+    X = rng.multivariate_normal(np.full(3, loc), cov, size=200)
+    X[rng.random(X.shape) < 0.1] = np.nan
+    model, start = MVNMissing(X), np.full(3, loc) + 1e-4
+    mean, got = model.unpack(model.m_step(model.e_step(model.pack(start, cov))))
+    gm = GaussianMixture(1, missing="marginalize", max_iter=1, tol=0, reg_covar=0,
+                         means_init=[start], precisions_init=[np.linalg.inv(cov)]).fit(X)
+    np.testing.assert_allclose(mean, gm.means_[0], rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(got, gm.covariances_[0], rtol=1e-12, atol=1e-12 * np.abs(got).max())

@@ -70,8 +70,9 @@ def test_estimated_nu_is_near_the_truth_on_a_large_sample():
 def test_one_far_outlier_moves_the_t_mean_much_less_than_the_sample_mean():
     X = sample(3, n=100)
     bad = np.vstack([X, [[60.0, 60.0]]])
-    shift_t = np.linalg.norm(MultivariateT(bad, nu=4.0).unpack(fitted(MultivariateT(bad, nu=4.0)).theta)[0]
-                             - MultivariateT(X, nu=4.0).unpack(fitted(MultivariateT(X, nu=4.0)).theta)[0])
+    shift_t = np.linalg.norm(
+        MultivariateT(bad, nu=4.0).unpack(fitted(MultivariateT(bad, nu=4.0)).theta)[0]
+        - MultivariateT(X, nu=4.0).unpack(fitted(MultivariateT(X, nu=4.0)).theta)[0])
     shift_gauss = np.linalg.norm(bad.mean(axis=0) - X.mean(axis=0))
     assert shift_t < shift_gauss / 10
 
@@ -82,7 +83,8 @@ def test_log_likelihood_never_decreases_along_em(seed, nu):
     model = MultivariateT(sample(seed, n=40, df=3.0), nu=nu)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        history = run_em(model, model.initial_params(), tol=1e-10, max_iter=100).log_likelihood_history
+        history = run_em(model, model.initial_params(), tol=1e-10,
+                         max_iter=100).log_likelihood_history
     assert np.all(np.diff(history) >= -1e-9 * np.abs(history[1:]))
 
 

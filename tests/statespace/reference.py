@@ -1,4 +1,5 @@
-"""Independent references for the state-space tests: statsmodels' Kalman filter and dense linear algebra."""
+"""Independent references for the state-space tests: statsmodels' Kalman filter and dense linear
+algebra."""
 
 import numpy as np
 
@@ -25,7 +26,8 @@ def with_holes(Y, rng, fraction=0.2, whole=((5, 9),)):
 
 
 def statsmodels_ssm(Y, params, tolerance=None):
-    """statsmodels' representation of the same model; ``initialize_known`` is the first step's state."""
+    """statsmodels' representation of the same model; ``initialize_known`` is the first step's
+    state."""
     from statsmodels.tsa.statespace.mlemodel import MLEModel
 
     k = params.n_states

@@ -8,7 +8,8 @@ from emcore.exceptions import NotFittedError
 
 from .reference import random_params, statsmodels_loglike, with_holes
 
-NAMES = ("transition", "transition_cov", "observation", "observation_cov", "initial_mean", "initial_cov")
+NAMES = ("transition", "transition_cov", "observation", "observation_cov", "initial_mean",
+         "initial_cov")
 
 
 def _fixed(params, **kwargs):
@@ -22,14 +23,20 @@ def Y():
 
 
 @pytest.mark.parametrize("kwargs,error,match", [
-    ({"transition_cov_init": [[1.0, 0.5], [0.0, 1.0]]}, ValueError, "transition_cov_init must be symmetric"),
-    ({"transition_cov_init": [[1.0, 1.0], [1.0, 1.0]]}, ValueError, "transition_cov_init must be positive"),
-    ({"observation_cov_init": [[1.0, 0.0], [0.0, -1.0]]}, ValueError, "observation_cov_init must be positive"),
-    ({"observation_cov_init": [[1.0, 0.1], [0.1, 1.0]]}, ValueError, "observation_cov_init is declared diag"),
-    ({"initial_cov_init": [[np.nan, 0.0], [0.0, 1.0]]}, ValueError, "initial_cov_init contains NaN"),
+    ({"transition_cov_init": [[1.0, 0.5], [0.0, 1.0]]}, ValueError,
+     "transition_cov_init must be symmetric"),
+    ({"transition_cov_init": [[1.0, 1.0], [1.0, 1.0]]}, ValueError,
+     "transition_cov_init must be positive"),
+    ({"observation_cov_init": [[1.0, 0.0], [0.0, -1.0]]}, ValueError,
+     "observation_cov_init must be positive"),
+    ({"observation_cov_init": [[1.0, 0.1], [0.1, 1.0]]}, ValueError,
+     "observation_cov_init is declared diag"),
+    ({"initial_cov_init": [[np.nan, 0.0], [0.0, 1.0]]}, ValueError,
+     "initial_cov_init contains NaN"),
     ({"transition_init": np.eye(3)}, ValueError, r"transition_init must have shape \(2, 2\)"),
     ({"observation_init": "abc"}, TypeError, "observation_init must be a numeric array"),
-    ({"initial_mean_init": [0.0, np.inf]}, ValueError, "initial_mean_init contains NaN or infinite"),
+    ({"initial_mean_init": [0.0, np.inf]}, ValueError,
+     "initial_mean_init contains NaN or infinite"),
     ({"n_states": 0}, ValueError, "n_states must be an integer >= 1"),
     ({"n_states": 1.5}, TypeError, "n_states must be an integer"),
     ({"tol": -1.0}, ValueError, "tol must be"),
@@ -103,23 +110,26 @@ def test_forecast_equals_the_filter_run_over_missing_steps():
     C, R = params.observation, params.observation_cov
     np.testing.assert_allclose(means, ahead.predicted_means[60:] @ C.T, rtol=1e-12)
     np.testing.assert_allclose(covs, C @ ahead.predicted_covariances[60:] @ C.T + R, rtol=1e-12)
-    np.testing.assert_allclose(ssm.forecast(5, Y[:30])[0],
-                               ssm.filter(np.vstack([Y[:30], np.full((5, 3), np.nan)])).predicted_means[30:] @ C.T,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        ssm.forecast(5, Y[:30])[0],
+        ssm.filter(np.vstack([Y[:30], np.full((5, 3), np.nan)])).predicted_means[30:] @ C.T,
+        rtol=1e-12)
 
 
 def test_sample_has_the_stationary_moments():
     rng = np.random.default_rng(3)
     params = random_params(2, 2, rng, radius=0.5)
     Y, X = _fixed(params).fit(np.zeros((2, 2))).sample(100_000, random_state=4)
-    A, Q, C, R = params.transition, params.transition_cov, params.observation, params.observation_cov
+    A, Q, C, R = (params.transition, params.transition_cov, params.observation,
+                  params.observation_cov)
     from scipy.linalg import solve_discrete_lyapunov
 
     P = solve_discrete_lyapunov(A, Q)  # the stationary state covariance
     np.testing.assert_allclose(np.cov(X[1000:].T), P, rtol=0.05, atol=0.05 * np.max(np.abs(P)))
     np.testing.assert_allclose(np.cov(Y[1000:].T), C @ P @ C.T + R, rtol=0.05,
                                atol=0.05 * np.max(np.abs(C @ P @ C.T + R)))
-    np.testing.assert_allclose(np.cov((X[1:] - X[:-1] @ A.T).T), Q, rtol=0.05, atol=0.05 * np.max(np.abs(Q)))
+    np.testing.assert_allclose(np.cov((X[1:] - X[:-1] @ A.T).T), Q, rtol=0.05,
+                               atol=0.05 * np.max(np.abs(Q)))
     assert X.shape == (100_000, 2) and Y.shape == (100_000, 2)
 
 
@@ -137,7 +147,8 @@ def test_fit_returns_self_and_sets_fitted_attributes():
 def test_random_state_makes_fits_repeatable():
     Y = np.random.default_rng(6).normal(size=(100, 1)).cumsum(axis=0)
     a = LinearGaussianSSM(3, n_init=2, max_iter=5, tol=0, random_state=7).fit(Y)
-    b = LinearGaussianSSM(3, n_init=2, max_iter=5, tol=0, random_state=np.random.default_rng(7)).fit(Y)
+    b = LinearGaussianSSM(3, n_init=2, max_iter=5, tol=0,
+                          random_state=np.random.default_rng(7)).fit(Y)
     np.testing.assert_array_equal(a.transition_, b.transition_)
 
 

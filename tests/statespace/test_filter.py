@@ -1,4 +1,5 @@
-"""The Kalman filter: log-likelihood and moments against statsmodels, missing data, steady stretches."""
+"""The Kalman filter: log-likelihood and moments against statsmodels, missing data, steady
+stretches."""
 
 import numpy as np
 import pytest
@@ -52,7 +53,8 @@ def test_filtered_moments_equal_statsmodels(holes):
     np.testing.assert_allclose(result.predicted_means, ref.predicted_state[:, :-1].T,
                                rtol=0, atol=1e-10 * scale)
     np.testing.assert_allclose(result.predicted_covariances,
-                               np.moveaxis(ref.predicted_state_cov[..., :-1], -1, 0), rtol=1e-9, atol=1e-12)
+                               np.moveaxis(ref.predicted_state_cov[..., :-1], -1, 0),
+                               rtol=1e-9, atol=1e-12)
 
 
 def test_steady_stretches_are_jumped_and_agree_with_the_full_loop(monkeypatch):

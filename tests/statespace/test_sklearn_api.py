@@ -18,17 +18,19 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 NOT_BASE_ESTIMATOR = ".*does not inherit from `sklearn.base.BaseEstimator`"  # see emcore/_base.py
 Y_IN_LENGTHS_PLACE = [
-    "check_fit_score_takes_y", "check_estimators_overwrite_params", "check_dont_overwrite_parameters",
-    "check_estimators_fit_returns_self", "check_readonly_memmap_input", "check_n_features_in_after_fitting",
+    "check_fit_score_takes_y", "check_estimators_overwrite_params",
+    "check_dont_overwrite_parameters", "check_estimators_fit_returns_self",
+    "check_readonly_memmap_input", "check_n_features_in_after_fitting",
     "check_positive_only_tag_during_fit", "check_estimators_dtypes", "check_dtype_object",
     "check_pipeline_consistency", "check_estimators_pickle", "check_f_contiguous_array_estimator",
-    "check_methods_sample_order_invariance", "check_methods_subset_invariance", "check_fit2d_1feature",
-    "check_dict_unchanged", "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in",
-    "check_fit2d_predict1d",
+    "check_methods_sample_order_invariance", "check_methods_subset_invariance",
+    "check_fit2d_1feature", "check_dict_unchanged", "check_fit_idempotent",
+    "check_fit_check_is_fitted", "check_n_features_in", "check_fit2d_predict1d",
 ]
 Y_REASON = "passes y second, where LinearGaussianSSM's fit and score take lengths (as the HMMs)"
 NAMED_Y = ("wants the message 'X has 1 features, but ... is expecting'; the data argument of "
-           "LinearGaussianSSM is Y (the book's notation), and its message says 'Y has 1 features, ...'")
+           "LinearGaussianSSM is Y (the book's notation), and its message says "
+           "'Y has 1 features, ...'")
 
 
 class KeywordLengthsSSM(LinearGaussianSSM):
@@ -52,7 +54,8 @@ def expected_failed_checks(estimator):
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=NOT_BASE_ESTIMATOR)
-    all_checks = parametrize_with_checks([LinearGaussianSSM(1, max_iter=5), KeywordLengthsSSM(2, max_iter=5)],
+    all_checks = parametrize_with_checks([LinearGaussianSSM(1, max_iter=5),
+                                          KeywordLengthsSSM(2, max_iter=5)],
                                          expected_failed_checks=expected_failed_checks)
 
 

@@ -1,4 +1,5 @@
-"""The RTS smoother equals the exact conditional distribution of the states (dense algebra) and statsmodels."""
+"""The RTS smoother equals the exact conditional distribution of the states (dense algebra) and
+statsmodels."""
 
 import numpy as np
 import pytest
@@ -26,8 +27,8 @@ def test_smoother_equals_the_dense_conditional(k, p):
     blocks = cov.reshape(12, k, 12, k)
     np.testing.assert_allclose(result.means, mean, rtol=0, atol=1e-10)
     np.testing.assert_allclose(result.covariances, [blocks[t, :, t] for t in range(12)], atol=1e-10)
-    np.testing.assert_allclose(result.cross_covariances[1:], [blocks[t, :, t - 1] for t in range(1, 12)],
-                               atol=1e-10)
+    np.testing.assert_allclose(result.cross_covariances[1:],
+                               [blocks[t, :, t - 1] for t in range(1, 12)], atol=1e-10)
     assert np.all(np.isnan(result.cross_covariances[0]))
     assert ssm.score(Y) == pytest.approx(loglik, rel=1e-10)
 
@@ -54,4 +55,5 @@ def test_smoother_equals_statsmodels_on_a_long_series():
                                rtol=1e-9, atol=1e-12)
     # statsmodels' smoothed_state_autocov[..., t] is Cov(x_{t+1}, x_t | Y)
     np.testing.assert_allclose(result.cross_covariances[1:],
-                               np.moveaxis(ref.smoothed_state_autocov[..., :-1], -1, 0), rtol=1e-9, atol=1e-12)
+                               np.moveaxis(ref.smoothed_state_autocov[..., :-1], -1, 0),
+                               rtol=1e-9, atol=1e-12)

@@ -20,7 +20,8 @@ def test_merge_streams_joins_consecutive_outputs_of_one_stream():
                            nbformat.v4.new_output("stream", name="stdout", text="b\n"),
                            nbformat.v4.new_output("stream", name="stderr", text="w\n")]
     merge_streams(nb)
-    assert [(o.name, o.text) for o in nb.cells[0].outputs] == [("stdout", "a\nb\n"), ("stderr", "w\n")]
+    assert [(o.name, o.text) for o in nb.cells[0].outputs] == [("stdout", "a\nb\n"),
+                                                               ("stderr", "w\n")]
 
 
 def test_stable_ids_depend_on_the_source_only_and_are_unique():
@@ -78,9 +79,10 @@ def test_toc_lists_the_root_first():
 
 
 def test_command_line_rejects_what_is_not_a_chapter_source():
-    usage = subprocess.run([sys.executable, "-m", "tools.notebooks"], cwd=ROOT, capture_output=True, text=True)
+    usage = subprocess.run([sys.executable, "-m", "tools.notebooks"], cwd=ROOT,
+                           capture_output=True, text=True)
     assert usage.returncode == 2 and "python -m tools.notebooks execute" in usage.stderr
-    bad = subprocess.run([sys.executable, "-m", "tools.notebooks", "execute", "README.txt"], cwd=ROOT,
-                         capture_output=True, text=True)
+    bad = subprocess.run([sys.executable, "-m", "tools.notebooks", "execute", "README.txt"],
+                         cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 2 and "not a chapter source" in bad.stderr
     assert notebooks.main(["run"]) == 2

@@ -48,7 +48,8 @@ def test_a_round_off_sensitive_output_fails_the_portable_passes(tmp_path):
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(CELL + SENSITIVE),
                                          nbformat.v4.new_code_cell(EARNED)])
-    ExecutePreprocessor(timeout=120, kernel_name="python3").preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    ExecutePreprocessor(timeout=120, kernel_name="python3").preprocess(
+        nb, {"metadata": {"path": str(tmp_path)}})
     assert nb.cells[0].outputs[0]["text"].strip() == here.strip()  # stored from this machine
     path = tmp_path / "scratch.ipynb"
     nbformat.write(nb, path)
@@ -57,7 +58,8 @@ def test_a_round_off_sensitive_output_fails_the_portable_passes(tmp_path):
                          capture_output=True, text=True)
     assert run.returncode == 1, run.stdout + run.stderr
     failed = re.findall(r"^FAILED \S*::Cell (\d+)", run.stdout, flags=re.M)
-    assert failed and set(failed) == {"0"}, run.stdout      # the 17-digit print fails, the 6-digit one not
+    # the 17-digit print fails, the 6-digit one not
+    assert failed and set(failed) == {"0"}, run.stdout
     assert "FAILED in" in run.stdout
 
 
