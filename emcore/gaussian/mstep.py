@@ -139,8 +139,8 @@ def m_step(stats: SufficientStats, cov_type: str, reg_covar: float, prior=None, 
     covariance (before ``reg_covar``) is singular to working precision in some
     direction (:func:`collapsed_components`) -- it sits on a point, on repeated
     points or on a line -- or whose covariance is not positive definite.
-    ``strict=False`` (a starting point with ``reg_covar > 0``, see
-    ``emcore.mixture._model.initial_params``) skips the first two checks: ``reg_covar``
+    ``strict=False`` (the mixture's starting point: one M-step from the initial
+    responsibilities, with ``reg_covar > 0``) skips the first two checks: ``reg_covar``
     keeps such parameters finite, and EM's first M-step judges them.
 
     With ``reg_covar > 0`` the result is not the exact maximiser of ``Q``, so

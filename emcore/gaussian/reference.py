@@ -27,7 +27,7 @@ Examples
 --------
 >>> import numpy as np
 >>> from emcore.gaussian import reference
->>> from emcore.gaussian.covariance import covariance_model
+>>> from emcore.gaussian import covariance_model
 >>> cov = covariance_model("spherical")
 >>> X = np.array([[0.0], [1.0], [3.0], [4.0]])
 >>> means, variances = np.array([[0.0], [4.0]]), np.array([1.0, 1.0])

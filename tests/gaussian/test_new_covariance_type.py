@@ -62,7 +62,7 @@ class EqualSpherical(CovarianceType):
     def scatter_trace(self, chol, n, first, m2, delta):
         return float(chol**2 * (m2 - 2 * np.sum(delta * first) + np.einsum("k,kj,kj->", n, delta, delta)))
 
-    def _scaled_noise(self, z, covariances, j):
+    def scaled_noise(self, z, covariances, j):
         return z * math.sqrt(covariances)
 
 

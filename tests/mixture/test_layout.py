@@ -58,7 +58,7 @@ def test_every_registered_type_implements_the_whole_interface():
                 "precisions", "half_log_det", "precision_scale", "covariances", "scatter_trace",
                 "outer", "empty_second", "add_centred", "n_quadratic", "quadratic", "coefficients",
                 "second_from_quadratic", "prepare", "mahalanobis", "scale_shape",
-                "scale_from_number", "prior_exponent", "default_scale", "_scaled_noise",
+                "scale_from_number", "prior_exponent", "default_scale", "scaled_noise",
                 "missing_precision", "complete_rows", "whitened_sq", "completed_moments"}
     assert set(_covariance.COVARIANCE_TYPES) == set(COV_TYPES)
     for name in COV_TYPES:

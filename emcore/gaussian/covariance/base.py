@@ -1,31 +1,82 @@
 """The abstract base of the covariance types: what a new type must provide, and what it gets.
 
-:class:`CovarianceType` lists as abstract methods the dozen operations that the
-reference E-step, the M-step and sampling need (shapes, parameter algebra, second
-moments, the M-step's covariances, the collapse rule's spread); it provides the rest
-on top of them (``n_parameters``, ``log_gaussian``, ``empty_second``, ``sample``).
-A type that implements only these runs end to end on the reference E-step; it is
-passed as an object, or registered by name in :mod:`.registry`. The package's
-docstring (:mod:`emcore.gaussian.covariance`) describes the whole interface.
+:class:`CovarianceType` is the whole interface: its docstring lists what a type must
+define (the abstract methods) and may set (the attributes), with a worked example of a
+type of one's own. The second-moment methods it inherits are declared in
+:mod:`.moments` (to keep each module short); the package's docstring
+(:mod:`emcore.gaussian.covariance`) gives the four built-in types' shapes and the algebra.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 
 import numpy as np
+
+from .moments import SecondMoments
 
 __all__ = ["CovarianceType"]
 
 
-class CovarianceType(ABC):
-    """Base of the covariance types; the interface is in ``emcore.gaussian.covariance``'s docstring.
+class CovarianceType(SecondMoments):
+    """Base of the covariance types: the dozen methods a type must provide, and what it gets.
 
-    The abstract methods below are what any covariance type must provide:
-    they are all the reference E-step (:mod:`.reference`), the M-step
-    (:func:`emcore.gaussian.mstep.m_step`) and sampling need. The four built-in
-    types add the prior shapes, the missing entries' algebra (``._conditional``)
-    and, as an optional hook, the fast chunk kernels (``emcore.gaussian.fast``).
+    The thirteen abstract methods are all that the reference E-step
+    (:mod:`emcore.gaussian.reference`), the M-step (:func:`emcore.gaussian.mstep.m_step`)
+    and sampling need: shapes (``cov_shape``, ``n_cov_parameters``), the parameter
+    algebra (``precision_cholesky``, ``from_precisions``, ``precisions``,
+    ``half_log_det``, ``whiten``), the second moments and the M-step (``add_centred``,
+    ``outer``, ``covariances``, ``scatter_trace``, ``relative_spread``, declared in
+    ``emcore.gaussian.covariance.moments``) and sampling (``scaled_noise``). The
+    base builds ``n_parameters``, ``log_gaussian``, ``empty_second``, ``sample``,
+    ``is_shared`` and ``is_matrix`` on them.
+
+    A type of one's own is passed as an object, ``GaussianMixture(covariance_type=
+    MyType())``, and runs end to end on the reference E-step (fit, score, predict,
+    sample, BIC); it needs no registration (the registry holds only the four built-in
+    types). The built-in types add the conjugate prior's shapes
+    (:class:`emcore.gaussian.covariance.prior_shapes.PriorShapes`), the algebra of rows
+    with missing entries and the optional fast kernels, which is why ``prior=`` and
+    ``missing="marginalize"`` need a built-in type.
+
+    Every array shaped ``cov_shape(K, d)`` -- covariances, the precisions' Cholesky
+    factors ``U`` (``Sigma^(-1) = U U^T``) and the second moments -- has the type's
+    shape (the package's docstring gives the four built-in shapes). A *shared* type,
+    one covariance for all components (``tied``), keeps one array: its second moments
+    are sums over the components, every method that takes a component ``j`` ignores
+    it, and its M-step divides by the total weight.
+
+    Attributes
+    ----------
+    name : str
+        The name that error messages quote; a built-in type's is the string
+        :func:`emcore.gaussian.covariance_model` takes. A type of one's own may leave
+        it empty (the default); names are looked up only for the built-ins.
+    is_shared : bool
+        Whether one covariance serves every component. Derived from the shapes: true
+        when ``cov_shape(k, d)`` does not depend on ``k``. It decides whether
+        :func:`emcore.bootstrap` and an HMM's state reordering permute the covariances
+        with the components (a shared one stays as it is) and what the collapse
+        message names. Leave it to the base; a type that sets it must agree with its
+        shapes, else :func:`emcore.gaussian.covariance_model` (hence ``fit``) raises
+        ``TypeError``.
+    is_matrix : bool
+        Whether the covariances are symmetric ``d x d`` matrices (``full``, ``tied``)
+        rather than variances. Derived from the shapes, and checked like ``is_shared``.
+        A matrix type's ``precisions_init`` must be symmetric, ``from_params`` inverts
+        its ``covariances`` as matrices (else ``1 / covariances``), and its free
+        coordinates for :func:`emcore.standard_errors` are the upper triangles
+        (else every entry).
+    has_expanded_path : bool
+        Whether the type has the fast chunk kernels of ``emcore.gaussian.fast``
+        (default False: the reference E-step runs). Only the built-in types set it.
+    needs_data_second : bool
+        With the fast kernels: whether they need the data's own second moments
+        (default False).
+    warm_m_step : bool
+        Whether ``covariances`` takes the current covariances as a keyword
+        ``start=`` (an iterative M-step, as some of mclust's models, starts there;
+        the M-step passes them). Default False.
 
     See Also
     --------
@@ -33,21 +84,64 @@ class CovarianceType(ABC):
     emcore.GaussianMixture : Takes one (or its name) as ``covariance_type``.
     emcore.gaussian.mclust.MclustModel : The models of R's mclust, subclasses of ``full``.
 
+    Notes
+    -----
+    The test ``tests/gaussian/test_new_covariance_type.py`` checks a type like the one
+    below against a hand computation: fit, score, predict, sample and BIC.
+
     Examples
     --------
-    A ``diag`` type holds each component's variances; ``U`` is the Cholesky factor of the
-    precision, here ``1 / sqrt(variance)``:
+    A type of one's own: mclust's ``EII``, one variance ``s`` for every feature and
+    every component, ``Sigma_k = s I``, stored as one number (shape ``()``). It is
+    shared, so ``add_centred`` adds every component into the one number and
+    ``outer`` and ``covariances`` sum over the components:
 
     >>> import numpy as np
-    >>> from emcore.gaussian import CovarianceType, covariance_model
-    >>> diag = covariance_model("diag")
-    >>> isinstance(diag, CovarianceType), diag.cov_shape(3, 2), diag.n_cov_parameters(3, 2)
-    (True, (3, 2), 6)
-    >>> U = diag.precision_cholesky(np.array([[4.0, 1.0]]))   # one component
-    >>> print(U)
-    [[0.5 1. ]]
-    >>> print(np.exp(diag.log_gaussian(np.zeros((1, 2)), np.zeros((1, 2)), U)).round(6))
-    [[0.079577]]
+    >>> from emcore import GaussianMixture
+    >>> from emcore.gaussian import CovarianceType
+    >>> class OneVariance(CovarianceType):
+    ...     def cov_shape(self, k, d):
+    ...         return ()                          # one number, whatever k and d
+    ...     def n_cov_parameters(self, k, d):
+    ...         return 1
+    ...     def precision_cholesky(self, cov):
+    ...         if not cov > 0:
+    ...             raise np.linalg.LinAlgError("the variance is not positive")
+    ...         return np.asarray(cov**-0.5)      # U = s^(-1/2) I, stored as one number
+    ...     def from_precisions(self, prec):
+    ...         return np.asarray(1 / prec), np.sqrt(prec)
+    ...     def precisions(self, chol):
+    ...         return chol**2
+    ...     def half_log_det(self, chol, k, d):
+    ...         return np.full(k, d * np.log(chol))
+    ...     def whiten(self, diff, chol, j):
+    ...         return diff * chol
+    ...     def add_centred(self, second, j, diff, r):
+    ...         second += r @ np.sum(diff**2, axis=0)
+    ...     def outer(self, a, b):
+    ...         return np.sum(a * b)
+    ...     def covariances(self, m2, n, n_guarded, delta, reg):
+    ...         scatter = m2 - (2 * n_guarded - n) @ np.sum(delta**2, axis=1)
+    ...         bare = scatter / (n_guarded.sum() * delta.shape[1])
+    ...         return np.asarray(bare + reg), np.asarray(bare)
+    ...     def relative_spread(self, bare, means):
+    ...         return np.full(len(means), bare / (bare + np.max(np.mean(means**2, axis=1))))
+    ...     def scatter_trace(self, chol, n, first, m2, delta):
+    ...         d2 = np.sum(delta**2, axis=1)
+    ...         return float(chol**2 * (m2 - 2 * np.sum(delta * first) + n @ d2))
+    ...     def scaled_noise(self, z, covariances, j):
+    ...         return z * np.sqrt(covariances)
+    >>> one = OneVariance()
+    >>> one.is_shared, one.is_matrix                   # derived from cov_shape
+    (True, False)
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.concatenate([rng.normal(0, 1, (200, 2)), rng.normal(6, 1, (200, 2))])
+    >>> gm = GaussianMixture(2, covariance_type=one, random_state=0).fit(X)
+    >>> print(np.sort(gm.means_[:, 0]).round(1), gm.covariances_.round(1))
+    [-0.1  6. ] 1.0
+    >>> eii = GaussianMixture(2, covariance_type="EII", random_state=0).fit(X)  # mclust's own
+    >>> bool(np.isclose(gm.bic(X), eii.bic(X), rtol=1e-9))
+    True
     """
 
     @abstractmethod
@@ -168,144 +262,55 @@ class CovarianceType(ABC):
         """
 
     @abstractmethod
-    def add_centred(self, second, j, diff, r):
-        """Add component ``j``'s second moments ``sum r diff diff^T`` (``diff``
-        (d, m)) to ``second``.
+    def scaled_noise(self, z, covariances, j):
+        """Standard normal rows ``z`` times a square root of component ``j``'s covariance.
+
+        Any root ``A`` with ``A A^T = Sigma_j`` will do (the built-in matrix types take the
+        Cholesky factor, the variance types ``sqrt``); :meth:`sample` adds the means.
 
         Parameters
         ----------
-        second : ndarray of shape ``cov_shape(k, d)``
-            Second moments, updated in place.
+        z : ndarray of shape (m, d)
+            Standard normal draws, one row per sample of component ``j``.
+        covariances : ndarray of shape ``cov_shape(k, d)``
+            The covariances (a shared type ignores ``j``).
         j : int
             The component.
-        diff : ndarray of shape (d, m)
-            Deviations ``x - s_j`` of ``m`` samples, as columns.
-        r : ndarray of shape (m,)
-            The samples' responsibilities for component ``j``.
-        """
-
-    @abstractmethod
-    def outer(self, a, b):
-        """``a_k b_k^T`` for each component, in the shape of the second moments.
-
-        Parameters
-        ----------
-        a, b : ndarray of shape (k, d)
-            One vector per component.
 
         Returns
         -------
-        ndarray of shape ``cov_shape(k, d)``
-            The outer products, summed or reduced as the type's second moments.
+        ndarray of shape (m, d)
+            Each row ``z_i`` mapped to ``A z_i`` (``z @ A.T``): normal with mean 0 and
+            covariance ``Sigma_j``.
         """
 
-    @abstractmethod
-    def covariances(self, m2, n, n_guarded, delta, reg):
-        """The M-step's covariances from second moments, and each one's mean variance.
-
-        Parameters
-        ----------
-        m2 : ndarray of shape ``cov_shape(k, d)``
-            Second moments about the shifts ``s``.
-        n : ndarray of shape (k,)
-            The components' total responsibilities.
-        n_guarded : ndarray of shape (k,)
-            ``n`` kept away from zero (the divisor).
-        delta : ndarray of shape (k, d)
-            The new means minus the shifts.
-        reg : float
-            Added to the diagonal (``reg_covar``).
-
-        Returns
-        -------
-        covariances : ndarray of shape ``cov_shape(k, d)``
-            The new covariances, ``reg`` added.
-        bare : ndarray of shape ``cov_shape(k, d)``
-            The same before ``reg`` is added (what :meth:`relative_spread` judges).
-        """
-
-    @abstractmethod
-    def relative_spread(self, bare, means):
-        """Each covariance's least variance in any direction, relative to its round-off there.
-
-        With ``D`` the diagonal of the second moments about the fit's origin,
-        ``D_i^2 = S_ii + mu_i^2``, it is the smallest eigenvalue of ``D^{-1} S D^{-1}``,
-        that is the minimum over directions ``w`` of ``w^T S w / w^T D^2 w``. A
-        variance computed from moments about the origin carries round-off of a
-        few ``eps`` times ``D_i D_j`` in entry ``(i, j)`` (Cauchy-Schwarz), so the
-        ratio is the variance in units of its own resolution along the worst
-        direction: free of the data's scale, feature by feature, and 0 up to
-        round-off exactly when the covariance is singular (a component on a point,
-        on repeated points, or on fewer than ``d + 1`` points in general position).
-
-        Parameters
-        ----------
-        bare : ndarray of shape ``cov_shape(k, d)``
-            Covariances before ``reg_covar``, as :meth:`covariances` returns them.
-        means : ndarray of shape (k, d)
-            The means, relative to the fit's origin.
-
-        Returns
-        -------
-        ndarray of shape (k,)
-            Between 0 and 1 (NaN for a non-finite covariance); a shared covariance
-            gives every component its value.
-
-        See Also
-        --------
-        emcore.gaussian.mstep.collapsed_components : The collapse rule built on it.
-
-        Examples
-        --------
-        New units for a feature change nothing; a rank-one covariance gives 0:
-
-        >>> import numpy as np
-        >>> from emcore.gaussian import covariance_model
-        >>> full, S = covariance_model("full"), np.array([[[2.0, 1.0], [1.0, 2.0]]])
-        >>> mu, units = np.ones((1, 2)), np.array([1e-3, 1e5])
-        >>> a = full.relative_spread(S, mu)
-        >>> b = full.relative_spread(units[:, None] * S * units, mu * units)
-        >>> bool(np.isclose(a[0], b[0])), bool(full.relative_spread(np.ones((1, 2, 2)), mu) < 1e-15)
-        (True, True)
-        """
-
-    @abstractmethod
-    def scatter_trace(self, chol, n, first, m2, delta):
-        """``sum_k tr(P_k S_k)``, the trace term of ``Q`` (:func:`emcore.gaussian.mstep.m_step`).
-
-        Parameters
-        ----------
-        chol : ndarray of shape ``cov_shape(k, d)``
-            The factors ``U``.
-        n : ndarray of shape (k,)
-            The components' total responsibilities.
-        first : ndarray of shape (k, d)
-            First moments about the shifts.
-        m2 : ndarray of shape ``cov_shape(k, d)``
-            Second moments about the shifts.
-        delta : ndarray of shape (k, d)
-            The means minus the shifts.
-
-        Returns
-        -------
-        float
-            The trace term.
-        """
-
-    @abstractmethod
-    def _scaled_noise(self, z, covariances, j):
-        """Standard normal rows ``z`` scaled by component ``j``'s covariance root."""
-
+    # What each attribute changes: the class docstring's Attributes section.
     name = ""
-    is_shared = False
-    is_matrix = False
-    #: The fast hook: whether the type has the chunk kernels of ``emcore.gaussian.fast`` (else the
-    #: reference E-step is used), and whether they need the data's own second moments.
     has_expanded_path = False
     needs_data_second = False
-    #: Whether ``covariances`` takes the current covariances as ``start=`` (an iterative
-    #: M-step starts there; :func:`emcore.gaussian.mstep.m_step` passes them).
     warm_m_step = False
+
+    @property
+    def is_shared(self):
+        """Whether one covariance serves every component: ``cov_shape`` ignores ``k``.
+
+        Returns
+        -------
+        bool
+            True for a shared type such as ``tied``.
+        """
+        return tuple(self.cov_shape(2, 3)) == tuple(self.cov_shape(1, 3))
+
+    @property
+    def is_matrix(self):
+        """Whether the covariances are ``d x d`` matrices: ``cov_shape`` ends in ``(d, d)``.
+
+        Returns
+        -------
+        bool
+            True for ``full`` and ``tied``, False for the variance types.
+        """
+        return tuple(self.cov_shape(2, 3))[-2:] == (3, 3)
 
     def n_parameters(self, k, d):
         """Free parameters of a ``k``-component mixture in ``d`` dimensions.
@@ -345,26 +350,10 @@ class CovarianceType(ABC):
 
         return log_densities(X, means, chol, self)
 
-    def empty_second(self, k, d):
-        """Zero second moments: they have the shape of the covariances.
-
-        Parameters
-        ----------
-        k : int
-            Number of components.
-        d : int
-            Number of features.
-
-        Returns
-        -------
-        ndarray of shape ``cov_shape(k, d)``
-            Zeros.
-        """
-        return np.zeros(self.cov_shape(k, d))
-
-
     def sample(self, means, covariances, labels, z):
         """Samples ``means[labels] + Sigma^(1/2) z``, given standard normal draws ``z``.
+
+        Each label's rows are scaled by :meth:`scaled_noise`.
 
         Parameters
         ----------
@@ -385,6 +374,6 @@ class CovarianceType(ABC):
         out = np.empty(z.shape)
         for j in range(means.shape[0]):
             rows = labels == j
-            out[rows] = means[j] + self._scaled_noise(z[rows], covariances, j)
+            out[rows] = means[j] + self.scaled_noise(z[rows], covariances, j)
         return out
 

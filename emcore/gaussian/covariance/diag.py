@@ -72,7 +72,7 @@ class _Diag(DiagConditional, DiagKernels, PriorShapes, CovarianceType):
         """Inverse-gamma: ``nu + 2``."""
         return nu + 2
 
-    def _scaled_noise(self, z, covariances, j):
+    def scaled_noise(self, z, covariances, j):
         return z * np.sqrt(covariances[j])
 
 

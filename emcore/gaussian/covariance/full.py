@@ -36,7 +36,6 @@ def _least_eigenvalue_ratio(bare, mu2):
 
 class _Full(FullConditional, FullKernels, PriorShapes, CovarianceType):
     name = "full"
-    is_matrix = True
 
     cov_shape = staticmethod(lambda k, d: (k, d, d))
     scale_shape = staticmethod(lambda d: (d, d))
@@ -96,13 +95,12 @@ class _Full(FullConditional, FullKernels, PriorShapes, CovarianceType):
                              f"an inverse-Wishart prior, got {nu}")
         return nu + d + 1
 
-    def _scaled_noise(self, z, covariances, j):
+    def scaled_noise(self, z, covariances, j):
         return z @ np.linalg.cholesky(covariances[j]).T
 
 
 class _Tied(TiedConditional, TiedKernels, _Full):
     name = "tied"
-    is_shared = True
 
     cov_shape = staticmethod(lambda k, d: (d, d))
     n_cov_parameters = staticmethod(lambda k, d: d * (d + 1) // 2)
@@ -142,5 +140,5 @@ class _Tied(TiedConditional, TiedKernels, _Full):
     def default_scale(self, second, n, k, d):
         return second / n / k ** (2.0 / d)
 
-    def _scaled_noise(self, z, covariances, j):
+    def scaled_noise(self, z, covariances, j):
         return z @ np.linalg.cholesky(covariances).T

@@ -1,10 +1,10 @@
 """Names to objects: ``covariance_model(name)`` and the names it knows.
 
-``_MODELS`` holds one object per built-in type (they hold no data, so one is
-shared by every fit); a new built-in type is registered by adding its object
-there. R mclust's 14 models (:mod:`emcore.gaussian.mclust`) are looked up on first
-use. A :class:`.CovarianceType` object of one's own needs no registration: it is
-passed as the ``covariance_type`` itself.
+``_MODELS`` holds one object per built-in type, and only those (they hold no data,
+so one is shared by every fit). R mclust's 14 models (:mod:`emcore.gaussian.mclust`)
+are looked up on first use. A :class:`.CovarianceType` object of one's own is not
+registered: it is passed as the ``covariance_type`` itself, and ``covariance_model``
+checks that the ``is_shared`` and ``is_matrix`` it sets agree with its shapes.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ def covariance_model(name) -> CovarianceType:
     ``MCLUST_MODELS``, :mod:`.mclust`), or ``name`` itself.
 
     A :class:`CovarianceType` instance of one's own passes through: it needs
-    only the abstract methods, and runs on the reference E-step.
+    only the abstract methods, and runs on the reference E-step. Pass it as
+    ``covariance_type=`` wherever a name is taken; it is never registered.
 
     Parameters
     ----------
@@ -44,6 +45,9 @@ def covariance_model(name) -> CovarianceType:
     ------
     KeyError
         When ``name`` is neither a covariance type nor one of mclust's models.
+    TypeError
+        When an object sets ``is_shared`` or ``is_matrix`` against its own
+        ``cov_shape`` (the base derives both from it).
 
     See Also
     --------
@@ -61,8 +65,25 @@ def covariance_model(name) -> CovarianceType:
     True
     """
     if isinstance(name, CovarianceType):
-        return name
+        return _agrees_with_its_shapes(name)
     return _MODELS[name] if name in _MODELS else _mclust_models()[name]
+
+
+def _agrees_with_its_shapes(cov):
+    """``cov``, once its ``is_shared`` and ``is_matrix`` are what its ``cov_shape`` says.
+
+    A wrong ``is_shared`` gives wrong numbers silently (the bootstrap would reorder a
+    shared covariance as if it were one per component), so it is refused here, where
+    every estimator looks its covariance type up.
+    """
+    for flag in ("is_shared", "is_matrix"):
+        stated, derived = getattr(cov, flag), getattr(CovarianceType, flag).fget(cov)
+        if stated != derived:
+            raise TypeError(
+                f"covariance_type {type(cov).__name__} sets {flag} = {stated!r}, but its "
+                f"cov_shape(k, d) says {derived!r}: leave {flag} unset (CovarianceType "
+                "derives it from cov_shape)")
+    return cov
 
 
 @functools.cache
