@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from ._validation import Real, check_params, validated
+from ._checks import Real, check_params, validated
 
 __all__ = ["JACOBIAN_STEP", "STEP_CONSTRAINTS", "RateResult", "as_parameter_vector",
            "central_differences", "check_model", "em_rate", "raw_jacobian",

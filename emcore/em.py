@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ._stopping import STOP_RULES, LoglikChange, has_converged
-from ._validation import Integer, Options, Real, validated
+from ._checks import Integer, Options, Real, validated
 from .acceleration import parameter_kind, squarem_cycle
 from .exceptions import EndRun, MonotonicityWarning
 

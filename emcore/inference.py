@@ -33,7 +33,7 @@ import numpy as np
 from ._differences import OnFace, gradient, hessian
 from ._rate import (JACOBIAN_STEP, STEP_CONSTRAINTS, RateResult, as_parameter_vector,
                     check_model, em_rate, raw_jacobian, relative_steps)
-from ._validation import Options, validated
+from ._checks import Options, validated
 from .exceptions import NotAMaximumWarning
 
 __all__ = ["RateResult", "StandardErrors", "em_rate", "standard_errors"]

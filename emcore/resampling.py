@@ -19,8 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ._base import replicate_progress
-from ._checks import check_lengths, check_random_state
-from ._validation import Integer, Options, check_params
+from ._checks import Integer, Options, check_lengths, check_params, check_random_state
 
 __all__ = ["BootstrapResult", "bootstrap"]
 

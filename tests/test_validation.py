@@ -6,17 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from emcore._validation import (
-    Boolean,
-    Integer,
-    Options,
-    Real,
-    as_count_array,
-    as_float_array,
-    as_open_unit,
-    check_params,
-    validated,
-)
+from emcore._checks import (Boolean, Integer, Options, Real, as_count_array, as_float_array,
+                            as_open_unit, check_params, validated)
 
 
 @pytest.mark.parametrize("value, expected", [(0, 0), (7, 7), (np.int32(3), 3)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import Integer, Real, validated
+from .._checks import Integer, Real, validated
 from ..em import run_em
 from ._player import MAX_FRAMES, EMAnimation, Frame
 

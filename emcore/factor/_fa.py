@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from .._validation import Integer, Options, Real
+from .._checks import Integer, Options, Real
 from ..exceptions import HeywoodWarning
 from ._fa_model import FactorModel, check_data
 from ._lowrank import LowRankPlusDiagonal, varimax

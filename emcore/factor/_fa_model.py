@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_X
-from .._validation import Integer, check_params
+from .._checks import Integer, check_params, check_X
 from ..em import EMModel
 from ..models import PPCA
 from ._lowrank import LOG_2PI, LowRankPlusDiagonal, ledermann_bound

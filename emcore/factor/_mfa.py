@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .._validation import Boolean, Integer, Options, Real, check_params
+from .._checks import Boolean, Integer, Options, Real, check_params
 from ._fa_model import check_data
 from ._mfa_model import MFAModel, MFAParams, log_joint, log_sum_rows
 from ._params import EstimatorParams

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from .._validation import Boolean, Integer, Real, check_params
+from .._checks import Boolean, Integer, Real, check_params
 from ..em import EMModel
 from ._fa_model import check_data, check_n_factors
 from ._lowrank import LowRankPlusDiagonal

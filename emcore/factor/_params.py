@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._base import ParamsMixin, Progress, best_run, warn_if_not_converged
-from .._checks import RANDOM_STATE, check_random_state
-from .._validation import check_params
+from .._checks import RANDOM_STATE, check_params, check_random_state
 from ..em import LoglikChange
 from ..exceptions import NotFittedError
 

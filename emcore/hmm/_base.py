@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._base import DensityEstimatorMixin, Progress, best_run, warn_if_not_converged
-from .._checks import RANDOM_STATE, check_lengths, check_random_state
+from .._checks import (RANDOM_STATE, Integer, Options, Real, check_lengths, check_params,
+                       check_random_state)
 from .._from_params import FromParamsMixin
-from .._validation import Integer, Options, Real, check_params
 from ..em import LoglikChange
 from ..exceptions import NotFittedError
 from ._emissions import check_stochastic
@@ -29,7 +29,7 @@ class BaseHMM(ScoringMixin, FromParamsMixin, DensityEstimatorMixin):
     """Shared machinery; subclasses supply the emissions (see ``_estimator``), and
     :class:`ScoringMixin` the methods that read a fit.
 
-    For an emission of your own, use :class:`emcore.hmm.EmissionHMM` rather than a
+    For an emission of your own, use :class:`emcore.EmissionHMM` rather than a
     subclass of this: it implements the five hooks below for any
     :class:`emcore.hmm.Emissions` instance.
 
@@ -64,7 +64,7 @@ class BaseHMM(ScoringMixin, FromParamsMixin, DensityEstimatorMixin):
     _update_names = ("startprob", "transmat")
 
     #: The scalar constructor arguments, declared (checked by
-    #: :func:`emcore._validation.check_params`).
+    #: :func:`emcore._checks.check_params`).
     _parameter_constraints = {
         "n_components": [Integer(1)],
         "tol": [Real(0)],

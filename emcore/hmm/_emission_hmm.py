@@ -12,13 +12,12 @@ import copy
 
 import numpy as np
 
-from .._checks import check_X
-from .._validation import InstanceOf
+from .._checks import InstanceOf, check_X
 from ._base import BaseHMM
+from ._contract import check_emissions
 from ._emissions import Emissions
 from ._estimator import _COMMON_DOC, _NOTES_DOC
 from ._frozen import UPDATE_DOC, check_update
-from ._contract import check_emissions
 
 __all__ = ["EmissionHMM"]
 
@@ -192,8 +191,8 @@ class EmissionHMM(BaseHMM):
 
         See Also
         --------
-        emcore.hmm.EmissionHMM.score : The log-likelihood alone.
-        emcore.hmm.EmissionHMM.predict_proba : The posteriors alone.
+        emcore.EmissionHMM.score : The log-likelihood alone.
+        emcore.EmissionHMM.predict_proba : The posteriors alone.
 
         Examples
         --------

@@ -70,7 +70,7 @@ def check_occupancy(n_k: np.ndarray) -> None:
 class Emissions(ABC):
     """The emission distributions of the ``k`` states of an HMM, parameters a flat vector.
 
-    To add an emission, subclass this and give :class:`emcore.hmm.EmissionHMM` an
+    To add an emission, subclass this and give :class:`emcore.EmissionHMM` an
     instance: it then fits, scores, decodes and computes BIC like the built-in HMMs.
     What a subclass must do:
 
@@ -93,11 +93,11 @@ class Emissions(ABC):
     * A multi-parameter emission whose estimator lets ``update=`` freeze some of its
       parameters (``GaussianHMM``: ``"means"``, ``"covariances"``) reads their names in
       ``self.frozen`` and keeps those at ``params`` in ``m_step``. When all of them are
-      frozen ``m_step`` is not called; with :class:`emcore.hmm.EmissionHMM` they are
+      frozen ``m_step`` is not called; with :class:`emcore.EmissionHMM` they are
       frozen only all together (``"emission_params"``).
 
     A worked example, an exponential emission in one class fitted by
-    :class:`emcore.hmm.EmissionHMM` and checked against a hand-written Baum-Welch, is
+    :class:`emcore.EmissionHMM` and checked against a hand-written Baum-Welch, is
     ``tests/hmm/test_emission_api.py`` in the repository; :class:`emcore.hmm.PoissonEmissions`
     is a complete one in the library.
 
@@ -112,7 +112,7 @@ class Emissions(ABC):
 
     See Also
     --------
-    emcore.hmm.EmissionHMM : The estimator that takes an emission of your own.
+    emcore.EmissionHMM : The estimator that takes an emission of your own.
     emcore.hmm.PoissonEmissions : A complete emission in a few dozen lines.
     emcore.hmm.GMMEmissions : Gaussian-mixture emissions, two latent layers.
     emcore.hmm.HMMModel : The HMM that calls these methods in its E- and M-steps.

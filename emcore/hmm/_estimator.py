@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_observed, check_X
-from .._validation import Options, Real
+from .._checks import Options, Real, check_observed, check_X
 from ..gaussian.holes import observed_origin
 from ._base import BaseHMM
 from ._frozen import UPDATE_DOC

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_X
-from .._validation import Integer, Options, Real
+from .._checks import Integer, Options, Real, check_X
 from ..gaussian.holes import observed_origin
 from ._base import BaseHMM
 from ._estimator import _COMMON_DOC, _NOTES_DOC

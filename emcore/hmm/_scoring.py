@@ -12,8 +12,7 @@ import math
 
 import numpy as np
 
-from .._checks import check_random_state
-from .._validation import Integer, check_params
+from .._checks import Integer, check_params, check_random_state
 from ..exceptions import NotFittedError
 from . import _scan
 from ._frozen import n_free_parameters

@@ -10,8 +10,7 @@ import numpy as np
 
 from .._autocorrelation import autocorrelations
 from .._base import Progress
-from .._checks import RANDOM_STATE, check_random_state
-from .._validation import Integer, Real, validated
+from .._checks import RANDOM_STATE, Integer, Real, check_random_state, validated
 from ..exceptions import ConvergenceWarning
 from ..models.mvn_missing import MVNMissing, as_incomplete_table
 from ._rubin import RubinResult, rubin_combine

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from .._validation import as_float_array
+from .._checks import as_float_array
 
 __all__ = ["RubinResult", "rubin_combine"]
 

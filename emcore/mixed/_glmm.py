@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._base import ParamsMixin
-from .._checks import RANDOM_STATE, check_X
-from .._validation import Integer, Options, Real, as_float_array, check_params
+from .._checks import RANDOM_STATE, Integer, Options, Real, as_float_array, check_params, check_X
 from ..exceptions import NotFittedError
 from ..montecarlo import run_mcem, run_saem
 from ._glmm_intercept import LogisticRandomIntercept

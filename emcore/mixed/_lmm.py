@@ -7,8 +7,7 @@ import copy
 import numpy as np
 
 from .._base import ParamsMixin, Progress, best_run, warn_if_not_converged
-from .._checks import check_X
-from .._validation import Boolean, Integer, Options, Real, as_float_array, check_params
+from .._checks import Boolean, Integer, Options, Real, as_float_array, check_params, check_X
 from ..em import run_em
 from ..exceptions import NotFittedError
 from ._lmm_model import LMMModel

@@ -3,7 +3,7 @@ and the checks of the explicit initial values and sample counts against the data
 
 ``GaussianMixture`` declares the constraints of its constructor arguments
 next to its signature (``_parameter_constraints``, checked by
-:func:`emcore._validation.check_params`); :meth:`FitConfig.of` checks them
+:func:`emcore._checks.check_params`); :meth:`FitConfig.of` checks them
 and freezes the result. The helpers (:mod:`._model`, :mod:`._dask`,
 :mod:`._online`, :func:`check_inits`) receive this value, never the
 estimator, and return values; only the estimator writes fitted state.
@@ -15,8 +15,7 @@ import dataclasses
 
 import numpy as np
 
-from .._checks import check_array_of_shape
-from .._validation import check_params
+from .._checks import check_array_of_shape, check_params
 from ..gaussian.covariance import CovarianceType, covariance_model
 from ._pool import resolve_n_jobs
 

@@ -13,9 +13,8 @@ from .._base import (
     density_estimator_tags,
     warn_if_not_converged,
 )
-from .._checks import RANDOM_STATE, check_random_state
+from .._checks import RANDOM_STATE, Boolean, InstanceOf, Integer, Options, Real, check_random_state
 from .._from_params import FromParamsMixin
-from .._validation import Boolean, InstanceOf, Integer, Options, Real
 from ..em import LoglikChange
 from ..exceptions import ConvergenceWarning, NotFittedError
 from ..gaussian.covariance import COVARIANCE_TYPES, CovarianceType, covariance_model

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_X
-from .._validation import Options, check_params
+from .._checks import Options, check_params, check_X
 
 __all__ = ["hierarchical_partitions"]
 

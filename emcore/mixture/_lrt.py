@@ -22,8 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .._base import replicate_progress
-from .._checks import check_random_state, check_X
-from .._validation import Integer, Real, check_params
+from .._checks import Integer, Real, check_params, check_random_state, check_X
 from ..gaussian.mstep import DegenerateComponentError
 from ._estimator import GaussianMixture
 from ._pool import N_JOBS, resolve_n_jobs

@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .._validation import Constraint, check_params
+from .._checks import Constraint, check_params
 
 __all__ = ["N_JOBS", "available_cores", "default_threads", "one_blas_thread", "ordered_map",
            "resolve_n_jobs"]
@@ -59,7 +59,7 @@ class _NJobs(Constraint):
         return int(value)
 
 
-#: The declared constraint of ``n_jobs`` (see :func:`emcore._validation.check_params`).
+#: The declared constraint of ``n_jobs`` (see :func:`emcore._checks.check_params`).
 N_JOBS = [None, _NJobs()]
 
 

@@ -34,7 +34,7 @@ import dataclasses
 
 import numpy as np
 
-from .._validation import Real, check_params
+from .._checks import Real, check_params
 from ..gaussian.covariance import covariance_model
 from ..gaussian.stats import MixtureParams, SufficientStats, stats_from_resp
 

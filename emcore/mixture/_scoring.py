@@ -12,8 +12,7 @@ import math
 
 import numpy as np
 
-from .._checks import check_random_state, check_sample_weight, check_X
-from .._validation import Integer, check_params
+from .._checks import Integer, check_params, check_random_state, check_sample_weight, check_X
 from ..exceptions import NotFittedError
 from ..gaussian.covariance import covariance_model
 from ..gaussian.stats import MixtureParams

@@ -8,8 +8,7 @@ import warnings
 
 import numpy as np
 
-from .._checks import check_sample_weight, check_X
-from .._validation import Options, check_params, validated
+from .._checks import Options, check_params, check_sample_weight, check_X, validated
 from ..gaussian.covariance import covariance_model
 from ..gaussian.mclust import MCLUST_MODELS
 from ..gaussian.mstep import DegenerateComponentError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_float_array
+from .._checks import as_float_array
 from ..em import EMModel
 from ..montecarlo import SampledEMModel
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_count, as_float_array, as_positive_scalar
+from .._checks import as_count, as_float_array, as_positive_scalar
 from .expfamily import ExponentialFamilyEM
 
 __all__ = ["ExponentialMissing"]

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .._validation import as_count_array, as_open_unit
+from .._checks import as_count_array, as_open_unit
 from ..em import EMModel
 
 __all__ = ["GeneticLinkage"]

@@ -56,7 +56,7 @@ class MVNMissing(EMModel):
       :math:`\sum_n \log \mathcal{N}(x_{n,o}; \mu_o, \Sigma_{oo})`.
 
     The origin :math:`o` (``origin``) is the mixture's,
-    :func:`emcore.gaussian.holes.observed_origin`: per column the observed mean where
+    ``emcore.gaussian.holes.observed_origin``: per column the observed mean where
     subtracting it is exact, else 0 (the raw moments when the data cross 0). About 0,
     :math:`T_2 / N - \mu\mu^\top` would cancel every digit of a narrow spread far from 0
     (1e-3 wide at 1e5).
@@ -110,7 +110,7 @@ class MVNMissing(EMModel):
         self.observed = seen[keep]
         self.n_rows, self.n_features = self.X.shape
         self.n_dropped = int(np.sum(~keep))
-        #: (D,) the origin of the statistics (:func:`emcore.gaussian.holes.observed_origin`)
+        #: (D,) the origin of the statistics (``emcore.gaussian.holes.observed_origin``)
         self.origin = observed_origin(self.X)
         masks, inverse = np.unique(self.observed, axis=0, return_inverse=True)
         inverse = np.asarray(inverse).ravel()

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from .._validation import as_count, as_float_array
+from .._checks import as_count, as_float_array
 from ..em import EMModel
 
 __all__ = ["PPCA", "PPCAParams"]

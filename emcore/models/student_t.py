@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .._validation import as_float_array
+from .._checks import as_float_array
 from ..em import EMModel
 from ._gaussian import _LOG_2PI, log_det, mahalanobis, n_gaussian_params, pack, unpack
 

@@ -8,8 +8,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from .._checks import RANDOM_STATE, check_random_state
-from .._validation import Integer, Real, validated
+from .._checks import RANDOM_STATE, Integer, Real, check_random_state, validated
 from ..exceptions import ConvergenceWarning
 from ._errors import _carried_through, _final_cov
 from ._protocol import MCEMResult, SampledEMModel, _check, _finite

@@ -7,8 +7,7 @@ import math
 import numpy as np
 
 from .._base import Progress
-from .._checks import RANDOM_STATE, check_random_state
-from .._validation import Integer, Real, validated
+from .._checks import RANDOM_STATE, Integer, Real, check_random_state, validated
 from ._errors import _final_se, _saem_cov
 from ._protocol import MCEMResult, SampledEMModel, _check, _finite, _shape_like
 

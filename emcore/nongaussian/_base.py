@@ -21,8 +21,8 @@ from .._base import (
     best_run,
     warn_if_not_converged,
 )
-from .._checks import check_array_of_shape, check_random_state, check_sample_weight
-from .._validation import Integer, check_params
+from .._checks import (Integer, check_array_of_shape, check_params, check_random_state,
+                       check_sample_weight)
 from ..em import LoglikChange
 from ..exceptions import ConvergenceWarning, NotFittedError
 from ..gaussian.mstep import DegenerateComponentError

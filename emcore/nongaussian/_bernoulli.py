@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import RANDOM_STATE, check_sample_weight, check_X
-from .._validation import Integer, Options, Real
+from .._checks import RANDOM_STATE, Integer, Options, Real, check_sample_weight, check_X
 from ._base import DensityMixtureEstimator, log_sum_exp, responsibilities_from
 from ._bernoulli_model import BernoulliModel, BernoulliParams, check_binary
 from ._problem import StandardErrorsMixin, bernoulli_problem

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import RANDOM_STATE, check_sample_weight, check_X
-from .._validation import Boolean, Integer, Options, Real, as_count_array
+from .._checks import (RANDOM_STATE, Boolean, Integer, Options, Real, as_count_array,
+                       check_sample_weight, check_X)
 from ._base import MixtureEstimator, random_labels, responsibilities_from
 from ._glm import FAMILIES, SeparationError, softmax_log
 from ._regression_model import RegressionMixtureModel, RegressionParams

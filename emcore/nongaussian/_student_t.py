@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import RANDOM_STATE, check_sample_weight, check_X
-from .._validation import Integer, Options, Real
+from .._checks import RANDOM_STATE, Integer, Options, Real, check_sample_weight, check_X
 from ..gaussian.covariance import COVARIANCE_TYPES, covariance_model
 from ._base import DensityMixtureEstimator, log_sum_exp
 from ._problem import StandardErrorsMixin, student_t_problem

@@ -11,8 +11,7 @@ import dataclasses
 import numpy as np
 
 from .._base import ParamsMixin, Progress, best_run, density_estimator_tags, warn_if_not_converged
-from .._checks import check_lengths, check_random_state
-from .._validation import Integer, Real, check_params
+from .._checks import Integer, Real, check_lengths, check_params, check_random_state
 from ..em import LoglikChange
 from ._checks import check_inits, check_names, check_Y, default_params
 from ._fitted import FittedSSMMixin

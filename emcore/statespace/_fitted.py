@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_lengths, check_random_state
-from .._validation import Integer, check_params
+from .._checks import Integer, check_lengths, check_params, check_random_state
 from ..exceptions import NotFittedError
 from ._checks import check_Y
 from ._kalman import FilterResult, SSMData, covariance_pass, filter_means, kalman_filter
