@@ -3,11 +3,13 @@
 import inspect
 import pathlib
 import re
+import sys
 
 import numpy as np
 import pytest
 
 import emcore.mixture
+from emcore import GaussianMixture
 from emcore.gaussian import covariance as _covariance
 from emcore.mixture import _model
 
@@ -113,3 +115,32 @@ def test_in_memory_and_dask_data_meet_the_fit_data_protocol():
         params = inspect.signature(cls.e_step).parameters
         assert params["stats"].kind is inspect.Parameter.KEYWORD_ONLY
     assert not isinstance(object(), _model.FitData)
+
+
+def _modules_run_by(call):
+    """The emcore modules (paths below emcore/) whose code runs during ``call()``."""
+    files = set()
+
+    def record(frame, event, arg):
+        name = frame.f_code.co_filename
+        if "/emcore/" in name:
+            files.add(name.split("/emcore/", 1)[1])
+
+    sys.setprofile(record)
+    try:
+        call()
+    finally:
+        sys.setprofile(None)
+    return files
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_a_fit_runs_code_from_at_most_17_modules(cov_type):
+    # issue 31 counted 18 for GaussianMixture(...).fit at its start (268c45c, this same count);
+    # a reader following a fit should not have to open more files than that
+    X = np.random.default_rng(0).normal(size=(300, 2)) + np.repeat([[0.0, 0.0], [5.0, 5.0]], 150, 0)
+    GaussianMixture(2, covariance_type=cov_type, random_state=0).fit(X)  # imports done
+    files = _modules_run_by(
+        lambda: GaussianMixture(2, covariance_type=cov_type, random_state=0).fit(X))
+    assert "mixture/_estep.py" in files and "gaussian/mstep.py" in files  # the count sees a fit
+    assert len(files) <= 17, sorted(files)
