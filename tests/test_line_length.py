@@ -7,16 +7,6 @@ ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 100
 FOLDERS = ("emcore", "tests", "benchmarks", "tools")
 
-#: Files with long lines that other helpers were editing while the rest was wrapped (wave 3 of
-#: 2026-12-06). The coordinator wraps them after merging and then empties this set; the second
-#: assertion below fails as soon as a file here has no long line left, so it cannot go stale.
-KNOWN_LONG = {
-    "tests/gaussian/test_new_covariance_type.py",
-    "tests/gaussian/test_reference.py",
-    "tests/mixture/test_missing.py",
-}
-
-
 def python_files():
     """The tracked ``.py`` files of FOLDERS (every ``.py`` file there outside a git checkout)."""
     try:
@@ -41,16 +31,8 @@ def long_lines(root, names, limit=LIMIT):
 def test_no_python_line_is_over_100_characters():
     names = python_files()
     assert {"emcore/__init__.py", "tests/conftest.py", "tools/notebooks.py"} <= set(names)
-    offenders = long_lines(ROOT, [name for name in names if name not in KNOWN_LONG])
+    offenders = long_lines(ROOT, names)
     assert offenders == [], "wrap these lines:\n" + "\n".join(offenders)
-
-
-def test_every_known_exception_still_has_a_long_line():
-    # a file wrapped since (or gone) must leave KNOWN_LONG
-    names = set(python_files())
-    stale = sorted(name for name in KNOWN_LONG
-                   if name not in names or not long_lines(ROOT, [name]))
-    assert stale == [], "remove from KNOWN_LONG: " + ", ".join(stale)
 
 
 def test_the_check_names_the_file_and_line_of_a_long_line(tmp_path):

@@ -60,7 +60,8 @@ class EqualSpherical(CovarianceType):
         return np.full(len(means), bare / (bare + np.mean(means**2, axis=1).max()))
 
     def scatter_trace(self, chol, n, first, m2, delta):
-        return float(chol**2 * (m2 - 2 * np.sum(delta * first) + np.einsum("k,kj,kj->", n, delta, delta)))
+        cross = np.einsum("k,kj,kj->", n, delta, delta)
+        return float(chol**2 * (m2 - 2 * np.sum(delta * first) + cross))
 
     def scaled_noise(self, z, covariances, j):
         return z * math.sqrt(covariances)
@@ -73,7 +74,8 @@ def _data():
 
 def test_fit_score_predict_sample_and_bic_run_on_the_reference_path():
     X = _data()
-    gm = GaussianMixture(3, covariance_type=EqualSpherical(), tol=1e-10, max_iter=500, random_state=0)
+    gm = GaussianMixture(3, covariance_type=EqualSpherical(), tol=1e-10, max_iter=500,
+                         random_state=0)
     gm.fit(X)
     assert gm.converged_ and np.all(np.diff(gm.log_likelihood_history_) >= -1e-9)
     assert np.shape(gm.covariances_) == ()
@@ -88,7 +90,8 @@ def test_fit_score_predict_sample_and_bic_run_on_the_reference_path():
     np.testing.assert_allclose(gm.predict_proba(X), resp, atol=1e-12)
     np.testing.assert_array_equal(gm.predict(X), resp.argmax(axis=1))
     n_parameters = 2 + 3 * 2 + 1  # weights, means, one variance
-    assert gm.bic(X) == pytest.approx(-2 * log_px.sum() + n_parameters * math.log(len(X)), rel=1e-12)
+    want = -2 * log_px.sum() + n_parameters * math.log(len(X))
+    assert gm.bic(X) == pytest.approx(want, rel=1e-12)
     Y, labels = gm.sample(2000)
     assert Y.shape == (2000, 2) and set(labels) <= {0, 1, 2}
     spread = np.mean([np.var(Y[labels == j] - gm.means_[j]) for j in range(3)])

@@ -82,7 +82,8 @@ def _hostile_cases():
 
 
 def _score_error(gm, X):
-    """Largest absolute difference of ``score_samples`` and ``predict_proba`` from the reference's."""
+    """Largest absolute difference of ``score_samples`` and ``predict_proba`` from the
+    reference's."""
     resp, log_px = _reference_log_px(gm, X)
     return max(np.max(np.abs(gm.score_samples(X) - log_px) / np.maximum(1.0, np.abs(log_px))),
                np.max(np.abs(gm.predict_proba(X) - resp)))
@@ -107,7 +108,8 @@ def test_without_the_round_off_guard_the_hostile_comparison_fails(cov_type, monk
 
 
 def _fit_e_step(X, cov_type, params, w=None):
-    """The mixture's own (fast) E-step on ``X``, its statistics re-expressed about ``params.means``."""
+    """The mixture's own (fast) E-step on ``X``, its statistics re-expressed about
+    ``params.means``."""
     data = MixtureData(X, w, cov_type, params.means.shape[0])
     rel = params.moved(-data.center)
     stats, ll = _estep.e_step(data, rel)

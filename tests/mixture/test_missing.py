@@ -1,4 +1,5 @@
-"""GaussianMixture(missing="marginalize"): NaN entries integrated out, for all four covariance types."""
+"""GaussianMixture(missing="marginalize"): NaN entries integrated out, for all four covariance
+types."""
 
 import warnings
 
@@ -16,7 +17,8 @@ from .conftest import COV_TYPES, blobs, explicit_init
 
 
 def with_holes(X, fraction, seed, empty_rows=0):
-    """A copy of ``X`` with about ``fraction`` of its entries NaN (and ``empty_rows`` rows all NaN)."""
+    """A copy of ``X`` with about ``fraction`` of its entries NaN (and ``empty_rows`` rows all
+    NaN)."""
     rng = np.random.default_rng(seed)
     out = X.copy()
     out[rng.random(X.shape) < fraction] = np.nan
@@ -38,7 +40,8 @@ def dense_covariances(gm):
 
 
 def observed_loglik(gm, X):
-    """Per row ``log sum_k w_k N(x_o | mu_ko, S_k,oo)``, row by row with scipy (0 for an empty row)."""
+    """Per row ``log sum_k w_k N(x_o | mu_ko, S_k,oo)``, row by row with scipy (0 for an empty
+    row)."""
     covs = dense_covariances(gm)
     out = np.zeros(len(X))
     for i, x in enumerate(X):
@@ -87,14 +90,17 @@ def test_scores_of_correlated_and_far_rows_equal_scipy(cov_type, offset, monkeyp
         cls = _conditional.TiedConditional if cov_type == "tied" and name != "whitened_sq" else \
             _conditional.FullConditional
         plain = getattr(cls, name)
-        monkeypatch.setattr(cls, name, lambda self, *a, plain=plain, name=name: squares.append(name) or plain(self, *a))
-    np.testing.assert_allclose(gm.score_samples(new), observed_loglik(gm, new), rtol=1e-10, atol=1e-10)
+        monkeypatch.setattr(cls, name, lambda self, *a, plain=plain, name=name:
+                            squares.append(name) or plain(self, *a))
+    np.testing.assert_allclose(gm.score_samples(new), observed_loglik(gm, new),
+                               rtol=1e-10, atol=1e-10)
     assert bool(squares) == bool(offset)  # the fallback ran exactly for the far rows
     if offset:  # and for some entries only: a few rows far, the rest near
         near = with_holes(X[:200], 0.3, seed=5)
         near[:3] += offset
         squares.clear()
-        np.testing.assert_allclose(gm.score_samples(near), observed_loglik(gm, near), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(gm.score_samples(near), observed_loglik(gm, near),
+                                   rtol=1e-10, atol=1e-10)
         assert squares == ["_whitened_entries"] * len(squares) and squares
 
 
@@ -111,7 +117,8 @@ def correlated(n=600, seed=7):
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("data", ["blobs", "correlated"])
 @pytest.mark.parametrize("cov_type", COV_TYPES)
-def test_expanded_and_direct_paths_of_holed_rows_agree(cov_type, data, weighted, frequent, monkeypatch):
+def test_expanded_and_direct_paths_of_holed_rows_agree(cov_type, data, weighted, frequent,
+                                                       monkeypatch):
     """The holed rows' E-step by the marginals' expanded features equals the one about each mean.
 
     Slices of 50 rows, so that patterns span slices and their sums are
@@ -124,7 +131,8 @@ def test_expanded_and_direct_paths_of_holed_rows_agree(cov_type, data, weighted,
 
     monkeypatch.setattr(_tuning, "GROUP_ROWS", 50)
     if frequent == "first":
-        monkeypatch.setattr(_missing.IncompleteRows, "frequent", lambda self, *a: [1] * len(self.groups))
+        monkeypatch.setattr(_missing.IncompleteRows, "frequent",
+                            lambda self, *a: [1] * len(self.groups))
     X = with_holes(blobs(n_per=200) if data == "blobs" else correlated(), 0.3, seed=8, empty_rows=1)
     w = np.random.default_rng(9).uniform(0.2, 3.0, size=len(X)) if weighted else None
     gm = fit(X, cov_type, max_iter=5, tol=0)
@@ -149,7 +157,8 @@ def test_expanded_and_direct_paths_of_holed_rows_agree(cov_type, data, weighted,
     for a, b in [(fast.n, slow.n), (fast.first, slow.first), (fast.second, slow.second)]:
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10 * np.abs(b).max())
     fitted = fit(X, cov_type, tol=1e-10, max_iter=500)
-    np.testing.assert_allclose(fitted.log_likelihood_history_[-1], observed_loglik(fitted, X).sum(), rtol=1e-10)
+    np.testing.assert_allclose(fitted.log_likelihood_history_[-1],
+                               observed_loglik(fitted, X).sum(), rtol=1e-10)
 
 
 @pytest.mark.parametrize("cov_type", COV_TYPES)
@@ -184,7 +193,8 @@ def test_rare_patterns_go_direct_and_the_maps_stay_within_the_rows_memory(cov_ty
     sizes = {g.mis.shape[1]: (g.mis.shape[0], g.x0.size) for g in holes.groups}
     assert maps_floats[1][0] >= 1  # the pattern of 1000 rows
     assert maps_floats.get(3, (0,))[0] < sizes[3][0]  # not every one of the rare patterns
-    assert sum(floats for _, floats in maps_floats.values()) <= 2 * sum(size for _, size in sizes.values())
+    map_total = sum(floats for _, floats in maps_floats.values())
+    assert map_total <= 2 * sum(size for _, size in sizes.values())
     assert ll_fast == pytest.approx(ll_slow, rel=1e-12)
     fast = fast.about(slow.shift, cov_type)
     for a, b in [(fast.n, slow.n), (fast.first, slow.first), (fast.second, slow.second)]:
@@ -215,11 +225,13 @@ def test_monotone_history_property(seed, fraction, cov, k):
 
 
 @pytest.mark.parametrize("cov_type", COV_TYPES)
-@pytest.mark.parametrize("extra", [{}, {"prior": "default"}, {"n_init": 2, "init_params": "k-means++"}])
+@pytest.mark.parametrize("extra", [{}, {"prior": "default"},
+                                   {"n_init": 2, "init_params": "k-means++"}])
 def test_no_hole_gives_exactly_the_ordinary_fit(cov_type, extra):
     X = blobs()
     w = np.random.default_rng(3).uniform(0.5, 2.0, len(X))
-    a = GaussianMixture(3, covariance_type=cov_type, random_state=0, **extra).fit(X, sample_weight=w)
+    a = GaussianMixture(3, covariance_type=cov_type, random_state=0, **extra)
+    a.fit(X, sample_weight=w)
     b = GaussianMixture(3, covariance_type=cov_type, random_state=0, missing="marginalize",
                         **extra).fit(X, sample_weight=w)
     for name in ("weights_", "means_", "covariances_", "log_likelihood_history_"):
@@ -343,7 +355,8 @@ def test_dask_equals_numpy_with_holes(cov_type):
 def test_dask_with_holes_and_default_initialisation_fits():
     da = pytest.importorskip("dask.array")
     X = with_holes(blobs(), 0.2, seed=11)
-    gm = GaussianMixture(3, random_state=0, missing="marginalize").fit(da.from_array(X, chunks=(60, 3)))
+    gm = GaussianMixture(3, random_state=0, missing="marginalize")
+    gm.fit(da.from_array(X, chunks=(60, 3)))
     assert gm.score(X) == pytest.approx(observed_loglik(gm, X).mean(), rel=1e-10)
 
 
@@ -352,7 +365,8 @@ BAD = [
     ({"missing": "marginalize"}, np.full((5, 2), np.nan), ValueError, "every entry missing"),
     ({"missing": "marginalize"}, np.column_stack([np.arange(5.0), np.full(5, np.nan)]), ValueError,
      "never observed"),
-    ({"missing": "marginalize"}, np.array([[1.0, np.inf], [2.0, 3.0], [0.0, 1.0]]), ValueError, "infinit"),
+    ({"missing": "marginalize"}, np.array([[1.0, np.inf], [2.0, 3.0], [0.0, 1.0]]),
+     ValueError, "infinit"),
     ({}, with_holes(blobs(), 0.1, seed=0), ValueError, "missing='marginalize'"),
 ]
 
@@ -367,7 +381,8 @@ def test_nan_in_sample_weight_is_a_clear_error():
     w = np.ones(180)
     w[3] = np.nan
     with pytest.raises(ValueError, match="sample_weight"):
-        GaussianMixture(2, missing="marginalize").fit(with_holes(blobs(), 0.1, seed=0), sample_weight=w)
+        X = with_holes(blobs(), 0.1, seed=0)
+        GaussianMixture(2, missing="marginalize").fit(X, sample_weight=w)
 
 
 def test_nan_at_predict_needs_marginalize_and_names_it():
