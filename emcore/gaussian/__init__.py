@@ -3,8 +3,8 @@
 * ``covariance`` -- the covariance types (``full``, ``tied``, ``diag``,
   ``spherical``): parameter algebra, log-densities, the M-step's covariances
   from sufficient statistics, sampling; one object per type. A package: the
-  abstract base (``base``), the names (``registry``), the types (``full``,
-  ``diag``) and their prior shapes (``prior_shapes``);
+  abstract base (``base``) with its second-moment algebra (``moments``), the names
+  (``registry``), the types (``full``, ``diag``) and their prior shapes (``prior_shapes``);
 * ``mclust``, ``mclust_iterative`` -- R mclust's 14 models (``EII`` ... ``VVV``):
   ``full``'s storage with a constrained M-step each, closed form or iterative;
 * ``reference`` -- the textbook E-step in plain numpy (log-densities,
