@@ -23,13 +23,14 @@ from ._checks import Integer, Options, check_lengths, check_params, check_random
 
 __all__ = ["BootstrapResult", "bootstrap"]
 
-#: The attributes whose rows are the components' (or states') parameters, in the
-#: order they are tried when matching a replicate's components to the original's.
-MATCH_ON = ("means_", "emissionprob_", "lambdas_")
+#: The attributes holding the components' (or states') parameters, in the order they are
+#: tried when matching a replicate's components to the original's; ``emission_params_``
+#: (an :class:`emcore.EmissionHMM`'s) is flat, K equal blocks state by state.
+MATCH_ON = ("means_", "emissionprob_", "lambdas_", "emission_params_")
 
 #: The fitted parameters a bootstrap reports, where the estimator has them.
 REPORTED = ("weights_", "means_", "covariances_", "degrees_of_freedom_", "startprob_",
-            "transmat_", "emissionprob_", "lambdas_")
+            "transmat_", "emissionprob_", "lambdas_", "emission_params_")
 
 
 @dataclasses.dataclass
@@ -109,11 +110,17 @@ def _fitted_attributes(estimator) -> dict:
     return out
 
 
-def _permuted(values: dict, order: np.ndarray, shared_covariance: bool) -> dict:
+def _permuted(values: dict, order: np.ndarray, shared_covariance: bool,
+              permute_emission=None) -> dict:
+    """``values`` with component (or state) ``j`` taking those of ``order[j]``;
+    ``permute_emission(params, order)`` reorders a flat ``emission_params_`` (the emission's
+    own :meth:`emcore.hmm.Emissions.permuted`)."""
     out = {}
     for key, value in values.items():
         if key == "transmat_":
             out[key] = value[np.ix_(order, order)]
+        elif key == "emission_params_":
+            out[key] = permute_emission(value, order)
         elif key in ("covariances_", "precisions_") and shared_covariance:
             out[key] = value
         else:
@@ -134,8 +141,10 @@ def _match(reference: dict, values: dict) -> np.ndarray:
     from scipy.optimize import linear_sum_assignment
 
     key = next(k for k in MATCH_ON if k in reference)
-    a = np.reshape(reference[key], (len(reference[key]), -1))
-    b = np.reshape(values[key], (len(values[key]), -1))
+    # one row per component or state (a flat emission vector: K blocks, K from transmat_)
+    k = len(reference["transmat_"]) if "transmat_" in reference else len(reference[key])
+    a = np.reshape(reference[key], (k, -1))
+    b = np.reshape(values[key], (k, -1))
     scale = np.where(a.std(axis=0) > 0, a.std(axis=0), 1.0)
     cost = (((a[:, None, :] - b[None, :, :]) / scale) ** 2).sum(axis=2)
     return linear_sum_assignment(cost)[1]
@@ -217,6 +226,8 @@ def bootstrap(estimator, X, lengths=None, *, n_boot: int = 200, kind: str = "non
     reference = {key: np.array(getattr(estimator, key), dtype=float) for key in REPORTED
                  if hasattr(estimator, key)}
     shared = _shares_covariance(estimator)
+    emissions = getattr(estimator, "emissions", None)  # an EmissionHMM's emission object
+    permute_emission = None if emissions is None else emissions.permuted
     seeds = np.random.SeedSequence(
         check_random_state(random_state).integers(2**63)).spawn(int(n_boot))
 
@@ -233,7 +244,7 @@ def bootstrap(estimator, X, lengths=None, *, n_boot: int = 200, kind: str = "non
         except (ValueError, ArithmeticError):
             return None
         values = {key: np.array(getattr(model, key), dtype=float) for key in reference}
-        return _permuted(values, _match(reference, values), shared)
+        return _permuted(values, _match(reference, values), shared, permute_emission)
 
     # a replicate's fit may warn (not converged, a component emptied): silenced here, in the
     # calling thread, because warnings' filters are process-wide and not safe to change per thread

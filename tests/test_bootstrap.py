@@ -112,3 +112,40 @@ def test_hmm_information_intervals_cover_the_truth_about_95_percent_of_the_time(
                              abs(hmm.transmat_[0, 0] - 0.9) < 1.96 * se["transmat_"][0, 0]])
     coverage = np.mean(covered, axis=0)
     assert np.all((0.90 <= coverage) & (coverage <= 0.99)), coverage
+
+
+@pytest.mark.parametrize("kind", ["nonparametric", "parametric"])
+def test_an_emission_hmm_bootstraps_as_its_built_in_twin(kind):
+    # EmissionHMM(PoissonEmissions) fits as PoissonHMM does (tests/hmm/test_emission_api.py), so
+    # with the same seeds its replicates, matched and reordered by the emission's own permuted,
+    # give the same standard errors; a flat emission vector must be matched as K blocks
+    from emcore import PoissonHMM
+    from emcore.hmm import EmissionHMM, PoissonEmissions
+
+    truth = PoissonHMM.from_params(startprob=[0.7, 0.3], transmat=[[0.9, 0.1], [0.2, 0.8]],
+                                   lambdas=[[1.0, 5.0], [6.0, 0.5]])
+    X, _ = truth.sample(300, random_state=4)
+    lengths = [100, 100, 100]
+    start = dict(startprob_init=[0.5, 0.5], transmat_init=[[0.6, 0.4], [0.3, 0.7]])
+    rates = np.array([[2.0, 3.0], [4.0, 1.0]])
+    ours = EmissionHMM(PoissonEmissions(2, 2), tol=1e-9, max_iter=200,
+                       emission_params_init=rates.ravel(), **start).fit(X, lengths)
+    twin = PoissonHMM(2, tol=1e-9, max_iter=200, lambdas_init=rates, **start).fit(X, lengths)
+    a = bootstrap(ours, X, lengths, n_boot=12, kind=kind, random_state=3, n_jobs=1)
+    b = bootstrap(twin, X, lengths, n_boot=12, kind=kind, random_state=3, n_jobs=1)
+    assert a.n_failed == b.n_failed == 0
+    np.testing.assert_allclose(a.se["emission_params_"], b.se["lambdas_"].ravel(), rtol=1e-6)
+    np.testing.assert_allclose(a.se["transmat_"], b.se["transmat_"], rtol=1e-6)
+    # every replicate's states in the original's order: rates near the fit's, not swapped
+    for replicate in a.replicates["emission_params_"]:
+        assert np.abs(replicate - ours.emission_params_).max() < 2.5
+
+
+def test_a_flat_emission_vector_is_matched_as_k_blocks():
+    reference = {"transmat_": np.eye(2), "emission_params_": np.array([1.0, 2.0, 9.0, 8.0])}
+    swapped = {"transmat_": np.eye(2), "emission_params_": np.array([9.1, 8.1, 1.1, 2.1])}
+    order = _match(reference, swapped)
+    np.testing.assert_array_equal(order, [1, 0])
+    back = _permuted(swapped, order, False,
+                     lambda v, o: v.reshape(2, -1)[o].ravel())
+    np.testing.assert_allclose(back["emission_params_"], [1.1, 2.1, 9.1, 8.1])

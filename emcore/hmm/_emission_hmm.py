@@ -27,8 +27,8 @@ class EmissionHMM(BaseHMM):
 
     ``emissions`` is an instance of a subclass of :class:`emcore.hmm.Emissions`
     (yours, or one of the library's, such as :class:`emcore.hmm.PoissonEmissions`); it
-    fixes the number of states ``K = emissions.k``. The estimator is a copy of
-    :class:`emcore.PoissonHMM` for that emission: the same fit (forward-backward,
+    fixes the number of states ``K = emissions.k``. The estimator behaves as
+    :class:`emcore.PoissonHMM` does, with your emission: the same fit (forward-backward,
     Baum-Welch's start and transitions, the emission's ``m_step``, restarts, the same
     stop rule), the same scoring, decoding and criteria. The emission's parameters are
     kept as its own flat vector, ``emission_params_`` (read it with the emission's

@@ -83,6 +83,10 @@ class Emissions(ABC):
       shapes of these results, and that ``m_step``'s are finite, naming the class and
       the method at fault. ``sample`` is optional: without it, only the
       estimator's ``sample`` is unavailable (a ``NotImplementedError`` saying so).
+    * ``log_prob`` raises a ``ValueError`` for data outside the emission's support (as
+      :class:`emcore.hmm.PoissonEmissions` does for negative or fractional counts):
+      nothing else checks it, and a density evaluated outside its support is a
+      meaningless likelihood.
     * ``accumulate(X, posteriors, params)`` is called once per E-step, on all the
       sequences joined (``X`` is every step of every sequence, ``posteriors`` their
       ``gamma``), and its result goes unchanged to ``m_step``.
@@ -109,6 +113,9 @@ class Emissions(ABC):
         The length of the parameter vector (set by the subclass's ``__init__``).
     frozen : frozenset of str
         The names of the emission parameters that the M-step keeps (``update=``).
+    d : int, optional
+        The number of features (columns of ``X``) the emission models; where set,
+        :class:`emcore.EmissionHMM` refuses data with another number of columns.
 
     See Also
     --------

@@ -11,12 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from .._free import FreeCoordinates
-from ._curved import mclust_curve
 from ..em import EMModel
 from ..gaussian import reference
 from ..gaussian.covariance import covariance_model
 from ..gaussian.mstep import m_step
 from ..gaussian.stats import MixtureParams
+from ._curved import mclust_curve
 
 __all__ = ["LINEAR_MCLUST_MODELS", "MixtureProblem", "mclust_span"]
 
@@ -35,12 +35,14 @@ class MixtureProblem(EMModel):
     """
 
     def __init__(self, X, covariance_type: str, n_components: int, sample_weight=None):
-        from ..gaussian import COVARIANCE_TYPES
+        from ..gaussian.mclust import MclustModel
 
         self.X = np.asarray(X, dtype=np.float64)
         self.cov, self.cov_type = covariance_model(covariance_type), covariance_type
         self.k, self.d = n_components, self.X.shape[1]
-        self.mclust = covariance_type not in COVARIANCE_TYPES
+        # mclust's constrained models have their own free coordinates; a built-in type and a
+        # type of the user's own use every entry of the covariances
+        self.mclust = isinstance(self.cov, MclustModel)
         self.cov_shape = self.cov.cov_shape(self.k, self.d)
         self.size = self.k * (1 + self.d) + int(np.prod(self.cov_shape))
         self.sample_weight = sample_weight

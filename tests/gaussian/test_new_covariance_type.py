@@ -77,6 +77,7 @@ def test_fit_score_predict_sample_and_bic_run_on_the_reference_path():
     gm = GaussianMixture(3, covariance_type=EqualSpherical(), tol=1e-10, max_iter=500,
                          random_state=0)
     gm.fit(X)
+    assert "covariance_type=EqualSpherical()" in repr(gm)  # not <... object at 0x...>
     assert gm.converged_ and np.all(np.diff(gm.log_likelihood_history_) >= -1e-9)
     assert np.shape(gm.covariances_) == ()
     # the fitted point is EM's fixed point: the shared variance is the pooled scatter
@@ -104,3 +105,21 @@ def test_missing_entries_and_priors_need_the_built_in_methods():
         GaussianMixture(3, covariance_type=EqualSpherical(), missing="marginalize").fit(X)
     with pytest.raises(ValueError, match="prior='default' needs"):
         GaussianMixture(3, covariance_type=EqualSpherical(), prior="default").fit(X)
+
+
+def test_standard_errors_of_a_type_of_ones_own_equal_the_built_in_model_it_restates():
+    # EqualSpherical is mclust's EII: from the same fitted values, the observed-information
+    # standard errors must agree (its one variance is a free coordinate as it stands)
+    X = _data()
+    ours = GaussianMixture(3, covariance_type=EqualSpherical(), tol=1e-12, max_iter=2000,
+                           reg_covar=0.0, random_state=0).fit(X)
+    start = dict(weights_init=ours.weights_, means_init=ours.means_,
+                 precisions_init=np.stack([np.eye(2) / float(ours.covariances_)] * 3))
+    eii = GaussianMixture(3, covariance_type="EII", tol=1e-12, max_iter=2000, reg_covar=0.0,
+                          **start).fit(X)
+    np.testing.assert_allclose(eii.means_, ours.means_, rtol=1e-5)  # the same maximum
+    got, want = ours.standard_errors(X), eii.standard_errors(X)
+    for name in ("weights_", "means_"):
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-5)
+    assert float(np.ravel(got["covariances_"])[0]) == pytest.approx(
+        float(np.ravel(want["covariances_"])[0]), rel=1e-5)

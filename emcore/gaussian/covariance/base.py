@@ -19,7 +19,7 @@ __all__ = ["CovarianceType"]
 
 
 class CovarianceType(SecondMoments):
-    """Base of the covariance types: the dozen methods a type must provide, and what it gets.
+    """Base of the covariance types: the methods a type must provide, and what it gets.
 
     The thirteen abstract methods are all that the reference E-step
     (:mod:`emcore.gaussian.reference`), the M-step (:func:`emcore.gaussian.mstep.m_step`)
@@ -34,7 +34,9 @@ class CovarianceType(SecondMoments):
     A type of one's own is passed as an object, ``GaussianMixture(covariance_type=
     MyType())``, and runs end to end on the reference E-step (fit, score, predict,
     sample, BIC); it needs no registration (the registry holds only the four built-in
-    types). The built-in types add the conjugate prior's shapes
+    types); standard errors (:meth:`emcore.GaussianMixture.standard_errors`) take every
+    entry of its covariances as a free coordinate. ``GaussianHMM`` takes only the four
+    built-in names. The built-in types add the conjugate prior's shapes
     (:class:`emcore.gaussian.covariance.prior_shapes.PriorShapes`), the algebra of rows
     with missing entries and the optional fast kernels, which is why ``prior=`` and
     ``missing="marginalize"`` need a built-in type.
@@ -289,6 +291,10 @@ class CovarianceType(SecondMoments):
     has_expanded_path = False
     needs_data_second = False
     warm_m_step = False
+
+    def __repr__(self):
+        # what an estimator's repr and select_n_components' rows show for the type
+        return repr(self.name) if self.name else f"{type(self).__name__}()"
 
     @property
     def is_shared(self):
