@@ -62,6 +62,7 @@ entries (``emcore.gaussian._conditional``).
 """
 
 from .base import CovarianceType
+from .prior_shapes import PriorShapes
 from .registry import COVARIANCE_TYPES, covariance_model
 
 # The built-in classes stay importable from here: objects pickled when this package
@@ -69,4 +70,4 @@ from .registry import COVARIANCE_TYPES, covariance_model
 from .diag import _Diag, _Spherical
 from .full import _Full, _Tied
 
-__all__ = ["COVARIANCE_TYPES", "CovarianceType", "covariance_model"]
+__all__ = ["COVARIANCE_TYPES", "CovarianceType", "PriorShapes", "covariance_model"]

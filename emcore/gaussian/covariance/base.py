@@ -37,7 +37,7 @@ class CovarianceType(SecondMoments):
     types); standard errors (:meth:`emcore.GaussianMixture.standard_errors`) take every
     entry of its covariances as a free coordinate. ``GaussianHMM`` takes only the four
     built-in names. The built-in types add the conjugate prior's shapes
-    (:class:`emcore.gaussian.covariance.prior_shapes.PriorShapes`), the algebra of rows
+    (:class:`emcore.gaussian.covariance.PriorShapes`), the algebra of rows
     with missing entries and the optional fast kernels, which is why ``prior=`` and
     ``missing="marginalize"`` need a built-in type.
 
