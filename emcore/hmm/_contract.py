@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._emissions import DegenerateStateError
+from ._emissions import DegenerateStateError, check_occupancy
 
 __all__ = ["check_emissions", "checked_log_prob", "checked_m_step"]
 
@@ -55,11 +55,10 @@ def checked_m_step(emissions, new, posteriors: np.ndarray) -> np.ndarray:
         raise ValueError(f"{name}.m_step returned shape {new.shape}, expected ({size},): the "
                          f"flat parameter vector of {name}.size entries")
     if new.dtype.kind not in "biuf" or not np.all(np.isfinite(new)):
-        empty = np.flatnonzero(~(posteriors.sum(axis=0) > 0))
-        if empty.size:
+        try:
+            check_occupancy(posteriors.sum(axis=0))
+        except DegenerateStateError as err:
             raise DegenerateStateError(
-                f"{name}.m_step returned non-finite parameters: state {int(empty[0])} has zero "
-                "expected occupancy (no observation is assigned to it under the current "
-                "parameters); use fewer states or another start")
+                f"{name}.m_step returned non-finite parameters: {err}") from None
         raise ValueError(f"{name}.m_step returned non-finite parameters (NaN or infinity)")
     return new
