@@ -394,14 +394,16 @@ def check_random_state(random_state, name: str = "random_state") -> np.random.Ge
     return np.random.default_rng(random_state)
 
 
-def check_array_of_shape(value, name: str, shape: tuple) -> np.ndarray:
-    """A finite float64 array of exactly ``shape``; a ValueError naming ``name`` otherwise."""
+def check_array_of_shape(value, name: str, shape: tuple, why: str = "") -> np.ndarray:
+    """A finite float64 array of exactly ``shape``; a ValueError naming ``name`` otherwise
+    (with ``why``, what sets the shape, in the message about a wrong one)."""
     try:
         arr = np.array(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a numeric array of shape {shape}") from None
     if arr.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+        because = f" ({why})" if why else ""
+        raise ValueError(f"{name} must have shape {shape}{because}, got {arr.shape}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return arr

@@ -12,7 +12,7 @@ import copy
 
 import numpy as np
 
-from .._checks import InstanceOf, check_X
+from .._checks import InstanceOf, check_array_of_shape, check_X
 from ._base import BaseHMM
 from ._contract import check_emissions
 from ._emissions import Emissions
@@ -272,16 +272,8 @@ class EmissionHMM(BaseHMM):
 
 def _check_vector(value, name: str, em) -> np.ndarray:
     """``value`` as the emission's flat parameter vector: finite, ``em.size`` entries."""
-    try:
-        vec = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a numeric array of shape ({em.size},)") from None
-    if vec.shape != (em.size,):
-        raise ValueError(f"{name} must have shape ({em.size},) (the length "
-                         f"{type(em).__name__}.size), got {vec.shape}")
-    if not np.all(np.isfinite(vec)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return vec
+    return check_array_of_shape(value, name, (em.size,),
+                                why=f"the length {type(em).__name__}.size")
 
 
 EmissionHMM.__doc__ = EmissionHMM.__doc__.replace(
